@@ -1,0 +1,36 @@
+"""Every custom Doc/Span attribute this package adds, registered in one place.
+
+Import this module (``pipeline.extract`` does) before using the attributes.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc, Span
+
+# Assertion flags set by the ``mrt_context`` component.
+SPAN_FLAGS = ("negated", "uncertain", "historical", "hypothetical", "family")
+
+_SPAN_DEFAULTS: dict[str, object] = {
+    **{flag: False for flag in SPAN_FLAGS},
+    "section": None,  # canonical section name, set by ``mrt_sections``
+    "audio_start": None,  # seconds into the dictation, set by ``mrt_audio_time``
+    "audio_end": None,
+    "context_cues": None,  # list[str]: the trigger phrases that set the flags (for rationale)
+}
+
+_DOC_DEFAULTS: dict[str, object] = {
+    "sections": None,  # list[tuple[int, int, str]]: (start_char, end_char, canonical name)
+    "word_times": None,  # list[tuple[int, int, float, float, float | None]]: char span, audio start/end, prob
+}
+
+
+def register() -> None:
+    for name, default in _SPAN_DEFAULTS.items():
+        if not Span.has_extension(name):
+            Span.set_extension(name, default=default)
+    for name, default in _DOC_DEFAULTS.items():
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=default)
+
+
+register()
