@@ -29,7 +29,7 @@ def _default_cache_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MRT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="MRT_", env_file=".env", extra="ignore", frozen=True)
 
     # Where things live
     data_dir: Path = Field(default_factory=_default_data_dir, description="Database, archive, quarantine")

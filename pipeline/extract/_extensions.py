@@ -16,6 +16,8 @@ _SPAN_DEFAULTS: dict[str, object] = {
     "audio_start": None,  # seconds into the dictation, set by ``mrt_audio_time``
     "audio_end": None,
     "context_cues": None,  # list[str]: the trigger phrases that set the flags (for rationale)
+    "long_form": None,  # expansion of an abbreviation entity ("COPD" -> "chronic obstructive ...")
+    "word_prob": None,  # lowest Whisper word probability inside the entity
 }
 
 _DOC_DEFAULTS: dict[str, object] = {

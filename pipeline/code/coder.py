@@ -1,0 +1,145 @@
+"""Propose ICD-10-CM and ICD-10-PCS codes from extracted entities.
+
+For each mention: look it up in the code-set candidate index (TF-IDF over tabular
+descriptions, inclusion terms and Index paths), then apply the guideline logic a coder
+applies before writing a code down:
+
+* negated or hypothetical findings are not coded;
+* uncertain diagnoses ("probable", "rule out") are not coded in the outpatient setting
+  (Guidelines IV.H) and are coded as if established for inpatients (II.H, III.C);
+* a family-history finding becomes its Z80-Z84 code, never the disease itself;
+* "history of" a resolved condition becomes its personal-history code (Z85-Z87, I25.2 ...),
+  a lifelong condition stays coded as current.
+
+Proposals for the same code merge their evidence; ranked by score.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pipeline.code.history import history_code_for, is_chronic
+from pipeline.code.types import CM, PCS, CodeProposal, Evidence, SkippedFinding
+from pipeline.extract.types import Entity
+from pipeline.settings import Settings, get_settings
+
+CM_LABELS = ("PROBLEM", "SYMPTOM")
+PCS_LABELS = ("PROCEDURE",)
+MODEL_VERSION = "terminology-tfidf-0.1"
+_lock = threading.Lock()
+
+
+@dataclass
+class CodingResult:
+    proposals: list[CodeProposal]
+    skipped: list[SkippedFinding] = field(default_factory=list)
+
+
+@lru_cache(maxsize=2)
+def _index(system: str, cache_dir: str):
+    from pathlib import Path
+
+    from pipeline.code.candidates import CodeIndex
+
+    return CodeIndex.load_or_build(system, Path(cache_dir))
+
+
+def get_index(system: str, settings: Settings | None = None):
+    settings = settings or get_settings()
+    with _lock:
+        return _index(system, str(settings.cache_dir / "code-index"))
+
+
+def _evidence(e: Entity) -> Evidence:
+    return Evidence(e.start, e.end, e.text, e.audio_start, e.audio_end)
+
+
+def _skip_reason(e: Entity, setting: str) -> str | None:
+    if e.negated:
+        return "negated: documented as absent, not coded"
+    if e.hypothetical:
+        return "hypothetical: a possible future condition, not coded"
+    if e.uncertain and not e.family and setting == "outpatient":
+        return "uncertain diagnosis in the outpatient setting: not coded (Guidelines IV.H); code the symptoms instead"
+    return None
+
+
+def propose_codes(
+    entities: list[Entity], settings: Settings | None = None, setting: str | None = None
+) -> CodingResult:
+    """Ranked code proposals (best first) for one document's entities."""
+    settings = settings or get_settings()
+    setting = setting or settings.care_setting
+    k = settings.max_codes_per_entity
+    found: dict[tuple[str, str], dict] = {}
+    skipped: list[SkippedFinding] = []
+
+    def add(system: str, code: str, description: str, score: float, e: Entity, why: str) -> None:
+        slot = found.setdefault(
+            (system, code),
+            {"description": description, "score": 0.0, "evidence": [], "why": why, "first": e.start},
+        )
+        if score > slot["score"]:
+            slot["score"], slot["why"] = score, why
+        if all(ev.start != e.start for ev in slot["evidence"]):
+            slot["evidence"].append(_evidence(e))
+
+    cm_mentions = [e for e in entities if e.label in CM_LABELS]
+    pcs_mentions = [e for e in entities if e.label in PCS_LABELS]
+    for e in cm_mentions + pcs_mentions:
+        if reason := _skip_reason(e, setting):
+            skipped.append(SkippedFinding(e.text, e.start, e.end, reason))
+    cm_live = [e for e in cm_mentions if not _skip_reason(e, setting)]
+    pcs_live = [e for e in pcs_mentions if not _skip_reason(e, setting)]
+
+    if cm_live:
+        cands = get_index(CM, settings).candidates([e.query_text for e in cm_live], k=max(k, 5))
+        for e, cs in zip(cm_live, cands):
+            cs = [c for c in cs if c.score >= settings.min_code_score]
+            if not cs:
+                skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-CM code matched well enough"))
+                continue
+            if e.family or e.historical:
+                _add_history(add, skipped, e, cs[0])
+                continue
+            certainty = " documented as uncertain; coded as established (inpatient, Guidelines II.H)" if e.uncertain else ""
+            for rank, c in enumerate(cs[:k]):
+                score = c.score * (1.0 if rank == 0 else 0.85)
+                why = f'"{e.text}" matches {c.code} ({c.alias}){";" + certainty if certainty else ""}'
+                add(CM, c.code, c.description, score, e, why)
+
+    if pcs_live:
+        cands = get_index(PCS, settings).candidates([e.query_text for e in pcs_live], k=max(k, 5))
+        for e, cs in zip(pcs_live, cands):
+            cs = [c for c in cs if c.score >= settings.min_code_score]
+            if not cs:
+                skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-PCS code matched well enough"))
+            for rank, c in enumerate(cs[:k]):
+                add(PCS, c.code, c.description, c.score * (1.0 if rank == 0 else 0.85), e, f'"{e.text}" matches {c.code} ({c.alias})')
+
+    proposals = [
+        CodeProposal(
+            system=system, code=code, description=v["description"], score=round(min(1.0, max(0.0, v["score"])), 3),
+            evidence=sorted(v["evidence"], key=lambda ev: ev.start), rationale=v["why"],
+        )
+        for (system, code), v in found.items()
+    ]
+    proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
+    return CodingResult(proposals, skipped)
+
+
+def _add_history(add, skipped: list[SkippedFinding], e: Entity, best) -> None:
+    kind = "family" if e.family else "personal"
+    if kind == "personal" and is_chronic(best.code):
+        add(CM, best.code, best.description, best.score * 0.9, e,
+            f'"{e.text}" documented as history; a lifelong condition is coded as current ({best.code})')
+        return
+    h = history_code_for(best.code, e.query_text, kind)
+    if h is None:
+        skipped.append(SkippedFinding(e.text, e.start, e.end, f"{kind} history of {best.code}: no history code applies"))
+        return
+    label = "family history" if kind == "family" else "personal history"
+    add(CM, h.code, h.description, best.score, e,
+        f'"{e.text}" is {label} (condition {best.code}); coded to {h.code}, not to the condition itself')

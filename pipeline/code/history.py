@@ -1,0 +1,109 @@
+"""Family-history (Z80-Z84) and personal-history (Z85-Z87) codes for a coded condition.
+
+The tabular itself says which conditions each history code covers ("Conditions classifiable
+to C15-C26" under Z80.0); those notes, inherited from parent codes, map a condition code to
+its history code. Where no note covers it, the closest history description by words decides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import simple_icd_10_cm as cm
+
+FAMILY = ("Z80", "Z81", "Z82", "Z83", "Z84")
+PERSONAL = ("Z85", "Z86", "Z87")
+_RANGE = re.compile(r"([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:-([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?))?")
+
+
+@dataclass(frozen=True)
+class HistoryCode:
+    code: str
+    description: str
+    ranges: tuple[tuple[str, str], ...]  # inclusive (low, high) code prefixes covered
+
+    def covers(self, code: str) -> int | None:
+        """Width rank of the narrowest range covering ``code`` (smaller is more specific)."""
+        best = None
+        for lo, hi in self.ranges:
+            n = len(lo)
+            if lo <= code[: len(lo)] and code[: len(hi)] <= hi:
+                width = _width(lo, hi) if lo != hi else 0
+                best = width if best is None else min(best, width)
+            del n
+        return best
+
+
+def _width(lo: str, hi: str) -> int:
+    def num(c: str) -> int:
+        return (ord(c[0]) - 65) * 1000 + int(re.sub(r"\D", "0", c[1:3]))
+
+    return num(hi) - num(lo) + 1
+
+
+def _ranges(code: str) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
+    chain = [code] + list(cm.get_ancestors(code))
+    for c in chain:
+        if not re.match(r"^Z\d", c):
+            continue
+        for term in cm.get_inclusion_term(c):
+            if "classifiable to" not in term:
+                continue
+            for lo, hi in _RANGE.findall(term.split("classifiable to", 1)[1].replace(".-", "")):
+                out.append((lo, hi or lo))
+        if out:
+            break  # the nearest code that states its coverage wins
+    return tuple(out)
+
+
+@lru_cache(maxsize=2)
+def history_codes(kind: str) -> tuple[HistoryCode, ...]:
+    prefixes = FAMILY if kind == "family" else PERSONAL
+    codes = []
+    for pre in prefixes:
+        for c in cm.get_descendants(pre):
+            if cm.is_leaf(c):
+                codes.append(HistoryCode(c, cm.get_description(c), _ranges(c)))
+    return tuple(codes)
+
+
+# Lifelong conditions: "history of" these still describes a current condition (coded as such).
+CHRONIC_PREFIXES = (
+    "E03", "E08", "E09", "E10", "E11", "E13", "E66", "E78", "F20", "F31", "F32", "F33", "F41", "G20", "G30",
+    "G35", "G40", "I10", "I11", "I12", "I13", "I25", "I48", "I50", "J44", "J45", "K21", "K50", "K51", "M05",
+    "M06", "M15", "M16", "M17", "M19", "N18", "B20",
+)
+_GENERIC = {"family", "personal", "history", "other", "unspecified", "diseases", "disease", "conditions", "system", "with", "without"}
+
+
+# Where the classification has a dedicated "old"/"history" code outside Z85-Z87.
+PERSONAL_OVERRIDES = {"I21": "I25.2", "I22": "I25.2", "I63": "Z86.73", "I64": "Z86.73"}
+
+
+def is_chronic(condition_code: str) -> bool:
+    return condition_code.replace(".", "").startswith(CHRONIC_PREFIXES)
+
+
+def history_code_for(condition_code: str, condition_text: str, kind: str) -> HistoryCode | None:
+    """The family/personal history code for a condition, or None when nothing fits."""
+    dotted = condition_code if "." in condition_code or len(condition_code) <= 3 else cm.add_dot(condition_code)
+    words = _stems(condition_text + " " + (cm.get_description(dotted) if cm.is_valid_item(dotted) else ""))
+    if kind == "personal" and (override := PERSONAL_OVERRIDES.get(dotted[:3])):
+        return HistoryCode(override, cm.get_description(override), ())
+    candidates = history_codes(kind)
+    covering = [(w, h) for h in candidates if (w := h.covers(dotted)) is not None]
+    if covering:
+        narrowest = min(w for w, _ in covering)
+        tied = [h for w, h in covering if w == narrowest]
+        # among codes that share one inherited note, the one whose words match; else the "other" code
+        return max(tied, key=lambda h: (len(words & _stems(h.description)), " other " in h.description.lower()))
+    scored = [(len(words & _stems(h.description)), h) for h in candidates]
+    overlap, best = max(scored, key=lambda x: x[0], default=(0, None))
+    return best if overlap >= 1 else None
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:6] for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 3 and w not in _GENERIC}

@@ -1,0 +1,98 @@
+"""The extraction pipeline: text (and its audio timing) in, typed entities out.
+
+Components, each registered by name and set by config:
+``sentencizer`` -> ``abbreviation_detector`` (scispaCy) -> ``mrt_terminology`` -> ``mrt_sections``
+-> ``mrt_context`` -> ``mrt_audio_time``. Loaded once per process.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+
+from pipeline.extract import _extensions  # noqa: F401
+from pipeline.extract import context, sections, terminology, timing  # noqa: F401  (register factories)
+from pipeline.extract.types import Entity
+from pipeline.transcribe.types import Transcript
+
+PIPELINE: list[tuple[str, dict]] = [
+    ("sentencizer", {}),
+    ("abbreviation_detector", {}),
+    ("mrt_terminology", {}),
+    ("mrt_sections", {}),
+    ("mrt_context", {}),
+    ("mrt_audio_time", {}),
+]
+
+_lock = threading.Lock()
+
+
+def build_nlp(pipeline: list[tuple[str, dict]] = PIPELINE) -> Language:
+    from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
+
+    nlp = spacy.blank("en")
+    for name, config in pipeline:
+        nlp.add_pipe(name, config=config)
+    return nlp
+
+
+@lru_cache(maxsize=1)
+def _nlp() -> Language:
+    return build_nlp()
+
+
+def get_nlp() -> Language:
+    with _lock:
+        return _nlp()
+
+
+def _abbreviation_long_forms(doc) -> dict[tuple[int, int], str]:
+    return {(a.start_char, a.end_char): a._.long_form.text for a in getattr(doc._, "abbreviations", [])}
+
+
+def entities_from_doc(doc) -> list[Entity]:
+    abbrs = _abbreviation_long_forms(doc)
+    out = []
+    for ent in doc.ents:
+        out.append(
+            Entity(
+                start=ent.start_char,
+                end=ent.end_char,
+                text=ent.text,
+                label=ent.label_,
+                section=ent._.section,
+                negated=bool(ent._.negated),
+                uncertain=bool(ent._.uncertain),
+                historical=bool(ent._.historical),
+                hypothetical=bool(ent._.hypothetical),
+                family=bool(ent._.family),
+                audio_start=ent._.audio_start,
+                audio_end=ent._.audio_end,
+                long_form=ent._.long_form or abbrs.get((ent.start_char, ent.end_char)),
+                word_prob=ent._.word_prob,
+                cues=list(ent._.context_cues or []),
+            )
+        )
+    return out
+
+
+def make_doc(text: str, transcript: Transcript | None = None, nlp: Language | None = None):
+    nlp = nlp or get_nlp()
+    doc = nlp.make_doc(text)
+    if transcript is not None and transcript.text == text:
+        doc._.word_times = timing.word_times(transcript)
+    return doc
+
+
+def extract(text: str, transcript: Transcript | None = None) -> list[Entity]:
+    """Entities in ``text``; when ``transcript`` is the source of ``text``, with audio times."""
+    nlp = get_nlp()
+    return entities_from_doc(nlp(make_doc(text, transcript, nlp)))
+
+
+def extract_many(texts: list[str], batch_size: int = 32) -> list[list[Entity]]:
+    nlp = get_nlp()
+    return [entities_from_doc(doc) for doc in nlp.pipe(texts, batch_size=batch_size)]

@@ -1,0 +1,119 @@
+"""Terminology-driven entity recognizer: ``mrt_terminology``.
+
+Matches the shipped clinical lexicon (ICD-10-CM Index and tabular terms, ICD-10-PCS Index
+procedure names, drug table, curated lists; see ``scripts/build_lexicon.py``) with a
+case-insensitive PhraseMatcher, clinical abbreviations case-sensitively, and procedure words
+by their surgical suffix. Longest match wins; a match is widened over the modifiers a coder
+needs (laterality, acuity, approach). Trained NER models replace or join this in later work.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from importlib import resources
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from pipeline.extract import _extensions  # noqa: F401
+
+DATA = resources.files("pipeline.extract") / "data"
+DEFAULT_MODIFIERS = [
+    "left", "right", "bilateral", "acute", "chronic", "severe", "mild", "moderate", "recurrent",
+    "laparoscopic", "open", "robotic", "robotic-assisted", "percutaneous", "endoscopic", "arthroscopic",
+    "uncomplicated", "complicated", "primary", "secondary", "paroxysmal", "persistent", "permanent",
+]
+PROCEDURE_SUFFIX = r"(ectomy|ectomies|otomy|ostomy|oplasty|plasty|oscopy|opexy|orrhaphy|odesis|centesis|otripsy)$"
+
+
+def _read_terms(path: Path | None) -> list[tuple[str, str]]:
+    src = Path(path) if path else DATA / "terms.tsv.gz"
+    with gzip.open(src, "rt", encoding="utf-8") if str(src).endswith(".gz") else open(src, encoding="utf-8") as f:
+        next(f)
+        return [tuple(line.rstrip("\n").split("\t")[:2]) for line in f if line.strip()]  # type: ignore[misc]
+
+
+def _read_abbreviations(path: Path | None) -> list[tuple[str, str, str]]:
+    src = Path(path) if path else DATA / "abbreviations.tsv"
+    rows = []
+    for line in Path(src).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            abbr, long_form, label = line.split("\t")[:3]
+            rows.append((abbr.strip(), long_form.strip(), label.strip()))
+    return rows
+
+
+@Language.factory(
+    "mrt_terminology",
+    default_config={
+        "terms_file": None,
+        "abbreviations_file": None,
+        "labels": ["PROBLEM", "SYMPTOM", "PROCEDURE", "MEDICATION", "TEST"],
+        "modifiers": DEFAULT_MODIFIERS,
+        "procedure_suffix": PROCEDURE_SUFFIX,
+    },
+)
+def make_terminology(
+    nlp: Language,
+    name: str,
+    terms_file: str | None,
+    abbreviations_file: str | None,
+    labels: list[str],
+    modifiers: list[str],
+    procedure_suffix: str,
+) -> "TerminologyRecognizer":
+    return TerminologyRecognizer(nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix)
+
+
+class TerminologyRecognizer:
+    def __init__(self, nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix):
+        wanted = set(labels)
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        by_label: dict[str, list[str]] = {}
+        for term, label in _read_terms(terms_file):
+            if label in wanted:
+                by_label.setdefault(label, []).append(term)
+        for label, terms in by_label.items():
+            self.matcher.add(label, list(nlp.tokenizer.pipe(terms)))
+        self.abbr_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.long_forms: dict[str, str] = {}
+        for abbr, long_form, label in _read_abbreviations(abbreviations_file):
+            if label in wanted:
+                self.abbr_matcher.add(label, [nlp.make_doc(abbr)])
+                self.long_forms[abbr] = long_form
+        self.modifiers = {m.lower() for m in modifiers}
+        self.procedure_re = re.compile(procedure_suffix) if "PROCEDURE" in wanted else None
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = [Span(doc, s, e, label=mid) for mid, s, e in self.matcher(doc)]
+        for mid, s, e in self.abbr_matcher(doc):
+            span = Span(doc, s, e, label=mid)
+            span._.long_form = self.long_forms.get(span.text)
+            spans.append(span)
+        if self.procedure_re:
+            spans += [
+                Span(doc, t.i, t.i + 1, label="PROCEDURE")
+                for t in doc
+                if t.is_alpha and len(t) > 6 and self.procedure_re.search(t.lower_)
+            ]
+        spans = [self._widen(doc, s) for s in spans]
+        kept = filter_spans(list(doc.ents) + spans)
+        for span in kept:
+            if span._.long_form is None and span.text in self.long_forms:
+                span._.long_form = self.long_forms[span.text]
+        doc.ents = kept
+        return doc
+
+    def _widen(self, doc: Doc, span: Span) -> Span:
+        start = span.start
+        while start > 0 and doc[start - 1].lower_ in self.modifiers and doc[start - 1].sent == span.sent:
+            start -= 1
+        if start == span.start:
+            return span
+        widened = Span(doc, start, span.end, label=span.label)
+        widened._.long_form = span._.long_form
+        return widened

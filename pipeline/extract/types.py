@@ -1,0 +1,39 @@
+"""Typed entities that leave the extraction stage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+LABELS = ("PROBLEM", "SYMPTOM", "PROCEDURE", "MEDICATION", "TEST")
+
+
+@dataclass(frozen=True)
+class Entity:
+    start: int  # character offsets in the transcript / note text
+    end: int
+    text: str
+    label: str
+    section: str | None = None
+    negated: bool = False
+    uncertain: bool = False
+    historical: bool = False
+    hypothetical: bool = False
+    family: bool = False
+    audio_start: float | None = None
+    audio_end: float | None = None
+    long_form: str | None = None  # expansion when the mention is an abbreviation
+    word_prob: float | None = None  # lowest Whisper word probability inside the mention
+    cues: list[str] = field(default_factory=list)  # context triggers that set the flags
+
+    @property
+    def asserted_present(self) -> bool:
+        """A finding the patient has now (not negated, uncertain, hypothetical, or someone else's)."""
+        return not (self.negated or self.uncertain or self.hypothetical or self.family)
+
+    @property
+    def query_text(self) -> str:
+        """Words to look the mention up by: the long form of an abbreviation."""
+        return self.long_form or self.text
+
+    def to_dict(self) -> dict:
+        return asdict(self)

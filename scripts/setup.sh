@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create .venv (Python 3.11) and install the package with its test extras. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)'; then
+  echo "Python 3.11 or 3.12 is needed (found $("$PY" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.mrt-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip wheel setuptools
+  # torch first: the CPU build (on this project's machines a local wheel; elsewhere add
+  # --index-url https://download.pytorch.org/whl/cpu, see README)
+  .venv/bin/python -m pip install --quiet "torch==2.13.0" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
+  .venv/bin/python -m pip install --quiet -e ".[test]"
+  touch "$stamp"
+fi

@@ -1,0 +1,71 @@
+"""Shared fixtures. Every test run gets its own data directory (database, archive);
+converted models and code indexes are cached across runs in the user cache (or
+``MRT_CACHE_DIR``), since building them is the slow part and not what is under test."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="mrt-test-data-"))
+os.environ["MRT_DATA_DIR"] = str(_DATA_DIR)
+os.environ.pop("MRT_DATABASE_URL", None)
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)
+
+
+def load_manifest() -> list[dict]:
+    return json.loads((SAMPLES / "manifest.json").read_text())["samples"]
+
+
+@pytest.fixture(scope="session")
+def manifest() -> list[dict]:
+    return load_manifest()
+
+
+@pytest.fixture(scope="session")
+def sample():
+    """Look a sample up by name prefix: sample("06") -> (media path, reference text, expected dict)."""
+    entries = load_manifest()
+
+    def get(prefix: str):
+        e = next(e for e in entries if e["name"].startswith(prefix))
+        return (
+            SAMPLES / e["file"],
+            (SAMPLES / e["reference"]).read_text().strip(),
+            json.loads((SAMPLES / e["expected"]).read_text()),
+        )
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    from pipeline.transcribe.audio import ffmpeg_exe
+
+    return ffmpeg_exe()
+
+
+def make_media(ffmpeg: str, out: Path, *args: str) -> Path:
+    subprocess.run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args, str(out)], check=True)
+    return out
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from pipeline.settings import get_settings
+
+    return get_settings().model_copy(update={"data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'mrt.db'}"})
