@@ -22,7 +22,9 @@ err = Console(stderr=True)
 
 
 def _quiet_prefect(verbose: bool) -> None:
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    # Failures are reported in the summary table with their reason; Prefect keeps the run
+    # records and its tracebacks show with -v.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
 
 
 def _emit(obj: dict, output: Optional[Path] = None) -> None:

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     # Extraction and coding
     care_setting: CareSetting = "outpatient"
     max_codes_per_entity: int = 3
-    min_code_score: float = 0.35
+    min_code_score: float = 0.5
 
     @property
     def resolved_database_url(self) -> str:

@@ -82,11 +82,12 @@ def index_terms(csv_path: Path) -> list[tuple[str, str, str]]:
             if all(s and len(s.split()) <= 3 and not _PREP.search(s) for s in subs):
                 for variant in _or_variants(" ".join(reversed(subs))):
                     out.append((f"{variant} {main}", label, "cm-index"))
-    for i, counts in main_labels.items():
-        if not counts:
-            continue
-        main = clean(rows[i]["Term"]).split(",")[0].strip()
-        out.append((main, counts.most_common(1)[0][0], "cm-index"))
+    for i in main_labels:
+        # a main term alone is a finding only when the Index codes it directly
+        # ("Pneumonia J18.9"); bare anatomy and qualifiers ("Abdomen", "Acute") are not
+        label = label_for_code((rows[i]["Code"] or "").strip()) if rows[i]["Code"] else None
+        if label:
+            out.append((clean(rows[i]["Term"]).split(",")[0].strip(), label, "cm-index"))
     return out
 
 

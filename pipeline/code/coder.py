@@ -17,7 +17,7 @@ Proposals for the same code merge their evidence; ranked by score.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from pipeline.code.history import history_code_for, is_chronic
@@ -28,6 +28,9 @@ from pipeline.settings import Settings, get_settings
 CM_LABELS = ("PROBLEM", "SYMPTOM")
 PCS_LABELS = ("PROCEDURE",)
 MODEL_VERSION = "terminology-tfidf-0.1"
+ALTERNATE_RATIO = 0.85  # alternatives must score within 15% of the best candidate
+ALTERNATE_DISCOUNT = 0.8
+PCS_MIN_SCORE = 0.6  # PCS titles share many words across body parts; weak matches mislead
 _lock = threading.Lock()
 
 
@@ -92,11 +95,12 @@ def propose_codes(
         if reason := _skip_reason(e, setting):
             skipped.append(SkippedFinding(e.text, e.start, e.end, reason))
     cm_live = [e for e in cm_mentions if not _skip_reason(e, setting)]
-    pcs_live = [e for e in pcs_mentions if not _skip_reason(e, setting)]
+    pcs_live = [e for e in pcs_mentions if not _skip_reason(e, setting) and not e.family]
 
     if cm_live:
         cands = get_index(CM, settings).candidates([e.query_text for e in cm_live], k=max(k, 5))
         for e, cs in zip(cm_live, cands):
+            cs = _episode_of_care(cs)
             cs = [c for c in cs if c.score >= settings.min_code_score]
             if not cs:
                 skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-CM code matched well enough"))
@@ -105,19 +109,19 @@ def propose_codes(
                 _add_history(add, skipped, e, cs[0])
                 continue
             certainty = " documented as uncertain; coded as established (inpatient, Guidelines II.H)" if e.uncertain else ""
-            for rank, c in enumerate(cs[:k]):
-                score = c.score * (1.0 if rank == 0 else 0.85)
+            for c, score in _with_alternates(cs, k):
                 why = f'"{e.text}" matches {c.code} ({c.alias}){";" + certainty if certainty else ""}'
                 add(CM, c.code, c.description, score, e, why)
 
     if pcs_live:
         cands = get_index(PCS, settings).candidates([e.query_text for e in pcs_live], k=max(k, 5))
         for e, cs in zip(pcs_live, cands):
-            cs = [c for c in cs if c.score >= settings.min_code_score]
+            cs = [c for c in cs if c.score >= max(settings.min_code_score, PCS_MIN_SCORE)]
             if not cs:
                 skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-PCS code matched well enough"))
-            for rank, c in enumerate(cs[:k]):
-                add(PCS, c.code, c.description, c.score * (1.0 if rank == 0 else 0.85), e, f'"{e.text}" matches {c.code} ({c.alias})')
+                continue
+            for c, score in _with_alternates(cs, k):
+                add(PCS, c.code, c.description, score, e, f'"{e.text}" matches {c.code} ({c.alias})')
 
     proposals = [
         CodeProposal(
@@ -128,6 +132,25 @@ def propose_codes(
     ]
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     return CodingResult(proposals, skipped)
+
+
+def _episode_of_care(cands):
+    """Dictations describe active treatment unless they say otherwise: 7th-character
+    "subsequent encounter" and "sequela" codes rank below the initial-encounter code."""
+    def adjusted(c):
+        d = c.description.lower()
+        return replace(c, score=c.score * 0.7) if ("sequela" in d or "subsequent encounter" in d) else c
+
+    return sorted((adjusted(c) for c in cands), key=lambda c: -c.score)
+
+
+def _with_alternates(cands, k: int):
+    """The best candidate, plus up to k-1 close alternatives ranked below it (a coder picks)."""
+    top = cands[0].score
+    yield cands[0], top
+    for c in cands[1:k]:
+        if c.score >= ALTERNATE_RATIO * top:
+            yield c, c.score * ALTERNATE_DISCOUNT
 
 
 def _add_history(add, skipped: list[SkippedFinding], e: Entity, best) -> None:

@@ -8,6 +8,7 @@ Components, each registered by name and set by config:
 from __future__ import annotations
 
 import threading
+import warnings
 from functools import lru_cache
 
 import spacy
@@ -28,6 +29,8 @@ PIPELINE: list[tuple[str, dict]] = [
 ]
 
 _lock = threading.Lock()
+# scispaCy's detector warns on every document when it has no global abbreviation list.
+warnings.filterwarnings("ignore", message=r".*\[W036\].*")
 
 
 def build_nlp(pipeline: list[tuple[str, dict]] = PIPELINE) -> Language:

@@ -109,11 +109,27 @@ class TerminologyRecognizer:
         return doc
 
     def _widen(self, doc: Doc, span: Span) -> Span:
-        start = span.start
+        start, end = span.start, span.end
         while start > 0 and doc[start - 1].lower_ in self.modifiers and doc[start - 1].sent == span.sent:
             start -= 1
-        if start == span.start:
+        if span.label_ == "PROBLEM" and end < len(doc) and doc[end].lower_ == "of":
+            end = self._site_end(doc, end, span.sent.end)
+        if (start, end) == (span.start, span.end):
             return span
-        widened = Span(doc, start, span.end, label=span.label)
+        widened = Span(doc, start, end, label=span.label)
         widened._.long_form = span._.long_form
         return widened
+
+    @staticmethod
+    def _site_end(doc: Doc, of_index: int, limit: int, max_words: int = 5) -> int:
+        """End of an anatomic site after "of" ("fracture of the left distal radius"), or the
+        original end when none follows. Stops at punctuation, stop words and digits."""
+        i, words = of_index + 1, 0
+        if i < limit and doc[i].lower_ in ("the", "his", "her", "their"):
+            i += 1
+        end = of_index
+        while i < limit and words < max_words and doc[i].is_alpha and not doc[i].is_stop:
+            i += 1
+            words += 1
+            end = i
+        return end if words else of_index

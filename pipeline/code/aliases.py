@@ -1,0 +1,202 @@
+"""Alias strings for the candidate index: every way the code sets name a code.
+
+ICD-10-CM (billable FY2026 codes only): tabular descriptions, inclusion terms, Alphabetic Index
+term paths rendered as phrases ("Diabetes, diabetic | type 2 | with | chronic kidney disease"
+-> "type 2 diabetes with chronic kidney disease" and "diabetes type 2 with chronic kidney
+disease"), resolved see-references and the Table of Neoplasms.
+
+ICD-10-PCS (valid FY2026 codes): long descriptions, and Index terms expanded to codes through
+their code prefix, one alias per approach ("cholecystectomy" -> 0FT4/0FB4 -> "laparoscopic
+cholecystectomy" -> 0FT44ZZ, 0FB44ZZ).
+
+All alias texts are lower-case with single spaces (see :func:`normalize_alias`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.code.codeset import Alias, CodeSet
+
+ALIAS_VERSION = "1"  # bump when the alias rules change (part of the index cache fingerprint)
+
+_NOISE = re.compile(r"\b(NEC|NOS)\b")
+_PAREN = re.compile(r"\s*\([^)]*\)")
+_CONNECTORS = (
+    "with", "without", "in", "due to", "of", "from", "by", "following", "complicating", "complicated",
+    "affecting", "after", "during", "at", "on", "for", "to", "as", "involving", "associated", "related",
+    "not", "and", "or", "causing", "resulting", "except", "other than", "between", "into", "via", "under",
+)
+_CONNECTOR_RE = re.compile(r"^(" + "|".join(re.escape(c) for c in _CONNECTORS) + r")\b", re.I)
+
+
+def normalize_alias(text: str) -> str:
+    """Lower case, 'NEC'/'NOS' dropped, punctuation other than ' - / turned to spaces."""
+    text = re.sub(r"\((s|es)\)", r"\1", _NOISE.sub(" ", text)).lower()
+    text = re.sub(r"[^\w'\-/+]+", " ", text)
+    return " ".join(text.split()).strip(" -")
+
+
+_UNSPECIFIED = re.compile(r"\bunspecified( organism| site| type| part| side)?\b", re.I)
+
+
+def _variants(text: str) -> list[str]:
+    """The text without its parenthesised nonessential words, with them inline, and without 'unspecified'."""
+    stripped = normalize_alias(_PAREN.sub(" ", text))
+    inline = normalize_alias(text)
+    bare = normalize_alias(_UNSPECIFIED.sub(" ", _PAREN.sub(" ", text)))
+    return [v for v in dict.fromkeys((stripped, inline, bare)) if v]
+
+
+def _main_head(main: str) -> str:
+    """'Diabetes, diabetic' -> 'diabetes'; 'Abduction contracture, hip or other joint' kept whole."""
+    parts = [p.strip() for p in _PAREN.sub("", main).split(",")]
+    head = parts[0]
+    rest = [p for p in parts[1:] if p[:4].lower() != head[:4].lower()]
+    return normalize_alias(" ".join([head, *rest]))
+
+
+def index_phrases(path: Iterable[str]) -> list[str]:
+    """Phrases for one CM Index term path: modifier moved before the main term, and the plain path."""
+    levels = list(path)
+    head = _main_head(levels[0])
+    subs = [normalize_alias(_PAREN.sub(" ", s).rstrip(":")) for s in levels[1:]]
+    subs = [s for s in subs if s]
+    joined = " ".join([head, *subs])
+    out = [joined]
+    if subs and not _CONNECTOR_RE.match(subs[0]) and len(subs[0].split()) <= 4:
+        firsts = [subs[0]]
+        m = re.fullmatch(r"(\w+) or (\w+)", subs[0])
+        if m:  # 'atrial or auricular' -> 'atrial ...', 'auricular ...'
+            firsts = [m.group(1), m.group(2)]
+        out += [" ".join([f, head, *subs[1:]]) for f in firsts]
+    return [p for p in dict.fromkeys(out) if p]
+
+
+_BEHAVIOUR = {
+    "malignant_primary": ["malignant neoplasm of {}", "cancer of {}", "{} cancer"],
+    "malignant_secondary": ["secondary malignant neoplasm of {}", "metastasis to {}"],
+    "in_situ": ["carcinoma in situ of {}"],
+    "benign": ["benign neoplasm of {}"],
+    "uncertain": ["neoplasm of uncertain behavior of {}"],
+    "unspecified": ["neoplasm of unspecified behavior of {}"],
+}
+
+
+def cm_aliases(cs: CodeSet) -> list[Alias]:
+    out: dict[tuple[str, str], str] = {}
+
+    def add(texts: Iterable[str], code: str | None, source: str) -> None:
+        if not code:
+            return
+        for t in texts:
+            if t and (t, code) not in out:
+                out[(t, code)] = source
+
+    cm = cs.cm_api
+    billable = set(cs.cm_billable_codes)
+    for code in cs.cm_billable_codes:
+        add(_variants(cm.get_description(code)), code, "description")
+        for term in cs.cm_inclusion_terms(code):
+            add(_variants(term), code, "inclusion")
+    # a category's title and inclusion terms also name its obvious unspecified code, if it has one
+    # ("Type 2 diabetes mellitus" E11 -> E11.9; J44's inclusion terms -> J44.9; "Other ..." titles are skipped)
+    for code in cm.get_all_codes(True):
+        if code in billable or cm.is_chapter_or_block(code):
+            continue
+        child = cs.cm_unspecified_child(code)
+        if not child:
+            continue
+        title = cm.get_description(code)
+        if not title.lower().startswith("other "):
+            add(_variants(title), child, "description-category")
+        add((v for t in cs.cm_inclusion_terms(code) for v in _variants(t)), child, "inclusion-category")
+
+    resolved: dict[str, str | None] = {}
+
+    def target(code: str) -> str | None:
+        if not code or code.endswith("-"):
+            return None
+        if code not in resolved:
+            resolved[code] = code if code in billable else cs.cm_unspecified_child(code)
+        return resolved[code]
+
+    for e in cs.cm_index:
+        if e.code and e.valid and not e.incomplete:
+            add(index_phrases(e.path), target(e.code), "index")
+        if e.see_code:
+            add(index_phrases(e.path), target(e.see_code), "index-see")
+    for t in cs.cm_neoplasm_table:
+        site = " ".join(_main_head(p) for p in t.path[1:])
+        if not site:
+            continue
+        for col, patterns in _BEHAVIOUR.items():
+            add((p.format(site) for p in patterns), target(t.codes.get(col, "")), "neoplasm")
+    return [(text, code, source) for (text, code), source in out.items()]
+
+
+# ---------------------------------------------------------------- PCS
+_APPROACH_WORDS = {
+    "0": ["open {}"],
+    "3": ["percutaneous {}"],
+    "4": ["laparoscopic {}", "percutaneous endoscopic {}", "endoscopic {}"],
+    "7": ["{} via natural or artificial opening", "transorifice {}"],
+    "8": ["endoscopic {}", "{} via natural or artificial opening endoscopic"],
+    "F": ["{} via natural or artificial opening with percutaneous endoscopic assistance"],
+    "X": ["external {}", "closed {}"],
+}
+_ARTHRO = ("0R", "0S", "0M", "0L")  # joints, bursae and ligaments, tendons
+_THORACO = ("0B", "02", "0W", "03", "0D")  # lungs, heart, anatomical regions, upper arteries, GI
+
+
+def _approach_phrases(phrase: str, code: str) -> list[str]:
+    if code[0] not in "0X" or len(code) < 5:
+        return []
+    words = list(_APPROACH_WORDS.get(code[4], []))
+    if code[4] == "4":
+        if code[:2] in _ARTHRO:
+            words = ["arthroscopic {}", "percutaneous endoscopic {}", "endoscopic {}"]
+        elif code[:2] in _THORACO:
+            words.append("thoracoscopic {}")
+    return [w.format(phrase) for w in words]
+
+
+def _default_codes(codes: list[str]) -> list[str]:
+    """Per approach: codes with no device and no qualifier, else all of them when few (<= 8)."""
+    by_approach: dict[str, list[str]] = {}
+    for c in codes:
+        by_approach.setdefault(c[4], []).append(c)
+    out: list[str] = []
+    for group in by_approach.values():
+        plain = [c for c in group if c[5:] == "ZZ"]
+        out += plain or (group if len(group) <= 8 else [])
+    return out
+
+
+def pcs_aliases(cs: CodeSet) -> list[Alias]:
+    out: dict[tuple[str, str], str] = {}
+
+    def add(texts: Iterable[str], code: str, source: str) -> None:
+        for t in texts:
+            if t and (t, code) not in out:
+                out[(t, code)] = source
+
+    for code, desc in cs.pcs_codes():
+        add([normalize_alias(desc)], code, "description")
+    for e in cs.pcs_index:
+        if e.kind == "use" or len(e.code) < 4:
+            continue
+        phrase = " ".join(normalize_alias(_PAREN.sub(" ", p)) for p in e.path)
+        if not phrase:
+            continue
+        if len(e.code) == 7:
+            if cs.pcs_is_valid(e.code):
+                add([phrase], e.code, "index")
+            continue
+        for code in _default_codes(cs.pcs_codes_with_prefix(e.code)):
+            add([phrase], code, "index")
+            add(_approach_phrases(phrase, code), code, "index-approach")
+    return [(text, code, source) for (text, code), source in out.items()]

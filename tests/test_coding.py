@@ -1,0 +1,72 @@
+"""Code proposals on known text: expected codes ranked high, guideline logic applied."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.code.coder import propose_codes
+from pipeline.code.history import history_code_for
+from pipeline.extract.pipeline import extract
+
+pytestmark = pytest.mark.slow  # builds / loads the code index
+
+
+def codes_for(text: str, setting: str = "outpatient"):
+    result = propose_codes(extract(text), setting=setting)
+    return result, [p.code for p in result.proposals]
+
+
+def test_office_note_expected_codes_in_top5(sample):
+    _, text, expected = sample("01")
+    result, codes = codes_for(text)
+    for code in ("E11.9", "I10", "E78.5"):
+        assert code in codes[:5], (code, codes)
+    for p in result.proposals:
+        assert 0.0 <= p.score <= 1.0 and p.evidence and p.rationale
+        for ev in p.evidence:
+            assert text[ev.start:ev.end] == ev.text
+    assert [p.score for p in result.proposals] == sorted((p.score for p in result.proposals), reverse=True)
+
+
+def test_negated_condition_is_never_proposed(sample):
+    _, text, _ = sample("06")
+    result, codes = codes_for(text)
+    assert not any(c.startswith(("J18", "R07", "R50", "R06.0", "R06.2")) for c in codes), codes  # pneumonia, chest pain, fever, SOB, wheezing
+    assert {s.text.lower() for s in result.skipped} >= {"chest pain", "fever", "pneumonia"}
+    assert "J20.9" in codes[:5]
+
+
+def test_family_history_maps_to_z_codes_not_the_disease(sample):
+    _, text, _ = sample("06")
+    _, codes = codes_for(text)
+    assert "Z80.0" in codes
+    assert not any(c.startswith(("C18", "C50")) for c in codes)
+
+
+def test_uncertain_diagnosis_depends_on_setting():
+    text = "Assessment: Probable community acquired pneumonia."
+    _, outpatient = codes_for(text, "outpatient")
+    _, inpatient = codes_for(text, "inpatient")
+    assert not any(c.startswith("J18") for c in outpatient)
+    assert any(c.startswith("J18") for c in inpatient)
+
+
+def test_history_of_resolved_and_chronic_conditions():
+    _, codes = codes_for("Past medical history: History of myocardial infarction. History of hypertension.")
+    assert "I25.2" in codes  # old MI, not an acute MI
+    assert not any(c.startswith("I21") for c in codes)
+    assert "I10" in codes  # lifelong condition coded as current
+
+
+def test_procedure_gets_pcs_code(sample):
+    _, text, expected = sample("03")
+    _, codes = codes_for(text, "inpatient")
+    assert expected["icd10pcs"][0]["code"] == "0FT44ZZ"
+    assert "0FT44ZZ" in codes[:5]
+
+
+def test_history_code_mapping_uses_tabular_notes():
+    assert history_code_for("C18.9", "colon cancer", "family").code == "Z80.0"
+    assert history_code_for("C50.919", "breast cancer", "family").code == "Z80.3"
+    assert history_code_for("E11.9", "diabetes", "family").code == "Z83.3"
+    assert history_code_for("C61", "prostate cancer", "personal").code == "Z85.46"

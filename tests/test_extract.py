@@ -1,0 +1,61 @@
+"""Extraction through the real spaCy pipeline (terminology, scispaCy abbreviations,
+sections, ConText assertions, audio time)."""
+
+from __future__ import annotations
+
+from pipeline.extract.pipeline import extract, get_nlp
+from pipeline.transcribe.types import Segment, Transcript, Word
+
+
+def by_text(entities):
+    return {e.text.lower(): e for e in entities}
+
+
+def test_pipeline_components_in_order():
+    assert get_nlp().pipe_names == [
+        "sentencizer", "abbreviation_detector", "mrt_terminology", "mrt_sections", "mrt_context", "mrt_audio_time",
+    ]
+
+
+def test_negated_and_family_history_findings(sample):
+    _, text, expected = sample("06")
+    ents = by_text(extract(text))
+    for finding in expected["negated"]:
+        assert ents[finding].negated, finding
+    for fh in expected["family_history"]:
+        e = ents[fh["finding"]]
+        assert e.family and not e.negated, fh
+    assert ents["acute bronchitis"].asserted_present
+    assert ents["acute bronchitis"].section in {"assessment_and_plan", "assessment"}
+    assert ents["colon cancer"].section == "family_history"
+
+
+def test_labels_history_uncertainty_and_abbreviations():
+    text = (
+        "Past medical history: History of myocardial infarction. "
+        "Assessment: Possible pneumonia. She has COPD and type 2 diabetes mellitus on metformin. "
+        "Status post laparoscopic cholecystectomy. Hemoglobin A1c ordered."
+    )
+    ents = by_text(extract(text))
+    assert ents["myocardial infarction"].historical
+    assert ents["pneumonia"].uncertain and not ents["pneumonia"].negated
+    assert ents["copd"].long_form == "chronic obstructive pulmonary disease" and ents["copd"].label == "PROBLEM"
+    assert ents["type 2 diabetes mellitus"].label == "PROBLEM" and ents["type 2 diabetes mellitus"].asserted_present
+    assert ents["metformin"].label == "MEDICATION"
+    assert ents["laparoscopic cholecystectomy"].label == "PROCEDURE"
+    assert ents["hemoglobin a1c"].label == "TEST"
+
+
+def test_entities_carry_audio_time_of_their_words():
+    words1 = [Word(0.0, 0.5, "Patient"), Word(0.5, 0.9, "denies"), Word(0.9, 1.3, "chest", 0.95), Word(1.3, 1.8, "pain.", 0.4)]
+    words2 = [Word(2.0, 2.6, "Essential"), Word(2.6, 3.4, "hypertension."), ]
+    t = Transcript.from_segments(
+        [Segment(0, 0.0, 1.8, "Patient denies chest pain.", words1), Segment(1, 2.0, 3.4, "Essential hypertension.", words2)],
+        language="en", model="m", backend="b", duration=3.5,
+    )
+    ents = by_text(extract(t.text, t))
+    cp = ents["chest pain"]
+    assert (cp.audio_start, cp.audio_end, cp.word_prob) == (0.9, 1.8, 0.4)
+    assert cp.negated
+    eh = ents["essential hypertension"]
+    assert (eh.audio_start, eh.audio_end) == (2.0, 3.4)

