@@ -113,8 +113,11 @@ def test_aliases(cs: CodeSet) -> None:
 
 # ---------------------------------------------------------------- candidate index (slow: builds once)
 @pytest.fixture(scope="session")
-def index_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("code-index")
+def index_cache() -> Path:
+    """The product's own index cache: built once (content-fingerprinted), reused by every run."""
+    from pipeline.settings import get_settings
+
+    return get_settings().cache_dir / "code-index"
 
 
 @pytest.fixture(scope="session")

@@ -216,28 +216,41 @@ class CodeIndex:
         return self._descriptions.get(code, "")
 
     def candidates(self, mentions: Sequence[str], k: int = 10) -> list[list[Candidate]]:
-        """Up to ``k`` codes per mention, best first (score = best alias cosine similarity)."""
+        """Up to ``k`` codes per mention, best first (score = best alias cosine similarity).
+
+        Codes tied on score (several codes sharing one alias) are ordered by how well the mention
+        matches each code's own description.
+        """
         if not mentions:
             return []
         texts = [normalize_alias(m) or m for m in mentions]
         raw: list[list[MentionCandidate]] = self._generator(texts, max(3 * k, 30))
-        out: list[list[Candidate]] = []
-        for text, mention_cands in zip(texts, raw):
-            best: list[Candidate] = []
+        per_mention: list[list[Candidate]] = []
+        for mention_cands in raw:
+            best = []
             for mc in mention_cands:
                 i = int(np.argmax(mc.similarities))
                 score = float(min(1.0, max(0.0, mc.similarities[i])))
                 best.append(Candidate(mc.concept_id, self.description(mc.concept_id), mc.aliases[i], score))
-            out.append(self._rank(text, best)[:k])
+            per_mention.append(best)
+        ties = self._description_similarity(texts, per_mention)
+        out = []
+        for cands, tie in zip(per_mention, ties):
+            order = sorted(range(len(cands)), key=lambda i: (-round(cands[i].score, 4), -tie[i], cands[i].code))
+            out.append([cands[i] for i in order[:k]])
         return out
 
-    def _rank(self, text: str, cands: list[Candidate]) -> list[Candidate]:
-        """By score; ties (codes sharing an alias) by how well the mention matches the code description."""
-        if len(cands) < 2:
-            return cands
+    def _description_similarity(self, texts: list[str], per_mention: list[list[Candidate]]) -> list[np.ndarray]:
+        """Cosine of each mention with each of its candidates' descriptions (one vectorizer pass)."""
         vec = self._generator.vectorizer
-        m = vec.transform([text])
-        d = vec.transform([normalize_alias(c.description) for c in cands])
-        tie = np.asarray((d @ m.T).todense()).ravel()
-        order = sorted(range(len(cands)), key=lambda i: (-round(cands[i].score, 4), -tie[i], cands[i].code))
-        return [cands[i] for i in order]
+        descs = [normalize_alias(c.description) for cands in per_mention for c in cands]
+        if not descs:
+            return [np.zeros(0) for _ in per_mention]
+        m = vec.transform(texts)
+        d = vec.transform(descs)
+        out, row = [], 0
+        for j, cands in enumerate(per_mention):
+            block = d[row:row + len(cands)]
+            out.append(np.asarray((block @ m[j].T).todense()).ravel())
+            row += len(cands)
+        return out
