@@ -179,6 +179,9 @@ def _additions() -> list[Rule]:
     rules += [(t, "family", "forward") for t in fam_fwd] + [(t, "family", "backward") for t in fam_bwd]
     rules += [(t, "family", "pseudo") for t in fam_pseudo]
     rules += [(t, "negated", "pseudo") for t in ("without change", "without significant change", "without interval change")]
+    # ICD wording dictated as part of a diagnosis ("type 2 diabetes mellitus without complications")
+    # negates nothing that follows it
+    rules += [(t, "negated", "pseudo") for t in ("without complications", "without complication", "without mention of complication")]
     rules += [(t, "all", "terminate") for t in term_all]
     rules += [(t, c, "terminate") for t in term_neg for c in ("negated", "uncertain")]
     rules += [(t, "hypothetical", "terminate") for t in ("since", "because", "due to", "secondary to")]

@@ -59,3 +59,10 @@ def test_entities_carry_audio_time_of_their_words():
     assert cp.negated
     eh = ents["essential hypertension"]
     assert (eh.audio_start, eh.audio_end) == (2.0, 3.4)
+
+
+def test_icd_wording_without_complications_negates_nothing_after_it():
+    # as Whisper hears it: no sentence punctuation between diagnoses
+    text = "Assessment and plan Type 2 diabetes mellitus without complications, controlled on metformin Essential hypertension"
+    ents = by_text(extract(text))
+    assert not ents["type 2 diabetes mellitus"].negated and not ents["essential hypertension"].negated
