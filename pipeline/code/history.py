@@ -28,11 +28,9 @@ class HistoryCode:
         """Width rank of the narrowest range covering ``code`` (smaller is more specific)."""
         best = None
         for lo, hi in self.ranges:
-            n = len(lo)
             if lo <= code[: len(lo)] and code[: len(hi)] <= hi:
                 width = _width(lo, hi) if lo != hi else 0
                 best = width if best is None else min(best, width)
-            del n
         return best
 
 
