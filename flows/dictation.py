@@ -70,15 +70,22 @@ def media_files(folder: str | Path) -> list[Path]:
     return sorted(p for p in Path(folder).rglob("*") if is_media_file(p))
 
 
+def run_dictation(path: str | Path, **options) -> tuple[dict | None, BaseException | None]:
+    """Run :func:`process_dictation`; (summary, None) on success, (None, error) on failure."""
+    state = process_dictation(str(path), return_state=True, **options)
+    if state.is_completed():
+        return state.result(), None
+    return None, state.result(raise_on_failure=False)
+
+
 @flow(name="process-folder", persist_result=False)
 def process_folder(folder: str, setting: str | None = None, backend: str | None = None) -> list[dict]:
     """Every dictation in a folder; one bad file is reported and the batch goes on."""
     results = []
     for path in media_files(folder):
-        state = process_dictation(str(path), setting=setting, backend=backend, return_state=True)
-        if state.is_completed():
-            results.append({"path": str(path), "ok": True, **state.result()})
+        summary, error = run_dictation(path, setting=setting, backend=backend)
+        if error is None:
+            results.append({"path": str(path), "ok": True, **summary})
         else:
-            err = state.result(raise_on_failure=False)
-            results.append({"path": str(path), "ok": False, "error": str(err)})
+            results.append({"path": str(path), "ok": False, "error": str(error)})
     return results

@@ -56,7 +56,7 @@ def process(
     _quiet_prefect(verbose)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows.dictation import process_dictation
+    from flows.dictation import run_dictation
 
     files = _expand(paths)
     if not files:
@@ -67,11 +67,7 @@ def process(
         job = bar.add_task("Processing", total=len(files))
         for f in files:
             bar.update(job, description=f"Processing {f.name}")
-            state = process_dictation(str(f), setting=setting, backend=backend, reprocess=reprocess, return_state=True)
-            if state.is_completed():
-                results.append((f, state.result(), None))
-            else:
-                results.append((f, None, state.result(raise_on_failure=False)))
+            results.append((f, *run_dictation(f, setting=setting, backend=backend, reprocess=reprocess)))
             bar.advance(job)
 
     table = Table(title="Proposed codes", show_lines=True)

@@ -64,10 +64,6 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{self.data_dir / 'mrt.db'}"
 
-    def ensure_dirs(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -40,7 +40,6 @@ SYSTEMS = (CM, PCS)
 MIN_DF = 2
 HNSW_PARAMS = {"M": 32, "efConstruction": 60, "post": 2}  # recall@10 ~0.97 vs exact search, see module doc
 EF_SEARCH = 200
-FILES = ("tfidf_vectorizer.joblib", "concept_aliases.json", "kb.jsonl", "meta.json")
 
 from scispacy.linking_utils import Entity, KnowledgeBase
 

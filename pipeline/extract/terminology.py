@@ -20,6 +20,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.extract import _extensions  # noqa: F401
+from pipeline.extract.types import LABELS
 
 DATA = resources.files("pipeline.extract") / "data"
 DEFAULT_MODIFIERS = [
@@ -52,7 +53,7 @@ def _read_abbreviations(path: Path | None) -> list[tuple[str, str, str]]:
     default_config={
         "terms_file": None,
         "abbreviations_file": None,
-        "labels": ["PROBLEM", "SYMPTOM", "PROCEDURE", "MEDICATION", "TEST"],
+        "labels": list(LABELS),
         "modifiers": DEFAULT_MODIFIERS,
         "procedure_suffix": PROCEDURE_SUFFIX,
     },
