@@ -70,3 +70,17 @@ def test_history_code_mapping_uses_tabular_notes():
     assert history_code_for("C50.919", "breast cancer", "family").code == "Z80.3"
     assert history_code_for("E11.9", "diabetes", "family").code == "Z83.3"
     assert history_code_for("C61", "prostate cancer", "personal").code == "Z85.46"
+
+
+def test_every_proposal_is_a_valid_fy2026_code(manifest):
+    from conftest import SAMPLES
+    from pipeline.code.codeset import get_codeset
+
+    cs = get_codeset()
+    for e in manifest:
+        text = (SAMPLES / e["reference"]).read_text()
+        result, _ = codes_for(text, e["setting"])
+        assert result.proposals, e["name"]
+        for p in result.proposals:
+            valid = cs.cm_is_billable(p.code) if p.system == "ICD-10-CM" else cs.pcs_is_valid(p.code)
+            assert valid, (e["name"], p.system, p.code)
