@@ -66,3 +66,14 @@ def test_icd_wording_without_complications_negates_nothing_after_it():
     text = "Assessment and plan Type 2 diabetes mellitus without complications, controlled on metformin Essential hypertension"
     ents = by_text(extract(text))
     assert not ents["type 2 diabetes mellitus"].negated and not ents["essential hypertension"].negated
+
+
+def test_misheard_clinical_words_get_their_lexicon_form():
+    # as tiny.en wrote sample 03; the evidence keeps the words as transcribed
+    ents = by_text(extract("Procedure. Laperoscopic colesistectomy. Preoperative diagnosis. Acute calculus colesistitis."))
+    proc = ents["laperoscopic colesistectomy"]
+    assert proc.label == "PROCEDURE" and proc.long_form == "laparoscopic cholecystectomy"
+    assert ents["colesistitis"].long_form == "cholecystitis"
+    # correctly spelled words the lexicon knows are never "corrected"
+    ents = by_text(extract("Severe aortic stenosis. Subdural hematoma."))
+    assert all(e.long_form is None for e in ents.values())

@@ -16,7 +16,10 @@ _SPAN_DEFAULTS: dict[str, object] = {
     "audio_start": None,  # seconds into the dictation, set by ``mrt_audio_time``
     "audio_end": None,
     "context_cues": None,  # list[str]: the trigger phrases that set the flags (for rationale)
-    "long_form": None,  # expansion of an abbreviation entity ("COPD" -> "chronic obstructive ...")
+    # The lexicon form of an entity: an abbreviation's expansion ("COPD" -> "chronic obstructive
+    # ...") or a misspelling's correction. (Not ``long_form``: scispaCy's abbreviation detector
+    # owns that name, and span attributes are stored per character span, so they would collide.)
+    "normalized_form": None,
     "word_prob": None,  # lowest Whisper word probability inside the entity
 }
 

@@ -53,7 +53,7 @@ def get_nlp() -> Language:
 
 
 def _abbreviation_long_forms(doc) -> dict[tuple[int, int], str]:
-    return {(a.start_char, a.end_char): a._.long_form.text for a in getattr(doc._, "abbreviations", [])}
+    return {(a.start_char, a.end_char): str(a._.long_form) for a in getattr(doc._, "abbreviations", [])}
 
 
 def entities_from_doc(doc) -> list[Entity]:
@@ -74,7 +74,7 @@ def entities_from_doc(doc) -> list[Entity]:
                 family=bool(ent._.family),
                 audio_start=ent._.audio_start,
                 audio_end=ent._.audio_end,
-                long_form=ent._.long_form or abbrs.get((ent.start_char, ent.end_char)),
+                long_form=ent._.normalized_form or abbrs.get((ent.start_char, ent.end_char)),
                 word_prob=ent._.word_prob,
                 cues=list(ent._.context_cues or []),
             )

@@ -20,6 +20,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.extract import _extensions  # noqa: F401
+from pipeline.extract.spelling import SuffixSpeller
 from pipeline.extract.types import LABELS
 
 DATA = resources.files("pipeline.extract") / "data"
@@ -56,6 +57,7 @@ def _read_abbreviations(path: Path | None) -> list[tuple[str, str, str]]:
         "labels": list(LABELS),
         "modifiers": DEFAULT_MODIFIERS,
         "procedure_suffix": PROCEDURE_SUFFIX,
+        "spelling_min_ratio": 95.0,
     },
 )
 def make_terminology(
@@ -66,18 +68,27 @@ def make_terminology(
     labels: list[str],
     modifiers: list[str],
     procedure_suffix: str,
+    spelling_min_ratio: float,
 ) -> "TerminologyRecognizer":
-    return TerminologyRecognizer(nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix)
+    return TerminologyRecognizer(
+        nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix, spelling_min_ratio
+    )
 
 
 class TerminologyRecognizer:
-    def __init__(self, nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix):
+    def __init__(self, nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix, spelling_min_ratio):
         wanted = set(labels)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         by_label: dict[str, list[str]] = {}
+        single_words: dict[str, str] = {}
+        known_words: set[str] = set()
         for term, label in _read_terms(terms_file):
+            known_words.update(term.split())
             if label in wanted:
                 by_label.setdefault(label, []).append(term)
+                if term.isalpha():
+                    single_words[term] = label
+        self.speller = SuffixSpeller(single_words, known_words, min_ratio=spelling_min_ratio)
         for label, terms in by_label.items():
             self.matcher.add(label, list(nlp.tokenizer.pipe(terms)))
         self.abbr_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
@@ -93,32 +104,43 @@ class TerminologyRecognizer:
         spans = [Span(doc, s, e, label=mid) for mid, s, e in self.matcher(doc)]
         for mid, s, e in self.abbr_matcher(doc):
             span = Span(doc, s, e, label=mid)
-            span._.long_form = self.long_forms.get(span.text)
+            span._.normalized_form = self.long_forms.get(span.text)
             spans.append(span)
-        if self.procedure_re:
-            spans += [
-                Span(doc, t.i, t.i + 1, label="PROCEDURE")
-                for t in doc
-                if t.is_alpha and len(t) > 6 and self.procedure_re.search(t.lower_)
-            ]
+        covered = {i for s in spans for i in range(s.start, s.end)}
+        for t in doc:
+            if t.i in covered or not t.is_alpha:
+                continue
+            if fix := self.speller.correct(t.text):
+                span = Span(doc, t.i, t.i + 1, label=fix[1])
+                span._.normalized_form = fix[0]
+                spans.append(span)
+            elif self.procedure_re and len(t) > 6 and self.procedure_re.search(t.lower_):
+                spans.append(Span(doc, t.i, t.i + 1, label="PROCEDURE"))
         spans = [self._widen(doc, s) for s in spans]
         kept = filter_spans(list(doc.ents) + spans)
         for span in kept:
-            if span._.long_form is None and span.text in self.long_forms:
-                span._.long_form = self.long_forms[span.text]
+            if span._.normalized_form is None and span.text in self.long_forms:
+                span._.normalized_form = self.long_forms[span.text]
         doc.ents = kept
         return doc
 
     def _widen(self, doc: Doc, span: Span) -> Span:
         start, end = span.start, span.end
-        while start > 0 and doc[start - 1].lower_ in self.modifiers and doc[start - 1].sent == span.sent:
+        fixed: list[str] = []
+        while start > 0 and doc[start - 1].sent == span.sent:
+            modifier = self.speller.closest(doc[start - 1].text, self.modifiers)
+            if modifier is None:
+                break
+            fixed.insert(0, modifier)
             start -= 1
         if span.label_ == "PROBLEM" and end < len(doc) and doc[end].lower_ == "of":
             end = self._site_end(doc, end, span.sent.end)
         if (start, end) == (span.start, span.end):
             return span
         widened = Span(doc, start, end, label=span.label)
-        widened._.long_form = span._.long_form
+        if span._.normalized_form is not None:  # keep the normalized form covering the whole span
+            tail = doc[span.end:end].text
+            widened._.normalized_form = " ".join(filter(None, [*fixed, span._.normalized_form, tail]))
         return widened
 
     @staticmethod
