@@ -1,0 +1,1 @@
+"""The coders' review queue: web app, worklist claims, decisions, audit and measures."""

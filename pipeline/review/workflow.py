@@ -1,0 +1,230 @@
+"""A record's way through review: validation, pending reasons and notes, physician
+queries, and finalizing (which the coding edits' errors and open queries block)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.code.types import CM
+from pipeline.review.audit import record
+from pipeline.review.auth import CurrentUser
+from pipeline.review.decisions import DecisionError, working_codes
+from pipeline.store.models import Dictation, DictationStatus, PhysicianQuery, utcnow
+
+PENDING_REASONS = (
+    "Awaiting physician query",
+    "Documentation incomplete",
+    "Awaiting pathology or lab results",
+    "Needs supervisor review",
+    "Audio unclear",
+    "Other",
+)
+
+#: physician query templates (compliant, non-leading: they offer options and "other/unable to determine")
+QUERY_TEMPLATES: dict[str, dict[str, str]] = {
+    "specificity": {
+        "title": "Diagnosis specificity",
+        "text": (
+            "The dictation documents {finding}. Based on your clinical judgment, can the diagnosis be further "
+            "specified (type, acuity, stage, laterality or cause)? Please document, for example: ___ ; "
+            "other: ___ ; unable to determine."
+        ),
+    },
+    "clinical_validation": {
+        "title": "Clinical validation",
+        "text": (
+            "{finding} is documented. The clinical indicators in the record are: ___. Please confirm the diagnosis "
+            "is clinically supported, or document that it was ruled out, or other: ___ ; unable to determine."
+        ),
+    },
+    "conflicting": {
+        "title": "Conflicting documentation",
+        "text": (
+            "The record contains conflicting documentation about {finding}. Please clarify which is correct: ___ ; "
+            "other: ___ ; unable to determine."
+        ),
+    },
+    "laterality": {
+        "title": "Laterality",
+        "text": "Please document the laterality of {finding}: right ; left ; bilateral ; unable to determine.",
+    },
+    "procedure_detail": {
+        "title": "Procedure detail",
+        "text": (
+            "For the procedure {finding}, please document the approach (open, percutaneous, percutaneous endoscopic), "
+            "the body part and any device left in place: ___ ; unable to determine."
+        ),
+    },
+    "poa": {
+        "title": "Present on admission",
+        "text": (
+            "Was {finding} present at the time of inpatient admission? yes ; no ; clinically undetermined."
+        ),
+    },
+}
+
+
+class WorkflowError(ValueError):
+    """A workflow step that cannot be taken now; the message says why."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # error | warning
+    kind: str
+    codes: tuple[str, ...]
+    message: str
+
+
+def patient_age(d: Dictation) -> int | None:
+    enc = d.encounter
+    if enc is None or enc.patient is None or enc.patient.birth_date is None:
+        return None
+    on = enc.date_of_service or d.received_at.date()
+    born: date = enc.patient.birth_date
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def validate(d: Dictation) -> list[Finding]:
+    """The coding edits on the working code set, plus the review's own checks (not queries:
+    :func:`validate_record` adds those)."""
+    from pipeline.code.edits import CodeLine, check_codes
+
+    codes = working_codes(d)
+    enc = d.encounter
+    sex = enc.patient.sex if enc is not None and enc.patient is not None else None
+    findings = [
+        Finding(f.severity, f.kind, tuple(f.codes), f.message)
+        for f in check_codes(
+            [CodeLine(p.system, p.code, p.principal) for p in codes],
+            sex=sex, age=patient_age(d), setting=(enc.setting if enc is not None else None) or "outpatient",
+        )
+    ]
+    d.edit_errors = sum(1 for f in findings if f.severity == "error")  # the worklist's "coding edits pending"
+    undecided = [p.code for p in codes if p.status == "proposed"]
+    if undecided:
+        findings.append(
+            Finding("error", "undecided", tuple(undecided), f"{len(undecided)} proposed code(s) not yet accepted, edited or rejected: {', '.join(undecided)}")
+        )
+    if not any(p.system == CM for p in codes):
+        findings.append(Finding("error", "no_diagnosis", (), "The record has no ICD-10-CM diagnosis code"))
+    return findings
+
+
+def open_queries(s: Session, dictation_id: int) -> list[PhysicianQuery]:
+    return list(s.scalars(select(PhysicianQuery).where(PhysicianQuery.dictation_id == dictation_id, PhysicianQuery.status == "open")))
+
+
+def validate_record(s: Session, d: Dictation) -> list[Finding]:
+    findings = validate(d)
+    n_open = len(open_queries(s, d.id))
+    if n_open:
+        findings.append(Finding("error", "open_query", (), f"{n_open} physician query(ies) still open: record the answer or close them"))
+    return findings
+
+
+def set_pending(s: Session, d: Dictation, user: CurrentUser, reason: str, note: str | None = None) -> None:
+    if reason not in PENDING_REASONS:
+        raise WorkflowError(f"pending reason must be one of: {', '.join(PENDING_REASONS)}")
+    before = {"status": d.status, "pending_reason": d.pending_reason}
+    d.status = DictationStatus.PENDING
+    d.pending_reason = reason
+    if note is not None and note.strip():
+        d.review_note = note.strip()
+    d.claimed_by = None  # parked records go back to the queue
+    d.claim_expires_at = None
+    record(s, user.username, "pending", dictation_id=d.id, before=before, after={"status": d.status, "pending_reason": reason})
+
+
+def resume(s: Session, d: Dictation, user: CurrentUser) -> None:
+    """Take a pending record off hold (it stays claimed by whoever resumed it)."""
+    if d.status != DictationStatus.PENDING:
+        return
+    before = {"status": d.status, "pending_reason": d.pending_reason}
+    d.status = DictationStatus.CODED
+    d.pending_reason = None
+    record(s, user.username, "resume", dictation_id=d.id, before=before, after={"status": d.status})
+
+
+def set_note(s: Session, d: Dictation, user: CurrentUser, note: str) -> None:
+    before = {"note": d.review_note}
+    d.review_note = note.strip() or None
+    record(s, user.username, "note", dictation_id=d.id, before=before, after={"note": d.review_note})
+
+
+def create_query(s: Session, d: Dictation, user: CurrentUser, template: str, finding: str, question: str | None = None) -> PhysicianQuery:
+    if template not in QUERY_TEMPLATES:
+        raise WorkflowError(f"unknown query template {template!r}")
+    text = (question or "").strip() or QUERY_TEMPLATES[template]["text"].format(finding=(finding or "the condition").strip())
+    q = PhysicianQuery(
+        dictation_id=d.id, template=template, question=text, created_by=user.id,
+        physician=d.encounter.physician if d.encounter else None,
+    )
+    s.add(q)
+    s.flush()
+    record(s, user.username, "query_create", dictation_id=d.id, after={"query": q.id, "template": template})
+    return q
+
+
+def _query(s: Session, d: Dictation, query_id: int) -> PhysicianQuery:
+    q = s.get(PhysicianQuery, query_id)
+    if q is None or q.dictation_id != d.id:
+        raise LookupError(f"query {query_id} is not on record {d.id}")
+    return q
+
+
+def answer_query(s: Session, d: Dictation, user: CurrentUser, query_id: int, answer: str) -> PhysicianQuery:
+    q = _query(s, d, query_id)
+    answer = (answer or "").strip()
+    if not answer:
+        raise WorkflowError("write the physician's answer")
+    if q.status == "closed":
+        raise WorkflowError(f"query {q.id} is closed")
+    before = {"status": q.status}
+    q.answer, q.status, q.answered_at = answer, "answered", utcnow()
+    record(s, user.username, "query_answer", dictation_id=d.id, before=before, after={"query": q.id, "status": q.status})
+    return q
+
+
+def close_query(s: Session, d: Dictation, user: CurrentUser, query_id: int) -> PhysicianQuery:
+    q = _query(s, d, query_id)
+    before = {"status": q.status}
+    q.status, q.closed_at = "closed", utcnow()
+    record(s, user.username, "query_close", dictation_id=d.id, before=before, after={"query": q.id, "status": q.status})
+    return q
+
+
+def queries(s: Session, dictation_id: int) -> list[PhysicianQuery]:
+    return list(s.scalars(select(PhysicianQuery).where(PhysicianQuery.dictation_id == dictation_id).order_by(PhysicianQuery.id)))
+
+
+def finalize(s: Session, d: Dictation, user: CurrentUser) -> list[Finding]:
+    """File the record as coded; refused (WorkflowError) while any error-level finding stands."""
+    if d.status == DictationStatus.FINALIZED:
+        raise WorkflowError(f"record {d.id} is already finalized")
+    findings = validate_record(s, d)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise WorkflowError("cannot finalize: " + "; ".join(f.message for f in errors))
+    before = {"status": d.status}
+    d.status = DictationStatus.FINALIZED
+    d.pending_reason = None
+    d.finalized_by, d.finalized_at = user.id, utcnow()
+    d.claimed_by = d.claim_expires_at = None
+    codes = [{"system": p.system, "code": p.code, "principal": p.principal, "outcome": p.status} for p in working_codes(d)]
+    rejected = [p.code for p in d.proposals if p.status == "rejected"]
+    record(
+        s, user.username, "finalize", dictation_id=d.id, before=before,
+        after={"status": d.status, "codes": codes, "rejected": rejected, "warnings": [f.message for f in findings]},
+    )
+    return findings
+
+
+__all__ = [
+    "DecisionError", "Finding", "PENDING_REASONS", "QUERY_TEMPLATES", "WorkflowError", "answer_query", "close_query",
+    "create_query", "finalize", "queries", "resume", "set_note", "set_pending", "validate_record",
+]

@@ -1,0 +1,98 @@
+"""Helpers for the review-queue tests: real pipeline output for sample dictations, stored
+as records with patient and encounter metadata, and throw-away PostgreSQL databases."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from pipeline import process
+from pipeline.code.coder import MODEL_VERSION
+from pipeline.store import repository
+from pipeline.store.db import get_engine, session_scope
+from pipeline.store.models import Encounter, Patient
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class PipelineOutput:
+    media: Path
+    audio: object
+    transcript: object
+    entities: list
+    coding: object
+
+
+def run_pipeline(media: Path, setting: str = "outpatient") -> PipelineOutput:
+    """The real stages (Whisper, spaCy, coder) on one sample, without the database."""
+    audio = process.load(media)
+    transcript = process.transcribe(audio)
+    entities = process.extract_entities(transcript)
+    return PipelineOutput(media, audio, transcript, entities, process.code(entities, setting=setting))
+
+
+def seed_record(
+    url: str,
+    out: PipelineOutput,
+    copy: int = 0,
+    *,
+    priority: str | None = "routine",
+    document_type: str | None = "office_note",
+    physician: str | None = "Dr. Ana Reyes",
+    sex: str | None = None,
+    birth_date: date | None = None,
+    setting: str = "outpatient",
+) -> int:
+    """Store the pipeline's output as a coded record (copy N of the same dictation gets its
+    own record: the content key is the media hash salted with N)."""
+    content_hash = hashlib.sha256(repository.sha256_file(out.media).encode() + f"#{copy}".encode()).hexdigest()
+    with session_scope(url) as s:
+        d, _ = repository.register_dictation(s, out.media, content_hash)
+        patient = Patient(mrn=f"MRN{uuid.uuid4().hex[:8]}", name=f"Test Patient {copy}", sex=sex, birth_date=birth_date)
+        d.encounter = Encounter(patient=patient, setting=setting, physician=physician, date_of_service=date(2026, 11, 20))
+        d.priority, d.document_type = priority, document_type
+        s.flush()
+        repository.store_results(
+            s, d.id, transcript=out.transcript, entities=out.entities, proposals=out.coding.proposals,
+            has_video=out.audio.has_video, model_version=f"{out.transcript.backend}:{out.transcript.model}|{MODEL_VERSION}",
+        )
+        return d.id
+
+
+def add_user(url: str, username: str, role: str = "coder", password: str = PASSWORD) -> None:
+    from pipeline.review import auth
+
+    with session_scope(url) as s:
+        auth.add_user(s, username, password, role)
+
+
+@contextmanager
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database on the loopback server, dropped afterwards."""
+    import psycopg2
+
+    try:
+        conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3)
+    except psycopg2.OperationalError as e:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432 ({e}); CI starts it")
+    conn.autocommit = True
+    name = f"mrt_test_{uuid.uuid4().hex[:8]}"
+    conn.cursor().execute(f"CREATE DATABASE {name}")
+    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.close()

@@ -1,0 +1,185 @@
+"""The review queue in a real browser (Playwright driving Debian's Chromium, headless):
+log in, claim, play from a segment, accept / edit / add codes, see an edit block
+finalizing, resolve it, finalize, and read the audit timeline.
+
+Screenshots go to the test's temporary folder; with MRT_UPDATE_SCREENSHOTS=1 they also
+replace the ones in docs/screenshots/ that the README shows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from review_support import PASSWORD, add_user, run_pipeline, seed_record
+
+pytestmark = pytest.mark.slow
+CHROMIUM = os.environ.get("MRT_CHROMIUM", "/usr/bin/chromium")
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--no-first-run", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def server(settings, sample):
+    import uvicorn
+
+    from pipeline.review.app import create_app
+
+    url = settings.resolved_database_url
+    media, _, _ = sample("01")
+    out = run_pipeline(media)
+    seed_record(url, out, 0, priority="stat", document_type="office_note", sex="M")
+    seed_record(url, out, 1, priority="routine", document_type="office_note", physician="Dr. Lee")
+    add_user(url, "alice")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started:
+        assert time.time() < deadline, "the review server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+def _shot(page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=True)
+    if os.environ.get("MRT_UPDATE_SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, DOCS / name)
+
+
+def _pick(page, input_sel: str, text: str, code: str) -> None:
+    """Type into a type-ahead box and choose ``code`` from the suggestions."""
+    page.fill(input_sel, "")
+    page.type(input_sel, text, delay=30)
+    option = page.locator(f".ta-list li[data-code='{code}']")
+    option.wait_for(timeout=10_000)
+    option.dispatch_event("mousedown")
+    assert page.input_value(input_sel) == code
+
+
+def _row(page, code: str):
+    return page.locator(f"tr[data-testid=code-row][data-code='{code}']")
+
+
+def test_coder_finalizes_a_dictation_in_the_browser(browser, server, tmp_path):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    # log in
+    page.goto(server + "/worklist")
+    assert "/login" in page.url
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/worklist")
+    assert page.locator("[data-testid=worklist] tbody tr").count() == 2
+    _shot(page, tmp_path, "worklist.png")
+
+    # claim the next record (the stat one)
+    page.click("[data-testid=next-record]")
+    page.wait_for_url("**/records/*")
+    assert page.inner_text("[data-testid=holder]") == "alice"
+
+    # play from a segment: the player seeks to the segment's start and plays
+    segs = page.locator("[data-testid=segment]")
+    assert segs.count() >= 3
+    seg = segs.nth(2)
+    start = float(seg.get_attribute("data-start"))
+    page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=10_000)
+    seg.locator("button.ts").click()
+    page.wait_for_function(f"document.getElementById('player').currentTime >= {start - 0.05}", timeout=10_000)
+    assert "playing" in (seg.get_attribute("class") or "")
+
+    # evidence of a code highlights its words in the transcript
+    page.locator("[data-testid=evidence]").first.click()
+    assert page.locator(".transcript .r.hl").count() >= 1
+
+    codes = [r.get_attribute("data-code") for r in page.locator("tr[data-testid=code-row]").all()]
+    assert "E11.9" in codes, codes
+    first = next(c for c in codes if c != "E11.9")
+
+    # accept one
+    _row(page, first).locator("[data-testid=accept]").click()
+    page.wait_for_load_state()
+    assert _row(page, first).locator("[data-testid=code-status]").inner_text() == "accepted"
+
+    # edit one, choosing the new code by type-ahead
+    row = _row(page, "E11.9")
+    row.locator("[data-testid=edit-open]").click()
+    _pick(page, "tr[data-code='E11.9'] [data-testid=edit-code]", "E11.6", "E11.65")
+    row.locator("[data-testid=edit-save]").click()
+    page.wait_for_load_state()
+    assert _row(page, "E11.65").locator("[data-testid=code-status]").inner_text() == "edited"
+
+    # add one by searching words
+    _pick(page, "[data-testid=add-code]", "long term insulin", "Z79.4")
+    page.click("[data-testid=add]")
+    page.wait_for_load_state()
+    assert _row(page, "Z79.4").locator("[data-testid=code-status]").inner_text() == "added"
+
+    # decide the rest
+    while page.locator("[data-testid=accept]").count():
+        page.locator("[data-testid=accept]").first.click()
+        page.wait_for_load_state()
+
+    # type 1 diabetes beside type 2 (Excludes1) blocks finalizing
+    if _row(page, "E10.9").count() == 0:
+        _pick(page, "[data-testid=add-code]", "E10.9", "E10.9")
+        page.click("[data-testid=add]")
+        page.wait_for_load_state()
+    assert page.locator("[data-testid=validation] li.error[data-kind=excludes1]").count() >= 1
+    assert page.locator("[data-testid=finalize]").is_disabled()
+    _shot(page, tmp_path, "record.png")
+
+    # resolve it: reject (or take off) type 1 diabetes
+    row = _row(page, "E10.9")
+    row.locator("[data-testid=reject-open]").click()
+    row.locator("[data-testid=reject-reason]").fill("Documented as type 2")
+    row.locator("[data-testid=reject]").click()
+    page.wait_for_load_state()
+    assert _row(page, "E10.9").count() == 0 or _row(page, "E10.9").locator("[data-testid=code-status]").inner_text() == "rejected"
+    assert page.locator("[data-testid=validation] li.error").count() == 0
+    page.click("[data-testid=finalize]")
+    page.wait_for_load_state()
+    assert page.inner_text("[data-testid=record-status]") == "finalized"
+
+    # the history timeline shows what was done, by whom
+    history = page.inner_text("[data-testid=history]")
+    for action in ("claim", "accept", "edit", "add", "finalize"):
+        assert f"alice {action}" in history, action
+    assert "alice reject" in history or "alice remove" in history
+    _shot(page, tmp_path, "record-finalized.png")
+    assert not errors, errors
+    ctx.close()
