@@ -16,7 +16,7 @@ from review_support import PASSWORD, add_user, run_pipeline, seed_record
 
 from pipeline.review.app import create_app
 from pipeline.store.db import session_scope
-from pipeline.store.models import AuditEvent, CodeProposalRecord, Dictation, ReviewDecision, User, utcnow
+from pipeline.store.models import AuditEvent, Dictation, ReviewDecision, User, utcnow
 
 pytestmark = pytest.mark.slow
 JSON = {"Accept": "application/json"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -151,6 +151,7 @@ def login(s: Session, username: str, password: str, settings: Settings) -> tuple
         user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    purge_expired_sessions(s)
     token = secrets.token_urlsafe(32)
     ws = WebSession(
         token_hash=_token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
@@ -195,6 +196,3 @@ def purge_expired_sessions(s: Session) -> int:
 def csrf_ok(expected: str, given: str | None) -> bool:
     return bool(given) and secrets.compare_digest(expected, given)
 
-
-def is_expired(dt: datetime | None) -> bool:
-    return dt is None or as_utc(dt) <= utcnow()

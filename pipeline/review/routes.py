@@ -180,6 +180,7 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
             "d": d, "t": t, "segments": build_view(t.text, t.segments or [], ents), "entities": ents,
             "codes": sorted(d.proposals, key=lambda p: (p.system != CM, p.rank)), "findings": findings,
             "errors": [f for f in findings if f.severity == "error"], "holder": holder,
+            "code_findings": {c: [f for f in findings if c in f.codes] for c in {p.code for p in d.proposals}},
             "mine": holder == user.username, "queries": workflow.queries(s, d.id), "history": timeline(s, d.id),
             "pending_reasons": workflow.PENDING_REASONS, "templates_": workflow.QUERY_TEMPLATES, "axes": cs_axes,
             "is_video": bool(d.has_video), "users": list(s.scalars(select(User.username).where(User.active.is_(True)))),

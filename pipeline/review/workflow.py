@@ -4,7 +4,6 @@ queries, and finalizing (which the coding edits' errors and open queries block).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +13,7 @@ from pipeline.review.audit import record
 from pipeline.review.auth import CurrentUser
 from pipeline.review.decisions import DecisionError, working_codes
 from pipeline.store.models import Dictation, DictationStatus, PhysicianQuery, utcnow
+from pipeline.store.repository import patient_age
 
 PENDING_REASONS = (
     "Awaiting physician query",
@@ -78,15 +78,6 @@ class Finding:
     kind: str
     codes: tuple[str, ...]
     message: str
-
-
-def patient_age(d: Dictation) -> int | None:
-    enc = d.encounter
-    if enc is None or enc.patient is None or enc.patient.birth_date is None:
-        return None
-    on = enc.date_of_service or d.received_at.date()
-    born: date = enc.patient.birth_date
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def validate(d: Dictation) -> list[Finding]:
