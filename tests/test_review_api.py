@@ -226,6 +226,16 @@ def test_edits_block_finalizing_until_resolved_then_measures_count_outcomes(site
     assert r.status_code == 409 and "E10.9" in r.json()["error"]
     rows = {x["id"]: x for x in alice.get("/api/worklist?edits=yes").json()["records"]}
     assert rid in rows
+    assert rid not in {x["id"] for x in alice.get("/api/worklist?edits=no").json()["records"]}
+    # a documented exception overrides it (Guidelines I.A.12.a: unrelated conditions) ...
+    f = next(f for f in v["findings"] if f["kind"] == "excludes1")
+    assert alice.post(f"/records/{rid}/override", data={"kind": "excludes1", "codes": ",".join(f["codes"]), "reason": ""}).status_code == 409
+    assert alice.post(f"/records/{rid}/override", data={"kind": "no_principal", "codes": "", "reason": "x"}).status_code == 409
+    r = alice.post(f"/records/{rid}/override", data={"kind": "excludes1", "codes": ",".join(f["codes"]), "reason": "test of override"})
+    assert r.status_code == 200
+    v = alice.get(f"/api/records/{rid}/validation").json()
+    assert v["can_finalize"] and any(f["kind"] == "excludes1" and f["severity"] == "warning" and "test of override" in f["message"] for f in v["findings"])
+    # ... but here the dictation says type 2, so the coder rejects type 1 instead
     e10 = next(c for c in _codes(alice, rid) if c["code"] == "E10.9")
     assert alice.post(f"/records/{rid}/codes/{e10['id']}/reject", data={"reason": "documented as type 2"}).status_code == 200
     assert alice.get(f"/api/records/{rid}/validation").json()["can_finalize"]

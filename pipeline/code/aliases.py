@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pipeline.code.codeset import Alias, CodeSet
 
-ALIAS_VERSION = "1"  # bump when the alias rules change (part of the index cache fingerprint)
+ALIAS_VERSION = "2"  # bump when the alias rules change (part of the index cache fingerprint)
 
 _NOISE = re.compile(r"\b(NEC|NOS)\b")
 _PAREN = re.compile(r"\s*\([^)]*\)")

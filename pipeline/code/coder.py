@@ -11,7 +11,9 @@ applies before writing a code down:
 * "history of" a resolved condition becomes its personal-history code (Z85-Z87, I25.2 ...),
   a lifelong condition stays coded as current.
 
-Proposals for the same code merge their evidence; ranked by score.
+Proposals for the same code merge their evidence; ranked by score. Each carries the messages of
+the coding edits (``pipeline/code/edits.py``) that name its code, e.g. an Excludes1 pair among
+the alternatives or a manifestation code proposed without its etiology.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from pipeline.code.edits import with_edits
 from pipeline.code.history import history_code_for, is_chronic
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, SkippedFinding
 from pipeline.extract.types import Entity
@@ -131,7 +134,7 @@ def propose_codes(
         for (system, code), v in found.items()
     ]
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
-    return CodingResult(proposals, skipped)
+    return CodingResult(with_edits(proposals, setting=setting), skipped)
 
 
 def _episode_of_care(cands):

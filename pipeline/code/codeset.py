@@ -114,7 +114,10 @@ class CodeSet:
     def cm_is_valid(self, code: str) -> bool:
         """A FY2026 category, subcategory or code (billable or not); chapters and blocks are not."""
         c = self.cm_normalize(code)
-        return bool(c) and "-" not in c and self._cm.is_valid_item(c) and not self._cm.is_chapter_or_block(c)
+        # 39 categories share their name with their block (B20, C50, F99, R99, Z66 ...): still codes
+        return bool(c) and "-" not in c and self._cm.is_valid_item(c) and (
+            not self._cm.is_chapter_or_block(c) or self._cm.is_category(c)
+        )
 
     def cm_is_billable(self, code: str) -> bool:
         """True for a FY2026 leaf code (valid for HIPAA transactions)."""
@@ -172,7 +175,8 @@ class CodeSet:
     @cached_property
     def cm_billable_codes(self) -> list[str]:
         cm = self._cm
-        return [c for c in cm.get_all_codes(True) if not cm.is_chapter_or_block(c) and cm.is_leaf(c)]
+        codes = (c for c in cm.get_all_codes(True) if (not cm.is_chapter_or_block(c) or cm.is_category(c)) and cm.is_leaf(c))
+        return list(dict.fromkeys(codes))  # a category named like its block (B20) is listed twice
 
     @cached_property
     def cm_index(self) -> list[CmIndexEntry]:

@@ -8,6 +8,7 @@ is refused changes nothing (its transaction is rolled back) and says why.
 from __future__ import annotations
 
 import logging
+import threading
 import mimetypes
 from pathlib import Path
 from typing import Iterator
@@ -96,7 +97,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     register_routes(app)
+    threading.Thread(target=_warm_up, name="mrt-warm-up", daemon=True).start()
     return app
+
+
+def _warm_up() -> None:
+    """Load the code sets and build the search index now, not on the first coder's keystroke."""
+    try:
+        from pipeline.code.edits import check_codes
+        from pipeline.code.search import get_index
+
+        get_index()
+        check_codes([])
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first request is slower
+        log.warning("code search warm-up failed", exc_info=True)
 
 
 def wants_json(request: Request) -> bool:

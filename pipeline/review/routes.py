@@ -182,7 +182,7 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
             "errors": [f for f in findings if f.severity == "error"], "holder": holder,
             "code_findings": {c: [f for f in findings if c in f.codes] for c in {p.code for p in d.proposals}},
             "mine": holder == user.username, "queries": workflow.queries(s, d.id), "history": timeline(s, d.id),
-            "pending_reasons": workflow.PENDING_REASONS, "templates_": workflow.QUERY_TEMPLATES, "axes": cs_axes,
+            "pending_reasons": workflow.PENDING_REASONS, "overridable": workflow.OVERRIDABLE, "templates_": workflow.QUERY_TEMPLATES, "axes": cs_axes,
             "is_video": bool(d.has_video), "users": list(s.scalars(select(User.username).where(User.active.is_(True)))),
         }
 
@@ -343,6 +343,17 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
                 return f"Answer to query {qid} recorded."
             workflow.close_query(s, d, user, qid)
             return f"Query {qid} closed."
+
+        return change(request, s, user, rid, fn)
+
+    @app.post("/records/{rid}/override")
+    async def override(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+        form = await request.form()
+        codes = [c for c in str(form.get("codes", "")).split(",") if c]
+
+        def fn(d: Dictation) -> str:
+            workflow.override_edit(s, d, user, str(form.get("kind", "")), codes, str(form.get("reason", "")))
+            return "Edit overridden; the reason is on the record."
 
         return change(request, s, user, rid, fn)
 

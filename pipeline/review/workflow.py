@@ -68,6 +68,12 @@ QUERY_TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 
+#: coding edits a coder may override with a documented reason (the guidelines' own exceptions):
+#: Excludes1 when the two conditions are unrelated (I.A.12.a); sex and age edits when the record
+#: documents why (e.g. a transgender patient, an adult with a congenital condition)
+OVERRIDABLE = ("excludes1", "sex_conflict", "age_conflict")
+
+
 class WorkflowError(ValueError):
     """A workflow step that cannot be taken now; the message says why."""
 
@@ -95,6 +101,7 @@ def validate(d: Dictation) -> list[Finding]:
             sex=sex, age=patient_age(d), setting=(enc.setting if enc is not None else None) or "outpatient",
         )
     ]
+    findings = _apply_overrides(d, findings)
     d.edit_errors = sum(1 for f in findings if f.severity == "error")  # the worklist's "coding edits pending"
     undecided = [p.code for p in codes if p.status == "proposed"]
     if undecided:
@@ -104,6 +111,36 @@ def validate(d: Dictation) -> list[Finding]:
     if not any(p.system == CM for p in codes):
         findings.append(Finding("error", "no_diagnosis", (), "The record has no ICD-10-CM diagnosis code"))
     return findings
+
+
+def _override_key(kind: str, codes) -> tuple[str, tuple[str, ...]]:
+    return kind, tuple(sorted(codes))
+
+
+def _apply_overrides(d: Dictation, findings: list[Finding]) -> list[Finding]:
+    overrides = {_override_key(o["kind"], o["codes"]): o for o in d.edit_overrides or []}
+    out = []
+    for f in findings:
+        o = overrides.get(_override_key(f.kind, f.codes)) if f.severity == "error" else None
+        if o is not None:
+            f = Finding("warning", f.kind, f.codes, f"{f.message} Overridden by {o['user']}: {o['reason']}")
+        out.append(f)
+    return out
+
+
+def override_edit(s: Session, d: Dictation, user: CurrentUser, kind: str, codes: list[str], reason: str) -> None:
+    """Accept a coding edit as a documented exception: it no longer blocks finalizing."""
+    reason = (reason or "").strip()
+    if kind not in OVERRIDABLE:
+        raise WorkflowError(f"{kind.replace('_', ' ')} edits cannot be overridden")
+    if not reason:
+        raise WorkflowError("give the reason the documentation supports")
+    key = _override_key(kind, codes)
+    if not any(_override_key(f.kind, f.codes) == key and f.severity == "error" for f in validate(d)):
+        raise WorkflowError("no such coding edit on the record now")
+    entry = {"kind": kind, "codes": list(key[1]), "reason": reason, "user": user.username, "at": utcnow().isoformat()}
+    d.edit_overrides = [o for o in d.edit_overrides or [] if _override_key(o["kind"], o["codes"]) != key] + [entry]
+    record(s, user.username, "override", dictation_id=d.id, after=entry)
 
 
 def open_queries(s: Session, dictation_id: int) -> list[PhysicianQuery]:
@@ -216,6 +253,6 @@ def finalize(s: Session, d: Dictation, user: CurrentUser) -> list[Finding]:
 
 
 __all__ = [
-    "DecisionError", "Finding", "PENDING_REASONS", "QUERY_TEMPLATES", "WorkflowError", "answer_query", "close_query",
-    "create_query", "finalize", "queries", "resume", "set_note", "set_pending", "validate_record",
+    "DecisionError", "Finding", "OVERRIDABLE", "PENDING_REASONS", "QUERY_TEMPLATES", "WorkflowError", "answer_query", "close_query",
+    "create_query", "finalize", "override_edit", "queries", "resume", "set_note", "set_pending", "validate_record",
 ]
