@@ -52,7 +52,11 @@ def server(settings, sample):
     media, _, _ = sample("01")
     out = run_pipeline(media)
     seed_record(url, out, 0, priority="stat", document_type="office_note", sex="M")
-    seed_record(url, out, 1, priority="routine", document_type="office_note", physician="Dr. Lee")
+    for i, (prio, doc, doctor) in enumerate(
+        [("routine", "office_note", "Dr. Lee"), ("urgent", "consult", "Dr. Okafor"), ("routine", "follow_up", "Dr. Lee"),
+         (None, "office_note", "Dr. Ana Reyes")], start=1,
+    ):
+        seed_record(url, out, i, priority=prio, document_type=doc, physician=doctor)
     add_user(url, "alice")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -104,7 +108,7 @@ def test_coder_finalizes_a_dictation_in_the_browser(browser, server, tmp_path):
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/worklist")
-    assert page.locator("[data-testid=worklist] tbody tr").count() == 2
+    assert page.locator("[data-testid=worklist] tbody tr").count() == 5
     _shot(page, tmp_path, "worklist.png")
 
     # claim the next record (the stat one)
