@@ -240,7 +240,8 @@ def show(dictation_id: int = typer.Argument(..., help="Dictation ID (from mrt pr
         ev = "; ".join(
             f"{e['text']}" + (f" @{e['audio_start']:.1f}s" if e.get("audio_start") is not None else "") for e in c["evidence"]
         )
-        table.add_row(c["system"], c["code"], f"{c['score']:.2f}", c["description"], ev, c["status"])
+        score = f"{c['score']:.2f}" if c["score"] is not None else "added"
+        table.add_row(c["system"], c["code"], score, c["description"], ev, c["status"])
     out.print(table)
 
 

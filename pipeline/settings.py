@@ -58,11 +58,92 @@ class Settings(BaseSettings):
     max_codes_per_entity: int = 3
     min_code_score: float = 0.5
 
+    # Review queue (web app)
+    review_host: str = Field(default="127.0.0.1", description="Address `mrt serve` listens on")
+    review_port: int = 8400
+    session_hours: float = Field(default=10.0, description="A login lasts this long without activity")
+    claim_minutes: float = Field(default=30.0, description="A claimed record returns to the queue after this")
+    max_failed_logins: int = Field(default=5, description="Failed logins before the account is locked")
+    lockout_minutes: float = 15.0
+    secure_cookies: bool = Field(default=False, description="Set when served over HTTPS (behind a proxy)")
+
+    # Operations: drop folder, nightly batch, scale-out, failure safety (docs/operations.md)
+    inbox_dir: Path | None = Field(default=None, description="Drop folder; default data_dir/inbox")
+    archive_dir: Path | None = Field(default=None, description="Processed media, by day; default data_dir/archive")
+    quarantine_dir: Path | None = Field(default=None, description="Refused media with .error.txt; default data_dir/quarantine")
+    summary_dir: Path | None = Field(default=None, description="Daily summaries; default data_dir/summaries")
+    stable_seconds: float = Field(default=10.0, ge=0, description="A dropped file must be unchanged this long before it is read")
+    scan_interval_s: float = Field(default=30.0, gt=0, description="How often the drop folder is scanned")
+    orphan_sidecar_minutes: float = Field(default=60.0, ge=0, description="A sidecar with no media this long is quarantined")
+    nightly_cron: str = Field(default="0 2 * * *", description="When the nightly batch runs (cron, in `timezone`)")
+    timezone: str | None = Field(default=None, description="IANA name for the schedule and archive dates; default: this machine's")
+    max_attempts: int = Field(default=3, ge=1, description="Tries per dictation (crashes count) before it is quarantined")
+    task_retries: int = Field(default=2, ge=0, description="Prefect retries of a dictation within one run, on transient errors")
+    retry_backoff_s: float = Field(default=30.0, ge=0, description="First retry delay; doubles on each retry")
+    batch_stall_minutes: float = Field(default=60.0, gt=0, description="A batch stops waiting when no dictation finished this long")
+    lease_seconds: float = Field(default=300.0, gt=0, description="A worker's hold on a dictation, renewed while it works")
+    db_retry_attempts: int = Field(default=6, ge=1, description="Tries of a database step while the database is unavailable")
+    db_retry_wait_s: float = Field(default=1.0, ge=0, description="First wait between database tries; doubles each time")
+    dask_address: str | None = Field(default=None, description="Dask scheduler (tcp://host:8786); default: local processes")
+    workers: int = Field(default=0, ge=0, description="Local Dask worker processes; 0: one per 2 GB of free memory, at most one per core")
+    worker_memory_limit: str = Field(default="3GB", description="A local Dask worker over this is restarted by its nanny")
+    transcribe_concurrency: int = Field(
+        default=0, ge=0, description="Prefect global concurrency limit on transcriptions across all workers (0: none)"
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'mrt.db'}"
+
+    @property
+    def inbox_path(self) -> Path:
+        return self.inbox_dir or self.data_dir / "inbox"
+
+    @property
+    def archive_path(self) -> Path:
+        return self.archive_dir or self.data_dir / "archive"
+
+    @property
+    def quarantine_path(self) -> Path:
+        return self.quarantine_dir or self.data_dir / "quarantine"
+
+    @property
+    def summary_path(self) -> Path:
+        return self.summary_dir or self.data_dir / "summaries"
+
+    @property
+    def resolved_timezone(self) -> str:
+        return self.timezone or local_timezone_name()
+
+
+def local_timezone_name() -> str:
+    """This machine's IANA time zone name (TZ, /etc/timezone, the /etc/localtime link), else UTC."""
+    import os
+
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz and not tz.startswith("/"):
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(tz)
+            return tz
+        except (ValueError, KeyError, OSError):
+            pass
+    try:
+        name = Path("/etc/timezone").read_text().strip()
+        if name:
+            return name
+    except OSError:
+        pass
+    try:
+        target = str(Path("/etc/localtime").resolve())
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    return "UTC"
 
 
 @lru_cache(maxsize=1)

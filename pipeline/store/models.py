@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, event, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -41,11 +41,19 @@ class Encounter(Base):
 
 class DictationStatus:
     RECEIVED = "received"
+    LOADING = "loading"  # a worker holds it: decoding the media
+    TRANSCRIBING = "transcribing"
+    EXTRACTING = "extracting"
+    CODING = "coding"  # next: all stage results are stored in one transaction, then CODED
     TRANSCRIBED = "transcribed"
     EXTRACTED = "extracted"
     CODED = "coded"  # stage results stored: ready for review
     FAILED = "failed"
+    PENDING = "pending"  # a coder parked it (pending reason, open physician query)
     FINALIZED = "finalized"
+
+    #: statuses that belong in the coders' worklist
+    REVIEWABLE = (CODED, PENDING)
 
 
 class Dictation(Base):
@@ -65,6 +73,25 @@ class Dictation(Base):
     encounter_id: Mapped[int | None] = mapped_column(ForeignKey("encounters.id"), index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # processing (pipeline.store.processing): tries, which worker holds it until when, stage timings
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_owner: Mapped[str | None] = mapped_column(String(200))  # host:pid:token of the worker at it
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stage_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    coded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    stage_seconds: Mapped[dict | None] = mapped_column(JSON)  # {"load": s, "transcribe": s, ...} of the last try
+    source_meta: Mapped[dict | None] = mapped_column(JSON)  # drop folder origin, sidecar fields as given
+    # review queue: who holds the record, until when, and why it is parked
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pending_reason: Mapped[str | None] = mapped_column(String(80))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    finalized_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    finalized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    edit_errors: Mapped[int] = mapped_column(Integer, default=0)  # coding edits that block finalizing, last check
+    edit_overrides: Mapped[list | None] = mapped_column(JSON)  # [{kind, codes, reason, user, at}] coder-documented exceptions
 
     encounter: Mapped[Encounter | None] = relationship(back_populates="dictations")
     transcript: Mapped["TranscriptRecord | None"] = relationship(
@@ -120,14 +147,64 @@ class CodeProposalRecord(Base):
     system: Mapped[str] = mapped_column(String(12))  # ICD-10-CM | ICD-10-PCS
     code: Mapped[str] = mapped_column(String(10), index=True)
     description: Mapped[str] = mapped_column(Text)
-    score: Mapped[float] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)  # None for codes a coder added
     rank: Mapped[int] = mapped_column(Integer)
     rationale: Mapped[str] = mapped_column(Text)
     evidence: Mapped[list] = mapped_column(JSON)  # [{start, end, text, audio_start, audio_end}]
     edits: Mapped[list] = mapped_column(JSON, default=list)
     model_version: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed|accepted|edited|rejected|added
+    # review: the code the pipeline proposed (kept when a coder edits), who added it, principal dx
+    source: Mapped[str] = mapped_column(String(16), default="pipeline")  # pipeline | coder
+    proposed_code: Mapped[str | None] = mapped_column(String(10))
+    principal: Mapped[bool] = mapped_column(Boolean, default=False)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
     dictation: Mapped[Dictation] = relationship(back_populates="proposals")
+
+
+class User(Base):
+    """A person who logs in to the review queue."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # coder | supervisor | admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebSession(Base):
+    """A server-side login session; the browser holds only the random token (hashed here)."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user: Mapped[User] = relationship()
+
+
+class PhysicianQuery(Base):
+    """A coder's clarification question to the dictating physician, and its answer."""
+
+    __tablename__ = "physician_queries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dictation_id: Mapped[int] = mapped_column(ForeignKey("dictations.id", ondelete="CASCADE"), index=True)
+    template: Mapped[str] = mapped_column(String(40))
+    question: Mapped[str] = mapped_column(Text)
+    physician: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | answered | closed
+    answer: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ReviewDecision(Base):
@@ -139,9 +216,11 @@ class ReviewDecision(Base):
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("code_proposals.id", ondelete="SET NULL"))
     user: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(16))  # accept | edit | reject | add
+    system: Mapped[str | None] = mapped_column(String(12))
     code_before: Mapped[str | None] = mapped_column(String(10))
     code_after: Mapped[str | None] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(Text)
+    model_version: Mapped[str | None] = mapped_column(String(80))  # of the proposal decided on
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -156,3 +235,9 @@ class AuditEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+
+@event.listens_for(AuditEvent, "before_update", propagate=True)
+@event.listens_for(AuditEvent, "before_delete", propagate=True)
+def _audit_is_append_only(mapper, connection, target) -> None:
+    raise PermissionError("audit events are append-only")

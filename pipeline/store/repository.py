@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from pipeline.code.types import CodeProposal
+from pipeline.code.types import CM, CodeProposal
 from pipeline.extract.types import Entity
 from pipeline.store.models import (
     AuditEvent,
@@ -20,10 +20,11 @@ from pipeline.store.models import (
     DictationStatus,
     EntityRecord,
     TranscriptRecord,
+    utcnow,
 )
 from pipeline.transcribe.types import Transcript
 
-DONE = (DictationStatus.CODED, DictationStatus.FINALIZED)
+DONE = (DictationStatus.CODED, DictationStatus.PENDING, DictationStatus.FINALIZED)  # never reprocessed over a coder's work
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -34,13 +35,20 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def path_text(path: str | Path) -> str:
+    """A path as storable text: bytes that are not UTF-8 (old scanners, Latin-1 shares) become \\xNN."""
+    import os
+
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
 def register_dictation(session: Session, path: Path, content_hash: str) -> tuple[Dictation, bool]:
     """The dictation for this content, created if new. Returns (dictation, created)."""
     existing = session.scalar(select(Dictation).where(Dictation.content_hash == content_hash))
     if existing is not None:
         return existing, False
     dictation = Dictation(
-        content_hash=content_hash, file_name=path.name, source_path=str(path), size_bytes=path.stat().st_size
+        content_hash=content_hash, file_name=path_text(path.name), source_path=path_text(path), size_bytes=path.stat().st_size
     )
     try:
         with session.begin_nested():
@@ -48,7 +56,7 @@ def register_dictation(session: Session, path: Path, content_hash: str) -> tuple
             session.flush()
     except IntegrityError:  # another worker registered the same content a moment ago
         return session.scalars(select(Dictation).where(Dictation.content_hash == content_hash)).one(), False
-    session.add(AuditEvent(dictation_id=dictation.id, actor="pipeline", action="received", after={"file": path.name}))
+    session.add(AuditEvent(dictation_id=dictation.id, actor="pipeline", action="received", after={"file": path_text(path.name)}))
     return dictation, True
 
 
@@ -89,16 +97,18 @@ def store_results(
                 detail={"long_form": e.long_form, "word_prob": e.word_prob, "cues": e.cues},
             )
         )
+    first_cm = next((p for p in proposals if p.system == CM), None)
     for rank, p in enumerate(proposals, start=1):
         d.proposals.append(
             CodeProposalRecord(
                 system=p.system, code=p.code, description=p.description, score=p.score, rank=rank,
                 rationale=p.rationale, evidence=[asdict(ev) for ev in p.evidence], edits=list(p.edits),
-                model_version=model_version,
+                model_version=model_version, proposed_code=p.code, principal=p is first_cm,
             )
         )
     d.duration = transcript.duration
     d.has_video = has_video
+    d.edit_errors = coding_edit_errors(d, proposals)
     d.status = DictationStatus.CODED
     d.error = d.error_kind = None
     session.add(
@@ -108,6 +118,30 @@ def store_results(
         )
     )
     return d
+
+
+def patient_age(d: Dictation) -> int | None:
+    """Age in years on the date of service (or the day the dictation came in)."""
+    enc = d.encounter
+    if enc is None or enc.patient is None or enc.patient.birth_date is None:
+        return None
+    on = enc.date_of_service or (d.received_at or utcnow()).date()
+    born = enc.patient.birth_date
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def coding_edit_errors(d: Dictation, proposals: list[CodeProposal]) -> int:
+    """How many coding edits at error level the proposed code set trips (the worklist shows it)."""
+    from pipeline.code.edits import CodeLine, check_codes
+
+    enc = d.encounter
+    first_cm = next((p for p in proposals if p.system == CM), None)
+    findings = check_codes(
+        [CodeLine(p.system, p.code, p is first_cm) for p in proposals],
+        sex=enc.patient.sex if enc is not None and enc.patient is not None else None,
+        age=patient_age(d), setting=(enc.setting if enc is not None else None) or "outpatient",
+    )
+    return sum(1 for f in findings if f.severity == "error")
 
 
 def mark_failed(session: Session, dictation_id: int, kind: str, reason: str) -> None:
