@@ -245,5 +245,10 @@ def show(dictation_id: int = typer.Argument(..., help="Dictation ID (from mrt pr
     out.print(table)
 
 
+from pipeline.review.cli import register as _register_review  # noqa: E402
+
+_register_review(app)
+
+
 if __name__ == "__main__":
     app()
