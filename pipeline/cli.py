@@ -245,7 +245,10 @@ def show(dictation_id: int = typer.Argument(..., help="Dictation ID (from mrt pr
     out.print(table)
 
 
+from pipeline.eval_cli import register as _register_eval  # noqa: E402
 from pipeline.review.cli import register as _register_review  # noqa: E402
+
+_register_eval(app)
 
 _register_review(app)
 

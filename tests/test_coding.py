@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow  # builds / loads the code index
 
 
 def codes_for(text: str, setting: str = "outpatient"):
-    result = propose_codes(extract(text), setting=setting)
+    result = propose_codes(extract(text), setting=setting, text=text)
     return result, [p.code for p in result.proposals]
 
 
@@ -84,3 +84,63 @@ def test_every_proposal_is_a_valid_fy2026_code(manifest):
         for p in result.proposals:
             valid = cs.cm_is_billable(p.code) if p.system == "ICD-10-CM" else cs.pcs_is_valid(p.code)
             assert valid, (e["name"], p.system, p.code)
+
+
+# ---------------------------------------------------------------- one code per mention, type words
+@pytest.mark.parametrize("text, code, not_codes", [
+    ("Type 2 diabetes mellitus.", "E11.9", ("E10",)),
+    ("Type 1 diabetes mellitus.", "E10.9", ("E11",)),
+    ("Hyperlipidemia.", "E78.5", ("E78.49",)),
+    ("Essential hypertension.", "I10", ("I15",)),
+])
+def test_one_code_per_mention_and_type_words_agree(text, code, not_codes):
+    _, codes = codes_for(text, "inpatient")
+    assert codes[0] == code and not any(c.startswith(not_codes) for c in codes), codes
+
+
+def test_type_word_agreement_and_excludes1_rules():
+    from pipeline.code.alternates import disagrees, excludes1_conflict
+
+    assert disagrees("type 2 diabetes", "Type 1 diabetes mellitus without complications")
+    assert not disagrees("type 2 diabetes", "Type 2 diabetes mellitus without complications")
+    assert disagrees("left knee pain", "Pain in right knee") and not disagrees("knee pain", "Pain in right knee")
+    assert not disagrees("acute on chronic heart failure", "Chronic diastolic heart failure")
+    assert excludes1_conflict("E11.9", "E10.9")  # E11 Excludes1 type 1 diabetes (E10.-)
+    assert not excludes1_conflict("E11.9", "I10")
+
+
+# ---------------------------------------------------------------- combination codes and specificity
+def test_diabetes_ckd_stage_and_hypertension_combination():
+    result, codes = codes_for("Type 2 diabetes with diabetic chronic kidney disease stage 3a and hypertension.", "inpatient")
+    assert {"E11.22", "I12.9", "N18.31"} <= set(codes), codes
+    assert not {"E11.9", "I10", "N18.9"} & set(codes), codes
+    e1122 = next(p for p in result.proposals if p.code == "E11.22")
+    assert "I.A.15" in e1122.rationale and len(e1122.evidence) == 2
+
+
+@pytest.mark.parametrize("text, expected, gone", [
+    ("Type 2 diabetes mellitus with hyperglycemia.", {"E11.65"}, {"E11.9", "R73.9"}),
+    ("Type 1 diabetes mellitus with diabetic polyneuropathy.", {"E10.42"}, {"E10.9", "G62.9"}),
+    ("Hypertensive heart disease with congestive heart failure.", {"I11.0", "I50.9"}, {"I11.9", "I10"}),
+    ("Hypertension. Congestive heart failure. End stage renal disease on dialysis.", {"I13.2", "I50.9", "N18.6"}, {"I10"}),
+])
+def test_combination_codes(text, expected, gone):
+    _, codes = codes_for(text, "inpatient")
+    assert expected <= set(codes) and not gone & set(codes), codes
+
+
+def test_laterality_and_episode_of_care():
+    result, codes = codes_for("Left distal radius fracture, initial encounter.", "inpatient")
+    assert codes[0] == "S52.502A", codes
+    assert "missing" not in result.proposals[0].rationale
+    result, codes = codes_for("Distal radius fracture.", "inpatient")
+    assert codes[0] == "S52.509A", codes  # no side documented: the unspecified-side code
+    assert "missing: laterality" in result.proposals[0].rationale
+    assert "missing: episode of care" in result.proposals[0].rationale
+
+
+def test_laparoscopic_cholecystectomy_pcs_code_first():
+    result, codes = codes_for("Procedure: laparoscopic cholecystectomy.", "inpatient")
+    assert codes[0] == "0FT44ZZ", codes
+    assert all(p.score < result.proposals[0].score for p in result.proposals[1:])  # alternates rank below
+

@@ -11,6 +11,12 @@ applies before writing a code down:
 * "history of" a resolved condition becomes its personal-history code (Z85-Z87, I25.2 ...),
   a lifelong condition stays coded as current.
 
+Then, per mention, :mod:`pipeline.code.alternates` keeps one code unless a coder has a real
+choice (type words agree, no Excludes1 pair from one mention) and :mod:`pipeline.code.specificity`
+matches laterality, episode of care and CKD stage to the text (noting what is missing); per
+document, :mod:`pipeline.code.combinations` applies the combination codes the classification
+requires (diabetes "with", hypertension with heart / kidney disease).
+
 Proposals for the same code merge their evidence; ranked by score. Each carries the messages of
 the coding edits (``pipeline/code/edits.py``) that name its code, e.g. an Excludes1 pair among
 the alternatives or a manifestation code proposed without its etiology.
@@ -22,6 +28,9 @@ import threading
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from pipeline.code import specificity
+from pipeline.code.alternates import select
+from pipeline.code.combinations import combine
 from pipeline.code.edits import with_edits
 from pipeline.code.history import history_code_for, is_chronic
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, SkippedFinding
@@ -30,9 +39,7 @@ from pipeline.settings import Settings, get_settings
 
 CM_LABELS = ("PROBLEM", "SYMPTOM")
 PCS_LABELS = ("PROCEDURE",)
-MODEL_VERSION = "terminology-tfidf-0.1"
-ALTERNATE_RATIO = 0.85  # alternatives must score within 15% of the best candidate
-ALTERNATE_DISCOUNT = 0.8
+MODEL_VERSION = "terminology-tfidf-0.2"
 PCS_MIN_SCORE = 0.6  # PCS titles share many words across body parts; weak matches mislead
 _lock = threading.Lock()
 
@@ -73,9 +80,11 @@ def _skip_reason(e: Entity, setting: str) -> str | None:
 
 
 def propose_codes(
-    entities: list[Entity], settings: Settings | None = None, setting: str | None = None
+    entities: list[Entity], settings: Settings | None = None, setting: str | None = None, text: str | None = None
 ) -> CodingResult:
-    """Ranked code proposals (best first) for one document's entities."""
+    """Ranked code proposals (best first) for one document's entities. ``text``, the document the
+    entities come from, lets the coder read details stated next to a mention (CKD stage, episode
+    of care); without it only the mention's own words count."""
     settings = settings or get_settings()
     setting = setting or settings.care_setting
     k = settings.max_codes_per_entity
@@ -101,7 +110,7 @@ def propose_codes(
     pcs_live = [e for e in pcs_mentions if not _skip_reason(e, setting) and not e.family]
 
     if cm_live:
-        cands = get_index(CM, settings).candidates([e.query_text for e in cm_live], k=max(k, 5))
+        cands = get_index(CM, settings).candidates([specificity.index_query(e.query_text) for e in cm_live], k=max(k, 5))
         for e, cs in zip(cm_live, cands):
             cs = _episode_of_care(cs)
             cs = [c for c in cs if c.score >= settings.min_code_score]
@@ -112,9 +121,14 @@ def propose_codes(
                 _add_history(add, skipped, e, cs[0])
                 continue
             certainty = " documented as uncertain; coded as established (inpatient, Guidelines II.H)" if e.uncertain else ""
-            for c, score in _with_alternates(cs, k):
+            for c, score in select(CM, e.query_text, cs, k):
+                code, notes = _specific(c.code, e, text)
                 why = f'"{e.text}" matches {c.code} ({c.alias}){";" + certainty if certainty else ""}'
-                add(CM, c.code, c.description, score, e, why)
+                if code != c.code:
+                    why += f"; specified as {code}"
+                if notes:
+                    why += "; " + "; ".join(notes)
+                add(CM, code, _cm_title(code) or c.description, score, e, why)
 
     if pcs_live:
         cands = get_index(PCS, settings).candidates([e.query_text for e in pcs_live], k=max(k, 5))
@@ -123,7 +137,7 @@ def propose_codes(
             if not cs:
                 skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-PCS code matched well enough"))
                 continue
-            for c, score in _with_alternates(cs, k):
+            for c, score in select(PCS, e.query_text, cs, k):
                 add(PCS, c.code, c.description, score, e, f'"{e.text}" matches {c.code} ({c.alias})')
 
     proposals = [
@@ -133,6 +147,7 @@ def propose_codes(
         )
         for (system, code), v in found.items()
     ]
+    proposals = combine(proposals)
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     return CodingResult(with_edits(proposals, setting=setting), skipped)
 
@@ -147,13 +162,33 @@ def _episode_of_care(cands):
     return sorted((adjusted(c) for c in cands), key=lambda c: -c.score)
 
 
-def _with_alternates(cands, k: int):
-    """The best candidate, plus up to k-1 close alternatives ranked below it (a coder picks)."""
-    top = cands[0].score
-    yield cands[0], top
-    for c in cands[1:k]:
-        if c.score >= ALTERNATE_RATIO * top:
-            yield c, c.score * ALTERNATE_DISCOUNT
+def _cm_title(code: str) -> str | None:
+    from pipeline.code.codeset import get_codeset
+
+    return get_codeset().cm_description(code)
+
+
+def _sentence_after(e: Entity, text: str | None) -> str:
+    """The mention and the rest of its sentence (at most 80 characters): where "stage 3a" or
+    "initial encounter" is dictated."""
+    if not text or text[e.start:e.end] != e.text:
+        return e.query_text
+    tail = text[e.end:e.end + 80]
+    cut = min((i for i in (tail.find(". "), tail.find("\n"), tail.find(";")) if i >= 0), default=len(tail))
+    return e.text + tail[:cut]
+
+
+def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[str]]:
+    """The code at the detail the documentation states, and notes on detail that is missing."""
+    notes = []
+    context = _sentence_after(e, text)
+    code, note = specificity.lateral(code, e.query_text, specificity.same_phrase(context))
+    notes += [note] if note else []
+    if code in ("N18.9", "N18.30") and (stage := specificity.ckd_stage(context)):
+        code = stage
+    code, note = specificity.episode(code, context)
+    notes += [note] if note else []
+    return code, notes
 
 
 def _add_history(add, skipped: list[SkippedFinding], e: Entity, best) -> None:

@@ -1,0 +1,83 @@
+"""Which candidates of one mention become proposals: one code per mention unless a coder has a
+real choice to make.
+
+* Type words must agree: a mention that says "type 2" never gets a "type 1" code, "essential"
+  never "secondary", "left" never "right" (the candidate index scores them as near-identical
+  strings). A candidate naming a contrasting word the mention does not have is dropped.
+* An exact CM match (score >= :data:`EXACT`) stands alone: no alternates. PCS keeps them: one
+  procedure term ("cholecystectomy") is shared by codes that differ in root operation or
+  approach, and on CodiEsp dropping them lost correct codes (recall 0.072 -> 0.067).
+* Otherwise close alternates (within :data:`ALTERNATE_RATIO` of the best) are offered at a
+  discount, except one that an Excludes1 note forbids together with a code already kept from the
+  same evidence (the two cannot both be reported, and the higher one is the documented one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from pipeline.code.types import CM
+
+ALTERNATE_RATIO = 0.85  # alternatives must score within 15% of the best candidate
+ALTERNATE_DISCOUNT = 0.8
+EXACT = 0.95
+
+# Groups of mutually exclusive qualifiers; each member is a list of spellings (word-bounded).
+CONTRASTS: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (("type 1", "type i", "insulin dependent", "juvenile"), ("type 2", "type ii", "non insulin dependent", "adult onset")),
+    (("essential", "primary"), ("secondary",)),
+    (("left",), ("right",), ("bilateral", "both")),
+    (("acute",), ("chronic",)),
+    (("open",), ("closed",)),
+    (("benign",), ("malignant",)),
+)
+
+
+def _has(text: str, spellings: Sequence[str]) -> bool:
+    return any(re.search(rf"(?<![a-z]){re.escape(s)}(?![a-z])", text) for s in spellings)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower().replace("-", " "))
+
+
+def disagrees(mention: str, candidate_text: str) -> bool:
+    """True when the candidate names a qualifier contrasting with one the mention states."""
+    m, c = _norm(mention), _norm(candidate_text)
+    for group in CONTRASTS:
+        said = [i for i, spellings in enumerate(group) if _has(m, spellings)]
+        if len(said) != 1:
+            continue
+        if any(_has(c, spellings) for i, spellings in enumerate(group) if i != said[0]) and not _has(c, group[said[0]]):
+            return True
+    return False
+
+
+def excludes1_conflict(a: str, b: str) -> bool:
+    """True when an Excludes1 note on ``a`` or ``b`` (or any level above) names the other."""
+    from pipeline.code.edits import lineage_notes
+
+    ka, kb = a.replace(".", ""), b.replace(".", "")
+    return any(n.covers(kb) and not n.covers(ka) for n in lineage_notes(a, "excludes1")) or any(
+        n.covers(ka) and not n.covers(kb) for n in lineage_notes(b, "excludes1")
+    )
+
+
+def select(system: str, mention: str, cands: Sequence, k: int) -> Iterator[tuple[object, float]]:
+    """(candidate, score) pairs to propose for one mention, best first. ``cands`` are sorted best first."""
+    agreeing = [c for c in cands if not disagrees(mention, f"{c.description} {c.alias}")]
+    if not agreeing:
+        return
+    top = agreeing[0]
+    yield top, top.score
+    if system == CM and top.score >= EXACT:
+        return
+    kept = [top.code]
+    for c in agreeing[1:k]:
+        if c.score < ALTERNATE_RATIO * top.score:
+            continue
+        if system == CM and any(excludes1_conflict(c.code, other) for other in kept):
+            continue
+        kept.append(c.code)
+        yield c, c.score * ALTERNATE_DISCOUNT

@@ -1,0 +1,133 @@
+"""Combination codes the classification requires, applied to one document's proposals.
+
+* Diabetes "with" (Guidelines I.A.15, I.C.4.a; Alphabetic Index "Diabetes, type N, with"): a
+  diabetes code documented with one of its listed complications becomes the combination code of
+  that type (E11.22 with CKD, E11.40 / E11.42 with neuropathy / polyneuropathy, E11.65 with
+  hyperglycemia ...). The "without complications" code goes; the complication code stays where
+  the tabular says "use additional code" (N18.- stage, L97.- ulcer site, K31.84 gastroparesis)
+  and goes where the combination code says it all.
+* Hypertension (I.C.9.a): presumed linked to heart failure / heart disease (I51.4-I51.9) and to
+  chronic kidney disease: I11.0 / I11.9, I12.0 / I12.9, I13.0 / I13.10 / I13.11 / I13.2 replace
+  I10; I50.- and N18.- stay as "use additional code".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pipeline.code.types import CM, CodeProposal
+
+DIABETES = ("E08", "E09", "E10", "E11", "E13")
+
+
+@dataclass(frozen=True)
+class Complication:
+    name: str
+    matches: Callable[[CodeProposal], bool]
+    suffix: Callable[[CodeProposal], str]  # characters after the diabetes category's dot
+    keep: bool  # the complication code is still reported ("use additional code")
+
+
+def _prefix(*prefixes: str) -> Callable[[CodeProposal], bool]:
+    return lambda p: p.code.startswith(prefixes)
+
+
+def _said(p: CodeProposal, *words: str) -> bool:
+    return any(w in ev.text.lower() for ev in p.evidence for w in words)
+
+
+COMPLICATIONS: tuple[Complication, ...] = (
+    Complication("chronic kidney disease", _prefix("N18."), lambda p: "22", True),
+    Complication("neuropathy", _prefix("G62.", "G63", "G60.9", "G64"),
+                 lambda p: "42" if _said(p, "poly", "peripheral") else "40", False),
+    Complication("mononeuropathy", _prefix("G58.9"), lambda p: "41", False),
+    Complication("hyperglycemia", _prefix("R73."), lambda p: "65", False),
+    Complication("hypoglycemia", _prefix("E16.0", "E16.1", "E16.2"), lambda p: "649", False),
+    Complication("retinopathy", _prefix("H35.00", "H35.0", "H36"), lambda p: "319", False),
+    Complication("peripheral angiopathy", _prefix("I73.9"), lambda p: "51", False),
+    Complication("foot ulcer", lambda p: p.code.startswith("L97.") and _said(p, "foot", "heel", "toe", "ankle"),
+                 lambda p: "621", True),
+    Complication("gastroparesis", _prefix("K31.84"), lambda p: "43", True),
+)
+
+
+def _merge(code: str, parts: Sequence[CodeProposal], why: str) -> CodeProposal:
+    from pipeline.code.codeset import get_codeset
+
+    evidence = sorted({ev.start: ev for p in parts for ev in p.evidence}.values(), key=lambda ev: ev.start)
+    return CodeProposal(CM, code, get_codeset().cm_description(code) or "", max(p.score for p in parts), evidence, why)
+
+
+def _valid(code: str) -> bool:
+    from pipeline.code.codeset import get_codeset
+
+    return get_codeset().cm_is_billable(code)
+
+
+def diabetes(props: list[CodeProposal]) -> list[CodeProposal]:
+    cm = [p for p in props if p.system == CM]
+    dm = [p for p in cm if p.code.startswith(DIABETES)]
+    if not dm:
+        return props
+    base = max(dm, key=lambda p: p.score)
+    cat = base.code[:3]
+    added, dropped = [], set()
+    for comp in COMPLICATIONS:
+        for p in cm:
+            if p.code.startswith(DIABETES) or not comp.matches(p):
+                continue
+            code = f"{cat}.{comp.suffix(p)}"
+            if not _valid(code):
+                continue
+            added.append(_merge(code, [base, p], f"{base.code} documented with {comp.name} ({p.code}): combination code "
+                                f"{code} (Guidelines I.A.15, \"with\"){'; ' + p.code + ' kept as the use-additional code' if comp.keep else ''}"))
+            if not comp.keep:
+                dropped.add(p.code)
+    if not added:
+        return props
+    dropped |= {p.code for p in dm if p.code.endswith(".9") or p.code[:3] != cat}
+    added_codes = {p.code for p in added}
+    return [p for p in props if p.code not in dropped and p.code not in added_codes] + _dedupe(added)
+
+
+def _dedupe(props: list[CodeProposal]) -> list[CodeProposal]:
+    out: dict[str, CodeProposal] = {}
+    for p in props:
+        if p.code not in out or p.score > out[p.code].score:
+            out[p.code] = p
+    return list(out.values())
+
+
+def _stage5(code: str) -> bool:
+    return code in ("N18.5", "N18.6")
+
+
+def hypertension(props: list[CodeProposal]) -> list[CodeProposal]:
+    cm = [p for p in props if p.system == CM]
+    htn = [p for p in cm if p.code == "I10" or p.code.startswith(("I11", "I12", "I13"))]
+    if not htn:
+        return props
+    hf = [p for p in cm if p.code.startswith("I50")]
+    heart = [p for p in cm if p.code.startswith(("I51.4", "I51.5", "I51.6", "I51.7", "I51.89", "I51.9"))
+             or p.code.startswith("I11")]
+    ckd = [p for p in cm if p.code.startswith("N18.")]
+    if not (hf or heart or ckd):
+        return props
+    late = any(_stage5(p.code) for p in ckd)
+    if ckd and (hf or heart):
+        code = ("I13.2" if late else "I13.0") if hf else ("I13.11" if late else "I13.10")
+    elif ckd:
+        code = "I12.0" if late else "I12.9"
+    else:
+        code = "I11.0" if hf else "I11.9"
+    parts = htn + hf + heart + ckd
+    why = (f"hypertension documented with {', '.join(x for x, ok in (('heart failure', hf), ('heart disease', heart), ('chronic kidney disease', ckd)) if ok)}: "
+           f"the link is presumed (Guidelines I.C.9.a), combination code {code}"
+           + (f"; {', '.join(x for x, ok in (('I50.-', hf), ('N18.-', ckd)) if ok)} kept as use-additional code" if hf or ckd else ""))
+    gone = {p.code for p in htn}
+    return [p for p in props if p.code not in gone or p.system != CM] + [_merge(code, parts, why)]
+
+
+def combine(props: list[CodeProposal]) -> list[CodeProposal]:
+    return hypertension(diabetes(list(props)))

@@ -1,0 +1,63 @@
+"""Extracted entities of evaluation texts, cached on disk so the coding stage can be re-measured
+without re-running extraction.
+
+The cache key covers every file of ``pipeline/extract`` (code and data), so any change to
+extraction invalidates it; entries are keyed by the SHA-256 of the text. Only evaluation and
+benchmarks use this: texts are public corpora (CodiEsp), never dictations.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.extract.types import Entity
+
+EXTRACT_DIR = Path(__file__).resolve().parents[1] / "extract"
+
+
+def extraction_fingerprint() -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in EXTRACT_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(str(path.relative_to(EXTRACT_DIR)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _load(path: Path) -> dict[str, list[dict]]:
+    if not path.is_file():
+        return {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _save(path: Path, data: dict[str, list[dict]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".entities-", dir=path.parent)
+    with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as fh:
+        json.dump(data, fh)
+    os.replace(tmp, path)
+
+
+def cached_entities(texts: Sequence[str], cache_dir: Path) -> list[list[Entity]]:
+    """Entities for each text: from the cache where present, extracted (and stored) otherwise."""
+    path = Path(cache_dir) / "eval-entities" / f"{extraction_fingerprint()}.json.gz"
+    data = _load(path)
+    keys = [_text_key(t) for t in texts]
+    missing = [i for i, k in enumerate(keys) if k not in data]
+    if missing:
+        from pipeline.extract.pipeline import extract_many
+
+        for i, ents in zip(missing, extract_many([texts[i] for i in missing])):
+            data[keys[i]] = [e.to_dict() for e in ents]
+        _save(path, data)
+    return [[Entity(**d) for d in data[k]] for k in keys]

@@ -1,0 +1,124 @@
+"""The detail a CM code states must be the detail the documentation states.
+
+* Laterality: a code naming a side (right / left / bilateral) is moved to the sibling code for the
+  side the mention states; when the mention states none, to the "unspecified" side code, with
+  "missing: laterality" in the rationale for the coder to query.
+* Episode of care (7th character A / D / S): when the text does not say, the initial encounter is
+  assumed (active treatment) and "missing: episode of care" is noted.
+* Chronic kidney disease stage: N18.9 / N18.30 move to the stage the text states ("stage 3a",
+  "stage IV", "ESRD").
+
+Siblings are found by description: the code with the same tabular title but for the changed
+words, within the same category (so placeholder X and 7th characters carry over).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+SIDES = {"right": ("right",), "left": ("left",), "bilateral": ("bilateral", "both")}
+_BONES = r"(radius|ulna|femur|humerus|tibia|fibula|radial|ulnar|femoral|humeral|tibial|fibular)"
+_DISTAL = re.compile(rf"\bdistal\s+{_BONES}\b", re.I)
+_PROXIMAL = re.compile(rf"\bproximal\s+{_BONES}\b", re.I)
+_SIDE_WORD = re.compile(r"\b(right|left|bilateral)\b")
+_EPISODE_WORDS = re.compile(r"\b(initial|subsequent|sequela|follow[- ]?up|healing|nonunion|malunion)\b", re.I)
+CKD_STAGES = (
+    (re.compile(r"\b(end[- ]stage|esrd|eskd|dialysis)\b", re.I), "N18.6"),
+    (re.compile(r"\bstage\s*(3a|iiia)\b", re.I), "N18.31"),
+    (re.compile(r"\bstage\s*(3b|iiib)\b", re.I), "N18.32"),
+    (re.compile(r"\bstage\s*(5|v)\b", re.I), "N18.5"),
+    (re.compile(r"\bstage\s*(4|iv)\b", re.I), "N18.4"),
+    (re.compile(r"\bstage\s*(3|iii)\b", re.I), "N18.30"),
+    (re.compile(r"\bstage\s*(2|ii)\b", re.I), "N18.2"),
+    (re.compile(r"\bstage\s*(1|i)\b", re.I), "N18.1"),
+)
+
+
+@lru_cache(maxsize=512)
+def _titles(category: str) -> dict[str, str]:
+    """{lower-case title: code} for the billable codes of a CM category."""
+    from pipeline.code.codeset import get_codeset
+
+    cm = get_codeset().cm_api
+    if not cm.is_valid_item(category):
+        return {}
+    return {cm.get_description(c).lower(): c for c in cm.get_descendants(category) if cm.is_leaf(c)}
+
+
+def variant(code: str, old: str, new: str) -> str | None:
+    """The code in the same category whose title is this code's with word ``old`` replaced by ``new``."""
+    from pipeline.code.codeset import get_codeset
+
+    title = (get_codeset().cm_description(code) or "").lower()
+    target = re.sub(rf"\b{re.escape(old)}\b", new, title)
+    return _titles(code[:3]).get(target) if target != title else None
+
+
+def _unspecified_side(code: str, title: str, side: str) -> str | None:
+    """The sibling naming ``side`` where this code's title says "unspecified <site>"."""
+    titles = _titles(code[:3])
+    for m in re.finditer(r"\bunspecified\b", title):
+        other = titles.get(title[: m.start()] + side + title[m.end():])
+        if other:
+            return other
+    return None
+
+
+def mention_side(text: str) -> str | None:
+    t = text.lower()
+    found = [side for side, words in SIDES.items() if any(re.search(rf"\b{w}\b", t) for w in words)]
+    return found[0] if len(found) == 1 else None
+
+
+def same_phrase(context: str) -> str:
+    """The context up to the next coordinated finding ("..., and ...")."""
+    return re.split(r",|;|\band\b|\bwith\b", context, maxsplit=1)[0]
+
+
+def index_query(mention: str) -> str:
+    """The mention in the Index's words: "distal radius" is the "lower end of radius"."""
+    q = _DISTAL.sub(lambda m: f"lower end of {m.group(1)}", mention)
+    return _PROXIMAL.sub(lambda m: f"upper end of {m.group(1)}", q)
+
+
+def lateral(code: str, mention: str, phrase: str = "") -> tuple[str, str | None]:
+    """(code for the side the mention, or else its phrase, states; note) — note is 'missing:
+    laterality' when neither states a side."""
+    from pipeline.code.codeset import get_codeset
+
+    title = (get_codeset().cm_description(code) or "").lower()
+    m = _SIDE_WORD.search(title)
+    side = mention_side(mention) or mention_side(phrase)
+    if not m:
+        if side:
+            return _unspecified_side(code, title, side) or code, None
+        return code, ("missing: laterality" if _unspecified_side(code, title, "left") else None)
+    if side == m.group(1):
+        return code, None
+    if side is None:
+        other = variant(code, m.group(1), "unspecified")
+        return (other, "missing: laterality") if other else (code, "missing: laterality")
+    other = variant(code, m.group(1), side)
+    return (other or code), None
+
+
+def episode(code: str, context: str) -> tuple[str, str | None]:
+    """(code, note): with no episode of care in the text, the initial-encounter code (7th
+    character A, or B for open fractures kept as coded) and "missing: episode of care"."""
+    from pipeline.code.codeset import get_codeset
+
+    cs = get_codeset()
+    title = (cs.cm_description(code) or "").lower()
+    if not ("encounter" in title or title.endswith("sequela")) or _EPISODE_WORDS.search(context):
+        return code, None
+    if len(code) == 8 and code[-1] not in "AB" and cs.cm_is_billable(code[:-1] + "A"):
+        code = code[:-1] + "A"
+    return code, "missing: episode of care (initial encounter assumed)"
+
+
+def ckd_stage(context: str) -> str | None:
+    for pattern, code in CKD_STAGES:
+        if pattern.search(context):
+            return code
+    return None
