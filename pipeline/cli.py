@@ -246,12 +246,14 @@ def show(dictation_id: int = typer.Argument(..., help="Dictation ID (from mrt pr
 
 
 from pipeline.eval_cli import register as _register_eval  # noqa: E402
-from pipeline.review.cli import register as _register_review  # noqa: E402
-
 _register_eval(app)
+from pipeline.review.cli import register as _register_review  # noqa: E402
 
 _register_review(app)
 
+
+from pipeline.ops_cli import register as _register_ops  # noqa: E402  (watch, nightly, deploy, bench)
+_register_ops(app)
 
 if __name__ == "__main__":
     app()

@@ -30,6 +30,18 @@ def test_negated_and_family_history_findings(sample):
     assert ents["colon cancer"].section == "family_history"
 
 
+def test_dictated_header_between_commas_ends_a_negation_scope():
+    # Whisper often writes a dictated header mid-sentence, between commas.
+    text = "She also denies fever or shortness of breath, family history, family history of colon cancer in her father."
+    ents = by_text(extract(text))
+    assert ents["fever"].negated and ents["shortness of breath"].negated
+    assert ents["colon cancer"].family and not ents["colon cancer"].negated
+    assert ents["colon cancer"].section == "family_history"
+    # prose with one-word header names in a list stays prose
+    ents = by_text(extract("No fever, plan, or cough."))
+    assert ents["cough"].negated
+
+
 def test_labels_history_uncertainty_and_abbreviations():
     text = (
         "Past medical history: History of myocardial infarction. "

@@ -98,6 +98,17 @@ class SectionComponent:
         prev = doc[start - 1]
         return _is_newline(prev) or prev.text.endswith("\n")
 
+    @staticmethod
+    def _between_commas(doc: Doc, start: int, end: int, nxt: Token | None, group: str) -> bool:
+        """A dictated header the recognizer wrote mid-sentence: "..., family history, family
+        history of ...". Counts when a comma or semicolon comes before it, a separator after it,
+        and it has at least two words (so a lone "plan," in a list stays prose)."""
+        if group == "abbreviations" or start == 0 or nxt is None or nxt.text not in _SEPARATORS:
+            return False
+        prev = doc[start - 1]
+        words = sum(1 for t in doc[start:end] if t.is_alpha)
+        return prev.text in (",", ";") and words >= 2
+
     def _valid(self, doc: Doc, start: int, end: int, group: str, has_sents: bool) -> bool:
         """Whether the match ``doc[start:end]`` of ``group`` is a header here."""
         span = doc[start:end]
@@ -106,7 +117,7 @@ class SectionComponent:
         if caps and nxt is not None and nxt.text in (":", "):") and group != "abbreviations":
             return True
         if not self._starts_line(doc, start, has_sents):
-            return False
+            return self._between_commas(doc, start, end, nxt, group)
         if group == "abbreviations":
             return nxt is None or nxt.text in _ABBREV_SEPARATORS or _is_newline(nxt)
         separated = nxt is None or nxt.text in _SEPARATORS or _is_newline(nxt)

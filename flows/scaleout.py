@@ -1,0 +1,192 @@
+"""Where dictations run: a Dask cluster behind Prefect's DaskTaskRunner.
+
+* default: local worker processes (``MRT_WORKERS``, one thread each; 0 = as many as cores and
+  memory allow), created for the run, or kept warm by ``mrt watch`` / ``mrt deploy``;
+* ``MRT_DASK_ADDRESS=tcp://host:8786``: an existing Dask cluster (a scheduler and workers on
+  several machines, see docs/operations.md).
+
+Whisper, the spaCy pipeline and the code indexes are cached per process, so each worker loads
+them once; :class:`WarmModels` (a Dask worker plugin, also ``dask worker --preload
+flows.scaleout``) loads them when the worker starts rather than on its first dictation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+from flows import _prefect_env  # noqa: F401
+from distributed import LocalCluster
+from distributed.diagnostics.plugin import WorkerPlugin
+from prefect_dask import DaskTaskRunner
+
+from pipeline.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+GIB = 1024**3
+WORKER_MEMORY_BUDGET = 2 * GIB  # what one worker with tiny.en needs, with room (measured: docs/operations.md)
+
+# Dask's own INFO chatter (nanny, scheduler, worker start/stop) is not for the operator's terminal.
+for _name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker", "distributed.core",
+              "distributed.http.proxy"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+
+@contextmanager
+def local_prefect_api() -> Iterator[str | None]:
+    """Without a Prefect server: start Prefect's local API once, here, for this process and
+    every worker process started after it (each would otherwise start its own). Stopped at exit.
+    With a server configured (or inside Prefect's test harness) this does nothing."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    if get_current_settings().api.url:
+        yield str(get_current_settings().api.url)
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    saved = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.api_url  # for the worker processes started from here
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield server.api_url
+    finally:
+        if saved is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = saved
+        server.stop()
+
+
+def auto_workers(cores: int | None = None, available: int | None = None) -> int:
+    """One worker per core, as long as each gets its memory budget."""
+    import psutil
+
+    cores = cores or os.cpu_count() or 1
+    available = psutil.virtual_memory().available if available is None else available
+    return max(1, min(cores, available // WORKER_MEMORY_BUDGET))
+
+
+def worker_count(settings: Settings) -> int:
+    return settings.workers or auto_workers()
+
+
+def worker_settings(settings: Settings, n_workers: int) -> Settings:
+    """Settings a local worker runs with: the cores shared between the workers for Whisper."""
+    if settings.cpu_threads == 0 and not settings.dask_address:
+        cores = os.cpu_count() or 1
+        return settings.model_copy(update={"cpu_threads": max(1, cores // max(1, n_workers))})
+    return settings
+
+
+#: settings that belong to the machine a worker runs on, not to the flow that sent the work
+HOST_FIELDS = ("cpu_threads", "device", "compute_type", "cache_dir")
+
+
+def on_this_host(settings: Settings) -> Settings:
+    """The flow's settings with this machine's own values for :data:`HOST_FIELDS` (those set
+    in this worker's environment: ``MRT_CPU_THREADS=1`` on a worker machine wins)."""
+    local = {f: getattr(get_settings(), f) for f in HOST_FIELDS if f"MRT_{f.upper()}" in os.environ}
+    changed = {f: v for f, v in local.items() if getattr(settings, f) != v}
+    return settings.model_copy(update=changed) if changed else settings
+
+
+def warm_models(settings: Settings | None = None) -> dict:
+    """Load the models this process will use (no-op when already loaded). Returns load seconds."""
+    import time
+
+    from pipeline.code.coder import get_index
+    from pipeline.code.types import CM, PCS
+    from pipeline.extract.pipeline import get_nlp
+    from pipeline.transcribe.transcribe import get_transcriber
+
+    from pipeline.intake.runner import model_settings
+
+    settings = model_settings(settings or get_settings())
+    out = {}
+    for name, fn in (("whisper", lambda: get_transcriber(settings)), ("spacy", get_nlp),
+                     ("cm_index", lambda: get_index(CM, settings)), ("pcs_index", lambda: get_index(PCS, settings))):
+        t0 = time.perf_counter()
+        fn()
+        out[name] = round(time.perf_counter() - t0, 3)
+    return out
+
+
+def model_loads() -> dict:
+    """How many times this process built each model (cache misses); 1 each after warm-up."""
+    from pipeline.code.coder import _index
+    from pipeline.extract.pipeline import _nlp
+    from pipeline.transcribe.transcribe import _load
+
+    return {"whisper": _load.cache_info().misses, "spacy": _nlp.cache_info().misses, "code_index": _index.cache_info().misses}
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class WarmModels(WorkerPlugin):
+    """Loads the models when a Dask worker starts (and again after its nanny restarts it)."""
+
+    name = "mrt-warm-models"
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings
+
+    def setup(self, worker) -> None:  # noqa: ANN001
+        warm_models(self.settings)
+
+
+def dask_setup(worker) -> None:  # noqa: ANN001  (dask worker --preload flows.scaleout)
+    warm_models()
+
+
+def cluster_kwargs(settings: Settings, n_workers: int | None = None) -> dict:
+    return {
+        "n_workers": n_workers or worker_count(settings),
+        "threads_per_worker": 1,
+        "processes": True,
+        "memory_limit": settings.worker_memory_limit,
+        "dashboard_address": None,
+        "silence_logs": logging.WARNING,
+    }
+
+
+def start_local_cluster(settings: Settings | None = None, n_workers: int | None = None, warm: bool = True) -> LocalCluster:
+    """A local cluster kept for a long-running process (watcher, deployment server, benchmark)."""
+    settings = settings or get_settings()
+    cluster = LocalCluster(**cluster_kwargs(settings, n_workers))
+    if warm:
+        warm_cluster(cluster, worker_settings(settings, len(cluster.workers)))
+    return cluster
+
+
+def warm_cluster(cluster, settings: Settings) -> None:  # noqa: ANN001
+    """Load the models on every worker now (and on workers that join or restart later)."""
+    from distributed import Client
+
+    with Client(cluster, set_as_default=False) as client:
+        client.register_plugin(WarmModels(settings))
+
+
+@contextmanager
+def task_runner(settings: Settings | None = None, n_workers: int | None = None) -> Iterator[DaskTaskRunner]:
+    """A started Dask task runner for a batch: the configured cluster, or local processes for this run."""
+    settings = settings or get_settings()
+    if settings.dask_address:
+        with DaskTaskRunner(address=settings.dask_address) as runner:
+            yield runner
+        return
+    with LocalCluster(**cluster_kwargs(settings, n_workers)) as cluster, DaskTaskRunner(cluster=cluster) as runner:
+        yield runner
+
+
+def runner_workers(settings: Settings, n_workers: int | None = None) -> int:
+    """How many workers share this machine's cores (for per-worker Whisper threads)."""
+    return 1 if settings.dask_address else (n_workers or worker_count(settings))
