@@ -39,8 +39,8 @@ def extract_task(transcript):
 
 
 @stage(name="code")
-def code_task(entities, setting: str | None = None):
-    return process.code(entities, setting=setting)
+def code_task(entities, setting: str | None = None, text: str | None = None):
+    return process.code(entities, setting=setting, text=text)
 
 
 @stage(name="store")
@@ -58,7 +58,7 @@ def process_dictation(path: str, setting: str | None = None, backend: str | None
         audio = load_task(path)
         transcript = transcribe_task(audio, backend)
         entities = extract_task(transcript)
-        coding = code_task(entities, setting)
+        coding = code_task(entities, setting, transcript.text)
         return store_task(registration, audio, transcript, entities, coding)
     except MediaError as e:
         process.fail(registration, e.kind, e.reason)

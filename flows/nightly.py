@@ -9,7 +9,8 @@ in ``MRT_TIMEZONE``, default 02:00 local time). One run:
    respecting each one's backoff and try limit;
 3. runs them on the Dask workers (Prefect retries transient failures with backoff);
 4. writes the daily summary (``summaries/YYYY-MM-DD.json`` and ``.md``) and a Prefect
-   artifact with the counts.
+   artifact with the counts;
+5. writes the day's statistical report next to it (``YYYY-MM-DD-report.csv``, ``.xlsx``, ``-report-chapters.png``).
 """
 
 from __future__ import annotations
@@ -50,11 +51,27 @@ def nightly_batch(inbox: str | None = None, summary_hours: float = 24.0, workers
     with session_scope(settings=settings) as s:
         daily = _build(s)
     json_path, md_path = summary.write_summary(daily, settings.summary_path)
+    report_paths = _daily_report(daily.day, settings)
     _artifact(daily)
     logger.info("nightly batch done: %d coded (%.2f audio hours), %d failed, %d codes proposed",
                 daily.processed, daily.audio_hours, daily.failed_count, daily.codes_proposed)
     return {"counts": run, "summary": daily.to_dict(), "summary_files": [str(json_path), str(md_path)],
+            "report_files": [str(p) for p in report_paths],
             "outcomes": outcomes + strays}
+
+
+def _daily_report(day: str, settings) -> list[Path]:
+    """The day's statistical report (CSV, XLSX, chart) next to the summary; a failure is logged, not fatal."""
+    from datetime import date
+
+    from pipeline.records.report_files import write_daily_report
+
+    try:
+        with session_scope(settings=settings) as s:
+            return write_daily_report(s, date.fromisoformat(day), settings.summary_path)
+    except Exception:  # noqa: BLE001 - the batch and its summary stand without the report
+        get_run_logger().warning("daily report not written", exc_info=True)
+        return []
 
 
 def _artifact(daily: summary.DailySummary) -> None:

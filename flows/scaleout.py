@@ -119,9 +119,9 @@ def model_loads() -> dict:
     """How many times this process built each model (cache misses); 1 each after warm-up."""
     from pipeline.code.coder import _index
     from pipeline.extract.pipeline import _nlp
-    from pipeline.transcribe.transcribe import _load
+    from pipeline.transcribe.transcribe import models_loaded
 
-    return {"whisper": _load.cache_info().misses, "spacy": _nlp.cache_info().misses, "code_index": _index.cache_info().misses}
+    return {"whisper": models_loaded(), "spacy": _nlp.cache_info().misses, "code_index": _index.cache_info().misses}
 
 
 def peak_rss_bytes() -> int:

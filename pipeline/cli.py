@@ -162,8 +162,8 @@ def _batch(kind: str, docs: list[tuple[str, str]], as_json: bool, output: Option
 
     all_entities = extract_many([t for _, t in docs])
     lines = []
-    for (doc_id, _), ents in zip(docs, all_entities):
-        obj = {"entities": [_entity_json(e) for e in ents]} if kind == "extract" else _code_json(propose_codes(ents, setting=setting))
+    for (doc_id, doc_text), ents in zip(docs, all_entities):
+        obj = {"entities": [_entity_json(e) for e in ents]} if kind == "extract" else _code_json(propose_codes(ents, setting=setting, text=doc_text))
         lines.append({"id": doc_id, **obj} if batch_mode else obj)
     if batch_mode:
         text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
@@ -254,6 +254,8 @@ _register_review(app)
 
 from pipeline.ops_cli import register as _register_ops  # noqa: E402  (watch, nightly, deploy, bench)
 _register_ops(app)
+from pipeline.records.cli import register as _register_records  # noqa: E402  (search, export, report, check, registry, release, patients)
+_register_records(app)
 
 if __name__ == "__main__":
     app()

@@ -187,3 +187,105 @@ def bench_pipeline(
               "dictation work (wall - busiest worker's work) beyond what the same batch on plain Dask spends, / flow wall.")
     if as_json:
         as_json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+@bench_app.command("extract")
+def bench_extract(
+    n: int = typer.Option(400, "--docs", help="How many MTSamples reports to time"),
+    batch_size: int = typer.Option(32, help="nlp.pipe batch size"),
+    as_json: Optional[Path] = typer.Option(None, "--json", help="Also write the figures here"),
+) -> None:
+    """Words per second through the whole extraction pipeline (NER, lexicon, context, linking) on MTSamples."""
+    from pipeline.extract.bench import run
+
+    try:
+        result = run(n, batch_size=batch_size, progress=lambda msg: err.print(f"[dim]{msg}[/dim]"))
+    except FileNotFoundError as e:
+        err.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    table = Table(title=f"Extraction throughput on MTSamples ({result.documents} reports, {result.words} words; "
+                        f"1 thread; {result.machine})")
+    for col in ("words/s (wall)", "words/s per core (CPU time)", "entities", "wall s", "CPU s"):
+        table.add_column(col, justify="right")
+    table.add_row(f"{result.words_per_s:.0f}", f"{result.words_per_cpu_s:.0f}", str(result.entities),
+                  f"{result.wall_s:.1f}", f"{result.cpu_s:.1f}")
+    out.print(table)
+    parts = Table(title="Time per component (wall)")
+    for col in ("component", "s", "share"):
+        parts.add_column(col, justify="left" if col == "component" else "right")
+    total = sum(result.component_s.values()) or 1.0
+    for name, seconds in result.component_s.items():
+        parts.add_row(name, f"{seconds:.2f}", f"{100 * seconds / total:.0f}%")
+    out.print(parts)
+    if as_json:
+        as_json.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+
+
+@bench_app.command("code")
+def bench_code(
+    limit: Optional[int] = typer.Option(None, help="Only the first N CodiEsp dev documents"),
+    setting: str = typer.Option("inpatient", help="Care setting the coder applies"),
+    as_json: Optional[Path] = typer.Option(None, "--json", help="Also write the figures here"),
+) -> None:
+    """Documents per second and median ms per document of the coding stage alone, on CodiEsp dev."""
+    from pipeline.code.bench import run, table
+
+    try:
+        result = run(limit, setting)
+    except FileNotFoundError as e:
+        err.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    out.print(table(result))
+    if as_json:
+        as_json.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+
+
+@bench_app.command("transcribe")
+def bench_transcribe(
+    dirs: list[Path] = typer.Argument(None, help="Folders of media with NAME.txt references (default: samples/)"),
+    backend: list[str] = typer.Option(["faster-whisper"], "--backend", help="faster-whisper and/or openai-whisper (repeat)"),
+    model: list[str] = typer.Option(["tiny.en"], "--model", help="tiny.en, base (the optional extra) or a path (repeat)"),
+    variant: list[str] = typer.Option(["plain", "bias+correct"], "--variant", help="plain (Whisper alone) and/or bias+correct"),
+    beam: int = typer.Option(1, help="Beam size with biasing+correction (the default configuration)"),
+    plain_beam: int = typer.Option(5, help="Beam size of the plain configuration (the previous default)"),
+    compute_type: str = typer.Option("int8", help="faster-whisper compute type"),
+    as_json: Optional[Path] = typer.Option(None, "--json", help="Also write the figures here"),
+) -> None:
+    """Transcription accuracy and speed: RTF, WER, medical-term error rate, medwer medical WER per configuration."""
+    from rich.progress import Progress
+
+    from pipeline.settings import get_settings
+    from pipeline.transcribe.benchmark import configs_for, load_dataset, machine, run_config, table
+
+    folders = dirs or [Path(__file__).resolve().parents[1] / "samples"]
+    try:
+        items = [it for d in folders for it in load_dataset(d)]
+    except (OSError, ValueError) as e:
+        err.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    configs = configs_for(backend, model, variant, beam, plain_beam, compute_type)
+    base = get_settings()
+    rows = []
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("transcribing", total=len(configs) * len(items))
+        for c in configs:
+            progress.update(task, description=f"{c.backend} {c.model} {c.label}")
+            rows.append(run_config(c, items, base, on_file=lambda _n: progress.advance(task)))
+    m = machine()
+    audio = sum(it.audio.duration for it in items)
+    Console(width=max(out.width, 150)).print(table(rows, f"Transcription: {len(items)} files, {audio:.0f} s of audio, {m['cpus']} CPUs "
+                          f"(load average {m['load_average'][0]} at the end)"))
+    if as_json:
+        from dataclasses import asdict
+
+        as_json.write_text(json.dumps({"machine": m, "folders": [str(d) for d in folders], "rows": [asdict(r) for r in rows]},
+                                      indent=2) + "\n")
+
+
+@ops.command("build-kb")
+def build_kb() -> None:
+    """Build (once) and cache the entity linker's knowledge base: ICD-10-CM and ICD-10-PCS TF-IDF indexes."""
+    from pipeline.extract.linker import build_kb as build
+
+    for system, meta in build().items():
+        out.print(f"{system}: {meta['concepts']} codes, {meta['aliases']} aliases ({meta['backend']}) in {meta['directory']}")

@@ -51,16 +51,22 @@ def load(path: str | Path, settings: Settings | None = None) -> Audio:
     return load_media(path, max_duration=s.max_duration_s, min_duration=s.min_duration_s, max_bytes=s.max_file_bytes)
 
 
-def transcribe(audio: Audio, settings: Settings | None = None, backend: str | None = None) -> Transcript:
-    return transcribe_audio(audio, settings or get_settings(), backend)
+def transcribe(audio: Audio, settings: Settings | None = None, backend: str | None = None, context=None) -> Transcript:
+    """``context``: a :class:`pipeline.transcribe.vocabulary.DictationContext` (document type,
+    specialty from the sidecar) that chooses the biasing vocabulary; None: the general one."""
+    return transcribe_audio(audio, settings or get_settings(), backend, context)
 
 
 def extract_entities(transcript: Transcript) -> list[Entity]:
     return extract(transcript.text, transcript)
 
 
-def code(entities: list[Entity], settings: Settings | None = None, setting: str | None = None) -> CodingResult:
-    return propose_codes(entities, settings or get_settings(), setting)
+def code(
+    entities: list[Entity], settings: Settings | None = None, setting: str | None = None, text: str | None = None
+) -> CodingResult:
+    """Code proposals; ``text`` (the transcript the entities come from) lets the coder read details
+    stated next to a mention (CKD stage, episode of care, laterality)."""
+    return propose_codes(entities, settings or get_settings(), setting, text=text)
 
 
 def store(

@@ -49,14 +49,32 @@ class Settings(BaseSettings):
     compute_type: str = Field(default="int8", description="faster-whisper compute type on CPU")
     device: str = "cpu"
     cpu_threads: int = 0
-    beam_size: int = 5
+    beam_size: int = Field(default=1, description="1 (greedy) meets 20x real time on 2 cores; 5 was the old default")
     language: str | None = "en"
     vad_filter: bool = True
+    bias_vocabulary: bool = Field(default=True, description="Prompt Whisper with medical terms chosen per dictation")
+    bias_max_tokens: int = Field(default=60, ge=0, le=223, description="Whisper tokens of biasing terms per 30 s window (more hurt WER on tiny.en)")
+    vocabulary_file: Path | None = Field(default=None, description="Site vocabulary file; default the shipped site_vocabulary.txt")
+    correct_terms: bool = Field(default=True, description="Correct misheard medical terms against the lexicon")
+    dictation_commands: bool = Field(default=True, description="Spoken punctuation, layout and section headers")
+    transcribe_chunk_s: float = Field(default=600.0, gt=60, description="Long media is transcribed in pieces of about this length")
 
     # Extraction and coding
     care_setting: CareSetting = "outpatient"
     max_codes_per_entity: int = 3
     min_code_score: float = 0.5
+    rerank: bool = Field(default=True, description="Re-rank and calibrate code scores with the shipped model (pipeline/code/data/rerank.joblib)")
+    proposal_threshold: float = Field(
+        default=0.35, ge=0, le=1, description="Calibrated score a code needs to be proposed (chosen on CodiEsp dev for F1)"
+    )
+    max_alternatives: int = Field(default=30, ge=0, description="Ranked codes below the threshold kept as alternatives")
+    ner_models: list[str] = Field(
+        default=["bc5cdr"],
+        description='NER models run before the terminology matcher: shipped "bc5cdr" (disease + chemical) or "ncbi" '
+        '(disease), an installed scispaCy model (en_ner_bc5cdr_md, ...) or a model directory; [] for none',
+    )
+    link_candidates: int = Field(default=5, ge=0, description="Ranked ICD-10 candidate codes the linker keeps per entity (0: no linking)")
+    shared_data_dir: Path | None = Field(default=None, description="Public corpora for `mrt eval`/`mrt bench`; default ../shared/data beside the repo")
 
     # Review queue (web app)
     review_host: str = Field(default="127.0.0.1", description="Address `mrt serve` listens on")

@@ -37,7 +37,7 @@ def run_pipeline(media: Path, setting: str = "outpatient") -> PipelineOutput:
     audio = process.load(media)
     transcript = process.transcribe(audio)
     entities = process.extract_entities(transcript)
-    return PipelineOutput(media, audio, transcript, entities, process.code(entities, setting=setting))
+    return PipelineOutput(media, audio, transcript, entities, process.code(entities, setting=setting, text=transcript.text))
 
 
 def seed_record(

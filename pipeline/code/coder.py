@@ -24,22 +24,28 @@ the alternatives or a manifestation code proposed without its etiology.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from pipeline.code import specificity
-from pipeline.code.alternates import select
+from pipeline.code.alternates import excludes1_conflict, select
 from pipeline.code.combinations import combine
 from pipeline.code.edits import with_edits
 from pipeline.code.history import history_code_for, is_chronic
+from pipeline.code.rerank import Exclusions, not_coded_spans, reranker
+from pipeline.code.sequencing import sequence
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, SkippedFinding
 from pipeline.extract.types import Entity
 from pipeline.settings import Settings, get_settings
 
 CM_LABELS = ("PROBLEM", "SYMPTOM")
 PCS_LABELS = ("PROCEDURE",)
-MODEL_VERSION = "terminology-tfidf-0.2"
+TEST_LABELS = ("TEST",)  # imaging and other tests: PCS candidates for the re-ranker (section B imaging ...)
+CANDIDATES_K = 10
+UNSPECIFIED_ILLNESS = ("R69",)  # never next to a documented diagnosis (Guidelines I.B.4-5, II.A)
+MODEL_VERSION = "terminology-tfidf-0.3+rerank"
 PCS_MIN_SCORE = 0.6  # PCS titles share many words across body parts; weak matches mislead
 _lock = threading.Lock()
 
@@ -48,6 +54,17 @@ _lock = threading.Lock()
 class CodingResult:
     proposals: list[CodeProposal]
     skipped: list[SkippedFinding] = field(default_factory=list)
+    # ranked codes below the product threshold: shown on request, and scored by ranking metrics (MAP, recall@k)
+    alternatives: list[CodeProposal] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MentionCandidates:
+    """One coded mention and its index candidates (best first): what the re-ranker reads."""
+
+    entity: Entity
+    system: str
+    candidates: list
 
 
 @lru_cache(maxsize=2)
@@ -84,7 +101,102 @@ def propose_codes(
 ) -> CodingResult:
     """Ranked code proposals (best first) for one document's entities. ``text``, the document the
     entities come from, lets the coder read details stated next to a mention (CKD stage, episode
-    of care); without it only the mention's own words count."""
+    of care); without it only the mention's own words count.
+
+    The guideline pass (:func:`first_pass`) makes the codes; the re-ranker
+    (:mod:`pipeline.code.rerank`, trained on CodiEsp train) adds candidates the mentions support and
+    gives every code a calibrated score. Codes scoring at least ``settings.proposal_threshold`` are
+    the proposals; the next ``max_alternatives`` are kept as ranked alternatives."""
+    settings = settings or get_settings()
+    setting = setting or settings.care_setting
+    proposals, skipped, mentions, exclusions = first_pass(entities, settings, setting, text)
+    required = guideline_required(proposals) | documented_specific(proposals, exclusions, settings.min_code_score)
+    rule_codes = {p.code for p in proposals}
+    model = reranker(settings)
+    if model is not None:
+        proposals = model.rescore(proposals, mentions, text, not_coded_spans(entities, skipped), exclusions)
+    proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
+    threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
+    shown, rest = _one_per_finding([p for p in proposals if p.score >= threshold or p.code in required], rule_codes)
+    shown, conflicting = _no_excludes1_with_guideline_codes(shown, rule_codes)
+    rest += conflicting
+    if any(p.system == CM and p.code[0] not in "RZ" for p in shown):  # "illness, unspecified" only without a diagnosis
+        rest += [p for p in shown if p.code in UNSPECIFIED_ILLNESS]
+        shown = [p for p in shown if p.code not in UNSPECIFIED_ILLNESS]
+    shown = [p if p.score >= threshold else replace(
+        p, rationale=f"{p.rationale}; proposed although scored below {threshold:.2f}: the guidelines require this code") for p in shown]
+    rest = sorted(rest + [p for p in proposals if p.score < threshold and p.code not in required], key=lambda p: -p.score)
+    rest = rest[: settings.max_alternatives]
+    return CodingResult(with_edits(sequence(shown, setting), setting=setting), skipped, rest)
+
+
+def _one_per_finding(ranked: list[CodeProposal], rule_codes: set[str]) -> tuple[list[CodeProposal], list[CodeProposal]]:
+    """(proposals, demoted): one code per category for the same evidence, as the guideline pass does;
+    a second code the re-ranker found for the same words and category (R05.8 next to R05.9) becomes
+    an alternative. Guideline-pass codes always stay."""
+    seen: set[tuple] = set()
+    shown, demoted = [], []
+    for p in ranked:
+        key = (p.system, p.code.replace(".", "")[:3], tuple(sorted(ev.start for ev in p.evidence)))
+        if key in seen and p.code not in rule_codes:
+            demoted.append(p)
+            continue
+        seen.add(key)
+        shown.append(p)
+    return shown, demoted
+
+
+def _no_excludes1_with_guideline_codes(
+    shown: list[CodeProposal], rule_codes: set[str]
+) -> tuple[list[CodeProposal], list[CodeProposal]]:
+    """(proposals, demoted): a code the re-ranker added that an Excludes1 note forbids together with a
+    guideline-pass code (E11.9 next to E10.9) becomes an alternative."""
+    rule_cm = [p.code for p in shown if p.system == CM and p.code in rule_codes]
+    keep, demoted = [], []
+    for p in shown:
+        if p.system == CM and p.code not in rule_codes and any(excludes1_conflict(p.code, r) for r in rule_cm):
+            demoted.append(p)
+        else:
+            keep.append(p)
+    return keep, demoted
+
+
+_KEPT = re.compile(r"([^;:]*) kept as")
+_CODE = re.compile(r"\b[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4}|\.-)?")
+
+
+def guideline_required(proposals: list[CodeProposal]) -> set[str]:
+    """Codes of the guideline pass a coder must report whatever the score: family history codes
+    (I.C.21.c.4), combination codes (I.A.15, I.C.9.a) and the codes their "use additional code"
+    notes keep (the CKD stage, the heart failure type). Personal history codes are scored like any
+    other: whether a past condition still matters is the coder's call (on CodiEsp dev, forcing them
+    in added 30+ false positives)."""
+    out: set[str] = set()
+    for p in proposals:
+        why = p.rationale
+        if "is family history" in why or "combination code" in why:
+            out.add(p.code)
+            for kept in (c for part in _KEPT.findall(why) for c in _CODE.findall(part)):
+                prefix = kept[:-1] if kept.endswith("-") else None
+                out |= {q.code for q in proposals if (q.code.startswith(prefix) if prefix else q.code == kept)}
+    return out
+
+
+def documented_specific(proposals: list[CodeProposal], exclusions: Exclusions, min_score: float) -> set[str]:
+    """Index matches whose side or stage the documentation states (an episode of care may be the
+    assumed initial encounter of active treatment): the most specific code the text supports
+    (S52.502A for "closed fracture of the left distal radius"), proposed whatever the score."""
+    return {p.code for p in proposals if p.system == CM and p.code in exclusions.specified
+            and p.score >= min_score and "missing: laterality" not in p.rationale}
+
+
+def first_pass(
+    entities: list[Entity], settings: Settings, setting: str, text: str | None
+) -> tuple[list[CodeProposal], list[SkippedFinding], list[MentionCandidates], Exclusions]:
+    """Guideline-driven codes for the mentions (index match, assertion, history, specificity,
+    combination codes) with the raw match scores; the skipped findings; each live mention's candidates;
+    the codes the guidelines rule out (less specific codes it replaced, categories of negated,
+    uncertain-outpatient, hypothetical and family-history findings)."""
     settings = settings or get_settings()
     setting = setting or settings.care_setting
     k = settings.max_codes_per_entity
@@ -107,18 +219,29 @@ def propose_codes(
         if reason := _skip_reason(e, setting):
             skipped.append(SkippedFinding(e.text, e.start, e.end, reason))
     cm_live = [e for e in cm_mentions if not _skip_reason(e, setting)]
+    # findings the guidelines keep out: their codes are not brought back by the re-ranker
+    cm_out = [e for e in cm_mentions if _skip_reason(e, setting) or e.family]
+    exclusions = Exclusions()
     pcs_live = [e for e in pcs_mentions if not _skip_reason(e, setting) and not e.family]
+    test_live = [e for e in entities if e.label in TEST_LABELS and not _skip_reason(e, setting) and not e.family]
+    mentions: list[MentionCandidates] = []
 
-    if cm_live:
-        cands = get_index(CM, settings).candidates([specificity.index_query(e.query_text) for e in cm_live], k=max(k, 5))
+    if cm_live or cm_out:
+        cands = get_index(CM, settings).candidates(
+            [specificity.index_query(e.query_text) for e in cm_live + cm_out], k=CANDIDATES_K)
+        for e, cs in zip(cm_out, cands[len(cm_live):]):
+            if cs and cs[0].score >= settings.min_code_score:
+                exclusions.categories.add(cs[0].code.replace(".", "")[:3])
         for e, cs in zip(cm_live, cands):
-            cs = _episode_of_care(cs)
+            mentions.append(MentionCandidates(e, CM, cs))
+            cs = _episode_of_care(cs[:max(k, 5)])
             cs = [c for c in cs if c.score >= settings.min_code_score]
             if not cs:
                 skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-CM code matched well enough"))
                 continue
             if e.family or e.historical:
                 _add_history(add, skipped, e, cs[0])
+                exclusions.categories.add(cs[0].code.replace(".", "")[:3])  # unless coded as current (kept below)
                 continue
             certainty = " documented as uncertain; coded as established (inpatient, Guidelines II.H)" if e.uncertain else ""
             for c, score in select(CM, e.query_text, cs, k):
@@ -126,14 +249,18 @@ def propose_codes(
                 why = f'"{e.text}" matches {c.code} ({c.alias}){";" + certainty if certainty else ""}'
                 if code != c.code:
                     why += f"; specified as {code}"
+                    exclusions.codes.add(c.code)
+                if code != c.code or _has_stated_detail(code):
+                    exclusions.specified.add(code)
                 if notes:
                     why += "; " + "; ".join(notes)
                 add(CM, code, _cm_title(code) or c.description, score, e, why)
 
-    if pcs_live:
-        cands = get_index(PCS, settings).candidates([e.query_text for e in pcs_live], k=max(k, 5))
+    if pcs_live or test_live:
+        cands = get_index(PCS, settings).candidates([e.query_text for e in pcs_live + test_live], k=CANDIDATES_K)
+        mentions += [MentionCandidates(e, PCS, cs) for e, cs in zip(pcs_live + test_live, cands)]
         for e, cs in zip(pcs_live, cands):
-            cs = [c for c in cs if c.score >= max(settings.min_code_score, PCS_MIN_SCORE)]
+            cs = [c for c in cs[:max(k, 5)] if c.score >= max(settings.min_code_score, PCS_MIN_SCORE)]
             if not cs:
                 skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-PCS code matched well enough"))
                 continue
@@ -147,9 +274,10 @@ def propose_codes(
         )
         for (system, code), v in found.items()
     ]
-    proposals = combine(proposals)
-    proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
-    return CodingResult(with_edits(proposals, setting=setting), skipped)
+    combined = combine(proposals)
+    exclusions.codes |= {p.code for p in proposals} - {p.code for p in combined}  # replaced by combination codes
+    exclusions.categories -= {p.code.replace(".", "")[:3] for p in combined}  # also documented as present
+    return combined, skipped, mentions, exclusions
 
 
 def _episode_of_care(cands):
@@ -168,6 +296,12 @@ def _cm_title(code: str) -> str | None:
     return get_codeset().cm_description(code)
 
 
+def _has_stated_detail(code: str) -> bool:
+    """A code whose category the specificity rules decide among (CKD stage, 7th character, side)."""
+    title = (_cm_title(code) or "").lower()
+    return code.startswith("N18.") or len(code.replace(".", "")) == 7 or bool(re.search(r"\b(right|left|bilateral)\b", title))
+
+
 def _sentence_after(e: Entity, text: str | None) -> str:
     """The mention and the rest of its sentence (at most 80 characters): where "stage 3a" or
     "initial encounter" is dictated."""
@@ -184,7 +318,7 @@ def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[str]]:
     context = _sentence_after(e, text)
     code, note = specificity.lateral(code, e.query_text, specificity.same_phrase(context))
     notes += [note] if note else []
-    if code in ("N18.9", "N18.30") and (stage := specificity.ckd_stage(context)):
+    if code.startswith("N18.") and (stage := specificity.ckd_stage(context)):
         code = stage
     code, note = specificity.episode(code, context)
     notes += [note] if note else []

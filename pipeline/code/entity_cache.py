@@ -1,9 +1,12 @@
 """Extracted entities of evaluation texts, cached on disk so the coding stage can be re-measured
 without re-running extraction.
 
-The cache key covers every file of ``pipeline/extract`` (code and data), so any change to
-extraction invalidates it; entries are keyed by the SHA-256 of the text. Only evaluation and
-benchmarks use this: texts are public corpora (CodiEsp), never dictations.
+The cache key (the *extraction version*) covers every file of ``pipeline/extract`` (code and data)
+and of the shipped NER models (``models/``), so any change to extraction invalidates it; entries
+are keyed by the SHA-256 of the text. ``MRT_EVAL_EXTRACTION=<version>`` pins one stored version
+(to compare coders while extraction is being changed); a pinned version is never extended with
+entities of another extraction. Only evaluation and benchmarks use this: texts are public corpora
+(CodiEsp), never dictations.
 """
 
 from __future__ import annotations
@@ -19,13 +22,18 @@ from pathlib import Path
 from pipeline.extract.types import Entity
 
 EXTRACT_DIR = Path(__file__).resolve().parents[1] / "extract"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
 def extraction_fingerprint() -> str:
+    """The extraction version: a hash of extraction's code, data and models."""
     h = hashlib.sha256()
-    for path in sorted(p for p in EXTRACT_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        h.update(str(path.relative_to(EXTRACT_DIR)).encode())
-        h.update(path.read_bytes())
+    for base in (EXTRACT_DIR, MODELS_DIR):
+        if not base.is_dir():
+            continue
+        for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            h.update(f"{base.name}/{path.relative_to(base)}".encode())
+            h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -50,14 +58,17 @@ def _save(path: Path, data: dict[str, list[dict]]) -> None:
 
 def cached_entities(texts: Sequence[str], cache_dir: Path) -> list[list[Entity]]:
     """Entities for each text: from the cache where present, extracted (and stored) otherwise."""
-    path = Path(cache_dir) / "eval-entities" / f"{extraction_fingerprint()}.json.gz"
+    pinned = os.environ.get("MRT_EVAL_EXTRACTION")
+    path = Path(cache_dir) / "eval-entities" / f"{pinned or extraction_fingerprint()}.json.gz"
     data = _load(path)
     keys = [_text_key(t) for t in texts]
     missing = [i for i, k in enumerate(keys) if k not in data]
+    if missing and pinned:
+        raise FileNotFoundError(f"MRT_EVAL_EXTRACTION={pinned}: {len(missing)} of {len(texts)} texts not in {path}")
     if missing:
         from pipeline.extract.pipeline import extract_many
 
         for i, ents in zip(missing, extract_many([texts[i] for i in missing])):
             data[keys[i]] = [e.to_dict() for e in ents]
-        _save(path, data)
+        _save(path, {**_load(path), **data})  # keep what another process stored meanwhile
     return [[Entity(**d) for d in data[k]] for k in keys]

@@ -13,28 +13,37 @@ from collections import Counter
 from collections.abc import Sequence
 
 from pipeline.code.codiesp import GoldDocument, load_split
-from pipeline.code.metrics import LEVELS, DocumentRun, reliability, score_level
+from pipeline.code.metrics import LEVELS, DocumentRun, expected_calibration_error, reliability, score_level
 from pipeline.code.types import CM, PCS, CodeProposal
 from pipeline.settings import Settings, get_settings
 
 SYSTEMS = (CM, PCS)
-RELIABILITY_EDGES = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+RELIABILITY_EDGES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+SWEEP = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
 TOP_ERRORS = 15
 
 
-def code_documents(docs: Sequence[GoldDocument], settings: Settings, setting: str) -> list[list[CodeProposal]]:
-    """Proposals (best first) for each document."""
+def code_documents(docs: Sequence[GoldDocument], settings: Settings, setting: str) -> list[tuple[list[CodeProposal], set]]:
+    """Ranked codes (best first) for each document: the proposals, then the alternatives below the
+    product threshold (ranking metrics read the whole list; P/R/F1 only codes at the threshold)."""
     from pipeline.code.coder import propose_codes
     from pipeline.code.entity_cache import cached_entities
 
     entities = cached_entities([d.text for d in docs], settings.cache_dir)
-    return [propose_codes(ents, settings=settings, setting=setting, text=d.text).proposals for d, ents in zip(docs, entities)]
+    out = []
+    for d, ents in zip(docs, entities):
+        result = propose_codes(ents, settings=settings, setting=setting, text=d.text)
+        ranked = sorted(result.proposals + result.alternatives, key=lambda p: -p.score)
+        out.append((ranked, {(p.system, p.code) for p in result.proposals}))
+    return out
 
 
-def runs_for(system: str, docs: Sequence[GoldDocument], proposals: Sequence[Sequence[CodeProposal]]) -> list[DocumentRun]:
+def runs_for(system: str, docs: Sequence[GoldDocument], proposals: Sequence[tuple[list[CodeProposal], set]]) -> list[DocumentRun]:
+    """Per document: all ranked codes by score (ranking metrics) and the proposed ones (P/R/F1)."""
     return [
-        DocumentRun(d.gold[system], tuple((p.code, p.score) for p in props if p.system == system))
-        for d, props in zip(docs, proposals)
+        DocumentRun(d.gold[system], tuple((p.code, p.score) for p in ranked if p.system == system),
+                    tuple(code for s, code in shown if s == system))
+        for d, (ranked, shown) in zip(docs, proposals)
     ]
 
 
@@ -45,21 +54,28 @@ def _errors(system: str, runs: Sequence[DocumentRun], threshold: float) -> dict[
     missed: Counter[str] = Counter()
     wrong: Counter[str] = Counter()
     for run in runs:
-        kept = {level_key(system, c, run.gold, "full") for c, s in run.proposals if s >= threshold}
+        kept = {level_key(system, c, run.gold, "full") for c in run.kept(threshold)}
         missed.update(g for g in run.gold if g not in kept)
         wrong.update(k for k in kept if k not in run.gold)
     return {"missed": missed.most_common(TOP_ERRORS), "false_positive": wrong.most_common(TOP_ERRORS)}
 
 
 def score_runs(system_runs: dict[str, list[DocumentRun]], threshold: float) -> dict:
-    return {
-        system: {
+    out = {}
+    for system, runs in system_runs.items():
+        bins = reliability(system, runs, RELIABILITY_EDGES)
+        out[system] = {
             **{level: score_level(system, runs, level, threshold).to_dict() for level in LEVELS},
-            "reliability": [b.to_dict() for b in reliability(system, runs, RELIABILITY_EDGES)],
+            "reliability": [b.to_dict() for b in bins],
+            "ece": expected_calibration_error(bins),
+            "threshold_sweep": [
+                {"threshold": t, **{k: v for k, v in score_level(system, runs, "full", t, use_shown=False).to_dict().items()
+                                    if k in ("proposed", "precision", "recall", "f1")}}
+                for t in SWEEP
+            ],
             "errors": _errors(system, runs, threshold),
         }
-        for system, runs in system_runs.items()
-    }
+    return out
 
 
 def evaluate(
@@ -69,8 +85,11 @@ def evaluate(
     """The evaluation report for ``split`` (see the module doc)."""
     from pipeline.code.coder import MODEL_VERSION
 
+    from pipeline.code.rerank import reranker
+
     settings = settings or get_settings()
-    threshold = settings.min_code_score if threshold is None else threshold
+    if threshold is None:
+        threshold = settings.proposal_threshold if reranker(settings) is not None else settings.min_code_score
     docs = load_split(split, limit)
     proposals = code_documents(docs, settings, setting)
     system_runs = {system: runs_for(system, docs, proposals) for system in SYSTEMS}

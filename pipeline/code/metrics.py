@@ -9,7 +9,8 @@
 
 Two levels: the full code, and the 3-character category (CM category ``E11``; PCS section, body
 system and operation ``0FT``). A gold PCS code shorter than 7 characters (CodiEsp codes many
-imaging procedures only to 4) is matched by any proposal it is a prefix of. Duplicates after
+imaging procedures only to 4) is matched by any proposal it is a prefix of; likewise a gold CM code
+of the 2018 edition that FY2026 subdivided (R51 -> R51.9) by its FY2026 subcodes. Duplicates after
 mapping to a level keep their first (best) rank.
 """
 
@@ -36,7 +37,20 @@ def level_key(system: str, code: str, gold: Iterable[str], level: str) -> str:
         for g in gold:
             if len(g) < 7 and code.startswith(g):
                 return g
+    else:
+        for g in gold:
+            if len(code) > len(g) and code.startswith(g) and _split_since_2018(g):
+                return g
     return code
+
+
+def _split_since_2018(code: str) -> bool:
+    """A CodiEsp (2018) code that is not a FY2026 billable code because FY2026 subdivided it
+    (R51 -> R51.0/R51.9, M54.5 -> M54.50...) or because CodiEsp left out the 7th character
+    (T14.90, W19.XXX): any FY2026 code it begins is that code."""
+    from pipeline.code.codeset import get_codeset
+
+    return not get_codeset().cm_is_billable(code)
 
 
 def at_level(system: str, ranked: Sequence[str], gold: Sequence[str], level: str) -> tuple[list[str], set[str]]:
@@ -79,19 +93,26 @@ class DocumentRun:
 
     gold: tuple[str, ...]
     proposals: tuple[tuple[str, float], ...]  # best first
+    shown: tuple[str, ...] | None = None  # the codes the product proposes, when not simply those at the threshold
+
+    def kept(self, threshold: float, use_shown: bool = True) -> list[str]:
+        """The proposed codes (best first): ``shown`` when given, else those scoring at least ``threshold``."""
+        if use_shown and self.shown is not None:
+            return [c for c, _ in self.proposals if c in self.shown]
+        return [c for c, s in self.proposals if s >= threshold]
 
 
-def score_level(system: str, runs: Sequence[DocumentRun], level: str, threshold: float) -> LevelScores:
+def score_level(system: str, runs: Sequence[DocumentRun], level: str, threshold: float, use_shown: bool = True) -> LevelScores:
     aps: list[float] = []
     found = {k: 0 for k in RECALL_AT}
     gold_total = tp = proposed = 0
     for run in runs:
         if not run.gold:
             # no gold: not part of MAP/recall, but its proposals above the threshold are false positives
-            proposed += len({level_key(system, c, (), level) for c, s in run.proposals if s >= threshold})
+            proposed += len({level_key(system, c, (), level) for c in run.kept(threshold, use_shown)})
             continue
         ranked, gold = at_level(system, [c for c, _ in run.proposals], run.gold, level)
-        kept, _ = at_level(system, [c for c, s in run.proposals if s >= threshold], run.gold, level)
+        kept, _ = at_level(system, run.kept(threshold, use_shown), run.gold, level)
         aps.append(average_precision(ranked, gold))
         for k in RECALL_AT:
             found[k] += len(gold & set(ranked[:k]))
@@ -140,3 +161,9 @@ def reliability(system: str, runs: Sequence[DocumentRun], edges: Sequence[float]
             bins.append(ReliabilityBin(lo, hi, len(inside), sum(s for s, _ in inside) / len(inside),
                                        sum(ok for _, ok in inside) / len(inside)))
     return bins
+
+
+def expected_calibration_error(bins: Sequence[ReliabilityBin]) -> float:
+    """ECE: the proposal-weighted mean gap between mean score and fraction correct over the bins."""
+    total = sum(b.proposals for b in bins)
+    return sum(b.proposals * abs(b.mean_score - b.correct) for b in bins) / total if total else 0.0

@@ -21,6 +21,9 @@ _SPAN_DEFAULTS: dict[str, object] = {
     # owns that name, and span attributes are stored per character span, so they would collide.)
     "normalized_form": None,
     "word_prob": None,  # lowest Whisper word probability inside the entity
+    "kb_candidates": None,  # list[tuple[str, float]]: ranked (code, score) pairs, set by ``mrt_linker``
+    "abbreviation_senses": None,  # list[str]: long forms of an ambiguous abbreviation left unresolved
+    "source": None,  # which recognizer found the span: "ner:<model>", "terminology", "procedure", ...
 }
 
 _DOC_DEFAULTS: dict[str, object] = {

@@ -1,8 +1,12 @@
 """The extraction pipeline: text (and its audio timing) in, typed entities out.
 
 Components, each registered by name and set by config:
-``sentencizer`` -> ``abbreviation_detector`` (scispaCy) -> ``mrt_terminology`` -> ``mrt_sections``
--> ``mrt_context`` -> ``mrt_audio_time``. Loaded once per process.
+``sentencizer`` -> ``abbreviation_detector`` (scispaCy) -> ``mrt_ner`` (trained disease/chemical
+models, ``settings.ner_models``) -> ``mrt_terminology`` (lexicon: symptoms, procedures, tests, and
+the rest) -> ``mrt_procedures`` (PCS root operation + body part phrases) -> ``mrt_abbreviations``
+(in-text definitions, ambiguous abbreviations) -> ``mrt_sections`` -> ``mrt_context`` ->
+``mrt_linker`` (ranked ICD-10 candidates, ``settings.link_candidates``) -> ``mrt_audio_time``.
+Loaded once per process.
 """
 
 from __future__ import annotations
@@ -15,29 +19,51 @@ import spacy
 from spacy.language import Language
 
 from pipeline.extract import _extensions  # noqa: F401
-from pipeline.extract import context, sections, terminology, timing  # noqa: F401  (register factories)
+from pipeline.extract import abbreviations, context, linker, ner, procedures, sections, terminology, timing  # noqa: F401  (register factories)
 from pipeline.extract.types import Entity
+from pipeline.settings import Settings, get_settings
 from pipeline.transcribe.types import Transcript
 
 PIPELINE: list[tuple[str, dict]] = [
     ("sentencizer", {}),
     ("abbreviation_detector", {}),
+    ("mrt_ner", {}),
     ("mrt_terminology", {}),
+    ("mrt_procedures", {}),
+    ("mrt_abbreviations", {}),
     ("mrt_sections", {}),
     ("mrt_context", {}),
+    ("mrt_linker", {}),
     ("mrt_audio_time", {}),
 ]
+
+
+def configured_pipeline(settings: Settings | None = None) -> list[tuple[str, dict]]:
+    """:data:`PIPELINE` with the settings' NER models and linker depth (dropped when turned off)."""
+    settings = settings or get_settings()
+    out = []
+    for name, config in PIPELINE:
+        if name == "mrt_ner":
+            if not settings.ner_models:
+                continue
+            config = {**config, "models": list(settings.ner_models)}
+        if name == "mrt_linker":
+            if not settings.link_candidates:
+                continue
+            config = {**config, "k": settings.link_candidates}
+        out.append((name, config))
+    return out
 
 _lock = threading.Lock()
 # scispaCy's detector warns on every document when it has no global abbreviation list.
 warnings.filterwarnings("ignore", message=r".*\[W036\].*")
 
 
-def build_nlp(pipeline: list[tuple[str, dict]] = PIPELINE) -> Language:
+def build_nlp(pipeline: list[tuple[str, dict]] | None = None) -> Language:
     from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
 
     nlp = spacy.blank("en")
-    for name, config in pipeline:
+    for name, config in pipeline if pipeline is not None else configured_pipeline():
         nlp.add_pipe(name, config=config)
     return nlp
 
@@ -77,6 +103,8 @@ def entities_from_doc(doc) -> list[Entity]:
                 long_form=ent._.normalized_form or abbrs.get((ent.start_char, ent.end_char)),
                 word_prob=ent._.word_prob,
                 cues=list(ent._.context_cues or []),
+                candidates=[(code, score) for code, score in ent._.kb_candidates or []],
+                abbreviation_senses=list(ent._.abbreviation_senses or []),
             )
         )
     return out

@@ -9,10 +9,11 @@ normalized form (``span._.normalized_form``) while the evidence keeps the words 
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 from rapidfuzz import fuzz, process
+
+from pipeline.transcribe.phonetic import sound_key  # the one spelling-to-sound key, shared with transcription
 
 CLINICAL_SUFFIXES = (
     "itis", "ectomy", "otomy", "ostomy", "plasty", "oscopy", "osis", "emia", "algia", "pathy", "oma",
@@ -21,19 +22,6 @@ CLINICAL_SUFFIXES = (
 
 
 MODIFIER_MIN_RATIO = 90.0  # modifiers are compared as spelled: one letter off in ten
-_PHONETIC = [
-    (re.compile(r"^pn"), "n"), (re.compile(r"^ps"), "s"), (re.compile(r"ph"), "f"), (re.compile(r"ch"), "k"),
-    (re.compile(r"c(?=[eiy])"), "s"), (re.compile(r"c"), "k"), (re.compile(r"y"), "i"),
-    (re.compile(r"(ae|oe)"), "e"), (re.compile(r"(.)\1+"), r"\1"),
-]
-
-
-def sound_key(word: str) -> str:
-    """A rough English spelling-to-sound key: "cholecystitis" and "colesistitis" share one."""
-    key = word.lower()
-    for pattern, repl in _PHONETIC:
-        key = pattern.sub(repl, key)
-    return key
 
 
 class SuffixSpeller:

@@ -117,12 +117,30 @@ class TerminologyRecognizer:
             elif self.procedure_re and len(t) > 6 and self.procedure_re.search(t.lower_):
                 spans.append(Span(doc, t.i, t.i + 1, label="PROCEDURE"))
         spans = [self._widen(doc, s) for s in spans]
-        kept = filter_spans(list(doc.ents) + spans)
+        kept = filter_spans(spans + list(doc.ents))  # same extent: the lexicon label (SYMPTOM) beats a model's (PROBLEM)
         for span in kept:
             if span._.normalized_form is None and span.text in self.long_forms:
                 span._.normalized_form = self.long_forms[span.text]
+            elif span._.normalized_form is None:  # a longer model span keeps the corrections inside it
+                self._carry_normalized(doc, span, spans)
         doc.ents = kept
         return doc
+
+    @staticmethod
+    def _carry_normalized(doc: Doc, span: Span, lexicon_spans: list[Span]) -> None:
+        inner = sorted((s for s in lexicon_spans if s._.normalized_form is not None
+                        and span.start <= s.start and s.end <= span.end and (s.start, s.end) != (span.start, span.end)),
+                       key=lambda s: s.start)
+        if not inner:
+            return
+        parts, i = [], span.start
+        for s in inner:
+            if s.start < i:
+                continue
+            parts += [doc[i:s.start].text, s._.normalized_form]
+            i = s.end
+        parts.append(doc[i:span.end].text)
+        span._.normalized_form = " ".join(p for p in parts if p)
 
     def _widen(self, doc: Doc, span: Span) -> Span:
         start, end = span.start, span.end

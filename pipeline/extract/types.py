@@ -24,6 +24,11 @@ class Entity:
     long_form: str | None = None  # expansion when the mention is an abbreviation
     word_prob: float | None = None  # lowest Whisper word probability inside the mention
     cues: list[str] = field(default_factory=list)  # context triggers that set the flags
+    # ranked (code, score) pairs from the entity linker (ICD-10-CM for problems and symptoms,
+    # ICD-10-PCS for procedures and tests), best first
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    # long forms of an ambiguous abbreviation the context did not resolve (left for the coder)
+    abbreviation_senses: list[str] = field(default_factory=list)
 
     @property
     def asserted_present(self) -> bool:

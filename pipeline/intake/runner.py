@@ -38,6 +38,7 @@ from pipeline.code.coder import MODEL_VERSION
 from pipeline.errors import MediaError
 from pipeline.intake import inbox as box
 from pipeline.intake.sidecar import Sidecar, SidecarError, read_sidecar
+from pipeline.transcribe.vocabulary import DictationContext
 from pipeline.settings import Settings, get_settings
 from pipeline.store import processing, repository
 from pipeline.store.db import session_scope
@@ -363,9 +364,10 @@ def _with_lease(drop, settings, out, timer, c, owner, sidecar, sidecar_error, co
             with timer("load"), _decodable_path(drop.media) as media_path:
                 audio = process.load(media_path, settings)
             stage(DictationStatus.TRANSCRIBING)
+            context = DictationContext.from_metadata(sidecar.model_dump() if sidecar is not None else None)
             with (transcribe_slot() if transcribe_slot else contextlib.nullcontext()), timer("transcribe"):
                 t0 = time.time()
-                transcript = process.transcribe(audio, model_settings(settings), backend)
+                transcript = process.transcribe(audio, model_settings(settings), backend, context)
                 out.transcribe_window = [t0, time.time()]
             has_video, duration = audio.has_video, audio.duration
             del audio
@@ -374,7 +376,7 @@ def _with_lease(drop, settings, out, timer, c, owner, sidecar, sidecar_error, co
                 entities = process.extract_entities(transcript)
             stage(DictationStatus.CODING)
             with timer("code"):
-                coding = process.code(entities, model_settings(settings), setting)
+                coding = process.code(entities, model_settings(settings), setting, text=transcript.text)
             if beat.lost:
                 raise processing.LeaseLost(f"dictation {dictation_id}: lease lost")
             with timer("store"):

@@ -56,6 +56,7 @@ class Sidecar(BaseModel):
     physician: str | None = Field(default=None, min_length=1, max_length=200)
     date_of_service: date | None = None
     document_type: str | None = Field(default=None, min_length=1, max_length=80)
+    specialty: str | None = Field(default=None, min_length=1, max_length=80)  # chooses the transcription vocabulary
     setting: Literal["inpatient", "outpatient"] | None = None
     priority: Literal["routine", "urgent", "stat"] | None = None
 
@@ -66,7 +67,7 @@ class Sidecar(BaseModel):
             raise ValueError("letters, digits and . _ / - only, starting with a letter or digit")
         return v
 
-    @field_validator("patient_name", "physician")
+    @field_validator("patient_name", "physician", "specialty")
     @classmethod
     def _printable(cls, v: str | None) -> str | None:
         if v is not None and not v.isprintable():

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.review import auth
+from pipeline.review.records_routes import register_records_routes
 from pipeline.review.routes import register_routes
 from pipeline.settings import Settings, get_settings
 from pipeline.store.db import get_engine
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     register_routes(app)
+    register_records_routes(app)
     threading.Thread(target=_warm_up, name="mrt-warm-up", daemon=True).start()
     return app
 

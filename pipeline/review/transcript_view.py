@@ -20,6 +20,8 @@ class Run:
     entity: int | None = None  # index into the record's entities
     low: bool = False
     first_of_entity: bool = False
+    heard: str | None = None  # what Whisper wrote where term correction changed the words
+    heard_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -30,18 +32,18 @@ class SegmentView:
     runs: list[Run] = field(default_factory=list)
 
 
-def _word_offsets(text: str, seg_start: int, seg_end: int, words: list[dict]) -> list[tuple[int, int, float | None]]:
+def _word_offsets(text: str, seg_start: int, seg_end: int, words: list[dict]) -> list[tuple[int, int, dict]]:
     """Character span of each word inside its segment (words are matched in order)."""
     out = []
     cursor = seg_start
     for w in words:
-        token = (w.get("word") or "").strip()
+        token = (w.get("text") or w.get("word") or "").strip()
         if not token:
             continue
         pos = text.find(token, cursor, seg_end)
         if pos < 0:
             continue
-        out.append((pos, pos + len(token), w.get("probability")))
+        out.append((pos, pos + len(token), w))
         cursor = pos + len(token)
     return out
 
@@ -61,22 +63,29 @@ def build_view(text: str, segments: list[dict], entities: list) -> list[SegmentV
         cursor = seg_end
         owner: list[int | None] = [None] * (seg_end - seg_start)
         low = [False] * (seg_end - seg_start)
+        heard: list[tuple[str, float | None] | None] = [None] * (seg_end - seg_start)
         for k, e in enumerate(entities):
             for c in range(max(e.start, seg_start), min(e.end, seg_end)):
                 if owner[c - seg_start] is None:
                     owner[c - seg_start] = k
-        for ws, we, p in _word_offsets(text, seg_start, seg_end, seg.get("words") or []):
-            if p is not None and p < LOW_PROBABILITY:
-                for c in range(ws, we):
+        for ws, we, w in _word_offsets(text, seg_start, seg_end, seg.get("words") or []):
+            p = w.get("probability")
+            for c in range(ws, we):
+                if p is not None and p < LOW_PROBABILITY:
                     low[c - seg_start] = True
+                if w.get("original"):
+                    heard[c - seg_start] = (w["original"], w.get("correction_confidence"))
         runs: list[Run] = []
         run_start = seg_start
         seen: set[int] = set()
         for c in range(seg_start, seg_end + 1):
-            boundary = c == seg_end or owner[c - seg_start] != owner[run_start - seg_start] or low[c - seg_start] != low[run_start - seg_start]
+            i0 = run_start - seg_start
+            boundary = c == seg_end or (owner[c - seg_start], low[c - seg_start], heard[c - seg_start]) != (owner[i0], low[i0], heard[i0])
             if boundary and c > run_start:
-                ent = owner[run_start - seg_start]
-                runs.append(Run(run_start, c, text[run_start:c], ent, low[run_start - seg_start], ent is not None and ent not in seen))
+                ent = owner[i0]
+                h = heard[i0]
+                runs.append(Run(run_start, c, text[run_start:c], ent, low[i0], ent is not None and ent not in seen,
+                                h[0] if h else None, h[1] if h else None))
                 if ent is not None:
                     seen.add(ent)
                 run_start = c

@@ -241,3 +241,47 @@ class AuditEvent(Base):
 @event.listens_for(AuditEvent, "before_delete", propagate=True)
 def _audit_is_append_only(mapper, connection, target) -> None:
     raise PermissionError("audit events are append-only")
+
+
+class PatientMerge(Base):
+    """A supervisor's merge of a duplicate patient into the surviving one (pipeline.records.mpi).
+
+    The merged patient's row stays (its MRN still finds the survivor); ``moved`` lists what was
+    moved so the merge can be undone; ``undone_at`` is set when it was."""
+
+    __tablename__ = "patient_merges"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    moved: Mapped[dict | None] = mapped_column(JSON)  # {"encounters": [ids], "merged": {mrn, name, birth_date, sex}}
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    undone_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class PatientDateShift(Base):
+    """The per-patient secret number of days de-identified releases shift this patient's dates by."""
+
+    __tablename__ = "patient_date_shifts"
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReleaseOfInformation(Base):
+    """One release of records to someone outside (pipeline.records.release): who, to whom, why, when, what."""
+
+    __tablename__ = "releases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    released_by: Mapped[str] = mapped_column(String(80))
+    recipient: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text)
+    released_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    format: Mapped[str] = mapped_column(String(16))  # json | csv | fhir
+    deidentified: Mapped[bool] = mapped_column(Boolean, default=True)
+    dictation_ids: Mapped[list] = mapped_column(JSON)
+    record_count: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the file handed out
+    file_name: Mapped[str] = mapped_column(String(200))

@@ -144,6 +144,12 @@ def attach_metadata(session: Session, dictation: Dictation, sidecar, origin: dic
         if patient is None:
             patient = Patient(mrn=sidecar.mrn)
             session.add(patient)
+        else:  # a duplicate merged by a supervisor: its new records go to the surviving patient
+            from pipeline.records.mpi import resolve
+
+            survivor = resolve(session, patient.id)
+            if survivor != patient.id:
+                patient = session.get(Patient, survivor)
         _merge(session, dictation, patient, {"name": sidecar.patient_name, "birth_date": sidecar.birth_date, "sex": sidecar.sex}, "patient")
         session.flush()
     if not (sidecar.has_encounter or patient is not None):

@@ -26,11 +26,28 @@ def bundled_ct2_models() -> dict[str, Path]:
     return found
 
 
-def resolve_ct2_model(name: str) -> str:
+OPTIONAL_MODELS = ("base",)  # assembled from an optional extra on first use (see base_model.py)
+
+
+def optional_ct2_model(name: str, cache_dir: Path | None = None) -> Path | None:
+    """The model directory of an optional model (``base``), assembled once; None for other names.
+    Raises :class:`~pipeline.transcribe.base_model.BaseModelError` when its extra is not installed."""
+    if name not in OPTIONAL_MODELS:
+        return None
+    from pipeline.settings import get_settings
+    from pipeline.transcribe.base_model import assemble_base
+
+    return assemble_base(cache_dir or get_settings().cache_dir)
+
+
+def resolve_ct2_model(name: str, cache_dir: Path | None = None) -> str:
     """What to pass to ``faster_whisper.WhisperModel``: a local directory when we have one."""
     path = Path(name).expanduser()
     if path.is_dir():
         return str(path)
+    optional = optional_ct2_model(name, cache_dir)
+    if optional is not None:
+        return str(optional)
     bundled = bundled_ct2_models()
     if name in bundled:
         return str(bundled[name])
@@ -42,7 +59,7 @@ def resolve_openai_checkpoint(name: str, cache_dir: Path) -> str:
     path = Path(name).expanduser()
     if path.is_file():
         return str(path)
-    ct2_dir = path if path.is_dir() else bundled_ct2_models().get(name)
+    ct2_dir = path if path.is_dir() else (optional_ct2_model(name, cache_dir) or bundled_ct2_models().get(name))
     if ct2_dir is not None:
         from pipeline.transcribe.convert import openai_checkpoint_for
 
@@ -52,6 +69,8 @@ def resolve_openai_checkpoint(name: str, cache_dir: Path) -> str:
 
 def model_id(name: str) -> str:
     """A short stable identifier for reports: the name, or the directory name of a path."""
+    if name in OPTIONAL_MODELS:
+        return name
     path = Path(name).expanduser()
     if path.exists():
         return path.stem if path.is_file() else path.name

@@ -5,8 +5,22 @@ from __future__ import annotations
 from pipeline.settings import Settings
 from pipeline.transcribe.models import model_id, resolve_openai_checkpoint
 from pipeline.transcribe.types import Segment, Word
+from pipeline.transcribe.vocabulary import BiasPrompt
 
 NAME = "openai-whisper"
+MAX_GAP_S = 3.0  # silences shorter than this stay inside a clip
+
+
+def merge_regions(speech: list[tuple[float, float]], max_gap: float = MAX_GAP_S) -> list[tuple[float, float]]:
+    """Speech regions joined across short pauses (for clip-based decoding; unused while
+    openai-whisper's clip_timestamps stalls, see ``segments``)."""
+    out: list[list[float]] = []
+    for s, e in speech:
+        if out and s - out[-1][1] < max_gap:
+            out[-1][1] = e
+        else:
+            out.append([max(0.0, s - 0.2), e])
+    return [(s, e + 0.2) for s, e in out]
 
 
 class OpenAIWhisperTranscriber:
@@ -28,8 +42,13 @@ class OpenAIWhisperTranscriber:
         else:
             self._model = whisper.load_model(checkpoint, device=settings.device, download_root=str(settings.cache_dir))
 
-    def segments(self, samples) -> tuple[list[Segment], str]:
-        s = self.settings
+    def segments(
+        self, samples, bias: BiasPrompt | None = None, previous_text: str | None = None, speech: list[tuple[float, float]] | None = None,
+        settings: Settings | None = None,
+    ) -> tuple[list[Segment], str]:
+        s = settings or self.settings
+        vocabulary = bias.hotwords if bias else None
+        prompt = " ".join(p for p in (previous_text, vocabulary) if p) or None
         result = self._model.transcribe(
             samples,
             language=s.language,
@@ -38,6 +57,11 @@ class OpenAIWhisperTranscriber:
             fp16=False,
             word_timestamps=True,
             condition_on_previous_text=True,
+            initial_prompt=prompt,
+            carry_initial_prompt=bool(vocabulary),  # the vocabulary is re-sent with every 30 s window
+            best_of=1,
+            # no clip_timestamps from the VAD regions: openai-whisper 20250625 stalled on them (RTF > 4
+            # on samples/05); the regions still decide "no speech" and drop segments outside speech
             verbose=None,
         )
         out = []

@@ -1,32 +1,65 @@
-"""One interface over the Whisper backends; models load once per process."""
+"""One interface over the Whisper backends; models load once per process.
+
+``transcribe_audio``: voice-activity detection (no speech: empty transcript flagged ``no_speech``),
+decoding in pieces of about ``transcribe_chunk_s`` split at pauses (bounded memory for long
+dictations; each piece prompted with the biasing vocabulary and the end of the previous piece),
+then cleanup (non-speech segments, repetition loops), dictation commands and section headers, and
+medical term correction.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from functools import lru_cache
+from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
+
+import numpy as np
 
 from pipeline.settings import Settings, get_settings
 from pipeline.transcribe.audio import Audio, load_media
-from pipeline.transcribe.types import Segment, Transcript
+from pipeline.transcribe.cleanup import drop_non_speech, low_confidence, remove_repetitions, speech_regions
+from pipeline.transcribe.types import Correction, Segment, SectionMark, Transcript, Word
+from pipeline.transcribe.vocabulary import BiasPrompt, DictationContext, build_bias
 
 BACKENDS = ("faster-whisper", "openai-whisper")
+SAMPLE_RATE = 16_000
+PREVIOUS_TEXT_WORDS = 40
 
 
 class Transcriber(Protocol):
     backend: str
     model_id: str
 
-    def segments(self, samples) -> tuple[list[Segment], str]: ...
+    def segments(self, samples, bias: BiasPrompt | None = None, previous_text: str | None = None) -> tuple[list[Segment], str]: ...
 
 
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=4)
+_models: dict[tuple, Transcriber] = {}
+_loads = 0  # models built in this process (cache misses)
+
+
+def models_loaded() -> int:
+    """How many Whisper models this process has built (1 after a worker's warm-up)."""
+    return _loads
+
+
 def _load(backend: str, settings: Settings) -> Transcriber:
+    """One model per (backend, model, compute type, device, threads); at most 4 kept."""
+    key = (backend, settings.whisper_model, settings.compute_type, settings.device, settings.cpu_threads, str(settings.cache_dir))
+    global _loads
+    if key not in _models:
+        if len(_models) >= 4:
+            _models.pop(next(iter(_models)))
+        _models[key] = _new_model(backend, settings)
+        _loads += 1
+    return _models[key]
+
+
+def _new_model(backend: str, settings: Settings) -> Transcriber:
     if backend == "faster-whisper":
         from pipeline.transcribe.faster import FasterWhisperTranscriber
 
@@ -45,22 +78,126 @@ def get_transcriber(settings: Settings | None = None, backend: str | None = None
         return _load(backend or settings.transcribe_backend, settings)
 
 
-def transcribe_audio(audio: Audio, settings: Settings | None = None, backend: str | None = None) -> Transcript:
+def plan_chunks(regions: list[tuple[float, float]], duration: float, chunk_s: float) -> list[tuple[float, float]]:
+    """Pieces of about ``chunk_s`` seconds that cut only in pauses between speech regions."""
+    if duration <= chunk_s * 1.25 or not regions:
+        return [(0.0, duration)]
+    chunks, start = [], 0.0
+    for (s0, e0), nxt in zip(regions, regions[1:] + [None]):
+        if nxt is None:
+            break
+        if e0 - start >= chunk_s:
+            cut = (e0 + nxt[0]) / 2
+            chunks.append((start, cut))
+            start = cut
+    chunks.append((start, duration))
+    return chunks
+
+
+def _shift(seg: Segment, offset: float, new_id: int) -> Segment:
+    if not offset and seg.id == new_id:
+        return seg
+    words = [replace(w, start=w.start + offset, end=w.end + offset) for w in seg.words]
+    return replace(seg, id=new_id, start=seg.start + offset, end=seg.end + offset, words=words)
+
+
+def decode(
+    audio: Audio,
+    model: Transcriber,
+    settings: Settings,
+    bias: BiasPrompt | None,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[list[Segment], str, list[tuple[float, float]] | None]:
+    """Speech regions, then each piece decoded; segments in audio time."""
+    # faster-whisper runs the same VAD itself; ours is needed to cut long media at pauses and to
+    # give openai-whisper (which has none) its speech clips
+    own_vad = model.backend != "faster-whisper" or not settings.vad_filter or audio.duration > settings.transcribe_chunk_s * 1.25
+    regions = speech_regions(audio.samples) if own_vad else None
+    if regions is not None and not regions:
+        return [], settings.language or "en", regions
+    segments: list[Segment] = []
+    language = settings.language or "en"
+    previous: str | None = None
+    for c0, c1 in plan_chunks(regions or [], audio.duration, settings.transcribe_chunk_s):
+        piece = audio.samples[int(c0 * SAMPLE_RATE) : int(c1 * SAMPLE_RATE)]
+        kwargs = {}
+        if model.backend == "openai-whisper":
+            kwargs["speech"] = [(max(s, c0) - c0, min(e, c1) - c0) for s, e in regions or [] if e > c0 and s < c1]
+        segs, language = model.segments(np.ascontiguousarray(piece), bias, previous, settings=settings, **kwargs)
+        segments += [_shift(s, c0, len(segments) + k) for k, s in enumerate(segs)]
+        tail = " ".join(s.text for s in segs[-4:]).split()
+        previous = " ".join(tail[-PREVIOUS_TEXT_WORDS:]) or previous
+        if progress:
+            progress(c1)
+    return segments, language, regions
+
+
+def finish(
+    segments: list[Segment], regions: list[tuple[float, float]] | None, settings: Settings
+) -> tuple[list[Segment], list[str], list[Correction], list[tuple[int, str]]]:
+    """Cleanup, dictation conventions and term correction on decoded segments."""
+    flags: list[str] = []
+    segments = drop_non_speech(segments, regions)
+    segments, looped = remove_repetitions(segments)
+    if looped:
+        flags.append("repetition_removed")
+    marks: list[tuple[int, str]] = []
+    if settings.dictation_commands:
+        from pipeline.transcribe.dictation import apply_commands, mark_sections
+
+        segments, _ = apply_commands(segments)
+        segments, marks = mark_sections(segments)
+    segments = [replace(s, id=i) if s.id != i else s for i, s in enumerate(segments)]
+    corrections: list[Correction] = []
+    if settings.correct_terms:
+        from pipeline.transcribe.correction import default_corrector
+
+        segments, corrections = default_corrector().correct_segments(segments)
+    if not any(s.text.strip() for s in segments):
+        flags.append("no_speech")
+        segments = []
+    elif low_confidence(segments):
+        flags.append("low_confidence")
+    return segments, flags, corrections, marks
+
+
+def transcribe_audio(
+    audio: Audio,
+    settings: Settings | None = None,
+    backend: str | None = None,
+    context: DictationContext | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Transcript:
     settings = settings or get_settings()
     model = get_transcriber(settings, backend)
+    bias = None
+    if settings.bias_vocabulary and settings.bias_max_tokens > 0:
+        vocab = str(settings.vocabulary_file) if settings.vocabulary_file else None
+        bias = build_bias(context or DictationContext(), vocab, settings.bias_max_tokens)
     t0 = time.perf_counter()
-    segments, language = model.segments(audio.samples)
-    return Transcript.from_segments(
+    raw, language, regions = decode(audio, model, settings, bias, progress)
+    segments, flags, corrections, marks = finish(raw, regions, settings)
+    t = Transcript.from_segments(
         segments,
         language=language,
         model=model.model_id,
         backend=model.backend,
         duration=audio.duration,
         processing_seconds=time.perf_counter() - t0,
+        flags=flags,
+        corrections=corrections,
+        bias_terms=list(bias.terms) if bias else [],
     )
+    if marks:
+        spans = {seg.id: start for start, _, seg in t.segment_spans()}
+        sections = [SectionMark(name, spans[segments[i].id], segments[i].start) for i, name in marks if segments[i].id in spans]
+        t = replace(t, sections=sections)
+    return t
 
 
-def transcribe_file(path: str | Path, settings: Settings | None = None, backend: str | None = None) -> Transcript:
+def transcribe_file(
+    path: str | Path, settings: Settings | None = None, backend: str | None = None, context: DictationContext | None = None
+) -> Transcript:
     settings = settings or get_settings()
     audio = load_media(
         path,
@@ -68,4 +205,7 @@ def transcribe_file(path: str | Path, settings: Settings | None = None, backend:
         min_duration=settings.min_duration_s,
         max_bytes=settings.max_file_bytes,
     )
-    return transcribe_audio(audio, settings, backend)
+    return transcribe_audio(audio, settings, backend, context)
+
+
+__all__ = ["BACKENDS", "DictationContext", "Transcript", "Word", "get_transcriber", "transcribe_audio", "transcribe_file"]

@@ -11,6 +11,32 @@ class Word:
     end: float
     text: str
     probability: float | None = None
+    # Set on a word that term correction wrote: what Whisper heard ("met for men") and how sure
+    # the correction is (0-1). The review screen shows both.
+    original: str | None = None
+    correction_confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One lexicon correction: ``heard`` (Whisper's words) became ``term`` in segment ``segment``."""
+
+    segment: int
+    start: float
+    end: float
+    heard: str
+    term: str
+    label: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class SectionMark:
+    """A dictated section header ("history of present illness") found in the transcript text."""
+
+    name: str  # canonical name from pipeline/extract/data/section_headers.json
+    start_char: int
+    audio_start: float
 
 
 @dataclass(frozen=True)
@@ -22,14 +48,17 @@ class Segment:
     words: list[Word] = field(default_factory=list)
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
+    paragraph: bool = False  # a dictated "new paragraph"/"next section"/header starts this segment
 
 
 @dataclass(frozen=True)
 class Transcript:
     """What a Whisper backend heard in one dictation.
 
-    ``text`` is the segments' texts joined by single spaces, so a character offset in
-    ``text`` maps back to a segment (and its words) through :meth:`segment_spans`.
+    ``text`` is the segments' texts joined by single spaces (a blank line before a segment that
+    starts a paragraph), so a character offset in ``text`` maps back to a segment (and its words)
+    through :meth:`segment_spans`. ``flags``: ``no_speech`` (nothing was said: empty transcript),
+    ``repetition_removed``, ``low_confidence`` (many words under the review screen's probability mark).
     """
 
     text: str
@@ -39,11 +68,19 @@ class Transcript:
     backend: str
     duration: float
     processing_seconds: float = 0.0
+    flags: list[str] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
+    sections: list[SectionMark] = field(default_factory=list)
+    bias_terms: list[str] = field(default_factory=list)  # the vocabulary Whisper was prompted with
 
     @classmethod
     def from_segments(cls, segments: list[Segment], **kw) -> "Transcript":
-        text = " ".join(s.text.strip() for s in segments if s.text.strip())
-        return cls(text=text, segments=segments, **kw)
+        parts: list[str] = []
+        for s in segments:
+            t = s.text.strip()
+            if t:
+                parts.append(("\n\n" if s.paragraph and parts else " " if parts else "") + t)
+        return cls(text="".join(parts), segments=segments, **kw)
 
     @property
     def real_time_factor(self) -> float:
@@ -71,4 +108,6 @@ class Transcript:
         segs = [
             Segment(**{**s, "words": [Word(**w) for w in s.get("words", [])]}) for s in d.get("segments", [])
         ]
-        return cls(**{**d, "segments": segs})
+        corrections = [Correction(**c) for c in d.get("corrections", [])]
+        sections = [SectionMark(**m) for m in d.get("sections", [])]
+        return cls(**{**d, "segments": segs, "corrections": corrections, "sections": sections})

@@ -1,0 +1,409 @@
+"""Re-rank one document's codes and give each a calibrated score, with statistics learned from
+coded cases (CodiEsp train, CC BY 4.0; see :mod:`pipeline.code.rerank_train`).
+
+Candidates for a document are the codes of the guideline pass (:func:`pipeline.code.coder.first_pass`),
+every mention's top index candidates, and the codes coders gave cases with the same mention:
+
+* *mention lexicon*: for a normalized mention ("fever"), the cases in which it was found and how
+  many of them carried each gold code ("fever" -> R50.9 in 61 of 88);
+* *link lexicon*: for the mention's best index code (R50.9), how often each gold code was given
+  (it generalizes across wordings that reach the same index entry);
+* *priors*: how often each code and category was given at all.
+
+A gradient-boosted classifier over these features (index similarity and rank, guideline-pass score,
+lexicon probabilities and counts, priors, entity type, assertion, position) gives the probability
+that a coder would assign the code; an isotonic map fitted on out-of-fold predictions on train
+turns it into a calibrated score (of codes scored 0.8, about 80% were gold on train; the
+reliability table of ``mrt eval coding`` checks it on dev).
+
+Guideline outputs are kept intact: codes only the guideline pass makes (combination codes,
+specificity, history codes) keep their rationale, and negated findings never reach this step.
+A lexicon code that the guideline pass replaced (I10 when I12.9 was assigned, E11.9 when E11.22
+was) is not brought back.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.code.types import CM, PCS, CodeProposal, Evidence
+
+log = logging.getLogger(__name__)
+
+MODEL_PATH = Path(__file__).resolve().parent / "data" / "rerank.joblib"
+MODEL_FORMAT = 3
+LEX_MIN_COUNT = 2  # a lexicon code must have been given at least this often with the mention
+LEX_MIN_P = 0.1  # ... in at least this fraction of the cases with the mention
+LEX_MIN_LIFT = 2.0  # ... and this many times more often than in cases at large
+FEATURES = (
+    "rule_score", "in_rule", "max_sim", "best_rank", "n_sim", "lex_p", "lex_n", "lex_docs", "link_p", "link_n",
+    "prior", "cat_prior", "symptom_chapter", "problem", "symptom", "procedure", "test", "uncertain", "historical",
+    "first_pos", "n_evidence", "lift", "n_mentions", "doc_p", "doc_only", "rule_sibling", "cat_candidates", "best_in_cat",
+)
+_lock = threading.Lock()
+
+
+def gold_form(code: str, key: str) -> str:
+    """``key`` (undotted) written like ``code``: dotted for CM codes."""
+    return f"{key[:3]}.{key[3:]}" if "." in code and len(key) > 3 else key
+
+
+def mention_key(text: str) -> str:
+    """A mention as the lexicon stores it: lower case, letters and digits, single spaces."""
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+@dataclass
+class Stats:
+    """Counts learned from coded documents (one system)."""
+
+    docs: int = 0
+    code_docs: dict[str, int] = field(default_factory=dict)  # code -> documents coded with it
+    cat_docs: dict[str, int] = field(default_factory=dict)
+    lex: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)  # mention key -> (docs, {code: docs})
+    link: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)  # index code -> (docs, {code: docs})
+    doc_model: object | None = None  # pipeline.code.doc_model.DocModel
+
+    def prior(self, code: str) -> float:
+        """Share of cases coded with ``code`` or with a shorter code it refines (a 2018 code FY2026
+        split, R51 -> R51.9; a PCS code given to 4 characters, BW20 -> BW20ZZZ)."""
+        key = code.replace(".", "")
+        k = max((self.code_docs.get(gold_form(code, key[:i]), 0) for i in range(3, len(key) + 1)), default=0)
+        return (k + 0.5) / max(self.docs, 1)
+
+    def useful(self, k: int, n: int, code: str) -> bool:
+        """A code given ``k`` times in ``n`` cases with a mention says something about the mention."""
+        return k >= LEX_MIN_COUNT and k / n >= LEX_MIN_P and k / n >= LEX_MIN_LIFT * self.prior(code)
+
+    def pruned(self) -> Stats:
+        """Only the lexicon entries :meth:`useful` keeps (what ships)."""
+        def prune(table):
+            out = {}
+            for key, (n, codes) in table.items():
+                kept = {c: k for c, k in codes.items() if self.useful(k, n, c)}
+                if kept:
+                    out[key] = (n, kept)
+            return out
+
+        return Stats(self.docs, dict(self.code_docs), dict(self.cat_docs), prune(self.lex), prune(self.link), self.doc_model)
+
+
+@dataclass
+class Exclusions:
+    """What the guideline pass rules out for the re-ranker: codes it replaced by more specific or
+    combination codes, and categories of findings not coded (negated, hypothetical, uncertain in
+    the outpatient setting, family history)."""
+
+    codes: set[str] = field(default_factory=set)
+    categories: set[str] = field(default_factory=set)
+    specified: set[str] = field(default_factory=set)  # codes specificity rules chose (stage, side, episode)
+
+    def allows(self, code: str) -> bool:
+        """Not replaced, not of a category ruled out, and not a sibling of a code specificity chose."""
+        cat = code.replace(".", "")[:3]
+        return (code not in self.codes and cat not in self.categories
+                and not any(s.replace(".", "")[:3] == cat for s in self.specified))
+
+
+@dataclass
+class _Cand:
+    code: str
+    rule: CodeProposal | None = None
+    max_sim: float = 0.0
+    best_rank: int = 10
+    n_sim: int = 0
+    lex_p: float = 0.0
+    lex_n: int = 0
+    lex_docs: int = 0
+    link_p: float = 0.0
+    link_n: int = 0
+    doc_p: float = 0.0
+    labels: set = field(default_factory=set)
+    uncertain: bool = False
+    historical: bool = False
+    evidence: dict = field(default_factory=dict)  # start -> Evidence
+    why: str = ""
+
+    def support(self, e, why: str = "") -> None:
+        self.labels.add(e.label)
+        self.uncertain |= e.uncertain
+        self.historical |= e.historical
+        self.evidence.setdefault(e.start, Evidence(e.start, e.end, e.text, e.audio_start, e.audio_end))
+        if why and not self.why:
+            self.why = why
+
+
+def _prefix_code(system: str, code: str) -> str | None:
+    """A gold code as a proposable FY2026 code: CM billable as is; a PCS prefix (CodiEsp codes
+    imaging to 4 characters) completed to its first valid code without contrast/qualifier where there is one."""
+    from pipeline.code.codeset import get_codeset
+
+    cs = get_codeset()
+    if system == CM:
+        if cs.cm_is_billable(code):
+            return code
+        # a 2018 code FY2026 subdivided, or one CodiEsp wrote without its 7th character
+        cm = cs.cm_api
+        base = code if cm.is_valid_item(code) else code[:3]
+        if not cm.is_valid_item(base):
+            return None
+        leaves = [c for c in cm.get_descendants(base) if cm.is_leaf(c) and c.startswith(code)]
+        if not leaves:
+            return None
+        initial = [c for c in leaves if len(c) == 8 and c.endswith("A")]
+        unspecified = [c for c in leaves if "unspecified" in cm.get_description(c).lower()]
+        return (initial or unspecified or leaves)[0]
+    if len(code) == 7:
+        return code if cs.pcs_is_valid(code) else None
+    codes = cs.pcs_codes_with_prefix(code)
+    if not codes:
+        return None
+    plain = [c for c in codes if c.endswith("ZZZ")] or [c for c in codes if c.endswith("ZZ")]
+    return (plain or codes)[0]
+
+
+@lru_cache(maxsize=20000)
+def _description(system: str, code: str) -> str:
+    from pipeline.code.codeset import get_codeset
+
+    cs = get_codeset()
+    return (cs.cm_description(code) if system == CM else cs.pcs_description(code)) or ""
+
+
+@lru_cache(maxsize=20000)
+def _proposable(system: str, code: str) -> str | None:
+    return _prefix_code(system, code)
+
+
+def candidates(
+    system: str, rule: Sequence[CodeProposal], mentions: Sequence, stats: Stats, replaced: set[str], text: str | None = None,
+    exclusions: Exclusions | None = None,
+) -> list[_Cand]:
+    """The document's candidate codes for one system with their evidence and raw statistics."""
+    from pipeline.code.alternates import disagrees
+
+    out: dict[str, _Cand] = {}
+    rule_codes = {p.code for p in rule}
+    excluded = exclusions or Exclusions()
+
+    def cand(code: str) -> _Cand:
+        return out.setdefault(code, _Cand(code))
+
+    def allowed(code: str, mention: str) -> bool:
+        """Not ruled out by the guideline pass, and no type word contradicting the mention."""
+        if code in rule_codes:
+            return True
+        if code in replaced or not excluded.allows(code):
+            return False
+        return system != CM or not disagrees(mention, _description(system, code))
+
+    for p in rule:
+        c = cand(p.code)
+        c.rule, c.why = p, p.rationale
+        for ev in p.evidence:
+            c.evidence.setdefault(ev.start, ev)
+    for m in mentions:
+        if m.system != system:
+            continue
+        e = m.entity
+        for rank, c0 in enumerate(m.candidates):
+            if e.family or _proposable(system, c0.code) != c0.code or not allowed(c0.code, e.query_text):
+                continue  # family history: the guideline pass codes it; only billable / valid codes
+            c = cand(c0.code)
+            c.max_sim = max(c.max_sim, c0.score)
+            c.best_rank = min(c.best_rank, rank)
+            c.n_sim += 1
+            c.support(e, f'"{e.text}" matches {c0.code} ({c0.alias})')
+        if e.family:
+            continue
+        n, codes = stats.lex.get(mention_key(e.query_text), (0, {}))
+        for code, k in codes.items():
+            if stats.useful(k, n, code) and (target := _proposable(system, code)) and allowed(target, e.query_text):
+                c = cand(target)
+                if k / (n + 1) > c.lex_p:
+                    c.lex_p, c.lex_n, c.lex_docs = k / (n + 1), k, n
+                c.support(e, f'"{e.text}" was coded {code} in {k} of {n} coded cases (CodiEsp train)')
+        if m.candidates:
+            n, codes = stats.link.get(m.candidates[0].code, (0, {}))
+            for code, k in codes.items():
+                if stats.useful(k, n, code) and (target := _proposable(system, code)) and allowed(target, e.query_text):
+                    c = cand(target)
+                    if k / (n + 1) > c.link_p:
+                        c.link_p, c.link_n = k / (n + 1), k
+                    c.support(e, f'"{e.text}" (index {m.candidates[0].code}) was coded {code} in {k} of {n} coded cases')
+    if stats.doc_model is not None and text:
+        from pipeline.code.doc_model import CANDIDATE_P
+
+        dm = stats.doc_model
+        probs, v = dm.probabilities(text)
+        for j, (code, pj) in enumerate(zip(dm.codes, probs)):
+            target = _proposable(system, code)
+            if target is None or not allowed(target, ""):
+                continue
+            if target in out:
+                out[target].doc_p = max(out[target].doc_p, float(pj))
+            elif pj >= CANDIDATE_P and (evidence := dm.evidence(text, v, j)):
+                c = cand(target)
+                c.doc_p = float(pj)
+                for ev in evidence:
+                    c.evidence.setdefault(ev.start, ev)
+                words = ", ".join(f'"{ev.text}"' for ev in evidence)
+                c.why = f"document-level model (CodiEsp train): wording such as {words} goes with {code} (p={pj:.2f})"
+    return [c for c in out.values() if c.code not in replaced or c.rule is not None]
+
+
+def features(cands: Sequence[_Cand], stats: Stats, doc_len: int, n_mentions: int) -> np.ndarray:
+    rows = []
+    n = max(stats.docs, 1)
+    by_cat: dict[str, list[_Cand]] = {}
+    for c in cands:
+        by_cat.setdefault(_category(c.code), []).append(c)
+    for c in cands:
+        same = by_cat[_category(c.code)]
+        strength = _strength(c)
+        first = min(c.evidence) if c.evidence else 0
+        rows.append((
+            c.rule.score if c.rule else 0.0, 1.0 if c.rule else 0.0, c.max_sim, c.best_rank, c.n_sim,
+            c.lex_p, math.log1p(c.lex_n), math.log1p(c.lex_docs), c.link_p, math.log1p(c.link_n),
+            math.log(stats.prior(c.code)),
+            math.log((stats.cat_docs.get(c.code.replace(".", "")[:3], 0) + 0.5) / n),
+            1.0 if c.code.startswith("R") else 0.0,
+            *(1.0 if label in c.labels else 0.0 for label in ("PROBLEM", "SYMPTOM", "PROCEDURE", "TEST")),
+            1.0 if c.uncertain else 0.0, 1.0 if c.historical else 0.0,
+            first / max(doc_len, 1), len(c.evidence),
+            math.log(max(c.lex_p, c.link_p, 1e-3) / stats.prior(c.code)), math.log1p(n_mentions),
+            c.doc_p, 1.0 if not c.labels and c.rule is None else 0.0,
+            1.0 if c.rule is None and any(o.rule is not None for o in same) else 0.0, len(same),
+            1.0 if all(strength >= _strength(o) for o in same) else 0.0,
+        ))
+    return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
+
+
+def _category(code: str) -> str:
+    return code.replace(".", "")[:3]
+
+
+def _strength(c: _Cand) -> float:
+    return max(c.lex_p, c.link_p, c.doc_p, c.max_sim, c.rule.score if c.rule else 0.0)
+
+
+def replaced_codes(rule: Sequence[CodeProposal]) -> set[str]:
+    """Codes the guideline pass's combination codes replace (never re-proposed from statistics)."""
+    codes = {p.code for p in rule}
+    out: set[str] = set()
+    if codes & {"I11.0", "I11.9", "I12.0", "I12.9", "I13.0", "I13.10", "I13.11", "I13.2"}:
+        out.add("I10")
+    for cat in ("E08", "E09", "E10", "E11", "E13"):
+        if any(c.startswith(cat + ".") and not c.endswith(".9") for c in codes):
+            out.add(cat + ".9")
+    return out
+
+
+def masked(text: str | None, spans: Sequence[tuple[int, int]]) -> str | None:
+    """``text`` with the characters of ``spans`` blanked (offsets unchanged)."""
+    if not text or not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (min(end, len(text)) - start)
+    return "".join(chars)
+
+
+def not_coded_spans(entities: Sequence, skipped: Sequence) -> list[tuple[int, int]]:
+    """Spans of the findings the guidelines keep out of coding: skipped ones and family history."""
+    return [(s.start, s.end) for s in skipped] + [(e.start, e.end) for e in entities if e.family]
+
+
+def _doc_len(mentions: Sequence, text: str | None) -> int:
+    if text:
+        return len(text)
+    return max((m.entity.end for m in mentions), default=1)
+
+
+class Reranker:
+    """The shipped model: per system a classifier, an isotonic calibrator and its statistics."""
+
+    def __init__(self, payload: dict) -> None:
+        self.version = payload["version"]
+        self.stats: dict[str, Stats] = payload["stats"]
+        self.models = payload["models"]  # system -> pipeline.code.trees.TreeEnsemble
+        self.calibrators = payload["calibrators"]  # system -> pipeline.code.trees.Isotonic
+
+    def rescore(self, proposals: Sequence[CodeProposal], mentions: Sequence, text: str | None,
+                not_coded: Sequence[tuple[int, int]] = (), exclusions: Exclusions | None = None) -> list[CodeProposal]:
+        """All candidate codes with calibrated scores. ``not_coded``: spans of findings the guidelines
+        keep out (negated, hypothetical, uncertain outpatient, family history); the document-level
+        model does not read them."""
+        out: list[CodeProposal] = []
+        text = masked(text, not_coded)
+        replaced = replaced_codes(proposals)
+        for system in (CM, PCS):
+            rule = [p for p in proposals if p.system == system]
+            stats = self.stats.get(system)
+            if stats is None or system not in self.models:
+                out += rule
+                continue
+            cands = candidates(system, rule, mentions, stats, replaced, text, exclusions)
+            if not cands:
+                continue
+            x = features(cands, stats, _doc_len(mentions, text), len(mentions))
+            scores = self.score(system, x)
+            for c, s in zip(cands, scores):
+                out.append(to_proposal(system, c, float(s)))
+        return out
+
+    def score(self, system: str, x: np.ndarray) -> np.ndarray:
+        raw = self.models[system].predict_proba(x)
+        cal = self.calibrators[system].predict(raw)
+        # isotonic steps tie many codes; the raw probability orders codes within a step
+        return np.clip(cal + 1e-3 * raw, 0.0, 1.0)
+
+
+def to_proposal(system: str, c: _Cand, score: float) -> CodeProposal:
+    from pipeline.code.codeset import get_codeset
+
+    cs = get_codeset()
+    description = (c.rule.description if c.rule else None) or (
+        cs.cm_description(c.code) if system == CM else cs.pcs_description(c.code)) or ""
+    evidence = sorted(c.evidence.values(), key=lambda ev: ev.start)
+    why = c.why or (c.rule.rationale if c.rule else "")
+    if c.lex_n and c.rule is not None and "coded cases" not in why:
+        why += f"; given in {c.lex_n} of {c.lex_docs} CodiEsp train cases with this mention"
+    base = c.rule or CodeProposal(system, c.code, description, 0.0, evidence, why)
+    return replace(base, description=description, score=round(score, 4), evidence=evidence, rationale=why)
+
+
+@lru_cache(maxsize=2)
+def _load(path: str) -> Reranker | None:
+    import joblib
+
+    p = Path(path)
+    if not p.is_file():
+        log.warning("no re-ranking model at %s: codes keep their index-match scores", p)
+        return None
+    try:
+        payload = joblib.load(p)
+    except Exception as e:  # a model pickled by another scikit-learn version
+        log.warning("re-ranking model %s not loadable (%s): codes keep their index-match scores", p, e)
+        return None
+    if payload.get("format") != MODEL_FORMAT:
+        log.warning("re-ranking model %s has format %s, expected %s: not used", p, payload.get("format"), MODEL_FORMAT)
+        return None
+    return Reranker(payload)
+
+
+def reranker(settings) -> Reranker | None:
+    """The shipped re-ranker, or None when turned off (``MRT_RERANK=false``) or absent."""
+    if not getattr(settings, "rerank", True):
+        return None
+    with _lock:
+        return _load(str(MODEL_PATH))

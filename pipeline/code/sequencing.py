@@ -1,0 +1,49 @@
+"""Suggest the principal (inpatient) or first-listed (outpatient) diagnosis among the proposals.
+
+The coder decides; the suggestion is the best-scored CM proposal that may stand first:
+
+* not a manifestation code ("in diseases classified elsewhere": never principal, I.A.13);
+* not a code whose "code first" note names another proposed code (N18.30 after E11.22 / I12.9);
+* not an external-cause code (V00-Y99: never first-listed, I.C.20);
+* not a sign or symptom (R00-R99) when a definitive diagnosis is proposed (II.A, IV.D);
+* not a personal/family history code (Z80-Z87) when a current condition is proposed.
+
+It moves to the front of the list (the store marks the first CM proposal as principal) and its
+rationale says why; the other proposals keep their score order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from pipeline.code.types import CM, CodeProposal
+
+
+def _rank(p: CodeProposal, others: Sequence[str] = ()) -> int:
+    from pipeline.code.edits import code_first_notes, is_manifestation
+
+    c = p.code
+    if is_manifestation(c) or "V" <= c[0] <= "Y":
+        return 3
+    keys = [o.replace(".", "") for o in others if o != c]
+    if any(n.covers(k) for n in code_first_notes(c) for k in keys):
+        return 2
+    if c.startswith("R") or c.startswith(("Z80", "Z81", "Z82", "Z83", "Z84", "Z85", "Z86", "Z87")):
+        return 1
+    return 0
+
+
+def sequence(proposals: Sequence[CodeProposal], setting: str) -> list[CodeProposal]:
+    """``proposals`` (best first) with the suggested principal/first-listed diagnosis first."""
+    cm = [(i, p) for i, p in enumerate(proposals) if p.system == CM]
+    if not cm:
+        return list(proposals)
+    codes = [p.code for _, p in cm]
+    i, best = min(cm, key=lambda ip: (_rank(ip[1], codes), ip[0]))
+    if _rank(best, codes) == 3:
+        return list(proposals)
+    kind = "principal diagnosis" if setting == "inpatient" else "first-listed diagnosis"
+    reason = "best-scored definitive diagnosis" if _rank(best, codes) == 0 else "best-scored code that may stand first"
+    first = replace(best, rationale=f"{best.rationale}; suggested {kind} ({reason}; Guidelines II / IV.A)")
+    return [first] + [p for j, p in enumerate(proposals) if j != i]

@@ -1,0 +1,189 @@
+"""Dictation conventions: spoken commands and spoken section headers.
+
+Commands ("period", "comma", "question mark", "new line", "new paragraph", "next section") become
+punctuation and layout; the command words leave the transcript. "Period" stays a word where it is
+one ("for a period of two weeks"). Spoken section headers ("history of present illness",
+"assessment and plan"; the variants of ``pipeline/extract/data/section_headers.json``, the file
+extraction's ``mrt_sections`` reads) start a new paragraph and end with a colon, so extraction finds
+them as headers, and are listed in ``Transcript.sections``. A header counts at the start of a
+sentence; one of three words or more also mid-sentence (recognizers drop punctuation), unless the
+next word continues it as prose ("family history of ...").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from functools import lru_cache
+from importlib import resources
+
+from pipeline.transcribe.types import Segment, Word
+from pipeline.transcribe.words import with_words
+
+HEADERS_FILE = resources.files("pipeline.extract") / "data" / "section_headers.json"
+PUNCTUATION = {("period",): ".", ("full", "stop"): ".", ("comma",): ",", ("question", "mark"): "?",
+               ("semicolon",): ";", ("exclamation", "point"): "!"}
+BREAKS = {("new", "paragraph"): "paragraph", ("next", "paragraph"): "paragraph", ("next", "section"): "paragraph",
+          ("new", "section"): "paragraph", ("new", "line"): "line", ("next", "line"): "line"}
+# "period" is prose after these words and before "of"
+_PROSE_BEFORE = {"a", "the", "this", "that", "each", "per", "postoperative", "perioperative", "recovery", "waiting", "same",
+                 "menstrual", "latent", "refractory", "short", "long", "brief", "one", "two", "three", "time", "trial"}
+_CONNECTORS = {"of", "is", "was", "were", "are", "and", "or", "to", "for", "in", "with", "from", "as", "at", "by", "on", "has", "had"}
+_SENTENCE_END = (".", "?", "!", ":")
+_CORE = re.compile(r"[^a-z'-]")
+
+
+def _core(w: Word) -> str:
+    return _CORE.sub("", w.text.lower())
+
+
+@lru_cache(maxsize=1)
+def header_variants() -> dict[tuple[str, ...], str]:
+    """Spoken header word tuple -> canonical section name."""
+    data = json.loads(HEADERS_FILE.read_text(encoding="utf-8"))
+    out: dict[tuple[str, ...], str] = {}
+    for group in ("headers", "strict"):
+        for name, variants in data.get(group, {}).items():
+            for v in variants:
+                words = tuple(re.sub(r"[^a-z' -]", " ", v.lower()).replace("-", " ").split())
+                if words and re.fullmatch(r"[a-z' -]+", v.lower()):
+                    out.setdefault(words, name)
+    return out
+
+
+def _match(table: dict, keys: list[str], i: int, longest: int = 8):
+    for n in range(min(longest, len(keys) - i), 0, -1):
+        hit = table.get(tuple(keys[i : i + n]))
+        if hit is not None:
+            return n, hit
+    return None
+
+
+def _punctuate(word: Word, mark: str) -> Word:
+    return replace(word, text=word.text.rstrip(".,;:?!") + mark)
+
+
+def _capitalize(word: Word) -> Word:
+    t = word.text
+    return replace(word, text=t[:1].upper() + t[1:]) if t[:1].islower() else word
+
+
+def apply_commands(segments: list[Segment]) -> tuple[list[Segment], int]:
+    """Spoken punctuation and layout applied; returns the segments and how many commands were used."""
+    out: list[Segment] = []
+    used = 0
+    next_para = cap = False
+    for seg in segments:
+        words = list(seg.words)
+        keys = [_core(w) for w in words]
+        pieces: list[tuple[list[Word], bool, float]] = []
+        cur: list[Word] = []
+        para = seg.paragraph or next_para
+        changed = para != seg.paragraph
+        next_para = False
+        start = seg.start
+        i = 0
+        while i < len(words):
+            hit = _match(PUNCTUATION, keys, i, 2) or _match(BREAKS, keys, i, 2)
+            if hit:
+                n, what = hit
+                nxt = keys[i + n] if i + n < len(keys) else ""
+                prev = keys[i - 1] if i > 0 else ""
+                if not (keys[i] == "period" and (prev in _PROSE_BEFORE or nxt == "of")):
+                    used += 1
+                    changed = True
+                    if what in ("paragraph", "line"):
+                        _end_sentence(out, pieces, cur)
+                        if cur:
+                            pieces.append((cur, para, start))
+                        cur, para, cap = [], True, True
+                        start = words[i + n].start if i + n < len(words) else seg.end
+                        next_para = i + n >= len(words)
+                    else:
+                        _end_sentence(out, pieces, cur, what)
+                        cap = what in ".?!"
+                    i += n
+                    continue
+            w = _capitalize(words[i]) if cap else words[i]
+            changed = changed or w is not words[i]
+            cap = False
+            cur.append(w)
+            i += 1
+        if cur:
+            pieces.append((cur, para, start))
+        if not changed:
+            out.append(seg)
+            continue
+        for k, (ws, p, st) in enumerate(pieces):
+            end = pieces[k + 1][2] if k + 1 < len(pieces) else seg.end
+            out.append(with_words(replace(seg, start=st, end=end), ws, paragraph=p))
+    return out, used
+
+
+def _end_sentence(out: list[Segment], pieces: list, cur: list[Word], mark: str = ".") -> None:
+    """Put ``mark`` after the last word written so far (replacing Whisper's own punctuation)."""
+    if cur:
+        if mark != "." or not cur[-1].text.endswith(_SENTENCE_END):
+            cur[-1] = _punctuate(cur[-1], mark)
+    elif pieces:
+        ws = pieces[-1][0]
+        ws[-1] = _punctuate(ws[-1], mark)
+    elif out and out[-1].words:
+        last = out[-1]
+        out[-1] = with_words(last, list(last.words[:-1]) + [_punctuate(last.words[-1], mark)])
+
+
+def mark_sections(segments: list[Segment]) -> tuple[list[Segment], list[tuple[int, str]]]:
+    """Spoken headers start a new segment (paragraph) and end with a colon.
+
+    Returns the segments and (segment index, canonical name) for every header."""
+    table = header_variants()
+    out: list[Segment] = []
+    marks: list[tuple[int, str]] = []
+    for seg in segments:
+        words = list(seg.words)
+        if not words:
+            out.append(seg)
+            continue
+        keys = [_CORE.sub("", w.text.lower()) for w in words]
+        cur: list[Word] = []
+        cur_para = seg.paragraph
+        cur_start = seg.start
+        i = 0
+        pieces: list[tuple[list[Word], bool, float, str | None]] = []
+        header_name: str | None = None
+        while i < len(words):
+            starts_sentence = i == 0 or words[i - 1].text.rstrip().endswith(_SENTENCE_END)
+            hit = _match(table, keys, i, 8)
+            if hit:
+                n, name = hit
+                last = words[i + n - 1].text
+                nxt = keys[i + n] if i + n < len(keys) else ""
+                ends = last.rstrip().endswith((".", ",", ":", ";")) or i + n == len(words)
+                ok = (starts_sentence and (ends or (n >= 2 and nxt not in _CONNECTORS))) or (
+                    n >= 3 and nxt not in _CONNECTORS and not (i > 0 and keys[i - 1] in _CONNECTORS | {"the", "a", "his", "her", "no"})
+                )
+                if ok:
+                    if cur:
+                        pieces.append((cur, cur_para, cur_start, header_name))
+                    head = [_capitalize(words[i])] + words[i + 1 : i + n]
+                    head[-1] = _punctuate(head[-1], ":")
+                    cur, cur_para, cur_start, header_name = head, True, words[i].start, name
+                    i += n
+                    if i < len(words):
+                        words[i] = _capitalize(words[i])
+                    continue
+            cur.append(words[i])
+            i += 1
+        if cur:
+            pieces.append((cur, cur_para, cur_start, header_name))
+        if len(pieces) == 1 and pieces[0][3] is None:
+            out.append(seg)
+            continue
+        for k, (ws, para, start, name) in enumerate(pieces):
+            end = pieces[k + 1][2] if k + 1 < len(pieces) else seg.end
+            if name is not None:
+                marks.append((len(out), name))
+            out.append(with_words(replace(seg, start=start, end=end), ws, paragraph=para))
+    return out, marks

@@ -1,0 +1,191 @@
+"""Extraction components added on top of the lexicon: abbreviation resolution, the procedure
+recognizer, the entity linker (ranked ICD-10 candidates), and the eval/bench commands."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.extract.pipeline import extract, get_nlp
+from pipeline.extract.procedure_eval import load_dev, score
+
+
+def by_text(entities):
+    return {e.text: e for e in entities}
+
+
+# ------------------------------------------------------------------ abbreviations
+def test_ambiguous_abbreviation_resolved_by_context():
+    ents = by_text(extract("CTA of the chest confirmed PE. Started heparin drip."))
+    assert ents["PE"].label == "PROBLEM" and ents["PE"].long_form == "pulmonary embolism"
+    assert ents["PE"].abbreviation_senses == []
+    ents = by_text(extract("Echocardiogram shows severe MS with a mean gradient of 12 across the mitral valve."))
+    assert ents["MS"].long_form == "mitral stenosis"
+
+
+def test_abbreviation_that_is_not_a_finding_is_dropped():
+    ents = by_text(extract("Saturating 95% on RA. PE: lungs clear, heart regular rate, abdomen soft."))
+    assert "RA" not in ents and "PE" not in ents
+
+
+def test_unresolved_abbreviation_is_flagged_not_guessed():
+    ents = by_text(extract("MS is stable."))
+    ms = ents["MS"]
+    assert ms.long_form is None
+    assert set(ms.abbreviation_senses) == {"multiple sclerosis", "mitral stenosis", "morphine sulfate"}
+    assert ms.candidates == []  # no code candidates for a mention whose meaning is unknown
+
+
+def test_lexicon_abbreviations_and_in_text_definitions():
+    ents = by_text(extract("Admitted with NSTEMI. History of CHF. s/p CABG."))
+    assert ents["NSTEMI"].long_form == "non-ST elevation myocardial infarction"
+    assert ents["CHF"].historical and ents["CABG"].label == "PROCEDURE" and ents["CABG"].historical
+    # defined in the text (scispaCy's detector): later short forms take the long form's label and words
+    text = "She has hepatic encephalopathy (HE). Lactulose was increased and HE improved."
+    he = [e for e in extract(text) if e.text == "HE"]
+    assert len(he) == 2 and all(e.label == "PROBLEM" and e.long_form == "hepatic encephalopathy" for e in he)
+
+
+# ------------------------------------------------------------------ procedures
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("PROCEDURE PERFORMED: Right carpal tunnel release.", "Right carpal tunnel release"),
+        ("Excision of left breast mass and revision of scar.", "Excision of left breast mass"),
+        ("Laparoscopic repair of incisional hernia.", "Laparoscopic repair of incisional hernia"),
+        ("Total abdominal hysterectomy and bilateral salpingo-oophorectomy.", "bilateral salpingo-oophorectomy"),
+        ("Open reduction internal fixation of the left distal radius fracture.", "Open reduction internal fixation of the left distal radius fracture"),
+        ("She underwent incision and drainage of the abscess.", "incision and drainage of the abscess"),
+    ],
+)
+def test_procedure_phrases(text, expected):
+    procs = [e.text for e in extract(text) if e.label == "PROCEDURE"]
+    assert expected in procs
+
+
+def test_coordinated_procedures_are_separate_and_steps_are_not_procedures():
+    procs = [e.text for e in extract("Tonsillectomy and adenoidectomy. A skin incision was made and closure was done.") if e.label == "PROCEDURE"]
+    assert procs == ["Tonsillectomy", "adenoidectomy"]
+
+
+def test_procedure_dev_set_is_large_enough_and_consistent():
+    docs = load_dev()
+    mentions = [(d["text"], s, e, t) for d in docs for s, e, t in d["procedures"]]
+    assert len(mentions) >= 100
+    assert all(text[s:e] == t for text, s, e, t in mentions)
+
+
+def test_procedure_scoring():
+    res = score([[(0, 5), (10, 20)]], [[(0, 5), (12, 18), (30, 31)]])
+    assert (res["exact"]["tp"], res["exact"]["fp"], res["exact"]["fn"]) == (1, 2, 1)
+    assert (res["overlap"]["tp"], res["overlap"]["fp"], res["overlap"]["fn"]) == (2, 1, 0)
+
+
+# ------------------------------------------------------------------ linking
+COMMON_DIAGNOSES = [
+    ("essential hypertension", "I10"),
+    ("type 2 diabetes mellitus", "E11.9"),
+    ("community acquired pneumonia", "J18.9"),
+    ("acute myocardial infarction", "I21.9"),
+    ("atrial fibrillation", "I48.91"),
+    ("congestive heart failure", "I50.9"),
+    ("COPD", "J44.9"),
+    ("urinary tract infection", "N39.0"),
+    ("major depressive disorder", "F32.9"),
+    ("hypothyroidism", "E03.9"),
+    ("gastroesophageal reflux disease", "K21.9"),
+    ("acute kidney injury", "N17.9"),
+    ("asthma", "J45.909"),
+    ("hyperlipidemia", "E78.5"),
+    ("iron deficiency anemia", "D50.9"),
+    ("cellulitis of left lower leg", "L03.116"),
+    ("low back pain", "M54.50"),
+    ("obstructive sleep apnea", "G47.33"),
+    ("BPH", "N40.0"),
+    ("chest pain", "R07.9"),
+]
+
+
+def test_linker_ranks_the_right_code_in_its_top_three():
+    texts = [f"Assessment: {mention}." for mention, _ in COMMON_DIAGNOSES]
+    misses = []
+    for (mention, code), doc in zip(COMMON_DIAGNOSES, get_nlp().pipe(texts)):
+        ent = next(e for e in doc.ents if e.text == mention)
+        top3 = [c for c, _ in ent._.kb_candidates[:3]]
+        if code not in top3:
+            misses.append((mention, code, top3))
+    assert not misses
+
+
+def test_linker_candidates_reach_the_entity_and_procedures_get_pcs_codes():
+    ents = by_text(extract("Laparoscopic cholecystectomy for acute cholecystitis."))
+    proc, dx = ents["Laparoscopic cholecystectomy"], ents["acute cholecystitis"]
+    assert proc.candidates and all(len(code) == 7 for code, _ in proc.candidates)  # ICD-10-PCS
+    assert dx.candidates[0][0].startswith("K81") and dx.candidates[0][1] >= dx.candidates[-1][1]
+
+
+def test_linker_shares_the_coders_index():
+    from pipeline.code.coder import get_index
+    from pipeline.extract.linker import get_code_index
+
+    assert get_code_index("ICD-10-CM") is get_index("ICD-10-CM")
+
+
+# ------------------------------------------------------------------ commands
+def test_eval_context_command_on_a_slice():
+    from pipeline.cli import app
+    from pipeline.extract.ner_corpora import shared_data_root
+
+    if not (shared_data_root() / "negex").is_dir():
+        pytest.skip("NegEx gold set not available (../shared/data)")
+    result = CliRunner().invoke(app, ["eval", "context", "--split", "dev", "--limit", "300", "--json"])
+    assert result.exit_code == 0, result.output
+    neg = json.loads(result.stdout.strip().splitlines()[-1])["negation"]
+    assert neg["n"] == 300 and neg["accuracy"] >= 0.94 and neg["ppv"] > 0.845 and neg["sensitivity"] > 0.778
+
+
+def test_eval_procedures_command():
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "procedures", "--split", "test", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["gold"] >= 50 and report["overlap"]["f1"] > 0.7
+
+
+def test_bench_extract_command_on_a_few_reports(tmp_path):
+    from pipeline.cli import app
+    from pipeline.extract.ner_corpora import shared_data_root
+
+    if not (shared_data_root() / "mtsamples" / "mtsamples.csv").is_file():
+        pytest.skip("MTSamples not available (../shared/data)")
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(app, ["bench", "extract", "--docs", "5", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(out.read_text())
+    assert figures["documents"] == 5 and figures["words"] > 500 and figures["words_per_cpu_s"] > 0
+    assert "mrt_linker" in figures["component_s"] and "mrt_ner" in figures["component_s"]
+
+
+# ------------------------------------------------------------------ assertions through the whole pipeline
+@pytest.mark.parametrize(
+    "text, concept, expected",
+    [
+        ("No evidence of pneumonia on the chest x-ray.", "pneumonia", {"negated"}),
+        ("Pulmonary embolism was ruled out.", "Pulmonary embolism", {"negated"}),
+        ("She denies fever, chills, nausea or vomiting.", "vomiting", {"negated"}),
+        ("She denies fever, chills, nausea or vomiting.", "fever", {"negated"}),
+        ("Family history of breast cancer in her mother.", "breast cancer", {"family"}),
+        ("History of myocardial infarction in 2015.", "myocardial infarction", {"historical"}),
+        ("Possible hepatotoxicity from isoniazid.", "hepatotoxicity", {"uncertain"}),  # a span from the NER model
+        ("Return if she develops a rash.", "rash", {"hypothetical"}),
+        ("Assessment: acute cholecystitis.", "acute cholecystitis", set()),
+    ],
+)
+def test_assertions_with_the_product_pipeline(text, concept, expected):
+    ents = by_text(extract(text))
+    e = ents[concept]
+    got = {f for f in ("negated", "uncertain", "historical", "hypothetical", "family") if getattr(e, f)}
+    assert got == expected, (text, e.cues)

@@ -1,0 +1,176 @@
+"""Medical transcription: biasing, term correction, silence/noise, repetition loops, dictation
+commands and section headers, the benchmark's measures. Real Whisper tiny.en on real sample audio;
+the misrecognitions asserted here are what tiny.en (int8, greedy) hears in samples/01."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.settings import get_settings
+from pipeline.transcribe.audio import load_media
+from pipeline.transcribe.cleanup import cut_loops, remove_repetitions
+from pipeline.transcribe.correction import default_corrector
+from pipeline.transcribe.dictation import apply_commands, mark_sections
+from pipeline.transcribe.lexicon import token_count
+from pipeline.transcribe.transcribe import finish, transcribe_audio
+from pipeline.transcribe.types import Segment, Transcript, Word
+from pipeline.transcribe.vocabulary import PROMPT_TOKEN_LIMIT, DictationContext, build_bias, load_site_vocabulary
+from pipeline.transcribe.wer import medical_term_errors, medwer_scores
+
+
+def _settings(**kw):
+    base = dict(beam_size=1, bias_vocabulary=False, correct_terms=False, dictation_commands=False)
+    return get_settings().model_copy(update={**base, **kw})
+
+
+def _words(text: str, p: float = 0.9, probs: dict | None = None) -> list[Word]:
+    return [Word(i * 0.5, i * 0.5 + 0.4, w, (probs or {}).get(w, p)) for i, w in enumerate(text.split())]
+
+
+def _segment(text: str, i: int = 0, **kw) -> Segment:
+    words = _words(text, **kw)
+    return Segment(i, words[0].start, words[-1].end, text, words)
+
+
+def _write_wav(path: Path, samples: np.ndarray) -> Path:
+    pcm = np.clip(samples * 32767, -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def office_note(sample):
+    media, reference, _ = sample("01")
+    return load_media(media), reference
+
+
+# -- biasing ---------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_biasing_turns_misheard_drug_into_the_term(office_note):
+    audio, _ = office_note
+    ctx = DictationContext("office_note")
+    plain = transcribe_audio(audio, _settings(), "faster-whisper", ctx)
+    biased = transcribe_audio(audio, _settings(bias_vocabulary=True), "faster-whisper", ctx)
+    assert "lisinopril" not in plain.text.lower() and "listen april" in plain.text.lower(), plain.text
+    assert biased.text.lower().count("lisinopril") == 2, biased.text
+    assert "lisinopril" in biased.bias_terms and not biased.corrections
+
+
+def test_bias_prompt_fits_whisper_limit_and_follows_context(tmp_path):
+    for ctx in (DictationContext(), DictationContext("operative_note"), DictationContext("consult", "cardiology")):
+        for budget in (60, 223, 500):
+            b = build_bias(ctx, None, budget)
+            assert b.terms and token_count(" " + b.hotwords) <= min(budget, PROMPT_TOKEN_LIMIT)
+    assert build_bias(DictationContext("operative_note")).terms[0] == "laparoscopic"  # site terms for the type first
+    site = tmp_path / "site.txt"
+    site.write_text("[all]\nzolpidem\n[specialty: Dermatology]\ntacrolimus\n")
+    derm = build_bias(DictationContext(None, "dermatology"), str(site), 60)
+    assert derm.terms[:2] == ("tacrolimus", "zolpidem")
+    assert "Dermatology" in derm.categories
+    bad = tmp_path / "bad.txt"
+    bad.write_text("[ward 4]\nfoo\n")
+    with pytest.raises(ValueError, match="unknown section"):
+        load_site_vocabulary(str(bad))
+
+
+# -- correction ------------------------------------------------------------------------------------
+def test_correction_rewrites_sound_alike_spans_and_keeps_what_was_heard():
+    seg = _segment("He takes met for men 1000 mg and listen April 20 mg daily.", probs={"men": 0.3, "April": 0.2})
+    (fixed,), corrections = default_corrector().correct_segments([seg])
+    assert fixed.text == "He takes metformin 1000 mg and lisinopril 20 mg daily."
+    by_term = {c.term: c for c in corrections}
+    assert by_term["metformin"].heard == "met for men" and by_term["lisinopril"].heard == "listen April"
+    word = next(w for w in fixed.words if w.text == "metformin")
+    assert word.original == "met for men" and 0.5 <= word.correction_confidence <= 1.0
+    assert word.start == seg.words[2].start and word.end == seg.words[4].end
+
+
+def test_correction_leaves_right_words_alone():
+    text = "The patient has shortness of breath and atrial fibrillation, follow up in the morning with the clinic."
+    (same,), corrections = default_corrector().correct_segments([_segment(text, p=0.3)])
+    assert corrections == [] and same.text == text
+
+
+@pytest.mark.slow
+def test_correction_fixes_what_tiny_en_misspelled(office_note):
+    audio, reference = office_note
+    plain = transcribe_audio(audio, _settings(), "faster-whisper")
+    assert "adorvastatin" in plain.text.lower(), plain.text
+    fixed = transcribe_audio(audio, _settings(correct_terms=True), "faster-whisper")
+    assert "atorvastatin" in fixed.text.lower()
+    c = next(c for c in fixed.corrections if c.term == "atorvastatin")
+    assert c.heard.lower() == "adorvastatin" and c.confidence > 0.5
+    assert medical_term_errors(reference, fixed.text).wrong < medical_term_errors(reference, plain.text).wrong
+
+
+# -- silence, noise, loops -------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["faster-whisper", "openai-whisper"])
+def test_quiet_room_and_noise_give_no_words(tmp_path, backend):
+    rng = np.random.default_rng(0)
+    quiet = _write_wav(tmp_path / "quiet.wav", rng.normal(0, 0.002, 16000 * 20))
+    noise = _write_wav(tmp_path / "noise.wav", rng.normal(0, 0.25, 16000 * 20))
+    settings = get_settings().model_copy(update={"beam_size": 1})
+    for f in (quiet, noise):
+        t = transcribe_audio(load_media(f), settings, backend)
+        assert t.text == "" and t.segments == [] and "no_speech" in t.flags, (f.name, t.text)
+
+
+def test_repetition_loop_is_cut():
+    words = _words("the patient " * 6 + "is stable")
+    assert [w.text for w in cut_loops(words)] == ["the", "patient", "is", "stable"]
+    looped = _segment("Blood pressure is stable. " + "Thank you. " * 5)
+    same = _segment("No change.", 1)
+    segs, removed = remove_repetitions([looped, same, same, same])
+    assert removed and segs[0].text == "Blood pressure is stable. Thank you." and len(segs) == 2
+    _, flags, _, _ = finish([looped], None, _settings())
+    assert "repetition_removed" in flags
+
+
+# -- dictation conventions -------------------------------------------------------------------------
+def test_spoken_commands_become_punctuation_and_layout():
+    seg = _segment("he takes metformin period new paragraph blood pressure is fine comma stable period "
+                   "next section she had a period of rest")
+    segs, used = apply_commands([seg])
+    t = Transcript.from_segments(segs, language="en", model="m", backend="b", duration=10.0)
+    assert used == 5
+    assert t.text == "he takes metformin.\n\nBlood pressure is fine, stable.\n\nShe had a period of rest"
+    for start, end, s in t.segment_spans():  # words still map into the text (evidence times)
+        assert t.text[start:end] == s.text and all(w.text in s.text for w in s.words)
+
+
+def test_spoken_headers_become_sections_extraction_finds():
+    import spacy
+
+    import pipeline.extract.sections  # noqa: F401  (registers mrt_sections)
+
+    seg = _segment("Office visit. History of present illness, a 64 year old man. past medical history "
+                   "hypertension. Assessment and plan. Diabetes.")
+    segs, marks = mark_sections([seg])
+    t = Transcript.from_segments(segs, language="en", model="m", backend="b", duration=10.0)
+    assert [name for _, name in marks] == ["hpi", "past_medical_history", "assessment_and_plan"]
+    assert "\n\nHistory of present illness: A 64" in t.text and "\n\nAssessment and plan: Diabetes." in t.text
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("mrt_sections")
+    names = [name for _, _, name in nlp(t.text)._.sections]
+    assert names == ["untitled", "hpi", "past_medical_history", "assessment_and_plan"]
+
+
+# -- measures --------------------------------------------------------------------------------------
+def test_medical_term_error_rate_and_medwer():
+    ref = "He takes metformin and lisinopril for type 2 diabetes mellitus."
+    hyp = "He takes met for men and lisinopril for type 2 diabetes malidus."
+    s = medical_term_errors(ref, hyp)
+    assert s.terms == 3 and set(s.missed) == {"metformin", "type 2 diabetes mellitus"} and s.rate == pytest.approx(2 / 3)
+    assert medical_term_errors(ref, ref).wrong == 0
+    m = medwer_scores([ref], [hyp])
+    assert m["medical_wer"] > 0 and medwer_scores([ref], [ref])["medical_wer"] == 0
