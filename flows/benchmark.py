@@ -20,7 +20,6 @@ run-to-run variance of transcription speed on a shared machine (several percent)
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import tempfile
 import time
@@ -28,20 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from flows import _prefect_env  # noqa: F401
-
-
-def machine() -> str:
-    import psutil
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores {cpu}, {psutil.virtual_memory().total / 1024**3:.0f} GiB, {platform.system()} {platform.release()}"
+from pipeline.machine import describe as machine
 
 
 def _env(**values) -> dict:

@@ -76,6 +76,34 @@ def add_user(url: str, username: str, role: str = "coder", password: str = PASSW
 
 
 @contextmanager
+def serve_app(settings) -> Iterator[str]:
+    """The review app on a free loopback port in a background thread; yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from pipeline.review.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started:
+        assert time.time() < deadline, "the review server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+
+
+@contextmanager
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database on the loopback server, dropped afterwards."""
     import psycopg2

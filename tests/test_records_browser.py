@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from records_support import seed_fixture
-from review_support import PASSWORD
+from review_support import PASSWORD, serve_app
 from test_review_browser import browser  # noqa: F401  (the Chromium fixture)
 
 pytestmark = pytest.mark.slow
@@ -27,24 +24,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 @pytest.fixture
 def records_server(settings):
-    import uvicorn
-
-    from pipeline.review.app import create_app
-
     ids = seed_fixture(settings.resolved_database_url)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started:
-        assert time.time() < deadline, "the review server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", ids
-    srv.should_exit = True
-    thread.join(10)
+    with serve_app(settings) as url:
+        yield url, ids
 
 
 def _shot(page, tmp_path: Path, name: str) -> None:

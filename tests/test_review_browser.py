@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from review_support import PASSWORD, add_user, run_pipeline, seed_record
+from review_support import PASSWORD, add_user, run_pipeline, seed_record, serve_app
 
 pytestmark = pytest.mark.slow
 CHROMIUM = os.environ.get("MRT_CHROMIUM", "/usr/bin/chromium")
@@ -44,10 +41,6 @@ def browser():
 
 @pytest.fixture
 def server(settings, sample):
-    import uvicorn
-
-    from pipeline.review.app import create_app
-
     url = settings.resolved_database_url
     media, _, _ = sample("01")
     out = run_pipeline(media)
@@ -58,19 +51,8 @@ def server(settings, sample):
     ):
         seed_record(url, out, i, priority=prio, document_type=doc, physician=doctor)
     add_user(url, "alice")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started:
-        assert time.time() < deadline, "the review server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve_app(settings) as base:
+        yield base
 
 
 def _shot(page, tmp_path: Path, name: str) -> None:

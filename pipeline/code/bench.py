@@ -9,10 +9,11 @@ timing starts (that load time is reported separately).
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import time
 from dataclasses import asdict, dataclass
+
+from pipeline.machine import describe
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def run(limit: int | None = None, setting: str = "inpatient") -> CodeBench:
         documents=len(docs), entities=sum(len(e) for e in entities), load_s=load_s, docs_per_s=len(docs) / total,
         median_ms=1000 * statistics.median(times),
         p90_ms=1000 * statistics.quantiles(times, n=10)[-1] if len(times) > 1 else 1000 * times[0],
-        model_version=MODEL_VERSION, machine=f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        model_version=MODEL_VERSION, machine=describe(),
         load_average=os.getloadavg()[0],
     )
 

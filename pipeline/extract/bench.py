@@ -9,8 +9,6 @@ and the time each component takes. Words are whitespace-separated tokens of the 
 from __future__ import annotations
 
 import csv
-import os
-import platform
 import re
 import time
 from collections.abc import Callable
@@ -18,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline.extract.ner_corpora import shared_data_root
+from pipeline.machine import describe as machine
 
 _MTSAMPLES_SPACING = re.compile(r"\.,\s*|:,\s*|,\s{2,}")
 
@@ -67,18 +66,6 @@ class ExtractBench:
 
     def as_dict(self) -> dict:
         return {**asdict(self), "words_per_s": round(self.words_per_s, 1), "words_per_cpu_s": round(self.words_per_cpu_s, 1)}
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs"
 
 
 def run(n_docs: int = 400, batch_size: int = 32, warmup: int = 10,

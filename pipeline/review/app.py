@@ -115,6 +115,24 @@ def _warm_up() -> None:
         log.warning("code search warm-up failed", exc_info=True)
 
 
+def role_dependency(current_user, required: str):
+    """A route dependency: the logged-in user, who must hold at least the ``required`` role; on a
+    POST the CSRF token (header ``X-CSRF-Token`` or form field ``csrf_token``) must match too."""
+
+    async def dep(request: Request, user: auth.CurrentUser = Depends(current_user)) -> auth.CurrentUser:
+        if not user.has_role(required):
+            raise HTTPException(403, f"this needs the {required} role")
+        if request.method == "POST":
+            token = request.headers.get("x-csrf-token")
+            if token is None:
+                token = (await request.form()).get("csrf_token")
+            if not auth.csrf_ok(user.csrf_token, token):
+                raise HTTPException(403, "the form expired or did not come from this site (CSRF check); reload the page")
+        return user
+
+    return dep
+
+
 def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from pipeline.records import completeness, export, mpi, registry, release, reports, search
 from pipeline.records.fhir import FhirValidationError
 from pipeline.records.records import RecordError
-from pipeline.review import auth
 from pipeline.review.audit import record as audit
 from pipeline.store.models import Patient
 
@@ -37,26 +36,14 @@ def _download(content: str | bytes, media_type: str, filename: str) -> Response:
 
 
 def register_records_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists the records routes
-    from pipeline.review.app import back, wants_json
+    from pipeline.review.app import back, role_dependency, wants_json
 
     settings = app.state.settings
     templates = app.state.templates
     db: Callable = app.state.db
     current_user: Callable = app.state.current_user
 
-    def role(required: str):
-        async def dep(request: Request, user: auth.CurrentUser = Depends(current_user)) -> auth.CurrentUser:
-            if not user.has_role(required):
-                raise HTTPException(403, f"this needs the {required} role")
-            if request.method == "POST":
-                token = request.headers.get("x-csrf-token") or (await request.form()).get("csrf_token")
-                if not auth.csrf_ok(user.csrf_token, token):
-                    raise HTTPException(403, "the form expired or did not come from this site (CSRF check); reload the page")
-            return user
-
-        return dep
-
-    coder, supervisor = role("coder"), role("supervisor")
+    coder, supervisor = role_dependency(current_user, "coder"), role_dependency(current_user, "supervisor")
 
     def page(request: Request, name: str, user, **ctx) -> HTMLResponse:
         ctx.setdefault("msg", request.query_params.get("msg"))

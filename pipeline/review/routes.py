@@ -23,28 +23,15 @@ CODE_ACTIONS = ("accept", "reject", "edit", "undo", "principal", "up", "down")
 
 
 def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists every route
-    from pipeline.review.app import LOGIN_CSRF_COOKIE, SESSION_COOKIE, back, media_response, safe_next, wants_json
+    from pipeline.review.app import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, back, media_response, role_dependency, safe_next,
+                                     wants_json)
 
     settings = app.state.settings
     templates = app.state.templates
     db: Callable = app.state.db
     current_user: Callable = app.state.current_user
 
-    def role(required: str):
-        async def dep(request: Request, user: auth.CurrentUser = Depends(current_user)) -> auth.CurrentUser:
-            if not user.has_role(required):
-                raise HTTPException(403, f"this needs the {required} role")
-            if request.method == "POST":
-                token = request.headers.get("x-csrf-token")
-                if token is None:
-                    token = (await request.form()).get("csrf_token")
-                if not auth.csrf_ok(user.csrf_token, token):
-                    raise HTTPException(403, "the form expired or did not come from this site (CSRF check); reload the page")
-            return user
-
-        return dep
-
-    coder, supervisor, admin = role("coder"), role("supervisor"), role("admin")
+    coder, supervisor, admin = (role_dependency(current_user, r) for r in ("coder", "supervisor", "admin"))
 
     def page(request: Request, name: str, user, status_code: int = 200, **ctx) -> HTMLResponse:
         ctx.setdefault("msg", request.query_params.get("msg"))
