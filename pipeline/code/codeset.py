@@ -146,11 +146,12 @@ class CodeSet:
             return {"excludes1": [], "excludes2": []}
         return {"excludes1": list(self._cm.get_excludes1(c)), "excludes2": list(self._cm.get_excludes2(c))}
 
-    def cm_unspecified_child(self, code: str) -> str | None:
+    def cm_unspecified_child(self, code: str, most_unspecified: bool = False) -> str | None:
         """The billable code an index/category code obviously stands for, else None.
 
         A billable code is itself. A non-leaf goes to its only child; a category to ``code.9``;
-        a subcategory to its one child described as "unspecified"; repeated down to a leaf.
+        a subcategory to its one child described as "unspecified" (with ``most_unspecified``, as the
+        Table of Neoplasms' "C50.9-" needs: the most so, the first of a tie); repeated down to a leaf.
         Anything else is ambiguous (None).
         """
         cm = self._cm
@@ -168,6 +169,12 @@ class CodeSet:
                 c = f"{c}.9"
             elif "." in c and len(unspecified) == 1:
                 c = unspecified[0]
+            elif "." in c and unspecified and most_unspecified:
+                # the most "unspecified" child (C34.9 -> C34.90 "unspecified part of unspecified bronchus");
+                # children that differ only by sex (C50.91 female, C50.92 male) tie: the first, which the
+                # sex edit checks against the patient
+                most = max(cm.get_description(k).lower().count("unspecified") for k in unspecified)
+                c = next(k for k in unspecified if cm.get_description(k).lower().count("unspecified") == most)
             else:
                 return None
         return None

@@ -9,6 +9,8 @@
 * Hypertension (I.C.9.a): presumed linked to heart failure / heart disease (I51.4-I51.9) and to
   chronic kidney disease: I11.0 / I11.9, I12.0 / I12.9, I13.0 / I13.10 / I13.11 / I13.2 replace
   I10; I50.- and N18.- stay as "use additional code".
+* Gallbladder calculus with cholecystitis (Index: Calculus, gallbladder, with cholecystitis): one
+  K80.0- / K80.1- code takes in a separate K80.2- calculus or K81.- cholecystitis code.
 """
 
 from __future__ import annotations
@@ -129,5 +131,21 @@ def hypertension(props: list[CodeProposal]) -> list[CodeProposal]:
     return [p for p in props if p.code not in gone or p.system != CM] + [_merge(code, parts, why)]
 
 
+def gallbladder(props: list[CodeProposal]) -> list[CodeProposal]:
+    """Gallbladder calculus with cholecystitis (K80.0-, K80.1-) says it all: a separate "calculus of
+    gallbladder without cholecystitis" (K80.2-) or cholecystitis code (K81.-) goes into it."""
+    combo = [p for p in props if p.system == CM and p.code.startswith(("K80.0", "K80.1"))]
+    if not combo:
+        return props
+    parts = [p for p in props if p.system == CM and p.code.startswith(("K80.2", "K81"))]
+    if not parts:
+        return props
+    best = max(combo, key=lambda p: p.score)
+    why = (f"{best.rationale}; {', '.join(p.code for p in parts)} included: gallbladder calculus with "
+           f"cholecystitis is one combination code (Index: Calculus, gallbladder, with cholecystitis)")
+    gone = {p.code for p in parts} | {best.code}
+    return [p for p in props if p.code not in gone or p.system != CM] + [_merge(best.code, [best, *parts], why)]
+
+
 def combine(props: list[CodeProposal]) -> list[CodeProposal]:
-    return hypertension(diabetes(list(props)))
+    return gallbladder(hypertension(diabetes(list(props))))

@@ -18,8 +18,8 @@ import numpy as np
 
 from pipeline.code.types import Evidence
 
-MIN_DOCS = 6
-CANDIDATE_P = 0.15
+MIN_DOCS = 3
+CANDIDATE_P = 0.08
 MAX_FEATURES = 12000
 
 

@@ -122,3 +122,24 @@ def ckd_stage(context: str) -> str | None:
         if pattern.search(context):
             return code
     return None
+
+
+_CALCULUS = re.compile(r"\b(?:calcul(?:us|ous|i)|stones?|gallstones?|cholelithiasis)\b", re.I)
+_ACUTE = re.compile(r"\bacute\b", re.I)
+_CHRONIC = re.compile(r"\bchronic\b", re.I)
+_OBSTRUCTION = re.compile(r"\bobstruct(?:ion|ed|ing)\b", re.I)
+
+
+def gallbladder_calculus(code: str, context: str) -> tuple[str, str | None]:
+    """Cholecystitis documented with gallbladder stones is one combination code (Alphabetic Index:
+    Calculus, gallbladder, with cholecystitis): "acute calculous cholecystitis" K81.0 -> K80.00,
+    chronic K80.10, acute on chronic K80.12; "with obstruction" the next code. ``context``: the
+    mention with the words around it in its sentence."""
+    if not code.startswith("K81") or not _CALCULUS.search(context):
+        return code, None
+    acute = code == "K81.0" or bool(_ACUTE.search(context))
+    chronic = code == "K81.1" or bool(_CHRONIC.search(context))
+    base = "K80.12" if (acute and chronic) or code == "K81.2" else "K80.00" if acute else "K80.10"
+    if _OBSTRUCTION.search(context):
+        base = base[:-1] + str(int(base[-1]) + 1)
+    return base, "with gallbladder calculus: combination code (Index: Calculus, gallbladder, with cholecystitis)"

@@ -31,6 +31,13 @@ def get_code_index(system: str):
     return get_index(system)
 
 
+def coder_depth() -> int:
+    """How many candidates per mention the coder reads (``pipeline.code.coder.CANDIDATES_K``)."""
+    from pipeline.code.coder import CANDIDATES_K
+
+    return CANDIDATES_K
+
+
 def build_kb() -> dict[str, dict]:
     """Build (or find in the cache) both code indexes; their metadata by system."""
     import json
@@ -63,8 +70,9 @@ class EntityLinker:
                     queries.setdefault(system, []).append(q)
         for system, qs in queries.items():
             unique = list(dict.fromkeys(qs))
-            for q, cands in zip(unique, get_code_index(system).candidates(unique, k=self.k)):
-                self._remember((system, q), [(c.code, round(c.score, 4)) for c in cands if c.score >= self.threshold])
+            # asked at the coder's depth: the index remembers the answers and the coder reuses them
+            for q, cands in zip(unique, get_code_index(system).candidates(unique, k=max(self.k, coder_depth()))):
+                self._remember((system, q), [(c.code, round(c.score, 4)) for c in cands[:self.k] if c.score >= self.threshold])
         for ent in doc.ents:
             system = self.systems.get(ent.label_)
             found = system and not ent._.abbreviation_senses

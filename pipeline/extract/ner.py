@@ -28,6 +28,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.errors import PipelineError
+from pipeline.extract import ner_gazetteer  # noqa: F401  (registers mrt_gazetteer, the models' first component)
 
 SHIPPED = ("bc5cdr", "ncbi")
 # model label -> pipeline label; None drops the span. scispaCy's en_core_sci_* models mark untyped
