@@ -13,6 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from pipeline import process
 from pipeline.errors import MediaError
+from pipeline.intake.sidecar import sidecar_for
 from pipeline.transcribe.audio import is_media_file
 
 stage = task(cache_policy=NO_CACHE, persist_result=False)
@@ -50,7 +51,11 @@ def store_task(registration, audio, transcript, entities, coding) -> dict:
 
 @flow(name="process-dictation", persist_result=False)
 def process_dictation(path: str, setting: str | None = None, backend: str | None = None, reprocess: bool = False) -> dict:
-    """Dictation file in, stored record with proposed codes out (idempotent by content)."""
+    """Dictation file in, stored record with proposed codes out (idempotent by content). Without
+    ``setting``, a sidecar ``NAME.json`` next to the file gives it (as in the drop folder), else the
+    settings' default care setting."""
+    if setting is None and (sidecar := sidecar_for(path)) is not None:
+        setting = sidecar.setting
     registration = register_task(path)
     if registration.already_done and not reprocess:
         return process.existing_summary(registration)

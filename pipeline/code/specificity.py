@@ -128,6 +128,7 @@ _CALCULUS = re.compile(r"\b(?:calcul(?:us|ous|i)|stones?|gallstones?|cholelithia
 _ACUTE = re.compile(r"\bacute\b", re.I)
 _CHRONIC = re.compile(r"\bchronic\b", re.I)
 _OBSTRUCTION = re.compile(r"\bobstruct(?:ion|ed|ing)\b", re.I)
+_DUCT = re.compile(r"\b(?:duct|ductal|choledoch\w*|cholangitis)\b", re.I)
 
 
 def gallbladder_calculus(code: str, context: str) -> tuple[str, str | None]:
@@ -135,11 +136,15 @@ def gallbladder_calculus(code: str, context: str) -> tuple[str, str | None]:
     Calculus, gallbladder, with cholecystitis): "acute calculous cholecystitis" K81.0 -> K80.00,
     chronic K80.10, acute on chronic K80.12; "with obstruction" the next code. ``context``: the
     mention with the words around it in its sentence."""
-    if not code.startswith("K81") or not _CALCULUS.search(context):
+    cholecystitis = code.startswith("K81") or (
+        # the index's nearest "calculus ... with cholecystitis" may be a bile-duct code (K80.3-/K80.4-/K80.6-);
+        # without a duct in the text the stones are the gallbladder's
+        code.startswith(("K80.3", "K80.4", "K80.6")) and "cholecystitis" in context.lower() and not _DUCT.search(context))
+    if not cholecystitis or not _CALCULUS.search(context):
         return code, None
-    acute = code == "K81.0" or bool(_ACUTE.search(context))
-    chronic = code == "K81.1" or bool(_CHRONIC.search(context))
-    base = "K80.12" if (acute and chronic) or code == "K81.2" else "K80.00" if acute else "K80.10"
+    acute = code in ("K81.0", "K81.2") or bool(_ACUTE.search(context))
+    chronic = code in ("K81.1", "K81.2") or bool(_CHRONIC.search(context))
+    base = "K80.12" if acute and chronic else "K80.00" if acute else "K80.10"
     if _OBSTRUCTION.search(context):
         base = base[:-1] + str(int(base[-1]) + 1)
     return base, "with gallbladder calculus: combination code (Index: Calculus, gallbladder, with cholecystitis)"

@@ -190,3 +190,10 @@ def read_sidecar(path: str | Path) -> Sidecar:
     with open(path, "rb") as f:
         data = f.read(MAX_SIDECAR_BYTES + 1)
     return parse_sidecar(data, path)
+
+
+def sidecar_for(media: str | Path) -> Sidecar | None:
+    """The validated sidecar ``NAME.json`` next to a media file, or None when there is none.
+    A malformed one raises :class:`SidecarError` naming its problems."""
+    path = Path(media).with_suffix(".json")
+    return read_sidecar(path) if path.exists() or path.is_symlink() else None
