@@ -141,7 +141,7 @@ def propose_codes(
              f"{threshold:.2f}: {stated.get(p.code) or 'the guidelines require this code'}") for p in shown]
     rest = sorted(rest + [p for p in proposals if p.score < threshold and p.code not in required], key=lambda p: -p.score)
     rest = rest[: settings.max_alternatives]
-    return CodingResult(with_edits(sequence(shown, setting), setting=setting), skipped, rest)
+    return CodingResult(with_edits(sequence(shown, setting, list(stated)), setting=setting), skipped, rest)
 
 
 DIAGNOSIS_SECTIONS = {
@@ -149,23 +149,23 @@ DIAGNOSIS_SECTIONS = {
     "admission_diagnosis": "the admission diagnosis", "discharge_diagnosis": "the discharge diagnosis",
     "preoperative_diagnosis": "the preoperative diagnosis", "postoperative_diagnosis": "the postoperative diagnosis",
 }
-STATED_MIN_SCORE = 0.9  # the diagnosis's words match the code's Index entry or title (nearly) exactly
+STATED_MIN_SCORE = 0.75  # the diagnosis's words match the code's Index entry or title closely
 
 
 def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity]) -> dict[str, str]:
     """Codes of the physician's own diagnostic statement (a problem named in the assessment,
-    impression or a diagnosis section, matching its code nearly word for word): proposed whatever
-    the re-ranker's score, which learned CodiEsp case reports rather than dictated assessments.
-    Code -> why."""
+    impression or a diagnosis section, its best code matching it closely): proposed whatever the
+    re-ranker's score, which learned CodiEsp case reports rather than dictated assessments.
+    Code -> why, in the order the physician states them."""
     where = {e.start: DIAGNOSIS_SECTIONS[e.section] for e in entities
              if e.label == "PROBLEM" and e.section in DIAGNOSIS_SECTIONS}
-    out: dict[str, str] = {}
+    best: dict[int, CodeProposal] = {}  # per stated mention, its best code only (not the alternates)
     for p in proposals:
         if p.system == CM and p.score >= STATED_MIN_SCORE:
             for ev in p.evidence:
-                if ev.start in where:
-                    out.setdefault(p.code, f"the physician states this diagnosis in {where[ev.start]}")
-    return out
+                if ev.start in where and (ev.start not in best or p.score > best[ev.start].score):
+                    best[ev.start] = p
+    return {p.code: f"the physician states this diagnosis in {where[start]}" for start, p in sorted(best.items())}
 
 
 def _without_integral_symptoms(shown: list[CodeProposal], stated: dict[str, str]) -> tuple[list[CodeProposal], list[CodeProposal]]:
@@ -247,8 +247,14 @@ def documented_specific(proposals: list[CodeProposal], exclusions: Exclusions, m
     """Index matches whose side or stage the documentation states (an episode of care may be the
     assumed initial encounter of active treatment): the most specific code the text supports
     (S52.502A for "closed fracture of the left distal radius"), proposed whatever the score."""
-    return {p.code for p in proposals if p.system == CM and p.code in exclusions.specified
-            and p.score >= min_score and "missing: laterality" not in p.rationale}
+    best: dict[int, CodeProposal] = {}  # one per mention: its best match, not select()'s alternates
+    for p in proposals:
+        if (p.system == CM and p.code in exclusions.specified and p.score >= min_score
+                and "missing: laterality" not in p.rationale and p.evidence):
+            start = p.evidence[0].start
+            if start not in best or p.score > best[start].score:
+                best[start] = p
+    return {p.code for p in best.values()}
 
 
 def first_pass(
@@ -288,8 +294,7 @@ def first_pass(
     mentions: list[MentionCandidates] = []
 
     if cm_live or cm_out:
-        cands = get_index(CM, settings).candidates(
-            [specificity.index_query(e.query_text) for e in cm_live + cm_out], k=CANDIDATES_K)
+        cands = _cm_candidates([specificity.index_query(e.query_text) for e in cm_live + cm_out], settings)
         for e, cs in zip(cm_out, cands[len(cm_live):]):
             if cs and cs[0].score >= settings.min_code_score:
                 exclusions.categories.add(cs[0].code.replace(".", "")[:3])
@@ -341,6 +346,23 @@ def first_pass(
     exclusions.codes |= {p.code for p in proposals} - {p.code for p in combined}  # replaced by combination codes
     exclusions.categories -= {p.code.replace(".", "")[:3] for p in combined}  # also documented as present
     return combined, skipped, mentions, exclusions
+
+
+_SITE_PHRASE = re.compile(r"\s+(?:of|in|involving)\s+(?:the\s+)?(?:\w+\s+){0,3}\w+$", re.I)
+
+
+def _cm_candidates(queries: list[str], settings: Settings) -> list:
+    """Index candidates per mention; a mention that matches nothing well with its site phrase
+    ("community-acquired pneumonia of the right lower lobe") is looked up again without it."""
+    index = get_index(CM, settings)
+    cands = index.candidates(queries, k=CANDIDATES_K)
+    weak = [i for i, cs in enumerate(cands)
+            if (not cs or cs[0].score < settings.min_code_score) and _SITE_PHRASE.search(queries[i])]
+    if weak:
+        for i, cs in zip(weak, index.candidates([_SITE_PHRASE.sub("", queries[i]) for i in weak], k=CANDIDATES_K)):
+            if cs and (not cands[i] or cs[0].score > cands[i][0].score):
+                cands[i] = cs
+    return cands
 
 
 def _episode_of_care(cands):

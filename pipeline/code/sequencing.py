@@ -1,6 +1,7 @@
 """Suggest the principal (inpatient) or first-listed (outpatient) diagnosis among the proposals.
 
-The coder decides; the suggestion is the best-scored CM proposal that may stand first:
+The coder decides; the suggestion is the CM proposal the physician states as the diagnosis, else the
+best-scored one, that may stand first:
 
 * not a manifestation code ("in diseases classified elsewhere": never principal, I.A.13);
 * not a code whose "code first" note names another proposed code (N18.30 after E11.22 / I12.9);
@@ -34,16 +35,20 @@ def _rank(p: CodeProposal, others: Sequence[str] = ()) -> int:
     return 0
 
 
-def sequence(proposals: Sequence[CodeProposal], setting: str) -> list[CodeProposal]:
-    """``proposals`` (best first) with the suggested principal/first-listed diagnosis first."""
+def sequence(proposals: Sequence[CodeProposal], setting: str, stated: Sequence[str] = ()) -> list[CodeProposal]:
+    """``proposals`` (best first) with the suggested principal/first-listed diagnosis first. Among
+    codes that may stand first, one the physician states as the diagnosis (``stated``: assessment,
+    admission or discharge diagnosis) comes before a better-scored one found elsewhere."""
     cm = [(i, p) for i, p in enumerate(proposals) if p.system == CM]
     if not cm:
         return list(proposals)
     codes = [p.code for _, p in cm]
-    i, best = min(cm, key=lambda ip: (_rank(ip[1], codes), ip[0]))
+    order = {c: n for n, c in enumerate(stated)}  # the physician's own order
+    i, best = min(cm, key=lambda ip: (_rank(ip[1], codes), order.get(ip[1].code, len(order)), ip[0]))
     if _rank(best, codes) == 3:
         return list(proposals)
     kind = "principal diagnosis" if setting == "inpatient" else "first-listed diagnosis"
-    reason = "best-scored definitive diagnosis" if _rank(best, codes) == 0 else "best-scored code that may stand first"
+    reason = ("the physician's stated diagnosis" if best.code in stated and _rank(best, codes) == 0
+              else "best-scored definitive diagnosis" if _rank(best, codes) == 0 else "best-scored code that may stand first")
     first = replace(best, rationale=f"{best.rationale}; suggested {kind} ({reason}; Guidelines II / IV.A)")
     return [first] + [p for j, p in enumerate(proposals) if j != i]

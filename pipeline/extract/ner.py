@@ -35,6 +35,7 @@ SHIPPED = ("bc5cdr", "ncbi")
 # "ENTITY" spans: map ENTITY to a label in the component's config to use them.
 DEFAULT_LABEL_MAP: dict[str, str | None] = {"DISEASE": "PROBLEM", "CHEMICAL": "MEDICATION", "ENTITY": None}
 _lock = threading.Lock()
+SENTENCE_ENDS = {".", "?", "!", ";"}
 
 
 def shipped_model_dir(name: str) -> Path:
@@ -121,8 +122,15 @@ class NerComponent:
 
 
     def _trim(self, doc: Doc, start: int, end: int) -> tuple[int, int]:
-        """Drop edge words that are not part of a finding's name: assertion cues ("denies fever",
-        a model trained on abstracts has never seen dictation), stop words and punctuation."""
+        """Keep a span inside its sentence (the model runs on the whole text and can run on across a
+        full stop: "cellulitis of the right lower leg. Admit"), then drop edge words that are not part
+        of a finding's name: assertion cues ("denies fever", a model trained on abstracts has never
+        seen dictation), stop words and punctuation."""
+        for i in range(start + 1, end):
+            if doc[i].is_sent_start or doc[i - 1].text in SENTENCE_ENDS:
+                end = i
+                break
+
         def edge(t) -> bool:
             return t.lower_ in self.edge_words or t.is_stop or t.is_punct or t.is_space
 
