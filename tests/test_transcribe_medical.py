@@ -174,3 +174,20 @@ def test_medical_term_error_rate_and_medwer():
     assert medical_term_errors(ref, ref).wrong == 0
     m = medwer_scores([ref], [hyp])
     assert m["medical_wer"] > 0 and medwer_scores([ref], [ref])["medical_wer"] == 0
+
+
+def test_speech_that_whisper_skipped_is_decoded_again():
+    """Greedy decoding with the vocabulary prompt ends a segment of sample 02 after "without" and
+    skips 20 s of speech; the VAD hears it and the gap is decoded again, so the assessment is there."""
+    from pipeline.transcribe.transcribe import speech_gaps
+
+    root = Path(__file__).resolve().parents[1] / "samples"
+    t = transcribe_audio(load_media(root / "02_history_physical_cellulitis.mp3"), get_settings())
+    text = t.text.lower()
+    assert "cellulitis of the right lower leg" in text and "vancomycin" in text, t.text[-300:]
+    assert [s.start for s in t.segments] == sorted(s.start for s in t.segments)
+    assert [s.id for s in t.segments] == list(range(len(t.segments)))
+    # the gap finder itself: speech 10-20 s, words only up to 12 s -> one gap, pauses merged
+    seg = Segment(0, 10.0, 20.0, "a b", words=[Word(10.0, 11.0, "a", 0.9), Word(11.0, 12.0, "b", 0.9)])
+    assert speech_gaps([(10.0, 20.0)], [seg]) == [(12.0, 20.0)]
+    assert speech_gaps([(10.0, 12.5)], [seg]) == []

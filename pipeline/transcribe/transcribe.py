@@ -129,7 +129,63 @@ def decode(
         previous = " ".join(tail[-PREVIOUS_TEXT_WORDS:]) or previous
         if progress:
             progress(c1)
+    segments = fill_gaps(audio, segments, regions, model, settings)
     return segments, language, regions
+
+
+GAP_S = 1.5  # speech this long with no word decoded for it is decoded again (VAD regions end at 1 s pauses)
+MAX_GAPS = 10
+
+
+def speech_gaps(regions: list[tuple[float, float]], segments: list[Segment], min_s: float = GAP_S) -> list[tuple[float, float]]:
+    """Stretches of detected speech at least ``min_s`` long that no decoded word covers."""
+    covered = sorted((w.start, w.end) for seg in segments for w in seg.words) or sorted((seg.start, seg.end) for seg in segments)
+    gaps = []
+    for r0, r1 in regions:
+        t = r0
+        for a, b in covered:
+            if b <= t:
+                continue
+            if a >= r1:
+                break
+            if a - t >= min_s:
+                gaps.append((t, a))
+            t = max(t, b)
+        if r1 - t >= min_s:
+            gaps.append((t, r1))
+    merged: list[tuple[float, float]] = []  # gaps with only a pause between them: one piece
+    for g in gaps:
+        if merged and not any(merged[-1][1] <= a < g[0] for a, _ in covered) and g[0] - merged[-1][1] < 2.0:
+            merged[-1] = (merged[-1][0], g[1])
+        else:
+            merged.append(g)
+    return merged
+
+
+def fill_gaps(audio: Audio, segments: list[Segment], regions: list[tuple[float, float]] | None, model: Transcriber,
+              settings: Settings) -> list[Segment]:
+    """Whisper sometimes ends a segment early and skips the rest of its window: with greedy decoding
+    and a vocabulary prompt, sample 02 lost its last 20 seconds (the assessment) after "without".
+    Speech the VAD hears but no word covers is decoded again on its own, without the prompt and with
+    beam search, and its segments go in at their place."""
+    if not segments:  # nothing decoded at all: silence or noise, judged as such
+        return segments
+    if regions is None:
+        regions = speech_regions(audio.samples)
+    gaps = speech_gaps(regions, segments)[:MAX_GAPS]
+    if not gaps:
+        return segments
+    retry = settings.model_copy(update={"beam_size": max(5, settings.beam_size)})
+    added: list[Segment] = []
+    for g0, g1 in gaps:
+        c0, c1 = max(0.0, g0 - 0.3), min(audio.duration, g1 + 0.3)
+        before = " ".join(s.text for s in segments if s.end <= g0 + 0.5).split()[-PREVIOUS_TEXT_WORDS:]
+        piece = np.ascontiguousarray(audio.samples[int(c0 * SAMPLE_RATE): int(c1 * SAMPLE_RATE)])
+        kwargs = {"speech": [(0.0, c1 - c0)]} if model.backend == "openai-whisper" else {}
+        segs, _ = model.segments(piece, None, " ".join(before) or None, settings=retry, **kwargs)
+        added += [_shift(seg, c0, 0) for seg in segs if seg.words or seg.text.strip()]
+    merged = sorted(segments + added, key=lambda seg: seg.start)
+    return [replace(seg, id=i) if seg.id != i else seg for i, seg in enumerate(merged)]
 
 
 def finish(
