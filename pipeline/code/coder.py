@@ -118,12 +118,22 @@ def propose_codes(
     setting = setting or settings.care_setting
     proposals, skipped, mentions, exclusions = first_pass(entities, settings, setting, text)
     stated = stated_diagnoses(proposals, entities)
-    required = (guideline_required(proposals) | documented_specific(proposals, exclusions, settings.min_code_score)
-                | set(stated))
+    specific = documented_specific(proposals, exclusions, settings.min_code_score)
+    # codes that stand on the documentation alone: near word-for-word matches, and codes the guideline
+    # rules wrote (K81.9 -> K80.00 with calculus)
+    firm = {p.code for p in proposals if p.score >= STATED_CLOSE_MATCH or "; specified as " in p.rationale
+            or _head_agrees(p)}
+    required = guideline_required(proposals)
     rule_codes = {p.code for p in proposals}
     model = reranker(settings)
     if model is not None:
         proposals = model.rescore(proposals, mentions, text, not_coded_spans(entities, skipped), exclusions)
+        # a looser match stands on the physician's word only where the re-ranker does not rule it out
+        # ("community acquired pneumonia of the right lower lobe" is not M21.961 "acquired deformity of right lower leg")
+        scored = {p.code: p.score for p in proposals}
+        specific = {c for c in specific if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
+        stated = {c: why for c, why in stated.items() if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
+    required |= specific | set(stated)
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
     shown, rest = _one_per_finding([p for p in proposals if p.score >= threshold or p.code in required], rule_codes)
@@ -149,7 +159,9 @@ DIAGNOSIS_SECTIONS = {
     "admission_diagnosis": "the admission diagnosis", "discharge_diagnosis": "the discharge diagnosis",
     "preoperative_diagnosis": "the preoperative diagnosis", "postoperative_diagnosis": "the postoperative diagnosis",
 }
-STATED_MIN_SCORE = 0.75  # the diagnosis's words match the code's Index entry or title closely
+STATED_MIN_SCORE = 0.75  # the diagnosis's words match the code's Index entry or title closely ...
+STATED_CLOSE_MATCH = 0.9  # ... and either nearly word for word
+STATED_MIN_RERANK = 0.1  # ... or the re-ranker gives it at least this
 
 
 def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity]) -> dict[str, str]:
@@ -166,6 +178,19 @@ def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity]) -> d
                 if ev.start in where and (ev.start not in best or p.score > best[ev.start].score):
                     best[ev.start] = p
     return {p.code: f"the physician states this diagnosis in {where[start]}" for start, p in sorted(best.items())}
+
+
+_HEAD_CUT = re.compile(r"\s+(?:of|with|in|on|involving|due to)\s+", re.I)
+
+
+def _head_agrees(p: CodeProposal) -> bool:
+    """The finding's head word is in the code's title: "fracture" of "closed fracture of the left
+    distal radius" in S52.502A's, but "pneumonia" of "community acquired pneumonia of the right lower
+    lobe" not in M21.961 "acquired deformity of right lower leg"."""
+    if not p.evidence:
+        return False
+    words = re.findall(r"[a-z]+", _HEAD_CUT.split(p.evidence[0].text.lower())[0])
+    return bool(words) and len(words[-1]) >= 4 and words[-1][:5] in p.description.lower()
 
 
 def _without_integral_symptoms(shown: list[CodeProposal], stated: dict[str, str]) -> tuple[list[CodeProposal], list[CodeProposal]]:
