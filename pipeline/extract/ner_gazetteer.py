@@ -8,8 +8,8 @@ Alphabetic Index and Tabular terms, the Table of Drugs and Chemicals, curated cl
 model learns how far to trust the dictionary. The lexicon comes from the code sets, never from the
 NER corpora, so the feature means the same in training and at run time.
 
-The terms are saved with the model (``to_disk``), so a shipped model does not change when the
-lexicon does. This module imports nothing of the package beyond spaCy: ``spacy train --code`` loads
+The terms are saved with the model (``to_disk``), already tokenized, so a shipped model does not
+change when the lexicon does and loads without tokenizing them again. This module imports nothing of the package beyond spaCy: ``spacy train --code`` loads
 it on its own (``scripts/train_ner.py``).
 """
 
@@ -27,6 +27,7 @@ from spacy.util import filter_spans
 LEXICON = Path(__file__).parent / "data" / "terms.tsv.gz"
 KIND_OF_LABEL = {"PROBLEM": "DIS", "SYMPTOM": "DIS", "MEDICATION": "CHEM"}
 TERMS_FILE = "terms.tsv.gz"
+SEP = "\x1f"  # between a saved term's tokens (a token may be a space, never this)
 
 
 def read_lexicon(path: Path = LEXICON) -> list[tuple[str, str]]:
@@ -55,15 +56,20 @@ class Gazetteer:
         """``lexicon``: a terms file like ``data/terms.tsv.gz`` (scripts/build_ner_lexicon.py); default that file."""
         self.set_terms(read_lexicon(Path(lexicon) if lexicon else LEXICON))
 
-    def set_terms(self, terms: Iterable[tuple[str, str]]) -> None:
+    def set_terms(self, terms: Iterable[tuple[str, str]], tokenized: bool = False) -> None:
+        """Terms as written (tokenized here), or ``tokenized``: tokens joined by :data:`SEP`, as
+        :meth:`to_disk` saves them, so loading a model does not run the tokenizer 165k times."""
+        if not tokenized:
+            terms = list(terms)
+            docs = self.nlp.tokenizer.pipe([t for t, _ in terms], batch_size=1000)
+            terms = [(SEP.join(tok.text for tok in doc), kind) for doc, (_, kind) in zip(docs, terms)]
         self.terms = sorted(set(terms))
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        by_kind: dict[str, list[str]] = {}
+        by_kind: dict[str, list[Doc]] = {}
         for term, kind in self.terms:
-            by_kind.setdefault(kind, []).append(term)
-        tokenizer = self.nlp.tokenizer
-        for kind, terms in by_kind.items():
-            self.matcher.add(kind, [tokenizer(t) for t in terms])
+            by_kind.setdefault(kind, []).append(Doc(self.nlp.vocab, words=term.split(SEP)))
+        for kind, docs in by_kind.items():
+            self.matcher.add(kind, docs)
 
     def __call__(self, doc: Doc) -> Doc:
         spans = filter_spans(self.matcher(doc, as_spans=True))
@@ -84,7 +90,7 @@ class Gazetteer:
 
     def from_disk(self, path, exclude=()) -> Gazetteer:
         with gzip.open(Path(path) / TERMS_FILE, "rt", encoding="utf-8") as fh:
-            self.set_terms(tuple(line.rstrip("\n").split("\t")) for line in fh if "\t" in line)
+            self.set_terms([tuple(line.rstrip("\n").split("\t")) for line in fh if "\t" in line], tokenized=True)
         return self
 
 
