@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     proposal_threshold: float = Field(
         default=0.35, ge=0, le=1, description="Calibrated score a code needs to be proposed (chosen on CodiEsp dev for F1)"
     )
-    max_alternatives: int = Field(default=30, ge=0, description="Ranked codes below the threshold kept as alternatives")
+    max_alternatives: int = Field(default=30, ge=0, description="Ranked codes below the threshold kept as alternatives, per code system")
     ner_models: list[str] = Field(
         default=["bc5cdr"],
         description='NER models run before the terminology matcher: shipped "bc5cdr" (disease + chemical) or "ncbi" '

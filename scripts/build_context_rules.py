@@ -169,6 +169,10 @@ def _additions() -> list[Rule]:
         "positive for", "presents with", "presented with", "notes", "has had", "with the exception of",
         "significant for", "remarkable for", "notable for", "consistent with", "caused by", "after",
         "because of", "status post", "s/p", "the patient", "and he", "and she", "states", "stated", "says", "said",
+        # a new clause of the history ("without known allergies, with a history of hypertension, ...";
+        # "no fever, presenting with cough"; "did not drink. Admitted for ...")
+        ", with", "presenting with", "presents", "presented", "consulted for", "consulted", "admitted for",
+        "was admitted", "came to", "referred for", "was referred",
     ]
     rules: list[Rule] = []
     rules += [(t, "negated", "forward") for t in neg_fwd] + [(t, "negated", "backward") for t in neg_bwd]

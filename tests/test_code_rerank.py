@@ -74,6 +74,38 @@ def test_document_model_learns_and_points_at_its_words():
     assert all(e.text.lower() in ("severe", "headache", "severe headache") for e in ev)
 
 
+def test_similar_cases_vote_for_their_codes(monkeypatch):
+    from pipeline.code import neighbours
+
+    texts = ([f"acute appendicitis with abdominal pain, appendectomy performed, case {i}" for i in range(10)]
+             + [f"renal colic from a kidney stone, ureteroscopy, case {i}" for i in range(10)])
+    golds = [("K35.80", "R10.9")] * 10 + [("N20.0",)] * 10
+    nn = neighbours.fit(texts, golds)
+    monkeypatch.setattr(neighbours, "MIN_WORDS", 3)
+    votes = nn.votes("The patient had abdominal pain from acute appendicitis.", k=5)
+    assert set(votes.codes) == {"K35.80", "R10.9"}
+    share, n = votes.codes["K35.80"]
+    assert share == pytest.approx(1.0) and n == 5
+    assert votes.categories == {"K35": pytest.approx(1.0), "R10": pytest.approx(1.0)}
+    assert 0.0 < votes.top_similarity <= 1.0
+    mixed = nn.votes("Abdominal pain; a kidney stone was seen.", k=20)
+    assert 0.0 < mixed.codes["N20.0"][0] < 1.0 and mixed.codes["N20.0"][0] + mixed.codes["K35.80"][0] == pytest.approx(1.0)
+    assert nn.votes("zzz qqq yyy").codes == {}
+    monkeypatch.setattr(neighbours, "MIN_WORDS", 30)
+    assert nn.votes("The patient had abdominal pain from acute appendicitis.").codes == {}  # too short
+
+
+def test_title_overlap_reads_content_words():
+    from pipeline.code import title_overlap
+
+    assert title_overlap.title_stems(CM, "N50.811") >= {"testi", "pain"}  # Right testicular pain
+    sents = title_overlap.sentences("No fever. Pain in the right testicle; testicular ultrasound.")
+    assert [s for s, _, _ in sents] == [0, 9, 37]
+    words = set().union(*(w for _, _, w in sents))
+    assert title_overlap.overlap(CM, "N50.811", words) == 1.0
+    assert title_overlap.overlap(CM, "N50.811", sents[0][2]) == 0.0
+
+
 needs_model = pytest.mark.skipif(not MODEL_PATH.is_file(), reason="no shipped re-ranking model")
 
 

@@ -196,3 +196,25 @@ def test_clinic_note_codes_the_assessment_not_its_integral_symptom(sample):
     cough = next(p for p in result.alternatives if p.code == "R05.9")
     assert "integral to J20.9" in cough.rationale and "I.B.5" in cough.rationale
     assert "BW03ZZZ" not in codes  # the clinic's chest x-ray: CPT, not ICD-10-PCS
+
+
+def test_site_phrase_after_a_bare_finding_word():
+    """"pain" followed by its site is coded by the site (Index: Pain, testicle), not as R52."""
+    from pipeline.code.specificity import site_query
+
+    assert site_query("pain", " in the right testicle that began") == "pain in the right testicle"
+    assert site_query("pain", " of three days duration") == "pain"  # not a site
+    assert site_query("fracture", " of the distal radius") == "fracture of the lower end of radius"
+    assert site_query("pneumonia", " of the right lower lobe") == "pneumonia"  # not a bare finding word
+    ranked = ranked_for("He reports pain in the right testicle for two weeks.", "inpatient")
+    assert ranked[0].code == "N50.811", [(p.code, p.score) for p in ranked[:5]]
+
+
+def test_alternatives_are_kept_per_code_system():
+    from pipeline.settings import Settings
+
+    text = ("Admitted with community acquired pneumonia and acute kidney injury. Chest x-ray and abdominal CT. "
+            "Laparoscopic cholecystectomy for acute cholecystitis with gallstones.")
+    result = propose_codes(extract(text), settings=Settings(max_alternatives=3), setting="inpatient", text=text)
+    for system in ("ICD-10-CM", "ICD-10-PCS"):
+        assert 0 < sum(p.system == system for p in result.alternatives) <= 3, [p.code for p in result.alternatives]

@@ -62,6 +62,10 @@ def flags(span: Span) -> set[str]:
         ("Pulmonary embolism has not been ruled out.", "pulmonary embolism", {"uncertain"}),
         ("Breast cancer in her mother.", "breast cancer", {"family"}),
         ("He doesn't have chest pain.", "chest pain", {"negated"}),
+        # a negation ends where a new clause of the history begins
+        ("A man without known allergies, with a history of hypertension and asthma.", "asthma", {"historical"}),
+        ("No fever, presenting with cough.", "cough", set()),
+        ("No fever, presenting with cough.", "fever", {"negated"}),
     ],
 )
 def test_assertion_flags(nlp: Language, text: str, concept: str, expected: set[str]) -> None:

@@ -113,7 +113,7 @@ def propose_codes(
     The guideline pass (:func:`first_pass`) makes the codes; the re-ranker
     (:mod:`pipeline.code.rerank`, trained on CodiEsp train) adds candidates the mentions support and
     gives every code a calibrated score. Codes scoring at least ``settings.proposal_threshold`` are
-    the proposals; the next ``max_alternatives`` are kept as ranked alternatives."""
+    the proposals; the next ``max_alternatives`` of each system are kept as ranked alternatives."""
     settings = settings or get_settings()
     setting = setting or settings.care_setting
     proposals, skipped, mentions, exclusions = first_pass(entities, settings, setting, text)
@@ -150,8 +150,19 @@ def propose_codes(
     shown = [p if p.score >= threshold else replace(p, rationale=f"{p.rationale}; proposed although scored below "
              f"{threshold:.2f}: {stated.get(p.code) or 'the guidelines require this code'}") for p in shown]
     rest = sorted(rest + [p for p in proposals if p.score < threshold and p.code not in required], key=lambda p: -p.score)
-    rest = rest[: settings.max_alternatives]
+    rest = _first_per_system(rest, settings.max_alternatives)
     return CodingResult(with_edits(sequence(shown, setting, list(stated)), setting=setting), skipped, rest)
+
+
+def _first_per_system(ranked: list[CodeProposal], n: int) -> list[CodeProposal]:
+    """The first ``n`` codes of each system, in ranked order."""
+    seen: dict[str, int] = {}
+    out = []
+    for p in ranked:
+        seen[p.system] = seen.get(p.system, 0) + 1
+        if seen[p.system] <= n:
+            out.append(p)
+    return out
 
 
 DIAGNOSIS_SECTIONS = {
@@ -319,7 +330,8 @@ def first_pass(
     mentions: list[MentionCandidates] = []
 
     if cm_live or cm_out:
-        cands = _cm_candidates([specificity.index_query(e.query_text) for e in cm_live + cm_out], settings)
+        cands = _cm_candidates([specificity.site_query(e.query_text, text[e.end:e.end + 60] if text else "")
+                                for e in cm_live + cm_out], settings)
         for e, cs in zip(cm_out, cands[len(cm_live):]):
             if cs and cs[0].score >= settings.min_code_score:
                 exclusions.categories.add(cs[0].code.replace(".", "")[:3])

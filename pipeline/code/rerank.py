@@ -35,12 +35,14 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.code import title_overlap
+from pipeline.code.neighbours import K as K_NEIGHBOURS
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence
 
 log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "rerank.joblib"
-MODEL_FORMAT = 3
+MODEL_FORMAT = 4
 LEX_MIN_COUNT = 2  # a lexicon code must have been given at least this often with the mention
 LEX_MIN_P = 0.1  # ... in at least this fraction of the cases with the mention
 LEX_MIN_LIFT = 2.0  # ... and this many times more often than in cases at large
@@ -48,7 +50,11 @@ FEATURES = (
     "rule_score", "in_rule", "max_sim", "best_rank", "n_sim", "lex_p", "lex_n", "lex_docs", "link_p", "link_n",
     "prior", "cat_prior", "symptom_chapter", "problem", "symptom", "procedure", "test", "uncertain", "historical",
     "first_pos", "n_evidence", "lift", "n_mentions", "doc_p", "doc_only", "rule_sibling", "cat_candidates", "best_in_cat",
+    "knn_p", "knn_n", "knn_cat_p", "knn_top_sim", "overlap", "knn_only", "sentence_overlap", "title_words", "chapter",
+    "block",
 )
+KNN_CANDIDATE_P = 0.05  # a code similar cases give with at least this share of their weight becomes a candidate ...
+KNN_MIN_CASES = 2  # ... when at least this many of them gave it (one similar case is an anecdote)
 _lock = threading.Lock()
 
 
@@ -72,6 +78,7 @@ class Stats:
     lex: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)  # mention key -> (docs, {code: docs})
     link: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)  # index code -> (docs, {code: docs})
     doc_model: object | None = None  # pipeline.code.doc_model.DocModel
+    neighbours: object | None = None  # pipeline.code.neighbours.Neighbours
 
     def prior(self, code: str) -> float:
         """Share of cases coded with ``code`` or with a shorter code it refines (a 2018 code FY2026
@@ -94,7 +101,8 @@ class Stats:
                     out[key] = (n, kept)
             return out
 
-        return Stats(self.docs, dict(self.code_docs), dict(self.cat_docs), prune(self.lex), prune(self.link), self.doc_model)
+        return Stats(self.docs, dict(self.code_docs), dict(self.cat_docs), prune(self.lex), prune(self.link), self.doc_model,
+                     self.neighbours)
 
 
 @dataclass
@@ -127,6 +135,12 @@ class _Cand:
     link_p: float = 0.0
     link_n: int = 0
     doc_p: float = 0.0
+    knn_p: float = 0.0
+    knn_n: int = 0
+    knn_cat_p: float = 0.0
+    overlap: float = 0.0
+    sentence_overlap: float = 0.0
+    knn_top: float = 0.0
     labels: set = field(default_factory=set)
     uncertain: bool = False
     historical: bool = False
@@ -186,9 +200,10 @@ def _proposable(system: str, code: str) -> str | None:
 
 def candidates(
     system: str, rule: Sequence[CodeProposal], mentions: Sequence, stats: Stats, replaced: set[str], text: str | None = None,
-    exclusions: Exclusions | None = None,
+    exclusions: Exclusions | None = None, source: str | None = None,
 ) -> list[_Cand]:
-    """The document's candidate codes for one system with their evidence and raw statistics."""
+    """The document's candidate codes for one system with their evidence and raw statistics.
+    ``text``: the document with the findings not coded blanked (:func:`masked`); ``source``: as written."""
     from pipeline.code.alternates import disagrees
 
     out: dict[str, _Cand] = {}
@@ -258,10 +273,54 @@ def candidates(
                     c.evidence.setdefault(ev.start, ev)
                 words = ", ".join(f'"{ev.text}"' for ev in evidence)
                 c.why = f"document-level model (CodiEsp train): wording such as {words} goes with {code} (p={pj:.2f})"
-    return [c for c in out.values() if c.code not in replaced or c.rule is not None]
+    if stats.neighbours is not None and text:
+        _add_neighbour_votes(system, out, stats.neighbours.votes(text), allowed)
+    if text:
+        _add_title_overlap(system, out, text, source)
+    # a code needs its evidence in the document (similar cases alone do not make a proposal)
+    return [c for c in out.values() if (c.code not in replaced and c.evidence) or c.rule is not None]
 
 
-def features(cands: Sequence[_Cand], stats: Stats, doc_len: int, n_mentions: int) -> np.ndarray:
+def _add_neighbour_votes(system: str, out: dict[str, _Cand], votes, allowed) -> None:
+    """The similar cases' codes: their share for every candidate, and new candidates from a share of
+    at least :data:`KNN_CANDIDATE_P` given by :data:`KNN_MIN_CASES` cases or more."""
+    shares: dict[str, tuple[float, int, str]] = {}
+    for code, (share, n) in votes.codes.items():
+        target = _proposable(system, code)
+        if target is not None and share > shares.get(target, (0.0,))[0]:
+            shares[target] = (share, n, code)
+    for code, (share, n, given) in shares.items():
+        if code not in out:
+            if share < KNN_CANDIDATE_P or n < KNN_MIN_CASES or not allowed(code, ""):
+                continue
+            out[code] = _Cand(code, why=f"given in {n} of the {K_NEIGHBOURS} most similar coded cases (CodiEsp train)"
+                              + (f" as {given}" if given != code else ""))
+        c = out[code]
+        c.knn_p, c.knn_n = share, n
+    for c in out.values():
+        c.knn_cat_p = votes.categories.get(_category(c.code), 0.0)
+        c.knn_top = votes.top_similarity
+
+
+def _add_title_overlap(system: str, out: dict[str, _Cand], text: str, source: str | None) -> None:
+    """Every candidate's title word overlap with the document and with its best sentence (the
+    evidence of a code without any; ``source``: the document before masking, for the evidence text)."""
+    sents = title_overlap.sentences(text)
+    words = set().union(*(s for _, _, s in sents)) if sents else set()
+    for c in out.values():
+        c.overlap = title_overlap.overlap(system, c.code, words)
+        if not c.overlap:
+            continue
+        best, start, end = max((title_overlap.overlap(system, c.code, s), a, b) for a, b, s in sents)
+        c.sentence_overlap = best
+        if not c.evidence:  # a code from similar cases: the sentence that names it best
+            sentence = (source or text)[start:end]
+            start += len(sentence) - len(sentence.lstrip())
+            sentence = sentence.strip()
+            c.evidence[start] = Evidence(start, start + len(sentence), sentence)
+
+
+def features(system: str, cands: Sequence[_Cand], stats: Stats, doc_len: int, n_mentions: int) -> np.ndarray:
     rows = []
     n = max(stats.docs, 1)
     by_cat: dict[str, list[_Cand]] = {}
@@ -284,6 +343,10 @@ def features(cands: Sequence[_Cand], stats: Stats, doc_len: int, n_mentions: int
             c.doc_p, 1.0 if not c.labels and c.rule is None else 0.0,
             1.0 if c.rule is None and any(o.rule is not None for o in same) else 0.0, len(same),
             1.0 if all(strength >= _strength(o) for o in same) else 0.0,
+            c.knn_p, math.log1p(c.knn_n), c.knn_cat_p, c.knn_top, c.overlap,
+            1.0 if not c.labels and c.rule is None and not c.doc_p else 0.0,
+            c.sentence_overlap, len(title_overlap.title_stems(system, c.code)), ord(c.code[0]) - 65,
+            int(c.code[1:3]) if c.code[1:3].isdigit() else -1,
         ))
     return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
 
@@ -344,7 +407,7 @@ class Reranker:
         keep out (negated, hypothetical, uncertain outpatient, family history); the document-level
         model does not read them."""
         out: list[CodeProposal] = []
-        text = masked(text, not_coded)
+        source, text = text, masked(text, not_coded)
         replaced = replaced_codes(proposals)
         for system in (CM, PCS):
             rule = [p for p in proposals if p.system == system]
@@ -352,10 +415,10 @@ class Reranker:
             if stats is None or system not in self.models:
                 out += rule
                 continue
-            cands = candidates(system, rule, mentions, stats, replaced, text, exclusions)
+            cands = candidates(system, rule, mentions, stats, replaced, text, exclusions, source)
             if not cands:
                 continue
-            x = features(cands, stats, _doc_len(mentions, text), len(mentions))
+            x = features(system, cands, stats, _doc_len(mentions, text), len(mentions))
             scores = self.score(system, x)
             for c, s in zip(cands, scores):
                 out.append(to_proposal(system, c, float(s)))

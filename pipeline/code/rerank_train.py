@@ -60,10 +60,11 @@ def prepare(docs, settings, setting: str = "inpatient") -> list[Prepared]:
 
 
 def count(prepared: Sequence[Prepared], system: str) -> Stats:
-    from pipeline.code import doc_model
+    from pipeline.code import doc_model, neighbours
 
     stats = Stats(docs=len(prepared))
     stats.doc_model = doc_model.fit([d.text for d in prepared], [d.gold[system] for d in prepared])
+    stats.neighbours = neighbours.fit([d.text for d in prepared], [d.gold[system] for d in prepared])
     for doc in prepared:
         gold = doc.gold[system]
         for g in gold:
@@ -99,7 +100,7 @@ def rows(prepared: Sequence[Prepared], system: str, stats: Stats) -> tuple[np.nd
         cands = candidates(system, rule, doc.mentions, stats, replaced_codes(doc.proposals), doc.text, doc.exclusions)
         if not cands:
             continue
-        xs.append(features(cands, stats, doc.doc_len, len(doc.mentions)))
+        xs.append(features(system, cands, stats, doc.doc_len, len(doc.mentions)))
         ys.append(np.array([matches(system, c.code, doc.gold[system]) for c in cands], dtype=np.int8))
         groups.append(np.full(len(cands), i))
     if not xs:

@@ -82,6 +82,39 @@ def index_query(mention: str) -> str:
     return _PROXIMAL.sub(lambda m: f"upper end of {m.group(1)}", q)
 
 
+# Findings named by a bare word whose code depends on the site the next words give ("pain in the
+# left knee" is M25.562, not R52 pain unspecified)
+SITE_HEADS = frozenset(
+    "pain pains ache discomfort tenderness swelling mass lump nodule ulcer ulceration fracture edema oedema "
+    "bleeding hemorrhage haemorrhage cyst abscess injury wound laceration contusion stenosis obstruction".split()
+)
+_SITE_AFTER = re.compile(
+    r"^\s*(?:in|of|at|on|over)\s+(?:the\s+|his\s+|her\s+|both\s+)?((?:[a-z]+\s+){0,2}[a-z]+)", re.I)
+_NOT_A_SITE = frozenset(
+    "a an one two three four five six seven eight nine ten several few many some days weeks months years hours "
+    "day week month year hour evolution onset intensity duration moderate severe mild sudden long short type "
+    "character characteristics origin unknown which that this these sufficient great palpation rest exertion night "
+    "movement mobilization pressure time admission examination level".split()
+)
+_SITE_STOP = re.compile(r"\b(?:and|with|without|that|which|who|for|since|after|of|radiating|accompanied|associated)\b.*$", re.I)
+
+
+def site_query(mention: str, following: str) -> str:
+    """The Index query for a mention: with the site phrase that follows it when the mention is a
+    bare finding word ("pain" + " in the right testicle" -> "pain in the right testicle")."""
+    q = index_query(mention)
+    words = mention.lower().split()
+    if not words or words[-1] not in SITE_HEADS:
+        return q
+    m = _SITE_AFTER.match(following)
+    if not m:
+        return q
+    site = _SITE_STOP.sub("", m.group(1)).strip()
+    if not site or site.split()[0].lower() in _NOT_A_SITE:
+        return q
+    return index_query(f"{mention} {following[: m.start(1)].strip()} {site}")
+
+
 def lateral(code: str, mention: str, phrase: str = "") -> tuple[str, str | None]:
     """(code for the side the mention, or else its phrase, states; note) — note is 'missing:
     laterality' when neither states a side."""
