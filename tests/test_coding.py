@@ -208,6 +208,7 @@ def test_site_phrase_after_a_bare_finding_word():
     assert site_query("pneumonia", " of the right lower lobe") == "pneumonia"  # not a bare finding word
     ranked = ranked_for("He reports pain in the right testicle for two weeks.", "inpatient")
     assert ranked[0].code == "N50.811", [(p.code, p.score) for p in ranked[:5]]
+    assert "R52" not in [p.code for p in ranked]  # pain, unspecified: the site is documented
 
 
 def test_alternatives_are_kept_per_code_system():

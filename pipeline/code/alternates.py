@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 from pipeline.code.types import CM
 
@@ -34,22 +35,37 @@ CONTRASTS: tuple[tuple[tuple[str, ...], ...], ...] = (
 )
 
 
-def _has(text: str, spellings: Sequence[str]) -> bool:
-    return any(re.search(rf"(?<![a-z]){re.escape(s)}(?![a-z])", text) for s in spellings)
+_PATTERNS = tuple(
+    tuple(re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, spellings)) + r")(?![a-z])") for spellings in group)
+    for group in CONTRASTS
+)
 
 
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower().replace("-", " "))
 
 
+@lru_cache(maxsize=4096)
+def _stated(mention: str) -> tuple[tuple[int, int], ...]:
+    """(group, member) for each contrast group in which the mention states exactly one member."""
+    m = _norm(mention)
+    out = []
+    for g, patterns in enumerate(_PATTERNS):
+        said = [i for i, p in enumerate(patterns) if p.search(m)]
+        if len(said) == 1:
+            out.append((g, said[0]))
+    return tuple(out)
+
+
 def disagrees(mention: str, candidate_text: str) -> bool:
     """True when the candidate names a qualifier contrasting with one the mention states."""
-    m, c = _norm(mention), _norm(candidate_text)
-    for group in CONTRASTS:
-        said = [i for i, spellings in enumerate(group) if _has(m, spellings)]
-        if len(said) != 1:
-            continue
-        if any(_has(c, spellings) for i, spellings in enumerate(group) if i != said[0]) and not _has(c, group[said[0]]):
+    stated = _stated(mention)
+    if not stated:
+        return False
+    c = _norm(candidate_text)
+    for g, said in stated:
+        patterns = _PATTERNS[g]
+        if any(p.search(c) for i, p in enumerate(patterns) if i != said) and not patterns[said].search(c):
             return True
     return False
 

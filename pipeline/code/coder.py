@@ -330,8 +330,13 @@ def first_pass(
     mentions: list[MentionCandidates] = []
 
     if cm_live or cm_out:
-        cands = _cm_candidates([specificity.site_query(e.query_text, text[e.end:e.end + 60] if text else "")
-                                for e in cm_live + cm_out], settings)
+        queries = [specificity.site_query(e.query_text, text[e.end:e.end + 60] if text else "") for e in cm_live + cm_out]
+        cands = _cm_candidates(queries, settings)
+        for e, q, cs in zip(cm_live, queries, cands):
+            # "pain in the right testicle" coded by its site: R52 "pain, unspecified" does not apply
+            if (cs and cs[0].score >= settings.min_code_score and cs[0].code not in specificity.UNSPECIFIED_SITE
+                    and q != specificity.index_query(e.query_text)):
+                exclusions.codes |= specificity.UNSPECIFIED_SITE
         for e, cs in zip(cm_out, cands[len(cm_live):]):
             if cs and cs[0].score >= settings.min_code_score:
                 exclusions.categories.add(cs[0].code.replace(".", "")[:3])

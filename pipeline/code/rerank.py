@@ -51,10 +51,9 @@ FEATURES = (
     "prior", "cat_prior", "symptom_chapter", "problem", "symptom", "procedure", "test", "uncertain", "historical",
     "first_pos", "n_evidence", "lift", "n_mentions", "doc_p", "doc_only", "rule_sibling", "cat_candidates", "best_in_cat",
     "knn_p", "knn_n", "knn_cat_p", "knn_top_sim", "overlap", "knn_only", "sentence_overlap", "title_words", "chapter",
-    "block",
+    "block", "alias_overlap", "alias_sentence_overlap",
 )
-KNN_CANDIDATE_P = 0.05  # a code similar cases give with at least this share of their weight becomes a candidate ...
-KNN_MIN_CASES = 2  # ... when at least this many of them gave it (one similar case is an anecdote)
+KNN_CANDIDATE_P = 0.05  # a code similar cases give with at least this share of their weight becomes a candidate
 _lock = threading.Lock()
 
 
@@ -140,6 +139,8 @@ class _Cand:
     knn_cat_p: float = 0.0
     overlap: float = 0.0
     sentence_overlap: float = 0.0
+    alias_overlap: float = 0.0
+    alias_sentence_overlap: float = 0.0
     knn_top: float = 0.0
     labels: set = field(default_factory=set)
     uncertain: bool = False
@@ -283,7 +284,7 @@ def candidates(
 
 def _add_neighbour_votes(system: str, out: dict[str, _Cand], votes, allowed) -> None:
     """The similar cases' codes: their share for every candidate, and new candidates from a share of
-    at least :data:`KNN_CANDIDATE_P` given by :data:`KNN_MIN_CASES` cases or more."""
+    at least :data:`KNN_CANDIDATE_P`."""
     shares: dict[str, tuple[float, int, str]] = {}
     for code, (share, n) in votes.codes.items():
         target = _proposable(system, code)
@@ -291,7 +292,7 @@ def _add_neighbour_votes(system: str, out: dict[str, _Cand], votes, allowed) -> 
             shares[target] = (share, n, code)
     for code, (share, n, given) in shares.items():
         if code not in out:
-            if share < KNN_CANDIDATE_P or n < KNN_MIN_CASES or not allowed(code, ""):
+            if share < KNN_CANDIDATE_P or not allowed(code, ""):
                 continue
             out[code] = _Cand(code, why=f"given in {n} of the {K_NEIGHBOURS} most similar coded cases (CodiEsp train)"
                               + (f" as {given}" if given != code else ""))
@@ -309,10 +310,15 @@ def _add_title_overlap(system: str, out: dict[str, _Cand], text: str, source: st
     words = set().union(*(s for _, _, s in sents)) if sents else set()
     for c in out.values():
         c.overlap = title_overlap.overlap(system, c.code, words)
-        if not c.overlap:
+        if not c.overlap and not any(st & words for st in title_overlap.alias_stems(system, c.code)):
             continue
         best, start, end = max((title_overlap.overlap(system, c.code, s), a, b) for a, b, s in sents)
         c.sentence_overlap = best
+        c.alias_overlap, alias = title_overlap.best_alias(system, c.code, words)
+        if c.alias_overlap:
+            c.alias_sentence_overlap, a_start, a_end = max((len(alias & s) / len(alias), a, b) for a, b, s in sents)
+            if c.alias_sentence_overlap > best:
+                start, end = a_start, a_end
         if not c.evidence:  # a code from similar cases: the sentence that names it best
             sentence = (source or text)[start:end]
             start += len(sentence) - len(sentence.lstrip())
@@ -346,7 +352,7 @@ def features(system: str, cands: Sequence[_Cand], stats: Stats, doc_len: int, n_
             c.knn_p, math.log1p(c.knn_n), c.knn_cat_p, c.knn_top, c.overlap,
             1.0 if not c.labels and c.rule is None and not c.doc_p else 0.0,
             c.sentence_overlap, len(title_overlap.title_stems(system, c.code)), ord(c.code[0]) - 65,
-            int(c.code[1:3]) if c.code[1:3].isdigit() else -1,
+            int(c.code[1:3]) if c.code[1:3].isdigit() else -1, c.alias_overlap, c.alias_sentence_overlap,
         ))
     return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
 

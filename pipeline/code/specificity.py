@@ -88,6 +88,7 @@ SITE_HEADS = frozenset(
     "pain pains ache discomfort tenderness swelling mass lump nodule ulcer ulceration fracture edema oedema "
     "bleeding hemorrhage haemorrhage cyst abscess injury wound laceration contusion stenosis obstruction".split()
 )
+UNSPECIFIED_SITE = frozenset({"R52"})  # codes for the finding without its site (Pain, unspecified)
 _SITE_AFTER = re.compile(
     r"^\s*(?:in|of|at|on|over)\s+(?:the\s+|his\s+|her\s+|both\s+)?((?:[a-z]+\s+){0,2}[a-z]+)", re.I)
 _NOT_A_SITE = frozenset(

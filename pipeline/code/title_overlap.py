@@ -41,6 +41,23 @@ def title_stems(system: str, code: str) -> frozenset[str]:
     return frozenset(w[:5] for w in _WORD.findall(title.lower()) if w not in _TITLE_STOP)
 
 
+@lru_cache(maxsize=50000)
+def alias_stems(system: str, code: str) -> tuple[frozenset[str], ...]:
+    """The content words of each name the code index has for a code (Index terms, inclusion terms)."""
+    from pipeline.code.coder import get_index
+
+    entity = get_index(system).kb.cui_to_entity.get(code)
+    names = entity.aliases if entity is not None else []
+    out = {frozenset(w[:5] for w in _WORD.findall(a.lower()) if w not in _TITLE_STOP) for a in names}
+    return tuple(st for st in out if st)
+
+
+def best_alias(system: str, code: str, words: set[str]) -> tuple[float, frozenset[str]]:
+    """(share of the best-covered name's content words that ``words`` holds, that name's words)."""
+    return max(((len(st & words) / len(st), st) for st in alias_stems(system, code)),
+               key=lambda x: (x[0], len(x[1])), default=(0.0, frozenset()))
+
+
 def overlap(system: str, code: str, words: set[str]) -> float:
     """Share of the code title's content words that ``words`` (stems) holds."""
     st = title_stems(system, code)
