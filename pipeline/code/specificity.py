@@ -7,6 +7,8 @@
   assumed (active treatment) and "missing: episode of care" is noted.
 * Chronic kidney disease stage: N18.9 / N18.30 move to the stage the text states ("stage 3a",
   "stage IV", "ESRD").
+* Site: a bare finding word ("pain", "mass", "fracture") is looked up with the site phrase that
+  follows it ("pain in the right testicle" -> N50.811), and R52 "pain, unspecified" is then not coded.
 
 Siblings are found by description: the code with the same tabular title but for the changed
 words, within the same category (so placeholder X and 7th characters carry over).
