@@ -220,17 +220,20 @@ def _without_integral_symptoms(shown: list[CodeProposal], stated: dict[str, str]
 
 def _one_per_finding(ranked: list[CodeProposal], rule_codes: set[str]) -> tuple[list[CodeProposal], list[CodeProposal]]:
     """(proposals, demoted): one code per category (PCS: per body part) for the same evidence, as the
-    guideline pass does; a second code the re-ranker found for the same words and category (R05.8 next
-    to R05.9, excision 0FB44ZZ next to resection 0FT44ZZ) becomes an alternative. Guideline-pass codes
-    always stay."""
-    seen: set[tuple] = set()
+    guideline pass does; a second code the re-ranker found for the same or overlapping words and
+    category (R05.8 next to R05.9, excision 0FB44ZZ next to resection 0FT44ZZ, I50.9 from similar
+    cases next to I50.20 for the sentence's "systolic heart failure") becomes an alternative.
+    Guideline-pass codes always stay."""
+    spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
     shown, demoted = [], []
     for p in ranked:
-        key = (p.system, _finding_key(p), tuple(sorted(ev.start for ev in p.evidence)))
-        if key in seen and p.code not in rule_codes:
+        key = (p.system, _finding_key(p))
+        mine = [(ev.start, ev.end) for ev in p.evidence]
+        taken = spans.setdefault(key, [])
+        if p.code not in rule_codes and any(a < d and c < b for a, b in mine for c, d in taken):
             demoted.append(p)
             continue
-        seen.add(key)
+        taken += mine
         shown.append(p)
     return shown, demoted
 
