@@ -219,3 +219,15 @@ def test_alternatives_are_kept_per_code_system():
     result = propose_codes(extract(text), settings=Settings(max_alternatives=3), setting="inpatient", text=text)
     for system in ("ICD-10-CM", "ICD-10-PCS"):
         assert 0 < sum(p.system == system for p in result.alternatives) <= 3, [p.code for p in result.alternatives]
+
+
+def test_one_code_per_finding_yields_to_the_required_code():
+    """The stated "persistent atrial fibrillation" (I48.19) is not reported with I48.91 for the same
+    words; the heart failure type I11.0 asks for is the specific I50.20, without I50.9 as well."""
+    text = ("The patient has atrial fibrillation and hypertension with systolic congestive heart failure. "
+            "Assessment: 1. Persistent atrial fibrillation. 2. Hypertensive heart disease with systolic "
+            "congestive heart failure.")
+    result, codes = codes_for(text, "inpatient")
+    assert {"I48.19", "I50.20", "I11.0"} <= set(codes), codes
+    assert "I48.91" not in codes and "I50.9" not in codes, codes
+    assert {"I48.91", "I50.9"} <= {p.code for p in result.alternatives}

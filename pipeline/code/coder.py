@@ -136,7 +136,7 @@ def propose_codes(
     required |= specific | set(stated)
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
-    shown, rest = _one_per_finding([p for p in proposals if p.score >= threshold or p.code in required], rule_codes)
+    shown, rest = _one_per_finding([p for p in proposals if p.score >= threshold or p.code in required], required)
     shown, conflicting = _no_excludes1_with_guideline_codes(shown, rule_codes)
     rest += conflicting
     if any(p.system == CM and p.code[0] not in "RZ" for p in shown):  # "illness, unspecified" only without a diagnosis
@@ -218,19 +218,24 @@ def _without_integral_symptoms(shown: list[CodeProposal], stated: dict[str, str]
     return keep, integral
 
 
-def _one_per_finding(ranked: list[CodeProposal], rule_codes: set[str]) -> tuple[list[CodeProposal], list[CodeProposal]]:
-    """(proposals, demoted): one code per category (PCS: per body part) for the same evidence, as the
-    guideline pass does; a second code the re-ranker found for the same or overlapping words and
-    category (R05.8 next to R05.9, excision 0FB44ZZ next to resection 0FT44ZZ, I50.9 from similar
-    cases next to I50.20 for the sentence's "systolic heart failure") becomes an alternative.
-    Guideline-pass codes always stay."""
+def _one_per_finding(ranked: list[CodeProposal], required: set[str]) -> tuple[list[CodeProposal], list[CodeProposal]]:
+    """(proposals, demoted): one code per category (PCS: per body part) for the same or overlapping
+    evidence; a second code for the same words and category (R05.8 next to R05.9, excision 0FB44ZZ
+    next to resection 0FT44ZZ, I50.9 next to the stated I50.20, a similar-case code whose sentence
+    holds the mention) becomes an alternative. Codes the guidelines require always stay, and a code
+    of the same finding yields to them."""
     spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for p in ranked:
+        if p.code in required:
+            spans.setdefault((p.system, _finding_key(p)), []).extend((ev.start, ev.end) for ev in p.evidence)
     shown, demoted = [], []
     for p in ranked:
-        key = (p.system, _finding_key(p))
+        if p.code in required:
+            shown.append(p)
+            continue
+        taken = spans.setdefault((p.system, _finding_key(p)), [])
         mine = [(ev.start, ev.end) for ev in p.evidence]
-        taken = spans.setdefault(key, [])
-        if p.code not in rule_codes and any(a < d and c < b for a, b in mine for c, d in taken):
+        if any(a < d and c < b for a, b in mine for c, d in taken):
             demoted.append(p)
             continue
         taken += mine
@@ -278,7 +283,9 @@ def guideline_required(proposals: list[CodeProposal]) -> set[str]:
             out.add(p.code)
             for kept in (c for part in _KEPT.findall(why) for c in _CODE.findall(part)):
                 prefix = kept[:-1] if kept.endswith("-") else None
-                out |= {q.code for q in proposals if (q.code.startswith(prefix) if prefix else q.code == kept)}
+                found = [q.code for q in proposals if (q.code.startswith(prefix) if prefix else q.code == kept)]
+                # "use additional code ... (I50.-)": the most specific of the matches (I50.20, not also I50.9)
+                out |= {c for c in found if len(c) == max(map(len, found))}
     return out
 
 
