@@ -8,10 +8,15 @@ every mention's top index candidates, and the codes coders gave cases with the s
   many of them carried each gold code ("fever" -> R50.9 in 61 of 88);
 * *link lexicon*: for the mention's best index code (R50.9), how often each gold code was given
   (it generalizes across wordings that reach the same index entry);
-* *priors*: how often each code and category was given at all.
+* *priors*: how often each code and category was given at all;
+* *similar cases*: the codes of the most similar train cases (:mod:`pipeline.code.neighbours`),
+  weighted by similarity; a code similar cases give often enough is a candidate even when no
+  mention names it, with the sentence that names it best as evidence
+  (:mod:`pipeline.code.title_overlap`); a code no sentence names at all is not returned.
 
 A gradient-boosted classifier over these features (index similarity and rank, guideline-pass score,
-lexicon probabilities and counts, priors, entity type, assertion, position) gives the probability
+lexicon probabilities and counts, priors, similar cases' share, how much of the code's title and
+Index names the document spells out, entity type, assertion, position) gives the probability
 that a coder would assign the code; an isotonic map fitted on out-of-fold predictions on train
 turns it into a calibrated score (of codes scored 0.8, about 80% were gold on train; the
 reliability table of ``mrt eval coding`` checks it on dev).

@@ -7,8 +7,9 @@ seen). Per system (CM, PCS):
 
 1. every train document goes through the guideline pass (:func:`pipeline.code.coder.first_pass`)
    on its cached entities;
-2. the documents are split in folds; each fold's candidate rows get their lexicon and prior
-   features from the *other* folds' counts, so a document never sees its own gold codes;
+2. the documents are split in folds; each fold's candidate rows get their lexicon, prior,
+   document-model and similar-case features from the *other* folds, so a document never sees its
+   own gold codes;
 3. a gradient-boosted classifier is fitted per fold on the other folds' rows to give out-of-fold
    probabilities, and an isotonic regression on those is the calibrator;
 4. the final classifier is fitted on all rows; the counts of all of train ship with it.
