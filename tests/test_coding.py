@@ -125,7 +125,8 @@ def test_diabetes_ckd_stage_and_hypertension_combination():
 @pytest.mark.parametrize("text, expected, gone", [
     ("Type 2 diabetes mellitus with hyperglycemia.", {"E11.65"}, {"E11.9", "R73.9"}),
     ("Type 1 diabetes mellitus with diabetic polyneuropathy.", {"E10.42"}, {"E10.9", "G62.9"}),
-    ("Hypertensive heart disease with congestive heart failure.", {"I11.0", "I50.9"}, {"I11.9", "I10"}),
+    ("Hypertensive heart disease with congestive heart failure.", {"I11.0", "I50.9"}, {"I11.9", "I10", "I51.9"}),
+    ("Hypertension. Heart disease, unspecified.", {"I11.9"}, {"I10", "I51.9"}),  # I11 includes I51.9
     ("Hypertension. Congestive heart failure. End stage renal disease on dialysis.", {"I13.2", "I50.9", "N18.6"}, {"I10"}),
 ])
 def test_combination_codes(text, expected, gone):

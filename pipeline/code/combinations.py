@@ -105,14 +105,16 @@ def _stage5(code: str) -> bool:
     return code in ("N18.5", "N18.6")
 
 
+HEART_INCLUDED = ("I51.4", "I51.5", "I51.6", "I51.7", "I51.89", "I51.9")  # heart disease I11/I13 take in
+
+
 def hypertension(props: list[CodeProposal]) -> list[CodeProposal]:
     cm = [p for p in props if p.system == CM]
     htn = [p for p in cm if p.code == "I10" or p.code.startswith(("I11", "I12", "I13"))]
     if not htn:
         return props
     hf = [p for p in cm if p.code.startswith("I50")]
-    heart = [p for p in cm if p.code.startswith(("I51.4", "I51.5", "I51.6", "I51.7", "I51.89", "I51.9"))
-             or p.code.startswith("I11")]
+    heart = [p for p in cm if p.code.startswith(HEART_INCLUDED) or p.code.startswith("I11")]
     ckd = [p for p in cm if p.code.startswith("N18.")]
     if not (hf or heart or ckd):
         return props
@@ -127,7 +129,11 @@ def hypertension(props: list[CodeProposal]) -> list[CodeProposal]:
     why = (f"hypertension documented with {', '.join(x for x, ok in (('heart failure', hf), ('heart disease', heart), ('chronic kidney disease', ckd)) if ok)}: "
            f"the link is presumed (Guidelines I.C.9.a), combination code {code}"
            + (f"; {', '.join(x for x, ok in (('I50.-', hf), ('N18.-', ckd)) if ok)} kept as use-additional code" if hf or ckd else ""))
-    gone = {p.code for p in htn}
+    # I11 "includes any condition in I51.4-I51.7, I51.89, I51.9 due to hypertension": not coded apart
+    included = {p.code for p in heart if p.code.startswith(HEART_INCLUDED)}
+    if included:
+        why += f"; {', '.join(sorted(included))} included in it"
+    gone = {p.code for p in htn} | included
     return [p for p in props if p.code not in gone or p.system != CM] + [_merge(code, parts, why)]
 
 
