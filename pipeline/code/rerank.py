@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.code import title_overlap
+from pipeline.code.combinations import HEART_INCLUDED
 from pipeline.code.neighbours import K as K_NEIGHBOURS
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence
 
@@ -377,7 +378,7 @@ def replaced_codes(rule: Sequence[CodeProposal]) -> set[str]:
     if codes & {"I11.0", "I11.9", "I12.0", "I12.9", "I13.0", "I13.10", "I13.11", "I13.2"}:
         out.add("I10")
     if codes & {"I11.0", "I11.9", "I13.0", "I13.10", "I13.11", "I13.2"}:
-        out |= {"I51.4", "I51.5", "I51.6", "I51.7", "I51.89", "I51.9"}  # heart disease the combination includes
+        out |= set(HEART_INCLUDED)  # heart disease the combination includes
     for cat in ("E08", "E09", "E10", "E11", "E13"):
         if any(c.startswith(cat + ".") and not c.endswith(".9") for c in codes):
             out.add(cat + ".9")
