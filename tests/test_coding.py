@@ -232,3 +232,80 @@ def test_one_code_per_finding_yields_to_the_required_code():
     assert {"I48.19", "I50.20", "I11.0"} <= set(codes), codes
     assert "I48.91" not in codes and "I50.9" not in codes, codes
     assert {"I48.91", "I50.9"} <= {p.code for p in result.alternatives}
+
+
+def test_acuity_stated_before_the_mention(sample):
+    """"Acute on chronic systolic congestive heart failure" (the mention is the words after "acute on
+    chronic") is I50.23; the history's "chronic systolic ..." (I50.22) is the same condition and
+    becomes an alternative; a category that distinguishes acuity says so when none is stated."""
+    from pipeline.code.specificity import acuity
+
+    assert acuity("I50.20", "systolic congestive heart failure", "Assessment: Acute on chronic ") == ("I50.23", None)
+    assert acuity("I50.20", "chronic systolic heart failure", "") == ("I50.22", None)
+    assert acuity("J96.90", "respiratory failure", "with acute and chronic ")[0] == "J96.20"
+    code, note = acuity("I50.20", "systolic heart failure", "He has ")
+    assert code == "I50.20" and note.startswith("missing: acuity")
+    assert acuity("J44.9", "copd", "acute ") == ("J44.9", None)  # its title states chronic already
+    _, text, expected = sample("07")
+    result, codes = codes_for(text, "inpatient")
+    assert {"I50.23", "I11.0", "I48.19"} <= set(codes) and "I50.22" not in codes, codes
+    assert "included in I50.23" in next(p for p in result.alternatives if p.code == "I50.22").rationale
+    assert "I50.23" in {c["code"] for c in expected["icd10cm"]}
+
+
+def test_site_before_a_bare_finding_word_and_joint_pain_integral_to_arthritis(sample):
+    """"End-stage right knee pain" is knee pain (M25.561, not R52), and knee pain is part of the
+    right knee osteoarthritis the report codes (M17.11), so it is not coded beside it."""
+    from pipeline.code.specificity import site_query
+
+    assert site_query("pain", "", "Indications: End-stage right knee") == "pain in right knee"
+    assert site_query("pain", "", "She reports") == "pain"  # not a site
+    assert site_query("pain", " in the left wrist", "right knee") == "pain in the left wrist"  # the phrase after wins
+    _, text, _ = sample("08")
+    result, codes = codes_for(text, "inpatient")
+    assert "M17.11" in codes and not {"R52", "M25.561", "M25.569"} & set(codes), codes
+    knee = next(p for p in result.alternatives if p.code == "M25.561")
+    assert "integral to M17.11" in knee.rationale
+
+
+def test_total_knee_arthroplasty_under_the_procedure_heading(sample):
+    """"Procedure: Right total knee arthroplasty, cemented" is Replacement of the right knee joint
+    with a synthetic substitute, cemented, open approach (0SRC0J9), proposed as the report states it."""
+    from pipeline.code.arthroplasty import arthroplasty_query
+
+    assert arthroplasty_query("Right total knee arthroplasty", "cemented components") == (
+        "replacement of right knee joint with synthetic substitute cemented open approach")
+    assert arthroplasty_query("left hip replacement", "a press-fit cup") == (
+        "replacement of left hip joint with synthetic substitute uncemented open approach")
+    assert arthroplasty_query("unicompartmental knee arthroplasty", "") is None
+    assert arthroplasty_query("laparoscopic cholecystectomy", "") is None
+    _, text, expected = sample("08")
+    result, codes = codes_for(text, "inpatient")
+    assert "0SRC0J9" in codes, codes
+    assert [c["code"] for c in expected["icd10pcs"]] == ["0SRC0J9"]
+    pcs = next(p for p in result.proposals if p.code == "0SRC0J9")
+    assert "procedure heading" in pcs.rationale and pcs.evidence[0].text == "Right total knee arthroplasty"
+
+
+def test_operative_blood_loss_is_not_a_diagnosis(sample):
+    _, text, _ = sample("03")
+    result, codes = codes_for(text, "inpatient")
+    assert not any(c.startswith("R58") for c in codes + [p.code for p in result.alternatives]), codes
+    assert any(s.text == "Blood loss" and "operative blood loss" in s.reason for s in result.skipped)
+    assert {"K80.00", "0FT44ZZ"} <= set(codes)
+    # a hemorrhage the physician diagnoses is still coded
+    assert "R58" in [p.code for p in ranked_for("Assessment: hemorrhage from the wound, not elsewhere classified.")[:5]]
+
+
+def test_tobacco_product_stated_next_to_nicotine_dependence(sample):
+    from pipeline.code.specificity import tobacco_product
+
+    assert tobacco_product("F17.200", "Nicotine dependence, cigarettes") == ("F17.210", None)
+    assert tobacco_product("F17.200", "Nicotine dependence; he chews snuff")[0] == "F17.220"
+    code, note = tobacco_product("F17.200", "Nicotine dependence")
+    assert code == "F17.200" and note.startswith("missing: tobacco product")
+    _, text, _ = sample("02")
+    result, codes = codes_for(text, "inpatient")
+    assert "F17.210" in codes and "F17.200" not in codes, codes
+    smoking = next(p for p in result.proposals if p.code == "F17.210")
+    assert smoking.evidence[0].text == "Nicotine dependence"  # the mention the code is for comes first

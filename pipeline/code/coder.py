@@ -33,6 +33,7 @@ from functools import lru_cache
 
 from pipeline.code import specificity
 from pipeline.code.alternates import excludes1_conflict, select
+from pipeline.code.arthroplasty import arthroplasty_query
 from pipeline.code.combinations import combine
 from pipeline.code.edits import with_edits
 from pipeline.code.history import history_code_for, is_chronic
@@ -93,7 +94,24 @@ def _evidence(e: Entity) -> Evidence:
     return Evidence(e.start, e.end, e.text, e.audio_start, e.audio_end)
 
 
-def _skip_reason(e: Entity, setting: str) -> str | None:
+_BLOOD_LOSS = re.compile(r"^(?:estimated\s+)?blood\s+loss$|^ebl$", re.I)
+_BLOOD_LOSS_AMOUNT = re.compile(
+    r"\b(?:estimated|minimal|negligible|scant|less than|approximately|about)\b|\d+\s*(?:ml|cc|milliliters?|millilitres?)\b",
+    re.I)
+
+
+def _operative_blood_loss(e: Entity, text: str | None) -> bool:
+    """"Blood loss was minimal", "Estimated blood loss: 50 mL": the operative report's routine
+    statement of blood lost, not a diagnosis (hemorrhage or anemia is coded when the physician
+    documents one)."""
+    if not text or not _BLOOD_LOSS.match(e.text.strip()):
+        return False
+    return bool(_BLOOD_LOSS_AMOUNT.search(text[max(0, e.start - 20):e.end + 40]))
+
+
+def _skip_reason(e: Entity, setting: str, text: str | None = None) -> str | None:
+    if _operative_blood_loss(e, text):
+        return "operative blood loss stated: a routine operative report statement, not a diagnosis"
     if e.negated:
         return "negated: documented as absent, not coded"
     if e.hypothetical:
@@ -118,6 +136,7 @@ def propose_codes(
     setting = setting or settings.care_setting
     proposals, skipped, mentions, exclusions = first_pass(entities, settings, setting, text)
     stated = stated_diagnoses(proposals, entities)
+    performed = stated_procedures(proposals, entities) if setting != "outpatient" else {}
     specific = documented_specific(proposals, exclusions, settings.min_code_score)
     # codes that stand on the documentation alone: near word-for-word matches, and codes the guideline
     # rules wrote (K81.9 -> K80.00 with calculus)
@@ -133,12 +152,16 @@ def propose_codes(
         scored = {p.code: p.score for p in proposals}
         specific = {c for c in specific if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
         stated = {c: why for c, why in stated.items() if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
-    required |= specific | set(stated)
+    required |= specific | set(stated) | set(performed)
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
     shown, rest = _one_per_finding([p for p in proposals if p.score >= threshold or p.code in required], required)
     shown, conflicting = _no_excludes1_with_guideline_codes(shown, rule_codes)
     rest += conflicting
+    included = specificity.acuity_included([p.code for p in shown if p.system == CM])
+    rest += [replace(p, rationale=f"{p.rationale}; included in {included[p.code]} (acute on chronic)")
+             for p in shown if p.code in included]
+    shown = [p for p in shown if p.code not in included]
     if any(p.system == CM and p.code[0] not in "RZ" for p in shown):  # "illness, unspecified" only without a diagnosis
         rest += [p for p in shown if p.code in UNSPECIFIED_ILLNESS]
         shown = [p for p in shown if p.code not in UNSPECIFIED_ILLNESS]
@@ -148,7 +171,7 @@ def propose_codes(
     shown, integral = _without_integral_symptoms(shown, stated)
     rest += integral
     shown = [p if p.score >= threshold else replace(p, rationale=f"{p.rationale}; proposed although scored below "
-             f"{threshold:.2f}: {stated.get(p.code) or 'the guidelines require this code'}") for p in shown]
+             f"{threshold:.2f}: {stated.get(p.code) or performed.get(p.code) or 'the guidelines require this code'}") for p in shown]
     rest = sorted(rest + [p for p in proposals if p.score < threshold and p.code not in required], key=lambda p: -p.score)
     rest = _first_per_system(rest, settings.max_alternatives)
     return CodingResult(with_edits(sequence(shown, setting, list(stated)), setting=setting), skipped, rest)
@@ -170,6 +193,7 @@ DIAGNOSIS_SECTIONS = {
     "admission_diagnosis": "the admission diagnosis", "discharge_diagnosis": "the discharge diagnosis",
     "preoperative_diagnosis": "the preoperative diagnosis", "postoperative_diagnosis": "the postoperative diagnosis",
 }
+PROCEDURE_SECTIONS = {"procedure"}  # "Procedure:", "Operation performed:", "Description of procedure:" ...
 STATED_MIN_SCORE = 0.75  # the diagnosis's words match the code's Index entry or title closely ...
 STATED_CLOSE_MATCH = 0.9  # ... and either nearly word for word
 STATED_MIN_RERANK = 0.1  # ... or the re-ranker gives it at least this
@@ -191,6 +215,20 @@ def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity]) -> d
     return {p.code: f"the physician states this diagnosis in {where[start]}" for start, p in sorted(best.items())}
 
 
+def stated_procedures(proposals: list[CodeProposal], entities: list[Entity]) -> dict[str, str]:
+    """PCS codes of the procedures the operative report names under its procedure heading, built
+    from the tables' words nearly word for word (score at least :data:`STATED_CLOSE_MATCH`): proposed
+    whatever the re-ranker's score (CodiEsp case reports rarely code, say, a total knee replacement).
+    Code -> why; one code per mention, its best."""
+    named = {e.start for e in entities if e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS}
+    best: dict[int, CodeProposal] = {}
+    for p in proposals:
+        if p.system == PCS and p.score >= STATED_CLOSE_MATCH and p.evidence and (start := p.evidence[0].start) in named:
+            if start not in best or p.score > best[start].score:
+                best[start] = p
+    return {p.code: "the operative report names this procedure under its procedure heading" for p in best.values()}
+
+
 _HEAD_CUT = re.compile(r"\s+(?:of|with|in|on|involving|due to)\s+", re.I)
 
 
@@ -210,7 +248,8 @@ def _without_integral_symptoms(shown: list[CodeProposal], stated: dict[str, str]
     diagnoses = [p.code for p in shown if p.system == CM and p.code[0] not in "RZ"]
     keep, integral = [], []
     for p in shown:
-        dx = integral_to(p.code, diagnoses) if p.system == CM and p.code[0] == "R" and p.code not in stated else None
+        dx = (integral_to(p.code, [d for d in diagnoses if d != p.code])
+              if p.system == CM and p.code not in stated else None)
         if dx:
             integral.append(replace(p, rationale=f"{p.rationale}; integral to {dx}: {INTEGRAL_GUIDELINE}"))
         else:
@@ -329,18 +368,19 @@ def first_pass(
     cm_mentions = [e for e in entities if e.label in CM_LABELS]
     pcs_mentions = [e for e in entities if e.label in PCS_LABELS]
     for e in cm_mentions + pcs_mentions:
-        if reason := _skip_reason(e, setting):
+        if reason := _skip_reason(e, setting, text):
             skipped.append(SkippedFinding(e.text, e.start, e.end, reason))
-    cm_live = [e for e in cm_mentions if not _skip_reason(e, setting)]
+    cm_live = [e for e in cm_mentions if not _skip_reason(e, setting, text)]
     # findings the guidelines keep out: their codes are not brought back by the re-ranker
-    cm_out = [e for e in cm_mentions if _skip_reason(e, setting) or e.family]
+    cm_out = [e for e in cm_mentions if _skip_reason(e, setting, text) or e.family]
     exclusions = Exclusions()
-    pcs_live = [e for e in pcs_mentions if not _skip_reason(e, setting) and not e.family]
-    test_live = [e for e in entities if e.label in TEST_LABELS and not _skip_reason(e, setting) and not e.family]
+    pcs_live = [e for e in pcs_mentions if not _skip_reason(e, setting, text) and not e.family]
+    test_live = [e for e in entities if e.label in TEST_LABELS and not _skip_reason(e, setting, text) and not e.family]
     mentions: list[MentionCandidates] = []
 
     if cm_live or cm_out:
-        queries = [specificity.site_query(e.query_text, text[e.end:e.end + 60] if text else "") for e in cm_live + cm_out]
+        queries = [specificity.site_query(e.query_text, text[e.end:e.end + 60] if text else "",
+                                          _sentence_before(e, text)) for e in cm_live + cm_out]
         cands = _cm_candidates(queries, settings)
         for e, q, cs in zip(cm_live, queries, cands):
             # "pain in the right testicle" coded by its site: R52 "pain, unspecified" does not apply
@@ -375,7 +415,7 @@ def first_pass(
                 add(CM, code, _cm_title(code) or c.description, score, e, why)
 
     if pcs_live or test_live:
-        queries = [e.query_text for e in pcs_live] + [
+        queries = [arthroplasty_query(e.query_text, text) or e.query_text for e in pcs_live] + [
             imaging_query(e.query_text, text, e.start, e.end) or e.query_text for e in test_live]  # modality + body part
         cands = get_index(PCS, settings).candidates(queries, k=CANDIDATES_K)
         mentions += [MentionCandidates(e, PCS, cs) for e, cs in zip(pcs_live + test_live, cands)]
@@ -453,13 +493,21 @@ def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[str]]:
     """The code at the detail the documentation states, and notes on detail that is missing."""
     notes = []
     context = _sentence_after(e, text)
-    code, note = specificity.lateral(code, e.query_text, specificity.same_phrase(context))
+    before = _sentence_before(e, text)
+    phrase = specificity.same_phrase(context)
+    if site := specificity.site_before(e.query_text, before):  # "right knee" pain
+        phrase = f"{site} {phrase}"
+    code, note = specificity.lateral(code, e.query_text, phrase)
     notes += [note] if note else []
     if code.startswith("N18.") and (stage := specificity.ckd_stage(context)):
         code = stage
     code, note = specificity.episode(code, context)
     notes += [note] if note else []
-    code, note = specificity.gallbladder_calculus(code, _sentence_before(e, text) + " " + context)
+    code, note = specificity.acuity(code, e.query_text, before)
+    notes += [note] if note else []
+    code, note = specificity.tobacco_product(code, before + " " + context)
+    notes += [note] if note else []
+    code, note = specificity.gallbladder_calculus(code, before + " " + context)
     notes += [note] if note else []
     return code, notes
 

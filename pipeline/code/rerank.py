@@ -451,7 +451,9 @@ def to_proposal(system: str, c: _Cand, score: float) -> CodeProposal:
     cs = get_codeset()
     description = (c.rule.description if c.rule else None) or (
         cs.cm_description(c.code) if system == CM else cs.pcs_description(c.code)) or ""
-    evidence = sorted(c.evidence.values(), key=lambda ev: ev.start)
+    # the guideline pass's own evidence first (the mention its code is for), then what the statistics add
+    own = {ev.start for ev in c.rule.evidence} if c.rule else set()
+    evidence = sorted(c.evidence.values(), key=lambda ev: (ev.start not in own, ev.start))
     why = c.why or (c.rule.rationale if c.rule else "")
     if c.lex_n and c.rule is not None and "coded cases" not in why:
         why += f"; given in {c.lex_n} of {c.lex_docs} CodiEsp train cases with this mention"

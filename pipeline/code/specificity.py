@@ -5,6 +5,9 @@
   "missing: laterality" in the rationale for the coder to query.
 * Episode of care (7th character A / D / S): when the text does not say, the initial encounter is
   assumed (active treatment) and "missing: episode of care" is noted.
+* Acuity: a code silent on acuity (I50.20 "unspecified systolic heart failure") moves to the sibling
+  for the acuity stated right before or in the mention ("acute on chronic systolic congestive heart
+  failure" -> I50.23); when none is stated and the category has such siblings, "missing: acuity".
 * Chronic kidney disease stage: N18.9 / N18.30 move to the stage the text states ("stage 3a",
   "stage IV", "ESRD").
 * Site: a bare finding word ("pain", "mass", "fracture") is looked up with the site phrase that
@@ -102,20 +105,54 @@ _NOT_A_SITE = frozenset(
 _SITE_STOP = re.compile(r"\b(?:and|with|without|that|which|who|for|since|after|of|radiating|accompanied|associated)\b.*$", re.I)
 
 
-def site_query(mention: str, following: str) -> str:
+def site_query(mention: str, following: str, preceding: str = "") -> str:
     """The Index query for a mention: with the site phrase that follows it when the mention is a
-    bare finding word ("pain" + " in the right testicle" -> "pain in the right testicle")."""
+    bare finding word ("pain" + " in the right testicle" -> "pain in the right testicle"), or else
+    with the site words right before it ("right knee" + "pain" -> "pain in right knee")."""
     q = index_query(mention)
     words = mention.lower().split()
     if not words or words[-1] not in SITE_HEADS:
         return q
     m = _SITE_AFTER.match(following)
     if not m:
-        return q
+        site = site_before(mention, preceding)
+        return index_query(f"{mention} in {site}") if site else q
     site = _SITE_STOP.sub("", m.group(1)).strip()
     if not site or site.split()[0].lower() in _NOT_A_SITE:
         return q
     return index_query(f"{mention} {following[: m.start(1)].strip()} {site}")
+
+
+def site_before(mention: str, preceding: str) -> str | None:
+    """For a bare finding word ("pain"), the site words that end ``preceding`` (its clause): sides
+    and words the Index uses as sites under a bare finding word (Pain, joint, knee); None when the
+    mention is not a bare finding word or the last word is not a site."""
+    if mention.lower().strip() not in SITE_HEADS:
+        return None
+    clause = re.split(r"[.;:,\n]", preceding)[-1]
+    site: list[str] = []
+    for w in reversed(clause.split()[-3:]):
+        w = w.lower()
+        if w in _NOT_A_SITE or not (w in SIDE_WORDS or w in _index_site_words()):
+            break
+        site.insert(0, w)
+    return " ".join(site) if site and site[-1] not in SIDE_WORDS else None
+
+
+SIDE_WORDS = frozenset({"right", "left", "bilateral"})
+
+
+@lru_cache(maxsize=1)
+def _index_site_words() -> frozenset[str]:
+    """Words of the Alphabetic Index's subterms under the bare finding words (Pain | joint | knee)."""
+    from pipeline.code.codeset import get_codeset
+
+    heads = {h.capitalize() for h in SITE_HEADS}
+    out: set[str] = set()
+    for entry in get_codeset().cm_index:
+        if len(entry.path) > 1 and entry.path[0] in heads:
+            out.update(w for part in entry.path[1:] for w in re.findall(r"[a-z]{3,}", part.lower()))
+    return frozenset(out - _NOT_A_SITE - {"acute", "chronic", "and", "with", "without", "due", "other", "specified", "unspecified"})
 
 
 def lateral(code: str, mention: str, phrase: str = "") -> tuple[str, str | None]:
@@ -151,6 +188,90 @@ def episode(code: str, context: str) -> tuple[str, str | None]:
     if len(code) == 8 and code[-1] not in "AB" and cs.cm_is_billable(code[:-1] + "A"):
         code = code[:-1] + "A"
     return code, "missing: episode of care (initial encounter assumed)"
+
+
+_ACUITY = r"acute (?:on|and) chronic|subacute|acute|chronic"
+_ACUITY_BEFORE = re.compile(rf"\b({_ACUITY})\s*$", re.I)
+_ACUITY_LEAD = re.compile(rf"^\s*({_ACUITY})\b", re.I)
+_ACUITY_IN_TITLE = re.compile(rf"\b({_ACUITY})\b")
+_ACUITY_FREE = re.compile(rf"\b(?:{_ACUITY})\b(?:\s+or\s+unspecified)?|\bunspecified\b|[,()]")
+
+
+def _acuity_key(words: str) -> str:
+    """"Acute and chronic" (the Tabular's J96.2 wording) is "acute on chronic"."""
+    return " ".join(words.lower().split()).replace("acute and chronic", "acute on chronic")
+
+
+def _without_acuity(title: str) -> str:
+    return " ".join(_ACUITY_FREE.sub(" ", title).split())
+
+
+def _acuity_siblings(code: str) -> dict[str, str]:
+    """{acuity: code} of the codes of ``code``'s category whose title is its own with an acuity word."""
+    from pipeline.code.codeset import get_codeset
+
+    title = (get_codeset().cm_description(code) or "").lower()
+    if not title or _ACUITY_IN_TITLE.search(title):
+        return {}
+    stem = _without_acuity(title)
+    out: dict[str, str] = {}
+    for t, c in _titles(code[:3]).items():
+        if c != code and (m := _ACUITY_IN_TITLE.search(t)) and _without_acuity(t) == stem:
+            out.setdefault(_acuity_key(m.group(1)), c)
+    return out
+
+
+def acuity(code: str, mention: str, before: str) -> tuple[str, str | None]:
+    """The sibling code for the acuity stated just before the mention (``before``: its sentence's
+    preceding words) or as its first word; "missing: acuity" when the category distinguishes acuity
+    and the text does not state it."""
+    siblings = _acuity_siblings(code)
+    if not siblings:
+        return code, None
+    m = _ACUITY_LEAD.search(mention) or _ACUITY_BEFORE.search(before)
+    stated = _acuity_key(m.group(1)) if m else None
+    if stated in siblings:
+        return siblings[stated], None
+    return code, f"missing: acuity ({', '.join(sorted(siblings))})"
+
+
+def acuity_included(codes: list[str]) -> dict[str, str]:
+    """{code: the code that includes it}: an acute or a chronic code next to the "acute on chronic"
+    code of the same condition (I50.22 from "chronic systolic heart failure" in the history and I50.23
+    from the assessment's "acute on chronic ..." are one condition, coded I50.23)."""
+    from pipeline.code.codeset import get_codeset
+
+    cs = get_codeset()
+    both = {}
+    for c in codes:
+        title = (cs.cm_description(c) or "").lower()
+        if (m := _ACUITY_IN_TITLE.search(title)) and _acuity_key(m.group(1)) == "acute on chronic":
+            both[(c[:3], _without_acuity(title))] = c
+    out = {}
+    for c in codes:
+        title = (cs.cm_description(c) or "").lower()
+        m = _ACUITY_IN_TITLE.search(title)
+        if m and _acuity_key(m.group(1)) in ("acute", "chronic") and (whole := both.get((c[:3], _without_acuity(title)))):
+            out[c] = whole
+    return out
+
+
+_TOBACCO_PRODUCTS = (
+    ("cigarettes", re.compile(r"\bcigarettes?\b|\bpacks?\b|\bpack[- ]years?\b", re.I)),
+    ("chewing tobacco", re.compile(r"\bchewing tobacco\b|\bsnuff\b|\bsmokeless\b", re.I)),
+    ("other tobacco product", re.compile(r"\bcigars?\b|\bpipe\b|\bhookah\b", re.I)),
+)
+
+
+def tobacco_product(code: str, context: str) -> tuple[str, str | None]:
+    """Nicotine dependence of an unspecified product (F17.20-) moves to the product the sentence
+    names ("Nicotine dependence, cigarettes" F17.210); "missing: tobacco product" otherwise."""
+    if not code.startswith("F17.20"):
+        return code, None
+    for product, pattern in _TOBACCO_PRODUCTS:
+        if pattern.search(context) and (other := variant(code, "unspecified", product)):
+            return other, None
+    return code, "missing: tobacco product (cigarettes, chewing tobacco or other)"
 
 
 def ckd_stage(context: str) -> str | None:
