@@ -293,6 +293,8 @@ def test_operative_blood_loss_is_not_a_diagnosis(sample):
     assert not any(c.startswith("R58") for c in codes + [p.code for p in result.alternatives]), codes
     assert any(s.text == "Blood loss" and "operative blood loss" in s.reason for s in result.skipped)
     assert {"K80.00", "0FT44ZZ"} <= set(codes)
+    # the report lists its procedure: "dissected off the liver bed" is not a liver excision 0FB03ZX
+    assert [p.code for p in result.proposals if p.system == "ICD-10-PCS"] == ["0FT44ZZ"]
     # a hemorrhage the physician diagnoses is still coded
     assert "R58" in [p.code for p in ranked_for("Assessment: hemorrhage from the wound, not elsewhere classified.")[:5]]
 
@@ -309,3 +311,41 @@ def test_tobacco_product_stated_next_to_nicotine_dependence(sample):
     assert "F17.210" in codes and "F17.200" not in codes, codes
     smoking = next(p for p in result.proposals if p.code == "F17.210")
     assert smoking.evidence[0].text == "Nicotine dependence"  # the mention the code is for comes first
+
+
+def test_a_close_index_match_on_a_few_words_is_not_documentation_enough():
+    """Codes proposed whatever the re-ranker says must be spelled out by their mention: not the
+    index's "failed or difficult intubation" for "intubation", nor "concussion without loss of
+    consciousness" for "loss of consciousness"."""
+    from pipeline.code.coder import _spelled_out
+    from pipeline.code.codeset import get_codeset
+    from pipeline.code.types import CodeProposal, Evidence
+
+    def spelled(code: str, mention: str) -> bool:
+        title = get_codeset().cm_description(code)
+        return _spelled_out(CodeProposal("ICD-10-CM", code, title, 1.0, [Evidence(0, len(mention), mention)], ""))
+
+    assert spelled("S52.502A", "Closed fracture of the left distal radius")
+    assert spelled("L03.115", "Cellulitis of the right lower leg")
+    assert spelled("M17.11", "Primary osteoarthritis of the right knee")
+    assert spelled("E11.9", "type 2 diabetes without complications")
+    assert not spelled("T88.4XXA", "intubation")
+    assert not spelled("S06.0X0A", "loss of consciousness")
+    assert not spelled("S83.421A", "right lateral")
+
+
+def test_carcinoma_of_a_site_is_coded_from_the_neoplasm_table():
+    """Index: Carcinoma / Adenocarcinoma - see Neoplasm, by site, malignant: "adenocarcinoma of the
+    sigmoid colon" is C18.7 (not carcinoid C7A.025 or in situ D01.0); carcinoma in situ keeps its
+    own codes; C80.1 (site unspecified) is not proposed next to a primary site."""
+    from pipeline.code.specificity import index_query
+
+    assert index_query("adenocarcinoma of the sigmoid colon") == "cancer of the sigmoid colon"
+    assert index_query("invasive ductal carcinoma of the left breast") == "cancer of the left breast"
+    assert index_query("carcinoma in situ of the cervix") == "carcinoma in situ of the cervix"
+    assert index_query("basal cell carcinoma of the nose") == "basal cell carcinoma of the nose"
+    assert index_query("metastatic adenocarcinoma") == "metastatic adenocarcinoma"
+    text = "Assessment: adenocarcinoma of the sigmoid colon. The malignancy was confirmed on biopsy."
+    result, codes = codes_for(text, "inpatient")
+    assert "C18.7" in codes, [(p.code, p.score) for p in ranked_for(text)[:5]]
+    assert "C80.1" not in codes and "C7A.025" not in codes, codes

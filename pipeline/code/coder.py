@@ -31,7 +31,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from pipeline.code import specificity
+from pipeline.code import specificity, title_overlap
 from pipeline.code.alternates import excludes1_conflict, select
 from pipeline.code.arthroplasty import arthroplasty_query
 from pipeline.code.combinations import combine
@@ -53,6 +53,7 @@ CANDIDATES_K = 10
 OUTPATIENT_PCS = ("outpatient encounter: not proposed, ICD-10-PCS reports inpatient hospital procedures "
                   "(outpatient procedures are reported with CPT/HCPCS)")
 UNSPECIFIED_ILLNESS = ("R69",)  # never next to a documented diagnosis (Guidelines I.B.4-5, II.A)
+UNSPECIFIED_SITE_MALIGNANCY = ("C80.1",)  # only when no primary site is documented (Tabular C80.1, Guidelines I.C.2)
 MODEL_VERSION = "terminology-tfidf-0.3+rerank"
 PCS_MIN_SCORE = 0.6  # PCS titles share many words across body parts; weak matches mislead
 _lock = threading.Lock()
@@ -140,8 +141,8 @@ def propose_codes(
     specific = documented_specific(proposals, exclusions, settings.min_code_score)
     # codes that stand on the documentation alone: near word-for-word matches, and codes the guideline
     # rules wrote (K81.9 -> K80.00 with calculus)
-    firm = {p.code for p in proposals if p.score >= STATED_CLOSE_MATCH or "; specified as " in p.rationale
-            or _head_agrees(p)}
+    firm = {p.code for p in proposals if "; specified as " in p.rationale
+            or ((p.score >= STATED_CLOSE_MATCH or _head_agrees(p)) and _spelled_out(p))}
     required = guideline_required(proposals)
     rule_codes = {p.code for p in proposals}
     model = reranker(settings)
@@ -165,6 +166,19 @@ def propose_codes(
     if any(p.system == CM and p.code[0] not in "RZ" for p in shown):  # "illness, unspecified" only without a diagnosis
         rest += [p for p in shown if p.code in UNSPECIFIED_ILLNESS]
         shown = [p for p in shown if p.code not in UNSPECIFIED_ILLNESS]
+    shown, misread = _stated_words_read_once(shown, stated, rule_codes)
+    rest += misread
+    if any(e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS for e in entities):
+        # an operative report lists what was done under its procedure heading: codes only the
+        # statistics suggest (similar cases, wording) stay alternatives
+        rest += [replace(p, rationale=f"{p.rationale}; not among the procedures the report lists")
+                 for p in shown if p.system == PCS and p.code not in rule_codes and p.code not in required]
+        shown = [p for p in shown if p.system != PCS or p.code in rule_codes or p.code in required]
+    site = next((p.code for p in shown if p.system == CM and _site_malignancy(p.code)), None)
+    if site:
+        rest += [replace(p, rationale=f"{p.rationale}; the malignancy's site is documented ({site})")
+                 for p in shown if p.code in UNSPECIFIED_SITE_MALIGNANCY]
+        shown = [p for p in shown if p.code not in UNSPECIFIED_SITE_MALIGNANCY]
     if setting == "outpatient":  # ICD-10-PCS reports inpatient hospital procedures; clinics report CPT/HCPCS
         rest += [replace(p, rationale=f"{p.rationale}; {OUTPATIENT_PCS}") for p in shown if p.system == PCS]
         shown = [p for p in shown if p.system != PCS]
@@ -175,6 +189,30 @@ def propose_codes(
     rest = sorted(rest + [p for p in proposals if p.score < threshold and p.code not in required], key=lambda p: -p.score)
     rest = _first_per_system(rest, settings.max_alternatives)
     return CodingResult(with_edits(sequence(shown, setting, list(stated)), setting=setting), skipped, rest)
+
+
+def _stated_words_read_once(
+    shown: list[CodeProposal], stated: dict[str, str], rule_codes: set[str]
+) -> tuple[list[CodeProposal], list[CodeProposal]]:
+    """(proposals, demoted): a code only the statistics suggest (not the guideline pass), of the same
+    chapter as a diagnosis the physician states and with all its evidence inside that statement's
+    words, reads those words differently (C16.9 stomach from "adenocarcinoma" in "adenocarcinoma of
+    the sigmoid colon", C18.7): it becomes an alternative."""
+    spans = [(p.code[0], ev.start, ev.end) for p in shown if p.code in stated for ev in p.evidence]
+    keep, demoted = [], []
+    for p in shown:
+        inside = p.system == CM and p.code not in rule_codes and p.evidence and all(
+            any(ch == p.code[0] and a <= ev.start and ev.end <= b for ch, a, b in spans) for ev in p.evidence)
+        if inside:
+            demoted.append(replace(p, rationale=f"{p.rationale}; the physician's stated diagnosis reads these words otherwise"))
+        else:
+            keep.append(p)
+    return keep, demoted
+
+
+def _site_malignancy(code: str) -> bool:
+    """A malignant neoplasm of a stated site: C00-C79 or C81-C96 (not C80, site unspecified)."""
+    return code[0] == "C" and code[1:3].isdigit() and code[1:3] != "80"
 
 
 def _first_per_system(ranked: list[CodeProposal], n: int) -> list[CodeProposal]:
@@ -230,6 +268,27 @@ def stated_procedures(proposals: list[CodeProposal], entities: list[Entity]) -> 
 
 
 _HEAD_CUT = re.compile(r"\s+(?:of|with|in|on|involving|due to)\s+", re.I)
+
+
+SPELLED_OUT_SHARE = 0.6
+_WITHOUT = re.compile(r"\bwithout\b(.*)", re.I)
+
+
+def _spelled_out(p: CodeProposal) -> bool:
+    """The mention spells out at least :data:`SPELLED_OUT_SHARE` of the content words of the code's
+    title or of one of its Index names: "closed fracture of the left distal radius" S52.502A, but
+    not "intubation" T88.4XXA "failed or difficult intubation", "loss of consciousness" S06.0X0A
+    "concussion without loss of consciousness" or "right lateral" S83.421A (an index match that
+    close on a few words is not documentation enough to propose a code the re-ranker rules out)."""
+    if not p.evidence:
+        return False
+    mention = p.evidence[0].text
+    words = title_overlap.stems(specificity.index_query(mention))
+    absent = _WITHOUT.search(p.description)
+    if absent and not re.search(r"\b(?:without|no|not)\b", mention, re.I) and title_overlap.stems(absent.group(1)) & words:
+        return False  # the title rules out what the mention names
+    return (title_overlap.overlap(p.system, p.code, words) >= SPELLED_OUT_SHARE
+            or title_overlap.best_alias(p.system, p.code, words)[0] >= SPELLED_OUT_SHARE)
 
 
 def _head_agrees(p: CodeProposal) -> bool:

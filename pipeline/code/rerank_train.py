@@ -14,6 +14,9 @@ seen). Per system (CM, PCS):
    probabilities, and an isotonic regression on those is the calibrator;
 4. the final classifier is fitted on all rows; the counts of all of train ship with it.
 
+Training re-executes itself with ``PYTHONHASHSEED=0``: the order of candidate rows follows set
+iteration, so a retrain on the same installation (same code index) gives the same model.
+
 The label of a candidate is whether it matches a gold code at full code, as the evaluation counts
 (a PCS code matches a shorter gold prefix, a FY2026 CM code matches the 2018 code it refines).
 """
@@ -21,6 +24,8 @@ The label of a candidate is whether it matches a gold code at full code, as the 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -156,6 +161,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     from pipeline.code.codiesp import load_split
     from pipeline.settings import get_settings
 
+    if os.environ.get("PYTHONHASHSEED") != "0" and argv is None:
+        # set iteration follows Python's hash seed, and with it the order of candidate rows and the
+        # trees fitted on them: a fixed seed makes a retrain on the same installation give the same model
+        os.execve(sys.executable, [sys.executable, "-m", "pipeline.code.rerank_train", *sys.argv[1:]],
+                  {**os.environ, "PYTHONHASHSEED": "0"})
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--limit", type=int, default=None)

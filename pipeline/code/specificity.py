@@ -82,9 +82,22 @@ def same_phrase(context: str) -> str:
 
 
 def index_query(mention: str) -> str:
-    """The mention in the Index's words: "distal radius" is the "lower end of radius"."""
+    """The mention in the Index's words: "distal radius" is the "lower end of radius"; a carcinoma
+    of a site is a cancer of it (Index: Carcinoma, Adenocarcinoma - see Neoplasm, by site, malignant)."""
     q = _DISTAL.sub(lambda m: f"lower end of {m.group(1)}", mention)
-    return _PROXIMAL.sub(lambda m: f"upper end of {m.group(1)}", q)
+    q = _PROXIMAL.sub(lambda m: f"upper end of {m.group(1)}", q)
+    if not _NOT_PRIMARY_MALIGNANT.search(q):
+        q = _MALIGNANT_MORPHOLOGY.sub("cancer", q)
+    return q
+
+
+# morphology the Index sends to the Neoplasm Table's malignant primary column; not carcinoma in situ
+# (D00-D09), carcinoid (C7A), secondary / metastatic (C77-C79) or skin carcinoma (C44, coded by type)
+_MALIGNANT_MORPHOLOGY = re.compile(
+    r"\b(?:(?:invasive|infiltrating|ductal|lobular|papillary|squamous cell|serous|mucinous|urothelial)\s+)*"
+    r"(?:adeno)?carcinomas?\b|\bmalignant\s+(?:neoplasms?|tumou?rs?)\b", re.I)
+_NOT_PRIMARY_MALIGNANT = re.compile(
+    r"\bin situ\b|\bcarcinoid\b|\bmetasta\w*|\bsecondary\b|\bbenign\b|\bneuroendocrine\b|\bbasal cell\b|\bskin\b", re.I)
 
 
 # Findings named by a bare word whose code depends on the site the next words give ("pain in the
