@@ -334,7 +334,7 @@ def test_a_close_index_match_on_a_few_words_is_not_documentation_enough():
     assert not spelled("S83.421A", "right lateral")
 
 
-def test_carcinoma_of_a_site_is_coded_from_the_neoplasm_table():
+def test_carcinoma_and_tumor_of_a_site_are_coded_from_the_neoplasm_table():
     """Index: Carcinoma / Adenocarcinoma - see Neoplasm, by site, malignant: "adenocarcinoma of the
     sigmoid colon" is C18.7 (not carcinoid C7A.025 or in situ D01.0); carcinoma in situ keeps its
     own codes; C80.1 (site unspecified) is not proposed next to a primary site."""
@@ -345,6 +345,10 @@ def test_carcinoma_of_a_site_is_coded_from_the_neoplasm_table():
     assert index_query("carcinoma in situ of the cervix") == "carcinoma in situ of the cervix"
     assert index_query("basal cell carcinoma of the nose") == "basal cell carcinoma of the nose"
     assert index_query("metastatic adenocarcinoma") == "metastatic adenocarcinoma"
+    # Index: Tumor - see Neoplasm, unspecified behavior, by site (D49), not D40.10 uncertain behavior
+    assert index_query("testicular tumor") == "neoplasm of unspecified behavior of testis"
+    assert index_query("tumor of the bladder") == "neoplasm of unspecified behavior of bladder"
+    assert index_query("carcinoid tumor") == "carcinoid tumor" and index_query("Wilms tumor") == "Wilms tumor"
     text = "Assessment: adenocarcinoma of the sigmoid colon. The malignancy was confirmed on biopsy."
     result, codes = codes_for(text, "inpatient")
     assert "C18.7" in codes, [(p.code, p.score) for p in ranked_for(text)[:5]]

@@ -88,7 +88,35 @@ def index_query(mention: str) -> str:
     q = _PROXIMAL.sub(lambda m: f"upper end of {m.group(1)}", q)
     if not _NOT_PRIMARY_MALIGNANT.search(q):
         q = _MALIGNANT_MORPHOLOGY.sub("cancer", q)
-    return q
+    return _tumor_query(q) or q
+
+
+_TUMOR = re.compile(r"\s*(?P<pre>[a-z ]*?)\s*\btumou?rs?\b(?:\s+(?:of|in|on)\s+(?:the\s+)?(?P<post>[a-z ]+?))?\s*", re.I)
+_SITE_ADJECTIVES = {"testicular": "testis", "rectal": "rectum", "colonic": "colon", "vesical": "bladder",
+                    "mammary": "breast", "uterine": "uterus"}
+
+
+def _tumor_query(q: str) -> str | None:
+    """ "Testicular tumor", "tumor of the bladder": a tumor of a site named by site words only is a
+    neoplasm of unspecified behavior of it (Index: Tumor - see Neoplasm, unspecified behavior, by
+    site); a named tumor (Wilms, carcinoid, giant cell, Leydig cell ...) keeps its own Index entry."""
+    m = _TUMOR.fullmatch(q)
+    if not m:
+        return None
+    words = [w for w in f"{m.group('pre')} {m.group('post') or ''}".lower().split() if w not in SIDE_WORDS]
+    if not words or not all(w in _SITE_ADJECTIVES or w in _neoplasm_site_words() for w in words):
+        return None
+    return "neoplasm of unspecified behavior of " + " ".join(_SITE_ADJECTIVES.get(w, w) for w in words)
+
+
+@lru_cache(maxsize=1)
+def _neoplasm_site_words() -> frozenset[str]:
+    """Words of the Neoplasm Table's site names (kidney, renal, bladder, brain ...)."""
+    from pipeline.code.codeset import get_codeset
+
+    out = {w for t in get_codeset().cm_neoplasm_table for part in t.path[1:] for w in re.findall(r"[a-z]{3,}", part.lower())}
+    return frozenset(out - {"and", "with", "other", "specified", "unspecified", "see", "also", "benign", "malignant",
+                            "carcinoid", "cell", "cells", "giant", "germ", "stromal", "mixed", "tumor", "neoplasm"})
 
 
 # morphology the Index sends to the Neoplasm Table's malignant primary column; not carcinoma in situ
