@@ -23,6 +23,7 @@ import re
 from functools import lru_cache
 
 SIDES = {"right": ("right",), "left": ("left",), "bilateral": ("bilateral", "both")}
+SIDE_WORDS = frozenset(SIDES)
 _BONES = r"(radius|ulna|femur|humerus|tibia|fibula|radial|ulnar|femoral|humeral|tibial|fibular)"
 _DISTAL = re.compile(rf"\bdistal\s+{_BONES}\b", re.I)
 _PROXIMAL = re.compile(rf"\bproximal\s+{_BONES}\b", re.I)
@@ -109,12 +110,17 @@ def _tumor_query(q: str) -> str | None:
     return "neoplasm of unspecified behavior of " + " ".join(_SITE_ADJECTIVES.get(w, w) for w in words)
 
 
+def _subterm_words(paths) -> set[str]:
+    """The words (3 letters or more) of the subterms (every level below the main term) of Index paths."""
+    return {w for path in paths for part in path[1:] for w in re.findall(r"[a-z]{3,}", part.lower())}
+
+
 @lru_cache(maxsize=1)
 def _neoplasm_site_words() -> frozenset[str]:
     """Words of the Neoplasm Table's site names (kidney, renal, bladder, brain ...)."""
     from pipeline.code.codeset import get_codeset
 
-    out = {w for t in get_codeset().cm_neoplasm_table for part in t.path[1:] for w in re.findall(r"[a-z]{3,}", part.lower())}
+    out = _subterm_words(t.path for t in get_codeset().cm_neoplasm_table)
     return frozenset(out - {"and", "with", "other", "specified", "unspecified", "see", "also", "benign", "malignant",
                             "carcinoid", "cell", "cells", "giant", "germ", "stromal", "mixed", "tumor", "neoplasm"})
 
@@ -180,19 +186,13 @@ def site_before(mention: str, preceding: str) -> str | None:
     return " ".join(site) if site and site[-1] not in SIDE_WORDS else None
 
 
-SIDE_WORDS = frozenset({"right", "left", "bilateral"})
-
-
 @lru_cache(maxsize=1)
 def _index_site_words() -> frozenset[str]:
     """Words of the Alphabetic Index's subterms under the bare finding words (Pain | joint | knee)."""
     from pipeline.code.codeset import get_codeset
 
     heads = {h.capitalize() for h in SITE_HEADS}
-    out: set[str] = set()
-    for entry in get_codeset().cm_index:
-        if len(entry.path) > 1 and entry.path[0] in heads:
-            out.update(w for part in entry.path[1:] for w in re.findall(r"[a-z]{3,}", part.lower()))
+    out = _subterm_words(e.path for e in get_codeset().cm_index if e.path[0] in heads)
     return frozenset(out - _NOT_A_SITE - {"acute", "chronic", "and", "with", "without", "due", "other", "specified", "unspecified"})
 
 
