@@ -17,6 +17,7 @@ import os
 from contextlib import contextmanager
 from typing import Iterator
 
+import dask
 from flows import _prefect_env  # noqa: F401
 from distributed import LocalCluster
 from distributed.diagnostics.plugin import WorkerPlugin
@@ -26,7 +27,14 @@ from pipeline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 GIB = 1024**3
-WORKER_MEMORY_BUDGET = 2 * GIB  # what one worker with tiny.en needs, with room (measured: docs/operations.md)
+WORKER_MEMORY_BUDGET = 2.5 * GIB  # what one worker with tiny.en needs, with room (measured: docs/operations.md)
+
+# A worker's memory is its models, not task data Dask could spill to disk: pausing a worker at
+# 80% of its limit (Dask's default) would stall the batch for good, since the models never leave.
+# Over 95% of MRT_WORKER_MEMORY_LIMIT its nanny restarts it and its dictation is retried. Defaults
+# only: a site's Dask configuration wins. Applied on import, so also in `dask worker --preload
+# flows.scaleout` processes (the preload is imported before the worker reads these).
+dask.config.update_defaults({"distributed": {"worker": {"memory": {"target": False, "spill": False, "pause": False}}}})
 
 # Dask's own INFO chatter (nanny, scheduler, worker start/stop) is not for the operator's terminal.
 for _name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker", "distributed.core",
@@ -67,7 +75,7 @@ def auto_workers(cores: int | None = None, available: int | None = None) -> int:
 
     cores = cores or os.cpu_count() or 1
     available = psutil.virtual_memory().available if available is None else available
-    return max(1, min(cores, available // WORKER_MEMORY_BUDGET))
+    return max(1, min(cores, int(available // WORKER_MEMORY_BUDGET)))
 
 
 def worker_count(settings: Settings) -> int:

@@ -103,8 +103,8 @@ class Settings(BaseSettings):
     db_retry_attempts: int = Field(default=6, ge=1, description="Tries of a database step while the database is unavailable")
     db_retry_wait_s: float = Field(default=1.0, ge=0, description="First wait between database tries; doubles each time")
     dask_address: str | None = Field(default=None, description="Dask scheduler (tcp://host:8786); default: local processes")
-    workers: int = Field(default=0, ge=0, description="Local Dask worker processes; 0: one per 2 GB of free memory, at most one per core")
-    worker_memory_limit: str = Field(default="3GB", description="A local Dask worker over this is restarted by its nanny")
+    workers: int = Field(default=0, ge=0, description="Local Dask worker processes; 0: one per 2.5 GiB of free memory, at most one per core")
+    worker_memory_limit: str = Field(default="4GB", description="A local Dask worker over 95% of this is restarted by its nanny")
     transcribe_concurrency: int = Field(
         default=0, ge=0, description="Prefect global concurrency limit on transcriptions across all workers (0: none)"
     )

@@ -499,7 +499,7 @@ def test_auto_workers_respects_cores_and_memory():
     from flows.scaleout import GIB, auto_workers
 
     assert auto_workers(cores=2, available=24 * GIB) == 2
-    assert auto_workers(cores=16, available=9 * GIB) == 4  # 2 GB each
+    assert auto_workers(cores=16, available=9 * GIB) == 3  # 2.5 GiB each
     assert auto_workers(cores=4, available=1 * GIB) == 1
 
 

@@ -105,7 +105,22 @@ def test_batch_of_50_with_one_corrupt_file(ops, cluster, tmp_path):
     assert not any(s.inbox_path.iterdir())
     with Client(cluster.scheduler_address, set_as_default=False) as client:
         loads = client.run(scaleout.model_loads)
+        memory = client.run(_worker_memory)
     assert all(v["whisper"] == 1 and v["spacy"] == 1 for v in loads.values()), loads  # once per worker, not per dictation
+    # the models are the workers' memory: a worker never pauses (that would stall the batch for good);
+    # over 95% of its limit its nanny restarts it. With the models loaded it stays well under the limit.
+    assert all(m["pause"] is False and m["terminate"] == 0.95 for m in memory.values()), memory
+    assert all(m["peak"] < 0.75 * m["limit"] for m in memory.values()), memory
+
+
+def _worker_memory(dask_worker) -> dict:  # noqa: ANN001  (run on each worker by Client.run)
+    import dask
+
+    from flows.scaleout import peak_rss_bytes
+
+    mm = dask_worker.memory_manager
+    return {"pause": mm.memory_pause_fraction, "terminate": dask.config.get("distributed.worker.memory.terminate"),
+            "peak": peak_rss_bytes(), "limit": mm.memory_limit}
 
 
 def test_worker_killed_mid_transcription_resumes_with_one_record(ops, sample):

@@ -65,11 +65,9 @@ class Gazetteer:
             terms = [(SEP.join(tok.text for tok in doc), kind) for doc, (_, kind) in zip(docs, terms)]
         self.terms = sorted(set(terms))
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        by_kind: dict[str, list[Doc]] = {}
+        # one term at a time: 165k Docs held together would cost the process ~0.6 GB it never gives back
         for term, kind in self.terms:
-            by_kind.setdefault(kind, []).append(Doc(self.nlp.vocab, words=term.split(SEP)))
-        for kind, docs in by_kind.items():
-            self.matcher.add(kind, docs)
+            self.matcher.add(kind, [Doc(self.nlp.vocab, words=term.split(SEP))])
 
     def __call__(self, doc: Doc) -> Doc:
         spans = filter_spans(self.matcher(doc, as_spans=True))
