@@ -353,3 +353,25 @@ def test_carcinoma_and_tumor_of_a_site_are_coded_from_the_neoplasm_table():
     result, codes = codes_for(text, "inpatient")
     assert "C18.7" in codes, [(p.code, p.score) for p in ranked_for(text)[:5]]
     assert "C80.1" not in codes and "C7A.025" not in codes, codes
+
+
+def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
+    from pipeline.code.guideline_filters import FilterContext, apply_filters
+    from pipeline.code.types import CodeProposal, Evidence
+
+    def code(system, c, start, end, score):
+        return CodeProposal(system, c, c, score, [Evidence(start, end, "x" * (end - start))], "matched")
+
+    ranked = [code("ICD-10-CM", "J20.9", 0, 16, 0.9), code("ICD-10-CM", "R05.9", 20, 25, 0.8),
+              code("ICD-10-CM", "J20.8", 0, 16, 0.7), code("ICD-10-CM", "R69", 30, 37, 0.6),
+              code("ICD-10-PCS", "BW03ZZZ", 40, 50, 0.6), code("ICD-10-CM", "C80.1", 55, 65, 0.5),
+              code("ICD-10-CM", "C34.90", 70, 80, 0.5)]
+    inpatient = FilterContext("inpatient", rule_codes=frozenset({"J20.9", "C34.90"}), required=frozenset({"J20.9"}))
+    shown, moved = apply_filters(ranked, inpatient)
+    assert [p.code for p in shown] == ["J20.9", "BW03ZZZ", "C34.90"]
+    why = {p.code: p.rationale for p in moved}
+    assert why["J20.8"].endswith("the same finding as J20.9")  # one code per finding
+    assert "integral to J20.9" in why["R05.9"]  # cough is part of acute bronchitis
+    assert "documented diagnosis" in why["R69"] and "site is documented (C34.90)" in why["C80.1"]
+    shown, moved = apply_filters(ranked, FilterContext("outpatient", required=frozenset({"J20.9"})))
+    assert "BW03ZZZ" not in [p.code for p in shown] and any("CPT/HCPCS" in p.rationale for p in moved)

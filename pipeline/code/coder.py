@@ -19,6 +19,10 @@ matches laterality, episode of care and CKD stage to the text (noting what is mi
 document, :mod:`pipeline.code.combinations` applies the combination codes the classification
 requires (diabetes "with", hypertension with heart / kidney disease).
 
+After the re-ranker has scored them, :mod:`pipeline.code.guideline_filters` settles which codes
+are proposed and which become alternatives, each with its reason (one code per finding, R69 and
+C80.1 only alone, integral symptoms ...).
+
 Proposals for the same code merge their evidence; ranked by score. Each carries the messages of
 the coding edits (``pipeline/code/edits.py``) that name its code, e.g. an Excludes1 pair among
 the alternatives or a manifestation code proposed without its etiology.
@@ -28,20 +32,20 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from pipeline.code import specificity, title_overlap
-from pipeline.code.alternates import excludes1_conflict, select
+from pipeline.code.alternates import select
 from pipeline.code.arthroplasty import arthroplasty_query
 from pipeline.code.combinations import combine
 from pipeline.code.edits import with_edits
+from pipeline.code.guideline_filters import FilterContext, apply_filters
 from pipeline.code.history import history_code_for, is_chronic
 from pipeline.code.rerank import Exclusions, not_coded_spans, reranker
 from pipeline.code.sequencing import sequence
 from pipeline.code.imaging import imaging_query
-from pipeline.code.integral import GUIDELINE as INTEGRAL_GUIDELINE
-from pipeline.code.integral import integral_to
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, SkippedFinding
 from pipeline.extract.types import Entity
 from pipeline.settings import Settings, get_settings
@@ -50,10 +54,6 @@ CM_LABELS = ("PROBLEM", "SYMPTOM")
 PCS_LABELS = ("PROCEDURE",)
 TEST_LABELS = ("TEST",)  # imaging and other tests: PCS candidates for the re-ranker (section B imaging ...)
 CANDIDATES_K = 10
-OUTPATIENT_PCS = ("outpatient encounter: not proposed, ICD-10-PCS reports inpatient hospital procedures "
-                  "(outpatient procedures are reported with CPT/HCPCS)")
-UNSPECIFIED_ILLNESS = ("R69",)  # never next to a documented diagnosis (Guidelines I.B.4-5, II.A)
-UNSPECIFIED_SITE_MALIGNANCY = ("C80.1",)  # only when no primary site is documented (Tabular C80.1, Guidelines I.C.2)
 MODEL_VERSION = "terminology-tfidf-0.3+rerank"
 PCS_MIN_SCORE = 0.6  # PCS titles share many words across body parts; weak matches mislead
 _lock = threading.Lock()
@@ -156,63 +156,14 @@ def propose_codes(
     required |= specific | set(stated) | set(performed)
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
-    shown, rest = _one_per_finding([p for p in proposals if p.score >= threshold or p.code in required], required)
-    shown, conflicting = _no_excludes1_with_guideline_codes(shown, rule_codes)
-    rest += conflicting
-    included = specificity.acuity_included([p.code for p in shown if p.system == CM])
-    rest += [replace(p, rationale=f"{p.rationale}; included in {included[p.code]} (acute on chronic)")
-             for p in shown if p.code in included]
-    shown = [p for p in shown if p.code not in included]
-    if any(p.system == CM and p.code[0] not in "RZ" for p in shown):  # "illness, unspecified" only without a diagnosis
-        rest += [p for p in shown if p.code in UNSPECIFIED_ILLNESS]
-        shown = [p for p in shown if p.code not in UNSPECIFIED_ILLNESS]
-    shown, misread = _stated_words_read_once(shown, stated, rule_codes)
-    rest += misread
-    if any(e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS for e in entities):
-        # an operative report lists what was done under its procedure heading: codes only the
-        # statistics suggest (similar cases, wording) stay alternatives
-        rest += [replace(p, rationale=f"{p.rationale}; not among the procedures the report lists")
-                 for p in shown if p.system == PCS and p.code not in rule_codes and p.code not in required]
-        shown = [p for p in shown if p.system != PCS or p.code in rule_codes or p.code in required]
-    site = next((p.code for p in shown if p.system == CM and _site_malignancy(p.code)), None)
-    if site:
-        rest += [replace(p, rationale=f"{p.rationale}; the malignancy's site is documented ({site})")
-                 for p in shown if p.code in UNSPECIFIED_SITE_MALIGNANCY]
-        shown = [p for p in shown if p.code not in UNSPECIFIED_SITE_MALIGNANCY]
-    if setting == "outpatient":  # ICD-10-PCS reports inpatient hospital procedures; clinics report CPT/HCPCS
-        rest += [replace(p, rationale=f"{p.rationale}; {OUTPATIENT_PCS}") for p in shown if p.system == PCS]
-        shown = [p for p in shown if p.system != PCS]
-    shown, integral = _without_integral_symptoms(shown, stated)
-    rest += integral
+    operative = any(e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS for e in entities)
+    context = FilterContext(setting, frozenset(rule_codes), frozenset(required), stated, operative)
+    shown, rest = apply_filters([p for p in proposals if p.score >= threshold or p.code in required], context)
     shown = [p if p.score >= threshold else replace(p, rationale=f"{p.rationale}; proposed although scored below "
              f"{threshold:.2f}: {stated.get(p.code) or performed.get(p.code) or 'the guidelines require this code'}") for p in shown]
     rest = sorted(rest + [p for p in proposals if p.score < threshold and p.code not in required], key=lambda p: -p.score)
     rest = _first_per_system(rest, settings.max_alternatives)
     return CodingResult(with_edits(sequence(shown, setting, list(stated)), setting=setting), skipped, rest)
-
-
-def _stated_words_read_once(
-    shown: list[CodeProposal], stated: dict[str, str], rule_codes: set[str]
-) -> tuple[list[CodeProposal], list[CodeProposal]]:
-    """(proposals, demoted): a code only the statistics suggest (not the guideline pass), of the same
-    chapter as a diagnosis the physician states and with all its evidence inside that statement's
-    words, reads those words differently (C16.9 stomach from "adenocarcinoma" in "adenocarcinoma of
-    the sigmoid colon", C18.7): it becomes an alternative."""
-    spans = [(p.code[0], ev.start, ev.end) for p in shown if p.code in stated for ev in p.evidence]
-    keep, demoted = [], []
-    for p in shown:
-        inside = p.system == CM and p.code not in rule_codes and p.evidence and all(
-            any(ch == p.code[0] and a <= ev.start and ev.end <= b for ch, a, b in spans) for ev in p.evidence)
-        if inside:
-            demoted.append(replace(p, rationale=f"{p.rationale}; the physician's stated diagnosis reads these words otherwise"))
-        else:
-            keep.append(p)
-    return keep, demoted
-
-
-def _site_malignancy(code: str) -> bool:
-    """A malignant neoplasm of a stated site: C00-C79 or C81-C96 (not C80, site unspecified)."""
-    return code[0] == "C" and code[1:3].isdigit() and code[1:3] != "80"
 
 
 def _first_per_system(ranked: list[CodeProposal], n: int) -> list[CodeProposal]:
@@ -244,12 +195,8 @@ def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity]) -> d
     Code -> why, in the order the physician states them."""
     where = {e.start: DIAGNOSIS_SECTIONS[e.section] for e in entities
              if e.label == "PROBLEM" and e.section in DIAGNOSIS_SECTIONS}
-    best: dict[int, CodeProposal] = {}  # per stated mention, its best code only (not the alternates)
-    for p in proposals:
-        if p.system == CM and p.score >= STATED_MIN_SCORE:
-            for ev in p.evidence:
-                if ev.start in where and (ev.start not in best or p.score > best[ev.start].score):
-                    best[ev.start] = p
+    best = best_per_mention(proposals, lambda p: [ev.start for ev in p.evidence if ev.start in where]
+                            if p.system == CM and p.score >= STATED_MIN_SCORE else [])
     return {p.code: f"the physician states this diagnosis in {where[start]}" for start, p in sorted(best.items())}
 
 
@@ -259,12 +206,20 @@ def stated_procedures(proposals: list[CodeProposal], entities: list[Entity]) -> 
     whatever the re-ranker's score (CodiEsp case reports rarely code, say, a total knee replacement).
     Code -> why; one code per mention, its best."""
     named = {e.start for e in entities if e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS}
+    best = best_per_mention(proposals, lambda p: [p.evidence[0].start] if p.system == PCS and p.evidence
+                            and p.score >= STATED_CLOSE_MATCH and p.evidence[0].start in named else [])
+    return {p.code: "the operative report names this procedure under its procedure heading" for p in best.values()}
+
+
+def best_per_mention(proposals: list[CodeProposal], mentions: Callable[[CodeProposal], list[int]]) -> dict[int, CodeProposal]:
+    """Per mention (its start offset), the best-scoring proposal of those ``mentions`` ties to it (the
+    first of equals): one code per mention, not :func:`pipeline.code.alternates.select`'s alternates."""
     best: dict[int, CodeProposal] = {}
     for p in proposals:
-        if p.system == PCS and p.score >= STATED_CLOSE_MATCH and p.evidence and (start := p.evidence[0].start) in named:
+        for start in mentions(p):
             if start not in best or p.score > best[start].score:
                 best[start] = p
-    return {p.code: "the operative report names this procedure under its procedure heading" for p in best.values()}
+    return best
 
 
 _HEAD_CUT = re.compile(r"\s+(?:of|with|in|on|involving|due to)\s+", re.I)
@@ -301,69 +256,6 @@ def _head_agrees(p: CodeProposal) -> bool:
     return bool(words) and len(words[-1]) >= 4 and words[-1][:5] in p.description.lower()
 
 
-def _without_integral_symptoms(shown: list[CodeProposal], stated: dict[str, str]) -> tuple[list[CodeProposal], list[CodeProposal]]:
-    """(proposals, integral symptoms): a symptom code routinely part of a proposed diagnosis
-    (cough with acute bronchitis) becomes an alternative, unless the physician states it as a diagnosis."""
-    diagnoses = [p.code for p in shown if p.system == CM and p.code[0] not in "RZ"]
-    keep, integral = [], []
-    for p in shown:
-        dx = (integral_to(p.code, [d for d in diagnoses if d != p.code])
-              if p.system == CM and p.code not in stated else None)
-        if dx:
-            integral.append(replace(p, rationale=f"{p.rationale}; integral to {dx}: {INTEGRAL_GUIDELINE}"))
-        else:
-            keep.append(p)
-    return keep, integral
-
-
-def _one_per_finding(ranked: list[CodeProposal], required: set[str]) -> tuple[list[CodeProposal], list[CodeProposal]]:
-    """(proposals, demoted): one code per category (PCS: per body part) for the same or overlapping
-    evidence; a second code for the same words and category (R05.8 next to R05.9, excision 0FB44ZZ
-    next to resection 0FT44ZZ, I50.9 next to the stated I50.20, a similar-case code whose sentence
-    holds the mention) becomes an alternative. Codes the guidelines require always stay, and a code
-    of the same finding yields to them."""
-    spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for p in ranked:
-        if p.code in required:
-            spans.setdefault((p.system, _finding_key(p)), []).extend((ev.start, ev.end) for ev in p.evidence)
-    shown, demoted = [], []
-    for p in ranked:
-        if p.code in required:
-            shown.append(p)
-            continue
-        taken = spans.setdefault((p.system, _finding_key(p)), [])
-        mine = [(ev.start, ev.end) for ev in p.evidence]
-        if any(a < d and c < b for a, b in mine for c, d in taken):
-            demoted.append(p)
-            continue
-        taken += mine
-        shown.append(p)
-    return shown, demoted
-
-
-def _finding_key(p: CodeProposal) -> str:
-    """What one finding is coded once by: the CM category; for a PCS medical-surgical code the body
-    system and body part (resection 0FT44ZZ and excision 0FB44ZZ of the gallbladder are one procedure)."""
-    if p.system == PCS and p.code[0] == "0" and len(p.code) == 7:
-        return p.code[:2] + p.code[3]
-    return p.code.replace(".", "")[:3]
-
-
-def _no_excludes1_with_guideline_codes(
-    shown: list[CodeProposal], rule_codes: set[str]
-) -> tuple[list[CodeProposal], list[CodeProposal]]:
-    """(proposals, demoted): a code the re-ranker added that an Excludes1 note forbids together with a
-    guideline-pass code (E11.9 next to E10.9) becomes an alternative."""
-    rule_cm = [p.code for p in shown if p.system == CM and p.code in rule_codes]
-    keep, demoted = [], []
-    for p in shown:
-        if p.system == CM and p.code not in rule_codes and any(excludes1_conflict(p.code, r) for r in rule_cm):
-            demoted.append(p)
-        else:
-            keep.append(p)
-    return keep, demoted
-
-
 _KEPT = re.compile(r"([^;:]*) kept as")
 _CODE = re.compile(r"\b[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4}|\.-)?")
 
@@ -391,13 +283,9 @@ def documented_specific(proposals: list[CodeProposal], exclusions: Exclusions, m
     """Index matches whose side or stage the documentation states (an episode of care may be the
     assumed initial encounter of active treatment): the most specific code the text supports
     (S52.502A for "closed fracture of the left distal radius"), proposed whatever the score."""
-    best: dict[int, CodeProposal] = {}  # one per mention: its best match, not select()'s alternates
-    for p in proposals:
-        if (p.system == CM and p.code in exclusions.specified and p.score >= min_score
-                and "missing: laterality" not in p.rationale and p.evidence):
-            start = p.evidence[0].start
-            if start not in best or p.score > best[start].score:
-                best[start] = p
+    best = best_per_mention(proposals, lambda p: [p.evidence[0].start] if p.system == CM and p.evidence
+                            and p.code in exclusions.specified and p.score >= min_score
+                            and "missing: laterality" not in p.rationale else [])
     return {p.code for p in best.values()}
 
 

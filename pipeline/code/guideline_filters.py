@@ -1,0 +1,181 @@
+"""Which scored codes a coder is shown, and which become alternatives with the reason why.
+
+After the re-ranker has scored every code, the document's list goes through the guideline
+filters below, in this order. Each one names the codes it moves to the alternatives and the
+reason, which the alternative carries in its rationale for the coder to read:
+
+1. :func:`one_per_finding`: one code per finding (a second code of the same category, or PCS body
+   part, for the same words);
+2. :func:`excludes1_with_guideline_codes`: no code the re-ranker added that an Excludes1 note forbids
+   next to a guideline-pass code;
+3. :func:`acute_on_chronic`: an acute or chronic code next to the acute-on-chronic code of the condition;
+4. :func:`unspecified_illness`: R69 only without a documented diagnosis;
+5. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
+6. :func:`operative_report_procedures`: an operative report's PCS codes are the procedures it lists;
+7. :func:`unspecified_site_malignancy`: C80.1 only when no primary site is documented;
+8. :func:`outpatient_procedures`: no ICD-10-PCS for an outpatient encounter;
+9. :func:`integral_symptoms`: no symptom code integral to a proposed diagnosis.
+
+Codes the guidelines require (:attr:`FilterContext.required`) pass the first filter whatever else
+shares their finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from pipeline.code import specificity
+from pipeline.code.alternates import excludes1_conflict
+from pipeline.code.integral import GUIDELINE as INTEGRAL_GUIDELINE
+from pipeline.code.integral import integral_to
+from pipeline.code.types import CM, PCS, CodeProposal
+
+OUTPATIENT_PCS = ("outpatient encounter: not proposed, ICD-10-PCS reports inpatient hospital procedures "
+                  "(outpatient procedures are reported with CPT/HCPCS)")
+UNSPECIFIED_ILLNESS = ("R69",)  # never next to a documented diagnosis (Guidelines I.B.4-5, II.A)
+UNSPECIFIED_SITE_MALIGNANCY = ("C80.1",)  # only when no primary site is documented (Tabular C80.1, Guidelines I.C.2)
+
+
+@dataclass(frozen=True)
+class FilterContext:
+    """What the filters read besides the list: the encounter and what the guideline pass decided."""
+
+    setting: str
+    rule_codes: frozenset[str] = frozenset()  # codes the guideline pass wrote (not only the statistics)
+    required: frozenset[str] = frozenset()  # codes the guidelines require whatever the score
+    stated: dict[str, str] = field(default_factory=dict)  # the physician's stated diagnoses: code -> why
+    operative_report: bool = False  # the document lists procedures under a procedure heading
+
+
+#: a filter: the positions in the list it moves to the alternatives, each with its reason
+Filter = Callable[[list[CodeProposal], FilterContext], dict[int, str]]
+
+
+def one_per_finding(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """One code per category (PCS: per body part) for the same or overlapping evidence: a second code
+    for the same words and category (R05.8 next to R05.9, excision 0FB44ZZ next to resection 0FT44ZZ,
+    I50.9 next to the stated I50.20, a similar-case code whose sentence holds the mention) becomes an
+    alternative. Codes the guidelines require always stay, and a code of the same finding yields to them.
+    ``shown`` is ranked, best first."""
+    taken: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+    for p in shown:
+        if p.code in ctx.required:
+            taken.setdefault((p.system, finding_key(p)), []).extend((ev.start, ev.end, p.code) for ev in p.evidence)
+    out = {}
+    for i, p in enumerate(shown):
+        if p.code in ctx.required:
+            continue
+        spans = taken.setdefault((p.system, finding_key(p)), [])
+        other = next((code for ev in p.evidence for a, b, code in spans if ev.start < b and a < ev.end), None)
+        if other:
+            out[i] = f"the same finding as {other}"
+        else:
+            spans += [(ev.start, ev.end, p.code) for ev in p.evidence]
+    return out
+
+
+def finding_key(p: CodeProposal) -> str:
+    """What one finding is coded once by: the CM category; for a PCS medical-surgical code the body
+    system and body part (resection 0FT44ZZ and excision 0FB44ZZ of the gallbladder are one procedure)."""
+    if p.system == PCS and p.code[0] == "0" and len(p.code) == 7:
+        return p.code[:2] + p.code[3]
+    return p.code.replace(".", "")[:3]
+
+
+def excludes1_with_guideline_codes(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A code the re-ranker added that an Excludes1 note forbids together with a guideline-pass code
+    (E11.9 next to E10.9)."""
+    rule_cm = [p.code for p in shown if p.system == CM and p.code in ctx.rule_codes]
+    out = {}
+    for i, p in enumerate(shown):
+        if p.system == CM and p.code not in ctx.rule_codes:
+            other = next((r for r in rule_cm if excludes1_conflict(p.code, r)), None)
+            if other:
+                out[i] = f"Excludes1 with {other}, which the documentation supports"
+    return out
+
+
+def acute_on_chronic(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """An acute or a chronic code next to the acute-on-chronic code of the same condition (I50.21 and
+    I50.22 next to I50.23)."""
+    included = specificity.acuity_included([p.code for p in shown if p.system == CM])
+    return {i: f"included in {included[p.code]} (acute on chronic)" for i, p in enumerate(shown) if p.code in included}
+
+
+def unspecified_illness(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """"Illness, unspecified" only without a documented diagnosis."""
+    if not any(p.system == CM and p.code[0] not in "RZ" for p in shown):
+        return {}
+    return {i: "not reported next to a documented diagnosis (Guidelines I.B.4-5)"
+            for i, p in enumerate(shown) if p.code in UNSPECIFIED_ILLNESS}
+
+
+def stated_words_read_once(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A code only the statistics suggest (not the guideline pass), of the same chapter as a diagnosis
+    the physician states and with all its evidence inside that statement's words, reads those words
+    differently (C16.9 stomach from "adenocarcinoma" in "adenocarcinoma of the sigmoid colon", C18.7)."""
+    spans = [(p.code[0], ev.start, ev.end) for p in shown if p.code in ctx.stated for ev in p.evidence]
+    return {i: "the physician's stated diagnosis reads these words otherwise" for i, p in enumerate(shown)
+            if p.system == CM and p.code not in ctx.rule_codes and p.evidence
+            and all(any(ch == p.code[0] and a <= ev.start and ev.end <= b for ch, a, b in spans) for ev in p.evidence)}
+
+
+def operative_report_procedures(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """An operative report lists what was done under its procedure heading: PCS codes only the
+    statistics suggest (similar cases, wording) stay alternatives."""
+    if not ctx.operative_report:
+        return {}
+    return {i: "not among the procedures the report lists" for i, p in enumerate(shown)
+            if p.system == PCS and p.code not in ctx.rule_codes and p.code not in ctx.required}
+
+
+def unspecified_site_malignancy(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """C80.1 (malignant neoplasm, unspecified) only when no primary site is documented."""
+    site = next((p.code for p in shown if p.system == CM and site_malignancy(p.code)), None)
+    if not site:
+        return {}
+    return {i: f"the malignancy's site is documented ({site})" for i, p in enumerate(shown)
+            if p.code in UNSPECIFIED_SITE_MALIGNANCY}
+
+
+def site_malignancy(code: str) -> bool:
+    """A malignant neoplasm of a stated site: C00-C79 or C81-C96 (not C80, site unspecified)."""
+    return code[0] == "C" and code[1:3].isdigit() and code[1:3] != "80"
+
+
+def outpatient_procedures(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """ICD-10-PCS reports inpatient hospital procedures; clinics report CPT/HCPCS."""
+    if ctx.setting != "outpatient":
+        return {}
+    return {i: OUTPATIENT_PCS for i, p in enumerate(shown) if p.system == PCS}
+
+
+def integral_symptoms(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A symptom code routinely part of a proposed diagnosis (cough with acute bronchitis), unless the
+    physician states it as a diagnosis."""
+    diagnoses = [p.code for p in shown if p.system == CM and p.code[0] not in "RZ"]
+    out = {}
+    for i, p in enumerate(shown):
+        dx = integral_to(p.code, [d for d in diagnoses if d != p.code]) if p.system == CM and p.code not in ctx.stated else None
+        if dx:
+            out[i] = f"integral to {dx}: {INTEGRAL_GUIDELINE}"
+    return out
+
+
+FILTERS: tuple[Filter, ...] = (
+    one_per_finding, excludes1_with_guideline_codes, acute_on_chronic, unspecified_illness, stated_words_read_once,
+    operative_report_procedures, unspecified_site_malignancy, outpatient_procedures, integral_symptoms,
+)
+
+
+def apply_filters(ranked: list[CodeProposal], ctx: FilterContext,
+                  filters: tuple[Filter, ...] = FILTERS) -> tuple[list[CodeProposal], list[CodeProposal]]:
+    """(shown, alternatives): ``ranked`` (best first) through the filters in order; each code a filter
+    moves carries its reason in its rationale."""
+    shown, moved = list(ranked), []
+    for rule in filters:
+        reasons = rule(shown, ctx)
+        moved += [replace(p, rationale=f"{p.rationale}; {reasons[i]}") for i, p in enumerate(shown) if i in reasons]
+        shown = [p for i, p in enumerate(shown) if i not in reasons]
+    return shown, moved
