@@ -94,6 +94,8 @@ def _additions() -> list[Rule]:
         "no history of", "no prior", "no family history of", "without any", "without evidence of",
         "absent", "no further", "did not have", "does not have", "has not had", "no acute",
         "not consistent with", "not suggestive of", "no clinical signs or symptoms of", "no recurrence of",
+        # longer than "was negative" (backward), so "Serology was negative for hepatitis B" negates hepatitis B
+        "was negative for", "were negative for", "is negative for", "are negative for", "without signs of",
     ]
     neg_bwd = [
         "is negative", "was negative", "are negative", "were negative", "is absent", "was absent",
@@ -114,6 +116,9 @@ def _additions() -> list[Rule]:
         "work up for", "raises the possibility of", "possibility of", "equivocal for", "?",
         "not ruled out", "not been ruled out", "to be ruled out", "to rule out", "consider",
         "considered", "cannot be excluded",
+        # not a negation: "a mucinous tumor without ruling out malignancy"
+        "without ruling out", "without being able to rule out", "impossibility of ruling out",
+        "impossibility to rule out", "impossible to rule out", "unable to rule out",
     ]
     unc_bwd = [
         "is possible", "is likely", "is suspected", "are suspected", "was suspected", "is questionable",

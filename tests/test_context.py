@@ -66,6 +66,9 @@ def flags(span: Span) -> set[str]:
         ("A man without known allergies, with a history of hypertension and asthma.", "asthma", {"historical"}),
         ("No fever, presenting with cough.", "cough", set()),
         ("No fever, presenting with cough.", "fever", {"negated"}),
+        # "was negative for" reaches forward, past "was negative" (backward, the earlier match)
+        ("The serology was negative for pneumonia.", "pneumonia", {"negated"}),
+        ("A breast mass without ruling out breast cancer.", "breast cancer", {"uncertain"}),
     ],
 )
 def test_assertion_flags(nlp: Language, text: str, concept: str, expected: set[str]) -> None:
