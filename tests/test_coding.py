@@ -375,3 +375,12 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     assert "documented diagnosis" in why["R69"] and "site is documented (C34.90)" in why["C80.1"]
     shown, moved = apply_filters(ranked, FilterContext("outpatient", required=frozenset({"J20.9"})))
     assert "BW03ZZZ" not in [p.code for p in shown] and any("CPT/HCPCS" in p.rationale for p in moved)
+
+
+def test_hepatitis_type_letter_decides_the_code():
+    """The NER model stops at "chronic hepatitis"; the type letter after it is part of the diagnosis."""
+    text = "Assessment: chronic hepatitis B."
+    result, codes = codes_for(text)
+    assert "B18.1" in codes and "K73.9" not in codes, codes
+    ev = next(p for p in result.proposals if p.code == "B18.1").evidence[0]
+    assert ev.text.startswith("chronic hepatitis B")

@@ -75,6 +75,9 @@ def make_terminology(
     )
 
 
+_TYPE_LETTER = re.compile(r"[A-Z]\.?")
+
+
 class TerminologyRecognizer:
     def __init__(self, nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix, spelling_min_ratio):
         wanted = set(labels)
@@ -82,8 +85,12 @@ class TerminologyRecognizer:
         by_label: dict[str, list[str]] = {}
         single_words: dict[str, str] = {}
         known_words: set[str] = set()
+        self.typed_heads: set[str] = set()  # words a type letter follows in the lexicon: "hepatitis" (b, c ...)
         for term, label in _read_terms(terms_file):
-            known_words.update(term.split())
+            words = term.split()
+            known_words.update(words)
+            if len(words) >= 2 and len(words[-1]) == 1 and words[-1].isalpha() and words[-2].isalpha() and words[-2] != "type":
+                self.typed_heads.add(words[-2])
             if label in wanted:
                 by_label.setdefault(label, []).append(term)
                 if term.isalpha():
@@ -117,7 +124,7 @@ class TerminologyRecognizer:
             elif self.procedure_re and len(t) > 6 and self.procedure_re.search(t.lower_):
                 spans.append(Span(doc, t.i, t.i + 1, label="PROCEDURE"))
         spans = [self._widen(doc, s) for s in spans]
-        kept = filter_spans(spans + list(doc.ents))  # same extent: the lexicon label (SYMPTOM) beats a model's (PROBLEM)
+        kept = filter_spans(spans + [self._with_type_letter(doc, e) for e in doc.ents])  # same extent: the lexicon label (SYMPTOM) beats a model's (PROBLEM)
         for span in kept:
             if span._.normalized_form is None and span.text in self.long_forms:
                 span._.normalized_form = self.long_forms[span.text]
@@ -141,6 +148,17 @@ class TerminologyRecognizer:
             i = s.end
         parts.append(doc[i:span.end].text)
         span._.normalized_form = " ".join(p for p in parts if p)
+
+    def _with_type_letter(self, doc: Doc, span: Span) -> Span:
+        """A model's span with the type letter that follows it: "chronic hepatitis" + "B" (the letter
+        decides the code: B18.1, not K73.9)."""
+        end = span.end
+        if (end < len(doc) and span[-1].lower_ in self.typed_heads and _TYPE_LETTER.fullmatch(doc[end].text)
+                and doc[end].sent == span.sent):
+            widened = Span(doc, span.start, end + 1, label=span.label)  # "B." at a sentence end is one token
+            widened._.normalized_form = span._.normalized_form and f"{span._.normalized_form} {doc[end].text[0]}"
+            return widened
+        return span
 
     def _widen(self, doc: Doc, span: Span) -> Span:
         start, end = span.start, span.end
