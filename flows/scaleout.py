@@ -133,10 +133,19 @@ def model_loads() -> dict:
 
 
 def peak_rss_bytes() -> int:
-    """This process's peak resident memory (Linux reports KiB)."""
+    """This process's peak resident memory: Linux's VmHWM, the high-water mark of this process's
+    own memory. Not ``ru_maxrss``: that survives exec, so a worker started by a large process
+    (a test run, a benchmark that decoded the audio) would report its parent's peak."""
     import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # elsewhere: KiB on Linux, bytes on macOS
 
 
 class WarmModels(WorkerPlugin):
