@@ -384,3 +384,10 @@ def test_hepatitis_type_letter_decides_the_code():
     assert "B18.1" in codes and "K73.9" not in codes, codes
     ev = next(p for p in result.proposals if p.code == "B18.1").evidence[0]
     assert ev.text.startswith("chronic hepatitis B")
+
+
+def test_atrial_is_not_ventricular():
+    text = "Assessment atrial fibrillation with rapid ventricular response."
+    result, codes = codes_for(text, setting="inpatient")
+    assert any(c.startswith("I48") for c in codes) and "I49.01" not in codes, codes
+    assert "I49.01" not in [p.code for p in result.alternatives]  # a contradiction, not a choice

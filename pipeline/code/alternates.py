@@ -32,6 +32,8 @@ CONTRASTS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (("acute",), ("chronic",)),
     (("open",), ("closed",)),
     (("benign",), ("malignant",)),
+    (("atrial", "auricular"), ("ventricular",)),  # "atrial fibrillation" is never I49.01 ventricular fibrillation
+    (("hepatitis a",), ("hepatitis b",), ("hepatitis c",), ("hepatitis d", "delta agent"), ("hepatitis e",)),
 )
 
 
