@@ -5,7 +5,7 @@
 * ``MRT_DASK_ADDRESS=tcp://host:8786``: an existing Dask cluster (a scheduler and workers on
   several machines, see docs/operations.md).
 
-Whisper, the spaCy pipeline and the code indexes are cached per process, so each worker loads
+Whisper, the spaCy pipeline, the code indexes and the re-ranker are cached per process, so each worker loads
 them once; :class:`WarmModels` (a Dask worker plugin, also ``dask worker --preload
 flows.scaleout``) loads them when the worker starts rather than on its first dictation.
 """
@@ -107,6 +107,7 @@ def warm_models(settings: Settings | None = None) -> dict:
     import time
 
     from pipeline.code.coder import get_index
+    from pipeline.code.rerank import reranker
     from pipeline.code.types import CM, PCS
     from pipeline.extract.pipeline import get_nlp
     from pipeline.transcribe.transcribe import get_transcriber
@@ -116,7 +117,8 @@ def warm_models(settings: Settings | None = None) -> dict:
     settings = model_settings(settings or get_settings())
     out = {}
     for name, fn in (("whisper", lambda: get_transcriber(settings)), ("spacy", get_nlp),
-                     ("cm_index", lambda: get_index(CM, settings)), ("pcs_index", lambda: get_index(PCS, settings))):
+                     ("cm_index", lambda: get_index(CM, settings)), ("pcs_index", lambda: get_index(PCS, settings)),
+                     ("reranker", lambda: reranker(settings))):
         t0 = time.perf_counter()
         fn()
         out[name] = round(time.perf_counter() - t0, 3)

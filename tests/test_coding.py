@@ -375,6 +375,12 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     assert "documented diagnosis" in why["R69"] and "site is documented (C34.90)" in why["C80.1"]
     shown, moved = apply_filters(ranked, FilterContext("outpatient", required=frozenset({"J20.9"})))
     assert "BW03ZZZ" not in [p.code for p in shown] and any("CPT/HCPCS" in p.rationale for p in moved)
+    # a statistics-only code may not contradict the disease kind the mentions state
+    hepatitis = [CodeProposal("ICD-10-CM", "B19.10", "Unspecified viral hepatitis B without hepatic coma", 0.7, [], "similar cases"),
+                 CodeProposal("ICD-10-CM", "B15.9", "Hepatitis A without hepatic coma", 0.6, [Evidence(0, 17, "acute hepatitis A")], "matched")]
+    context = FilterContext("inpatient", rule_codes=frozenset({"B15.9"}), mentions=("acute hepatitis A",))
+    shown, moved = apply_filters(hepatitis, context)
+    assert [p.code for p in shown] == ["B15.9"] and "says hepatitis a, this code hepatitis b" in moved[0].rationale
 
 
 def test_hepatitis_type_letter_decides_the_code():

@@ -25,16 +25,19 @@ ALTERNATE_DISCOUNT = 0.8
 EXACT = 0.95
 
 # Groups of mutually exclusive qualifiers; each member is a list of spellings (word-bounded).
+# The first three name the kind of disease itself, whatever part of the record states it: a code
+# only the statistics suggest must not contradict what the mentions say (``guideline_filters``).
 CONTRASTS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (("type 1", "type i", "insulin dependent", "juvenile"), ("type 2", "type ii", "non insulin dependent", "adult onset")),
+    (("atrial", "auricular"), ("ventricular",)),  # "atrial fibrillation" is never I49.01 ventricular fibrillation
+    (("hepatitis a",), ("hepatitis b",), ("hepatitis c",), ("hepatitis d", "delta agent"), ("hepatitis e",)),
     (("essential", "primary"), ("secondary",)),
     (("left",), ("right",), ("bilateral", "both")),
     (("acute",), ("chronic",)),
     (("open",), ("closed",)),
     (("benign",), ("malignant",)),
-    (("atrial", "auricular"), ("ventricular",)),  # "atrial fibrillation" is never I49.01 ventricular fibrillation
-    (("hepatitis a",), ("hepatitis b",), ("hepatitis c",), ("hepatitis d", "delta agent"), ("hepatitis e",)),
 )
+DISEASE_KIND_GROUPS = 3  # the first groups of CONTRASTS
 
 
 _PATTERNS = tuple(
@@ -57,6 +60,12 @@ def _stated(mention: str) -> tuple[tuple[int, int], ...]:
         if len(said) == 1:
             out.append((g, said[0]))
     return tuple(out)
+
+
+def disease_kind(text: str) -> dict[int, str]:
+    """The disease-kind qualifiers ``text`` states (one per group): group -> its first spelling
+    ("hepatitis C" -> {2: "hepatitis c"})."""
+    return {g: CONTRASTS[g][said][0] for g, said in _stated(text) if g < DISEASE_KIND_GROUPS}
 
 
 def disagrees(mention: str, candidate_text: str) -> bool:

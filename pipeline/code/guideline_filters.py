@@ -7,7 +7,8 @@ reason, which the alternative carries in its rationale for the coder to read:
 1. :func:`one_per_finding`: one code per finding (a second code of the same category, or PCS body
    part, for the same words);
 2. :func:`excludes1_with_guideline_codes`: no code the re-ranker added that an Excludes1 note forbids
-   next to a guideline-pass code;
+   next to a guideline-pass code, nor one whose disease kind (type 1/2, atrial/ventricular, the
+   hepatitis letter) the mentions contradict (:func:`contradicts_the_mentions`);
 3. :func:`acute_on_chronic`: an acute or chronic code next to the acute-on-chronic code of the condition;
 4. :func:`unspecified_illness`: R69 only without a documented diagnosis;
 5. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
@@ -26,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pipeline.code import specificity
-from pipeline.code.alternates import excludes1_conflict
+from pipeline.code.alternates import disease_kind, excludes1_conflict
 from pipeline.code.integral import GUIDELINE as INTEGRAL_GUIDELINE
 from pipeline.code.integral import integral_to
 from pipeline.code.types import CM, PCS, CodeProposal
@@ -46,6 +47,7 @@ class FilterContext:
     required: frozenset[str] = frozenset()  # codes the guidelines require whatever the score
     stated: dict[str, str] = field(default_factory=dict)  # the physician's stated diagnoses: code -> why
     operative_report: bool = False  # the document lists procedures under a procedure heading
+    mentions: tuple[str, ...] = ()  # the texts of the mentions coded (not negated, hypothetical, family)
 
 
 #: a filter: the positions in the list it moves to the alternatives, each with its reason
@@ -93,6 +95,24 @@ def excludes1_with_guideline_codes(shown: list[CodeProposal], ctx: FilterContext
             other = next((r for r in rule_cm if excludes1_conflict(p.code, r)), None)
             if other:
                 out[i] = f"Excludes1 with {other}, which the documentation supports"
+    return out
+
+
+def contradicts_the_mentions(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A code only the statistics suggest whose title names a disease kind the mentions contradict:
+    B19.10 (hepatitis B) where the record's mentions say hepatitis A only, E10.9 where they say type 2."""
+    said: dict[int, set[str]] = {}
+    for text in ctx.mentions:
+        for g, kind in disease_kind(text).items():
+            said.setdefault(g, set()).add(kind)
+    out = {}
+    for i, p in enumerate(shown):
+        if p.system != CM or p.code in ctx.rule_codes:
+            continue
+        for g, kind in disease_kind(p.description).items():
+            if g in said and kind not in said[g]:
+                out[i] = f"the documentation says {' / '.join(sorted(said[g]))}, this code {kind}"
+                break
     return out
 
 
@@ -164,8 +184,9 @@ def integral_symptoms(shown: list[CodeProposal], ctx: FilterContext) -> dict[int
 
 
 FILTERS: tuple[Filter, ...] = (
-    one_per_finding, excludes1_with_guideline_codes, acute_on_chronic, unspecified_illness, stated_words_read_once,
-    operative_report_procedures, unspecified_site_malignancy, outpatient_procedures, integral_symptoms,
+    one_per_finding, excludes1_with_guideline_codes, contradicts_the_mentions, acute_on_chronic, unspecified_illness,
+    stated_words_read_once, operative_report_procedures, unspecified_site_malignancy, outpatient_procedures,
+    integral_symptoms,
 )
 
 
