@@ -381,6 +381,12 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     context = FilterContext("inpatient", rule_codes=frozenset({"B15.9"}), mentions=("acute hepatitis A",))
     shown, moved = apply_filters(hepatitis, context)
     assert [p.code for p in shown] == ["B15.9"] and "says hepatitis a, this code hepatitis b" in moved[0].rationale
+    # two index matches for the same words: the one that names what the mention states ("chronic") stays
+    words = [Evidence(16, 35, "chronic hepatitis C")]
+    both = [CodeProposal("ICD-10-CM", "B19.20", "Unspecified viral hepatitis C without hepatic coma", 0.89, words, "matched"),
+            CodeProposal("ICD-10-CM", "B18.2", "Chronic viral hepatitis C", 0.74, words, "matched")]
+    shown, moved = apply_filters(both, FilterContext("inpatient", rule_codes=frozenset({"B19.20", "B18.2"})))
+    assert [p.code for p in shown] == ["B18.2"] and moved[0].rationale.endswith("less specific than B18.2 for the same words")
 
 
 def test_hepatitis_type_letter_decides_the_code():

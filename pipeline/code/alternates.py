@@ -68,6 +68,12 @@ def disease_kind(text: str) -> dict[int, str]:
     return {g: CONTRASTS[g][said][0] for g, said in _stated(text) if g < DISEASE_KIND_GROUPS}
 
 
+def qualifiers_named(mention: str, candidate_text: str) -> int:
+    """How many of the qualifiers the mention states (one per contrast group) the candidate names."""
+    text = _norm(candidate_text)
+    return sum(1 for g, said in _stated(mention) if _PATTERNS[g][said].search(text))
+
+
 def disagrees(mention: str, candidate_text: str) -> bool:
     """True when the candidate names a qualifier contrasting with one the mention states."""
     stated = _stated(mention)

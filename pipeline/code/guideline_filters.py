@@ -9,6 +9,8 @@ reason, which the alternative carries in its rationale for the coder to read:
 2. :func:`excludes1_with_guideline_codes`: no code the re-ranker added that an Excludes1 note forbids
    next to a guideline-pass code, nor one whose disease kind (type 1/2, atrial/ventricular, the
    hepatitis letter) the mentions contradict (:func:`contradicts_the_mentions`);
+   Of two codes for the very same words, the one that names less of what the mention states is an
+   alternative (:func:`less_specific_for_the_same_words`);
 3. :func:`acute_on_chronic`: an acute or chronic code next to the acute-on-chronic code of the condition;
 4. :func:`unspecified_illness`: R69 only without a documented diagnosis;
 5. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
@@ -27,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pipeline.code import specificity
-from pipeline.code.alternates import disease_kind, excludes1_conflict
+from pipeline.code.alternates import disease_kind, excludes1_conflict, qualifiers_named
 from pipeline.code.integral import GUIDELINE as INTEGRAL_GUIDELINE
 from pipeline.code.integral import integral_to
 from pipeline.code.types import CM, PCS, CodeProposal
@@ -116,6 +118,27 @@ def contradicts_the_mentions(shown: list[CodeProposal], ctx: FilterContext) -> d
     return out
 
 
+def less_specific_for_the_same_words(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """Two index matches of one chapter for the very same words, one naming a qualifier the mention
+    states that the other does not: the other is less specific ("chronic hepatitis C": B18.2 chronic viral hepatitis C, and
+    B19.20 unspecified viral hepatitis C becomes an alternative)."""
+    by_span: dict[tuple[int, int, str], list[int]] = {}
+    for i, p in enumerate(shown):  # index matches of the mention, of one chapter (not co-occurring codes)
+        if p.system == CM and p.evidence and p.code in ctx.rule_codes:
+            by_span.setdefault((p.evidence[0].start, p.evidence[0].end, p.code[0]), []).append(i)
+    out = {}
+    for positions in by_span.values():
+        if len(positions) < 2:
+            continue
+        mention = shown[positions[0]].evidence[0].text
+        named = {i: qualifiers_named(mention, shown[i].description) for i in positions}
+        best = max(named.values())
+        if best:
+            most = next(i for i in positions if named[i] == best)
+            out.update({i: f"less specific than {shown[most].code} for the same words" for i in positions if named[i] < best})
+    return out
+
+
 def acute_on_chronic(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
     """An acute or a chronic code next to the acute-on-chronic code of the same condition (I50.21 and
     I50.22 next to I50.23)."""
@@ -184,7 +207,8 @@ def integral_symptoms(shown: list[CodeProposal], ctx: FilterContext) -> dict[int
 
 
 FILTERS: tuple[Filter, ...] = (
-    one_per_finding, excludes1_with_guideline_codes, contradicts_the_mentions, acute_on_chronic, unspecified_illness,
+    one_per_finding, excludes1_with_guideline_codes, contradicts_the_mentions, less_specific_for_the_same_words,
+    acute_on_chronic, unspecified_illness,
     stated_words_read_once, operative_report_procedures, unspecified_site_malignancy, outpatient_procedures,
     integral_symptoms,
 )
