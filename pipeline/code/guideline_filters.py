@@ -16,7 +16,8 @@ reason, which the alternative carries in its rationale for the coder to read:
 5. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
 6. :func:`operative_report_procedures`: an operative report's PCS codes are the procedures it lists;
 7. :func:`unspecified_site_malignancy`: C80.1 only when no primary site is documented;
-8. :func:`outpatient_procedures`: no ICD-10-PCS for an outpatient encounter;
+8. :func:`outpatient_procedures`: no ICD-10-PCS for an outpatient encounter, and
+   :func:`statistics_need_a_document`: no code only case statistics suggest in a note of a few lines;
 9. :func:`integral_symptoms`: no symptom code integral to a proposed diagnosis.
 
 Codes the guidelines require (:attr:`FilterContext.required`) pass the first filter whatever else
@@ -50,6 +51,8 @@ class FilterContext:
     stated: dict[str, str] = field(default_factory=dict)  # the physician's stated diagnoses: code -> why
     operative_report: bool = False  # the document lists procedures under a procedure heading
     mentions: tuple[str, ...] = ()  # the texts of the mentions coded (not negated, hypothetical, family)
+    words: int | None = None  # the document's length in words, when known
+    mention_spans: frozenset[tuple[int, int]] = frozenset()  # (start, end) of the mentions coded
 
 
 #: a filter: the positions in the list it moves to the alternatives, each with its reason
@@ -194,6 +197,20 @@ def outpatient_procedures(shown: list[CodeProposal], ctx: FilterContext) -> dict
     return {i: OUTPATIENT_PCS for i, p in enumerate(shown) if p.system == PCS}
 
 
+MIN_WORDS_FOR_STATISTICS = 40  # CodiEsp cases have 68 words and more, the sample dictations 69-105
+
+
+def statistics_need_a_document(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A code no mention stands for (the document-level model's, similar cases') in a note of a few
+    lines: the statistics learned whole case reports, and a single word of a short note ("chronic"
+    -> N18.9) is no ground for them."""
+    if ctx.words is None or ctx.words >= MIN_WORDS_FOR_STATISTICS:
+        return {}
+    return {i: f"only case statistics suggest this code, and a note of {ctx.words} words is too short for them"
+            for i, p in enumerate(shown) if p.code not in ctx.rule_codes and p.code not in ctx.required
+            and not any((ev.start, ev.end) in ctx.mention_spans for ev in p.evidence)}
+
+
 def integral_symptoms(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
     """A symptom code routinely part of a proposed diagnosis (cough with acute bronchitis), unless the
     physician states it as a diagnosis."""
@@ -210,7 +227,7 @@ FILTERS: tuple[Filter, ...] = (
     one_per_finding, excludes1_with_guideline_codes, contradicts_the_mentions, less_specific_for_the_same_words,
     acute_on_chronic, unspecified_illness,
     stated_words_read_once, operative_report_procedures, unspecified_site_malignancy, outpatient_procedures,
-    integral_symptoms,
+    statistics_need_a_document, integral_symptoms,
 )
 
 
