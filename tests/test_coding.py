@@ -378,7 +378,7 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     # a statistics-only code may not contradict the disease kind the mentions state
     hepatitis = [CodeProposal("ICD-10-CM", "B19.10", "Unspecified viral hepatitis B without hepatic coma", 0.7, [], "similar cases"),
                  CodeProposal("ICD-10-CM", "B15.9", "Hepatitis A without hepatic coma", 0.6, [Evidence(0, 17, "acute hepatitis A")], "matched")]
-    context = FilterContext("inpatient", rule_codes=frozenset({"B15.9"}), mentions=("acute hepatitis A",))
+    context = FilterContext("inpatient", rule_codes=frozenset({"B15.9"}), mentions=((0, 17, "acute hepatitis A"),))
     shown, moved = apply_filters(hepatitis, context)
     assert [p.code for p in shown] == ["B15.9"] and "says hepatitis a, this code hepatitis b" in moved[0].rationale
     # two index matches for the same words: the one that names what the mention states ("chronic") stays

@@ -158,8 +158,8 @@ def propose_codes(
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
     operative = any(e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS for e in entities)
     context = FilterContext(setting, frozenset(rule_codes), frozenset(required), stated, operative,
-                            tuple(m.entity.text for m in mentions), len(text.split()) if text else None,
-                            frozenset((m.entity.start, m.entity.end) for m in mentions))
+                            tuple((m.entity.start, m.entity.end, m.entity.text) for m in mentions),
+                            len(text.split()) if text else None)
     shown, rest = apply_filters([p for p in proposals if p.score >= threshold or p.code in required], context)
     shown = [p if p.score >= threshold else replace(p, rationale=f"{p.rationale}; proposed although scored below "
              f"{threshold:.2f}: {stated.get(p.code) or performed.get(p.code) or 'the guidelines require this code'}") for p in shown]

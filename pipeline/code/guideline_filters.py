@@ -7,18 +7,19 @@ reason, which the alternative carries in its rationale for the coder to read:
 1. :func:`one_per_finding`: one code per finding (a second code of the same category, or PCS body
    part, for the same words);
 2. :func:`excludes1_with_guideline_codes`: no code the re-ranker added that an Excludes1 note forbids
-   next to a guideline-pass code, nor one whose disease kind (type 1/2, atrial/ventricular, the
-   hepatitis letter) the mentions contradict (:func:`contradicts_the_mentions`);
-   Of two codes for the very same words, the one that names less of what the mention states is an
-   alternative (:func:`less_specific_for_the_same_words`);
-3. :func:`acute_on_chronic`: an acute or chronic code next to the acute-on-chronic code of the condition;
-4. :func:`unspecified_illness`: R69 only without a documented diagnosis;
-5. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
-6. :func:`operative_report_procedures`: an operative report's PCS codes are the procedures it lists;
-7. :func:`unspecified_site_malignancy`: C80.1 only when no primary site is documented;
-8. :func:`outpatient_procedures`: no ICD-10-PCS for an outpatient encounter, and
-   :func:`statistics_need_a_document`: no code only case statistics suggest in a note of a few lines;
-9. :func:`integral_symptoms`: no symptom code integral to a proposed diagnosis.
+   next to a guideline-pass code;
+3. :func:`contradicts_the_mentions`: no statistics-only code whose disease kind (type 1/2,
+   atrial/ventricular, the hepatitis letter) the mentions contradict;
+4. :func:`less_specific_for_the_same_words`: of two index matches for the very same words, the one
+   naming less of what the mention states is an alternative;
+5. :func:`acute_on_chronic`: an acute or chronic code next to the acute-on-chronic code of the condition;
+6. :func:`unspecified_illness`: R69 only without a documented diagnosis;
+7. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
+8. :func:`operative_report_procedures`: an operative report's PCS codes are the procedures it lists;
+9. :func:`unspecified_site_malignancy`: C80.1 only when no primary site is documented;
+10. :func:`outpatient_procedures`: no ICD-10-PCS for an outpatient encounter;
+11. :func:`statistics_need_a_document`: no code only case statistics suggest in a note of a few lines;
+12. :func:`integral_symptoms`: no symptom code integral to a proposed diagnosis.
 
 Codes the guidelines require (:attr:`FilterContext.required`) pass the first filter whatever else
 shares their finding.
@@ -50,9 +51,8 @@ class FilterContext:
     required: frozenset[str] = frozenset()  # codes the guidelines require whatever the score
     stated: dict[str, str] = field(default_factory=dict)  # the physician's stated diagnoses: code -> why
     operative_report: bool = False  # the document lists procedures under a procedure heading
-    mentions: tuple[str, ...] = ()  # the texts of the mentions coded (not negated, hypothetical, family)
+    mentions: tuple[tuple[int, int, str], ...] = ()  # (start, end, text) of the mentions coded
     words: int | None = None  # the document's length in words, when known
-    mention_spans: frozenset[tuple[int, int]] = frozenset()  # (start, end) of the mentions coded
 
 
 #: a filter: the positions in the list it moves to the alternatives, each with its reason
@@ -107,7 +107,7 @@ def contradicts_the_mentions(shown: list[CodeProposal], ctx: FilterContext) -> d
     """A code only the statistics suggest whose title names a disease kind the mentions contradict:
     B19.10 (hepatitis B) where the record's mentions say hepatitis A only, E10.9 where they say type 2."""
     said: dict[int, set[str]] = {}
-    for text in ctx.mentions:
+    for _, _, text in ctx.mentions:
         for g, kind in disease_kind(text).items():
             said.setdefault(g, set()).add(kind)
     out = {}
@@ -123,8 +123,8 @@ def contradicts_the_mentions(shown: list[CodeProposal], ctx: FilterContext) -> d
 
 def less_specific_for_the_same_words(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
     """Two index matches of one chapter for the very same words, one naming a qualifier the mention
-    states that the other does not: the other is less specific ("chronic hepatitis C": B18.2 chronic viral hepatitis C, and
-    B19.20 unspecified viral hepatitis C becomes an alternative)."""
+    states that the other does not: the other is less specific ("chronic hepatitis C": B18.2 chronic
+    viral hepatitis C stays, B19.20 unspecified viral hepatitis C becomes an alternative)."""
     by_span: dict[tuple[int, int, str], list[int]] = {}
     for i, p in enumerate(shown):  # index matches of the mention, of one chapter (not co-occurring codes)
         if p.system == CM and p.evidence and p.code in ctx.rule_codes:
@@ -206,9 +206,10 @@ def statistics_need_a_document(shown: list[CodeProposal], ctx: FilterContext) ->
     -> N18.9) is no ground for them."""
     if ctx.words is None or ctx.words >= MIN_WORDS_FOR_STATISTICS:
         return {}
+    spans = {(start, end) for start, end, _ in ctx.mentions}
     return {i: f"only case statistics suggest this code, and a note of {ctx.words} words is too short for them"
             for i, p in enumerate(shown) if p.code not in ctx.rule_codes and p.code not in ctx.required
-            and not any((ev.start, ev.end) in ctx.mention_spans for ev in p.evidence)}
+            and not any((ev.start, ev.end) in spans for ev in p.evidence)}
 
 
 def integral_symptoms(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
