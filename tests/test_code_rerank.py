@@ -106,6 +106,14 @@ def test_title_overlap_reads_content_words():
     assert title_overlap.overlap(CM, "N50.811", sents[0][2]) == 0.0
 
 
+def test_word_match_tells_whole_words_from_near_misses():
+    from pipeline.code.rerank import word_match
+
+    assert word_match("defect", "defect") == 1.0 and word_match("bladder stones", "bladder stone") == 1.0
+    assert word_match("fibrosis", "fibrositis") == 0.0 and word_match("odynophagia", "odontorrhagia") == 0.0
+    assert word_match("myoclonic symptoms", "symptoms") == 0.5
+
+
 needs_model = pytest.mark.skipif(not MODEL_PATH.is_file(), reason="no shipped re-ranking model")
 
 

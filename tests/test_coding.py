@@ -7,6 +7,7 @@ import pytest
 from pipeline.code.coder import propose_codes
 from pipeline.code.history import history_code_for
 from pipeline.extract.pipeline import extract
+from pipeline.settings import get_settings
 
 pytestmark = pytest.mark.slow  # builds / loads the code index
 
@@ -387,6 +388,43 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
             CodeProposal("ICD-10-CM", "B18.2", "Chronic viral hepatitis C", 0.74, words, "matched")]
     shown, moved = apply_filters(both, FilterContext("inpatient", rule_codes=frozenset({"B19.20", "B18.2"})))
     assert [p.code for p in shown] == ["B18.2"] and moved[0].rationale.endswith("less specific than B18.2 for the same words")
+    # a one-line note: a code no mention stands for stays out (the statistics learned whole case reports)
+    short = [CodeProposal("ICD-10-CM", "N18.9", "Chronic kidney disease", 0.6, [Evidence(12, 19, "chronic")], "document model"),
+             CodeProposal("ICD-10-CM", "B18.1", "Chronic viral hepatitis B", 0.9, [Evidence(12, 31, "chronic hepatitis B")], "matched")]
+    shown, moved = apply_filters(short, FilterContext("inpatient", rule_codes=frozenset({"B18.1"}),
+                                                      mentions=((12, 31, "chronic hepatitis B"),), words=4))
+    assert [p.code for p in shown] == ["B18.1"] and "too short for them" in moved[0].rationale
+    # a condition only the patient's past history documents: its personal-history code reports it
+    past = [CodeProposal("ICD-10-CM", "K26.9", "Duodenal ulcer", 0.8, [Evidence(10, 24, "duodenal ulcer")], "similar cases"),
+            CodeProposal("ICD-10-CM", "Z87.11", "Personal history of peptic ulcer disease", 0.5,
+                         [Evidence(10, 24, "duodenal ulcer")], "personal history")]
+    shown, moved = apply_filters(past, FilterContext("inpatient", rule_codes=frozenset({"Z87.11"}), past_history=frozenset({10})))
+    assert [p.code for p in shown] == ["Z87.11"] and "only as past history" in moved[0].rationale
+
+
+def test_history_of_a_lifelong_or_chronic_condition_is_coded_as_current():
+    from pipeline.code.history import is_chronic
+
+    assert is_chronic("H40.9", "glaucoma") and is_chronic("J47.9", "bronchiectasis") and is_chronic("K26.9", "chronic duodenal ulcer")
+    assert not is_chronic("K26.9", "duodenal ulcer") and not is_chronic("J11.1", "influenza")
+    text = "Past medical history: history of bronchiectasis and of chronic glaucoma. History of influenza."
+    result = propose_codes(extract(text), setting="inpatient", text=text)
+    codes = [p.code for p in sorted(result.proposals + result.alternatives, key=lambda p: -p.score)]
+    assert any(c.startswith("J47") for c in codes) and any(c.startswith("H40") for c in codes), codes
+    assert not any(p.code.startswith(("J09", "J10", "J11")) for p in result.proposals)  # a past influenza is not current
+    flu = next(p for p in result.alternatives if p.code.startswith("J1"))  # ... though ranked, with the reason
+    assert "past history" in flu.rationale or flu.score < get_settings().proposal_threshold, (flu.code, flu.rationale)
+
+
+def test_past_procedure_gets_its_status_code_not_a_pcs_code():
+    text = ("A 62-year-old woman with a history of hysterectomy was admitted with community acquired pneumonia. "
+            "Chest X-ray showed a right lower lobe infiltrate.")
+    result = propose_codes(extract(text), setting="inpatient", text=text)
+    ranked = result.proposals + result.alternatives
+    assert not any(p.code.startswith("0UT") for p in ranked), [p.code for p in ranked]  # not done in this stay
+    status = next(p for p in ranked if p.code == "Z90.710")  # acquired absence of uterus
+    assert "past procedure" in status.rationale and "hysterectomy" in [ev.text for ev in status.evidence]
+    assert any(s.text == "hysterectomy" and "past procedure" in s.reason for s in result.skipped)
 
 
 def test_hepatitis_type_letter_decides_the_code():
@@ -395,7 +433,9 @@ def test_hepatitis_type_letter_decides_the_code():
     result, codes = codes_for(text)
     assert "B18.1" in codes and "K73.9" not in codes, codes
     # one line is too short for the case statistics: the document-level model's N18.9 for "chronic" stays out
-    assert "N18.9" not in codes and any("too short for them" in p.rationale for p in result.alternatives)
+    assert "N18.9" not in codes
+    scored = [p for p in result.alternatives if p.score >= get_settings().proposal_threshold]
+    assert all("too short for them" in p.rationale for p in scored if p.code == "N18.9")
     ev = next(p for p in result.proposals if p.code == "B18.1").evidence[0]
     assert ev.text.startswith("chronic hepatitis B")
 

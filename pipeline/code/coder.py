@@ -42,9 +42,10 @@ from pipeline.code.arthroplasty import arthroplasty_query
 from pipeline.code.combinations import combine
 from pipeline.code.edits import with_edits
 from pipeline.code.guideline_filters import FilterContext, apply_filters
-from pipeline.code.history import history_code_for, is_chronic
+from pipeline.code.history import acute_only, history_code_for, is_chronic
 from pipeline.code.rerank import Exclusions, not_coded_spans, reranker
 from pipeline.code.sequencing import sequence
+from pipeline.code.status import PAST_PROCEDURE, status_candidate, status_query
 from pipeline.code.imaging import imaging_query
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, SkippedFinding
 from pipeline.extract.types import Entity
@@ -159,13 +160,22 @@ def propose_codes(
     operative = any(e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS for e in entities)
     context = FilterContext(setting, frozenset(rule_codes), frozenset(required), stated, operative,
                             tuple((m.entity.start, m.entity.end, m.entity.text) for m in mentions),
-                            len(text.split()) if text else None)
+                            len(text.split()) if text else None, past_history(entities, rule_codes, proposals))
     shown, rest = apply_filters([p for p in proposals if p.score >= threshold or p.code in required], context)
     shown = [p if p.score >= threshold else replace(p, rationale=f"{p.rationale}; proposed although scored below "
              f"{threshold:.2f}: {stated.get(p.code) or performed.get(p.code) or 'the guidelines require this code'}") for p in shown]
     rest = sorted(rest + [p for p in proposals if p.score < threshold and p.code not in required], key=lambda p: -p.score)
     rest = _first_per_system(rest, settings.max_alternatives)
     return CodingResult(with_edits(sequence(shown, setting, list(stated)), setting=setting), skipped, rest)
+
+
+def past_history(entities: list[Entity], rule_codes: set[str], proposals: list[CodeProposal]) -> frozenset[int]:
+    """Starts of the mentions documented as the patient's past history and coded to a personal-history
+    code (not kept current as a lifelong condition)."""
+    current = {ev.start for p in proposals if p.code in rule_codes and p.system == CM and not p.code.startswith("Z8")
+               for ev in p.evidence}
+    return frozenset(e.start for e in entities
+                     if e.historical and not e.family and e.label in CM_LABELS and e.start not in current)
 
 
 def _first_per_system(ranked: list[CodeProposal], n: int) -> list[CodeProposal]:
@@ -348,7 +358,9 @@ def first_pass(
                 continue
             if e.family or e.historical:
                 _add_history(add, skipped, e, cs[0])
-                exclusions.categories.add(cs[0].code.replace(".", "")[:3])  # unless coded as current (kept below)
+                # a relative's condition is never the patient's, nor an acute code a past one (a past one may be ranked)
+                if e.family or acute_only(cs[0].code):
+                    exclusions.categories.add(cs[0].code.replace(".", "")[:3])
                 continue
             certainty = " documented as uncertain; coded as established (inpatient, Guidelines II.H)" if e.uncertain else ""
             for c, score in select(CM, e.query_text, cs, k):
@@ -362,6 +374,16 @@ def first_pass(
                 if notes:
                     why += "; " + "; ".join(notes)
                 add(CM, code, _cm_title(code) or c.description, score, e, why)
+
+    past_procedures = [e for e in pcs_live if e.historical]
+    pcs_live = [e for e in pcs_live if not e.historical]
+    if past_procedures:
+        found_status = get_index(CM, settings).candidates([status_query(e.query_text) for e in past_procedures], k=1)
+        for e, cs in zip(past_procedures, found_status):
+            skipped.append(SkippedFinding(e.text, e.start, e.end, PAST_PROCEDURE))
+            if c := status_candidate(cs):
+                add(CM, c.code, _cm_title(c.code) or c.description, c.score, e,
+                    f'"{e.text}" is a past procedure: its status code {c.code} ({c.alias}; Guidelines I.C.21.c.3)')
 
     if pcs_live or test_live:
         queries = [arthroplasty_query(e.query_text, text) or e.query_text for e in pcs_live] + [
@@ -471,7 +493,7 @@ def _sentence_before(e: Entity, text: str | None) -> str:
 
 def _add_history(add, skipped: list[SkippedFinding], e: Entity, best) -> None:
     kind = "family" if e.family else "personal"
-    if kind == "personal" and is_chronic(best.code):
+    if kind == "personal" and is_chronic(best.code, e.text):
         add(CM, best.code, best.description, best.score * 0.9, e,
             f'"{e.text}" documented as history; a lifelong condition is coded as current ({best.code})')
         return

@@ -53,6 +53,7 @@ class FilterContext:
     operative_report: bool = False  # the document lists procedures under a procedure heading
     mentions: tuple[tuple[int, int, str], ...] = ()  # (start, end, text) of the mentions coded
     words: int | None = None  # the document's length in words, when known
+    past_history: frozenset[int] = frozenset()  # starts of mentions coded to a personal-history code
 
 
 #: a filter: the positions in the list it moves to the alternatives, each with its reason
@@ -157,6 +158,14 @@ def unspecified_illness(shown: list[CodeProposal], ctx: FilterContext) -> dict[i
             for i, p in enumerate(shown) if p.code in UNSPECIFIED_ILLNESS}
 
 
+def past_history_only(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A condition code whose only evidence is the patient's past history: the personal-history code
+    stands for it (Guidelines I.C.21.c.4); the condition itself is for the coder to add if it is current."""
+    return {i: "documented only as past history, which its personal-history code reports (Guidelines I.C.21.c.4)"
+            for i, p in enumerate(shown) if p.system == CM and p.code not in ctx.rule_codes and not p.code.startswith("Z8")
+            and p.code not in ctx.required and p.evidence and all(ev.start in ctx.past_history for ev in p.evidence)}
+
+
 def stated_words_read_once(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
     """A code only the statistics suggest (not the guideline pass), of the same chapter as a diagnosis
     the physician states and with all its evidence inside that statement's words, reads those words
@@ -226,7 +235,7 @@ def integral_symptoms(shown: list[CodeProposal], ctx: FilterContext) -> dict[int
 
 FILTERS: tuple[Filter, ...] = (
     one_per_finding, excludes1_with_guideline_codes, contradicts_the_mentions, less_specific_for_the_same_words,
-    acute_on_chronic, unspecified_illness,
+    acute_on_chronic, unspecified_illness, past_history_only,
     stated_words_read_once, operative_report_procedures, unspecified_site_malignancy, outpatient_procedures,
     statistics_need_a_document, integral_symptoms,
 )

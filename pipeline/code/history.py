@@ -68,12 +68,26 @@ def history_codes(kind: str) -> tuple[HistoryCode, ...]:
     return tuple(codes)
 
 
-# Lifelong conditions: "history of" these still describes a current condition (coded as such).
+# Lifelong or persisting conditions: "history of" these still describes a current condition (coded
+# as such; Guidelines I.C.21.c.4 keeps the personal-history codes for conditions that no longer exist).
+# Undotted code prefixes, by chapter.
 CHRONIC_PREFIXES = (
-    "E03", "E08", "E09", "E10", "E11", "E13", "E66", "E78", "F20", "F31", "F32", "F33", "F41", "G20", "G30",
-    "G35", "G40", "I10", "I11", "I12", "I13", "I25", "I48", "I50", "J44", "J45", "K21", "K50", "K51", "M05",
-    "M06", "M15", "M16", "M17", "M19", "N18", "B20",
+    "B18", "B20",  # chronic viral hepatitis, HIV
+    "D56", "D57", "D58", "D66", "D67", "D86",  # hereditary anemias, hemophilia, sarcoidosis
+    "E03", "E06", "E08", "E09", "E10", "E11", "E13", "E20", "E22", "E23", "E27", "E66", "E78", "E79", "E84",
+    "F01", "F02", "F03", "F20", "F25", "F31", "F32", "F33", "F41", "F7", "F84",  # dementia, psychoses, ID, autism
+    "G10", "G12", "G20", "G30", "G35", "G40", "G43", "G473", "G70", "G71", "G80",
+    "H353", "H40", "H54", "H90", "H91",  # macular degeneration, glaucoma, blindness, hearing loss
+    "I05", "I06", "I07", "I08", "I09", "I10", "I11", "I12", "I13", "I15", "I25", "I27", "I34", "I35", "I36", "I37",
+    "I38", "I42", "I48", "I50", "I70", "I739", "I83", "I872",
+    "J43", "J44", "J45", "J47", "J84", "J961",  # emphysema, COPD, asthma, bronchiectasis, ILD, chronic resp. failure
+    "K21", "K44", "K50", "K51", "K57", "K58", "K70", "K74", "K760", "K861", "K900",
+    "L40", "M05", "M06", "M08", "M10", "M15", "M16", "M17", "M18", "M19", "M32", "M34", "M350", "M41", "M45", "M47",
+    "M48", "M797", "M81",
+    "N18", "N40",  # chronic kidney disease, prostatic hyperplasia
 )
+# "history of chronic glaucoma", "a history of chronic alcoholism": the physician calls it chronic
+_CHRONIC_WORDS = re.compile(r"\bchronic(?:ally)?\b", re.I)
 _GENERIC = {"family", "personal", "history", "other", "unspecified", "diseases", "disease", "conditions", "system", "with", "without"}
 
 
@@ -81,8 +95,15 @@ _GENERIC = {"family", "personal", "history", "other", "unspecified", "diseases",
 PERSONAL_OVERRIDES = {"I21": "I25.2", "I22": "I25.2", "I63": "Z86.73", "I64": "Z86.73"}
 
 
-def is_chronic(condition_code: str) -> bool:
-    return condition_code.replace(".", "").startswith(CHRONIC_PREFIXES)
+def acute_only(condition_code: str) -> bool:
+    """A condition whose past has its own code (old myocardial infarction I25.2, history of stroke
+    Z86.73): its acute code never stands for a history of it, not even as an alternative."""
+    return condition_code.replace(".", "")[:3] in PERSONAL_OVERRIDES
+
+
+def is_chronic(condition_code: str, mention: str = "") -> bool:
+    """A condition a "history of" leaves current: lifelong by its code, or called chronic."""
+    return condition_code.replace(".", "").startswith(CHRONIC_PREFIXES) or bool(_CHRONIC_WORDS.search(mention))
 
 
 def history_code_for(condition_code: str, condition_text: str, kind: str) -> HistoryCode | None:

@@ -48,7 +48,7 @@ from pipeline.code.types import CM, PCS, CodeProposal, Evidence
 log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "rerank.joblib"
-MODEL_FORMAT = 4
+MODEL_FORMAT = 5
 LEX_MIN_COUNT = 2  # a lexicon code must have been given at least this often with the mention
 LEX_MIN_P = 0.1  # ... in at least this fraction of the cases with the mention
 LEX_MIN_LIFT = 2.0  # ... and this many times more often than in cases at large
@@ -57,7 +57,7 @@ FEATURES = (
     "prior", "cat_prior", "symptom_chapter", "problem", "symptom", "procedure", "test", "uncertain", "historical",
     "first_pos", "n_evidence", "lift", "n_mentions", "doc_p", "doc_only", "rule_sibling", "cat_candidates", "best_in_cat",
     "knn_p", "knn_n", "knn_cat_p", "knn_top_sim", "overlap", "knn_only", "sentence_overlap", "title_words", "chapter",
-    "block", "alias_overlap", "alias_sentence_overlap",
+    "block", "alias_overlap", "alias_sentence_overlap", "word_match",
 )
 KNN_CANDIDATE_P = 0.05  # a code similar cases give with at least this share of their weight becomes a candidate
 _lock = threading.Lock()
@@ -148,6 +148,7 @@ class _Cand:
     alias_overlap: float = 0.0
     alias_sentence_overlap: float = 0.0
     knn_top: float = 0.0
+    word_match: float = 0.0  # best share of a mention's words the matched alias spells out whole
     labels: set = field(default_factory=set)
     uncertain: bool = False
     historical: bool = False
@@ -244,6 +245,7 @@ def candidates(
             c.max_sim = max(c.max_sim, c0.score)
             c.best_rank = min(c.best_rank, rank)
             c.n_sim += 1
+            c.word_match = max(c.word_match, word_match(e.query_text, c0.alias))
             c.support(e, f'"{e.text}" matches {c0.code} ({c0.alias})')
         if e.family:
             continue
@@ -358,9 +360,24 @@ def features(system: str, cands: Sequence[_Cand], stats: Stats, doc_len: int, n_
             c.knn_p, math.log1p(c.knn_n), c.knn_cat_p, c.knn_top, c.overlap,
             1.0 if not c.labels and c.rule is None and not c.doc_p else 0.0,
             c.sentence_overlap, len(title_overlap.title_stems(system, c.code)), ord(c.code[0]) - 65,
-            int(c.code[1:3]) if c.code[1:3].isdigit() else -1, c.alias_overlap, c.alias_sentence_overlap,
+            int(c.code[1:3]) if c.code[1:3].isdigit() else -1, c.alias_overlap, c.alias_sentence_overlap, c.word_match,
         ))
     return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
+
+
+_WORDS = re.compile(r"[a-z0-9]{3,}")
+
+
+def _word_forms(text: str) -> set[str]:
+    return {w[:-1] if w.endswith("s") and len(w) > 4 else w for w in _WORDS.findall(text.lower())}
+
+
+def word_match(mention: str, alias: str) -> float:
+    """Share of the mention's words (3+ letters, a final s dropped) that the alias has as whole words:
+    1.0 for "defect" -> "defect", 0.0 for "fibrosis" -> "fibrositis" (a near miss of the
+    character n-grams)."""
+    words = _word_forms(mention)
+    return len(words & _word_forms(alias)) / len(words) if words else 0.0
 
 
 def _category(code: str) -> str:
