@@ -206,7 +206,8 @@ def test_site_phrase_after_a_bare_finding_word():
 
     assert site_query("pain", " in the right testicle that began") == "pain in the right testicle"
     assert site_query("pain", " of three days duration") == "pain"  # not a site
-    assert site_query("fracture", " of the distal radius") == "fracture of the lower end of radius"
+    assert site_query("fracture", " of the distal radius") == (
+        "fracture of the lower end of radius initial encounter for closed fracture")  # closed unless stated open
     assert site_query("pneumonia", " of the right lower lobe") == "pneumonia"  # not a bare finding word
     ranked = ranked_for("He reports pain in the right testicle for two weeks.", "inpatient")
     assert ranked[0].code == "N50.811", [(p.code, p.score) for p in ranked[:5]]
@@ -425,6 +426,20 @@ def test_past_procedure_gets_its_status_code_not_a_pcs_code():
     status = next(p for p in ranked if p.code == "Z90.710")  # acquired absence of uterus
     assert "past procedure" in status.rationale and "hysterectomy" in [ev.text for ev in status.evidence]
     assert any(s.text == "hysterectomy" and "past procedure" in s.reason for s in result.skipped)
+
+
+def test_injury_words_read_as_the_tabular_writes_them():
+    from pipeline.code.specificity import index_query
+
+    assert index_query("ocular trauma") == "eye injury initial encounter"  # Index: Trauma - see Injury
+    assert index_query("fracture of the scaphoid").endswith("initial encounter for closed fracture")  # closed unless stated open
+    assert index_query("open fracture of the tibia").endswith("initial encounter for open fracture")
+    assert index_query("stress fracture").endswith("initial encounter for fracture")  # M84: no open/closed
+    assert index_query("history of fracture") == "history of fracture"
+    # site words before a bare "fracture": the femur's shaft, not a hand (S62.90XA was proposed before)
+    ranked = ranked_for("Impression: right femoral shaft fracture.", "outpatient")
+    assert ranked[0].code == "S72.301A", [(p.code, p.score) for p in ranked[:5]]
+    assert not any(p.code.startswith("S62") for p in ranked[:5])
 
 
 def test_hepatitis_type_letter_decides_the_code():

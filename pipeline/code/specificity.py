@@ -89,7 +89,40 @@ def index_query(mention: str) -> str:
     q = _PROXIMAL.sub(lambda m: f"upper end of {m.group(1)}", q)
     if not _NOT_PRIMARY_MALIGNANT.search(q):
         q = _MALIGNANT_MORPHOLOGY.sub("cancer", q)
-    return _tumor_query(q) or q
+    return _tumor_query(q) or _injury_query(q) or q
+
+
+_INJURY = re.compile(r"\b(?:fractures?|injur(?:y|ies)|trauma(?:tism)?|contusions?|lacerations?|sprains?|dislocations?)\b", re.I)
+_NOT_ACUTE_INJURY = re.compile(r"\b(?:encounter|sequela|history|old|healed|nonunion|malunion)\b", re.I)
+_BONE_DISEASE_FRACTURE = re.compile(r"\b(?:stress|pathologic(?:al)?|osteoporotic|fragility|insufficiency|fatigue)\b", re.I)
+_INJURY_SITE_ADJECTIVES = {
+    "ocular": "eye", "orbital": "orbit", "cranial": "head", "facial": "face", "nasal": "nose", "mandibular": "mandible",
+    "dental": "tooth", "vertebral": "vertebra", "thoracic": "thorax", "costal": "rib", "clavicular": "clavicle",
+    "scapular": "scapula", "humeral": "humerus", "radial": "radius", "ulnar": "ulna", "pelvic": "pelvis",
+    "femoral": "femur", "tibial": "tibia", "fibular": "fibula", "abdominal": "abdomen", "renal": "kidney",
+    "hepatic": "liver", "splenic": "spleen", "diaphyseal": "shaft", "diaphysis": "shaft",
+}
+_OPEN = re.compile(r"\bopen\b", re.I)
+_BONE_PARTS = frozenset("shaft plateau condyle malleolus epiphysis metaphysis diaphysis".split())
+_INJURY_ADJECTIVE = re.compile(r"\b(" + "|".join(_INJURY_SITE_ADJECTIVES) + r")\b", re.I)
+
+
+def _injury_query(q: str) -> str | None:
+    """An acute injury in the Tabular's words, with the episode dictations describe unless they say
+    otherwise (the initial encounter): "ocular trauma" -> "eye injury initial encounter", "femoral
+    diaphysis fracture" -> "femur shaft fracture initial encounter for closed fracture". The 7th
+    character is part of every injury code's title, and a query without it matched the titles of
+    unrelated bones with the same encounter words (Index: Trauma - see Injury)."""
+    if not _INJURY.search(q) or _NOT_ACUTE_INJURY.search(q):
+        return None
+    out = re.sub(r"\btrauma(?:tism)?\b", "injury", q, flags=re.I)
+    out = _INJURY_ADJECTIVE.sub(lambda m: _INJURY_SITE_ADJECTIVES[m.group(1).lower()], out)
+    if re.search(r"\bfractures?\b", out, re.I):
+        if _BONE_DISEASE_FRACTURE.search(out):
+            return f"{out} initial encounter for fracture"
+        kind = "open" if _OPEN.search(out) else "closed"
+        return f"{out} initial encounter for {kind} fracture"
+    return f"{out} initial encounter"
 
 
 _TUMOR = re.compile(r"\s*(?P<pre>[a-z ]*?)\s*\btumou?rs?\b(?:\s+(?:of|in|on)\s+(?:the\s+)?(?P<post>[a-z ]+?))?\s*", re.I)
@@ -180,9 +213,10 @@ def site_before(mention: str, preceding: str) -> str | None:
     site: list[str] = []
     for w in reversed(clause.split()[-3:]):
         w = w.lower()
-        if w in _NOT_A_SITE or not (w in SIDE_WORDS or w in _index_site_words()):
+        if w in _NOT_A_SITE or not (w in SIDE_WORDS or w in _index_site_words() or w in _INJURY_SITE_ADJECTIVES
+                                    or w in _BONE_PARTS):
             break
-        site.insert(0, w)
+        site.insert(0, _INJURY_SITE_ADJECTIVES.get(w, w))  # "femoral shaft" + "fracture": the femur's shaft
     return " ".join(site) if site and site[-1] not in SIDE_WORDS else None
 
 
