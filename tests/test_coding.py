@@ -395,6 +395,12 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     shown, moved = apply_filters(short, FilterContext("inpatient", rule_codes=frozenset({"B18.1"}),
                                                       mentions=((12, 31, "chronic hepatitis B"),), words=4))
     assert [p.code for p in shown] == ["B18.1"] and "too short for them" in moved[0].rationale
+    # T14 (injury of unspecified body region) yields to the injury of the stated site
+    eye = [CodeProposal("ICD-10-CM", "T14.90XA", "Injury, unspecified, initial encounter", 0.5, [Evidence(12, 25, "ocular trauma")], "lexicon"),
+           CodeProposal("ICD-10-CM", "S05.92XA", "Unspecified injury of left eye and orbit, initial encounter", 0.4,
+                        [Evidence(12, 25, "ocular trauma")], "matched")]
+    shown, moved = apply_filters(eye, FilterContext("inpatient", rule_codes=frozenset({"S05.92XA"})))
+    assert [p.code for p in shown] == ["S05.92XA"] and "site is documented (S05.92XA)" in moved[0].rationale
     # a condition only the patient's past history documents: its personal-history code reports it
     past = [CodeProposal("ICD-10-CM", "K26.9", "Duodenal ulcer", 0.8, [Evidence(10, 24, "duodenal ulcer")], "similar cases"),
             CodeProposal("ICD-10-CM", "Z87.11", "Personal history of peptic ulcer disease", 0.5,

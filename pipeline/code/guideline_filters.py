@@ -14,12 +14,15 @@ reason, which the alternative carries in its rationale for the coder to read:
    naming less of what the mention states is an alternative;
 5. :func:`acute_on_chronic`: an acute or chronic code next to the acute-on-chronic code of the condition;
 6. :func:`unspecified_illness`: R69 only without a documented diagnosis;
-7. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
-8. :func:`operative_report_procedures`: an operative report's PCS codes are the procedures it lists;
-9. :func:`unspecified_site_malignancy`: C80.1 only when no primary site is documented;
-10. :func:`outpatient_procedures`: no ICD-10-PCS for an outpatient encounter;
-11. :func:`statistics_need_a_document`: no code only case statistics suggest in a note of a few lines;
-12. :func:`integral_symptoms`: no symptom code integral to a proposed diagnosis.
+7. :func:`past_history_only`: a condition documented only as past history is reported by its
+   personal-history code;
+8. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
+9. :func:`operative_report_procedures`: an operative report's PCS codes are the procedures it lists;
+10. :func:`unspecified_site_malignancy`: C80.1 only when no primary site is documented;
+11. :func:`unspecified_region_injury`: T14 only when no injury of a stated site is proposed;
+12. :func:`outpatient_procedures`: no ICD-10-PCS for an outpatient encounter;
+13. :func:`statistics_need_a_document`: no code only case statistics suggest in a note of a few lines;
+14. :func:`integral_symptoms`: no symptom code integral to a proposed diagnosis.
 
 Codes the guidelines require (:attr:`FilterContext.required`) pass the first filter whatever else
 shares their finding.
@@ -194,6 +197,15 @@ def unspecified_site_malignancy(shown: list[CodeProposal], ctx: FilterContext) -
             if p.code in UNSPECIFIED_SITE_MALIGNANCY}
 
 
+def unspecified_region_injury(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """T14 (injury of unspecified body region) only when no injury of a stated site is proposed."""
+    site = next((p.code for p in shown if p.system == CM and p.code.startswith("S")), None)
+    if not site:
+        return {}
+    return {i: f"the injury's site is documented ({site})" for i, p in enumerate(shown)
+            if p.system == CM and p.code.startswith(specificity.UNSPECIFIED_BODY_REGION)}
+
+
 def site_malignancy(code: str) -> bool:
     """A malignant neoplasm of a stated site: C00-C79 or C81-C96 (not C80, site unspecified)."""
     return code[0] == "C" and code[1:3].isdigit() and code[1:3] != "80"
@@ -236,7 +248,8 @@ def integral_symptoms(shown: list[CodeProposal], ctx: FilterContext) -> dict[int
 FILTERS: tuple[Filter, ...] = (
     one_per_finding, excludes1_with_guideline_codes, contradicts_the_mentions, less_specific_for_the_same_words,
     acute_on_chronic, unspecified_illness, past_history_only,
-    stated_words_read_once, operative_report_procedures, unspecified_site_malignancy, outpatient_procedures,
+    stated_words_read_once, operative_report_procedures, unspecified_site_malignancy, unspecified_region_injury,
+    outpatient_procedures,
     statistics_need_a_document, integral_symptoms,
 )
 

@@ -107,6 +107,20 @@ _BONE_PARTS = frozenset("shaft plateau condyle malleolus epiphysis metaphysis di
 _INJURY_ADJECTIVE = re.compile(r"\b(" + "|".join(_INJURY_SITE_ADJECTIVES) + r")\b", re.I)
 
 
+UNSPECIFIED_BODY_REGION = "T14."  # injury of unspecified body region (Tabular T14: only when no site is documented)
+_INJURY_QUERY_WORDS = frozenset(
+    "fracture fractures injury injuries contusion contusions laceration lacerations sprain sprains dislocation "
+    "dislocations initial encounter for closed open of the in a an multiple severe mild minor".split()) | SIDE_WORDS
+
+
+def injury_site_named(query: str) -> bool:
+    """An injury query that names where ("eye injury initial encounter"), so T14 (injury of unspecified
+    body region) does not apply; "injury initial encounter" names no site."""
+    if not _INJURY.search(query):
+        return False
+    return any(w not in _INJURY_QUERY_WORDS for w in re.findall(r"[a-z]+", query.lower()))
+
+
 def _injury_query(q: str) -> str | None:
     """An acute injury in the Tabular's words, with the episode dictations describe unless they say
     otherwise (the initial encounter): "ocular trauma" -> "eye injury initial encounter", "femoral
