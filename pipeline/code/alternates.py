@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from pipeline.code.types import CM
@@ -24,24 +25,34 @@ ALTERNATE_RATIO = 0.85  # alternatives must score within 15% of the best candida
 ALTERNATE_DISCOUNT = 0.8
 EXACT = 0.95
 
-# Groups of mutually exclusive qualifiers; each member is a list of spellings (word-bounded).
-# The first three name the kind of disease itself, whatever part of the record states it: a code
-# only the statistics suggest must not contradict what the mentions say (``guideline_filters``).
-CONTRASTS: tuple[tuple[tuple[str, ...], ...], ...] = (
-    (("type 1", "type i", "insulin dependent", "juvenile"), ("type 2", "type ii", "non insulin dependent", "adult onset")),
-    (("atrial", "auricular"), ("ventricular",)),  # "atrial fibrillation" is never I49.01 ventricular fibrillation
-    (("hepatitis a",), ("hepatitis b",), ("hepatitis c",), ("hepatitis d", "delta agent"), ("hepatitis e",)),
-    (("essential", "primary"), ("secondary",)),
-    (("left",), ("right",), ("bilateral", "both")),
-    (("acute",), ("chronic",)),
-    (("open",), ("closed",)),
-    (("benign",), ("malignant",)),
+
+@dataclass(frozen=True)
+class ContrastGroup:
+    """Mutually exclusive qualifiers; each member is a tuple of spellings (word-bounded).
+    ``disease_kind``: the qualifier names the kind of disease itself, whatever part of the record
+    states it, so a code only the statistics suggest must not contradict it (``guideline_filters``)."""
+
+    members: tuple[tuple[str, ...], ...]
+    disease_kind: bool = False
+
+
+CONTRASTS: tuple[ContrastGroup, ...] = (
+    ContrastGroup((("type 1", "type i", "insulin dependent", "juvenile"),
+                   ("type 2", "type ii", "non insulin dependent", "adult onset")), disease_kind=True),
+    # "atrial fibrillation" is never I49.01 ventricular fibrillation
+    ContrastGroup((("atrial", "auricular"), ("ventricular",)), disease_kind=True),
+    ContrastGroup((("hepatitis a",), ("hepatitis b",), ("hepatitis c",), ("hepatitis d", "delta agent"), ("hepatitis e",)),
+                  disease_kind=True),
+    ContrastGroup((("essential", "primary"), ("secondary",))),
+    ContrastGroup((("left",), ("right",), ("bilateral", "both"))),
+    ContrastGroup((("acute",), ("chronic",))),
+    ContrastGroup((("open",), ("closed",))),
+    ContrastGroup((("benign",), ("malignant",))),
 )
-DISEASE_KIND_GROUPS = 3  # the first groups of CONTRASTS
 
 
 _PATTERNS = tuple(
-    tuple(re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, spellings)) + r")(?![a-z])") for spellings in group)
+    tuple(re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, spellings)) + r")(?![a-z])") for spellings in group.members)
     for group in CONTRASTS
 )
 
@@ -65,7 +76,7 @@ def _stated(mention: str) -> tuple[tuple[int, int], ...]:
 def disease_kind(text: str) -> dict[int, str]:
     """The disease-kind qualifiers ``text`` states (one per group): group -> its first spelling
     ("hepatitis C" -> {2: "hepatitis c"})."""
-    return {g: CONTRASTS[g][said][0] for g, said in _stated(text) if g < DISEASE_KIND_GROUPS}
+    return {g: CONTRASTS[g].members[said][0] for g, said in _stated(text) if CONTRASTS[g].disease_kind}
 
 
 def qualifiers_named(mention: str, candidate_text: str) -> int:
