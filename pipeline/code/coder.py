@@ -349,10 +349,9 @@ def first_pass(
         for e, cs in zip(cm_out, cands[len(cm_live):]):
             if cs and cs[0].score >= settings.min_code_score:
                 exclusions.categories.add(cs[0].code.replace(".", "")[:3])
-        for i, (e, q) in enumerate(zip(cm_live, queries)):
+        for e, q, cs in zip(cm_live, queries, cands):
             if specificity.injury_site_named(q):  # "ocular trauma": an eye injury, not T14.90XA (unspecified region)
-                cands[i] = [c for c in cands[i] if not c.code.startswith(specificity.UNSPECIFIED_BODY_REGION)]
-        for e, cs in zip(cm_live, cands):
+                cs = [c for c in cs if not c.code.startswith(specificity.UNSPECIFIED_BODY_REGION)]
             mentions.append(MentionCandidates(e, CM, cs))
             cs = _episode_of_care(cs[:max(k, 5)])
             cs = [c for c in cs if c.score >= settings.min_code_score]

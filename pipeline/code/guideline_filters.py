@@ -190,20 +190,23 @@ def operative_report_procedures(shown: list[CodeProposal], ctx: FilterContext) -
 
 def unspecified_site_malignancy(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
     """C80.1 (malignant neoplasm, unspecified) only when no primary site is documented."""
-    site = next((p.code for p in shown if p.system == CM and site_malignancy(p.code)), None)
-    if not site:
-        return {}
-    return {i: f"the malignancy's site is documented ({site})" for i, p in enumerate(shown)
-            if p.code in UNSPECIFIED_SITE_MALIGNANCY}
+    return _yields_to_a_stated_site(shown, lambda c: c in UNSPECIFIED_SITE_MALIGNANCY, site_malignancy, "malignancy")
 
 
 def unspecified_region_injury(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
     """T14 (injury of unspecified body region) only when no injury of a stated site is proposed."""
-    site = next((p.code for p in shown if p.system == CM and p.code.startswith("S")), None)
+    return _yields_to_a_stated_site(shown, lambda c: c.startswith(specificity.UNSPECIFIED_BODY_REGION),
+                                    lambda c: c.startswith("S"), "injury")
+
+
+def _yields_to_a_stated_site(shown: list[CodeProposal], unspecified: Callable[[str], bool],
+                             stated_site: Callable[[str], bool], what: str) -> dict[int, str]:
+    """The ``unspecified``-site CM codes, once a CM code of a ``stated_site`` is in the list."""
+    site = next((p.code for p in shown if p.system == CM and stated_site(p.code)), None)
     if not site:
         return {}
-    return {i: f"the injury's site is documented ({site})" for i, p in enumerate(shown)
-            if p.system == CM and p.code.startswith(specificity.UNSPECIFIED_BODY_REGION)}
+    return {i: f"the {what}'s site is documented ({site})" for i, p in enumerate(shown)
+            if p.system == CM and unspecified(p.code)}
 
 
 def site_malignancy(code: str) -> bool:
