@@ -131,6 +131,12 @@ def _resolve(code: str) -> tuple[int, int, int]:
     return 1, billable, incomplete
 
 
+# Main terms the flattened Index split wrongly: "Cancer(o)phobia F45.29" came out as the term
+# "Cancer" with the nonessential modifier "(o)", which would make every cancer a phobia.
+# (term, nonessential modifier, code) -> (term, nonessential modifier)
+_LOSSY_MAIN_TERMS = {("Cancer", "(o)", "F45.29"): ("Cancerophobia", "")}
+
+
 def build_cm_index(index_csv: Path, out: Path) -> int:
     with open(index_csv, newline="", encoding="utf-8") as fh:
         raw = list(csv.DictReader(fh))
@@ -138,7 +144,10 @@ def build_cm_index(index_csv: Path, out: Path) -> int:
     stack: list[tuple[str, str]] = []  # (term, nonessential modifiers) per level
     for r in raw:
         level = int(r["Level"])
-        stack = stack[:level] + [(_clean(r["Term"]), _clean(r["NonEssModif"]))]
+        term, nemod = _clean(r["Term"]), _clean(r["NonEssModif"])
+        if level == 0:
+            term, nemod = _LOSSY_MAIN_TERMS.get((term, nemod, _clean(r["Code"])), (term, nemod))
+        stack = stack[:level] + [(term, nemod)]
         entries.append({"row": r, "path": [t for t, _ in stack], "nemod": [m for _, m in stack]})
 
     # lookup of normalised term paths (main term also by its first comma part) for see-references
@@ -169,10 +178,13 @@ def build_cm_index(index_csv: Path, out: Path) -> int:
             if code and not _CODE.match(code):
                 code = ""
             valid, billable, incomplete = _resolve(code) if code else (0, 0, 0)
-            see = _clean(r["See"])  # type: ignore[index]
+            see, see_also = _clean(r["See"]), _clean(r["SeeAlso"])  # type: ignore[index]
+            # a main term with no code of its own and only a "see also" is coded where that leads
+            # ("Necrosis - see also Gangrene": I96); "see also condition" names no term
+            target = see or (see_also if len(e["path"]) == 1 and not code and see_also != "condition" else "")
             yield (
                 r["RowID"], len(e["path"]) - 1, " | ".join(e["path"]), " | ".join(e["nemod"]),  # type: ignore
-                code, valid, billable, incomplete, see, _clean(r["SeeAlso"]), see_code(see) if see else "",  # type: ignore
+                code, valid, billable, incomplete, see, see_also, see_code(target) if target else "",
             )
 
     header = ["row_id", "level", "path", "nemod", "code", "valid", "billable", "incomplete", "see", "see_also",

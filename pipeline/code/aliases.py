@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pipeline.code.codeset import Alias, CodeSet
 
-ALIAS_VERSION = "4"  # bump when the alias rules change (part of the index cache fingerprint)
+ALIAS_VERSION = "6"  # bump when the alias rules change (part of the index cache fingerprint)
 
 _NOISE = re.compile(r"\b(NEC|NOS)\b")
 _PAREN = re.compile(r"\s*\([^)]*\)")
@@ -118,24 +118,28 @@ def cm_aliases(cs: CodeSet) -> list[Alias]:
     resolved: dict[tuple[str, bool], str | None] = {}
 
     def target(code: str, table: bool = False) -> str | None:
-        if not code or (code.endswith("-") and not table):
+        if not code:
             return None
-        code = code.rstrip("-").rstrip(".")  # the Table of Neoplasms' "C50.9-": its unspecified code
-        if (code, table) not in resolved:
-            resolved[code, table] = code if code in billable else cs.cm_unspecified_child(code, most_unspecified=table)
-        return resolved[code, table]
+        # a code printed with "-" needs more characters (Table "C50.9-", Index "Seminoma C62.9-"):
+        # its most unspecified code, which the specificity rules move to the side or episode stated
+        most = table or code.endswith("-")
+        code = code.rstrip("-").rstrip(".")
+        if (code, most) not in resolved:
+            resolved[code, most] = code if code in billable else cs.cm_unspecified_child(code, most_unspecified=most)
+        return resolved[code, most]
 
     for e in cs.cm_index:
-        if e.code and e.valid and not e.incomplete:
+        if e.code and e.valid:
             add(index_phrases(e.path), target(e.code), "index")
         if e.see_code:
             add(index_phrases(e.path), target(e.see_code), "index-see")
     for t in cs.cm_neoplasm_table:
         site = " ".join(_main_head(p) for p in t.path[1:])
-        if not site:
-            continue
         for col, patterns in _BEHAVIOUR.items():
-            add((p.format(site) for p in patterns), target(t.codes.get(col, ""), table=True), "neoplasm")
+            # the Table's first row has no site: "neoplasm of unspecified behavior" is D49.9
+            texts = [p.format(site) for p in patterns] if site else [re.sub(r"\s+(?:of|to)$", "", p.format("").strip())
+                                                                      for p in patterns]
+            add(texts, target(t.codes.get(col, ""), table=True), "neoplasm")
     return [(text, code, source) for (text, code), source in out.items()]
 
 

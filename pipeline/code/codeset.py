@@ -83,6 +83,11 @@ def _levels(text: str) -> tuple[str, ...]:
     return tuple(text.split(" | ")) if text else ()
 
 
+def subterm_words(paths) -> set[str]:
+    """The words (3 letters or more) of the subterms (every level below the main term) of Index paths."""
+    return {w for path in paths for part in path[1:] for w in re.findall(r"[a-z]{3,}", part.lower())}
+
+
 class CodeSet:
     """Lazy accessors over both code sets. Codes are accepted with or without the dot."""
 

@@ -22,6 +22,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from pipeline.code import neoplasm
+from pipeline.code.codeset import subterm_words
+
 SIDES = {"right": ("right",), "left": ("left",), "bilateral": ("bilateral", "both")}
 SIDE_WORDS = frozenset(SIDES)
 _BONES = r"(radius|ulna|femur|humerus|tibia|fibula|radial|ulnar|femoral|humeral|tibial|fibular)"
@@ -84,12 +87,12 @@ def same_phrase(context: str) -> str:
 
 def index_query(mention: str) -> str:
     """The mention in the Index's words: "distal radius" is the "lower end of radius"; a carcinoma
-    of a site is a cancer of it (Index: Carcinoma, Adenocarcinoma - see Neoplasm, by site, malignant)."""
+    of a site is a cancer of it, a "bladder leiomyoma" a benign neoplasm of the bladder (the Index's
+    morphology terms that send to the Table of Neoplasms, :mod:`pipeline.code.neoplasm`)."""
     q = _DISTAL.sub(lambda m: f"lower end of {m.group(1)}", mention)
     q = _PROXIMAL.sub(lambda m: f"upper end of {m.group(1)}", q)
-    if not _NOT_PRIMARY_MALIGNANT.search(q):
-        q = _MALIGNANT_MORPHOLOGY.sub("cancer", q)
-    return _tumor_query(q) or _injury_query(q) or q
+    q = neoplasm.malignant_as_cancer(q)
+    return neoplasm.tumor_query(q) or neoplasm.morphology_query(q) or _injury_query(q) or q
 
 
 _INJURY = re.compile(r"\b(?:fractures?|injur(?:y|ies)|trauma(?:tism)?|contusions?|lacerations?|sprains?|dislocations?)\b", re.I)
@@ -137,48 +140,6 @@ def _injury_query(q: str) -> str | None:
         kind = "open" if _OPEN.search(out) else "closed"
         return f"{out} initial encounter for {kind} fracture"
     return f"{out} initial encounter"
-
-
-_TUMOR = re.compile(r"\s*(?P<pre>[a-z ]*?)\s*\btumou?rs?\b(?:\s+(?:of|in|on)\s+(?:the\s+)?(?P<post>[a-z ]+?))?\s*", re.I)
-_SITE_ADJECTIVES = {"testicular": "testis", "rectal": "rectum", "colonic": "colon", "vesical": "bladder",
-                    "mammary": "breast", "uterine": "uterus"}
-
-
-def _tumor_query(q: str) -> str | None:
-    """ "Testicular tumor", "tumor of the bladder": a tumor of a site named by site words only is a
-    neoplasm of unspecified behavior of it (Index: Tumor - see Neoplasm, unspecified behavior, by
-    site); a named tumor (Wilms, carcinoid, giant cell, Leydig cell ...) keeps its own Index entry."""
-    m = _TUMOR.fullmatch(q)
-    if not m:
-        return None
-    words = [w for w in f"{m.group('pre')} {m.group('post') or ''}".lower().split() if w not in SIDE_WORDS]
-    if not words or not all(w in _SITE_ADJECTIVES or w in _neoplasm_site_words() for w in words):
-        return None
-    return "neoplasm of unspecified behavior of " + " ".join(_SITE_ADJECTIVES.get(w, w) for w in words)
-
-
-def _subterm_words(paths) -> set[str]:
-    """The words (3 letters or more) of the subterms (every level below the main term) of Index paths."""
-    return {w for path in paths for part in path[1:] for w in re.findall(r"[a-z]{3,}", part.lower())}
-
-
-@lru_cache(maxsize=1)
-def _neoplasm_site_words() -> frozenset[str]:
-    """Words of the Neoplasm Table's site names (kidney, renal, bladder, brain ...)."""
-    from pipeline.code.codeset import get_codeset
-
-    out = _subterm_words(t.path for t in get_codeset().cm_neoplasm_table)
-    return frozenset(out - {"and", "with", "other", "specified", "unspecified", "see", "also", "benign", "malignant",
-                            "carcinoid", "cell", "cells", "giant", "germ", "stromal", "mixed", "tumor", "neoplasm"})
-
-
-# morphology the Index sends to the Neoplasm Table's malignant primary column; not carcinoma in situ
-# (D00-D09), carcinoid (C7A), secondary / metastatic (C77-C79) or skin carcinoma (C44, coded by type)
-_MALIGNANT_MORPHOLOGY = re.compile(
-    r"\b(?:(?:invasive|infiltrating|ductal|lobular|papillary|squamous cell|serous|mucinous|urothelial)\s+)*"
-    r"(?:adeno)?carcinomas?\b|\bmalignant\s+(?:neoplasms?|tumou?rs?)\b", re.I)
-_NOT_PRIMARY_MALIGNANT = re.compile(
-    r"\bin situ\b|\bcarcinoid\b|\bmetasta\w*|\bsecondary\b|\bbenign\b|\bneuroendocrine\b|\bbasal cell\b|\bskin\b", re.I)
 
 
 # Findings named by a bare word whose code depends on the site the next words give ("pain in the
@@ -240,7 +201,7 @@ def _index_site_words() -> frozenset[str]:
     from pipeline.code.codeset import get_codeset
 
     heads = {h.capitalize() for h in SITE_HEADS}
-    out = _subterm_words(e.path for e in get_codeset().cm_index if e.path[0] in heads)
+    out = subterm_words(e.path for e in get_codeset().cm_index if e.path[0] in heads)
     return frozenset(out - _NOT_A_SITE - {"acute", "chronic", "and", "with", "without", "due", "other", "specified", "unspecified"})
 
 

@@ -1,0 +1,162 @@
+"""Neoplasms in the words of the Table of Neoplasms.
+
+The Alphabetic Index sends most tumour morphology to the Table of Neoplasms, each with the column
+to read: "Adenocarcinoma - see Neoplasm, malignant, by site", "Leiomyoma - see also Neoplasm,
+connective tissue, benign", "Schwannoma - see Neoplasm, nerve, benign" (Guidelines I.C.2: the
+Index first, then the Table). A mention is looked up the way a coder follows that reference:
+
+* :func:`malignant_as_cancer`: a carcinoma of a site is a cancer of it;
+* :func:`tumor_query`: a tumor of a site named by site words only is a neoplasm of unspecified
+  behavior of it ("testicular tumor");
+* :func:`morphology_query`: a morphology term of such a reference and a site is the Table row of the
+  site in the column the reference names ("bladder leiomyoma" -> "benign neoplasm of bladder",
+  D30.3). A reference to a tissue (connective tissue, bone, nerve, skin) reads the tissue's row for
+  the site where the Table lists the site under the tissue ("leiomyoma of the thigh" -> connective
+  tissue, thigh) and the site's own row otherwise, as the Table's note on connective tissue says; a
+  morphology with no site reads the tissue's row ("schwannoma" -> D36.10) or, referred "by site",
+  the Table's first row ("adenoma" -> D36.9). A subterm of the
+  morphology's own Index entry that names the site wins ("uterine leiomyoma" stays Leiomyoma,
+  uterus, D25.9).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pipeline.code.codeset import subterm_words
+
+_TUMOR = re.compile(r"\s*(?P<pre>[a-z ]*?)\s*\b(?:tumou?rs?|neoplasms?|neoplasia)\b(?:\s+(?:of|in|on)\s+(?:the\s+)?(?P<post>[a-z ]+?))?\s*", re.I)
+SITE_ADJECTIVES = {"testicular": "testis", "rectal": "rectum", "colonic": "colon", "vesical": "bladder",
+                   "mammary": "breast", "uterine": "uterus"}
+
+# morphology the Index sends to the Neoplasm Table's malignant primary column; not carcinoma in situ
+# (D00-D09), carcinoid (C7A), secondary / metastatic (C77-C79) or skin carcinoma (C44, coded by type)
+_MALIGNANT_MORPHOLOGY = re.compile(
+    r"\b(?:(?:invasive|infiltrating|ductal|lobular|papillary|squamous cell|serous|mucinous|urothelial)\s+)*"
+    r"(?:adeno)?carcinomas?\b|\bmalignant\s+(?:neoplasms?|tumou?rs?)\b", re.I)
+_NOT_PRIMARY_MALIGNANT = re.compile(
+    r"\bin situ\b|\bcarcinoid\b|\bmetasta\w*|\bsecondary\b|\bbenign\b|\bneuroendocrine\b|\bbasal cell\b|\bskin\b", re.I)
+
+#: the Table's columns as its alias patterns word them (pipeline.code.aliases); "... of <site>", or
+#: alone for the Table's first row (no site: C80.1, D36.9, D48.9, D49.9 ...)
+BEHAVIOUR_PHRASES = {
+    "malignant": "malignant neoplasm", "benign": "benign neoplasm", "in situ": "carcinoma in situ",
+    "uncertain behavior": "neoplasm of uncertain behavior", "unspecified behavior": "neoplasm of unspecified behavior",
+}
+# main terms read by the rules above (carcinoma, cancer, tumor), and the words a site phrase may
+# carry besides the site
+_HANDLED_ELSEWHERE = frozenset({"cancer", "cancerous", "carcinoma", "tumor"})
+_FILLER = frozenset("of the in on at a an and large small huge multiple solitary single primary".split())
+_WORD = re.compile(r"[a-z][a-z'-]*")
+
+
+def malignant_as_cancer(q: str) -> str:
+    """ "Papillary carcinoma of the thyroid" -> "cancer of the thyroid" (Index: Carcinoma - see
+    Neoplasm, by site, malignant); not in situ, carcinoid, secondary or skin carcinoma."""
+    return q if _NOT_PRIMARY_MALIGNANT.search(q) else _MALIGNANT_MORPHOLOGY.sub("cancer", q)
+
+
+def tumor_query(q: str) -> str | None:
+    """ "Testicular tumor", "tumor of the bladder": a tumor of a site named by site words only is a
+    neoplasm of unspecified behavior of it (Index: Tumor - see Neoplasm, unspecified behavior, by
+    site), a bare "tumor" one of unspecified site (D49.9); a named tumor (Wilms, carcinoid, giant
+    cell, Leydig cell ...) keeps its own Index entry."""
+    from pipeline.code.specificity import SIDE_WORDS
+
+    m = _TUMOR.fullmatch(q)
+    if not m:
+        return None
+    words = [w for w in f"{m.group('pre')} {m.group('post') or ''}".lower().split() if w not in SIDE_WORDS]
+    phrase = BEHAVIOUR_PHRASES["unspecified behavior"]
+    if not words:
+        return phrase
+    if not all(w in SITE_ADJECTIVES or w in site_words() for w in words):
+        return None
+    return f"{phrase} of " + " ".join(SITE_ADJECTIVES.get(w, w) for w in words)
+
+
+def morphology_query(q: str) -> str | None:
+    """The Table row and column a morphology term's Index reference leads to for the site the
+    mention names (see the module doc); None when the mention is not a referenced morphology with
+    site words only, or its own Index entry names the site."""
+    from pipeline.code.specificity import SIDE_WORDS
+
+    words = _WORD.findall(q.lower())
+    found = _find_morphology(words)
+    if found is None:
+        return None
+    term, start, end = found
+    tissue, behaviour, own_subterms = morphology_terms()[term]
+    site = [SITE_ADJECTIVES.get(w, w) for w in words[:start] + words[end:] if w not in _FILLER and w not in SIDE_WORDS]
+    if not all(w in site_words() for w in site) or any(w in own_subterms for w in site):
+        return None
+    phrase = BEHAVIOUR_PHRASES[behaviour]
+    if not site:
+        return f"{phrase} of {tissue}" if tissue else phrase
+    if tissue and set(site) <= tissue_site_words(tissue):
+        return f"{phrase} of {tissue} {' '.join(site)}"
+    return f"{phrase} of {' '.join(site)}"
+
+
+def _find_morphology(words: list[str]) -> tuple[str, int, int] | None:
+    """(main term, first word, end) of the first referenced morphology term in ``words`` (a plural too)."""
+    terms = morphology_terms()
+    for size in (3, 2, 1):
+        for i in range(len(words) - size + 1):
+            phrase = " ".join(words[i:i + size])
+            for form in (phrase, phrase[:-1] if phrase.endswith("s") else None):
+                if form in terms:
+                    return form, i, i + size
+    return None
+
+
+@lru_cache(maxsize=1)
+def morphology_terms() -> dict[str, tuple[str | None, str, frozenset[str]]]:
+    """Index main term (lower case) -> (tissue or None for "by site", Table column, words of the
+    term's own first-level subterms), for the main terms whose see / see also is a Table column."""
+    from pipeline.code.codeset import get_codeset
+
+    index = get_codeset().cm_index
+    subterms: dict[str, list[tuple[str, ...]]] = {}
+    for e in index:
+        if len(e.path) == 2:
+            subterms.setdefault(e.path[0].lower(), []).append(e.path)
+    out = {}
+    for e in index:
+        term = e.path[0].lower()
+        ref = e.see or e.see_also
+        if (len(e.path) != 1 or e.code or not ref.startswith("Neoplasm,") or term in _HANDLED_ELSEWHERE
+                or not _WORD.fullmatch(term.replace(" ", ""))):
+            continue
+        parts = [_row_name(p) for p in ref.split(",")[1:]]
+        behaviour = next((p for p in parts if p in BEHAVIOUR_PHRASES), None)
+        rest = [p for p in parts if p != behaviour and not p.startswith("by ")]
+        if behaviour is None or len(rest) > 1:
+            continue
+        out[term] = (rest[0] if rest else None, behaviour, frozenset(subterm_words(subterms.get(term, []))))
+    return out
+
+
+@lru_cache(maxsize=1)
+def site_words() -> frozenset[str]:
+    """Words of the Neoplasm Table's site names (kidney, renal, bladder, brain ...)."""
+    from pipeline.code.codeset import get_codeset
+
+    out = subterm_words(t.path for t in get_codeset().cm_neoplasm_table)
+    return frozenset(out - {"and", "with", "other", "specified", "unspecified", "see", "also", "benign", "malignant",
+                            "carcinoid", "cell", "cells", "giant", "germ", "stromal", "mixed", "tumor", "neoplasm"})
+
+
+@lru_cache(maxsize=32)
+def tissue_site_words(tissue: str) -> frozenset[str]:
+    """Words of the sites the Table lists under a tissue (connective tissue: thigh, leg, abdomen ...)."""
+    from pipeline.code.codeset import get_codeset
+
+    return frozenset(subterm_words(t.path[1:] for t in get_codeset().cm_neoplasm_table
+                                   if len(t.path) > 2 and _row_name(t.path[1]) == tissue))
+
+
+def _row_name(part: str) -> str:
+    """ "connective tissue NEC" -> "connective tissue" (how a reference names the row)."""
+    return re.sub(r"\s*\(.*?\)|\s+NEC\b", "", part).strip().lower()
