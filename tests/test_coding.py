@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.code.coder import propose_codes
+from pipeline.code.coder import first_pass, propose_codes
 from pipeline.code.history import history_code_for
+from pipeline.code.types import CM
 from pipeline.extract.pipeline import extract
 from pipeline.settings import get_settings
 
@@ -357,6 +358,47 @@ def test_carcinoma_and_tumor_of_a_site_are_coded_from_the_neoplasm_table():
     assert "C80.1" not in codes and "C7A.025" not in codes, codes
 
 
+def test_tumour_morphology_follows_the_index_to_the_table_of_neoplasms():
+    """Leiomyoma - see also Neoplasm, connective tissue, benign: a leiomyoma of the bladder is the
+    bladder's benign neoplasm (D30.3), never its cancer (C67.9); the morphology's own Index subterm
+    wins (Leiomyoma, uterus D25.9); a tissue's row is read when the site is listed under it; a
+    metastatic or in-situ morphology keeps its own wording; a bare tumor is D49.9. A code the case
+    statistics suggest with another behaviour for the same site is not proposed."""
+    from pipeline.code.specificity import index_query
+
+    assert index_query("bladder leiomyoma") == index_query("leiomyoma of the bladder") == "benign neoplasm of bladder"
+    assert index_query("uterine leiomyoma") == "uterine leiomyoma"
+    assert index_query("schwannoma") == "benign neoplasm of nerve"
+    assert index_query("osteosarcoma of the left femur") == "malignant neoplasm of bone femur"
+    assert index_query("leiomyosarcoma of the colon") == "malignant neoplasm of colon"
+    assert index_query("metastatic leiomyosarcoma") == "metastatic leiomyosarcoma"
+    assert index_query("malignant schwannoma") == "malignant schwannoma"  # its own Index entry
+    assert index_query("tumor") == index_query("neoplasia") == "neoplasm of unspecified behavior"
+    text = ("A 60-year-old man was admitted with hematuria. Cystoscopy showed a 2 cm bladder leiomyoma, which was "
+            "resected transurethrally. Pathology confirmed a leiomyoma without atypia. He was discharged on day 2.")
+    proposals, _, _, _ = first_pass(extract(text), get_settings(), "inpatient", text)
+    assert "D30.3" in [p.code for p in proposals] and "C67.9" not in [p.code for p in proposals]
+    # the case statistics read "bladder" as cancer: a coder is not shown that against the documented behaviour
+    result, codes = codes_for(text, "inpatient")
+    assert "C67.9" not in codes, codes
+
+
+def test_index_references_and_codes_needing_more_characters_are_aliases():
+    """The Index as a coder reads it: "Seminoma C62.9-" (a code printed with '-') is its most
+    unspecified code; "Necrosis - see also Gangrene" with no code of its own is I96; the Table of
+    Neoplasms' first row names the unspecified-site codes; "Cancer(o)phobia", which the flattened
+    Index split into "Cancer" + "(o)", is not what "cancer" means."""
+    from pipeline.code.coder import get_index
+
+    queries = ["seminoma", "necrosis", "neoplasm of unspecified behavior", "cancer", "coxalgia"]
+    top = {q: [c.code for c in cs] for q, cs in zip(queries, get_index(CM).candidates(queries, k=3))}
+    assert top["seminoma"][0] == "C62.90", top
+    assert top["necrosis"][0] == "I96", top
+    assert top["neoplasm of unspecified behavior"][0] == "D49.9", top
+    assert top["cancer"][0] == "C80.1" and "F45.29" not in top["cancer"], top
+    assert top["coxalgia"][0] == "M25.559", top
+
+
 def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     from pipeline.code.guideline_filters import FilterContext, apply_filters
     from pipeline.code.types import CodeProposal, Evidence
@@ -383,6 +425,13 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     context = FilterContext("inpatient", rule_codes=frozenset({"B15.9"}), mentions=((0, 17, "acute hepatitis A"),))
     shown, moved = apply_filters(hepatitis, context)
     assert [p.code for p in shown] == ["B15.9"] and "says hepatitis a, this code hepatitis b" in moved[0].rationale
+    # nor a neoplasm behaviour the guideline pass did not code for that site (Table of Neoplasms);
+    # a secondary site (C79.51) or another site (C61) is no contradiction
+    neoplasms = [CodeProposal("ICD-10-CM", c, c, 0.7, [], "similar cases") for c in ("C67.9", "C79.51", "C61")]
+    neoplasms.append(CodeProposal("ICD-10-CM", "D30.3", "Benign neoplasm of bladder", 0.4, [Evidence(0, 17, "bladder leiomyoma")], "matched"))
+    shown, moved = apply_filters(neoplasms, FilterContext("inpatient", rule_codes=frozenset({"D30.3"})))
+    assert [p.code for p in shown] == ["C79.51", "C61", "D30.3"]
+    assert "D30.3 is a benign neoplasm of this site, this code malignant" in moved[0].rationale
     # two index matches for the same words: the one that names what the mention states ("chronic") stays
     words = [Evidence(16, 35, "chronic hepatitis C")]
     both = [CodeProposal("ICD-10-CM", "B19.20", "Unspecified viral hepatitis C without hepatic coma", 0.89, words, "matched"),

@@ -10,19 +10,21 @@ reason, which the alternative carries in its rationale for the coder to read:
    next to a guideline-pass code;
 3. :func:`contradicts_the_mentions`: no statistics-only code whose disease kind (type 1/2,
    atrial/ventricular, the hepatitis letter) the mentions contradict;
-4. :func:`less_specific_for_the_same_words`: of two index matches for the very same words, the one
+4. :func:`neoplasm_behaviour`: no statistics-only neoplasm code whose behaviour (Table of Neoplasms
+   column) contradicts the one the guideline pass coded for the same site;
+5. :func:`less_specific_for_the_same_words`: of two index matches for the very same words, the one
    naming less of what the mention states is an alternative;
-5. :func:`acute_on_chronic`: an acute or chronic code next to the acute-on-chronic code of the condition;
-6. :func:`unspecified_illness`: R69 only without a documented diagnosis;
-7. :func:`past_history_only`: a condition documented only as past history is reported by its
+6. :func:`acute_on_chronic`: an acute or chronic code next to the acute-on-chronic code of the condition;
+7. :func:`unspecified_illness`: R69 only without a documented diagnosis;
+8. :func:`past_history_only`: a condition documented only as past history is reported by its
    personal-history code;
-8. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
-9. :func:`operative_report_procedures`: an operative report's PCS codes are the procedures it lists;
-10. :func:`unspecified_site_malignancy`: C80.1 only when no primary site is documented;
-11. :func:`unspecified_region_injury`: T14 only when no injury of a stated site is proposed;
-12. :func:`outpatient_procedures`: no ICD-10-PCS for an outpatient encounter;
-13. :func:`statistics_need_a_document`: no code only case statistics suggest in a note of a few lines;
-14. :func:`integral_symptoms`: no symptom code integral to a proposed diagnosis.
+9. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
+10. :func:`operative_report_procedures`: an operative report's PCS codes are the procedures it lists;
+11. :func:`unspecified_site_malignancy`: C80.1 only when no primary site is documented;
+12. :func:`unspecified_region_injury`: T14 only when no injury of a stated site is proposed;
+13. :func:`outpatient_procedures`: no ICD-10-PCS for an outpatient encounter;
+14. :func:`statistics_need_a_document`: no code only case statistics suggest in a note of a few lines;
+15. :func:`integral_symptoms`: no symptom code integral to a proposed diagnosis.
 
 Codes the guidelines require (:attr:`FilterContext.required`) pass the first filter whatever else
 shares their finding.
@@ -33,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from pipeline.code import specificity
+from pipeline.code import neoplasm, specificity
 from pipeline.code.alternates import disease_kind, excludes1_conflict, qualifiers_named
 from pipeline.code.integral import GUIDELINE as INTEGRAL_GUIDELINE
 from pipeline.code.integral import integral_to
@@ -121,6 +123,23 @@ def contradicts_the_mentions(shown: list[CodeProposal], ctx: FilterContext) -> d
         for g, kind in disease_kind(p.description).items():
             if g in said and kind not in said[g]:
                 out[i] = f"the documentation says {' / '.join(sorted(said[g]))}, this code {kind}"
+                break
+    return out
+
+
+def neoplasm_behaviour(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A code only the statistics suggest for a neoplasm of a site whose documented neoplasm the
+    guideline pass coded with another behaviour (Table of Neoplasms): C67.9 (malignant) where the
+    record's "bladder leiomyoma" is D30.3 (benign); a behaviour is coded as documented (Guidelines I.C.2)."""
+    documented = [c for c in ctx.rule_codes if c[:1] in "CD"]
+    out = {}
+    for i, p in enumerate(shown):
+        if p.system != CM or p.code in ctx.rule_codes or p.code[:1] not in "CD":
+            continue
+        for code in documented:
+            if conflict := neoplasm.behaviour_conflict(p.code, code):
+                mine, theirs = (c.replace("_primary", "").replace("_", " ") for c in conflict)
+                out[i] = f"the documentation's {code} is a {theirs} neoplasm of this site, this code {mine} (Table of Neoplasms)"
                 break
     return out
 
@@ -249,7 +268,8 @@ def integral_symptoms(shown: list[CodeProposal], ctx: FilterContext) -> dict[int
 
 
 FILTERS: tuple[Filter, ...] = (
-    one_per_finding, excludes1_with_guideline_codes, contradicts_the_mentions, less_specific_for_the_same_words,
+    one_per_finding, excludes1_with_guideline_codes, contradicts_the_mentions, neoplasm_behaviour,
+    less_specific_for_the_same_words,
     acute_on_chronic, unspecified_illness, past_history_only,
     stated_words_read_once, operative_report_procedures, unspecified_site_malignancy, unspecified_region_injury,
     outpatient_procedures,

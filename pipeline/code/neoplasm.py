@@ -46,9 +46,11 @@ BEHAVIOUR_PHRASES = {
 }
 # main terms read by the rules above (carcinoma, cancer, tumor), and the words a site phrase may
 # carry besides the site
-_HANDLED_ELSEWHERE = frozenset({"cancer", "cancerous", "carcinoma", "tumor"})
+_HANDLED_ELSEWHERE = frozenset({"cancer", "cancerous", "carcinoma", "adenocarcinoma", "tumor"})
 _FILLER = frozenset("of the in on at a an and large small huge multiple solitary single primary".split())
 _WORD = re.compile(r"[a-z][a-z'-]*")
+_OTHER_COLUMN = re.compile(r"\bin situ\b|\bmetasta\w*|\bsecondary\b", re.I)
+_STATED_BEHAVIOUR = frozenset({"benign", "malignant"})
 
 
 def malignant_as_cancer(q: str) -> str:
@@ -82,13 +84,18 @@ def morphology_query(q: str) -> str | None:
     site words only, or its own Index entry names the site."""
     from pipeline.code.specificity import SIDE_WORDS
 
+    if _OTHER_COLUMN.search(q):  # metastatic, secondary, in situ: not the column the reference names
+        return None
     words = _WORD.findall(q.lower())
     found = _find_morphology(words)
     if found is None:
         return None
     term, start, end = found
     tissue, behaviour, own_subterms = morphology_terms()[term]
-    site = [SITE_ADJECTIVES.get(w, w) for w in words[:start] + words[end:] if w not in _FILLER and w not in SIDE_WORDS]
+    if _STATED_BEHAVIOUR & set(words) - {behaviour}:  # "malignant schwannoma" has its own Index entry
+        return None
+    site = [SITE_ADJECTIVES.get(w, w) for w in words[:start] + words[end:]
+            if w not in _FILLER and w not in SIDE_WORDS and w not in _STATED_BEHAVIOUR]
     if not all(w in site_words() for w in site) or any(w in own_subterms for w in site):
         return None
     phrase = BEHAVIOUR_PHRASES[behaviour]
@@ -145,7 +152,8 @@ def site_words() -> frozenset[str]:
 
     out = subterm_words(t.path for t in get_codeset().cm_neoplasm_table)
     return frozenset(out - {"and", "with", "other", "specified", "unspecified", "see", "also", "benign", "malignant",
-                            "carcinoid", "cell", "cells", "giant", "germ", "stromal", "mixed", "tumor", "neoplasm"})
+                            "carcinoid", "cell", "cells", "giant", "germ", "stromal", "mixed", "tumor", "neoplasm",
+                            "metastatic", "secondary", "primary"})
 
 
 @lru_cache(maxsize=32)
@@ -155,6 +163,44 @@ def tissue_site_words(tissue: str) -> frozenset[str]:
 
     return frozenset(subterm_words(t.path[1:] for t in get_codeset().cm_neoplasm_table
                                    if len(t.path) > 2 and _row_name(t.path[1]) == tissue))
+
+
+#: the Table's columns of a primary neoplasm's behaviour (one finding has one); a secondary site may
+#: come with any of them
+BEHAVIOUR_COLUMNS = ("malignant_primary", "in_situ", "benign", "uncertain", "unspecified")
+
+
+@lru_cache(maxsize=1)
+def _table_cells() -> dict[str, set[tuple[int, str]]]:
+    """Code (undotted, as printed without '-') -> the (Table row, behaviour column) cells naming it."""
+    from pipeline.code.codeset import get_codeset
+
+    out: dict[str, set[tuple[int, str]]] = {}
+    for row, t in enumerate(get_codeset().cm_neoplasm_table):
+        for col in BEHAVIOUR_COLUMNS:
+            code = t.codes.get(col, "").rstrip("-").replace(".", "")
+            if code:
+                out.setdefault(code, set()).add((row, col))
+    return out
+
+
+def table_cells(code: str) -> set[tuple[int, str]]:
+    """The Table cells a code (or the code it refines, "C50.911" under "C50.9-") stands in."""
+    key = code.replace(".", "")
+    cells = _table_cells()
+    return next((cells[key[:n]] for n in range(len(key), 2, -1) if key[:n] in cells), set())
+
+
+def behaviour_conflict(code: str, documented: str) -> tuple[str, str] | None:
+    """(this code's column, the documented code's column) when both name a neoplasm of one Table
+    site with different behaviour (C67.9 malignant next to the documented D30.3 benign), else None."""
+    mine = table_cells(code)
+    theirs = table_cells(documented)
+    for row, col in mine:
+        other = next((c for r, c in theirs if r == row and c != col), None)
+        if other:
+            return col, other
+    return None
 
 
 def _row_name(part: str) -> str:

@@ -213,6 +213,7 @@ def candidates(
     """The document's candidate codes for one system with their evidence and raw statistics.
     ``text``: the document with the findings not coded blanked (:func:`masked`); ``source``: as written."""
     from pipeline.code.alternates import disagrees
+    from pipeline.code.specificity import index_query
 
     out: dict[str, _Cand] = {}
     rule_codes = {p.code for p in rule}
@@ -238,8 +239,10 @@ def candidates(
         if m.system != system:
             continue
         e = m.entity
+        # what the mention states, as the Index reads it ("bladder leiomyoma" is a benign neoplasm)
+        said = index_query(e.query_text) if system == CM else e.query_text
         for rank, c0 in enumerate(m.candidates):
-            if e.family or _proposable(system, c0.code) != c0.code or not allowed(c0.code, e.query_text):
+            if e.family or _proposable(system, c0.code) != c0.code or not allowed(c0.code, said):
                 continue  # family history: the guideline pass codes it; only billable / valid codes
             c = cand(c0.code)
             c.max_sim = max(c.max_sim, c0.score)
@@ -251,7 +254,7 @@ def candidates(
             continue
         n, codes = stats.lex.get(mention_key(e.query_text), (0, {}))
         for code, k in codes.items():
-            if stats.useful(k, n, code) and (target := _proposable(system, code)) and allowed(target, e.query_text):
+            if stats.useful(k, n, code) and (target := _proposable(system, code)) and allowed(target, said):
                 c = cand(target)
                 if k / (n + 1) > c.lex_p:
                     c.lex_p, c.lex_n, c.lex_docs = k / (n + 1), k, n
@@ -259,7 +262,7 @@ def candidates(
         if m.candidates:
             n, codes = stats.link.get(m.candidates[0].code, (0, {}))
             for code, k in codes.items():
-                if stats.useful(k, n, code) and (target := _proposable(system, code)) and allowed(target, e.query_text):
+                if stats.useful(k, n, code) and (target := _proposable(system, code)) and allowed(target, said):
                     c = cand(target)
                     if k / (n + 1) > c.link_p:
                         c.link_p, c.link_n = k / (n + 1), k
