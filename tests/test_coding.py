@@ -399,6 +399,22 @@ def test_index_references_and_codes_needing_more_characters_are_aliases():
     assert top["coxalgia"][0] == "M25.559", top
 
 
+def test_a_word_the_index_only_cross_references_is_read_as_the_term_it_names():
+    """Thromboembolism - see Embolism: "pulmonary thromboembolism" is Embolism, pulmonary (I26.99),
+    not arterial embolism I74.9; only the head of the mention is replaced, never a modifier, and a
+    "see condition" is no term."""
+    from pipeline.code.coder import get_index
+    from pipeline.code.see_references import as_indexed
+    from pipeline.code.specificity import index_query
+
+    assert as_indexed("pulmonary thromboembolism") == "pulmonary embolism"
+    assert as_indexed("dilation of the main bile duct") == "dilatation of the main bile duct"
+    assert as_indexed("congestive heart failure") == "congestive heart failure"  # a modifier stays
+    assert as_indexed("diabetes mellitus") == "diabetes mellitus" and as_indexed("left eye") == "left eye"
+    (top,) = get_index(CM).candidates([index_query("pulmonary thromboembolism")], k=1)
+    assert top[0].code == "I26.99", top
+
+
 def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     from pipeline.code.guideline_filters import FilterContext, apply_filters
     from pipeline.code.types import CodeProposal, Evidence

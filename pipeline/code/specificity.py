@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pipeline.code import neoplasm
+from pipeline.code import neoplasm, see_references
 from pipeline.code.codeset import subterm_words
 
 SIDES = {"right": ("right",), "left": ("left",), "bilateral": ("bilateral", "both")}
@@ -88,10 +88,12 @@ def same_phrase(context: str) -> str:
 def index_query(mention: str) -> str:
     """The mention in the Index's words: "distal radius" is the "lower end of radius"; a carcinoma
     of a site is a cancer of it, a "bladder leiomyoma" a benign neoplasm of the bladder (the Index's
-    morphology terms that send to the Table of Neoplasms, :mod:`pipeline.code.neoplasm`)."""
+    morphology terms that send to the Table of Neoplasms, :mod:`pipeline.code.neoplasm`); a word the
+    Index only cross-references is the term it names ("pulmonary thromboembolism" is a pulmonary
+    embolism, :mod:`pipeline.code.see_references`)."""
     q = _DISTAL.sub(lambda m: f"lower end of {m.group(1)}", mention)
     q = _PROXIMAL.sub(lambda m: f"upper end of {m.group(1)}", q)
-    q = neoplasm.malignant_as_cancer(q)
+    q = neoplasm.malignant_as_cancer(see_references.as_indexed(q))
     return neoplasm.tumor_query(q) or neoplasm.morphology_query(q) or _injury_query(q) or q
 
 
