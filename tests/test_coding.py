@@ -507,6 +507,9 @@ def test_injury_words_read_as_the_tabular_writes_them():
     assert index_query("open fracture of the tibia").endswith("initial encounter for open fracture")
     assert index_query("stress fracture").endswith("initial encounter for fracture")  # M84: no open/closed
     assert index_query("history of fracture") == "history of fracture"
+    # no site: Fracture, traumatic T14.8 (other injury of unspecified body region), not a hand fracture
+    assert index_query("fractures") == index_query("contusion") == "other injury of unspecified body region initial encounter"
+    assert index_query("trauma") == "injury initial encounter"  # T14.90
     # site words before a bare "fracture": the femur's shaft, not a hand (S62.90XA was proposed before)
     ranked = ranked_for("Impression: right femoral shaft fracture.", "outpatient")
     assert ranked[0].code == "S72.301A", [(p.code, p.score) for p in ranked[:5]]

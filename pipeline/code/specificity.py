@@ -131,11 +131,15 @@ def _injury_query(q: str) -> str | None:
     otherwise (the initial encounter): "ocular trauma" -> "eye injury initial encounter", "femoral
     diaphysis fracture" -> "femur shaft fracture initial encounter for closed fracture". The 7th
     character is part of every injury code's title, and a query without it matched the titles of
-    unrelated bones with the same encounter words (Index: Trauma - see Injury)."""
+    unrelated bones with the same encounter words (Index: Trauma - see Injury). A fracture, contusion,
+    sprain ... with no site is "other injury of unspecified body region" (T14.8), not a hand fracture."""
     if not _INJURY.search(q) or _NOT_ACUTE_INJURY.search(q):
         return None
     out = re.sub(r"\btrauma(?:tism)?\b", "injury", q, flags=re.I)
     out = _INJURY_ADJECTIVE.sub(lambda m: _INJURY_SITE_ADJECTIVES[m.group(1).lower()], out)
+    if not injury_site_named(out) and not re.search(r"\binjur(?:y|ies)\b", out, re.I):
+        # a fracture, contusion, sprain ... of no stated site: T14.8 (Index: Fracture, traumatic T14.8)
+        return "other injury of unspecified body region initial encounter"
     if re.search(r"\bfractures?\b", out, re.I):
         if _BONE_DISEASE_FRACTURE.search(out):
             return f"{out} initial encounter for fracture"
