@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pipeline.code.codeset import Alias, CodeSet
 
-ALIAS_VERSION = "6"  # bump when the alias rules change (part of the index cache fingerprint)
+ALIAS_VERSION = "7"  # bump when the alias rules change (part of the index cache fingerprint)
 
 _NOISE = re.compile(r"\b(NEC|NOS)\b")
 _PAREN = re.compile(r"\s*\([^)]*\)")
@@ -120,9 +120,11 @@ def cm_aliases(cs: CodeSet) -> list[Alias]:
     def target(code: str, table: bool = False) -> str | None:
         if not code:
             return None
-        # a code printed with "-" needs more characters (Table "C50.9-", Index "Seminoma C62.9-"):
-        # its most unspecified code, which the specificity rules move to the side or episode stated
-        most = table or code.endswith("-")
+        # a code printed with "-" needs more characters (Table "C50.9-", Index "Seminoma C62.9-"), as
+        # does an injury code printed without its 7th character ("Fracture, traumatic T14.8"): its
+        # most unspecified code (initial encounter), which the specificity rules move to the side or
+        # episode stated
+        most = table or code.endswith("-") or code[:1] in "ST"
         code = code.rstrip("-").rstrip(".")
         if (code, most) not in resolved:
             resolved[code, most] = code if code in billable else cs.cm_unspecified_child(code, most_unspecified=most)
