@@ -297,8 +297,16 @@ def documented_specific(proposals: list[CodeProposal], exclusions: Exclusions, m
     (S52.502A for "closed fracture of the left distal radius"), proposed whatever the score."""
     best = best_per_mention(proposals, lambda p: [p.evidence[0].start] if p.system == CM and p.evidence
                             and p.code in exclusions.specified and p.score >= min_score
-                            and "missing: laterality" not in p.rationale else [])
+                            and "missing: laterality" not in p.rationale and _states_more_than_the_episode(p) else [])
     return {p.code for p in best.values()}
+
+
+def _states_more_than_the_episode(p: CodeProposal) -> bool:
+    """The documentation decides more of the code than an assumed initial encounter: its side or
+    CKD stage, or the episode itself (T14.8XXA for a bare "hematoma" decides nothing stated)."""
+    if "missing: episode of care" not in p.rationale:
+        return True
+    return p.code.startswith("N18.") or bool(re.search(r"\b(right|left|bilateral)\b", (_cm_title(p.code) or "").lower()))
 
 
 def first_pass(
