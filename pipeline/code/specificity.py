@@ -85,6 +85,7 @@ def same_phrase(context: str) -> str:
     return re.split(r",|;|\band\b|\bwith\b", context, maxsplit=1)[0]
 
 
+@lru_cache(maxsize=8192)
 def index_query(mention: str) -> str:
     """The mention in the Index's words: "distal radius" is the "lower end of radius"; a carcinoma
     of a site is a cancer of it, a "bladder leiomyoma" a benign neoplasm of the bladder (the Index's
