@@ -415,6 +415,15 @@ def test_a_word_the_index_only_cross_references_is_read_as_the_term_it_names():
     assert top[0].code == "I26.99", top
 
 
+def test_a_match_that_misses_the_head_word_is_looked_up_without_the_site_phrase():
+    """"Community acquired pneumonia of the right lower lobe" matched M21.961 "acquired deformity of
+    right lower leg" on the site phrase's words; the finding is pneumonia (J18.9)."""
+    from pipeline.code.coder import _cm_candidates
+
+    (cands,) = _cm_candidates(["Community acquired pneumonia of the right lower lobe"], get_settings())
+    assert cands[0].code == "J18.9", [(c.code, c.score, c.alias) for c in cands[:3]]
+
+
 def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     from pipeline.code.guideline_filters import FilterContext, apply_filters
     from pipeline.code.types import CodeProposal, Evidence

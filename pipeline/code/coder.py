@@ -425,17 +425,29 @@ _SITE_PHRASE = re.compile(r"\s+(?:of|in|involving)\s+(?:the\s+)?(?:\w+\s+){0,3}\
 
 
 def _cm_candidates(queries: list[str], settings: Settings) -> list:
-    """Index candidates per mention; a mention that matches nothing well with its site phrase
-    ("community-acquired pneumonia of the right lower lobe") is looked up again without it."""
+    """Index candidates per mention; a mention that matches nothing well with its site phrase, or
+    whose best match does not name its head word ("community acquired pneumonia of the right lower
+    lobe" matched "acquired deformity of right lower leg"), is looked up again without it."""
     index = get_index(CM, settings)
     cands = index.candidates(queries, k=CANDIDATES_K)
     weak = [i for i, cs in enumerate(cands)
-            if (not cs or cs[0].score < settings.min_code_score) and _SITE_PHRASE.search(queries[i])]
+            if (not cs or cs[0].score < settings.min_code_score or not _names_the_head(queries[i], cs[0]))
+            and _SITE_PHRASE.search(queries[i])]
     if weak:
         for i, cs in zip(weak, index.candidates([_SITE_PHRASE.sub("", queries[i]) for i in weak], k=CANDIDATES_K)):
             if cs and (not cands[i] or cs[0].score > cands[i][0].score):
                 cands[i] = cs
     return cands
+
+
+def _names_the_head(query: str, c) -> bool:
+    """The match names the finding the query is about: "pneumonia" of "community acquired pneumonia
+    of the right lower lobe" is not in M21.961 "acquired deformity of right lower leg", which the
+    site phrase's words brought up."""
+    words = re.findall(r"[a-z]+", _HEAD_CUT.split(query.lower())[0])
+    if not words or len(words[-1]) < 4:
+        return True
+    return words[-1][:5] in f"{c.alias} {c.description}".lower()
 
 
 def _episode_of_care(cands):
