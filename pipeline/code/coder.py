@@ -258,14 +258,19 @@ def _spelled_out(p: CodeProposal) -> bool:
             or title_overlap.best_alias(p.system, p.code, words)[0] >= SPELLED_OUT_SHARE)
 
 
+def _head_stem(mention: str) -> str | None:
+    """The first five letters of the finding's head word, the last word before "of", "with" ...
+    ("pneumonia" of "community acquired pneumonia of the right lower lobe"); None for a short one."""
+    words = re.findall(r"[a-z]+", _HEAD_CUT.split(mention.lower())[0])
+    return words[-1][:5] if words and len(words[-1]) >= 4 else None
+
+
 def _head_agrees(p: CodeProposal) -> bool:
     """The finding's head word is in the code's title: "fracture" of "closed fracture of the left
     distal radius" in S52.502A's, but "pneumonia" of "community acquired pneumonia of the right lower
     lobe" not in M21.961 "acquired deformity of right lower leg"."""
-    if not p.evidence:
-        return False
-    words = re.findall(r"[a-z]+", _HEAD_CUT.split(p.evidence[0].text.lower())[0])
-    return bool(words) and len(words[-1]) >= 4 and words[-1][:5] in p.description.lower()
+    stem = _head_stem(p.evidence[0].text) if p.evidence else None
+    return stem is not None and stem in p.description.lower()
 
 
 _KEPT = re.compile(r"([^;:]*) kept as")
@@ -304,9 +309,7 @@ def documented_specific(proposals: list[CodeProposal], exclusions: Exclusions, m
 def _states_more_than_the_episode(p: CodeProposal) -> bool:
     """The documentation decides more of the code than an assumed initial encounter: its side or
     CKD stage, or the episode itself (T14.8XXA for a bare "hematoma" decides nothing stated)."""
-    if "missing: episode of care" not in p.rationale:
-        return True
-    return p.code.startswith("N18.") or bool(re.search(r"\b(right|left|bilateral)\b", (_cm_title(p.code) or "").lower()))
+    return "missing: episode of care" not in p.rationale or _side_or_stage(p.code)
 
 
 def first_pass(
@@ -444,10 +447,8 @@ def _names_the_head(query: str, c) -> bool:
     """The match names the finding the query is about: "pneumonia" of "community acquired pneumonia
     of the right lower lobe" is not in M21.961 "acquired deformity of right lower leg", which the
     site phrase's words brought up."""
-    words = re.findall(r"[a-z]+", _HEAD_CUT.split(query.lower())[0])
-    if not words or len(words[-1]) < 4:
-        return True
-    return words[-1][:5] in f"{c.alias} {c.description}".lower()
+    stem = _head_stem(query)
+    return stem is None or stem in f"{c.alias} {c.description}".lower()
 
 
 def _episode_of_care(cands):
@@ -468,8 +469,12 @@ def _cm_title(code: str) -> str | None:
 
 def _has_stated_detail(code: str) -> bool:
     """A code whose category the specificity rules decide among (CKD stage, 7th character, side)."""
-    title = (_cm_title(code) or "").lower()
-    return code.startswith("N18.") or len(code.replace(".", "")) == 7 or bool(re.search(r"\b(right|left|bilateral)\b", title))
+    return len(code.replace(".", "")) == 7 or _side_or_stage(code)
+
+
+def _side_or_stage(code: str) -> bool:
+    """A CKD stage code, or a code whose title names a side."""
+    return code.startswith("N18.") or bool(re.search(r"\b(right|left|bilateral)\b", (_cm_title(code) or "").lower()))
 
 
 def _sentence_after(e: Entity, text: str | None) -> str:

@@ -92,7 +92,7 @@ def morphology_query(q: str) -> str | None:
         return None
     term, start, end = found
     tissue, behaviour, own_subterms = morphology_terms()[term]
-    if _STATED_BEHAVIOUR & set(words) - {behaviour}:  # "malignant schwannoma" has its own Index entry
+    if _STATED_BEHAVIOUR & (set(words) - {behaviour}):  # "malignant schwannoma" has its own Index entry
         return None
     site = [SITE_ADJECTIVES.get(w, w) for w in words[:start] + words[end:]
             if w not in _FILLER and w not in SIDE_WORDS and w not in _STATED_BEHAVIOUR]
