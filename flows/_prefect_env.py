@@ -1,6 +1,7 @@
 """Prefect settings for a clean terminal, applied before Prefect is imported.
 
-The ephemeral local API (no server to start) stays on; its anonymous analytics and
+The ephemeral local API (no server to start) stays on, started so that it dies with this
+process (:mod:`flows._server_guard`); its anonymous analytics and
 telemetry are off, and its background services that only matter to a long-running server
 (and that poll SQLite, printing "database is locked" tracebacks under load) are off.
 Every value here is a default: an environment variable or Prefect profile set by the
@@ -34,6 +35,9 @@ def apply() -> None:
         return  # talking to a real server: its own settings rule
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
+    from flows import _server_guard
+
+    _server_guard.install()  # the ephemeral server dies with this process, even on kill -9
 
 
 apply()

@@ -12,9 +12,10 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from pipeline import process
-from pipeline.errors import MediaError
+from pipeline.errors import MediaError, RecordLocked
 from pipeline.intake.sidecar import sidecar_for
 from pipeline.transcribe.audio import is_media_file
+from pipeline.transcribe.vocabulary import DictationContext
 
 stage = task(cache_policy=NO_CACHE, persist_result=False)
 
@@ -30,8 +31,10 @@ def load_task(path: str):
 
 
 @stage(name="transcribe")
-def transcribe_task(audio, backend: str | None = None):
-    return process.transcribe(audio, backend=backend)
+def transcribe_task(audio, backend: str | None = None, context: DictationContext | None = None):
+    transcript = process.transcribe(audio, backend=backend, context=context)
+    process.check_speech(audio, transcript)
+    return transcript
 
 
 @stage(name="extract")
@@ -51,23 +54,35 @@ def store_task(registration, audio, transcript, entities, coding) -> dict:
 
 @flow(name="process-dictation", persist_result=False)
 def process_dictation(path: str, setting: str | None = None, backend: str | None = None, reprocess: bool = False) -> dict:
-    """Dictation file in, stored record with proposed codes out (idempotent by content). Without
-    ``setting``, a sidecar ``NAME.json`` next to the file gives it (as in the drop folder), else the
-    settings' default care setting."""
-    if setting is None and (sidecar := sidecar_for(path)) is not None:
-        setting = sidecar.setting
+    """Dictation file in, stored record with proposed codes out (idempotent by content).
+
+    A sidecar ``NAME.wav.json`` or ``NAME.json`` next to the file is read with the drop folder's
+    reader and its fields stored on the record (patient, encounter, physician, document type,
+    setting, priority). ``setting`` overrides the care setting used for coding; else the sidecar's
+    (or the record's encounter's), else the settings' default. ``reprocess`` never overwrites a
+    finalized, pending or claimed record, nor a coder's decisions: it refuses with the reason
+    (:class:`~pipeline.errors.RecordLocked`). On success the media is filed in the archive."""
+    path = str(Path(path).absolute())
+    sidecar = sidecar_for(path)
     registration = register_task(path)
     if registration.already_done and not reprocess:
+        process.file_media(registration, path)  # an earlier copy may have gone: this one is kept
         return process.existing_summary(registration)
+    if registration.already_done and (why := process.reprocess_refusal(registration)) is not None:
+        raise RecordLocked(registration.dictation_id, why)
+    stored_setting = process.attach_metadata(registration, sidecar, {"processed_from": Path(path).name})
+    context = DictationContext.from_metadata(sidecar.model_dump() if sidecar is not None else None)
     try:
         audio = load_task(path)
-        transcript = transcribe_task(audio, backend)
+        transcript = transcribe_task(audio, backend, context)
         entities = extract_task(transcript)
-        coding = code_task(entities, setting, transcript.text)
-        return store_task(registration, audio, transcript, entities, coding)
+        coding = code_task(entities, setting or stored_setting, transcript.text)
+        summary = store_task(registration, audio, transcript, entities, coding)
     except MediaError as e:
         process.fail(registration, e.kind, e.reason)
         raise
+    process.file_media(registration, path)
+    return summary
 
 
 def media_files(folder: str | Path) -> list[Path]:

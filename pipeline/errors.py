@@ -22,3 +22,15 @@ class MediaError(PipelineError):
         self.kind = kind
         self.reason = reason
         super().__init__(f"{self.path.name}: {reason}")
+
+
+class RecordLocked(PipelineError):
+    """Processing again would overwrite a coder's work (a finalized or pending record, a claim,
+    coder decisions); nothing was changed. ``reason`` says which and what to do."""
+
+    def __init__(self, dictation_id: int, reason: str):
+        self.dictation_id = dictation_id
+        self.kind = "locked"
+        self.reason = reason
+        super().__init__(reason)
+

@@ -40,8 +40,12 @@ class Settings(BaseSettings):
 
     # Media
     max_duration_s: float = Field(default=4 * 3600, description="Longer media is refused as absurd")
-    min_duration_s: float = Field(default=0.2, description="Shorter media is refused as empty")
+    min_duration_s: float = Field(default=1.0, description="Shorter media is refused as a fragment (too_short)")
+    min_words: int = Field(default=5, ge=0, description="A transcript with fewer words is refused as no dictation (no_speech: noise, "
+                           "a fragment, a cut-off file); 0 accepts any")
     max_file_bytes: int = Field(default=4 * 1024**3)
+
+    media_dirs: list[Path] = Field(default=[], description="Folders besides the archive whose media the review app may play")
 
     # Transcription
     transcribe_backend: Backend = "faster-whisper"

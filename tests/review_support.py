@@ -51,12 +51,22 @@ def seed_record(
     sex: str | None = None,
     birth_date: date | None = None,
     setting: str = "outpatient",
+    archive: Path | None = None,
 ) -> int:
     """Store the pipeline's output as a coded record (copy N of the same dictation gets its
-    own record: the content key is the media hash salted with N)."""
-    content_hash = hashlib.sha256(repository.sha256_file(out.media).encode() + f"#{copy}".encode()).hexdigest()
+    own record: the content key is the media hash salted with N). With ``archive``, the media is
+    filed there as the pipeline files it (copy N: the file plus N trailing bytes, so each record
+    has its own real content hash) and the review app can play it."""
+    media = out.media
+    if archive is not None:
+        media = archive / f"seed-{copy}" / out.media.name
+        media.parent.mkdir(parents=True, exist_ok=True)
+        media.write_bytes(out.media.read_bytes() + b"\0" * copy)
+        content_hash = repository.sha256_file(media)
+    else:
+        content_hash = hashlib.sha256(repository.sha256_file(out.media).encode() + f"#{copy}".encode()).hexdigest()
     with session_scope(url) as s:
-        d, _ = repository.register_dictation(s, out.media, content_hash)
+        d, _ = repository.register_dictation(s, media.resolve(), content_hash)
         patient = Patient(mrn=f"MRN{uuid.uuid4().hex[:8]}", name=f"Test Patient {copy}", sex=sex, birth_date=birth_date)
         d.encounter = Encounter(patient=patient, setting=setting, physician=physician, date_of_service=date(2026, 11, 20))
         d.priority, d.document_type = priority, document_type
@@ -66,6 +76,22 @@ def seed_record(
             has_video=out.audio.has_video, model_version=f"{out.transcript.backend}:{out.transcript.model}|{MODEL_VERSION}",
         )
         return d.id
+
+
+def login_client(app, name: str, password: str = PASSWORD):
+    """A TestClient logged in as ``name`` through the login form, sending JSON ``Accept`` and the
+    session's CSRF token on every request (also kept as ``client.csrf``)."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    c = TestClient(app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+    r = c.post("/login", data={"username": name, "password": password, "csrf_token": token}, headers={"Accept": "application/json"})
+    assert r.status_code == 200, r.text
+    c.csrf = r.json()["csrf_token"]
+    c.headers.update({"X-CSRF-Token": c.csrf, "Accept": "application/json"})
+    return c
 
 
 def add_user(url: str, username: str, role: str = "coder", password: str = PASSWORD) -> None:

@@ -32,7 +32,7 @@ def coded(sample):
 def site(settings, coded):
     """A database with three coded records and one user per role; login(name) -> client."""
     url = settings.resolved_database_url
-    ids = [seed_record(url, coded, i, priority=p, document_type=t) for i, (p, t) in
+    ids = [seed_record(url, coded, i, priority=p, document_type=t, archive=settings.archive_path) for i, (p, t) in
            enumerate([("routine", "office_note"), ("stat", "office_note"), ("routine", "consult")])]
     for name, role in [("alice", "coder"), ("bob", "coder"), ("sue", "supervisor"), ("ada", "admin")]:
         add_user(url, name, role)

@@ -44,12 +44,12 @@ def server(settings, sample):
     url = settings.resolved_database_url
     media, _, _ = sample("01")
     out = run_pipeline(media)
-    seed_record(url, out, 0, priority="stat", document_type="office_note", sex="M")
+    seed_record(url, out, 0, priority="stat", document_type="office_note", sex="M", archive=settings.archive_path)
     for i, (prio, doc, doctor) in enumerate(
         [("routine", "office_note", "Dr. Lee"), ("urgent", "consult", "Dr. Okafor"), ("routine", "follow_up", "Dr. Lee"),
          (None, "office_note", "Dr. Ana Reyes")], start=1,
     ):
-        seed_record(url, out, i, priority=prio, document_type=doc, physician=doctor)
+        seed_record(url, out, i, priority=prio, document_type=doc, physician=doctor, archive=settings.archive_path)
     add_user(url, "alice")
     with serve_app(settings) as base:
         yield base

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline.transcribe.audio import MEDIA_EXTENSIONS
+from pipeline.transcribe.audio import MEDIA_EXTENSIONS, is_hidden_name
 
 SIDECAR_SUFFIX = ".json"
 ERROR_SUFFIX = ".error.txt"
@@ -42,7 +42,7 @@ def display_name(name: str) -> str:
 def is_ignored(name: str) -> bool:
     """Hidden files and names of copies in progress: not ours to touch (yet)."""
     low = name.lower()
-    return name.startswith(".") or low.endswith(TEMP_SUFFIXES) or low.startswith("~$")
+    return is_hidden_name(name) or low.endswith(TEMP_SUFFIXES) or low.startswith("~$")
 
 
 def is_media_name(name: str) -> bool:
@@ -250,7 +250,15 @@ def move_no_clobber(src: Path, dest_dir: Path, name: str) -> Path:
     raise FileExistsError(f"no free name for {display_name(name)} in {dest_dir}")
 
 
-def _copy_across(src: Path, dest_dir: Path, name: str) -> Path:
+def copy_no_clobber(src: Path, dest_dir: Path, name: str) -> Path:
+    """Copy ``src`` into ``dest_dir`` as ``name`` (or ``name (2)`` ...): written under a hidden
+    temporary name, fsynced, then linked into place; never overwrites. The source stays."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    assert "/" not in name and name not in ("", ".", ".."), name
+    return _copy_across(src, dest_dir, name, remove_source=False)
+
+
+def _copy_across(src: Path, dest_dir: Path, name: str, remove_source: bool = True) -> Path:
     tmp = dest_dir / f".{os.getpid()}.{time.monotonic_ns()}.moving"
     if src.is_symlink():
         os.symlink(os.readlink(src), tmp)
@@ -267,7 +275,8 @@ def _copy_across(src: Path, dest_dir: Path, name: str) -> Path:
         except FileExistsError:
             continue
         os.unlink(tmp)
-        os.unlink(src)
+        if remove_source:
+            os.unlink(src)
         return dest
     raise FileExistsError(f"no free name for {display_name(name)} in {dest_dir}")
 

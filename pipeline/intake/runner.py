@@ -118,24 +118,6 @@ def describe_error(e: BaseException) -> str:
     return f"{type(e).__name__}: {first}"[:300] if first else type(e).__name__
 
 
-@contextlib.contextmanager
-def _decodable_path(path: Path):
-    """``path``, or a temporary link to it when its name is not valid UTF-8 (ffmpeg's
-    arguments must be text). The link is ours and removed afterwards; the file is untouched."""
-    try:
-        str(path).encode("utf-8")
-        yield path
-        return
-    except UnicodeEncodeError:
-        pass
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="mrt-media-") as tmp:
-        link = Path(tmp) / ("media" + "".join(c for c in path.suffix if c.isascii()))
-        link.symlink_to(path.absolute())
-        yield link
-
-
 class _Timer:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -199,6 +181,14 @@ def _quarantine(drop: box.Drop, settings: Settings, inbox_root: Path | None, kin
     log.warning("dictation %s quarantined (%s)", dictation_id if dictation_id is not None else "-", kind)
     log.debug("quarantined %s -> %s", drop.media, moved.get("media"))
     return str(moved.get("media") or moved["note"])
+
+
+def _refile_if_lost(s, dictation_id: int, archived: Path) -> None:
+    """A duplicate drop was archived: it becomes the record's stored file if that was lost."""
+    d = s.get(Dictation, dictation_id)
+    current = Path(d.source_path)
+    if not (current.is_file() and not current.is_symlink() and current.is_relative_to(archived.parent.parent.resolve())):
+        repository.set_stored_media(s, dictation_id, archived)
 
 
 def _archive(drop: box.Drop, settings: Settings, move: bool) -> str | None:
@@ -279,23 +269,28 @@ def _process_drop(
     with timer("register"):
         def _register(s):
             d, created = repository.register_dictation(s, path, content_hash)
-            return d.id, d.status, created
+            refusal = repository.reprocess_refusal(d) if reprocess and d.status in repository.DONE else None
+            return d.id, d.status, created, refusal
 
-        dictation_id, status, _created = _db(settings, _register, "register")
+        dictation_id, status, _created, refusal = _db(settings, _register, "register")
     out.dictation_id = dictation_id
 
-    if status in repository.DONE and not (reprocess and status == DictationStatus.CODED):
+    if status in repository.DONE and (not reprocess or refusal is not None):
         def _dup(s):
-            s.add(AuditEvent(dictation_id=dictation_id, actor="pipeline", action="duplicate_drop",
-                             after={"file": name}))
+            s.add(AuditEvent(dictation_id=dictation_id, actor="pipeline",
+                             action="reprocess_refused" if refusal else "duplicate_drop",
+                             after={"file": name, **({"reason": refusal} if refusal else {})}))
             d = s.get(Dictation, dictation_id)
             return d.duration, len(d.proposals)
 
         out.duration, out.codes = _db(settings, _dup, "duplicate")
         with timer("move"):
             out.moved_to = _archive(drop, settings, move)
-        out.outcome, out.stage_seconds = "duplicate", timer.seconds
-        log.info("dictation %s: duplicate drop, already %s; archived", dictation_id, status)
+            if out.moved_to:
+                _db(settings, lambda s: _refile_if_lost(s, dictation_id, Path(out.moved_to)), "file media")
+        out.outcome, out.stage_seconds, out.reason = "duplicate", timer.seconds, refusal
+        log.info("dictation %s: duplicate drop, already %s; archived%s", dictation_id, status,
+                 " (not processed again: a coder's work)" if refusal else "")
         return out
 
     owner = processing.new_owner()
@@ -361,14 +356,15 @@ def _with_lease(drop, settings, out, timer, c, owner, sidecar, sidecar_error, co
         setting = out.setting = _db(settings, _meta, "metadata")
         with _Heartbeat(dictation_id, owner, settings) as beat:
             stage = lambda st: _db(settings, lambda s: processing.set_stage(s, dictation_id, owner, st, settings.lease_seconds), st)  # noqa: E731
-            with timer("load"), _decodable_path(drop.media) as media_path:
-                audio = process.load(media_path, settings)
+            with timer("load"):
+                audio = process.load(drop.media, settings)
             stage(DictationStatus.TRANSCRIBING)
             context = DictationContext.from_metadata(sidecar.model_dump() if sidecar is not None else None)
             with (transcribe_slot() if transcribe_slot else contextlib.nullcontext()), timer("transcribe"):
                 t0 = time.time()
                 transcript = process.transcribe(audio, model_settings(settings), backend, context)
                 out.transcribe_window = [t0, time.time()]
+            process.check_speech(audio, transcript, settings)
             has_video, duration = audio.has_video, audio.duration
             del audio
             stage(DictationStatus.EXTRACTING)
@@ -420,6 +416,11 @@ def _with_lease(drop, settings, out, timer, c, owner, sidecar, sidecar_error, co
     try:
         with timer("move"):
             out.moved_to = _archive(drop, settings, move)
+            if out.moved_to:
+                _db(settings, lambda s: repository.set_stored_media(s, dictation_id, Path(out.moved_to)), "file media")
+            else:  # media outside the drop folder (a retried `mrt process` run): a copy is filed
+                process.file_media(process.Registration(dictation_id, False, DictationStatus.CODED, str(drop.media),
+                                                        content_hash), drop.media, settings)
     except OSError as e:  # coded and safe in the database; the next scan archives it as a duplicate
         log.warning("dictation %s coded but not archived yet (%s)", dictation_id, type(e).__name__)
     out.stage_seconds = timer.seconds

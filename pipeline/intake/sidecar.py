@@ -192,8 +192,19 @@ def read_sidecar(path: str | Path) -> Sidecar:
     return parse_sidecar(data, path)
 
 
+def sidecar_path(media: str | Path) -> Path | None:
+    """The sidecar file of a media file, as the drop folder pairs them: ``NAME.wav.json`` first,
+    else ``NAME.json``; None when there is neither."""
+    media = Path(media)
+    for path in (media.with_name(media.name + ".json"), media.with_suffix(".json")):
+        if path.exists() or path.is_symlink():
+            return path
+    return None
+
+
 def sidecar_for(media: str | Path) -> Sidecar | None:
-    """The validated sidecar ``NAME.json`` next to a media file, or None when there is none.
-    A malformed one raises :class:`SidecarError` naming its problems."""
-    path = Path(media).with_suffix(".json")
-    return read_sidecar(path) if path.exists() or path.is_symlink() else None
+    """The validated sidecar next to a media file (:func:`sidecar_path`), or None when there is
+    none. A malformed one raises :class:`SidecarError` naming its problems. Every entry path (the
+    CLI flow, the drop folder) reads sidecars with :func:`read_sidecar`."""
+    path = sidecar_path(media)
+    return read_sidecar(path) if path is not None else None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timezone
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from pipeline.records.records import RecordError, iso
 from pipeline.review.audit import record as audit
-from pipeline.store.models import Dictation, Encounter, Patient, PatientMerge, utcnow
+from pipeline.store.models import Dictation, DictationStatus, Encounter, Patient, PatientMerge, utcnow
 
 NAME_THRESHOLD = 85.0  # rapidfuzz ratio (0-100) for "names alike"
 MIN_SCORE = 0.6
@@ -202,22 +202,38 @@ def merges(s: Session) -> list[PatientMerge]:
     return list(s.scalars(select(PatientMerge).order_by(PatientMerge.at.desc(), PatientMerge.id.desc())))
 
 
-def link_record(s: Session, dictation_id: int, patient_id: int, actor: str) -> Dictation:
+def link_record(s: Session, dictation_id: int, patient_id: int, actor: str, *, actor_id: int | None = None,
+                supervisor: bool = False) -> Dictation:
     """File a record under a patient (the review screen's "link to patient"): its encounter moves,
-    or one is made for it."""
+    with every record on it, or one is made for it.
+
+    Refused (:class:`RecordError`, nothing changed) when a record it would move is finalized (a
+    supervisor reopens it first) or, unless ``supervisor``, is held by another coder. Every record
+    moved gets its own ``patient_link`` audit event."""
     d = s.get(Dictation, dictation_id)
     p = s.get(Patient, resolve(s, patient_id)) if s.get(Patient, patient_id) else None
     if d is None:
         raise RecordError(f"no record with ID {dictation_id}")
     if p is None:
         raise RecordError(f"no patient with ID {patient_id}")
+    touched = [d] + ([o for o in d.encounter.dictations if o.id != d.id] if d.encounter is not None else [])
+    now = utcnow()
+    for o in touched:
+        shared = "" if o is d else f" (it shares record {d.id}'s encounter)"
+        if o.status == DictationStatus.FINALIZED:
+            raise RecordError(f"record {o.id}{shared} is finalized; a supervisor must reopen it before it moves to another patient")
+        expires = o.claim_expires_at.replace(tzinfo=o.claim_expires_at.tzinfo or timezone.utc) if o.claim_expires_at else None
+        if not supervisor and o.claimed_by not in (None, actor_id) and expires is not None and expires > now:
+            raise RecordError(f"record {o.id}{shared} is being worked by another coder; only they or a supervisor can move it")
     before = d.encounter.patient_id if d.encounter is not None else None
     if d.encounter is None:
         d.encounter = Encounter(patient_id=p.id)
     else:
         d.encounter.patient_id = p.id
     s.flush()
-    audit(s, actor, "patient_link", dictation_id=d.id, before={"patient_id": before}, after={"patient_id": p.id})
+    for o in touched:
+        after = {"patient_id": p.id, **({"moved_with": d.id} if o is not d else {})}
+        audit(s, actor, "patient_link", dictation_id=o.id, before={"patient_id": before}, after=after)
     return d
 
 

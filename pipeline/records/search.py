@@ -76,6 +76,11 @@ def code_forms(code: str) -> list[str]:
 
 
 def search_records(s: Session, q: RecordQuery) -> list[RecordRow]:
+    for name in ("patient", "mrn", "physician", "code", "text"):
+        value = getattr(q, name)
+        if value and any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+            # SQLite's LIKE stops at a NUL: "%\x00%" would match every record
+            raise RecordError(f"{name}: contains a control character (such as NUL); search for words")
     if q.status and q.status not in STATUSES:
         raise RecordError(f"status must be one of {', '.join(STATUSES)}")
     if q.date_from and q.date_to and q.date_from > q.date_to:

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import logging
 import threading
-import mimetypes
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.review import auth
+from pipeline.review.worklist import ClaimError
 from pipeline.review.records_routes import register_records_routes
 from pipeline.review.routes import register_routes
 from pipeline.settings import Settings, get_settings
@@ -86,6 +87,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             request, "error.html", {"user": user, "status": exc.status_code, "message": exc.detail}, status_code=exc.status_code
         )
 
+    @app.exception_handler(ClaimError)
+    async def _not_editable(request: Request, exc: ClaimError) -> Response:
+        """A change refused by the one record guard (:mod:`pipeline.review.guards`): said, nothing changed."""
+        if wants_json(request) or request.url.path.startswith("/api/"):
+            return JSONResponse({"ok": False, "error": str(exc)}, status_code=409)
+        rid = request.path_params.get("rid")
+        return back(f"/records/{rid}" if rid else "/worklist", error=str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
+        """A malformed id in the path is no such thing (404); other bad parameters are a 400 that says which."""
+        errors = exc.errors()
+        in_path = [e for e in errors if e.get("loc", ("",))[0] == "path"]
+        status = 404 if in_path else 400
+        names = ", ".join(str(e["loc"][-1]) for e in (in_path or errors) if e.get("loc"))
+        message = f"no such {names}" if in_path else f"invalid request parameter(s): {names}"
+        return await _http_error(request, HTTPException(status, message))
+
     @app.middleware("http")
     async def _security_headers(request: Request, call_next):
         response = await call_next(request)
@@ -147,13 +166,3 @@ def safe_next(url: str | None) -> str:
 def back(path: str, **params: str) -> RedirectResponse:
     q = {k: v for k, v in params.items() if v}
     return RedirectResponse(path + (("?" + urlencode(q)) if q else ""), status_code=303)
-
-
-def media_response(path: str) -> FileResponse:
-    p = Path(path)
-    if not p.is_file():
-        raise HTTPException(404, "the dictation's media file is not where it was filed")
-    media_type = mimetypes.guess_type(p.name)[0] or "application/octet-stream"
-    if p.suffix.lower() == ".m4a":
-        media_type = "audio/mp4"
-    return FileResponse(p, media_type=media_type)

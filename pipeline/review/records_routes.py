@@ -17,7 +17,9 @@ from pipeline.records import completeness, export, mpi, registry, release, repor
 from pipeline.records.fhir import FhirValidationError
 from pipeline.records.records import RecordError
 from pipeline.review.audit import record as audit
-from pipeline.store.models import Patient
+from pipeline.review.guards import RecordId, RowId, editable_record
+from pipeline.review.worklist import ClaimError
+from pipeline.store.models import Dictation, Patient
 
 DOWNLOAD_TYPES = {"json": ("application/json", "json"), "csv": ("text/csv; charset=utf-8", "csv"),
                   "fhir": ("application/fhir+json", "fhir.json")}
@@ -44,6 +46,8 @@ def register_records_routes(app: FastAPI) -> None:  # noqa: C901 - one place tha
     current_user: Callable = app.state.current_user
 
     coder, supervisor = role_dependency(current_user, "coder"), role_dependency(current_user, "supervisor")
+    # filing a record under another patient: its claim holder's action, or a supervisor's
+    linkable = editable_record(coder, db, settings, supervisor_may=True)
 
     def page(request: Request, name: str, user, **ctx) -> HTMLResponse:
         ctx.setdefault("msg", request.query_params.get("msg"))
@@ -123,7 +127,7 @@ def register_records_routes(app: FastAPI) -> None:  # noqa: C901 - one place tha
         return export_response(s, user, ids, request.query_params.get("format", "csv"), "records", request.query_params.get("final") == "1")
 
     @app.get("/records/{rid}/export")
-    def record_export(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    def record_export(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
         return export_response(s, user, [rid], request.query_params.get("format", "json"), f"record-{rid}", request.query_params.get("final") == "1")
 
     # ---------------------------------------------------------------- patient index
@@ -139,7 +143,7 @@ def register_records_routes(app: FastAPI) -> None:  # noqa: C901 - one place tha
         return page(request, "patients.html", user, pairs=pairs, merges=mpi.merges(s), min_score=min_score)
 
     @app.get("/patients/{pid}", response_class=HTMLResponse)
-    def patient_page(pid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    def patient_page(pid: RowId, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
         try:
             view = mpi.patient_view(s, pid)
         except RecordError as e:
@@ -170,7 +174,7 @@ def register_records_routes(app: FastAPI) -> None:  # noqa: C901 - one place tha
                     f"/patients/{survivor}", {"merge_id": m.id})
 
     @app.post("/patients/merges/{mid}/undo")
-    async def patients_unmerge(mid: int, request: Request, user=Depends(supervisor), s: Session = Depends(db)) -> Response:
+    async def patients_unmerge(mid: RowId, request: Request, user=Depends(supervisor), s: Session = Depends(db)) -> Response:
         try:
             m = mpi.unmerge(s, mid, user.username)
         except RecordError as e:
@@ -178,11 +182,12 @@ def register_records_routes(app: FastAPI) -> None:  # noqa: C901 - one place tha
         return done(request, s, f"Merge {mid} undone.", f"/patients/{m.merged_id}")
 
     @app.get("/records/{rid}/link", response_class=HTMLResponse)
-    def link_page(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    def link_page(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
         return page(request, "link.html", user, rid=rid)
 
     @app.post("/records/{rid}/link")
-    async def link_record(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def link_record(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db),
+                          d: Dictation = Depends(linkable)) -> Response:
         form = await request.form()
         mrn = str(form.get("mrn", "")).strip()
         wanted = mpi.normalize_mrn(mrn)
@@ -190,7 +195,7 @@ def register_records_routes(app: FastAPI) -> None:  # noqa: C901 - one place tha
         try:
             if pid is None:
                 raise RecordError(f"no patient with MRN {mrn!r}")
-            d = mpi.link_record(s, rid, pid, user.username)
+            d = mpi.link_record(s, rid, pid, user.username, actor_id=user.id, supervisor=user.has_role("supervisor"))
         except RecordError as e:
             return refused(request, s, e, f"/records/{rid}/link")
         return done(request, s, f"Record {rid} filed under patient {d.encounter.patient_id}.", f"/records/{rid}")
@@ -291,7 +296,7 @@ def register_records_routes(app: FastAPI) -> None:  # noqa: C901 - one place tha
                     {"release_id": r.row.id, "file": f"/releases/{r.row.id}/download"})
 
     @app.get("/releases/{release_id}/download")
-    def releases_download(release_id: int, user=Depends(supervisor), s: Session = Depends(db)) -> Response:
+    def releases_download(release_id: RowId, user=Depends(supervisor), s: Session = Depends(db)) -> Response:
         from pipeline.store.models import ReleaseOfInformation
 
         row = s.get(ReleaseOfInformation, release_id)

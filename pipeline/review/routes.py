@@ -8,13 +8,15 @@ from datetime import date
 from typing import Callable
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from pipeline.code.types import CM, PCS
 from pipeline.review import auth, decisions, measures, workflow, worklist
 from pipeline.review.audit import record, timeline
+from pipeline.review.guards import RecordId, RowId, editable_record, load_record
+from pipeline.review.media import MediaUnavailable, stored_media
 from pipeline.review.transcript_view import build_view
 from pipeline.store.models import Dictation, DictationStatus, Encounter, User
 
@@ -22,9 +24,21 @@ ACTION_ERRORS = (decisions.DecisionError, workflow.WorkflowError, worklist.Claim
 CODE_ACTIONS = ("accept", "reject", "edit", "undo", "principal", "up", "down")
 
 
+INSECURE_TRANSPORT = ("This server is set to send its cookies over HTTPS only (MRT_SECURE_COOKIES=true), but this page was "
+                      "opened over plain HTTP, so the browser cannot log in. Open it through the HTTPS address, or unset "
+                      "MRT_SECURE_COOKIES when serving plain HTTP.")
+
+
+def _over_https(request: Request) -> bool:
+    """Whether the browser reached us over HTTPS (directly, or through a proxy that says so)."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
 def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists every route
-    from pipeline.review.app import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, back, media_response, role_dependency, safe_next,
-                                     wants_json)
+    from starlette.concurrency import run_in_threadpool
+
+    from pipeline.review.app import LOGIN_CSRF_COOKIE, SESSION_COOKIE, back, role_dependency, safe_next, wants_json
 
     settings = app.state.settings
     templates = app.state.templates
@@ -32,24 +46,14 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
     current_user: Callable = app.state.current_user
 
     coder, supervisor, admin = (role_dependency(current_user, r) for r in ("coder", "supervisor", "admin"))
+    editable = editable_record(coder, db, settings)  # every change to a record goes through this one check
 
     def page(request: Request, name: str, user, status_code: int = 200, **ctx) -> HTMLResponse:
         ctx.setdefault("msg", request.query_params.get("msg"))
         ctx.setdefault("error", request.query_params.get("error"))
         return templates.TemplateResponse(request, name, {"user": user, **ctx}, status_code=status_code)
 
-    def load(s: Session, rid: int) -> Dictation:
-        d = s.scalar(
-            select(Dictation)
-            .where(Dictation.id == rid)
-            .options(
-                selectinload(Dictation.transcript), selectinload(Dictation.entities), selectinload(Dictation.proposals),
-                selectinload(Dictation.encounter).selectinload(Encounter.patient),
-            )
-        )
-        if d is None or d.status in (DictationStatus.RECEIVED, DictationStatus.FAILED) or d.transcript is None:
-            raise HTTPException(404, f"no record {rid} in the review queue")
-        return d
+    load = load_record
 
     def done(request: Request, s: Session, rid: int | None, msg: str, payload: dict | None = None, to: str | None = None) -> Response:
         s.commit()
@@ -73,7 +77,9 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
     @app.get("/login", response_class=HTMLResponse)
     def login_page(request: Request) -> Response:
         token = secrets.token_urlsafe(32)
-        resp = page(request, "login.html", None, csrf=token, next=safe_next(request.query_params.get("next")))
+        problem = INSECURE_TRANSPORT if settings.secure_cookies and not _over_https(request) else None
+        resp = page(request, "login.html", None, csrf=token, next=safe_next(request.query_params.get("next")),
+                    **({"error": problem} if problem else {}))
         resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=settings.secure_cookies)
         return resp
 
@@ -82,9 +88,11 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         form = await request.form()
         nxt = safe_next(form.get("next"))
         if not auth.csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), form.get("csrf_token")):
+            if settings.secure_cookies and LOGIN_CSRF_COOKIE not in request.cookies and not _over_https(request):
+                return back("/login", error=INSECURE_TRANSPORT, next=nxt)
             return back("/login", error="The login form expired; please try again.", next=nxt)
-        try:
-            token, user = auth.login(s, str(form.get("username", "")), str(form.get("password", "")), settings)
+        try:  # password hashing takes a while: off the event loop, so other requests are not held up
+            token, user = await run_in_threadpool(auth.login, s, str(form.get("username", "")), str(form.get("password", "")), settings)
         except auth.AuthError as e:
             s.commit()  # the failed attempt (and any lockout) is recorded
             if wants_json(request):
@@ -192,7 +200,7 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         }
 
     @app.get("/records/{rid}", response_class=HTMLResponse)
-    def record_page(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    def record_page(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
         d = load(s, rid)
         record(s, user.username, "view", dictation_id=rid)
         ctx = record_context(s, d, user)
@@ -200,7 +208,7 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         return page(request, "record.html", user, **ctx)
 
     @app.get("/api/records/{rid}")
-    def record_api(rid: int, user=Depends(coder), s: Session = Depends(db)) -> dict:
+    def record_api(rid: RecordId, user=Depends(coder), s: Session = Depends(db)) -> dict:
         d = load(s, rid)
         record(s, user.username, "view", dictation_id=rid)
         ctx = record_context(s, d, user)
@@ -208,18 +216,22 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         return record_json(ctx)
 
     @app.get("/api/records/{rid}/validation")
-    def validation_api(rid: int, user=Depends(coder), s: Session = Depends(db)) -> dict:
+    def validation_api(rid: RecordId, user=Depends(coder), s: Session = Depends(db)) -> dict:
         d = load(s, rid)
         findings = workflow.validate_record(s, d)
         s.commit()
         return {"findings": [f.__dict__ for f in findings], "can_finalize": not any(f.severity == "error" for f in findings)}
 
     @app.get("/records/{rid}/media")
-    def media(rid: int, user=Depends(coder), s: Session = Depends(db)) -> Response:
-        return media_response(load(s, rid).source_path)
+    def media(rid: RecordId, user=Depends(coder), s: Session = Depends(db)) -> Response:
+        try:
+            m = stored_media(load(s, rid), settings)
+        except MediaUnavailable as e:
+            raise HTTPException(404, str(e))
+        return FileResponse(m.path, media_type=m.media_type, stat_result=m.stat)
 
     @app.post("/records/{rid}/claim")
-    async def claim(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def claim(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
         try:
             worklist.claim(s, user, rid, settings)
         except (worklist.ClaimError, LookupError) as e:
@@ -227,7 +239,7 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         return done(request, s, rid, f"Record {rid} is yours for {settings.claim_minutes:.0f} minutes.")
 
     @app.post("/records/{rid}/release")
-    async def release(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def release(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
         try:
             worklist.release(s, user, rid)
         except (worklist.ClaimError, LookupError) as e:
@@ -235,7 +247,7 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         return done(request, s, rid, f"Record {rid} is back in the queue.", to="/worklist")
 
     @app.post("/records/{rid}/reassign")
-    async def reassign(rid: int, request: Request, user=Depends(supervisor), s: Session = Depends(db)) -> Response:
+    async def reassign(rid: RecordId, request: Request, user=Depends(supervisor), s: Session = Depends(db)) -> Response:
         form = await request.form()
         try:
             worklist.reassign(s, user, rid, str(form.get("to", "")), settings)
@@ -243,20 +255,19 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
             return refused(request, s, rid, e, to="/worklist")
         return done(request, s, rid, f"Record {rid} reassigned to {form.get('to')}.", to="/worklist")
 
-    def change(request: Request, s: Session, user, rid: int, fn: Callable[[Dictation], str]) -> Response:
-        """Run one change on a claimed record, re-validate, commit; or refuse it and change nothing."""
+    def change(request: Request, s: Session, d: Dictation, fn: Callable[[Dictation], str]) -> Response:
+        """Run one change on a record the ``editable`` dependency let through, re-validate, commit;
+        or refuse it and change nothing."""
         try:
-            d = load(s, rid)
-            worklist.require_claim(s, d, user, settings)
             msg = fn(d)
             s.flush()
             findings = workflow.validate_record(s, d)
         except ACTION_ERRORS + (LookupError,) as e:
-            return refused(request, s, rid, e)
-        return done(request, s, rid, msg, {"findings": [f.__dict__ for f in findings]})
+            return refused(request, s, d.id, e)
+        return done(request, s, d.id, msg, {"findings": [f.__dict__ for f in findings]})
 
     @app.post("/records/{rid}/codes/add")
-    async def add_code(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def add_code(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db), d: Dictation = Depends(editable)) -> Response:
         form = await request.form()
         system = str(form.get("system") or CM)
 
@@ -264,10 +275,10 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
             p = decisions.add(s, d, user, system, str(form.get("code", "")), str(form.get("reason", "")))
             return f"Added {p.code}."
 
-        return change(request, s, user, rid, fn)
+        return change(request, s, d, fn)
 
     @app.post("/records/{rid}/codes/{pid}/{action}")
-    async def code_action(rid: int, pid: int, action: str, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def code_action(rid: RecordId, pid: RowId, action: str, request: Request, user=Depends(coder), s: Session = Depends(db), d: Dictation = Depends(editable)) -> Response:
         if action not in CODE_ACTIONS:
             raise HTTPException(404, "no such action")
         form = await request.form()
@@ -291,35 +302,35 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
             p = decisions.move(s, d, user, pid, action)
             return f"Moved {p.code} {action}."
 
-        return change(request, s, user, rid, fn)
+        return change(request, s, d, fn)
 
     @app.post("/records/{rid}/pending")
-    async def pending(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def pending(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db), d: Dictation = Depends(editable)) -> Response:
         form = await request.form()
-        resp = change(request, s, user, rid, lambda d: (workflow.set_pending(s, d, user, str(form.get("reason", "")), str(form.get("note", ""))), "Record parked as pending.")[1])
+        resp = change(request, s, d, lambda d: (workflow.set_pending(s, d, user, str(form.get("reason", "")), str(form.get("note", ""))), "Record parked as pending.")[1])
         return resp
 
     @app.post("/records/{rid}/resume")
-    async def resume(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
-        return change(request, s, user, rid, lambda d: (workflow.resume(s, d, user), "Record taken off hold.")[1])
+    async def resume(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db), d: Dictation = Depends(editable)) -> Response:
+        return change(request, s, d, lambda d: (workflow.resume(s, d, user), "Record taken off hold.")[1])
 
     @app.post("/records/{rid}/note")
-    async def note(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def note(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db), d: Dictation = Depends(editable)) -> Response:
         form = await request.form()
-        return change(request, s, user, rid, lambda d: (workflow.set_note(s, d, user, str(form.get("note", ""))), "Note saved.")[1])
+        return change(request, s, d, lambda d: (workflow.set_note(s, d, user, str(form.get("note", ""))), "Note saved.")[1])
 
     @app.post("/records/{rid}/queries")
-    async def create_query(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def create_query(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db), d: Dictation = Depends(editable)) -> Response:
         form = await request.form()
 
         def fn(d: Dictation) -> str:
             q = workflow.create_query(s, d, user, str(form.get("template", "")), str(form.get("finding", "")), str(form.get("question", "")))
             return f"Physician query {q.id} created."
 
-        return change(request, s, user, rid, fn)
+        return change(request, s, d, fn)
 
     @app.post("/records/{rid}/queries/{qid}/{action}")
-    async def query_action(rid: int, qid: int, action: str, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def query_action(rid: RecordId, qid: RowId, action: str, request: Request, user=Depends(coder), s: Session = Depends(db), d: Dictation = Depends(editable)) -> Response:
         if action not in ("answer", "close"):
             raise HTTPException(404, "no such action")
         form = await request.form()
@@ -331,10 +342,10 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
             workflow.close_query(s, d, user, qid)
             return f"Query {qid} closed."
 
-        return change(request, s, user, rid, fn)
+        return change(request, s, d, fn)
 
     @app.post("/records/{rid}/override")
-    async def override(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def override(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db), d: Dictation = Depends(editable)) -> Response:
         form = await request.form()
         codes = [c for c in str(form.get("codes", "")).split(",") if c]
 
@@ -342,17 +353,25 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
             workflow.override_edit(s, d, user, str(form.get("kind", "")), codes, str(form.get("reason", "")))
             return "Edit overridden; the reason is on the record."
 
-        return change(request, s, user, rid, fn)
+        return change(request, s, d, fn)
 
     @app.post("/records/{rid}/finalize")
-    async def finalize(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def finalize(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db),
+                       d: Dictation = Depends(editable)) -> Response:
         try:
-            d = load(s, rid)
-            worklist.require_claim(s, d, user, settings)
             workflow.finalize(s, d, user)
         except ACTION_ERRORS + (LookupError,) as e:
             return refused(request, s, rid, e)
         return done(request, s, rid, f"Record {rid} finalized.", {"status": DictationStatus.FINALIZED})
+
+    @app.post("/records/{rid}/reopen")
+    async def reopen(rid: RecordId, request: Request, user=Depends(supervisor), s: Session = Depends(db)) -> Response:
+        form = await request.form()
+        try:
+            workflow.reopen(s, load(s, rid), user, str(form.get("reason", "")))
+        except ACTION_ERRORS + (LookupError,) as e:
+            return refused(request, s, rid, e)
+        return done(request, s, rid, f"Record {rid} reopened for review.", {"status": DictationStatus.CODED})
 
     # ---------------------------------------------------------------- code search
     @app.get("/api/codes/search")

@@ -252,7 +252,24 @@ def finalize(s: Session, d: Dictation, user: CurrentUser) -> list[Finding]:
     return findings
 
 
+def reopen(s: Session, d: Dictation, user: CurrentUser, reason: str) -> None:
+    """A supervisor reopens a finalized record for review, with the reason; audited. The coder's
+    decisions stay as they were; the record is back in the worklist, unclaimed."""
+    if not user.has_role("supervisor"):
+        raise PermissionError("only a supervisor can reopen a finalized record")
+    if d.status != DictationStatus.FINALIZED:
+        raise WorkflowError(f"record {d.id} is {d.status}, not finalized: there is nothing to reopen")
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError("say why the record is reopened (the reason goes on the audit trail)")
+    before = {"status": d.status, "finalized_by": d.finalized_by, "finalized_at": d.finalized_at.isoformat() if d.finalized_at else None}
+    d.status = DictationStatus.CODED
+    d.finalized_by = d.finalized_at = None
+    d.claimed_by = d.claim_expires_at = None
+    record(s, user.username, "reopen", dictation_id=d.id, before=before, after={"status": d.status, "reason": reason})
+
+
 __all__ = [
     "DecisionError", "Finding", "OVERRIDABLE", "PENDING_REASONS", "QUERY_TEMPLATES", "WorkflowError", "answer_query", "close_query",
-    "create_query", "finalize", "override_edit", "queries", "resume", "set_note", "set_pending", "validate_record",
+    "create_query", "finalize", "override_edit", "reopen", "queries", "resume", "set_note", "set_pending", "validate_record",
 ]

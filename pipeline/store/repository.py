@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict
+from datetime import timezone
 from pathlib import Path
 
 from sqlalchemy import select
@@ -25,6 +26,41 @@ from pipeline.store.models import (
 from pipeline.transcribe.types import Transcript
 
 DONE = (DictationStatus.CODED, DictationStatus.PENDING, DictationStatus.FINALIZED)  # never reprocessed over a coder's work
+
+
+def reprocess_refusal(d: Dictation) -> str | None:
+    """Why processing this record again would overwrite a coder's work (None: it would not).
+
+    Finalized and pending records, a record a coder holds, and one with a coder's decisions on
+    its codes are never overwritten; a finalized record must first be reopened by a supervisor.
+    """
+    if d.status == DictationStatus.FINALIZED:
+        return (f"record {d.id} is finalized; it is not processed again (a supervisor can reopen it, "
+                "then its codes can be reviewed again)")
+    if d.status == DictationStatus.PENDING:
+        return f"record {d.id} is pending ({d.pending_reason or 'on hold'}); take it off hold before processing it again"
+    expires = d.claim_expires_at
+    if expires is not None and expires.tzinfo is None:  # SQLite hands datetimes back naive (UTC)
+        expires = expires.replace(tzinfo=timezone.utc)
+    if d.claimed_by is not None and expires is not None and expires > utcnow():
+        return f"record {d.id} is being reviewed by a coder; it is not processed again while claimed"
+    worked = [p.code for p in d.proposals if p.status != "proposed" or p.source != "pipeline"]
+    if worked:
+        return (f"record {d.id} holds a coder's decisions ({', '.join(worked[:5])}); "
+                "processing again would discard them, so it was not done")
+    return None
+
+
+def set_stored_media(session: Session, dictation_id: int, path: Path) -> None:
+    """Where the record's media is filed now (the archive): the file the review app plays."""
+    d = session.get(Dictation, dictation_id)
+    if d is None:
+        raise LookupError(f"dictation {dictation_id} not found")
+    new = path_text(Path(path).resolve())
+    if d.source_path != new:
+        session.add(AuditEvent(dictation_id=d.id, actor="pipeline", action="media_filed",
+                               before={"path": d.source_path}, after={"path": new}))
+        d.source_path = new
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -74,6 +110,10 @@ def store_results(
     d = session.get(Dictation, dictation_id, with_for_update=True)
     if d is None:
         raise LookupError(f"dictation {dictation_id} not found")
+    if d.status in DONE and (why := reprocess_refusal(d)) is not None:
+        from pipeline.errors import RecordLocked
+
+        raise RecordLocked(d.id, why)
     d.transcript = None
     d.entities.clear()
     d.proposals.clear()

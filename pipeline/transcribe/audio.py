@@ -7,9 +7,13 @@ the source file is only ever read.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -59,14 +63,58 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def is_hidden_name(name: str) -> bool:
+    """A hidden file (``.name``, ``.name.wav``): a copy in progress or a tool's own file.
+
+    A name that is only dots before its media extension (``..wav``) is not hidden: it is a
+    dictation with an odd name, processed (or refused) like any other, never silently skipped.
+    """
+    stem = name[:-5] if name.lower().endswith(".json") else name  # a sidecar: NAME.wav.json, NAME.json
+    suffix = Path(stem).suffix
+    if suffix.lower() in MEDIA_EXTENSIONS:
+        stem = stem[: -len(suffix)]
+    return stem.startswith(".") and stem.strip(".") != ""
+
+
 def is_media_file(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in MEDIA_EXTENSIONS and not path.name.startswith(".")
+    return path.is_file() and path.suffix.lower() in MEDIA_EXTENSIONS and not is_hidden_name(path.name)
 
 
-def probe(path: Path) -> MediaInfo:
-    """Read container duration and stream kinds from ffmpeg's banner (no ffprobe needed)."""
+@contextlib.contextmanager
+def ffmpeg_input(path: str | Path) -> Iterator[str]:
+    """The argument that names ``path`` to ffmpeg: ``file:`` and the absolute, resolved path of a
+    regular file, so no name (``concat:a.wav|b.wav``, ``http:...``, ``-i``) is read as a protocol or
+    an option. A name that is not UTF-8 is handed over as a hard link (or a copy) with a plain name
+    in a private temporary folder; the original is only read."""
+    p = Path(path)
+    try:
+        real = p.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise MediaError(p, "not_found", "file not found") from None
+    if not real.is_file():
+        raise MediaError(p, "not_media", "not a regular file")
+    try:
+        str(real).encode("utf-8")
+    except UnicodeEncodeError:
+        with tempfile.TemporaryDirectory(prefix="mrt-media-") as tmp:
+            plain = Path(tmp) / ("media" + "".join(c for c in real.suffix if c.isascii() and c.isalnum() or c == "."))
+            try:
+                os.link(real, plain)
+            except OSError:  # another file system, or links not allowed: a private copy
+                shutil.copyfile(real, plain)
+            yield "file:" + str(plain)
+        return
+    yield "file:" + str(real)
+
+
+def probe(path: Path, source: str | None = None) -> MediaInfo:
+    """Read container duration and stream kinds from ffmpeg's banner (no ffprobe needed).
+    ``source``: the ffmpeg argument for ``path`` (:func:`ffmpeg_input`), when already made."""
+    if source is None:
+        with ffmpeg_input(path) as arg:
+            return probe(path, arg)
     proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", source],
         capture_output=True,
         text=True,
         errors="replace",
@@ -90,9 +138,11 @@ def load_media(
     min_duration: float = 0.2,
     max_bytes: int = 4 * 1024**3,
 ) -> Audio:
-    """Decode ``path`` to 16 kHz mono float32, checking it is usable dictation media."""
+    """Decode ``path`` to 16 kHz mono float32, checking it is usable dictation media.
+
+    ffmpeg only ever sees ``file:`` and the absolute path of a regular file (:func:`ffmpeg_input`)."""
     path = Path(path)
-    if not path.exists():
+    if not (path.exists() or path.is_symlink()):
         raise MediaError(path, "not_found", "file not found")
     if not path.is_file():
         raise MediaError(path, "not_media", "not a regular file")
@@ -105,7 +155,12 @@ def load_media(
     if size > max_bytes:
         raise MediaError(path, "too_large", f"the file is {size / 1024**3:.1f} GB, over the {max_bytes / 1024**3:.1f} GB limit")
 
-    info = probe(path)
+    with ffmpeg_input(path) as source:
+        return _decode(path, source, max_duration=max_duration, min_duration=min_duration)
+
+
+def _decode(path: Path, source: str, *, max_duration: float, min_duration: float) -> Audio:
+    info = probe(path, source)
     if not info.has_audio:
         raise MediaError(path, "no_audio", "the video has no sound track, so there is nothing to transcribe")
     if info.duration is not None and info.duration > max_duration:
@@ -115,7 +170,7 @@ def load_media(
 
     try:
         out, _ = (
-            ffmpeg.input(str(path))
+            ffmpeg.input(source)
             .output("pipe:", format="f32le", acodec="pcm_f32le", ac=1, ar=SAMPLE_RATE, t=max_duration + 1)
             .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
             .run(cmd=ffmpeg_exe(), capture_stdout=True, capture_stderr=True)
