@@ -289,6 +289,9 @@ def _walk(url: str, rid: int, login) -> None:
     bad = c.post(f"/records/{rid}/abstract", data={"discharge_status": "99"}, headers=h)
     assert bad.status_code == 409 and "discharge_status" in bad.json()["error"]
     assert c.post(f"/records/{rid}/cdi", data={"kind": "heart_failure_specificity"}, headers=h).status_code == 200
+    again = c.post(f"/records/{rid}/cdi", data={"kind": "heart_failure_specificity"}, headers=h)
+    assert again.status_code == 409 and "already sent" in again.json()["error"]
+    assert 'data-testid="cdi-suggestion"' not in c.get(f"/records/{rid}").text  # asked: no longer offered
     for p in c.get(f"/api/records/{rid}").json()["codes"]:
         c.post(f"/records/{rid}/codes/{p['id']}/accept", headers=h)
     blocked = c.post(f"/records/{rid}/finalize", headers=h)

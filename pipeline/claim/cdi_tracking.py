@@ -22,6 +22,9 @@ class CdiError(ValueError):
 
 
 def ask(s: Session, d: Dictation, user_id: int, user: str, suggestion: QuerySuggestion) -> PhysicianQuery:
+    """Send the suggested query (once per kind and record: a second one is refused)."""
+    if any(r.kind == suggestion.kind.value for r in records_for(s, d.id).values()):
+        raise CdiError(f"a {suggestion.kind.value.replace('_', ' ')} query was already sent for record {d.id}")
     q = PhysicianQuery(
         dictation_id=d.id, template=f"cdi_{suggestion.kind.value}"[:40], question=suggestion.question, created_by=user_id,
         physician=d.encounter.physician if d.encounter else None,
