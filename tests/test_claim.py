@@ -338,6 +338,23 @@ def test_review_app_claim_walk_postgres(settings):
             assert s.query(InpatientAbstractRecord).count() == 1
 
 
+def test_abstract_from_the_stored_sidecar_fields(settings):
+    url = settings.resolved_database_url
+    rid = seed_stay(url)
+    with session_scope(url) as s:
+        s.get(Dictation, rid).source_meta = {"sidecar": {"mrn": "M-s1", "abstract": {**ABSTRACT, "poa": {"J18.9": "N"}}}}
+    with session_scope(url) as s:
+        rc = record_claim(s, s.get(Dictation, rid))
+        assert rc.abstract.source == "sidecar" and rc.abstract.discharge_date == date(2026, 11, 21)
+        assert [(x.code, x.poa, x.poa_confirmed) for x in rc.abstract.diagnoses][0] == ("J18.9", Poa.NO, True)
+        s.get(Dictation, rid).source_meta = {"sidecar": {"abstract": {"discharge_status": "77"}}}
+    with session_scope(url) as s:
+        d = s.get(Dictation, rid)
+        rc = record_claim(s, d)
+        assert rc.abstract.source == "none" and "discharge_status" in rc.problems[0]  # a bad sidecar is said, not used
+        assert "abstract_invalid" in {f.kind for f in claim_findings(s, d)}
+
+
 def test_dnfb_lists_discharged_records_not_final(settings):
     url = settings.resolved_database_url
     rid = seed_stay(url)

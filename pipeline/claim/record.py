@@ -2,7 +2,10 @@
 the grouper's edits, computed from the working code set (what the coder sees now).
 
 The abstract's fields come from the ``inpatient_abstracts`` row a coder saved, else from the
-abstract sidecar next to the dictation (``NAME.abstract.json``); see ``pipeline.claim.abstract``.
+dictation sidecar's ``abstract`` object as intake stored it (``source_meta["sidecar"]``; the shared
+sidecar model does not accept that field yet), else from the abstract sidecar next to the media
+(``NAME.abstract.json``, for media registered where they lie: the drop folder does not carry that
+file into its archive); see ``pipeline.claim.abstract``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.claim.abstract import AbstractError, AbstractFields, InpatientAbstract, build_abstract, read_abstract_sidecar
+from pipeline.claim.abstract import (AbstractError, AbstractFields, InpatientAbstract, build_abstract, parse_abstract,
+                                     read_abstract_sidecar)
 from pipeline.claim.cdi import QuerySuggestion, suggest_queries
 from pipeline.claim.drg import DrgResult, GrouperError, GroupingInput, MceEdit, WhatIf, group, mce_edits, what_if
 from pipeline.claim.hcc import HccProfile, hcc_for_code, hcc_profile
@@ -57,7 +61,10 @@ def saved_fields(s: Session, d: Dictation) -> tuple[AbstractFields | None, str, 
             "admission_source": row.admission_source, "discharge_status": row.discharge_status, "service": row.service,
             "poa": row.poa or {}, "principal_procedure": row.principal_procedure, "procedure_dates": row.procedure_dates or {},
         }), row.source, []
+    given = ((d.source_meta or {}).get("sidecar") or {}).get("abstract") if isinstance(d.source_meta, dict) else None
     try:
+        if given is not None:  # the dictation sidecar's "abstract" object, once pipeline.intake.sidecar accepts it
+            return parse_abstract(given, "sidecar abstract"), "sidecar", []
         fields = read_abstract_sidecar(d.source_path) if d.source_path else None
     except AbstractError as e:
         return None, "none", [e.reason]

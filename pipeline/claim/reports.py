@@ -126,7 +126,8 @@ def claim_report(s: Session, today: date | None = None) -> ClaimReport:
         day = a.discharge_date or (d.finalized_at.date() if d.finalized_at else None)
         by_period[day.strftime("%Y-%m") if day else "unknown"].append(w)
         by_physician[(d.encounter.physician if d.encounter else None) or "unknown"].append(w)
-        by_service[a.service or ((d.source_meta or {}).get("specialty") if isinstance(d.source_meta, dict) else None) or "unassigned"].append(w)
+        given = ((d.source_meta or {}).get("sidecar") or {}) if isinstance(d.source_meta, dict) else {}
+        by_service[a.service or given.get("specialty") or "unassigned"].append(w)
         drgs[rc.drg.drg] += 1
         titles[rc.drg.drg] = rc.drg.drg_title or ""
         for c in rc.hcc.kept:
