@@ -364,3 +364,26 @@ def test_dnfb_lists_discharged_records_not_final(settings):
         rep = claim_report(s, today=date(2026, 12, 1))
     assert [(r.dictation_id, r.days, r.bucket, r.drg) for r in rep.dnfb] == [(rid, 10, "8-14 days", 193)]
     assert rep.overall_cmi is None and dict(rep.dnfb_aging)["8-14 days"] == 1
+
+
+def test_claim_command_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.settings import get_settings
+
+    url = get_settings().resolved_database_url  # the test session's own data dir (conftest)
+    rid = seed_stay(url, status=DictationStatus.FINALIZED, key="cli")
+    with session_scope(url) as s:
+        save_abstract(s, s.get(Dictation, rid), parse_abstract(ABSTRACT), "alice")
+    run = CliRunner().invoke(app, ["claim", "group", str(rid), "--remove", "J96.01"])
+    assert run.exit_code == 0, run.output
+    out = json.loads(run.stdout)
+    assert (out["drg"]["drg"], out["what_if"]["after"]["drg"]) == (193, 195)
+    fhir = CliRunner().invoke(app, ["claim", "export", str(rid), "--format", "fhir", "-o", str(tmp_path / "c.json")])
+    assert fhir.exit_code == 0, fhir.output
+    bundle = json.loads((tmp_path / "c.json").read_text())
+    assert bundle["entry"][0]["resource"]["resourceType"] == "Claim"
+    ub = CliRunner().invoke(app, ["claim", "export", str(rid), "--format", "ub04"])
+    assert ub.exit_code == 0 and ub.stdout.splitlines()[0].startswith("fl03a_patient_control_no,fl06_from")
+    assert CliRunner().invoke(app, ["claim", "export", "999999"]).exit_code == 2

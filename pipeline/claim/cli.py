@@ -16,9 +16,13 @@ claim_app = typer.Typer(no_args_is_help=True, help="Inpatient claim: DRG/HCC/CDI
 
 
 def _load(s, record_id: int):
-    from pipeline.records.records import load_records
+    from pipeline.records.records import RecordError, load_records
 
-    found = load_records(s, [record_id])
+    try:
+        found = load_records(s, [record_id])
+    except RecordError as e:
+        err.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
     if not found:
         err.print(f"[red]No record {record_id}.[/red]")
         raise typer.Exit(2)
