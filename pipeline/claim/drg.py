@@ -194,7 +194,7 @@ def _claim(inp: GroupingInput, version: int) -> dict:
     claim = {
         "version": version, "age": max(0, min(124, int(inp.age))), "sex": SEX_CODE.get((inp.sex or "").upper()[:1], 2),
         "discharge_status": int(inp.discharge_status or "1"),
-        "pdx": {"code": undotted(inp.principal), "poa": _poa_for_grouper(inp.principal_poa or Poa.YES)},
+        "pdx": {"code": undotted(inp.principal), "poa": _poa_for_grouper(inp.principal_poa)},
         "sdx": [{"code": undotted(c), "poa": _poa_for_grouper(p)} for c, p in inp.secondary],
         "procedures": [{"code": undotted(p)} for p in inp.procedures],
     }
