@@ -387,3 +387,23 @@ def test_claim_command_line(tmp_path):
     ub = CliRunner().invoke(app, ["claim", "export", str(rid), "--format", "ub04"])
     assert ub.exit_code == 0 and ub.stdout.splitlines()[0].startswith("fl03a_patient_control_no,fl06_from")
     assert CliRunner().invoke(app, ["claim", "export", "999999"]).exit_code == 2
+
+
+def test_grouper_mce_edits_join_the_validation_panel(settings):
+    """Y65.51 (wrong procedure performed) is an MCE edit the local coding edits do not have: on an
+    inpatient record it shows in the review's validation and blocks finalizing; outpatient, not."""
+    from pipeline.review.workflow import validate
+
+    url = settings.resolved_database_url
+    rid = seed_stay(url)
+    with session_scope(url) as s:
+        d = s.get(Dictation, rid)
+        d.proposals.append(CodeProposalRecord(system="ICD-10-CM", code="Y65.51", description="Performance of wrong procedure (operation) on correct patient",
+                                              score=None, rank=9, rationale="test", evidence=[], model_version="test", status="added"))
+    with session_scope(url) as s:
+        d = s.get(Dictation, rid)
+        mce = [f for f in validate(d) if f.kind.startswith("mce_")]
+        assert [(f.kind, f.severity) for f in mce] == [("mce_wrong_procedure_performed", "error")]
+        d.encounter.setting = "outpatient"
+        s.flush()
+        assert not [f for f in validate(d) if f.kind.startswith(("mce_", "poa_", "drg_", "abstract_"))]
