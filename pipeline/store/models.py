@@ -285,3 +285,43 @@ class ReleaseOfInformation(Base):
     record_count: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))  # of the file handed out
     file_name: Mapped[str] = mapped_column(String(200))
+
+
+class InpatientAbstractRecord(Base):
+    """A record's inpatient abstract as the coder saved it (pipeline.claim.abstract): dates, UB-04
+    admission type/point of origin/discharge status, POA per diagnosis, procedure dates."""
+
+    __tablename__ = "inpatient_abstracts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dictation_id: Mapped[int] = mapped_column(ForeignKey("dictations.id", ondelete="CASCADE"), unique=True)
+    admission_date: Mapped[date | None] = mapped_column(Date)
+    discharge_date: Mapped[date | None] = mapped_column(Date, index=True)
+    admission_type: Mapped[str | None] = mapped_column(String(2))
+    admission_source: Mapped[str | None] = mapped_column(String(2))
+    discharge_status: Mapped[str | None] = mapped_column(String(2))
+    service: Mapped[str | None] = mapped_column(String(80))
+    poa: Mapped[dict | None] = mapped_column(JSON)  # {"I5023": "Y", ...} undotted code -> confirmed indicator
+    principal_procedure: Mapped[str | None] = mapped_column(String(7))
+    procedure_dates: Mapped[dict | None] = mapped_column(JSON)  # {"5A1955Z": "2026-11-19"}
+    source: Mapped[str] = mapped_column(String(16), default="coder")  # coder | sidecar
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class CdiQueryRecord(Base):
+    """The impact side of a CDI query (pipeline.claim.cdi): which answer gives which codes and DRG,
+    which answer came back. The query itself (text, status, answer) is a PhysicianQuery."""
+
+    __tablename__ = "cdi_queries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query_id: Mapped[int] = mapped_column(ForeignKey("physician_queries.id", ondelete="CASCADE"), unique=True)
+    dictation_id: Mapped[int] = mapped_column(ForeignKey("dictations.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    target_code: Mapped[str | None] = mapped_column(String(10))
+    options: Mapped[list] = mapped_column(JSON)  # [{label, codes, effect, drg, weight, hccs, specific}]
+    drg_before: Mapped[int | None] = mapped_column(Integer)
+    weight_before: Mapped[float | None] = mapped_column(Float)
+    answer_option: Mapped[int | None] = mapped_column(Integer)  # index into options
+    agreed: Mapped[bool | None] = mapped_column(Boolean)  # the physician documented a specific diagnosis
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

