@@ -68,12 +68,14 @@ def claim_json(rc: RecordClaim, what_if=None) -> dict:
 def register_claim_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists the claim routes
     from pipeline.review import worklist
     from pipeline.review.app import back, role_dependency, wants_json
+    from pipeline.review.guards import RecordId, RowId, editable_record
 
     settings = app.state.settings
     templates = app.state.templates
     db: Callable = app.state.db
     current_user: Callable = app.state.current_user
     coder, supervisor = role_dependency(current_user, "coder"), role_dependency(current_user, "supervisor")
+    editable = editable_record(coder, db, settings)  # the review app's one guard for changing a record
 
     def panel(d: Dictation, request: Request) -> dict:
         """The claim panel's context for the record screen (called from claim_panel.html)."""
@@ -112,7 +114,7 @@ def register_claim_routes(app: FastAPI) -> None:  # noqa: C901 - one place that 
         return back(f"/records/{rid}", msg=msg)
 
     @app.get("/api/records/{rid}/claim")
-    def claim_api(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> dict:
+    def claim_api(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db)) -> dict:
         d = load(s, rid)
         rc = record_claim(s, d)
         principal, remove = _what_if_args(request)
@@ -121,7 +123,8 @@ def register_claim_routes(app: FastAPI) -> None:  # noqa: C901 - one place that 
         return out
 
     @app.post("/records/{rid}/abstract")
-    async def abstract_save(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def abstract_save(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db),
+                           d: Dictation = Depends(editable)) -> Response:
         form = await request.form()
         data = {k: str(form.get(k, "")) for k in ("admission_date", "discharge_date", "admission_type", "admission_source",
                                                    "discharge_status", "service", "principal_procedure")}
@@ -129,8 +132,6 @@ def register_claim_routes(app: FastAPI) -> None:  # noqa: C901 - one place that 
         data["poa"] = {k[4:]: str(v) for k, v in form.items() if k.startswith("poa_") and str(v).strip()}
         data["procedure_dates"] = {k[5:]: str(v) for k, v in form.items() if k.startswith("date_") and str(v).strip()}
         try:
-            d = load(s, rid)
-            worklist.require_claim(s, d, user, settings)
             fields = parse_abstract(data, "abstract")
             save_abstract(s, d, fields, user.username)
         except (AbstractError, worklist.ClaimError) as e:
@@ -138,12 +139,11 @@ def register_claim_routes(app: FastAPI) -> None:  # noqa: C901 - one place that 
         return finish(request, s, rid, "Abstract saved.")
 
     @app.post("/records/{rid}/cdi")
-    async def cdi_ask(rid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def cdi_ask(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db),
+                           d: Dictation = Depends(editable)) -> Response:
         form = await request.form()
         kind = str(form.get("kind", ""))
         try:
-            d = load(s, rid)
-            worklist.require_claim(s, d, user, settings)
             rc = record_claim(s, d)
             sug = next((q for q in rc.queries if q.kind.value == kind), None)
             if sug is None:
@@ -154,12 +154,11 @@ def register_claim_routes(app: FastAPI) -> None:  # noqa: C901 - one place that 
         return finish(request, s, rid, f"CDI query {q.id} sent.")
 
     @app.post("/records/{rid}/cdi/{qid}/answer")
-    async def cdi_answer(rid: int, qid: int, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    async def cdi_answer(rid: RecordId, qid: RowId, request: Request, user=Depends(coder), s: Session = Depends(db),
+                           d: Dictation = Depends(editable)) -> Response:
         form = await request.form()
         try:
             option = int(str(form.get("option", "")))
-            d = load(s, rid)
-            worklist.require_claim(s, d, user, settings)
             cdi_tracking.answer(s, d, user.username, qid, option)
         except ValueError as e:
             return finish(request, s, rid, str(e) if isinstance(e, cdi_tracking.CdiError) else "choose an option", error=True, status=409)
@@ -168,7 +167,7 @@ def register_claim_routes(app: FastAPI) -> None:  # noqa: C901 - one place that 
         return finish(request, s, rid, f"Answer to query {qid} recorded.")
 
     @app.get("/records/{rid}/claim.{fmt}")
-    def claim_export(rid: int, fmt: str, user=Depends(coder), s: Session = Depends(db)) -> Response:
+    def claim_export(rid: RecordId, fmt: str, user=Depends(coder), s: Session = Depends(db)) -> Response:
         if fmt not in ("fhir.json", "ub04.csv"):
             raise HTTPException(404, "claim formats: fhir.json, ub04.csv")
         d = load(s, rid)

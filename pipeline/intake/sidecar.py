@@ -59,6 +59,9 @@ class Sidecar(BaseModel):
     specialty: str | None = Field(default=None, min_length=1, max_length=80)  # chooses the transcription vocabulary
     setting: Literal["inpatient", "outpatient"] | None = None
     priority: Literal["routine", "urgent", "stat"] | None = None
+    # the inpatient abstract (admission and discharge dates, UB-04 codes, POA, procedure dates): checked
+    # field by field by pipeline.claim.abstract.parse_abstract when the claim is built
+    abstract: dict | None = None
 
     @field_validator("mrn", "encounter_id")
     @classmethod
