@@ -8,7 +8,9 @@ the account for a while; every login, failure and account change is audited.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,6 +31,14 @@ MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 # verified against when the user does not exist, so timing does not reveal user names
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+# Argon2 takes 64 MiB and 4 threads for about a quarter second a hash: at most one hash per two
+# cores at a time, so a burst of logins queues instead of starving every other request of CPU.
+_HASH_SLOTS = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) // 2))
+
+
+def _verify(password_hash: str, password: str) -> None:
+    with _HASH_SLOTS:
+        _hasher.verify(password_hash, password)
 
 
 class AuthError(Exception):
@@ -52,7 +62,8 @@ class CurrentUser:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _HASH_SLOTS:
+        return _hasher.hash(password)
 
 
 def _check_password(password: str) -> None:
@@ -126,7 +137,7 @@ def login(s: Session, username: str, password: str, settings: Settings) -> tuple
     user = s.scalar(select(User).where(User.username == username.strip()))
     if user is None:
         try:
-            _hasher.verify(_DUMMY_HASH, password)
+            _verify(_DUMMY_HASH, password)
         except VerificationError:
             pass
         record(s, "anonymous", "login_failed", after={"user": username[:80], "why": "unknown user"})
@@ -135,7 +146,7 @@ def login(s: Session, username: str, password: str, settings: Settings) -> tuple
         record(s, user.username, "login_failed", after={"why": "locked"})
         raise AuthError("Too many failed logins: this account is locked for a while. Ask a supervisor or try later.")
     try:
-        _hasher.verify(user.password_hash, password)
+        _verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         user.failed_logins += 1
         locked = user.failed_logins >= settings.max_failed_logins
