@@ -117,8 +117,8 @@ def test_hostile_names_are_processed_and_archived_safely(ops, sample, ffmpeg):
     }
     raw = os.fsdecode(b"caf\xe9.wav")  # not UTF-8
     names[raw] = "caf_.wav"
-    for i, name in enumerate(names):  # distinct content: 3-second cuts at different offsets
-        make_media(ffmpeg, ops.inbox_path / name, "-ss", str(2 + 3 * i), "-t", "3", "-i", str(media))
+    for i, name in enumerate(names):  # distinct content: 6-second cuts (a sentence or more) at different offsets
+        make_media(ffmpeg, ops.inbox_path / name, "-ss", str(2 + 6 * i), "-t", "6", "-i", str(media))
     (ops.inbox_path / "..\\..\\hidden.wav").write_bytes(b"a dot-file: a copy tool's temporary, left alone")
     outcomes = [runner.process_drop(d, ops, inbox_root=ops.inbox_path) for d in scan(ops.inbox_path).drops]
     assert [o.outcome for o in outcomes] == ["coded"] * len(names), [(o.outcome, o.reason) for o in outcomes]

@@ -94,6 +94,9 @@ def test_link_record_from_the_review_app(site):
     url, ids, login = site
     c = login("alice")
     r = c.post(f"/records/{ids['r3']}/link", data={"mrn": "a-1001"}, headers={**JSON, "X-CSRF-Token": c.csrf})
+    assert r.status_code == 409 and "claim record" in r.json()["error"]  # only the claim holder (or a supervisor)
+    assert c.post(f"/records/{ids['r3']}/claim", headers={**JSON, "X-CSRF-Token": c.csrf}).status_code == 200
+    r = c.post(f"/records/{ids['r3']}/link", data={"mrn": "a-1001"}, headers={**JSON, "X-CSRF-Token": c.csrf})
     assert r.status_code == 200, r.text
     with session_scope(url) as s:
         assert s.get(Dictation, ids["r3"]).encounter.patient_id == ids["p1"]

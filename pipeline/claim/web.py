@@ -20,6 +20,7 @@ from pipeline.claim.abstract import AbstractError, parse_abstract, ub04_codes
 from pipeline.claim.claim_export import ClaimExportError, claim_resource, ub04_csv
 from pipeline.claim.record import RecordClaim, record_claim, record_what_if, save_abstract
 from pipeline.claim.reports import claim_report
+from pipeline.review.guards import RecordId, RowId, editable_record
 from pipeline.store.models import Dictation, DictationStatus, Encounter
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,6 @@ def claim_json(rc: RecordClaim, what_if=None) -> dict:
 def register_claim_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists the claim routes
     from pipeline.review import worklist
     from pipeline.review.app import back, role_dependency, wants_json
-    from pipeline.review.guards import RecordId, RowId, editable_record
 
     settings = app.state.settings
     templates = app.state.templates
