@@ -232,3 +232,32 @@ def test_proposal_edits_name_the_codes_they_involve():
     # proposals are ranked, not sequenced: no "code first" order edit between I50.9 and I13.10
     assert check_codes(dx("I50.9", "I13.10", "N18.4"))[0].kind == "code_first_order"
     assert edits_for_proposals([_proposal("I50.9"), _proposal("I13.10"), _proposal("N18.4")]) == []
+
+
+def test_a_symptom_next_to_the_diagnosis_it_is_part_of_is_an_error_and_never_principal():
+    found = kinds(check_codes(dx("J18.9", "R50.9")))  # fever with pneumonia (Guidelines I.B.5)
+    assert [f.codes for f in found["integral_symptom"]] == [("R50.9", "J18.9")]
+    found = kinds(check_codes(dx("R50.9", "J18.9")))  # fever as principal of a pneumonia stay (II.A)
+    assert [f.codes for f in found["symptom_principal"]] == [("R50.9", "J18.9")] and "integral_symptom" not in found
+    assert "integral_symptom" not in kinds(check_codes(dx("J44.1", "R50.9")))  # fever is no part of COPD
+    from pipeline.review.workflow import OVERRIDABLE
+
+    assert "integral_symptom" in OVERRIDABLE and "symptom_principal" not in OVERRIDABLE
+
+
+def test_an_unspecified_code_next_to_a_specified_one_of_its_category_is_an_error():
+    for unspecified, specified in [("J44.9", "J44.1"), ("I50.9", "I50.23"), ("J18.9", "J18.1")]:
+        found = kinds(check_codes(dx(specified, unspecified)))
+        assert [f.codes for f in found["unspecified_with_specified"]] == [(unspecified, specified)], (unspecified, specified)
+    # 'unspecified organism' in a specified code's title, a type without acuity, and another category: no finding
+    assert "unspecified_with_specified" not in kinds(check_codes(dx("J18.1", "I50.20", "E11.9", "J44.1")))
+
+
+def test_a_header_code_is_refused_at_entry_with_its_billable_codes():
+    from pipeline.review.decisions import HeaderCode, normalize_code
+
+    with pytest.raises(HeaderCode) as e:
+        normalize_code(CM, "J44")
+    assert [c for c, _ in e.value.choices] == ["J44.0", "J44.1", "J44.81", "J44.89", "J44.9"]
+    assert "J44.1" in str(e.value)
+    assert normalize_code(CM, "j441")[0] == "J44.1"

@@ -254,6 +254,26 @@ def test_edits_block_finalizing_until_resolved_then_measures_count_outcomes(site
     assert cm["records"] == 1 and cm["proposed"] == n_cm and cm["rejected"] == rejected
     assert cm["accepted"] == n_cm - rejected and cm["added"] == 0
     assert cm["acceptance_rate"] == pytest.approx((n_cm - rejected) / n_cm)
+    # the report's per-coder counts agree with the measures: a code added and removed again counts nowhere
+    prod = next(t for t in sue.get("/reports", headers=JSON).json()["tables"] if t["name"] == "productivity")
+    row = next(r for r in prod["rows"] if r[0] == "alice")
+    assert row[prod["columns"].index("added")] == cm["added"] == 0
+    assert row[prod["columns"].index("rejected")] == cm["rejected"]
+
+
+def test_a_header_code_is_refused_with_its_choices_and_an_own_addition_goes_without_a_reason(site):
+    alice = site.login("alice")
+    rid = _claim_next(alice)
+    r = alice.post(f"/records/{rid}/codes/add", data={"system": "ICD-10-CM", "code": "J44"})
+    assert r.status_code == 409 and "header code" in r.json()["error"]
+    assert {c["code"] for c in r.json()["choices"]} == {"J44.0", "J44.1", "J44.81", "J44.89", "J44.9"}
+    assert alice.post(f"/records/{rid}/codes/add", data={"system": "ICD-10-CM", "code": "Z79.4"}).status_code == 200
+    z = next(c for c in _codes(alice, rid) if c["code"] == "Z79.4")
+    assert alice.post(f"/records/{rid}/codes/{z['id']}/reject", data={}).status_code == 200
+    assert all(c["code"] != "Z79.4" for c in _codes(alice, rid))
+    p = next(c for c in _codes(alice, rid) if c["source"] == "pipeline")
+    r = alice.post(f"/records/{rid}/codes/{p['id']}/reject", data={})
+    assert r.status_code == 409 and "reason" in r.json()["error"]  # the pipeline's codes still need one
 
 
 def test_pending_and_physician_queries(site):

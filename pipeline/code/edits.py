@@ -16,7 +16,12 @@ Rules and where they come from:
 * MCE lists (``data/mce_edits.tsv.gz``, see ``data/PROVENANCE.md``): sex and age conflicts,
   unacceptable principal diagnosis, questionable admission, principal needing a secondary code;
 * Guidelines: Z codes that may only be principal/first-listed (I.C.21.c.15); external cause codes
-  never principal (I.C.20).
+  never principal (I.C.20); a sign or symptom next to the confirmed diagnosis it is routinely part
+  of (I.B.4-5, ``data/integral_symptoms.tsv``), an error when it is the principal (II.A: a symptom
+  is not principal once a related definitive diagnosis is established);
+* specificity: an unspecified code (a residual ``.9``/``.90`` "unspecified") next to a more
+  specific code of the same category (J44.9 with J44.1, I50.9 with I50.23, J18.9 with J18.1):
+  the documentation supports the specific one (I.A.9, I.B.18).
 
 Codes are accepted with or without the dot; findings name CM codes dotted, PCS codes undotted.
 """
@@ -82,6 +87,17 @@ def _cm():
 def cm_display(code: str) -> str:
     c = re.sub(r"[\s.]", "", code or "").upper()
     return f"{c[:3]}.{c[3:]}" if len(c) > 3 else c
+
+
+@lru_cache(maxsize=1024)
+def billable_children(code: str) -> tuple[tuple[str, str], ...]:
+    """The billable codes under a header code, with their titles, in Tabular order."""
+    out = []
+    for c in _cm().get_descendants(code):
+        shown = cm_display(c)
+        if cm_status(shown) == "billable":
+            out.append((shown, _title(CM, shown)))
+    return tuple(out)
 
 
 @lru_cache(maxsize=4096)
@@ -463,6 +479,49 @@ def _first_listed_rule(r: _Record) -> list[EditFinding]:
     ]
 
 
+def _integral_symptom_rule(r: _Record) -> list[EditFinding]:
+    from pipeline.code.integral import GUIDELINE, integral_to
+
+    out = []
+    diagnoses = [x.code for x in r.cm if not x.code.startswith("R")]
+    for x in r.cm:
+        if not x.code.startswith("R"):
+            continue
+        dx = integral_to(x.code, diagnoses)
+        if dx is None:
+            continue
+        if x.principal:
+            out.append(EditFinding(ERROR, "symptom_principal", (x.code, dx),
+                                   f"{_named(CM, x.code)} is the principal diagnosis, but it is a symptom of {_named(CM, dx)}, "
+                                   "which is established: sequence the definitive diagnosis first (Guidelines II.A)."))
+        else:
+            out.append(EditFinding(ERROR, "integral_symptom", (x.code, dx),
+                                   f"{_named(CM, x.code)} is routinely part of {_named(CM, dx)}: {GUIDELINE}. Remove it, or "
+                                   "override with the reason if it is unrelated here."))
+    return out
+
+
+def is_unspecified(code: str) -> bool:
+    """A residual 'unspecified' code of its category (J44.9, I50.9, N18.9, R10.9), not a specified one
+    whose title happens to say 'unspecified organism' (J18.1 Lobar pneumonia, unspecified organism)."""
+    tail = code.replace(".", "")[3:]
+    return tail.rstrip("0") == "9" and "unspecified" in _title(CM, cm_display(code)).lower()
+
+
+def _unspecified_with_specified_rule(r: _Record) -> list[EditFinding]:
+    out = []
+    for x in r.cm:
+        if not is_unspecified(x.code):
+            continue
+        specific = [y.code for y in r.cm if y.code != x.code and y.key[:3] == x.key[:3] and not is_unspecified(y.code)]
+        if specific:
+            names = ", ".join(_named(CM, c) for c in specific)
+            out.append(EditFinding(ERROR, "unspecified_with_specified", (x.code, *specific),
+                                   f"{_named(CM, x.code)} is unspecified, and the record also has {names} of the same category: "
+                                   "report the specific code the documentation supports, not both (Guidelines I.A.9, I.B.18)."))
+    return out
+
+
 def check_codes(
     lines: Sequence[CodeLine], *, sex: str | None = None, age: int | None = None, setting: str = "outpatient"
 ) -> list[EditFinding]:
@@ -471,13 +530,13 @@ def check_codes(
     record = _Record(tuple(good), _sex(sex), age, (setting or "").strip().lower() == INPATIENT)
     findings += _principal_rule(record, lines)
     for rule in (_excludes1_rule, _code_first_rule, _use_additional_rule, _sex_rule, _age_rule,
-                 _principal_lists_rule, _first_listed_rule):
+                 _principal_lists_rule, _first_listed_rule, _integral_symptom_rule, _unspecified_with_specified_rule):
         findings += rule(record)
     return sorted(findings, key=lambda f: f.severity != ERROR)
 
 
 # ---------------------------------------------------------------- coder proposals
-RECORD_KINDS = frozenset({"no_principal", "multiple_principal", "first_listed_only", "code_first_order"})
+RECORD_KINDS = frozenset({"no_principal", "multiple_principal", "first_listed_only", "code_first_order", "symptom_principal"})
 
 
 def edits_for_proposals(

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from pipeline.code.types import CM, PCS
 from pipeline.records.records import exported_codes, service_date
-from pipeline.store.models import AuditEvent, Dictation, DictationStatus, Encounter, ReviewDecision
+from pipeline.store.models import AuditEvent, CodeProposalRecord, Dictation, DictationStatus, Encounter, ReviewDecision
 
 PERIODS = ("day", "week", "month")
 COUNTED = (DictationStatus.CODED, DictationStatus.PENDING, DictationStatus.FINALIZED)
@@ -213,9 +213,13 @@ def productivity_table(s: Session, finalized_ids: list[int]) -> ReportTable:
         if e.action == "finalize":
             stats[e.actor]["records"] += 1
             hours[e.actor] += max(0.0, _hours(first[(e.dictation_id, e.actor)], e.at))
+    # the last decision on each code of the final code set, as the Measures page counts them: a code a
+    # coder added and then removed again is not on the record, so it is no "added" code
+    kept = set(s.scalars(select(CodeProposalRecord.id).where(CodeProposalRecord.dictation_id.in_(finalized_ids))))
     last: dict[int, ReviewDecision] = {}
     for dec in s.scalars(select(ReviewDecision).where(ReviewDecision.dictation_id.in_(finalized_ids)).order_by(ReviewDecision.at, ReviewDecision.id)):
-        last[dec.proposal_id if dec.proposal_id is not None else -dec.id] = dec
+        if dec.proposal_id in kept:
+            last[dec.proposal_id] = dec
     for dec in last.values():
         stats[dec.user][{"accept": "accepted", "edit": "edited", "reject": "rejected", "add": "added"}.get(dec.action, dec.action)] += 1
     for coder in sorted(stats):

@@ -24,11 +24,25 @@ class DecisionError(ValueError):
     """A decision that cannot be made as asked; the message says why."""
 
 
+class HeaderCode(DecisionError):
+    """A category or subcategory, not a billable code: refused at entry, with the codes to choose from."""
+
+    def __init__(self, code: str, choices: tuple[tuple[str, str], ...]):
+        self.code, self.choices = code, choices
+        shown = ", ".join(c for c, _ in choices[:12]) + (f" and {len(choices) - 12} more" if len(choices) > 12 else "")
+        super().__init__(f"{code} is a header code, not billable: choose one of {shown}")
+
+
 def normalize_code(system: str, code: str) -> tuple[str, str]:
     """(display code, description) for a valid code of the system; DecisionError otherwise."""
     cs = get_codeset()
     if system == CM:
+        from pipeline.code.edits import billable_children, cm_status
+
         c = cs.cm_normalize(code)
+        if cm_status(c) == "header":
+            kids = billable_children(c)
+            raise HeaderCode(c, kids)
         if not cs.cm_is_valid(c):
             raise DecisionError(f"{code!r} is not an ICD-10-CM code (FY2026)")
         return c, cs.cm_description(c) or ""
@@ -85,12 +99,12 @@ def accept(s: Session, d: Dictation, user: CurrentUser, proposal_id: int) -> Cod
 
 def reject(s: Session, d: Dictation, user: CurrentUser, proposal_id: int, reason: str) -> CodeProposalRecord:
     reason = (reason or "").strip()
-    if not reason:
-        raise DecisionError("give a reason for rejecting a code")
     p = _proposal(d, proposal_id)
+    if not reason and p.source != "coder":
+        raise DecisionError("give a reason for rejecting a code")
     before = _snapshot(p)
-    if p.source == "coder":  # a coder's own addition is simply taken off again
-        record(s, user.username, "remove", dictation_id=d.id, before=before, after={"reason": reason})
+    if p.source == "coder":  # a coder's own addition is simply taken off again: no reason needed
+        record(s, user.username, "remove", dictation_id=d.id, before=before, after={"reason": reason or None})
         d.proposals.remove(p)
         return p
     p.status = "rejected"

@@ -66,7 +66,8 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         status = 404 if isinstance(e, LookupError) else 403 if isinstance(e, PermissionError) else 409
         message = str(e).strip("'\"")
         if wants_json(request):
-            return JSONResponse({"ok": False, "error": message}, status_code=status)
+            extra = {"choices": [{"code": c, "description": t} for c, t in e.choices]} if isinstance(e, decisions.HeaderCode) else {}
+            return JSONResponse({"ok": False, "error": message, **extra}, status_code=status)
         return back(to or (f"/records/{rid}" if rid else "/worklist"), error=message)
 
     # ---------------------------------------------------------------- login

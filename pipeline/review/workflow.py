@@ -71,7 +71,7 @@ QUERY_TEMPLATES: dict[str, dict[str, str]] = {
 #: coding edits a coder may override with a documented reason (the guidelines' own exceptions):
 #: Excludes1 when the two conditions are unrelated (I.A.12.a); sex and age edits when the record
 #: documents why (e.g. a transgender patient, an adult with a congenital condition)
-OVERRIDABLE = ("excludes1", "sex_conflict", "age_conflict")
+OVERRIDABLE = ("excludes1", "sex_conflict", "age_conflict", "integral_symptom", "unspecified_with_specified")
 
 
 class WorkflowError(ValueError):
