@@ -255,13 +255,14 @@ def bench_transcribe(
     ablation: bool = typer.Option(False, help="With --split: plain decoding, each word transformation alone, all on, all on less each"),
     write_precision: bool = typer.Option(False, help="With --split dev --ablation: store the term corrector's measured precision"),
     decode_cache: Optional[Path] = typer.Option(None, help="With --split: keep decodings here (keyed by configuration, file and decoding code)"),
+    beams: list[int] = typer.Option([], "--beams", help="With --split (no --ablation): beam sizes to compare per --model (repeat); default: the profiles"),
 ) -> None:
     """Transcription accuracy and speed: RTF, WER, medical-term error rate, medwer medical WER per configuration.
 
     With ``--split``: one table of WER, medical-word WER (medwer terms, drug names, doses, units),
     insertions, deletions, RTF and peak memory per profile (or transformation) and per voice."""
     if split:
-        _bench_devset(split, devset_dir, model, beam, ablation, write_precision, as_json, decode_cache)
+        _bench_devset(split, devset_dir, model, beam, ablation, write_precision, as_json, decode_cache, beams)
         return
     from rich.progress import Progress
 
@@ -294,14 +295,14 @@ def bench_transcribe(
 
 
 def _bench_devset(split: str, devset_dir: Optional[Path], models: list[str], beam: int, ablation: bool, write_precision: bool,
-                  as_json: Optional[Path], decode_cache: Optional[Path] = None) -> None:
+                  as_json: Optional[Path], decode_cache: Optional[Path] = None, beams: list[int] | None = None) -> None:
     from datetime import date
 
     from rich.progress import Progress
 
     from pipeline.settings import get_settings
     from pipeline.transcribe import devset
-    from pipeline.transcribe.benchmark import ablation_variants, earns_default, machine, matrix_table, profile_variants, run_matrix, STAGES
+    from pipeline.transcribe.benchmark import ablation_variants, earns_default, machine, matrix_table, model_variants, profile_variants, run_matrix, STAGES
 
     try:
         folder = devset.split_dir(split, devset_dir)
@@ -314,6 +315,8 @@ def _bench_devset(split: str, devset_dir: Optional[Path], models: list[str], bea
     base = get_settings()
     if ablation:
         variants = [v for m in models for v in ablation_variants(m, beam)]
+    elif beams:
+        variants = [v for m in models for b in beams for v in model_variants(m, b, base)]
     else:
         variants = profile_variants(base)
     n = len(list(folder.glob("*.txt")))

@@ -209,6 +209,13 @@ def profile_variants(base: Settings) -> list[Variant]:
     return out
 
 
+def model_variants(model: str, beam: int, base: Settings) -> list[Variant]:
+    """Plain decoding and the default word transformations, for one model and beam size."""
+    defaults = frozenset(s for s in STAGES if getattr(base, s))
+    return [Variant(f"{model} beam {beam} plain", model, beam, stages=frozenset()),
+            Variant(f"{model} beam {beam} defaults", model, beam, stages=defaults)]
+
+
 def ablation_variants(model: str = "tiny.en", beam: int = 1, defaults: frozenset[str] | None = None) -> list[Variant]:
     """Plain decoding, each transformation alone on top of it, the defaults, and the defaults less each one."""
     defaults = frozenset(STAGES) if defaults is None else defaults
@@ -259,13 +266,15 @@ def _correction_outcomes(reference: str, segments) -> tuple[int, int]:
     return right, made
 
 
-def _decode_cache_key(key: tuple, name: str, base: Settings) -> str:
+def _decode_cache_key(key: tuple, name: str, base: Settings, samples=None) -> str:
     """Decodings are cached by configuration, file and the decoding code's own source."""
     import hashlib
 
     from pipeline.transcribe import faster, vocabulary
 
     h = hashlib.sha256(repr((key, name, base.bias_max_tokens, base.transcribe_chunk_s, base.vad_filter)).encode())
+    if samples is not None:
+        h.update(samples.tobytes())
     for mod in (faster, vocabulary):
         h.update(Path(mod.__file__).read_bytes())
     return h.hexdigest()[:24]
@@ -298,7 +307,7 @@ def run_matrix(folder: Path, variants: list[Variant], base: Settings, on_file: C
             if dsettings.bias_vocabulary and dsettings.bias_max_tokens > 0:
                 bias = build_bias(it.context, str(dsettings.vocabulary_file) if dsettings.vocabulary_file else None, dsettings.bias_max_tokens)
             dsettings = dsettings.model_copy(update={"fill_gaps": False})
-            cached = Path(decode_cache) / f"{_decode_cache_key(key, it.name, base)}.pkl" if decode_cache else None
+            cached = Path(decode_cache) / f"{_decode_cache_key(key, it.name, base, it.audio.samples)}.pkl" if decode_cache else None
             if cached is not None and cached.is_file():
                 import pickle
 

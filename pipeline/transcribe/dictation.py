@@ -189,13 +189,13 @@ def mark_sections(segments: list[Segment]) -> tuple[list[Segment], list[tuple[in
     return out, marks
 
 
-_SCRATCH = {("scratch", "that"), ("delete", "that"), ("strike", "that")}
+_SCRATCH = {("scratch", "that"), ("scratched", "that"), ("delete", "that"), ("strike", "that")}
 _LETTERS = re.compile(r"^(?:[A-Za-z][.\-]?){1,}$")
 
 
 def _letters(text: str) -> str | None:
     """The letters of a spelled-out token ("M", "M-E-T", "M.E.T.", "METOPROLOL"), else None."""
-    core = text.strip(",;:!?\"'()")
+    core = text.strip(",;:!?\"'()").lstrip("-")  # Whisper writes "M", "-E", "-T", ... as words
     if core.endswith(".") and len(core) > 2 and "." not in core[:-1]:
         core = core[:-1]
     if not core:
