@@ -196,3 +196,33 @@ def test_profiles_set_model_and_beam_unless_given(monkeypatch):
         Settings(transcribe_profile="gpu")
     g = Settings(transcribe_profile="gpu", whisper_model="/models/large-v3")
     assert (g.device, g.compute_type, g.beam_size) == ("cuda", "float16", 5)
+
+
+@pytest.mark.slow
+def test_gap_refill_does_not_decode_again_speech_already_transcribed(built):
+    """Word timestamps that drift (all of a sentence's words squeezed at its start) make speech that was
+    transcribed look uncovered to the VAD check; the refill must not write that sentence a second time
+    (the issue's consultation got "have you had a cough no okay" three times)."""
+    from dataclasses import replace
+
+    from pipeline.transcribe.audio import load_media
+    from pipeline.transcribe.cleanup import speech_regions
+    from pipeline.transcribe.transcribe import decode, fill_gaps, get_transcriber, speech_gaps
+
+    out, manifest = built
+    audio = load_media(out / manifest["clips"][0]["file"])
+    settings = _settings()
+    model = get_transcriber(settings)
+    raw, _, _ = decode(audio, model, settings, None)
+    regions = speech_regions(audio.samples)
+    k = max(range(len(raw)), key=lambda i: (raw[i].end - raw[i].start) if len(raw[i].words) >= 8 else 0)
+    seg = raw[k]
+    step = 0.3 / len(seg.words)
+    squeezed = [replace(w, start=seg.start + i * step, end=seg.start + (i + 1) * step) for i, w in enumerate(seg.words)]
+    drifted = raw[:k] + [replace(seg, words=squeezed)] + raw[k + 1:]
+    assert speech_gaps(regions, drifted), "the drift must leave speech uncovered"
+    filled = fill_gaps(audio, drifted, regions, model, _settings(fill_gaps=True))
+    before = Counter(zip(*(normalize(" ".join(s.text for s in drifted)).split()[i:] for i in range(3))))
+    after = Counter(zip(*(normalize(" ".join(s.text for s in filled)).split()[i:] for i in range(3))))
+    doubled = {g: n for g, n in after.items() if before[g] and n > before[g]}
+    assert not doubled, doubled
