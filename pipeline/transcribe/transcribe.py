@@ -193,6 +193,7 @@ def fill_gaps(audio: Audio, segments: list[Segment], regions: list[tuple[float, 
                 continue
             seg = _shift(seg, c0, 0)
             inside = [w for w in seg.words if g0 - 0.2 <= (w.start + w.end) / 2 <= g1 + 0.2] if seg.words else []
+            inside = _trim_edges(inside, segments, g0, g1)
             if not inside or _repeats(inside, near):
                 continue
             added.append(with_words(replace(seg, start=inside[0].start, end=inside[-1].end), inside))
@@ -204,6 +205,27 @@ def fill_gaps(audio: Audio, segments: list[Segment], regions: list[tuple[float, 
 
 def _norm_word(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _trim_edges(words: list[Word], segments: list[Segment], g0: float, g1: float) -> list[Word]:
+    """``words`` less a first/last word (or 2-3 words) spelling again the word decoded just before or after
+    the gap: the refill's piece starts 0.3 s early, and Whisper may have stamped that word late (sample
+    02: "without" at 55 s, said at 39 s, came back from the refill as "with out")."""
+    decoded = [w for s in segments for w in s.words]
+    before = next((_norm_word(w.text) for w in reversed(decoded) if w.end <= g0 + 0.2 and _norm_word(w.text)), "")
+    after = next((_norm_word(w.text) for w in decoded if w.start >= g1 - 0.2 and _norm_word(w.text)), "")
+    keys = [_norm_word(w.text) for w in words]
+    edges = {e for e in (before, after) if e}
+    # Whisper can also misplace the word after the gap in time (sample 02: "without" stamped 15 s late)
+    for k in range(min(3, len(words)), 0, -1):
+        if "".join(keys[:k]) in edges:
+            words, keys = words[k:], keys[k:]
+            break
+    for k in range(min(3, len(words)), 0, -1):
+        if "".join(keys[-k:]) in edges:
+            words = words[:-k]
+            break
+    return words
 
 
 def _near_words(segments: list[Segment], g0: float, g1: float, span: int = 60) -> list[str]:
