@@ -250,8 +250,20 @@ def bench_transcribe(
     plain_beam: int = typer.Option(5, help="Beam size of the plain configuration (the previous default)"),
     compute_type: str = typer.Option("int8", help="faster-whisper compute type"),
     as_json: Optional[Path] = typer.Option(None, "--json", help="Also write the figures here"),
+    split: Optional[str] = typer.Option(None, help="dev or heldout: the development set (built on first use) instead of DIRS"),
+    devset_dir: Optional[Path] = typer.Option(None, help="Where the development set is built (default: cache_dir/transcribe-devset)"),
+    ablation: bool = typer.Option(False, help="With --split: plain decoding, each word transformation alone, all on, all on less each"),
+    write_precision: bool = typer.Option(False, help="With --split dev --ablation: store the term corrector's measured precision"),
+    decode_cache: Optional[Path] = typer.Option(None, help="With --split: keep decodings here (keyed by configuration, file and decoding code)"),
+    beams: list[int] = typer.Option([], "--beams", help="With --split (no --ablation): beam sizes to compare per --model (repeat); default: the profiles"),
 ) -> None:
-    """Transcription accuracy and speed: RTF, WER, medical-term error rate, medwer medical WER per configuration."""
+    """Transcription accuracy and speed: RTF, WER, medical-term error rate, medwer medical WER per configuration.
+
+    With ``--split``: one table of WER, medical-word WER (medwer terms, drug names, doses, units),
+    insertions, deletions, RTF and peak memory per profile (or transformation) and per voice."""
+    if split:
+        _bench_devset(split, devset_dir, model, beam, ablation, write_precision, as_json, decode_cache, beams)
+        return
     from rich.progress import Progress
 
     from pipeline.settings import get_settings
@@ -280,6 +292,56 @@ def bench_transcribe(
 
         as_json.write_text(json.dumps({"machine": m, "folders": [str(d) for d in folders], "rows": [asdict(r) for r in rows]},
                                       indent=2) + "\n")
+
+
+def _bench_devset(split: str, devset_dir: Optional[Path], models: list[str], beam: int, ablation: bool, write_precision: bool,
+                  as_json: Optional[Path], decode_cache: Optional[Path] = None, beams: list[int] | None = None) -> None:
+    from datetime import date
+
+    from rich.progress import Progress
+
+    from pipeline.settings import get_settings
+    from pipeline.transcribe import devset
+    from pipeline.transcribe.benchmark import ablation_variants, earns_default, machine, matrix_table, model_variants, profile_variants, run_matrix, STAGES
+
+    try:
+        folder = devset.split_dir(split, devset_dir)
+        if not (folder.parent / "manifest.json").is_file():
+            err.print(f"building the development set in {folder.parent} ...")
+            devset.build(folder.parent)
+    except (OSError, ValueError, RuntimeError) as e:
+        err.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    base = get_settings()
+    if ablation:
+        variants = [v for m in models for v in ablation_variants(m, beam)]
+    elif beams:
+        variants = [v for m in models for b in beams for v in model_variants(m, b, base)]
+    else:
+        variants = profile_variants(base)
+    n = len(list(folder.glob("*.txt")))
+    decodes = len({v.decode_key for v in variants})
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task(f"{split}: {len(variants)} configurations", total=decodes * n)
+        result = run_matrix(folder, variants, base, on_file=lambda _n: progress.advance(task), decode_cache=decode_cache)
+    m = machine()
+    audio = result["rows"][0]["audio_s"] if result["rows"] else 0
+    Console(width=max(out.width, 120)).print(matrix_table(result, f"Transcription on the development set, {split} part: {result['files']} files, "
+                                                    f"{audio:.0f} s; {m['cpus']} CPUs, load {m['load_average'][0]}"))
+    decisions = {s: earns_default(result, s) for s in STAGES} if ablation else {}
+    for stage, d in decisions.items():
+        out.print(f"{stage}: " + "; ".join(f"{k}: WER {v['d_wer']:+.3f}, med-WER {v['d_medical_wer']:+.3f}, worst voice {v['worst_voice']:+.3f}"
+                                           f" -> {'earns' if v['earns'] else 'does not earn'}" for k, v in d.items()))
+    cp = result["correction_precision"]
+    if cp["made"]:
+        out.print(f"term corrector precision ({split}): {cp['right']}/{cp['made']} = {cp['precision']:.3f}")
+    if write_precision and split == "dev" and cp["made"]:
+        from pipeline.transcribe.correction import PRECISION_FILE
+
+        Path(str(PRECISION_FILE)).write_text(json.dumps({**cp, "split": "dev", "model": models[0], "beam": beam,
+                                                           "measured": date.today().isoformat()}, indent=1) + "\n")
+    if as_json:
+        as_json.write_text(json.dumps({"machine": m, "split": split, **result, "decisions": decisions}, indent=1) + "\n")
 
 
 @ops.command("build-kb")

@@ -11,13 +11,22 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "mrt"
 
 Backend = Literal["faster-whisper", "openai-whisper"]
 CareSetting = Literal["outpatient", "inpatient"]
+TranscribeProfile = Literal["cpu-throughput", "cpu-accuracy", "gpu"]
+# What each transcription profile sets, unless the setting is given explicitly (docs/transcription.md has
+# the figures that chose them, on the held-apart part of the development set). "gpu" needs
+# MRT_WHISPER_MODEL: a larger model the site supplies (a CTranslate2 directory or a hub name).
+TRANSCRIBE_PROFILES: dict[str, dict] = {
+    "cpu-throughput": {"whisper_model": "tiny.en", "beam_size": 1, "compute_type": "int8", "device": "cpu"},
+    "cpu-accuracy": {"whisper_model": "base", "beam_size": 5, "compute_type": "int8", "device": "cpu"},
+    "gpu": {"beam_size": 5, "compute_type": "float16", "device": "cuda"},
+}
 
 
 def _default_data_dir() -> Path:
@@ -48,6 +57,11 @@ class Settings(BaseSettings):
     media_dirs: list[Path] = Field(default=[], description="Folders besides the archive whose media the review app may play")
 
     # Transcription
+    transcribe_profile: TranscribeProfile = Field(
+        default="cpu-throughput",
+        description="cpu-throughput (tiny.en, greedy), cpu-accuracy (base, beam 5) or gpu (MRT_WHISPER_MODEL, beam 5, float16); "
+        "an explicit model/beam/compute type/device setting wins over the profile",
+    )
     transcribe_backend: Backend = "faster-whisper"
     whisper_model: str = Field(default="tiny.en", description="Model name (tiny.en, base, ...) or a model directory/file")
     compute_type: str = Field(default="int8", description="faster-whisper compute type on CPU")
@@ -56,11 +70,21 @@ class Settings(BaseSettings):
     beam_size: int = Field(default=1, description="1 (greedy) meets 20x real time on 2 cores; 5 was the old default")
     language: str | None = "en"
     vad_filter: bool = True
-    bias_vocabulary: bool = Field(default=True, description="Prompt Whisper with medical terms chosen per dictation")
+    # The word transformations' defaults follow `mrt bench transcribe --split dev --ablation` (chosen on the
+    # development set's dev voices, confirmed on its held-apart voices; docs/transcription.md): on only
+    # what lowered both WER and medical-word WER and raised neither for any voice by more than a point.
+    bias_vocabulary: bool = Field(default=False, description="Prompt Whisper with medical terms chosen per dictation (dev set: WER -2.8 pts but medical-word WER +0.7, one voice +8.7: off)")
     bias_max_tokens: int = Field(default=60, ge=0, le=223, description="Whisper tokens of biasing terms per 30 s window (more hurt WER on tiny.en)")
     vocabulary_file: Path | None = Field(default=None, description="Site vocabulary file; default the shipped site_vocabulary.txt")
-    correct_terms: bool = Field(default=True, description="Correct misheard medical terms against the lexicon")
-    dictation_commands: bool = Field(default=True, description="Spoken punctuation, layout and section headers")
+    correct_terms: bool = Field(default=True, description="Look for misheard medical terms; below correction_min_precision they are flagged for the reviewer, not rewritten")
+    dictation_commands: bool = Field(default=True, description="Spoken punctuation, layout, section headers and edits (scratch that, spelled words)")
+    fill_gaps: bool = Field(default=False, description="Decode again, alone, speech the VAD heard but no decoded word covers")
+    cut_loops: bool = Field(default=False, description="Cut repetition loops (a phrase 3+ times back to back, a segment repeated)")
+    drop_non_speech: bool = Field(default=False, description="Drop segments Whisper marks as non-speech or that lie outside every speech region")
+    correction_min_precision: float = Field(
+        default=0.95, ge=0, le=1,
+        description="Term corrections rewrite the transcript only if the corrector's measured precision reaches this; else they are flags with a suggestion",
+    )
     transcribe_chunk_s: float = Field(default=600.0, gt=60, description="Long media is transcribed in pieces of about this length")
 
     # Extraction and coding
@@ -115,6 +139,20 @@ class Settings(BaseSettings):
     transcribe_concurrency: int = Field(
         default=0, ge=0, description="Prefect global concurrency limit on transcriptions across all workers (0: none)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_transcribe_profile(cls, data):
+        if not isinstance(data, dict):
+            return data
+        profile = data.get("transcribe_profile") or "cpu-throughput"
+        preset = TRANSCRIBE_PROFILES.get(str(profile))
+        if preset is None:
+            return data  # the field's own validation reports the bad name
+        if profile == "gpu" and not data.get("whisper_model"):
+            raise ValueError("MRT_TRANSCRIBE_PROFILE=gpu needs MRT_WHISPER_MODEL: the larger Whisper model to run "
+                             "(a CTranslate2 model directory, or a hub name such as large-v3 where the site has internet)")
+        return {**preset, **data}
 
     @property
     def resolved_database_url(self) -> str:

@@ -24,3 +24,14 @@ def test_low_probability_and_corrected_words_are_marked():
     assert runs["metformin"].heard == "met for men" and runs["metformin"].heard_confidence == 0.82
     assert runs["today."].low and not runs["today."].heard
     assert not any(r.low or r.heard for r in view[1].runs)
+
+
+def test_flagged_term_shows_its_suggestion_and_keeps_what_was_heard():
+    """Below the corrector's precision bar the word stays as heard and carries the suggested term."""
+    text = "Started met formin today."
+    words = [Word(0.0, 0.5, "Started", 0.95), Word(0.5, 0.8, "met", 0.4, suggestion="metformin", correction_confidence=0.7),
+             Word(0.8, 1.2, "formin", 0.4, suggestion="metformin", correction_confidence=0.7), Word(1.2, 1.5, "today.", 0.9)]
+    view = build_view(text, [{"start": 0.0, "end": 1.5, "text": text, "words": [asdict(w) for w in words]}], [])
+    flagged = [r for seg in view for r in seg.runs if r.suggestion]
+    assert " ".join(r.text.strip() for r in flagged) == "met formin"
+    assert all(r.suggestion == "metformin" and not r.heard for r in flagged)

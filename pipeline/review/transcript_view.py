@@ -22,6 +22,7 @@ class Run:
     first_of_entity: bool = False
     heard: str | None = None  # what Whisper wrote where term correction changed the words
     heard_confidence: float | None = None
+    suggestion: str | None = None  # the lexicon term the corrector proposes where it may not rewrite
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def build_view(text: str, segments: list[dict], entities: list) -> list[SegmentV
         owner: list[int | None] = [None] * (seg_end - seg_start)
         low = [False] * (seg_end - seg_start)
         heard: list[tuple[str, float | None] | None] = [None] * (seg_end - seg_start)
+        suggested: list[str | None] = [None] * (seg_end - seg_start)
         for k, e in enumerate(entities):
             for c in range(max(e.start, seg_start), min(e.end, seg_end)):
                 if owner[c - seg_start] is None:
@@ -75,17 +77,20 @@ def build_view(text: str, segments: list[dict], entities: list) -> list[SegmentV
                     low[c - seg_start] = True
                 if w.get("original"):
                     heard[c - seg_start] = (w["original"], w.get("correction_confidence"))
+                if w.get("suggestion"):
+                    suggested[c - seg_start] = w["suggestion"]
         runs: list[Run] = []
         run_start = seg_start
         seen: set[int] = set()
         for c in range(seg_start, seg_end + 1):
             i0 = run_start - seg_start
-            boundary = c == seg_end or (owner[c - seg_start], low[c - seg_start], heard[c - seg_start]) != (owner[i0], low[i0], heard[i0])
+            boundary = c == seg_end or (owner[c - seg_start], low[c - seg_start], heard[c - seg_start], suggested[c - seg_start]) != (
+                owner[i0], low[i0], heard[i0], suggested[i0])
             if boundary and c > run_start:
                 ent = owner[i0]
                 h = heard[i0]
                 runs.append(Run(run_start, c, text[run_start:c], ent, low[i0], ent is not None and ent not in seen,
-                                h[0] if h else None, h[1] if h else None))
+                                h[0] if h else None, h[1] if h else None, suggested[i0]))
                 if ent is not None:
                     seen.add(ent)
                 run_start = c

@@ -169,3 +169,238 @@ def configs_for(backends: list[str], models: list[str], variants: list[str], bea
                 enhanced = v != "plain"
                 out.append(Config(b, m, compute_type, beam if enhanced else plain_beam, enhanced))
     return out
+
+
+# -- the development-set matrix: models/profiles x word transformations, per voice -------------------------
+STAGES = ("bias_vocabulary", "fill_gaps", "drop_non_speech", "cut_loops", "dictation_commands", "correct_terms")
+DECODE_STAGES = ("bias_vocabulary",)  # changes what Whisper decodes; the gap refill decodes again after it, the others edit text
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One transcription configuration: a model/beam and which word transformations run."""
+
+    name: str
+    model: str = "tiny.en"
+    beam_size: int = 1
+    compute_type: str = "int8"
+    stages: frozenset[str] = frozenset(STAGES)
+
+    def settings(self, base: Settings) -> Settings:
+        return base.model_copy(update={"whisper_model": self.model, "beam_size": self.beam_size, "compute_type": self.compute_type,
+                                       **{s: s in self.stages for s in STAGES}})
+
+    @property
+    def decode_key(self) -> tuple:
+        return (self.model, self.beam_size, self.compute_type, tuple(s for s in DECODE_STAGES if s in self.stages))
+
+
+def profile_variants(base: Settings) -> list[Variant]:
+    """The transcription profiles this machine can run (``gpu`` only with a model and a GPU)."""
+    from pipeline.settings import TRANSCRIBE_PROFILES
+    from pipeline.transcribe import base_model
+
+    out = []
+    for name, preset in TRANSCRIBE_PROFILES.items():
+        if preset.get("device", "cpu") != "cpu" or (preset.get("whisper_model") == "base" and not base_model.is_available()):
+            continue
+        stages = frozenset(s for s in STAGES if getattr(base, s))
+        out.append(Variant(f"profile {name}", preset["whisper_model"], preset["beam_size"], preset["compute_type"], stages))
+    return out
+
+
+def model_variants(model: str, beam: int, base: Settings) -> list[Variant]:
+    """Plain decoding and the default word transformations, for one model and beam size."""
+    defaults = frozenset(s for s in STAGES if getattr(base, s))
+    return [Variant(f"{model} beam {beam} plain", model, beam, stages=frozenset()),
+            Variant(f"{model} beam {beam} defaults", model, beam, stages=defaults)]
+
+
+def ablation_variants(model: str = "tiny.en", beam: int = 1, defaults: frozenset[str] | None = None) -> list[Variant]:
+    """Plain decoding, each transformation alone on top of it, the defaults, and the defaults less each one."""
+    defaults = frozenset(STAGES) if defaults is None else defaults
+    out = [Variant("plain", model, beam, stages=frozenset())]
+    out += [Variant(f"plain + {s}", model, beam, stages=frozenset({s})) for s in STAGES]
+    out.append(Variant("all on", model, beam, stages=frozenset(STAGES)))
+    out += [Variant(f"all on - {s}", model, beam, stages=frozenset(STAGES) - {s}) for s in STAGES]
+    if defaults != frozenset(STAGES):
+        out.append(Variant("defaults", model, beam, stages=defaults))
+    return out
+
+
+def _correction_outcomes(reference: str, segments) -> tuple[int, int]:
+    """(right, made) for the corrections in ``segments`` (words with ``original`` set): right when every
+    normalized token of the corrected word is aligned to an identical reference token."""
+    import jiwer
+
+    from pipeline.transcribe.wer import normalize
+
+    toks, flagged = [], []
+    for seg in segments:
+        for w in seg.words:
+            for t in normalize(w.text).split():
+                toks.append(t)
+                flagged.append(w.original is not None or getattr(w, "suggestion", None) is not None)
+    made_idx = {i for i, f in enumerate(flagged) if f}
+    if not made_idx:
+        return 0, 0
+    ref = normalize(reference)
+    ok = set()
+    if ref.strip() and toks:
+        for ch in jiwer.process_words(ref, " ".join(toks)).alignments[0]:
+            if ch.type == "equal":
+                ok.update(range(ch.hyp_start_idx, ch.hyp_end_idx))
+    # group consecutive flagged tokens of one word: count words, not tokens
+    made = right = 0
+    i = 0
+    while i < len(toks):
+        if i in made_idx:
+            j = i
+            while j + 1 < len(toks) and j + 1 in made_idx:
+                j += 1
+            made += 1
+            right += all(k in ok for k in range(i, j + 1))
+            i = j + 1
+        else:
+            i += 1
+    return right, made
+
+
+def _decode_cache_key(key: tuple, name: str, base: Settings, samples=None) -> str:
+    """Decodings are cached by configuration, file and the decoding code's own source."""
+    import hashlib
+
+    from pipeline.transcribe import faster, vocabulary
+
+    h = hashlib.sha256(repr((key, name, base.bias_max_tokens, base.transcribe_chunk_s, base.vad_filter)).encode())
+    if samples is not None:
+        h.update(samples.tobytes())
+    for mod in (faster, vocabulary):
+        h.update(Path(mod.__file__).read_bytes())
+    return h.hexdigest()[:24]
+
+
+def run_matrix(folder: Path, variants: list[Variant], base: Settings, on_file: Callable[[str], None] | None = None,
+               decode_cache: Path | None = None) -> dict:
+    """Every variant over every file of ``folder``; each distinct decoding runs once, the transformations
+    after decoding run per variant on its output. Returns {"rows": [...], "files": [...], "corrections": ...}."""
+    import resource
+
+    from pipeline.transcribe.devset import voice_of
+    from pipeline.transcribe.transcribe import decode, fill_gaps, finish, get_transcriber
+    from pipeline.transcribe.vocabulary import build_bias
+    from pipeline.transcribe.wer import ZERO, word_counts
+
+    items = load_dataset(folder)
+    groups: dict[tuple, list[Variant]] = {}
+    for v in variants:
+        groups.setdefault(v.decode_key, []).append(v)
+    per_variant: dict[str, dict] = {v.name: {"variant": v, "counts": {}, "seconds": 0.0, "audio": 0.0, "files": []} for v in variants}
+    correction_right = correction_made = 0
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_by_model: dict[str, float] = {}
+    for key, vs in groups.items():
+        dsettings = vs[0].settings(base)
+        model = get_transcriber(dsettings)  # loaded even when decodings are cached: its memory counts
+        for it in items:
+            bias = None
+            if dsettings.bias_vocabulary and dsettings.bias_max_tokens > 0:
+                bias = build_bias(it.context, str(dsettings.vocabulary_file) if dsettings.vocabulary_file else None, dsettings.bias_max_tokens)
+            dsettings = dsettings.model_copy(update={"fill_gaps": False})
+            cached = Path(decode_cache) / f"{_decode_cache_key(key, it.name, base, it.audio.samples)}.pkl" if decode_cache else None
+            if cached is not None and cached.is_file():
+                import pickle
+
+                raw, regions, decode_s = pickle.loads(cached.read_bytes())
+            else:
+                t0 = time.perf_counter()
+                raw, _, regions = decode(it.audio, model, dsettings, bias)
+                decode_s = time.perf_counter() - t0
+                if cached is not None:
+                    import pickle
+
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    cached.write_bytes(pickle.dumps((raw, regions, decode_s)))
+            filled = None
+            for v in vs:
+                vsettings = v.settings(base)
+                t1 = time.perf_counter()
+                decoded = raw
+                if vsettings.fill_gaps:
+                    if filled is None:
+                        filled = (fill_gaps(it.audio, list(raw), regions, model, vsettings), time.perf_counter() - t1)
+                    else:
+                        t1 -= filled[1]  # the refill's decoding time counts for every variant that uses it
+                    decoded = filled[0]
+                segs, _, _, _ = finish(list(decoded), regions, vsettings)
+                finish_s = time.perf_counter() - t1
+                text = " ".join(s.text.strip() for s in segs if s.text.strip())
+                c = word_counts(it.reference, text)
+                pv = per_variant[v.name]
+                voice = voice_of(it.name)
+                pv["counts"][voice] = pv["counts"].get(voice, ZERO) + c
+                pv["seconds"] += decode_s + finish_s
+                pv["audio"] += it.audio.duration
+                pv["files"].append({"name": it.name, "voice": voice, "wer": c.wer, "medical_wer": c.medical_wer,
+                                    "insertions": c.insertions, "deletions": c.deletions, "text": text})
+                if v.stages == frozenset({"correct_terms"}):  # the corrector's precision, measured rewriting
+                    rsegs, _, _, _ = finish(list(raw), regions, vsettings.model_copy(update={"correction_min_precision": 0.0}))
+                    r, m = _correction_outcomes(it.reference, rsegs)
+                    correction_right += r
+                    correction_made += m
+            if on_file:
+                on_file(it.name)
+        peak_by_model[vs[0].model] = max(peak_by_model.get(vs[0].model, 0.0),
+                                         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    rows = []
+    for name, pv in per_variant.items():
+        total = sum(pv["counts"].values(), ZERO)
+        rows.append({"variant": name, "model": pv["variant"].model, "beam": pv["variant"].beam_size,
+                     "stages": sorted(pv["variant"].stages), "audio_s": round(pv["audio"], 1),
+                     "rtf": round(pv["seconds"] / pv["audio"], 4) if pv["audio"] else None,
+                     "peak_rss_mb": round(peak_by_model.get(pv["variant"].model, 0.0)),
+                     "all": _counts_dict(total), "voices": {k: _counts_dict(c) for k, c in sorted(pv["counts"].items())},
+                     "files": pv["files"]})
+    return {"folder": str(folder), "files": len(items), "rss_before_mb": round(rss_before / 1024), "rows": rows,
+            "correction_precision": {"right": correction_right, "made": correction_made,
+                                     "precision": round(correction_right / correction_made, 4) if correction_made else None}}
+
+
+def _counts_dict(c) -> dict:
+    return {"wer": round(c.wer, 4) if c.wer is not None else None, "medical_wer": round(c.medical_wer, 4) if c.medical_wer is not None else None,
+            "words": c.words, "medical_words": c.medical_words, "substitutions": c.substitutions, "deletions": c.deletions,
+            "insertions": c.insertions}
+
+
+def matrix_table(result: dict, title: str, per_voice: bool = True):
+    from rich.table import Table
+
+    tab = Table(title=title)
+    for col in ("configuration", "voice", "WER", "med-WER", "ins", "del", "RTF", "peak MB"):
+        tab.add_column(col, justify="left" if col in ("configuration", "voice") else "right")
+    pct = lambda x: f"{100 * x:.1f}%" if x is not None else "-"
+    for r in result["rows"]:
+        tab.add_row(r["variant"], "all", pct(r["all"]["wer"]), pct(r["all"]["medical_wer"]), str(r["all"]["insertions"]),
+                    str(r["all"]["deletions"]), f"{r['rtf']:.3f}", str(r["peak_rss_mb"]))
+        if per_voice:
+            for voice, c in r["voices"].items():
+                tab.add_row("", voice, pct(c["wer"]), pct(c["medical_wer"]), str(c["insertions"]), str(c["deletions"]), "", "")
+    return tab
+
+
+def earns_default(result: dict, stage: str, slack: float = 0.01) -> dict:
+    """Whether ``stage`` earns its default: 'all on' against 'all on - stage' (and plain + stage against
+    plain) lower both WER and medical-word WER, and no voice gets worse by more than ``slack``."""
+    rows = {r["variant"]: r for r in result["rows"]}
+    out = {}
+    for with_, without in (("all on", f"all on - {stage}"), (f"plain + {stage}", "plain")):
+        a, b = rows.get(with_), rows.get(without)
+        if not a or not b:
+            continue
+        d_wer = a["all"]["wer"] - b["all"]["wer"]
+        d_med = (a["all"]["medical_wer"] or 0) - (b["all"]["medical_wer"] or 0)
+        worst = max(max((a["voices"][v]["wer"] or 0) - (b["voices"][v]["wer"] or 0),
+                        (a["voices"][v]["medical_wer"] or 0) - (b["voices"][v]["medical_wer"] or 0)) for v in a["voices"])
+        out[f"{with_} vs {without}"] = {"d_wer": round(d_wer, 4), "d_medical_wer": round(d_med, 4), "worst_voice": round(worst, 4),
+                                        "earns": d_wer < 0 and d_med < 0 and worst <= slack}
+    return out

@@ -14,13 +14,21 @@ general English does not use). A span is corrected when the evidence is strong:
 * a span corrected once is corrected the same way everywhere in the dictation.
 
 The corrected word keeps what was heard (``Word.original``) and a confidence (0-1).
+
+The corrector rewrites the transcript only while its measured precision (right corrections out of
+corrections made, on the development set: ``data/correction_precision.json``, written by
+``mrt bench transcribe --split dev``) reaches ``Settings.correction_min_precision`` (0.95). Below it
+the heard words stay and each one carries the term as ``Word.suggestion`` for the reviewer; the
+``Correction`` is listed with ``applied=False``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from importlib import resources
 
 from rapidfuzz import fuzz, process
 
@@ -136,7 +144,9 @@ class TermCorrector:
             return None
         return heard, parts[0][0], parts[-1][2]
 
-    def correct_segments(self, segments: list[Segment]) -> tuple[list[Segment], list[Correction]]:
+    def correct_segments(self, segments: list[Segment], rewrite: bool = True) -> tuple[list[Segment], list[Correction]]:
+        """Segments with misheard terms rewritten (``rewrite``) or flagged with a suggestion (not
+        ``rewrite``: the words stay as heard), and the corrections found."""
         decided: dict[str, tuple[Target, float] | None] = {}
         out_segments, corrections = [], []
         for seg in segments:
@@ -166,11 +176,14 @@ class TermCorrector:
                 span = words[i : i + n]
                 text = target.word.capitalize() if span[0].text.lstrip("\"'(")[:1].isupper() and target.word.islower() else target.word
                 probs = [w.probability for w in span if w.probability is not None]
-                new_words.append(
-                    Word(span[0].start, span[-1].end, lead + text + trail, min(probs) if probs else None,
-                         original=" ".join(w.text for w in span), correction_confidence=round(conf, 3))
-                )
-                corrections.append(Correction(seg.id, span[0].start, span[-1].end, heard, target.word, target.label, round(conf, 3)))
+                if rewrite:
+                    new_words.append(
+                        Word(span[0].start, span[-1].end, lead + text + trail, min(probs) if probs else None,
+                             original=" ".join(w.text for w in span), correction_confidence=round(conf, 3))
+                    )
+                else:
+                    new_words += [replace(w, suggestion=target.word, correction_confidence=round(conf, 3)) for w in span]
+                corrections.append(Correction(seg.id, span[0].start, span[-1].end, heard, target.word, target.label, round(conf, 3), rewrite))
                 changed = True
                 i += n
             out_segments.append(with_words(seg, new_words) if changed else seg)
@@ -212,6 +225,26 @@ class TermCorrector:
         if result is not None or key not in decided:
             decided[key] = result
         return result if result is not None else decided.get(key)
+
+
+PRECISION_FILE = resources.files("pipeline.transcribe") / "data" / "correction_precision.json"
+
+
+@lru_cache(maxsize=1)
+def measured_precision() -> float | None:
+    """The corrector's precision on the development set (None when it was never measured)."""
+    try:
+        return float(json.loads(PRECISION_FILE.read_text(encoding="utf-8"))["precision"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+
+
+def may_rewrite(min_precision: float) -> bool:
+    """Whether corrections rewrite the transcript (else they are suggestions for the reviewer)."""
+    if min_precision <= 0:
+        return True
+    p = measured_precision()
+    return p is not None and p >= min_precision
 
 
 @lru_cache(maxsize=1)

@@ -187,3 +187,84 @@ def mark_sections(segments: list[Segment]) -> tuple[list[Segment], list[tuple[in
                 marks.append((len(out), name))
             out.append(with_words(replace(seg, start=start, end=end), ws, paragraph=para))
     return out, marks
+
+
+_SCRATCH = {("scratch", "that"), ("scratched", "that"), ("delete", "that"), ("strike", "that")}
+_LETTERS = re.compile(r"^(?:[A-Za-z][.\-]?){1,}$")
+
+
+def _letters(text: str) -> str | None:
+    """The letters of a spelled-out token ("M", "M-E-T", "M.E.T.", "METOPROLOL"), else None."""
+    core = text.strip(",;:!?\"'()").lstrip("-")  # Whisper writes "M", "-E", "-T", ... as words
+    if core.endswith(".") and len(core) > 2 and "." not in core[:-1]:
+        core = core[:-1]
+    if not core:
+        return None
+    if len(core) == 1 and core.isalpha():
+        return core.lower()
+    if _LETTERS.match(core) and ("-" in core or "." in core):
+        return re.sub(r"[^A-Za-z]", "", core).lower()
+    if core.isalpha() and core.isupper() and len(core) >= 3:
+        return core.lower()
+    return None
+
+
+def apply_edits(segments: list[Segment]) -> tuple[list[Segment], int]:
+    """Spoken edits: "scratch that" (also "delete that", "strike that") removes the sentence it ends,
+    with the command; "spelled M E T O P R O L O L" after a word writes that word with those letters
+    (the words heard before it that sound like it are replaced; ``Word.original`` keeps them).
+    Returns the segments and how many edits were applied."""
+    from rapidfuzz import fuzz
+
+    flat: list[tuple[int, Word]] = [(k, w) for k, seg in enumerate(segments) for w in seg.words]
+    keys = [_core(w) for _, w in flat]
+    out: list[tuple[int, Word]] = []
+    used = 0
+    i = 0
+    while i < len(flat):
+        if i + 1 < len(flat) and (keys[i], keys[i + 1]) in _SCRATCH:
+            # drop back to the end of the previous sentence (the word before the command may end one)
+            while out and not (len(out) > 1 and out[-2][1].text.rstrip().endswith(_SENTENCE_END)):
+                out.pop()
+            if out:
+                out.pop()
+            used += 1
+            i += 2
+            continue
+        if keys[i] in ("spelled", "spelt", "spelling") and out:
+            j, letters = i + 1, ""
+            while j < len(flat):
+                got = _letters(flat[j][1].text)
+                if got is None:
+                    break
+                letters += got
+                j += 1
+            if len(letters) >= 3:
+                best_n, best = 1, -1.0
+                for n in range(1, min(3, len(out)) + 1):
+                    heard = "".join(_core(w) for _, w in out[-n:]).replace("-", "").replace("'", "")
+                    score = fuzz.ratio(heard, letters)
+                    if score > best + 5:
+                        best_n, best = n, score
+                replaced = out[-best_n:]
+                del out[-best_n:]
+                first = replaced[0][1]
+                text = letters.capitalize() if first.text.lstrip("\"'(")[:1].isupper() else letters
+                trail = re.search(r"[.,;:!?]*$", flat[j - 1][1].text).group(0)
+                heard = " ".join(w.text for _, w in replaced)
+                probs = [w.probability for _, w in replaced if w.probability is not None]
+                word = Word(first.start, flat[j - 1][1].end, text + trail, min(probs) if probs else None,
+                            original=heard.rstrip(",") if heard.rstrip(",").lower() != letters else None)
+                out.append((replaced[0][0], word))
+                used += 1
+                i = j
+                continue
+        out.append(flat[i])
+        i += 1
+    if not used:
+        return segments, 0
+    by_seg: dict[int, list[Word]] = {}
+    for k, w in out:
+        by_seg.setdefault(k, []).append(w)
+    result = [with_words(seg, by_seg[k]) for k, seg in enumerate(segments) if by_seg.get(k)]
+    return result, used

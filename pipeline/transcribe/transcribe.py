@@ -22,6 +22,7 @@ from pipeline.transcribe.audio import Audio, load_media
 from pipeline.transcribe.cleanup import drop_non_speech, low_confidence, remove_repetitions, speech_regions
 from pipeline.transcribe.types import Correction, Segment, SectionMark, Transcript, Word
 from pipeline.transcribe.vocabulary import BiasPrompt, DictationContext, build_bias
+from pipeline.transcribe.words import with_words
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 SAMPLE_RATE = 16_000
@@ -129,7 +130,8 @@ def decode(
         previous = " ".join(tail[-PREVIOUS_TEXT_WORDS:]) or previous
         if progress:
             progress(c1)
-    segments = fill_gaps(audio, segments, regions, model, settings)
+    if settings.fill_gaps:
+        segments = fill_gaps(audio, segments, regions, model, settings)
     return segments, language, regions
 
 
@@ -166,8 +168,11 @@ def fill_gaps(audio: Audio, segments: list[Segment], regions: list[tuple[float, 
               settings: Settings) -> list[Segment]:
     """Whisper sometimes ends a segment early and skips the rest of its window: with greedy decoding
     and a vocabulary prompt, sample 02 lost its last 20 seconds (the assessment) after "without".
-    Speech the VAD hears but no word covers is decoded again on its own, without the prompt and with
-    beam search, and its segments go in at their place."""
+    Speech the VAD hears but no word covers is decoded again on its own, without any prompt and with
+    beam search. Only what is new goes in, at its place: words whose middle lies inside the gap, from
+    segments Whisper does not itself mark as non-speech, and never a run of words that repeats the
+    transcript just before or after the gap (a refill given the previous text as prompt copied it:
+    "have you had a cough no okay" three times on a real consultation)."""
     if not segments:  # nothing decoded at all: silence or noise, judged as such
         return segments
     if regions is None:
@@ -179,13 +184,73 @@ def fill_gaps(audio: Audio, segments: list[Segment], regions: list[tuple[float, 
     added: list[Segment] = []
     for g0, g1 in gaps:
         c0, c1 = max(0.0, g0 - 0.3), min(audio.duration, g1 + 0.3)
-        before = " ".join(s.text for s in segments if s.end <= g0 + 0.5).split()[-PREVIOUS_TEXT_WORDS:]
         piece = np.ascontiguousarray(audio.samples[int(c0 * SAMPLE_RATE): int(c1 * SAMPLE_RATE)])
         kwargs = {"speech": [(0.0, c1 - c0)]} if model.backend == "openai-whisper" else {}
-        segs, _ = model.segments(piece, None, " ".join(before) or None, settings=retry, **kwargs)
-        added += [_shift(seg, c0, 0) for seg in segs if seg.words or seg.text.strip()]
+        segs, _ = model.segments(piece, None, None, settings=retry, **kwargs)
+        near = _near_words(segments, g0, g1)
+        for seg in segs:
+            if seg.no_speech_prob is not None and seg.avg_logprob is not None and seg.no_speech_prob > 0.5 and seg.avg_logprob < -0.8:
+                continue
+            seg = _shift(seg, c0, 0)
+            inside = [w for w in seg.words if g0 - 0.2 <= (w.start + w.end) / 2 <= g1 + 0.2] if seg.words else []
+            inside = _trim_edges(inside, segments, g0, g1)
+            if not inside or _repeats(inside, near):
+                continue
+            added.append(with_words(replace(seg, start=inside[0].start, end=inside[-1].end), inside))
+    if not added:
+        return segments
     merged = sorted(segments + added, key=lambda seg: seg.start)
     return [replace(seg, id=i) if seg.id != i else seg for i, seg in enumerate(merged)]
+
+
+def _norm_word(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _trim_edges(words: list[Word], segments: list[Segment], g0: float, g1: float) -> list[Word]:
+    """``words`` less a first/last word (or 2-3 words) spelling again the word decoded just before or after
+    the gap: the refill's piece starts 0.3 s early, and Whisper may have stamped that word late (sample
+    02: "without" at 55 s, said at 39 s, came back from the refill as "with out")."""
+    decoded = [w for s in segments for w in s.words]
+    before = next((_norm_word(w.text) for w in reversed(decoded) if w.end <= g0 + 0.2 and _norm_word(w.text)), "")
+    after = next((_norm_word(w.text) for w in decoded if w.start >= g1 - 0.2 and _norm_word(w.text)), "")
+    keys = [_norm_word(w.text) for w in words]
+    edges = {e for e in (before, after) if e}
+    # Whisper can also misplace the word after the gap in time (sample 02: "without" stamped 15 s late)
+    for k in range(min(3, len(words)), 0, -1):
+        if "".join(keys[:k]) in edges:
+            words, keys = words[k:], keys[k:]
+            break
+    for k in range(min(3, len(words)), 0, -1):
+        if "".join(keys[-k:]) in edges:
+            words = words[:-k]
+            break
+    return words
+
+
+def _near_words(segments: list[Segment], g0: float, g1: float, span: int = 60) -> list[str]:
+    """Normalized words decoded within ``span`` words before and after the gap."""
+    words = [w for s in segments for w in s.words] or []
+    before = [w for w in words if w.end <= g0 + 0.2][-span:]
+    after = [w for w in words if w.start >= g1 - 0.2][:span]
+    return [_norm_word(w.text) for w in before + after if _norm_word(w.text)]
+
+
+def _repeats(words: list[Word], near: list[str], min_run: int = 3) -> bool:
+    """Whether ``words`` are mostly a copy of text already transcribed next to the gap: every word
+    of a short refill, or at least half of a longer one in runs of ``min_run`` words, found there."""
+    keys = [k for k in (_norm_word(w.text) for w in words) if k]
+    if not keys or not near:
+        return False
+    if len(keys) < min_run:
+        return all(k in near for k in keys) and len(keys) > 1
+    grams = {tuple(near[i : i + min_run]) for i in range(len(near) - min_run + 1)}
+    copied = [False] * len(keys)
+    for i in range(len(keys) - min_run + 1):
+        if tuple(keys[i : i + min_run]) in grams:
+            for k in range(i, i + min_run):
+                copied[k] = True
+    return sum(copied) >= len(keys) / 2
 
 
 def finish(
@@ -193,22 +258,27 @@ def finish(
 ) -> tuple[list[Segment], list[str], list[Correction], list[tuple[int, str]]]:
     """Cleanup, dictation conventions and term correction on decoded segments."""
     flags: list[str] = []
-    segments = drop_non_speech(segments, regions)
-    segments, looped = remove_repetitions(segments)
-    if looped:
-        flags.append("repetition_removed")
+    if settings.drop_non_speech:
+        segments = drop_non_speech(segments, regions)
+    else:
+        segments = [s for s in segments if s.text.strip()]
+    if settings.cut_loops:
+        segments, looped = remove_repetitions(segments)
+        if looped:
+            flags.append("repetition_removed")
     marks: list[tuple[int, str]] = []
     if settings.dictation_commands:
-        from pipeline.transcribe.dictation import apply_commands, mark_sections
+        from pipeline.transcribe.dictation import apply_commands, apply_edits, mark_sections
 
+        segments, _ = apply_edits(segments)
         segments, _ = apply_commands(segments)
         segments, marks = mark_sections(segments)
     segments = [replace(s, id=i) if s.id != i else s for i, s in enumerate(segments)]
     corrections: list[Correction] = []
     if settings.correct_terms:
-        from pipeline.transcribe.correction import default_corrector
+        from pipeline.transcribe.correction import default_corrector, may_rewrite
 
-        segments, corrections = default_corrector().correct_segments(segments)
+        segments, corrections = default_corrector().correct_segments(segments, rewrite=may_rewrite(settings.correction_min_precision))
     if not any(s.text.strip() for s in segments):
         flags.append("no_speech")
         segments = []

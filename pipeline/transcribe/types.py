@@ -15,6 +15,9 @@ class Word:
     # the correction is (0-1). The review screen shows both.
     original: str | None = None
     correction_confidence: float | None = None
+    # Set instead when the term corrector is not precise enough to rewrite (see correction.py): the
+    # word stays as heard and the reviewer sees the lexicon term it may be.
+    suggestion: str | None = None
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Correction:
     term: str
     label: str
     confidence: float
+    applied: bool = True  # False: a suggestion shown to the reviewer, the transcript keeps what was heard
 
 
 @dataclass(frozen=True)

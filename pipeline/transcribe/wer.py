@@ -16,8 +16,20 @@ def _normalizer():
     return EnglishTextNormalizer()
 
 
+# spoken and written units are the same word for scoring ("25 milligrams" == "25 mg")
+UNIT_WORDS = {
+    "milligram": "mg", "milligrams": "mg", "mgs": "mg", "microgram": "mcg", "micrograms": "mcg", "ug": "mcg",
+    "milliliter": "ml", "milliliters": "ml", "millilitre": "ml", "millilitres": "ml", "mls": "ml",
+    "kilogram": "kg", "kilograms": "kg", "gram": "g", "grams": "g", "gm": "g",
+    "milliequivalent": "meq", "milliequivalents": "meq", "unit": "units", "iu": "units",
+    "liter": "l", "liters": "l", "litre": "l", "litres": "l", "cc": "cc", "ccs": "cc", "percent": "%",
+}
+UNIT_TOKENS = frozenset(UNIT_WORDS.values()) | {"mg", "mcg", "ml", "kg", "g", "meq", "units", "l", "cc", "%", "mmhg", "puffs", "tablets", "tabs"}
+
+
 def normalize(text: str) -> str:
-    return _normalizer()(text)
+    """Whisper's English normalizer, then one spelling per unit (``UNIT_WORDS``)."""
+    return " ".join(UNIT_WORDS.get(w, w) for w in _normalizer()(text).split())
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
@@ -90,3 +102,95 @@ def _medwer_scorer():
 def medwer_scores(references: list[str], hypotheses: list[str]) -> dict:
     """``medwer``'s corpus scores: {"wer", "medical_wer", "utts", "ref_words", "med_ref_words"}."""
     return _medwer_scorer().corpus(references, hypotheses)
+
+
+@lru_cache(maxsize=1)
+def medical_word_entries() -> tuple[frozenset[str], int]:
+    """What counts as a medical word: medwer's public term list plus the shipped vocabulary's drug
+    names (label MEDICATION) and the lexicon's medication terms, in normalized spelling."""
+    import medwer
+
+    from pipeline.transcribe.lexicon import read_lexicon_terms, read_vocabulary
+
+    entries, _ = medwer.load_terms(medwer.default_terms_path())
+    out = set(entries)
+    for e in read_vocabulary():
+        if e.label == "MEDICATION":
+            out.add(normalize(e.term))
+    for term, label in read_lexicon_terms().items():
+        if label == "MEDICATION":
+            out.add(normalize(term))
+    out.discard("")
+    return frozenset(out), max(len(e.split()) for e in out)
+
+
+def keep_medical_words(norm_text: str) -> list[str]:
+    """The medical words of normalized text: terms (greedy longest match, one token per term), units,
+    and doses (a number right before a unit)."""
+    entries, longest = medical_word_entries()
+    toks = norm_text.split()
+    out, i = [], 0
+    while i < len(toks):
+        t = toks[i]
+        if t in UNIT_TOKENS or (i + 1 < len(toks) and toks[i + 1] in UNIT_TOKENS and re.fullmatch(r"[\d.,/]+", t)):
+            out.append(t)
+            i += 1
+            continue
+        for n in range(min(longest, len(toks) - i), 0, -1):
+            cand = " ".join(toks[i : i + n])
+            if cand in entries:
+                out.append(cand.replace(" ", "_"))
+                i += n
+                break
+        else:
+            i += 1
+    return out
+
+
+@dataclass(frozen=True)
+class WordCounts:
+    """Edits and reference words for a file: all words, and medical words only."""
+
+    edits: int
+    words: int
+    substitutions: int
+    deletions: int
+    insertions: int
+    medical_edits: int
+    medical_words: int
+
+    def __add__(self, other: "WordCounts") -> "WordCounts":
+        return WordCounts(*(a + b for a, b in zip(self.astuple(), other.astuple())))
+
+    def astuple(self) -> tuple[int, ...]:
+        return (self.edits, self.words, self.substitutions, self.deletions, self.insertions, self.medical_edits, self.medical_words)
+
+    @property
+    def wer(self) -> float | None:
+        return self.edits / self.words if self.words else None
+
+    @property
+    def medical_wer(self) -> float | None:
+        return self.medical_edits / self.medical_words if self.medical_words else None
+
+
+ZERO = WordCounts(0, 0, 0, 0, 0, 0, 0)
+
+
+def word_counts(reference: str, hypothesis: str) -> WordCounts:
+    """WER and medical-word WER counts (doses, units and drug names are medical words)."""
+    import jiwer
+    from medwer import wer as edit_distance
+
+    ref, hyp = normalize(reference), normalize(hypothesis)
+    n = len(ref.split())
+    if not hyp.strip():
+        s, d, i = 0, n, 0
+    elif not n:
+        s, d, i = 0, 0, len(hyp.split())
+    else:
+        m = jiwer.process_words(ref, hyp)
+        s, d, i = m.substitutions, m.deletions, m.insertions
+    rm, hm = keep_medical_words(ref), keep_medical_words(hyp)
+    me, mn, _ = edit_distance(" ".join(rm), " ".join(hm))
+    return WordCounts(s + d + i, n, s, d, i, me, mn)
