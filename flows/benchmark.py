@@ -85,7 +85,7 @@ def run_benchmark(n: int, *, source: Path | None = None, minutes: float = 3.5, w
     audio_s = sum(load_media(f).duration for f in files)
     warm_clip = synth.short_clips(work / "warm", 2, 4.0)
 
-    saved = _env(MRT_STABLE_SECONDS="0", MRT_DASK_ADDRESS=None, MRT_CPU_THREADS=None, MRT_TASK_RETRIES="0",
+    saved = _env(MRT_STABLE_SECONDS="0", MRT_MIN_WORDS="0", MRT_DASK_ADDRESS=None, MRT_CPU_THREADS=None, MRT_TASK_RETRIES="0",
                  PREFECT_LOGGING_LEVEL=os.environ.get("PREFECT_LOGGING_LEVEL", "CRITICAL"))
     base_env = {k: os.environ.get(k) for k in ("MRT_DATA_DIR", "MRT_DATABASE_URL", "MRT_INBOX_DIR")}
     runs = []

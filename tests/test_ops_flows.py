@@ -49,8 +49,9 @@ def ops(tmp_path, cluster):
     """Settings for one test: own database and folders, files ready at once, short backoff."""
     from pipeline.settings import get_settings
 
+    # MRT_MIN_WORDS=0: the batches are clips of a few seconds cut from the samples, not whole dictations
     values = {"MRT_DATA_DIR": str(tmp_path / "data"), "MRT_STABLE_SECONDS": "0", "MRT_RETRY_BACKOFF_S": "1",
-              "MRT_ORPHAN_SIDECAR_MINUTES": "0", "MRT_TASK_RETRIES": "2"}
+              "MRT_ORPHAN_SIDECAR_MINUTES": "0", "MRT_TASK_RETRIES": "2", "MRT_MIN_WORDS": "0"}
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     get_settings.cache_clear()
