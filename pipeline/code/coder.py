@@ -40,6 +40,7 @@ from pipeline.code import specificity, title_overlap
 from pipeline.code.alternates import select
 from pipeline.code.arthroplasty import arthroplasty_query
 from pipeline.code.combinations import combine
+from pipeline.code.dictation_calibration import calibrate as calibrate_dictation
 from pipeline.code.edits import with_edits
 from pipeline.code.guideline_filters import FilterContext, apply_filters
 from pipeline.code.history import acute_only, history_code_for, is_chronic
@@ -155,6 +156,9 @@ def propose_codes(
         specific = {c for c in specific if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
         stated = {c: why for c, why in stated.items() if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
     required |= specific | set(stated) | set(performed)
+    if model is not None and settings.calibrate_dictations:
+        diagnosis_starts = {e.start for e in entities if e.section in DIAGNOSIS_SECTIONS}
+        proposals = calibrate_dictation(proposals, setting, set(stated) | set(performed), diagnosis_starts, entities)
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
     operative = any(e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS for e in entities)
