@@ -157,8 +157,7 @@ def propose_codes(
         stated = {c: why for c, why in stated.items() if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
     required |= specific | set(stated) | set(performed)
     if model is not None and settings.calibrate_dictations:
-        diagnosis_starts = {e.start for e in entities if e.section in DIAGNOSIS_SECTIONS}
-        proposals = calibrate_dictation(proposals, setting, set(stated) | set(performed), diagnosis_starts, entities)
+        proposals = calibrate_dictation(proposals, setting, set(stated) | set(performed), entities)
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
     operative = any(e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS for e in entities)
@@ -211,8 +210,11 @@ def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity]) -> d
     Code -> why, in the order the physician states them."""
     where = {e.start: DIAGNOSIS_SECTIONS[e.section] for e in entities
              if e.label == "PROBLEM" and e.section in DIAGNOSIS_SECTIONS}
+    # a close match, or one whose title names the diagnosis's head word and most of its words
+    # ("community acquired pneumonia" J18.9 "pneumonia, unspecified organism", match score 0.59)
     best = best_per_mention(proposals, lambda p: [ev.start for ev in p.evidence if ev.start in where]
-                            if p.system == CM and p.score >= STATED_MIN_SCORE else [])
+                            if p.system == CM and (p.score >= STATED_MIN_SCORE or (_head_agrees(p) and _spelled_out(p)))
+                            else [])
     return {p.code: f"the physician states this diagnosis in {where[start]}" for start, p in sorted(best.items())}
 
 

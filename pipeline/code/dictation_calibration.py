@@ -12,7 +12,9 @@ note*, per care setting and code system, from three facts of the document:
   procedure named under the operative report's procedure heading
   (:func:`pipeline.code.coder.stated_procedures`);
 * ``in_diagnosis_section``: some of the code's evidence lies under a diagnosis heading (assessment,
-  impression, admission/discharge/pre-/postoperative diagnosis), however loosely it matches.
+  impression, admission/discharge/pre-/postoperative diagnosis), however loosely it matches;
+* ``only_in_exam``: all of its evidence lies in the review of systems, vital signs, examination,
+  labs, imaging or findings (what the physician observed, not what they concluded).
 
 The map is a logistic regression per (setting, system) over those features, fitted by
 ``scripts/build_dictation_calibration.py`` on the dev notes of the dictation set
@@ -40,7 +42,10 @@ log = logging.getLogger(__name__)
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "data" / "dictation_calibration.json"
 FORMAT = 1
-FEATURES = ("logit_score", "stated", "in_diagnosis_section")
+FEATURES = ("logit_score", "stated", "in_diagnosis_section", "only_in_exam")
+DIAGNOSIS_SECTIONS = frozenset({"assessment", "assessment_and_plan", "impression", "admission_diagnosis",
+                                "discharge_diagnosis", "preoperative_diagnosis", "postoperative_diagnosis"})
+EXAM_SECTIONS = frozenset({"review_of_systems", "physical_exam", "vital_signs", "labs", "imaging", "findings"})
 MIN_HEADED_SECTIONS = 2
 UNTITLED_SECTIONS = frozenset({None, "", "untitled"})
 _EPS = 1e-4
@@ -55,10 +60,11 @@ class CodeFacts:
     score: float  # the re-ranker's
     stated: bool
     in_diagnosis_section: bool
+    only_in_exam: bool
 
-    def vector(self) -> tuple[float, float, float]:
+    def vector(self) -> tuple[float, ...]:
         s = min(max(self.score, _EPS), 1 - _EPS)
-        return (math.log(s / (1 - s)), float(self.stated), float(self.in_diagnosis_section))
+        return (math.log(s / (1 - s)), float(self.stated), float(self.in_diagnosis_section), float(self.only_in_exam))
 
 
 @dataclass(frozen=True)
@@ -113,20 +119,26 @@ def collecting() -> Iterator[list[tuple[str, CodeFacts]]]:
         _collector.reset(token)
 
 
+def facts_of(p: CodeProposal, stated: set[str], section_at: dict[int, str | None]) -> CodeFacts:
+    sections = [section_at.get(ev.start) for ev in p.evidence]
+    return CodeFacts(p.system, p.code, p.score, p.code in stated, any(s in DIAGNOSIS_SECTIONS for s in sections),
+                     bool(sections) and all(s in EXAM_SECTIONS for s in sections))
+
+
 def calibrate(
-    proposals: Sequence[CodeProposal], setting: str, stated: Iterable[str], diagnosis_starts: Iterable[int],
-    entities: Iterable, path: Path | None = None,
+    proposals: Sequence[CodeProposal], setting: str, stated: Iterable[str], entities: Sequence,
+    path: Path | None = None,
 ) -> list[CodeProposal]:
     """``proposals`` with dictation-calibrated scores (same order; the caller re-sorts).
 
-    ``stated``: codes the physician states (diagnoses and named procedures); ``diagnosis_starts``:
-    start offsets of the mentions under a diagnosis heading. Not a dictation, or no model for the
-    (setting, system): the score is unchanged."""
+    ``stated``: codes the physician states (diagnoses and named procedures); ``entities``: the
+    document's mentions (their sections). Not a dictation, or no model for the (setting, system):
+    the score is unchanged."""
     if not is_dictation(entities):
         return list(proposals)
-    stated, starts = set(stated), set(diagnosis_starts)
-    facts = [CodeFacts(p.system, p.code, p.score, p.code in stated, any(ev.start in starts for ev in p.evidence))
-             for p in proposals]
+    stated = set(stated)
+    section_at = {e.start: e.section for e in entities}
+    facts = [facts_of(p, stated, section_at) for p in proposals]
     rows = _collector.get()
     if rows is not None:
         rows.extend((setting, f) for f in facts)
@@ -139,10 +151,11 @@ def calibrate(
     return out
 
 
-def fit(rows: Sequence[tuple[str, CodeFacts, bool]], c: float = 1.0, min_examples: int = 30) -> list[dict]:
+def fit(rows: Sequence[tuple[str, CodeFacts, bool]], c: float = 1.0, min_examples: int = 30,
+        min_positives: int = 10) -> list[dict]:
     """Logistic models per (setting, system) from (setting, facts, is_gold) rows; deterministic (lbfgs,
-    fixed order). A (setting, system) with fewer than ``min_examples`` codes or without both classes
-    gets no model."""
+    fixed order). A (setting, system) with fewer than ``min_examples`` codes or ``min_positives`` gold
+    codes among them gets no model (its codes keep the re-ranker's scores)."""
     from sklearn.linear_model import LogisticRegression
 
     groups: dict[tuple[str, str], list[tuple[tuple[float, ...], bool]]] = {}
@@ -151,7 +164,7 @@ def fit(rows: Sequence[tuple[str, CodeFacts, bool]], c: float = 1.0, min_example
     out = []
     for (setting, system), pairs in sorted(groups.items()):
         ys = [int(g) for _, g in pairs]
-        if len(pairs) < min_examples or len(set(ys)) < 2:
+        if len(pairs) < min_examples or sum(ys) < min_positives or len(ys) - sum(ys) < min_positives:
             continue
         model = LogisticRegression(C=c, solver="lbfgs", max_iter=1000)
         model.fit([list(x) for x, _ in pairs], ys)
