@@ -150,3 +150,40 @@ def test_a_stated_discharge_diagnosis_is_proposed_first_above_the_threshold():
     assert cm and cm[0].code == "J18.9", [(p.code, p.score) for p in cm]
     assert cm[0].score >= settings.proposal_threshold
     assert "I10" in {p.code for p in cm}
+
+
+def test_shipped_calibration_covers_both_settings_and_weighs_a_stated_diagnosis_up():
+    from pipeline.code import dictation_calibration as dc
+
+    table = dc.models()
+    for setting in ("inpatient", "outpatient"):
+        m = table[(setting, CM)]
+        assert m.examples >= 100 and m.positives >= 10
+        plain = dc.CodeFacts(CM, "X", 0.2, stated=False, in_diagnosis_section=False, only_in_exam=False)
+        stated = dc.CodeFacts(CM, "X", 0.2, stated=True, in_diagnosis_section=True, only_in_exam=False)
+        assert m(stated.vector()) > m(plain.vector())
+
+
+def test_calibration_changes_only_dictations_and_fitting_is_deterministic():
+    from pipeline.code import dictation_calibration as dc
+    from pipeline.code.types import CodeProposal, Evidence
+    from pipeline.extract.types import Entity
+
+    p = CodeProposal(CM, "J18.9", "Pneumonia", 0.16, [Evidence(10, 19, "pneumonia")], "why")
+    case_report = [Entity(10, 19, "pneumonia", "PROBLEM", section="untitled")]
+    dictation = [Entity(0, 5, "fever", "SYMPTOM", section="hpi"),
+                 Entity(10, 19, "pneumonia", "PROBLEM", section="discharge_diagnosis")]
+    assert dc.calibrate([p], "inpatient", {"J18.9"}, case_report)[0].score == 0.16  # case reports keep theirs
+    stated = dc.calibrate([p], "inpatient", {"J18.9"}, dictation)[0].score
+    unstated = dc.calibrate([p], "inpatient", set(), dictation)[0].score
+    assert stated > unstated and stated != 0.16
+    rows = [("inpatient", dc.CodeFacts(CM, str(i), (i % 10) / 10 + 0.05, i % 3 == 0, i % 2 == 0, i % 5 == 0), i % 3 == 0)
+            for i in range(200)]
+    assert dc.fit(rows) == dc.fit(rows)
+
+
+def test_calibration_reads_the_coders_diagnosis_headings():
+    from pipeline.code.coder import DIAGNOSIS_SECTIONS
+    from pipeline.code.dictation_calibration import DIAGNOSIS_SECTIONS as CALIBRATED
+
+    assert set(DIAGNOSIS_SECTIONS) == CALIBRATED

@@ -167,9 +167,22 @@ def propose_codes(
     shown, rest = apply_filters([p for p in proposals if p.score >= threshold or p.code in required], context)
     shown = [p if p.score >= threshold else replace(p, rationale=f"{p.rationale}; proposed although scored below "
              f"{threshold:.2f}: {stated.get(p.code) or performed.get(p.code) or 'the guidelines require this code'}") for p in shown]
-    rest = sorted(rest + [p for p in proposals if p.score < threshold and p.code not in required], key=lambda p: -p.score)
+    below = _with_guideline_reasons([p for p in proposals if p.score < threshold and p.code not in required], shown, context)
+    rest = sorted(rest + below, key=lambda p: -p.score)
     rest = _first_per_system(rest, settings.max_alternatives)
     return CodingResult(with_edits(sequence(shown, setting, list(stated)), setting=setting), skipped, rest)
+
+
+def _with_guideline_reasons(below: list[CodeProposal], shown: list[CodeProposal], context: FilterContext) -> list[CodeProposal]:
+    """Codes scored below the threshold, each with the guideline reason a filter would give it next
+    to the proposals ("integral to J20.9 (I.B.5)"): a score can put a code below the threshold (on a
+    dictation, the calibration does) before a filter has said why a coder would not report it."""
+    if not below:
+        return below
+    keys = {(p.system, p.code) for p in below}
+    _, moved = apply_filters(sorted(shown + below, key=lambda p: -p.score), context)
+    why = {(p.system, p.code): p.rationale for p in moved if (p.system, p.code) in keys}
+    return [replace(p, rationale=why.get((p.system, p.code), p.rationale)) for p in below]
 
 
 def past_history(entities: list[Entity], rule_codes: set[str], proposals: list[CodeProposal]) -> frozenset[int]:
