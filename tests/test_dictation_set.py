@@ -187,3 +187,35 @@ def test_calibration_reads_the_coders_diagnosis_headings():
     from pipeline.code.dictation_calibration import DIAGNOSIS_SECTIONS as CALIBRATED
 
     assert set(DIAGNOSIS_SECTIONS) == CALIBRATED
+
+
+_CODE_SAMPLES = """
+import json, sys
+from pipeline.code.coder import propose_codes
+from pipeline.extract.pipeline import extract_many
+m = json.load(open("samples/manifest.json"))["samples"]
+texts = [open("samples/" + e["reference"]).read().strip() for e in m]
+out = []
+for e, t, ents in zip(m, texts, extract_many(texts)):
+    r = propose_codes(ents, setting=e["setting"], text=t)
+    out.append([(p.code, p.score) for p in r.proposals + r.alternatives])
+print(json.dumps(out))
+"""
+
+
+def test_scores_do_not_depend_on_the_python_hash_seed():
+    """The re-ranker's features (the best-covered Index name of a code) once broke ties in set order."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    runs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", _CODE_SAMPLES], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert runs[0] == runs[1]
