@@ -27,7 +27,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _tables(report: dict) -> list[Table]:
-    title = (f"Coding on CodiEsp {report['split']} ({report['documents']} documents, {report['setting']}, "
+    corpus = "the dictation set" if report.get("dataset") == "dictation" else "CodiEsp"
+    title = (f"Coding on {corpus} {report['split']} ({report['documents']} documents, {report['setting']}, "
              f"P/R/F1 at score >= {report['threshold']:.2f}; {report['model_version']})")
     main = Table(title=title)
     for col in ("System", "Level", "Docs", "Gold", "Proposed", *(m for m, _ in _METRICS)):
@@ -52,7 +53,16 @@ def _tables(report: dict) -> list[Table]:
         for row in res.get("threshold_sweep", []):
             sweep.add_row(system, f"{row['threshold']:.2f}", str(row["proposed"]), f"{row['precision']:.3f}",
                           f"{row['recall']:.3f}", f"{row['f1']:.3f}")
-    return [main, rel, sweep]
+    tables = [main, rel, sweep]
+    if report.get("by_note_type"):
+        per_type = Table(title="ICD-10-CM full code by note type (care setting from the gold file)")
+        for col in ("Note type", "Setting", "Docs", "Gold", "Proposed", "P", "R", "F1", "MAP"):
+            per_type.add_column(col, justify="left" if col in ("Note type", "Setting") else "right")
+        for name, s in report["by_note_type"].items():
+            per_type.add_row(name, s["setting"], str(s["documents"]), str(s["gold"]), str(s["proposed"]),
+                             *(f"{s[k]:.3f}" for k in ("precision", "recall", "f1", "map")))
+        tables.append(per_type)
+    return tables
 
 
 def _errors_table(report: dict) -> Table:
@@ -69,25 +79,35 @@ def _errors_table(report: dict) -> Table:
 
 @eval_app.command("coding")
 def coding(
-    split: str = typer.Option("dev", help="CodiEsp split: dev or train"),
+    split: str = typer.Option("dev", help="CodiEsp split: dev or train; dictation set: dev or test"),
+    dataset: str = typer.Option("codiesp", help="codiesp (case reports) or dictation (hand-coded MTSamples dictations, "
+                                "tests/data/dictation; each note in the care setting its gold record gives)"),
     limit: Optional[int] = typer.Option(None, help="Only the first N documents (sorted by id)"),
     setting: str = typer.Option("inpatient", help="Care setting the coder applies (CodiEsp cases are hospital cases)"),
     threshold: Optional[float] = typer.Option(None, help="Score threshold for P/R/F1 (default: the product's min_code_score)"),
     errors: bool = typer.Option(False, "--errors", help="Also list the most frequent missed and false-positive codes"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
-    """MAP, recall@5/10 and P/R/F1 of the code proposals on CodiEsp, for CM and PCS, full code and category."""
-    from pipeline.code.evaluate import evaluate
+    """MAP, recall@5/10 and P/R/F1 of the code proposals on CodiEsp or the dictation set, for CM and PCS,
+    full code and category."""
+    from pipeline.code.evaluate import evaluate, evaluate_dictation
 
-    if split not in ("dev", "train"):
-        err.print("[red]--split must be dev or train.[/red]")
+    if dataset not in ("codiesp", "dictation"):
+        err.print("[red]--dataset must be codiesp or dictation.[/red]")
+        raise typer.Exit(2)
+    splits = ("dev", "test") if dataset == "dictation" else ("dev", "train")
+    if split not in splits:
+        err.print(f"[red]--split must be {' or '.join(splits)} for --dataset {dataset}.[/red]")
         raise typer.Exit(2)
     if setting not in ("inpatient", "outpatient"):
         err.print("[red]--setting must be inpatient or outpatient.[/red]")
         raise typer.Exit(2)
     try:
-        report = evaluate(split, limit, setting=setting, threshold=threshold)
-    except FileNotFoundError as e:
+        if dataset == "dictation":
+            report = evaluate_dictation(split, limit, threshold=threshold)
+        else:
+            report = evaluate(split, limit, setting=setting, threshold=threshold)
+    except (FileNotFoundError, ValueError) as e:
         err.print(f"[red]{e}[/red]")
         raise typer.Exit(2)
     if as_json:

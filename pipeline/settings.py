@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     proposal_threshold: float = Field(
         default=0.35, ge=0, le=1, description="Calibrated score a code needs to be proposed (chosen on CodiEsp dev for F1)"
     )
+    calibrate_dictations: bool = Field(
+        default=True, description="On dictated notes (laid out under section headings), map re-ranker scores through the "
+        "per-setting calibration fitted on the dictation set's dev notes (pipeline/code/data/dictation_calibration.json)")
     max_alternatives: int = Field(default=30, ge=0, description="Ranked codes below the threshold kept as alternatives, per code system")
     ner_models: list[str] = Field(
         default=["bc5cdr"],

@@ -40,6 +40,7 @@ from pipeline.code import specificity, title_overlap
 from pipeline.code.alternates import select
 from pipeline.code.arthroplasty import arthroplasty_query
 from pipeline.code.combinations import combine
+from pipeline.code.dictation_calibration import calibrate as calibrate_dictation
 from pipeline.code.edits import with_edits
 from pipeline.code.guideline_filters import FilterContext, apply_filters
 from pipeline.code.history import acute_only, history_code_for, is_chronic
@@ -155,6 +156,8 @@ def propose_codes(
         specific = {c for c in specific if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
         stated = {c: why for c, why in stated.items() if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
     required |= specific | set(stated) | set(performed)
+    if model is not None and settings.calibrate_dictations:
+        proposals = calibrate_dictation(proposals, setting, set(stated) | set(performed), entities)
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
     operative = any(e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS for e in entities)
@@ -164,9 +167,22 @@ def propose_codes(
     shown, rest = apply_filters([p for p in proposals if p.score >= threshold or p.code in required], context)
     shown = [p if p.score >= threshold else replace(p, rationale=f"{p.rationale}; proposed although scored below "
              f"{threshold:.2f}: {stated.get(p.code) or performed.get(p.code) or 'the guidelines require this code'}") for p in shown]
-    rest = sorted(rest + [p for p in proposals if p.score < threshold and p.code not in required], key=lambda p: -p.score)
+    below = _with_guideline_reasons([p for p in proposals if p.score < threshold and p.code not in required], shown, context)
+    rest = sorted(rest + below, key=lambda p: -p.score)
     rest = _first_per_system(rest, settings.max_alternatives)
     return CodingResult(with_edits(sequence(shown, setting, list(stated)), setting=setting), skipped, rest)
+
+
+def _with_guideline_reasons(below: list[CodeProposal], shown: list[CodeProposal], context: FilterContext) -> list[CodeProposal]:
+    """Codes scored below the threshold, each with the guideline reason a filter would give it next
+    to the proposals ("integral to J20.9 (I.B.5)"): a score can put a code below the threshold (on a
+    dictation, the calibration does) before a filter has said why a coder would not report it."""
+    if not below:
+        return below
+    keys = {(p.system, p.code) for p in below}
+    _, moved = apply_filters(sorted(shown + below, key=lambda p: -p.score), context)
+    why = {(p.system, p.code): p.rationale for p in moved if (p.system, p.code) in keys}
+    return [replace(p, rationale=why.get((p.system, p.code), p.rationale)) for p in below]
 
 
 def past_history(entities: list[Entity], rule_codes: set[str], proposals: list[CodeProposal]) -> frozenset[int]:
@@ -207,8 +223,11 @@ def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity]) -> d
     Code -> why, in the order the physician states them."""
     where = {e.start: DIAGNOSIS_SECTIONS[e.section] for e in entities
              if e.label == "PROBLEM" and e.section in DIAGNOSIS_SECTIONS}
+    # a close match, or one whose title names the diagnosis's head word and most of its words
+    # ("community acquired pneumonia" J18.9 "pneumonia, unspecified organism", match score 0.59)
     best = best_per_mention(proposals, lambda p: [ev.start for ev in p.evidence if ev.start in where]
-                            if p.system == CM and p.score >= STATED_MIN_SCORE else [])
+                            if p.system == CM and (p.score >= STATED_MIN_SCORE or (_head_agrees(p) and _spelled_out(p)))
+                            else [])
     return {p.code: f"the physician states this diagnosis in {where[start]}" for start, p in sorted(best.items())}
 
 

@@ -23,16 +23,20 @@ SWEEP = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
 TOP_ERRORS = 15
 
 
-def code_documents(docs: Sequence[GoldDocument], settings: Settings, setting: str) -> list[tuple[list[CodeProposal], set]]:
+def code_documents(
+    docs: Sequence[GoldDocument], settings: Settings, setting: str | Sequence[str]
+) -> list[tuple[list[CodeProposal], set]]:
     """Ranked codes (best first) for each document: the proposals, then the alternatives below the
-    product threshold (ranking metrics read the whole list; P/R/F1 only codes at the threshold)."""
+    product threshold (ranking metrics read the whole list; P/R/F1 only codes at the threshold).
+    ``setting`` is one care setting for all documents, or one per document."""
     from pipeline.code.coder import propose_codes
     from pipeline.code.entity_cache import cached_entities
 
+    settings_per_doc = [setting] * len(docs) if isinstance(setting, str) else list(setting)
     entities = cached_entities([d.text for d in docs], settings.cache_dir)
     out = []
-    for d, ents in zip(docs, entities):
-        result = propose_codes(ents, settings=settings, setting=setting, text=d.text)
+    for d, ents, doc_setting in zip(docs, entities, settings_per_doc):
+        result = propose_codes(ents, settings=settings, setting=doc_setting, text=d.text)
         ranked = sorted(result.proposals + result.alternatives, key=lambda p: -p.score)
         out.append((ranked, {(p.system, p.code) for p in result.proposals}))
     return out
@@ -96,4 +100,37 @@ def evaluate(
     return {
         "split": split, "documents": len(docs), "setting": setting, "threshold": threshold,
         "model_version": MODEL_VERSION, "results": score_runs(system_runs, threshold),
+    }
+
+
+def evaluate_dictation(
+    split: str = "dev", limit: int | None = None, settings: Settings | None = None, threshold: float | None = None,
+) -> dict:
+    """The report on the dictation coding set (:mod:`pipeline.code.dictation`): each note coded in the
+    care setting its gold record gives; CM scored on every note, PCS on the operative notes (the only
+    notes whose procedures were coded by hand); also F1 and MAP per note type (CM, full code)."""
+    from pipeline.code.coder import MODEL_VERSION
+    from pipeline.code.dictation import NoteType, load_split as load_dictation
+    from pipeline.code.rerank import reranker
+
+    settings = settings or get_settings()
+    if threshold is None:
+        threshold = settings.proposal_threshold if reranker(settings) is not None else settings.min_code_score
+    pairs = load_dictation(split, limit)
+    notes, docs = [n for n, _ in pairs], [d for _, d in pairs]
+    proposals = code_documents(docs, settings, [n.setting for n in notes])
+    cm_runs = runs_for(CM, docs, proposals)
+    operative = [i for i, n in enumerate(notes) if n.note_type is NoteType.OPERATIVE_NOTE]
+    pcs_runs = runs_for(PCS, [docs[i] for i in operative], [proposals[i] for i in operative])
+    by_type = {}
+    for t in NoteType:
+        idx = [i for i, n in enumerate(notes) if n.note_type is t]
+        if idx:
+            s = score_level(CM, [cm_runs[i] for i in idx], "full", threshold).to_dict()
+            by_type[t.value] = {"documents": len(idx), "setting": notes[idx[0]].setting,
+                                **{k: s[k] for k in ("gold", "proposed", "precision", "recall", "f1", "map")}}
+    return {
+        "dataset": "dictation", "split": split, "documents": len(docs), "setting": "per note (gold file)",
+        "threshold": threshold, "model_version": MODEL_VERSION,
+        "results": score_runs({CM: cm_runs, PCS: pcs_runs}, threshold), "by_note_type": by_type,
     }

@@ -49,7 +49,9 @@ def alias_stems(system: str, code: str) -> tuple[frozenset[str], ...]:
     entity = get_index(system).kb.cui_to_entity.get(code)
     names = entity.aliases if entity is not None else []
     out = {frozenset(w[:5] for w in _WORD.findall(a.lower()) if w not in _TITLE_STOP) for a in names}
-    return tuple(st for st in out if st)
+    # in a fixed order: best_alias keeps the first of equally good names, so a set's hash order
+    # would change the chosen name (and the re-ranker's features) with PYTHONHASHSEED
+    return tuple(sorted((st for st in out if st), key=sorted))
 
 
 def best_alias(system: str, code: str, words: set[str]) -> tuple[float, frozenset[str]]:
