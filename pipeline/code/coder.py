@@ -137,6 +137,7 @@ def propose_codes(
     settings = settings or get_settings()
     setting = setting or settings.care_setting
     proposals, skipped, mentions, exclusions = first_pass(entities, settings, setting, text)
+    own = _EvidenceOwner(proposals, mentions)
     stated = stated_diagnoses(proposals, entities)
     performed = stated_procedures(proposals, entities) if setting != "outpatient" else {}
     specific = documented_specific(proposals, exclusions, settings.min_code_score)
@@ -166,7 +167,39 @@ def propose_codes(
              f"{threshold:.2f}: {stated.get(p.code) or performed.get(p.code) or 'the guidelines require this code'}") for p in shown]
     rest = sorted(rest + [p for p in proposals if p.score < threshold and p.code not in required], key=lambda p: -p.score)
     rest = _first_per_system(rest, settings.max_alternatives)
-    return CodingResult(with_edits(sequence(shown, setting, list(stated)), setting=setting), skipped, rest)
+    shown = with_edits(sequence(shown, setting, list(stated)), setting=setting)
+    return CodingResult([own.trim(p) for p in shown], skipped, [own.trim(p) for p in rest])
+
+
+class _EvidenceOwner:
+    """Which mentions a code codes, so its evidence lists those words only (not every mention whose
+    similar CodiEsp cases or near-miss index matches brought the code up). In order, the first that
+    applies: the mentions the guideline pass coded to it (a combination code: each finding it
+    combines); the mentions whose best index match it is; the mentions whose index candidates
+    name it in the mention's own words; else the evidence as found (a code suggested by similar
+    cases or the document model keeps the sentence or words that suggested it)."""
+
+    WORD_MATCH = 0.5
+
+    def __init__(self, rule: list[CodeProposal], mentions: list[MentionCandidates]) -> None:
+        from pipeline.code.rerank import word_match
+
+        self.coded = {p.code: frozenset(ev.start for ev in p.evidence) for p in rule}
+        self.best: dict[str, set[int]] = {}
+        self.worded: dict[str, set[int]] = {}
+        for m in mentions:
+            if m.candidates:
+                self.best.setdefault(m.candidates[0].code, set()).add(m.entity.start)
+            for c in m.candidates:
+                if word_match(m.entity.query_text, c.alias) >= self.WORD_MATCH:
+                    self.worded.setdefault(c.code, set()).add(m.entity.start)
+
+    def trim(self, p: CodeProposal) -> CodeProposal:
+        for starts in (self.coded.get(p.code), self.best.get(p.code), self.worded.get(p.code)):
+            kept = [ev for ev in p.evidence if starts and ev.start in starts]
+            if kept:
+                return p if len(kept) == len(p.evidence) else replace(p, evidence=kept)
+        return p
 
 
 def past_history(entities: list[Entity], rule_codes: set[str], proposals: list[CodeProposal]) -> frozenset[int]:
