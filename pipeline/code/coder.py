@@ -176,8 +176,9 @@ class _EvidenceOwner:
     similar CodiEsp cases or near-miss index matches brought the code up). In order, the first that
     applies: the mentions the guideline pass coded to it (a combination code: each finding it
     combines); the mentions whose best index match it is; the mentions whose index candidates
-    name it in the mention's own words; else the evidence as found (a code suggested by similar
-    cases or the document model keeps the sentence or words that suggested it)."""
+    name it in the mention's own words; the mentions whose index candidates hold it; else the
+    first evidence found (a code suggested by similar cases or the document model: the first
+    mention or sentence that suggested it)."""
 
     WORD_MATCH = 0.5
 
@@ -187,19 +188,22 @@ class _EvidenceOwner:
         self.coded = {p.code: frozenset(ev.start for ev in p.evidence) for p in rule}
         self.best: dict[str, set[int]] = {}
         self.worded: dict[str, set[int]] = {}
+        self.listed: dict[str, set[int]] = {}
         for m in mentions:
             if m.candidates:
                 self.best.setdefault(m.candidates[0].code, set()).add(m.entity.start)
             for c in m.candidates:
+                self.listed.setdefault(c.code, set()).add(m.entity.start)
                 if word_match(m.entity.query_text, c.alias) >= self.WORD_MATCH:
                     self.worded.setdefault(c.code, set()).add(m.entity.start)
 
     def trim(self, p: CodeProposal) -> CodeProposal:
-        for starts in (self.coded.get(p.code), self.best.get(p.code), self.worded.get(p.code)):
+        for owners in (self.coded, self.best, self.worded, self.listed):
+            starts = owners.get(p.code)
             kept = [ev for ev in p.evidence if starts and ev.start in starts]
             if kept:
                 return p if len(kept) == len(p.evidence) else replace(p, evidence=kept)
-        return p
+        return p if len(p.evidence) <= 1 else replace(p, evidence=p.evidence[:1])
 
 
 def past_history(entities: list[Entity], rule_codes: set[str], proposals: list[CodeProposal]) -> frozenset[int]:
