@@ -514,6 +514,8 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
     top = cands[0] if cands else None
     stem = _head_stem(query)
     heads = stem is not None and stem in hit.path[0].lower()  # the entry's main term is the finding
+    if hit.by_adjective and not heads:
+        return cands  # "diabetic polyneuropathy": the document's diabetes type decides (pipeline.code.combinations)
     if not (hit.share == 1.0 or (heads and hit.complete)):
         if not heads or (top is not None and top.score >= settings.min_code_score and _names_the_head(query, top)):
             return cands

@@ -56,6 +56,7 @@ class IndexHit:
     covered: int  # mention words the entry reads
     words: int  # mention words (without stop words)
     unlisted: bool  # the words it does not read are nowhere under its main term (modifiers the Index lacks)
+    by_adjective: bool = False  # the main term was read in another spelling ("diabetic" for Diabetes)
 
     @property
     def complete(self) -> bool:
@@ -190,7 +191,10 @@ def lookup(mention: str) -> IndexHit | None:
         return None
     _, entry, covered, key = best
     unread = {w for w, ms in said.items() if not ms & covered}  # Index words the mention states but the entry does not read
-    return IndexHit(entry.code, entry.path, len(covered), len(mention_words), unread.isdisjoint(_term_words()[key]))
+    first = [p.strip() for p in _PAREN.sub("", entry.path[0]).split(",") if p.strip()][:1]
+    by_adjective = bool(first) and key != frozenset(words(first[0]))
+    return IndexHit(entry.code, entry.path, len(covered), len(mention_words), unread.isdisjoint(_term_words()[key]),
+                    by_adjective)
 
 
 @lru_cache(maxsize=1)

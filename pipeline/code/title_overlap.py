@@ -48,7 +48,8 @@ def alias_stems(system: str, code: str) -> tuple[frozenset[str], ...]:
 
     names = get_index(system).code_aliases(code)
     out = {frozenset(w[:5] for w in _WORD.findall(a.lower()) if w not in _TITLE_STOP) for a in names}
-    return tuple(st for st in out if st)
+    # sorted: a set's order follows the hash seed, and best_alias keeps the first of equally good names
+    return tuple(sorted((st for st in out if st), key=sorted))
 
 
 def best_alias(system: str, code: str, words: set[str]) -> tuple[float, frozenset[str]]:
