@@ -27,6 +27,14 @@ def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
 
 
+SETTING_HELP = (
+    "Care setting: outpatient (default from settings) or inpatient. Outpatient: uncertain diagnoses "
+    "(probable, suspected, rule out) are not coded (Guidelines IV.H; their symptoms are) and ICD-10-PCS "
+    "codes are only alternatives (procedures are reported with CPT); inpatient: uncertain diagnoses are "
+    "coded as if established (II.H, III.C) and PCS codes are proposed"
+)
+
+
 def _emit(obj: dict, output: Optional[Path] = None) -> None:
     text = json.dumps(obj, ensure_ascii=False)
     if output:
@@ -48,7 +56,7 @@ def _expand(paths: list[Path]) -> list[Path]:
 def process(
     paths: list[Path] = typer.Argument(..., help="Dictation files or folders"),
     backend: Optional[str] = typer.Option(None, help="faster-whisper or openai-whisper (default from settings)"),
-    setting: Optional[str] = typer.Option(None, help="outpatient or inpatient (default from settings)"),
+    setting: Optional[str] = typer.Option(None, help=SETTING_HELP),
     reprocess: bool = typer.Option(False, help="Process again even if this content was already coded"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's run logs"),
 ) -> None:
@@ -142,17 +150,22 @@ def _entity_json(e) -> dict:
     }
 
 
-def _code_json(coding) -> dict:
+def _proposal_json(p) -> dict:
     return {
-        "codes": [
-            {
-                "system": p.system, "code": p.code, "description": p.description, "score": p.score,
-                "evidence": [{"start": ev.start, "end": ev.end, "text": ev.text} for ev in p.evidence],
-                "rationale": p.rationale,
-            }
-            for p in coding.proposals
-        ],
+        "system": p.system, "code": p.code, "description": p.description, "score": p.score,
+        "evidence": [{"start": ev.start, "end": ev.end, "text": ev.text} for ev in p.evidence],
+        "rationale": p.rationale,
+    }
+
+
+def _code_json(coding) -> dict:
+    """The coding JSON contract: "codes" (the proposals, principal first), "skipped" (findings not
+    coded, with why) and "alternatives" (ranked codes below the proposal threshold, best first, each
+    with its score and reason; an added field, so readers of the older contract are unaffected)."""
+    return {
+        "codes": [_proposal_json(p) for p in coding.proposals],
         "skipped": [s.__dict__ for s in coding.skipped],
+        "alternatives": [_proposal_json(p) for p in coding.alternatives],
     }
 
 
@@ -206,10 +219,13 @@ def code(
     text_file: Optional[Path] = typer.Option(None, "--text-file", help="A note as plain text"),
     input_dir: Optional[Path] = typer.Option(None, "--input-dir", help="Every *.txt in this folder (JSON lines out)"),
     output: Optional[Path] = typer.Option(None, "--output", help="Write JSON here instead of stdout"),
-    setting: Optional[str] = typer.Option(None, help="outpatient or inpatient"),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+    setting: Optional[str] = typer.Option(None, help=SETTING_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: codes, skipped findings and ranked alternatives"),
 ) -> None:
     """Propose ranked ICD-10-CM and ICD-10-PCS codes for a note."""
+    if setting not in (None, "outpatient", "inpatient"):
+        err.print(f"[red]--setting must be outpatient or inpatient, not {setting!r}.[/red]")
+        raise typer.Exit(2)
     _batch("code", _text_inputs(text_file, input_dir), as_json, output, input_dir is not None, setting)
 
 

@@ -88,3 +88,24 @@ def test_process_and_show(tmp_path, sample):
     assert "Traceback" not in r.stdout + r.stderr and "database is locked" not in r.stdout + r.stderr
     shown = subprocess.run([*MRT, "show", "1", "--json"], capture_output=True, text=True, env=env, check=True)
     assert json.loads(shown.stdout)["codes"]
+
+
+@pytest.mark.slow
+def test_code_json_carries_the_ranked_alternatives(sample):
+    media, _, _ = sample("04")
+    out = json.loads(run("code", "--text-file", str(media.with_suffix(".txt")), "--json", "--setting", "inpatient").stdout)
+    alternatives = out["alternatives"]  # an added field: "codes" and "skipped" unchanged
+    assert {"codes", "skipped"} <= out.keys() and alternatives
+    assert all({"system", "code", "description", "score", "evidence", "rationale"} <= a.keys() for a in alternatives)
+    assert all(a["rationale"] and 0.0 <= a["score"] <= 1.0 for a in alternatives)
+    for system in ("ICD-10-CM", "ICD-10-PCS"):
+        scores = [a["score"] for a in alternatives if a["system"] == system]
+        assert scores == sorted(scores, reverse=True)
+    assert not {a["code"] for a in alternatives} & {c["code"] for c in out["codes"]}
+
+
+def test_code_setting_is_documented_and_checked():
+    help_text = " ".join(run("code", "--help").stdout.split())
+    assert "IV.H" in help_text and "inpatient" in help_text and "PCS" in help_text
+    bad = run("code", "--text-file", "x.txt", "--setting", "hospital", check=False)
+    assert bad.returncode == 2 and "outpatient or inpatient" in bad.stdout + bad.stderr

@@ -75,12 +75,13 @@ def test_billable_codes_and_short_titles_rank_first():
     hits = search_codes("hypertension", system=CM, limit=40)
     flags = [h.billable for h in hits]
     assert flags == sorted(flags, reverse=True)  # billable before header codes
-    titled = [h for h in hits if "hypertension" in h.description.lower()]  # title matches come first
+    assert hits[0].code == "I10"  # the Alphabetic Index's code for the term (Hypertension, hypertensive I10) first
+    titled = [h for h in hits if "hypertension" in h.description.lower()]  # then title matches
     assert hits[: len(titled)] == titled
-    lengths = [len(h.description) for h in titled if h.billable]
+    lengths = [len(h.description) for h in titled[1:] if h.billable]
     assert lengths == sorted(lengths) and lengths[0] < 25  # "Portal hypertension" before "Hypertensive ..."
     # the best-ranked of all matches, not of the first ones found
-    assert [h.code for h in search_codes("hypertension", system=CM, limit=3)] == ["K76.6", "P29.2", "I1A.0"]
+    assert [h.code for h in search_codes("hypertension", system=CM, limit=4)] == ["I10", "K76.6", "P29.2", "I1A.0"]
 
 
 def test_plural_and_abbreviation():
@@ -102,3 +103,30 @@ def test_index_covers_every_code():
 
     ix = search.get_index()
     assert len(ix[CM].docs) > 98_000 and len(ix[PCS].docs) == 79_115
+
+
+# ---------------------------------------------------------------- the Index path (issue 19, item 7)
+@pytest.mark.parametrize(("query", "system", "family"), [
+    ("community acquired pneumonia", None, "J18"),
+    ("pneumonia right lower lobe", None, "J18"),
+    ("copd with pneumonia", None, "J44.0"),
+    ("afib rvr", None, "I48"),
+    ("total knee arthroplasty", PCS, "0SR"),  # PCS Index: Arthroplasty, see Replacement, Lower Joints
+    ("reduction radius", PCS, "0PS"),  # PCS Index: Reduction, fracture, see Reposition
+])
+def test_phrases_a_coder_types_find_the_code_family_through_the_index(query, system, family):
+    top5 = codes(query, system=system)[:5]
+    assert any(c.startswith(family) for c in top5), top5
+
+
+def test_pneumonia_ranks_the_index_default_code_first():
+    assert "J18.9" in codes("pneumonia")[:3]
+
+
+def test_pcs_see_references_name_root_operations():
+    from pipeline.code.search import pcs_see_terms
+
+    see = pcs_see_terms()
+    assert see["arthroplasty"][0] == "replacement" and "reposition" == see["reduction"][0]
+    assert "appendectomy" not in see  # its see names a body part: already in the codes' own terms
+    assert codes("laparoscopic appendectomy", system=PCS)[:2] == ["0DBJ4ZZ", "0DTJ4ZZ"]

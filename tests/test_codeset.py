@@ -160,17 +160,46 @@ def test_pcs_candidates(pcs_index) -> None:
 
 
 @pytest.mark.slow
-def test_index_is_scispacy_generator_and_cached(cm_index, index_cache: Path) -> None:
-    from scispacy.candidate_generation import CandidateGenerator
-
+def test_index_search_is_exact_and_cached(cm_index, index_cache: Path) -> None:
     from pipeline.code.candidates import CodeIndex
 
-    assert isinstance(cm_index.generator, CandidateGenerator)
-    (mcs,) = cm_index.generator(["atrial fibrillation"], 10)
-    assert any(mc.concept_id == "I48.91" for mc in mcs)
+    ix = cm_index.exact_index
+    query = ix.vectors(["atrial fibrillation"])
+    brute = (query @ ix.by_feature).toarray().ravel()  # every alias scored: the search must find the true best
+    hits = ix.top(["atrial fibrillation"], 30)[0]
+    assert [round(s, 6) for _, s in hits] == [round(float(s), 6) for s in sorted(brute, reverse=True)[:30]]
+    assert all(a < b for (a, s), (b, t) in zip(hits, hits[1:]) if s == t)  # ties in alias order
+    assert any("I48.91" in cm_index.codes_of(a) for a, _ in hits)
     assert cm_index.candidates([]) == []
     assert cm_index.candidates(["???"], k=5) == [[]]  # no 3-gram in the vocabulary
+    assert "atrial fibrillation" in cm_index.code_aliases("I48.91")
     t = time.perf_counter()
     again = CodeIndex.load_or_build("ICD-10-CM", index_cache)
     assert time.perf_counter() - t < 15  # from the cache, not rebuilt
     assert again.directory == cm_index.directory
+    assert not (again.directory / "nmslib_index.bin").exists()
+
+
+def test_exact_search_breaks_ties_by_alias_number_not_by_partition_order() -> None:
+    """Many aliases tied on score around the k-th place: the kept ones are the lowest-numbered, in order."""
+    from pipeline.code._exact import ExactIndex
+
+    texts = [f"fever {c}" for c in "abcdefghijklmnopqrstuvwxyz"] * 2 + ["fever"]
+    ix, kept = ExactIndex.fit(texts, min_df=1)
+    assert kept.all()
+    hits = ix.top(["fever"], 5)[0]
+    assert hits[0] == (len(texts) - 1, pytest.approx(1.0))
+    assert len({s for _, s in hits[1:]}) == 1  # 52 aliases tie for second place
+    assert [a for a, _ in hits[1:]] == [0, 1, 2, 3]
+
+
+@pytest.mark.slow
+def test_index_build_is_deterministic(tmp_path: Path) -> None:
+    """Two builds in two empty cache folders write byte-identical files (PCS: the faster of the two)."""
+    from pipeline.code.candidates import CodeIndex
+
+    a = CodeIndex.load_or_build("ICD-10-PCS", tmp_path / "a").directory
+    b = CodeIndex.load_or_build("ICD-10-PCS", tmp_path / "b").directory
+    files = sorted(p.name for p in a.iterdir())
+    assert files == sorted(p.name for p in b.iterdir()) and "meta.json" in files
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)

@@ -543,3 +543,69 @@ def test_atrial_is_not_ventricular():
     result, codes = codes_for(text, setting="inpatient")
     assert any(c.startswith("I48") for c in codes) and "I49.01" not in codes, codes
     assert "I49.01" not in [p.code for p in result.alternatives]  # a contradiction, not a choice
+
+
+@pytest.mark.parametrize(("mention", "code", "main_term"), [
+    ("community acquired pneumonia", "J18.9", "Pneumonia"),
+    ("pneumonia of the right lower lobe", "J18.9", "Pneumonia"),  # not J18.1: "lobe" is not "lobar"
+    ("Community acquired pneumonia of the right lower lobe", "J18.9", "Pneumonia"),
+    ("acute exacerbation of chronic obstructive pulmonary disease", "J44.1", "Disease, diseased"),
+    ("chronic obstructive pulmonary disease with pneumonia", "J44.0", "Disease, diseased"),
+])
+def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, main_term: str):
+    from pipeline.code.coder import _cm_candidates
+    from pipeline.code.index_lookup import lookup
+    from pipeline.code.specificity import index_query
+
+    hit = lookup(index_query(mention))
+    assert hit is not None and hit.code == code and hit.path[0] == main_term and hit.complete
+    (cands,) = _cm_candidates([index_query(mention)], get_settings())
+    assert cands[0].code == code and cands[0].alias.startswith("Index: ") and cands[0].score >= 0.5
+
+
+def test_the_index_path_leaves_a_partial_reading_to_the_search():
+    """"Nicotine dependence": nicotine is under Dependence, drug, which the mention skips; the Index
+    reading (F19.20, Dependence) is incomplete and the search's F17.200 stands."""
+    from pipeline.code.coder import _cm_candidates
+    from pipeline.code.index_lookup import lookup
+
+    hit = lookup("nicotine dependence")
+    assert hit is not None and not hit.complete
+    (cands,) = _cm_candidates(["nicotine dependence"], get_settings())
+    assert cands[0].code == "F17.200"
+
+
+def test_copd_exacerbation_and_copd_with_pneumonia_are_coded_from_the_index():
+    _, exacerbation = codes_for("Assessment: Acute exacerbation of COPD.", "inpatient")
+    assert "J44.1" in exacerbation and "J44.9" not in exacerbation
+    result, both = codes_for("Assessment: COPD with pneumonia.", "inpatient")
+    assert {"J44.0", "J18.9"} <= set(both) and "J44.9" not in both
+    assert "J44.0" in next(p for p in result.proposals if p.code == "J44.0").rationale
+
+
+def test_discharge_summary_codes_pneumonia_and_copd(sample):
+    """Sample 04's discharge diagnoses: pneumonia (J18.9, not the fever), the COPD exacerbation
+    (J44.1) and COPD with an acute lower respiratory infection (J44.0)."""
+    _, text, expected = sample("04")
+    _, codes = codes_for(text, "inpatient")
+    assert {"J18.9", "J44.0", "J44.1"} <= set(codes), codes
+    assert {"J18.9", "J44.0", "J44.1"} <= {c["code"] for c in expected["icd10cm"]}
+    assert "R50.9" not in codes
+
+
+def test_evidence_lists_only_the_mentions_a_code_codes(sample):
+    _, text, _ = sample("01")
+    result, _ = codes_for(text)
+    by_code = {p.code: [ev.text for ev in p.evidence] for p in result.proposals}
+    assert by_code["I10"] == ["Essential hypertension"]
+    assert by_code["E78.5"] == ["Hyperlipidemia"]
+    assert not {"Essential hypertension", "Hyperlipidemia"} & set(by_code["E11.9"])
+    _, text, _ = sample("04")
+    result, _ = codes_for(text, "inpatient")
+    for p in result.proposals:
+        assert "productive cough" not in [ev.text for ev in p.evidence], (p.code, p.evidence)
+    assert all(len(p.evidence) == 1 for p in result.alternatives if p.code in ("J84.10", "R91.8"))  # statistics only
+    _, text, _ = sample("07")
+    result, _ = codes_for(text, "inpatient")
+    ecg = next(p for p in result.proposals + result.alternatives if p.code == "4A02X4Z")
+    assert [ev.text for ev in ecg.evidence] == ["Electrocardiogram"]

@@ -1,17 +1,17 @@
-"""Candidate codes for a mention: char-3-gram TF-IDF + HNSW nearest neighbours over code aliases.
+"""Candidate codes for a mention: exact char-3-gram TF-IDF cosine over every code alias.
 
-The same design as scispaCy's entity linker (``scispacy.candidate_generation``): a
-``TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3))`` over every alias string, an nmslib
-HNSW index in ``cosinesimil_sparse`` space, and a ``KnowledgeBase`` mapping alias -> codes, all
-wrapped in scispaCy's own :class:`~scispacy.candidate_generation.CandidateGenerator`. It is
-built here rather than with scispaCy's ``create_tfidf_ann_index`` because that function refuses
-Python 3.11+ (it stores float16 sparse matrices); we keep float32 and save the vectors inside the
-nmslib index file.
+The vectors are those of scispaCy's entity linker (``TfidfVectorizer(analyzer="char_wb",
+ngram_range=(3, 3))`` over every alias string: smooth idf, L2-normalised rows), but the search is
+exact: one sparse matrix product of a batch of mentions with every alias vector
+(:class:`pipeline.code._exact.ExactIndex`), the best aliases taken in a fixed order (score, then
+alias number). So the same mention gets the same ranked candidates with the same scores on every
+install, in every process, whatever the hash seed or thread count. (An nmslib HNSW graph stood here
+before: built at random on each install, it lost J18.9 for "community acquired pneumonia" on some.)
 
-One :class:`CodeIndex` per code system, built once from :mod:`pipeline.code.codeset` aliases and
-cached under ``cache_dir/<system>-<fingerprint>/`` (the fingerprint covers the data files and the
-alias rules, so a data rebuild invalidates the cache). If nmslib cannot be imported, an exact
-(brute-force sparse dot product) search stands in.
+One :class:`CodeIndex` per code system, built once from :mod:`pipeline.code.codeset` aliases
+(about 15 s for both systems on two cores) and cached under ``cache_dir/<system>-<fingerprint>/``
+(the fingerprint covers the data files, the alias rules and this module's format, so a data rebuild
+invalidates the cache). The build is deterministic: two builds write byte-identical files.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from pipeline.code._exact import ExactIndex
 from pipeline.code.aliases import ALIAS_VERSION, normalize_alias
 from pipeline.code.codeset import CodeSet, get_codeset
 
@@ -40,23 +40,8 @@ log = logging.getLogger(__name__)
 CM, PCS = "ICD-10-CM", "ICD-10-PCS"
 SYSTEMS = (CM, PCS)
 MIN_DF = 2
-HNSW_PARAMS = {"M": 32, "efConstruction": 200, "post": 2}  # 60 built graphs that missed an exact-enough alias now and then
-# Query-time breadth. Measured against exact search on 800 reworded ICD-10-CM aliases: efSearch 200
-# found the exact best alias for 97.4% of mentions (recall@10 0.954; "community acquired pneumonia"
-# landed on "acquired deformity"), 500 for 98.8% (0.970) at half the speed (~630 mentions/s on one
-# shared core). The index remembers its answers, so the coder reuses the linker's searches.
-EF_SEARCH = 500
-
-from scispacy.linking_utils import Entity, KnowledgeBase
-
-try:  # scispaCy's candidate_generation imports nmslib itself
-    import nmslib
-    from scispacy.candidate_generation import CandidateGenerator, MentionCandidate
-
-    HAVE_NMSLIB = True
-except ImportError:  # pragma: no cover - exercised only where nmslib is missing
-    HAVE_NMSLIB = False
-    from pipeline.code._exact import CandidateGenerator, MentionCandidate  # type: ignore[assignment]
+INDEX_FORMAT = "exact-tfidf-1"  # bump when the files or the vectors change (part of the cache fingerprint)
+ALIAS_DEPTH = 30  # aliases read per mention (at least 3 per candidate code asked for)
 
 
 @dataclass(frozen=True)
@@ -74,21 +59,9 @@ def _fingerprint(cs: CodeSet, system: str) -> str:
     for path in cs.data_files():
         h.update(path.name.encode())
         h.update(path.read_bytes())
-    for part in (system, ALIAS_VERSION, md.version("simple_icd_10_cm"), json.dumps(HNSW_PARAMS, sort_keys=True),
-                 str(MIN_DF), "hnsw" if HAVE_NMSLIB else "exact", "2"):
+    for part in (system, ALIAS_VERSION, md.version("simple_icd_10_cm"), str(MIN_DF), INDEX_FORMAT):
         h.update(part.encode())
     return h.hexdigest()[:16]
-
-
-def _progress():  # rich if present, silent otherwise
-    try:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                        console=Console(stderr=True), transient=True)
-    except ImportError:  # pragma: no cover
-        return None
 
 
 class CodeIndex:
@@ -96,22 +69,39 @@ class CodeIndex:
 
     MEMO_SIZE = 50000  # mentions remembered per process (the linker's queries serve the coder's)
 
-    def __init__(self, system: str, directory: Path, generator: Any, descriptions: dict[str, str]) -> None:
+    def __init__(self, system: str, directory: Path, index: ExactIndex, aliases: list[str],
+                 alias_codes: list[tuple[str, ...]], descriptions: dict[str, str]) -> None:
         self.system = system
         self.directory = directory
-        self._generator = generator
+        self._index = index
+        self._aliases = aliases
+        self._alias_codes = alias_codes  # alias number -> its codes (sorted)
         self._descriptions = descriptions
+        self._code_aliases: dict[str, list[str]] | None = None
         self._memo: OrderedDict[str, tuple[int, list[Candidate]]] = OrderedDict()  # mention -> (k, candidates)
         self._memo_lock = threading.Lock()
 
     @property
-    def generator(self) -> CandidateGenerator:
-        """scispaCy's CandidateGenerator over this index (``generator(texts, k)`` -> MentionCandidate lists)."""
-        return self._generator
+    def exact_index(self) -> ExactIndex:
+        return self._index
 
     @property
-    def kb(self) -> KnowledgeBase:
-        return self._generator.kb
+    def aliases(self) -> list[str]:
+        """Every alias, in index order (sorted)."""
+        return self._aliases
+
+    def codes_of(self, alias_number: int) -> tuple[str, ...]:
+        return self._alias_codes[alias_number]
+
+    def code_aliases(self, code: str) -> list[str]:
+        """Every name the index has for ``code`` (descriptions, Index terms, inclusion terms), sorted."""
+        if self._code_aliases is None:
+            by_code: dict[str, list[str]] = {}
+            for alias, codes in zip(self._aliases, self._alias_codes):
+                for c in codes:
+                    by_code.setdefault(c, []).append(alias)
+            self._code_aliases = by_code
+        return list(self._code_aliases.get(code, []))
 
     # ------------------------------------------------------------------ build / load
     @classmethod
@@ -126,99 +116,60 @@ class CodeIndex:
 
     @classmethod
     def _build(cls, system: str, cs: CodeSet, directory: Path) -> None:
-        import joblib
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
+        """Write the index files: every file a pure function of the code-set data (no timestamps,
+        no random state, sorted orders), so two builds are byte-identical."""
         t0 = time.perf_counter()
-        progress = _progress()
-        steps = ["aliases", "tf-idf vectors", "HNSW index" if HAVE_NMSLIB else "exact index", "saving"]
-        if progress:
-            progress.start()
-            task = progress.add_task(f"{system}: {steps[0]}", total=len(steps))
-
-        def step(i: int) -> None:
-            if progress:
-                progress.update(task, completed=i, description=f"{system}: {steps[i] if i < len(steps) else 'done'}")
-
         tmp: Path | None = None
         try:
             triples = cs.cm_aliases() if system == CM else cs.pcs_aliases()
             describe = cs.cm_description if system == CM else cs.pcs_description
-            concepts: dict[str, list[str]] = {}
+            codes_by_alias: dict[str, set[str]] = {}
             for text, code, _source in triples:
-                concepts.setdefault(code, []).append(text)
-            aliases = sorted({t for t, _, _ in triples})
-            step(1)
-            vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3), min_df=MIN_DF, dtype=np.float32)
-            vectors = vectorizer.fit_transform(aliases).astype(np.float32)
-            keep = np.asarray(vectors.getnnz(axis=1) > 0)
-            vectors = vectors[keep]
-            aliases = [a for a, k in zip(aliases, keep) if k]
-            step(2)
+                codes_by_alias.setdefault(text, set()).add(code)
+            aliases = sorted(codes_by_alias)
+            index, kept = ExactIndex.fit(aliases, min_df=MIN_DF)
+            aliases = [a for a, k in zip(aliases, kept) if k]
+            alias_codes = [sorted(codes_by_alias[a]) for a in aliases]
+            concepts = sorted({c for codes in alias_codes for c in codes})
             directory.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{system}-", dir=directory.parent))
-            if HAVE_NMSLIB:
-                index = nmslib.init(method="hnsw", space="cosinesimil_sparse", data_type=nmslib.DataType.SPARSE_VECTOR)
-                index.addDataPointBatch(vectors)
-                index.createIndex({**HNSW_PARAMS, "indexThreadQty": max(1, min(4, os.cpu_count() or 1))},
-                                  print_progress=False)
-                step(3)
-                index.saveIndex(str(tmp / "nmslib_index.bin"), save_data=True)
-            else:
-                import scipy.sparse
-
-                step(3)
-                scipy.sparse.save_npz(tmp / "tfidf_vectors_sparse.npz", vectors)
-            joblib.dump(vectorizer, tmp / "tfidf_vectorizer.joblib")
-            (tmp / "concept_aliases.json").write_text(json.dumps(aliases))
-            with open(tmp / "kb.jsonl", "w", encoding="utf-8") as fh:
-                for code in sorted(concepts):
-                    entity = {"concept_id": code, "canonical_name": describe(code) or code,
-                              "aliases": sorted(set(concepts[code])), "types": [system], "definition": None}
-                    fh.write(json.dumps(entity) + "\n")
-            meta = {"system": system, "aliases": len(aliases), "concepts": len(concepts), "alias_code_pairs": len(triples),
-                    "backend": "hnsw" if HAVE_NMSLIB else "exact", "hnsw": HNSW_PARAMS, "min_df": MIN_DF,
-                    "build_seconds": round(time.perf_counter() - t0, 1)}
-            (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-            step(4)
+            index.save(tmp)
+            with open(tmp / "aliases.jsonl", "w", encoding="utf-8") as fh:
+                for alias, codes in zip(aliases, alias_codes):
+                    fh.write(json.dumps([alias, codes], ensure_ascii=False) + "\n")
+            with open(tmp / "descriptions.jsonl", "w", encoding="utf-8") as fh:
+                for code in concepts:
+                    fh.write(json.dumps([code, describe(code) or code], ensure_ascii=False) + "\n")
+            meta = {"system": system, "format": INDEX_FORMAT, "aliases": len(aliases), "concepts": len(concepts),
+                    "alias_code_pairs": len(triples), "features": index.features, "nonzeros": index.nonzeros,
+                    "min_df": MIN_DF, "search": "exact cosine (sparse matrix product)"}
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+            os.chmod(tmp, 0o755)
             try:
                 os.replace(tmp, directory)
             except OSError:  # another process finished first
                 shutil.rmtree(tmp, ignore_errors=True)
-            log.info("built %s candidate index in %.1fs: %s", system, meta["build_seconds"], directory)
+            log.info("built %s candidate index in %.1fs: %s", system, time.perf_counter() - t0, directory)
         except BaseException:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
             raise
-        finally:
-            if progress:
-                progress.stop()
 
     @classmethod
     def _load(cls, system: str, directory: Path) -> CodeIndex:
-        import joblib
-
-        vectorizer = joblib.load(directory / "tfidf_vectorizer.joblib")
-        aliases = json.loads((directory / "concept_aliases.json").read_text())
-        entities = []
-        descriptions = {}
-        with open(directory / "kb.jsonl", encoding="utf-8") as fh:
+        aliases: list[str] = []
+        alias_codes: list[tuple[str, ...]] = []
+        with open(directory / "aliases.jsonl", encoding="utf-8") as fh:
             for line in fh:
-                e = Entity(**json.loads(line))
-                entities.append(e)
-                descriptions[e.concept_id] = e.canonical_name
-        kb = KnowledgeBase(entities)
-        if HAVE_NMSLIB:
-            index = nmslib.init(method="hnsw", space="cosinesimil_sparse", data_type=nmslib.DataType.SPARSE_VECTOR)
-            index.loadIndex(str(directory / "nmslib_index.bin"), load_data=True)
-            index.setQueryTimeParams({"efSearch": EF_SEARCH})
-        else:
-            from pipeline.code._exact import ExactIndex
-
-            index = ExactIndex.load(directory / "tfidf_vectors_sparse.npz")
-        generator = CandidateGenerator(ann_index=index, tfidf_vectorizer=vectorizer,
-                                       ann_concept_aliases_list=aliases, kb=kb)
-        return cls(system, directory, generator, descriptions)
+                alias, codes = json.loads(line)
+                aliases.append(alias)
+                alias_codes.append(tuple(codes))
+        descriptions = {}
+        with open(directory / "descriptions.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                code, description = json.loads(line)
+                descriptions[code] = description
+        return cls(system, directory, ExactIndex.load(directory), aliases, alias_codes, descriptions)
 
     # ------------------------------------------------------------------ query
     def description(self, code: str) -> str:
@@ -228,8 +179,9 @@ class CodeIndex:
         """Up to ``k`` codes per mention, best first (score = best alias cosine similarity).
 
         Codes tied on score (several codes sharing one alias) are ordered by how well the mention
-        matches each code's own description. Answers are remembered per process: the coder asks
-        for the mentions the linker (``mrt_linker``) already looked up, and gets them without a search.
+        matches each code's own description, then by code. Answers are remembered per process (the
+        coder asks for the mentions the linker, ``mrt_linker``, already looked up); a remembered
+        answer is the one a fresh search gives.
         """
         if not mentions:
             return []
@@ -248,32 +200,32 @@ class CodeIndex:
         return [list(known[m][:k]) for m in mentions]
 
     def _search(self, mentions: Sequence[str], k: int) -> list[list[Candidate]]:
-        """:meth:`candidates` without the memo: the TF-IDF + HNSW search and the tie ordering."""
+        """:meth:`candidates` without the memo: the exact search and the tie ordering."""
         texts = [normalize_alias(m) or m for m in mentions]
-        raw: list[list[MentionCandidate]] = self._generator(texts, max(3 * k, 30))
         per_mention: list[list[Candidate]] = []
-        for mention_cands in raw:
-            best = []
-            for mc in mention_cands:
-                i = int(np.argmax(mc.similarities))
-                score = float(min(1.0, max(0.0, mc.similarities[i])))
-                best.append(Candidate(mc.concept_id, self.description(mc.concept_id), mc.aliases[i], score))
-            per_mention.append(best)
+        for hits in self._index.top(texts, max(3 * k, ALIAS_DEPTH)):
+            best: dict[str, Candidate] = {}
+            for alias_number, score in hits:  # best alias first: a code keeps its first (best) alias
+                alias = self._aliases[alias_number]
+                for code in self._alias_codes[alias_number]:
+                    if code not in best:
+                        best[code] = Candidate(code, self.description(code), alias, min(1.0, max(0.0, score)))
+            per_mention.append(list(best.values()))
         ties = self._description_similarity(texts, per_mention)
         out = []
         for cands, tie in zip(per_mention, ties):
-            order = sorted(range(len(cands)), key=lambda i: (-round(cands[i].score, 4), -tie[i], cands[i].code))
+            order = sorted(range(len(cands)), key=lambda i: (-round(cands[i].score, 4), -round(float(tie[i]), 6),
+                                                             cands[i].code))
             out.append([cands[i] for i in order[:k]])
         return out
 
     def _description_similarity(self, texts: list[str], per_mention: list[list[Candidate]]) -> list[np.ndarray]:
         """Cosine of each mention with each of its candidates' descriptions (one vectorizer pass)."""
-        vec = self._generator.vectorizer
         descs = [normalize_alias(c.description) for cands in per_mention for c in cands]
         if not descs:
             return [np.zeros(0) for _ in per_mention]
-        m = vec.transform(texts)
-        d = vec.transform(descs)
+        m = self._index.vectors(texts)
+        d = self._index.vectors(descs)
         out, row = [], 0
         for j, cands in enumerate(per_mention):
             block = d[row:row + len(cands)]

@@ -138,6 +138,7 @@ def propose_codes(
     settings = settings or get_settings()
     setting = setting or settings.care_setting
     proposals, skipped, mentions, exclusions = first_pass(entities, settings, setting, text)
+    own = _EvidenceOwner(proposals, mentions)
     stated = stated_diagnoses(proposals, entities)
     performed = stated_procedures(proposals, entities) if setting != "outpatient" else {}
     specific = documented_specific(proposals, exclusions, settings.min_code_score)
@@ -170,7 +171,43 @@ def propose_codes(
     below = _with_guideline_reasons([p for p in proposals if p.score < threshold and p.code not in required], shown, context)
     rest = sorted(rest + below, key=lambda p: -p.score)
     rest = _first_per_system(rest, settings.max_alternatives)
-    return CodingResult(with_edits(sequence(shown, setting, list(stated)), setting=setting), skipped, rest)
+    shown = with_edits(sequence(shown, setting, list(stated)), setting=setting)
+    return CodingResult([own.trim(p) for p in shown], skipped, [own.trim(p) for p in rest])
+
+
+class _EvidenceOwner:
+    """Which mentions a code codes, so its evidence lists those words only (not every mention whose
+    similar CodiEsp cases or near-miss index matches brought the code up). In order, the first that
+    applies: the mentions the guideline pass coded to it (a combination code: each finding it
+    combines); the mentions whose best index match it is; the mentions whose index candidates
+    name it in the mention's own words; the mentions whose index candidates hold it; else the
+    first evidence found (a code suggested by similar cases or the document model: the first
+    mention or sentence that suggested it)."""
+
+    WORD_MATCH = 0.5
+
+    def __init__(self, rule: list[CodeProposal], mentions: list[MentionCandidates]) -> None:
+        from pipeline.code.rerank import word_match
+
+        self.coded = {p.code: frozenset(ev.start for ev in p.evidence) for p in rule}
+        self.best: dict[str, set[int]] = {}
+        self.worded: dict[str, set[int]] = {}
+        self.listed: dict[str, set[int]] = {}
+        for m in mentions:
+            if m.candidates:
+                self.best.setdefault(m.candidates[0].code, set()).add(m.entity.start)
+            for c in m.candidates:
+                self.listed.setdefault(c.code, set()).add(m.entity.start)
+                if word_match(m.entity.query_text, c.alias) >= self.WORD_MATCH:
+                    self.worded.setdefault(c.code, set()).add(m.entity.start)
+
+    def trim(self, p: CodeProposal) -> CodeProposal:
+        for owners in (self.coded, self.best, self.worded, self.listed):
+            starts = owners.get(p.code)
+            kept = [ev for ev in p.evidence if starts and ev.start in starts]
+            if kept:
+                return p if len(kept) == len(p.evidence) else replace(p, evidence=kept)
+        return p if len(p.evidence) <= 1 else replace(p, evidence=p.evidence[:1])
 
 
 def _with_guideline_reasons(below: list[CodeProposal], shown: list[CodeProposal], context: FilterContext) -> list[CodeProposal]:
@@ -370,7 +407,7 @@ def first_pass(
     if cm_live or cm_out:
         queries = [specificity.site_query(e.query_text, text[e.end:e.end + 60] if text else "",
                                           _sentence_before(e, text)) for e in cm_live + cm_out]
-        cands = _cm_candidates(queries, settings)
+        cands = _cm_candidates(queries, settings, [_lead(e, text) for e in cm_live + cm_out])
         for e, q, cs in zip(cm_live, queries, cands):
             # "pain in the right testicle" coded by its site: R52 "pain, unspecified" does not apply
             if (cs and cs[0].score >= settings.min_code_score and cs[0].code not in specificity.UNSPECIFIED_SITE
@@ -446,10 +483,12 @@ def first_pass(
 _SITE_PHRASE = re.compile(r"\s+(?:of|in|involving)\s+(?:the\s+)?(?:\w+\s+){0,3}\w+$", re.I)
 
 
-def _cm_candidates(queries: list[str], settings: Settings) -> list:
-    """Index candidates per mention; a mention that matches nothing well with its site phrase, or
-    whose best match does not name its head word ("community acquired pneumonia of the right lower
-    lobe" matched "acquired deformity of right lower leg"), is looked up again without it."""
+def _cm_candidates(queries: list[str], settings: Settings, leads: list[str] | None = None) -> list:
+    """Index candidates per mention, the Alphabetic Index first (:func:`_index_first`), then the
+    char-3-gram search. A mention that matches nothing well with its site phrase, or whose best
+    match does not name its head word ("community acquired pneumonia of the right lower lobe"
+    matched "acquired deformity of right lower leg"), is searched again without it. ``leads``:
+    per query, words right before the mention that the Index reads with it (:func:`_lead`)."""
     index = get_index(CM, settings)
     cands = index.candidates(queries, k=CANDIDATES_K)
     weak = [i for i, cs in enumerate(cands)
@@ -459,7 +498,51 @@ def _cm_candidates(queries: list[str], settings: Settings) -> list:
         for i, cs in zip(weak, index.candidates([_SITE_PHRASE.sub("", queries[i]) for i in weak], k=CANDIDATES_K)):
             if cs and (not cands[i] or cs[0].score > cands[i][0].score):
                 cands[i] = cs
-    return cands
+    leads = leads or [""] * len(queries)
+    return [_index_first(q, cs, index, settings, lead) for q, cs, lead in zip(queries, cands, leads)]
+
+
+_EXACERBATION_BEFORE = re.compile(r"\b(?:acute\s+)?exacerbation\s+of\s+(?:(?:his|her|the|their)\s+)?$", re.I)
+
+
+def _lead(e: Entity, text: str | None) -> str:
+    """"Acute exacerbation of" right before a mention ("Acute exacerbation of chronic obstructive
+    pulmonary disease" extracted as the disease): the Index reads it as the disease's subterm
+    (Disease, lung, obstructive, with, exacerbation, J44.1)."""
+    return "acute exacerbation of" if _EXACERBATION_BEFORE.search(_sentence_before(e, text)) else ""
+
+
+INDEX_BASE_SCORE = 0.5  # an Index entry's score: this plus the rest times the share of the mention's words it reads
+
+
+def _index_first(query: str, cands: list, index, settings: Settings, lead: str = "") -> list:
+    """The Alphabetic Index entry a coder reads for the mention (:mod:`pipeline.code.index_lookup`)
+    first, when it reads every word of the mention ("acute exacerbation of chronic obstructive
+    pulmonary disease": Disease, lung, obstructive, with, exacerbation, J44.1), or when its main
+    term is the mention's head word and it reads every word the Index lists under that term
+    ("pneumonia of the right lower lobe": Pneumonia, J18.9, not J18.1 lobar pneumonia) or the best
+    char-3-gram match is off the finding or weak ("community acquired pneumonia of the right lower
+    lobe" is not "acquired deformity of right lower leg"). Otherwise the char-3-gram candidates
+    stand ("nicotine dependence": nicotine is under Dependence, drug, which the mention skips)."""
+    from pipeline.code.candidates import Candidate
+    from pipeline.code.index_lookup import lookup
+
+    hit = lookup(f"{lead} {query}" if lead else query)
+    if hit is None:
+        return cands
+    top = cands[0] if cands else None
+    stem = _head_stem(query)
+    heads = stem is not None and stem in hit.path[0].lower()  # the entry's main term is the finding
+    if hit.by_adjective and not heads:
+        return cands  # "diabetic polyneuropathy": the document's diabetes type decides (pipeline.code.combinations)
+    if not (hit.share == 1.0 or (heads and hit.complete)):
+        if not heads or (top is not None and top.score >= settings.min_code_score and _names_the_head(query, top)):
+            return cands
+    same = next((c for c in cands if c.code == hit.code), None)
+    score = max(INDEX_BASE_SCORE + (1 - INDEX_BASE_SCORE) * hit.share, same.score if same else 0.0)
+    first = Candidate(hit.code, index.description(hit.code) or (_cm_title(hit.code) or ""), f"Index: {hit.phrase()}",
+                      round(score, 4))
+    return [first, *(c for c in cands if c.code != hit.code)][:len(cands) or 1]
 
 
 def _names_the_head(query: str, c) -> bool:

@@ -11,6 +11,10 @@
   I10; I50.- and N18.- stay as "use additional code".
 * Gallbladder calculus with cholecystitis (Index: Calculus, gallbladder, with cholecystitis): one
   K80.0- / K80.1- code takes in a separate K80.2- calculus or K81.- cholecystitis code.
+* COPD with an acute lower respiratory infection (Index: Disease, lung, obstructive, with, acute,
+  lower respiratory infection J44.0; "with" presumes the link, I.A.15): J44.0 takes the place of
+  J44.9, an exacerbation stays J44.1 beside it, and the infection keeps its own code (J44.0: "code
+  also to identify the infection").
 """
 
 from __future__ import annotations
@@ -153,5 +157,32 @@ def gallbladder(props: list[CodeProposal]) -> list[CodeProposal]:
     return [p for p in props if p.code not in gone or p.system != CM] + [_merge(best.code, [best, *parts], why)]
 
 
+# acute lower respiratory infections: pneumonia (J12-J18), influenza with pneumonia, acute bronchitis and
+# bronchiolitis (J20, J21), unspecified acute lower respiratory infection (J22)
+LOWER_RESPIRATORY_INFECTION = ("J12", "J13", "J14", "J15", "J16", "J17", "J18", "J09.X1", "J10.0", "J11.0", "J20",
+                               "J21", "J22")
+
+
+def copd_infection(props: list[CodeProposal]) -> list[CodeProposal]:
+    """COPD documented with an acute lower respiratory infection: J44.0 (the infection coded too)."""
+    copd = [p for p in props if p.system == CM and p.code in ("J44.9", "J44.1")]
+    infection = [p for p in props if p.system == CM and p.code.startswith(LOWER_RESPIRATORY_INFECTION)]
+    # one code per infection mention: its best (not the alternates of the same words)
+    best: dict[int, CodeProposal] = {}
+    for p in infection:
+        start = p.evidence[0].start if p.evidence else -1
+        if start not in best or p.score > best[start].score:
+            best[start] = p
+    infection = [p for p in infection if p in best.values()]
+    if not copd or not infection or any(p.code == "J44.0" for p in props):
+        return props
+    why = (f"COPD ({', '.join(p.code for p in copd)}) documented with an acute lower respiratory infection "
+           f"({', '.join(p.code for p in infection)}): combination code J44.0 (Index: Disease, lung, obstructive, with, "
+           f"acute, lower respiratory infection; Guidelines I.A.15, \"with\"); {', '.join(p.code for p in infection)} "
+           f"kept as the code-also code")
+    gone = {"J44.9"}
+    return [p for p in props if p.code not in gone or p.system != CM] + [_merge("J44.0", [*copd, *infection], why)]
+
+
 def combine(props: list[CodeProposal]) -> list[CodeProposal]:
-    return gallbladder(hypertension(diabetes(list(props))))
+    return copd_infection(gallbladder(hypertension(diabetes(list(props)))))

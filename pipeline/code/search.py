@@ -149,7 +149,7 @@ class SystemIndex:
                 yield i
                 last = i
 
-    def with_words(self, ws: list[str], limit: int, billable_only: bool, rank: int = 0) -> list[tuple[tuple, int]]:
+    def with_words(self, ws: list[str], limit: int, billable_only: bool, rank: float = 0) -> list[tuple[tuple, int]]:
         """(rank, doc) for docs with a term holding every word of ``ws`` (or its singular/plural), the
         last as a prefix."""
         full = [[f for f in forms(w) if f in self.postings] for w in ws[:-1]]
@@ -294,9 +294,20 @@ def search_codes(query: str, system: str | None = None, limit: int = 20, billabl
     if _CODE_QUERY.match(compact):
         for ix in indexes:
             found += [(rank, ix, i) for rank, i in ix.with_prefix(compact, limit, billable_only)]
-    for n, ws in enumerate(word_queries(query)):
+    variants = word_queries(query)
+    for n, ws in enumerate(variants):
         for ix in indexes:
             found += [(rank, ix, i) for rank, i in ix.with_words(list(ws), limit, billable_only, n)]
+    for ix in indexes:
+        if ix.system == CM:
+            found += [(rank, ix, i) for rank, i in _index_path(ix, variants, billable_only)]
+        # the Index's words (see-references, "distal radius" as the "lower end of radius"), then without
+        # words no code of the system uses; ranked with the words they stand for
+        reworded, dropped = _reworded(ix, variants)
+        mine = [(rank, ix, i) for n, ws in reworded for rank, i in ix.with_words(list(ws), limit, billable_only, n)]
+        if not mine and not any(f[1] is ix for f in found):  # nothing has every word: one word left out
+            mine = [(rank, ix, i) for n, ws in dropped for rank, i in ix.with_words(list(ws), limit, billable_only, n)]
+        found += mine
     hits: list[CodeHit] = []
     seen: set[tuple[str, int]] = set()
     for _, ix, i in sorted(found, key=lambda f: f[0]):
@@ -306,3 +317,94 @@ def search_codes(query: str, system: str | None = None, limit: int = 20, billabl
             if len(hits) >= limit:
                 break
     return hits
+
+
+# ---------------------------------------------------------------- the Index path
+def _index_path(ix: SystemIndex, variants: list[tuple[str, ...]], billable_only: bool) -> list[tuple[tuple, int]]:
+    """The code a coder reads in the Alphabetic Index for the query (main term, then subterms:
+    :func:`pipeline.code.index_lookup.lookup`), ranked right after an exact code: "community
+    acquired pneumonia" is Pneumonia, J18.9, though no code's terms hold "community"."""
+    from pipeline.code.index_lookup import lookup
+    from pipeline.code.specificity import index_query
+
+    out = []
+    for n, ws in enumerate(variants):
+        if len(ws) < 1:
+            continue
+        hit = lookup(index_query(" ".join(ws)))
+        if hit is None or not hit.complete:
+            continue
+        known = all(any(f in ix.postings or f in _clinical_words() for f in forms(w)) for w in ws)
+        if not known and hit.share <= 0.5:
+            continue  # mostly words neither the codes nor the clinical lexicon use ("diabetes zzqx"): no reading
+        pos = bisect.bisect_left(ix.sorted_keys, hit.code.replace(".", ""))
+        if pos < len(ix.sorted_keys) and ix.sorted_keys[pos] == hit.code.replace(".", ""):
+            i = ix.by_code[pos]
+            if ix.docs[i].billable or not billable_only:
+                out.append(((0.5, n, -hit.covered), i))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _clinical_words() -> frozenset[str]:
+    """Words of the extraction lexicon's clinical terms and abbreviation long forms ("community
+    acquired", "rapid ventricular response"), which no code title need hold."""
+    import gzip
+
+    raw = resources.files("pipeline.extract").joinpath("data/terms.tsv.gz").read_bytes()
+    text = gzip.decompress(raw).decode("utf-8")
+    out = {w for line in text.splitlines()[1:] for w in words(line.split("\t", 1)[0])}
+    return frozenset(out | {w for long in abbreviations().values() for w in long})
+
+
+@lru_cache(maxsize=1)
+def pcs_see_terms() -> dict[str, tuple[str, ...]]:
+    """PCS Index words that send to root operations without naming a body part (so no code's terms
+    hold them): "arthroplasty" -> ("replacement", "repair", "supplement") (0SR, 0SQ ...), "reduction"
+    -> ("reposition", ...) (Reduction, fracture, see Reposition), most cited first."""
+    counts: dict[str, dict[str, int]] = {}
+    for e in get_codeset().pcs_index:
+        if e.kind != "see" or not e.path or len(e.code) >= 4:  # a body part's code prefix: in the codes' terms
+            continue
+        word = e.path[0].lower()
+        if " " in word or "," in word:
+            continue
+        target = words(e.target.split(",")[0])
+        if len(target) == 1:
+            slot = counts.setdefault(word, {})
+            slot[target[0]] = slot.get(target[0], 0) + 1
+    return {w: tuple(sorted(c, key=lambda t: (-c[t], t != "replacement", t))) for w, c in counts.items()}
+
+
+def _reworded(ix: SystemIndex, variants: list[tuple[str, ...]]
+              ) -> tuple[list[tuple[float, tuple[str, ...]]], list[tuple[float, tuple[str, ...]]]]:
+    """More word queries for a system, each with the rank of the words it stands for: the Index's
+    wording (a PCS Index see-term as each root operation it names, "total knee arthroplasty" ->
+    "total knee replacement"; "distal radius" as "lower end of radius"), then without the words no
+    code of the system uses with the others ("total knee replacement" -> "knee replacement"), for
+    when no code has them all."""
+    from pipeline.code.specificity import index_query
+
+    out: list[tuple[float, tuple[str, ...]]] = []
+    see = pcs_see_terms() if ix.system == PCS else {}
+    for n, ws in enumerate(variants):
+        out += [(n + j / 100, combo) for j, combo in enumerate(_product([see.get(w, (w,)) for w in ws], limit=3))]
+        if ix.system == CM:
+            out.append((n, tuple(w for w in words(index_query(" ".join(ws))) if w not in STOPWORDS)))
+    dropped = []
+    for n, ws in [*enumerate(variants), *out]:
+        if len(ws) >= 3:  # one word the codes do not use ("total" knee replacement, "displaced" ... radius)
+            dropped += [(len(variants) + n, ws[:k] + ws[k + 1:]) for k in range(len(ws) - 1)]
+    seen = set(variants)
+    fresh = [(n, q) for n, q in dict.fromkeys(out) if q and q not in seen]
+    return fresh, [(n, q) for n, q in dict.fromkeys(dropped) if q and q not in seen]
+
+
+def _product(options: list[tuple[str, ...]], limit: int) -> list[tuple[str, ...]]:
+    """The first ``limit`` choices of one word per slot, varying one slot at a time from the first choices."""
+    base = tuple(o[0] for o in options)
+    out = [base]
+    for k, o in enumerate(options):
+        for alt in o[1:]:
+            out.append(base[:k] + (alt,) + base[k + 1:])
+    return out[:limit]

@@ -46,8 +46,7 @@ def alias_stems(system: str, code: str) -> tuple[frozenset[str], ...]:
     """The content words of each name the code index has for a code (Index terms, inclusion terms)."""
     from pipeline.code.coder import get_index
 
-    entity = get_index(system).kb.cui_to_entity.get(code)
-    names = entity.aliases if entity is not None else []
+    names = get_index(system).code_aliases(code)
     out = {frozenset(w[:5] for w in _WORD.findall(a.lower()) if w not in _TITLE_STOP) for a in names}
     # in a fixed order: best_alias keeps the first of equally good names, so a set's hash order
     # would change the chosen name (and the re-ranker's features) with PYTHONHASHSEED

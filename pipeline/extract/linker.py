@@ -2,10 +2,10 @@
 
 scispaCy's EntityLinker design over a custom knowledge base: the coding stage's code indexes
 (:class:`pipeline.code.candidates.CodeIndex`: ICD-10-CM and ICD-10-PCS descriptions, Index terms,
-inclusion terms and synonyms as aliases; char-3-gram TF-IDF vectors; nmslib HNSW; wrapped in
-scispaCy's ``CandidateGenerator`` and ``KnowledgeBase``). The indexes are built once
-(``mrt build-kb`` or on first use), cached under ``cache_dir/code-index`` and loaded once per
-process, shared with the coder (:func:`pipeline.code.coder.get_index`).
+inclusion terms and synonyms as aliases; char-3-gram TF-IDF vectors searched exactly, so every
+install links a mention to the same codes). The indexes are built once, deterministically
+(``mrt build-kb`` or on first use, seconds), cached under ``cache_dir/code-index`` and loaded once
+per process, shared with the coder (:func:`pipeline.code.coder.get_index`).
 
 Every entity gets ``span._.kb_candidates``: up to ``k`` ``(code, score)`` pairs, best first,
 from the system its label belongs to (problems and symptoms: CM; procedures and tests: PCS).
