@@ -18,6 +18,11 @@ from pipeline.store.models import CodeProposalRecord, Dictation, ReviewDecision
 
 SYSTEMS = (CM, PCS)
 LIVE = ("proposed", "accepted", "edited", "added")  # statuses that are part of the working code set
+#: the reject-reason picker's choices (a coder may add a detail after the chosen reason)
+REJECT_REASONS = (
+    "Not documented in the dictation", "Negated or ruled out", "Integral to another coded condition",
+    "A more specific code applies", "History only, not current", "Wrong body part or laterality",
+)
 
 
 class DecisionError(ValueError):
@@ -95,6 +100,12 @@ def accept(s: Session, d: Dictation, user: CurrentUser, proposal_id: int) -> Cod
         p.status = "accepted"
     _decide(s, d, user, p, "accept", before, code_before=p.proposed_code)
     return p
+
+
+def accept_remaining(s: Session, d: Dictation, user: CurrentUser) -> list[CodeProposalRecord]:
+    """Accept every code still proposed, in sequence: each is its own decision, audited as an accept."""
+    remaining = sorted((p for p in d.proposals if p.status == "proposed"), key=lambda p: (p.system != CM, p.rank))
+    return [accept(s, d, user, p.id) for p in remaining]
 
 
 def reject(s: Session, d: Dictation, user: CurrentUser, proposal_id: int, reason: str) -> CodeProposalRecord:
