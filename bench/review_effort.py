@@ -86,8 +86,28 @@ def _settle(page, before: str | None = None) -> None:
     page.wait_for_function("() => !document.querySelector('.record.busy')", timeout=10_000)
 
 
+def _edits(page, expected: list[str]) -> dict[str, str]:
+    """Proposals that are wrong but in the category of a missing expected code: edited to it (row id -> code),
+    as a coder would, rather than rejected and added."""
+    rows, edits = _rows(page), {}
+    missing = [c for c in expected if c not in {r["code"] for r in rows}]
+    for r in rows:
+        if r["status"] == "proposed" and r["code"] not in expected:
+            to = next((c for c in missing if c[:3] == r["code"][:3] and c not in edits.values()), None)
+            if to:
+                edits[r["id"]] = to
+    return edits
+
+
 def code_mouse(page, n: Counter, expected: list[str]) -> None:
     want = set(expected)
+    for rid, to in _edits(page, expected).items():
+        row = page.locator(f"tr[data-code-id='{rid}']")
+        n.click(row.locator("[data-testid=edit-open]"))
+        n.click(row.locator("[data-testid=edit-code]"))
+        n.type(to)
+        n.click(row.locator("[data-testid=edit-save]"))
+        _settle(page)
     for code in expected:  # add what is missing
         if code not in {r["code"] for r in _rows(page)}:
             n.click(page.locator("[data-testid=add-code]"))
@@ -118,16 +138,34 @@ def code_mouse(page, n: Counter, expected: list[str]) -> None:
     _settle(page)
 
 
+def _go(page, n: Counter, row_id: str) -> None:
+    """j / k to the line ``row_id``."""
+    ids = [r["id"] for r in _rows(page)]
+    sel = page.evaluate("() => document.querySelector('tr.code.selected')?.dataset.codeId")
+    at = ids.index(sel) if sel in ids else 0
+    for _ in range(abs(ids.index(row_id) - at)):
+        n.press("j" if ids.index(row_id) > at else "k")
+
+
 def code_keyboard(page, n: Counter, expected: list[str]) -> None:
     want = set(expected)
-    for code in expected:
+    for rid, to in _edits(page, expected).items():
+        _go(page, n, rid)
+        n.press("e")
+        n.type(to)
+        n.press("Enter")
+        _settle(page)
+    adding = False
+    for code in expected:  # n once; the code box keeps focus for the next code
         if code not in {r["code"] for r in _rows(page)}:
-            n.press("n")
+            if not adding:
+                n.press("n")
+                adding = True
             n.type(code)
             n.press("Enter")
             _settle(page)
-            page.keyboard.press("Escape")  # leave the code box (not counted: the next key would do it)
-            n.keys += 1
+    if adding:
+        n.press("Escape")  # back to the code list
     # walk the list from the top: a or r+1 on each proposal
     page.locator("tr[data-testid=code-row]").first.focus()
     page.evaluate("() => window.mrtSelectRow(document.querySelector('tr[data-testid=code-row]'))")
@@ -139,11 +177,7 @@ def code_keyboard(page, n: Counter, expected: list[str]) -> None:
             break
         cur = next((r for r in rows if r["id"] == sel), None)
         if cur is None or cur["status"] != "proposed":
-            ids = [r["id"] for r in rows]
-            target = ids.index(pending[0]["id"])
-            at = ids.index(sel) if sel in ids else 0
-            for _ in range(abs(target - at)):
-                n.press("j" if target > at else "k")
+            _go(page, n, pending[0]["id"])
             continue
         if cur["code"] in want:
             n.press("a")
@@ -153,12 +187,7 @@ def code_keyboard(page, n: Counter, expected: list[str]) -> None:
         _settle(page)
     principal = expected[0]
     if not any(r["principal"] and r["code"] == principal for r in _rows(page)):
-        ids = [r["id"] for r in _rows(page)]
-        target = next(r["id"] for r in _rows(page) if r["code"] == principal)
-        sel = page.evaluate("() => document.querySelector('tr.code.selected')?.dataset.codeId")
-        at = ids.index(sel) if sel in ids else 0
-        for _ in range(abs(ids.index(target) - at)):
-            n.press("j" if ids.index(target) > at else "k")
+        _go(page, n, next(r["id"] for r in _rows(page) if r["code"] == principal))
         n.press("p")
         _settle(page)
     before = page.url
