@@ -125,3 +125,24 @@ def test_worklist_filters_on_setting_and_date_of_service(site):
     assert alice.get("/api/worklist?service_from=12/01/2026").status_code == 400
     html = alice.get("/worklist", headers={"Accept": "text/html"}).text
     assert 'name="setting"' in html and 'name="service_from"' in html and ">inpatient<" in html
+
+
+def test_text_to_code_keeps_the_highlighted_words_and_their_audio_time_as_evidence(site):
+    url, ids, app = site
+    alice = login_client(app, "alice")
+    rid = alice.post("/worklist/next").json()["id"]
+    rec = alice.get(f"/api/records/{rid}").json()
+    text = rec["transcript"]
+    start = text.lower().index("metformin")
+    r = alice.post(f"/records/{rid}/codes/add", data={"system": "ICD-10-CM", "code": "Z79.84",
+                                                     "evidence_start": start - 1, "evidence_end": start + len("metformin")})
+    assert r.status_code == 200, r.text
+    added = next(c for c in alice.get(f"/api/records/{rid}").json()["codes"] if c["code"] == "Z79.84")
+    (ev,) = added["evidence"]
+    assert ev["text"].lower() == "metformin" and ev["start"] == start  # the leading space is trimmed
+    assert ev["audio_start"] is not None and 0 < ev["audio_start"] < ev["audio_end"] <= 60  # Whisper's word timing
+    for bad in ({"evidence_start": -1, "evidence_end": 5}, {"evidence_start": 10, "evidence_end": 10 ** 6},
+                {"evidence_start": "x", "evidence_end": 4}):
+        r = alice.post(f"/records/{rid}/codes/add", data={"system": "ICD-10-CM", "code": "Z79.4", **bad})
+        assert r.status_code == 409 and "evidence" in r.json()["error"], r.text
+    assert "Z79.4" not in {c["code"] for c in alice.get(f"/api/records/{rid}").json()["codes"]}  # refused: nothing added

@@ -181,6 +181,37 @@ def test_keyboard_codes_a_record_in_place(browser, server, tmp_path):
     ctx.close()
 
 
+def test_highlighted_words_offer_codes_and_become_the_evidence(browser, server):
+    ctx, page = _login(browser, server)
+    _claim_next(page)
+    rid = page.url.split("/records/")[1].split("?")[0]
+    before = set(page.eval_on_selector_all("tr.code", "rs => rs.map(r => r.dataset.code)"))
+    # highlight a word of the transcript as a coder drags over it
+    words = page.evaluate("""() => {
+        const run = [...document.querySelectorAll('.transcript .r')].find(r => /polyuria|numbness|hypertension/i.test(r.textContent));
+        const node = run.firstChild, m = node.textContent.match(/polyuria|numbness|hypertension/i);
+        const range = document.createRange();
+        range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+        const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+        run.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+        return m[0];
+    }""")
+    popup = page.locator("[data-testid=text-to-code]")
+    expect(popup).to_be_visible()
+    assert words.lower() in popup.inner_text().lower()
+    options = popup.locator("[data-testid=t2c-results] button")
+    options.first.wait_for(timeout=10_000)
+    codes = [b.get_attribute("data-code") for b in options.all()]
+    pick = next(c for c in codes if c not in before)
+    popup.locator(f"[data-testid=t2c-results] button[data-code='{pick}']").click()
+    expect(_row(page, pick).locator("[data-testid=code-status]")).to_have_text("added")
+    expect(popup).to_be_hidden()
+    page.goto(f"{server}/api/records/{rid}")
+    added = next(c for c in json.loads(page.inner_text("body"))["codes"] if c["code"] == pick)
+    assert added["evidence"][0]["text"].lower() == words.lower() and added["evidence"][0]["audio_start"] is not None
+    ctx.close()
+
+
 def test_one_screen_at_1440x900(browser, server, tmp_path):
     ctx, page = _login(browser, server)
     _claim_next(page)

@@ -156,14 +156,17 @@ def edit(s: Session, d: Dictation, user: CurrentUser, proposal_id: int, new_code
     return p
 
 
-def add(s: Session, d: Dictation, user: CurrentUser, system: str, code: str, reason: str | None = None) -> CodeProposalRecord:
+def add(s: Session, d: Dictation, user: CurrentUser, system: str, code: str, reason: str | None = None,
+        evidence: dict | None = None) -> CodeProposalRecord:
+    """Add a code; ``evidence`` (transcript words the coder highlighted, see
+    :func:`pipeline.review.transcript_view.span_evidence`) is kept as its evidence."""
     code, description = normalize_code(system, code)
     _check_not_duplicate(d, system, code)
     rank = max((q.rank for q in d.proposals), default=0) + 1
     p = CodeProposalRecord(
         system=system, code=code, description=description, score=None, rank=rank,
         rationale=f"Added by {user.username}" + (f": {reason.strip()}" if reason and reason.strip() else ""),
-        evidence=[], edits=[], model_version="coder", status="added", source="coder",
+        evidence=[evidence] if evidence else [], edits=[], model_version="coder", status="added", source="coder",
         principal=system == CM and not any(q.principal for q in d.proposals if q.status in LIVE),
     )
     d.proposals.append(p)

@@ -17,7 +17,7 @@ from pipeline.review import auth, decisions, measures, workflow, worklist
 from pipeline.review.audit import record, timeline
 from pipeline.review.guards import RecordId, RowId, editable_record, load_record
 from pipeline.review.media import MediaUnavailable, stored_media
-from pipeline.review.transcript_view import build_view
+from pipeline.review.transcript_view import build_view, span_evidence
 from pipeline.store.models import Dictation, DictationStatus, Encounter, User
 
 ACTION_ERRORS = (decisions.DecisionError, workflow.WorkflowError, worklist.ClaimError, auth.AccountError, PermissionError)
@@ -287,8 +287,15 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         system = str(form.get("system") or CM)
 
         def fn(d: Dictation) -> str:
-            p = decisions.add(s, d, user, system, str(form.get("code", "")), str(form.get("reason", "")))
-            return f"Added {p.code}."
+            evidence = None
+            if form.get("evidence_start") not in (None, "") or form.get("evidence_end") not in (None, ""):
+                try:  # text to code: the highlighted words become the added code's evidence
+                    evidence = span_evidence(d.transcript.text, d.transcript.segments or [],
+                                             int(str(form.get("evidence_start"))), int(str(form.get("evidence_end"))))
+                except ValueError as e:
+                    raise decisions.DecisionError(f"evidence: {e}") from e
+            p = decisions.add(s, d, user, system, str(form.get("code", "")), str(form.get("reason", "")), evidence=evidence)
+            return f"Added {p.code}" + (f" with the words “{evidence['text']}” as its evidence." if evidence else ".")
 
         return change(request, s, d, fn)
 

@@ -285,6 +285,81 @@
     if (ev.target.closest("[data-help-open]")) { var h = document.getElementById("help"); if (h) h.showModal(); }
   });
 
+  // ---------------------------------------------------------------- text to code
+  var t2c = document.getElementById("t2c");
+  function runOf(node) { var el = node.nodeType === 1 ? node : node.parentElement; return el && el.closest(".transcript .r"); }
+  function hideT2c() { if (t2c) t2c.hidden = true; }
+  function offerCodes() {
+    if (!t2c) return;
+    var sel = window.getSelection();
+    if (!sel || sel.isCollapsed || !sel.rangeCount) return;
+    var range = sel.getRangeAt(0), a = runOf(range.startContainer), b = runOf(range.endContainer);
+    if (!a || !b) return;
+    var start = +a.dataset.s + (range.startContainer.nodeType === 3 ? range.startOffset : 0);
+    var end = +b.dataset.s + (range.endContainer.nodeType === 3 ? range.endOffset : (+b.dataset.e - +b.dataset.s));
+    var words = sel.toString().replace(/\s+/g, " ").trim();
+    if (end <= start || !words) return;
+    var form = $("[data-t2c-form]", t2c);
+    form.elements.evidence_start.value = start;
+    form.elements.evidence_end.value = end;
+    form.elements.code.value = "";
+    $("[data-t2c-words]", t2c).textContent = words.length > 80 ? words.slice(0, 80) + "…" : words;
+    var list = $(".t2c-list", t2c);
+    list.textContent = "";
+    var r = range.getBoundingClientRect();
+    t2c.style.left = Math.max(8, Math.min(window.innerWidth - 460, r.left)) + "px";
+    t2c.style.top = Math.min(window.innerHeight - 260, r.bottom + 6) + "px";
+    t2c.hidden = false;
+    var q = words.slice(0, 100), system = form.elements.system.value;
+    fetch("/api/codes/search?q=" + encodeURIComponent(q) + "&system=" + encodeURIComponent(system), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (res) { return res.ok ? res.json() : { results: [] }; })
+      .then(function (data) {
+        list.textContent = "";
+        (data.results || []).slice(0, 8).forEach(function (hit) {
+          var li = document.createElement("li"), btn = document.createElement("button");
+          btn.type = "button";
+          btn.dataset.code = hit.code;
+          btn.dataset.system = hit.system || "";
+          var strong = document.createElement("strong");
+          strong.textContent = hit.code;
+          btn.appendChild(strong);
+          btn.appendChild(document.createTextNode(" " + hit.description + (hit.billable === false ? " (needs more characters)" : "")));
+          li.appendChild(btn);
+          list.appendChild(li);
+        });
+        if (!list.children.length) {
+          var none = document.createElement("li");
+          none.className = "hint";
+          none.textContent = "No code found for these words; type one.";
+          list.appendChild(none);
+        }
+      })
+      .catch(function () {});
+  }
+  if (t2c) {
+    document.addEventListener("mouseup", function (ev) {
+      if (t2c.contains(ev.target)) return;
+      if (ev.target.closest(".transcript")) setTimeout(offerCodes, 0); else hideT2c();
+    });
+    document.addEventListener("keyup", function (ev) { if (ev.shiftKey && ev.target.closest && ev.target.closest(".transcript")) offerCodes(); });
+    t2c.addEventListener("click", function (ev) {
+      var b = ev.target.closest(".t2c-list button");
+      if (!b) return;
+      var form = $("[data-t2c-form]", t2c);
+      form.elements.code.value = b.dataset.code;
+      if (b.dataset.system) form.elements.system.value = b.dataset.system;
+      form.requestSubmit();
+    });
+    t2c.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape") { hideT2c(); ev.stopPropagation(); }
+    });
+    t2c.addEventListener("submit", function () {
+      var form = $("[data-t2c-form]", t2c);
+      if (!form.elements.system.value) form.elements.system.value = "ICD-10-CM";
+      setTimeout(function () { hideT2c(); window.getSelection().removeAllRanges(); }, 0);
+    }, true);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     showTab(activeTab);
     var first = rows().find(function (r) { return r.dataset.status === "proposed"; }) || rows()[0];
