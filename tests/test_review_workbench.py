@@ -146,3 +146,25 @@ def test_text_to_code_keeps_the_highlighted_words_and_their_audio_time_as_eviden
         r = alice.post(f"/records/{rid}/codes/add", data={"system": "ICD-10-CM", "code": "Z79.4", **bad})
         assert r.status_code == 409 and "evidence" in r.json()["error"], r.text
     assert "Z79.4" not in {c["code"] for c in alice.get(f"/api/records/{rid}").json()["codes"]}  # refused: nothing added
+
+
+def test_encoder_index_and_tabular_with_notes_inline_and_a_seventh_character_picker(site):
+    url, ids, app = site
+    alice = login_client(app, "alice")
+    idx = alice.get("/api/encoder/index", params={"term": "pneumonia"}).json()["entries"]
+    main = next(e for e in idx if e["depth"] == 0 and e["term"] == "Pneumonia")
+    assert main["code"] == "J18.9"
+    assert any(e["see"] for e in idx) and any(e["depth"] >= 2 for e in idx)
+    j441 = alice.get("/api/encoder/code/J44.1").json()
+    assert any("J44.0" in n["codes"] for n in j441["excludes2"]) and any("asthma" in n["text"] for n in j441["code_also"])
+    assert alice.get("/api/encoder/code/I11.0").json()["use_additional"][0]["codes"] == ["I50"]
+    fx = alice.get("/api/encoder/code/S52.501").json()
+    assert not fx["billable"] and fx["seventh_base"] == "S52.501" and ["A", "initial encounter for closed fracture"] in fx["seventh"]
+    assert alice.get("/api/encoder/code/s52501a").json()["billable"]
+    assert alice.get("/api/encoder/code/Q99.99").status_code == 404
+    page = alice.get("/encoder", params={"term": "fracture", "code": "S52.501"}, headers={"Accept": "text/html"}).text
+    assert 'data-testid="seventh-picker"' in page and 'value="S52.501A"' in page and 'data-testid="index"' in page
+    # on the record screen, every CM code line carries its Tabular notes
+    rid = alice.post("/worklist/next").json()["id"]
+    html = alice.get(f"/records/{rid}", headers={"Accept": "text/html"}).text
+    assert 'data-testid="tabular-notes"' in html and "Excludes" in html

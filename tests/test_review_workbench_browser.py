@@ -2,7 +2,7 @@
 every action posted in place (no reload: focus and scroll stay), the documented shortcuts and their help,
 one screen at 1440x900 (one line per code, Finalize always in view), forms still working without
 JavaScript, and axe-core finding no serious or critical accessibility violation on the worklist, record,
-search and report pages. Real pipeline output (sample 01), real database, real media."""
+search, report and encoder pages. Real pipeline output (sample 01), real database, real media."""
 
 from __future__ import annotations
 
@@ -287,6 +287,8 @@ def test_no_serious_accessibility_violations(browser, server):
     found["search"] = _axe(page)
     page.goto(server + "/reports")
     found["report"] = _axe(page)
+    page.goto(server + "/encoder?term=fracture&code=S52.501")
+    found["encoder"] = _axe(page)
     bad = {k: v for k, v in found.items() if v}
     assert not bad, json.dumps(bad, indent=1)
     ctx.close()

@@ -17,6 +17,7 @@ from pipeline.review import auth, decisions, measures, workflow, worklist
 from pipeline.review.audit import record, timeline
 from pipeline.review.guards import RecordId, RowId, editable_record, load_record
 from pipeline.review.media import MediaUnavailable, stored_media
+from pipeline.review.tabular import tabular
 from pipeline.review.transcript_view import build_view, span_evidence
 from pipeline.store.models import Dictation, DictationStatus, Encounter, User
 
@@ -185,6 +186,7 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
             "reject_reasons": decisions.REJECT_REASONS,
             "pending_reasons": workflow.PENDING_REASONS, "overridable": workflow.OVERRIDABLE, "templates_": workflow.QUERY_TEMPLATES, "axes": cs_axes,
             "is_video": bool(d.has_video), "users": list(s.scalars(select(User.username).where(User.active.is_(True)))),
+            "tabular": {p.id: tabular(p.code) for p in d.proposals if p.system == CM},  # Tabular notes inline on each line
         }
 
     def record_json(ctx: dict) -> dict:
