@@ -168,3 +168,21 @@ def test_encoder_index_and_tabular_with_notes_inline_and_a_seventh_character_pic
     rid = alice.post("/worklist/next").json()["id"]
     html = alice.get(f"/records/{rid}", headers={"Accept": "text/html"}).text
     assert 'data-testid="tabular-notes"' in html and "Excludes" in html
+
+
+def test_encoder_tables_and_pcs_books(site):
+    url, ids, app = site
+    alice = login_client(app, "alice")
+    get = lambda book, term: alice.get("/api/encoder/index", params={"book": book, "term": term})  # noqa: E731
+    neo = get("neoplasm", "colon").json()["entries"]
+    assert neo and all(any("colon" in p.lower() for p in e["path"][1:]) for e in neo)
+    assert any(e["codes"].get("malignant_primary", "").startswith("C18") for e in neo)
+    drugs = get("drugs", "acetaminophen").json()["entries"]
+    assert drugs and drugs[0]["codes"]["poisoning_accidental"].startswith("T39.1")
+    pcs_idx = get("pcs_index", "appendectomy").json()["entries"]
+    assert pcs_idx and any(e["code"].startswith("0DT") or "Resection" in e["target"] for e in pcs_idx)
+    table = get("pcs_table", "0DTJ").json()["entries"]
+    assert "0DTJ4ZZ" in {e["code"] for e in table} and all(e["code"].startswith("0DTJ") for e in table)
+    assert get("nowhere", "x").status_code == 400
+    html = alice.get("/encoder", params={"book": "neoplasm", "term": "colon"}, headers={"Accept": "text/html"}).text
+    assert 'data-testid="table-rows"' in html

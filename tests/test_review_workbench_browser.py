@@ -289,6 +289,8 @@ def test_no_serious_accessibility_violations(browser, server):
     found["report"] = _axe(page)
     page.goto(server + "/encoder?term=fracture&code=S52.501")
     found["encoder"] = _axe(page)
+    page.goto(server + "/encoder?book=neoplasm&term=colon")
+    found["encoder neoplasms"] = _axe(page)
     bad = {k: v for k, v in found.items() if v}
     assert not bad, json.dumps(bad, indent=1)
     ctx.close()

@@ -135,3 +135,52 @@ def index_entries(main_term: str, limit: int = 400) -> list[IndexLine]:
         if len(out) >= limit:
             break
     return out
+
+
+#: what the encoder's look-up searches: the CM Alphabetic Index, its two tables, the PCS Index, the PCS Tables
+BOOKS = {"index": "ICD-10-CM Alphabetic Index", "neoplasm": "Table of Neoplasms", "drugs": "Table of Drugs and Chemicals",
+         "pcs_index": "ICD-10-PCS Index", "pcs_table": "ICD-10-PCS Tables (first 3-4 characters)"}
+
+
+@dataclass(frozen=True)
+class TableRow:
+    path: tuple[str, ...]
+    nemod: tuple[str, ...]
+    codes: tuple[tuple[str, str], ...]  # (column, code)
+    see: str
+    see_also: str
+
+
+def table_rows(book: str, term: str, limit: int = 200) -> list[TableRow]:
+    """Rows of the Table of Neoplasms (``neoplasm``: any level naming ``term``) or of Drugs and Chemicals
+    (``drugs``: the substance starts with ``term``)."""
+    q = (term or "").strip().lower()
+    if len(q) < 2:
+        return []
+    cs = get_codeset()
+    rows = cs.cm_neoplasm_table if book == "neoplasm" else cs.cm_drug_table
+    out = []
+    for r in rows:
+        hit = any(q in p.lower() for p in r.path[1:]) if book == "neoplasm" else r.path[0].lower().startswith(q)
+        if hit:
+            out.append(TableRow(r.path, r.nemod, tuple(r.codes.items()), r.see, r.see_also))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def pcs_index_rows(term: str, limit: int = 300) -> list:
+    """PCS Index entries whose main term starts with ``term``: a code prefix (to the Tables), a 'see' or a 'use'."""
+    q = (term or "").strip().lower()
+    if len(q) < 2:
+        return []
+    return [e for e in get_codeset().pcs_index if e.path and e.path[0].lower().startswith(q)][:limit]
+
+
+def pcs_table(prefix: str, limit: int = 400) -> list[tuple[str, str]]:
+    """The valid PCS codes under a 3- or 4-character table prefix, with their descriptions."""
+    cs = get_codeset()
+    p = cs.pcs_normalize(prefix)[:7]
+    if len(p) < 3:
+        return []
+    return [(c, cs.pcs_description(c) or "") for c in cs.pcs_codes_with_prefix(p)[:limit]]
