@@ -200,6 +200,7 @@
   root.addEventListener("submit", function (ev) {
     var form = ev.target;
     if ((form.getAttribute("method") || "get").toLowerCase() !== "post") return;
+    if (form.hasAttribute("data-reload") || form.dataset.go) return;  // claim, reopen, release: a new page anyway
     ev.preventDefault();
     var adv = advanceNext;
     advanceNext = false;
