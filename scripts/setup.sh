@@ -25,3 +25,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e ".[test]"
   touch "$stamp"
 fi
+# axe-core for the accessibility browser test (tests/test_review_a11y.py), from the npm registry, pinned
+if command -v npm >/dev/null 2>&1 && [ ! -f tests/a11y/node_modules/axe-core/axe.min.js ]; then
+  npm install --prefix tests/a11y --no-audit --no-fund --silent || echo "npm install of axe-core failed: the accessibility test will skip" >&2
+fi

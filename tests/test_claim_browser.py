@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from review_support import PASSWORD, add_user, serve_app
 from test_claim import seed_stay
@@ -43,6 +44,12 @@ def _shot(page, tmp_path: Path, name: str) -> None:
     if os.environ.get("MRT_UPDATE_SCREENSHOTS") == "1":
         DOCS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, DOCS / name)
+
+
+def _settle(page) -> None:
+    """Wait for the record screen's last action: a page load, or its in-place post and swap."""
+    page.wait_for_load_state()
+    page.wait_for_function("() => !document.querySelector('.record.busy')", timeout=15_000)
 
 
 def test_record_screen_drg_query_to_finalize(browser, settings, tmp_path):
@@ -85,27 +92,26 @@ def test_record_screen_drg_query_to_finalize(browser, settings, tmp_path):
         assert page.inner_text("tr[data-code='I25.2'] [data-testid=poa-value]") == "1"
         page.fill("input[name=date_BW03ZZZ]", "2026-11-18")
         page.click("[data-testid=abstract-save]")
-        page.wait_for_load_state()
-        assert "Abstract saved" in page.content()
+        _settle(page)
+        expect(page.locator("body")).to_contain_text("Abstract saved")
 
         # a CDI query: each answer's codes and DRG are shown; send it, record the answer
         sug = page.locator("[data-testid=cdi-suggestion][data-kind=heart_failure_specificity]")
         assert "I50.23" in sug.inner_text() and "193" in sug.inner_text()
         sug.locator("[data-testid=cdi-ask]").click()
-        page.wait_for_load_state()
+        _settle(page)
         _shot(page, tmp_path, "claim-panel.png")
         page.select_option("[data-testid=cdi-answer-option]", "2")
         page.click("[data-testid=cdi-answer]")
-        page.wait_for_load_state()
+        _settle(page)
         assert "answered “Acute on chronic systolic (HFrEF) heart failure”" in page.inner_text("[data-testid=cdi-asked]")
 
         # accept the codes, finalize
         while page.locator("[data-testid=accept]").count():
             page.locator("[data-testid=accept]").first.click()
-            page.wait_for_load_state()
+            _settle(page)
         page.click("[data-testid=finalize]")
-        page.wait_for_load_state()
-        assert page.inner_text("[data-testid=record-status]") == "finalized"
+        expect(page.locator("[data-testid=record-status]")).to_have_text("finalized")
         assert page.inner_text("[data-testid=drg-code]") == "193"
 
         # the supervisor's report counts it

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from review_support import PASSWORD, add_user, run_pipeline, seed_record, serve_app
 
@@ -108,8 +109,10 @@ def test_coder_finalizes_a_dictation_in_the_browser(browser, server, tmp_path):
     page.wait_for_function(f"document.getElementById('player').currentTime >= {start - 0.05}", timeout=10_000)
     assert "playing" in (seg.get_attribute("class") or "")
 
-    # evidence of a code highlights its words in the transcript
-    page.locator("[data-testid=evidence]").first.click()
+    # evidence of a code (in its expanded line) highlights its words in the transcript
+    row0 = page.locator("tr[data-testid=code-row]:has([data-testid=evidence])").first
+    row0.locator("details.more > summary").click()
+    row0.locator("[data-testid=evidence]").first.click()
     assert page.locator(".transcript .r.hl").count() >= 1
 
     codes = [r.get_attribute("data-code") for r in page.locator("tr[data-testid=code-row]").all()]
@@ -118,51 +121,52 @@ def test_coder_finalizes_a_dictation_in_the_browser(browser, server, tmp_path):
 
     # accept one
     _row(page, first).locator("[data-testid=accept]").click()
-    page.wait_for_load_state()
-    assert _row(page, first).locator("[data-testid=code-status]").inner_text() == "accepted"
+    expect(_row(page, first).locator("[data-testid=code-status]")).to_have_text("accepted")
 
     # edit one, choosing the new code by type-ahead
     row = _row(page, "E11.9")
     row.locator("[data-testid=edit-open]").click()
     _pick(page, "tr[data-code='E11.9'] [data-testid=edit-code]", "E11.6", "E11.65")
     row.locator("[data-testid=edit-save]").click()
-    page.wait_for_load_state()
-    assert _row(page, "E11.65").locator("[data-testid=code-status]").inner_text() == "edited"
+    expect(_row(page, "E11.65").locator("[data-testid=code-status]")).to_have_text("edited")
 
     # add one by searching words
     _pick(page, "[data-testid=add-code]", "long term insulin", "Z79.4")
     page.click("[data-testid=add]")
-    page.wait_for_load_state()
-    assert _row(page, "Z79.4").locator("[data-testid=code-status]").inner_text() == "added"
+    expect(_row(page, "Z79.4").locator("[data-testid=code-status]")).to_have_text("added")
 
     # decide the rest
-    while page.locator("[data-testid=accept]").count():
+    while (n := page.locator("[data-testid=accept]").count()):
         page.locator("[data-testid=accept]").first.click()
-        page.wait_for_load_state()
+        expect(page.locator("[data-testid=accept]")).to_have_count(n - 1)
 
     # type 1 diabetes beside type 2 (Excludes1) blocks finalizing
     if _row(page, "E10.9").count() == 0:
         _pick(page, "[data-testid=add-code]", "E10.9", "E10.9")
         page.click("[data-testid=add]")
-        page.wait_for_load_state()
-    assert page.locator("[data-testid=validation] li.error[data-kind=excludes1]").count() >= 1
+        expect(_row(page, "E10.9")).to_have_count(1)
+    expect(page.locator("[data-testid=validation] li.error[data-kind=excludes1]").first).to_be_visible()
     assert page.locator("[data-testid=finalize]").is_disabled()
     _shot(page, tmp_path, "record.png")
 
     # resolve it: reject (or take off) type 1 diabetes
     row = _row(page, "E10.9")
-    row.locator("[data-testid=reject-open]").click()
-    row.locator("[data-testid=reject-reason]").fill("Documented as type 2")
-    row.locator("[data-testid=reject]").click()
-    page.wait_for_load_state()
+    if row.locator("[data-testid=remove]").count():  # the coder's own addition: removed without a reason
+        row.locator("[data-testid=remove]").click()
+    else:
+        row.locator("[data-testid=reject-open]").click()
+        row.locator("[data-testid=reject-reason]").select_option("A more specific code applies")
+        row.locator("[data-testid=reject-detail]").fill("Documented as type 2")
+        row.locator("[data-testid=reject]").click()
+    expect(page.locator("[data-testid=validation] li.error")).to_have_count(0)
     assert _row(page, "E10.9").count() == 0 or _row(page, "E10.9").locator("[data-testid=code-status]").inner_text() == "rejected"
-    assert page.locator("[data-testid=validation] li.error").count() == 0
     page.click("[data-testid=finalize]")
-    page.wait_for_load_state()
-    assert page.inner_text("[data-testid=record-status]") == "finalized"
+    expect(page.locator("[data-testid=record-status]")).to_have_text("finalized")
 
-    # the history timeline shows what was done, by whom
+    # the history timeline shows what was done, by whom (and no page views)
+    page.click("#tab-history")
     history = page.inner_text("[data-testid=history]")
+    assert "alice view" not in history
     for action in ("claim", "accept", "edit", "add", "finalize"):
         assert f"alice {action}" in history, action
     assert "alice reject" in history or "alice remove" in history

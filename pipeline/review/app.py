@@ -118,6 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     register_routes(app)
     register_records_routes(app)
+    from pipeline.review.encoder_routes import register_encoder_routes  # Alphabetic Index and Tabular views
+
+    register_encoder_routes(app)
     from pipeline.claim.web import register_claim_routes  # inpatient abstract, DRG, HCC, CDI, claim export
 
     register_claim_routes(app)

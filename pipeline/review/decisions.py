@@ -18,6 +18,11 @@ from pipeline.store.models import CodeProposalRecord, Dictation, ReviewDecision
 
 SYSTEMS = (CM, PCS)
 LIVE = ("proposed", "accepted", "edited", "added")  # statuses that are part of the working code set
+#: the reject-reason picker's choices (a coder may add a detail after the chosen reason)
+REJECT_REASONS = (
+    "Not documented in the dictation", "Negated or ruled out", "Integral to another coded condition",
+    "A more specific code applies", "History only, not current", "Wrong body part or laterality",
+)
 
 
 class DecisionError(ValueError):
@@ -97,6 +102,12 @@ def accept(s: Session, d: Dictation, user: CurrentUser, proposal_id: int) -> Cod
     return p
 
 
+def accept_remaining(s: Session, d: Dictation, user: CurrentUser) -> list[CodeProposalRecord]:
+    """Accept every code still proposed, in sequence: each is its own decision, audited as an accept."""
+    remaining = sorted((p for p in d.proposals if p.status == "proposed"), key=lambda p: (p.system != CM, p.rank))
+    return [accept(s, d, user, p.id) for p in remaining]
+
+
 def reject(s: Session, d: Dictation, user: CurrentUser, proposal_id: int, reason: str) -> CodeProposalRecord:
     reason = (reason or "").strip()
     p = _proposal(d, proposal_id)
@@ -145,14 +156,17 @@ def edit(s: Session, d: Dictation, user: CurrentUser, proposal_id: int, new_code
     return p
 
 
-def add(s: Session, d: Dictation, user: CurrentUser, system: str, code: str, reason: str | None = None) -> CodeProposalRecord:
+def add(s: Session, d: Dictation, user: CurrentUser, system: str, code: str, reason: str | None = None,
+        evidence: dict | None = None) -> CodeProposalRecord:
+    """Add a code; ``evidence`` (transcript words the coder highlighted, see
+    :func:`pipeline.review.transcript_view.span_evidence`) is kept as its evidence."""
     code, description = normalize_code(system, code)
     _check_not_duplicate(d, system, code)
     rank = max((q.rank for q in d.proposals), default=0) + 1
     p = CodeProposalRecord(
         system=system, code=code, description=description, score=None, rank=rank,
         rationale=f"Added by {user.username}" + (f": {reason.strip()}" if reason and reason.strip() else ""),
-        evidence=[], edits=[], model_version="coder", status="added", source="coder",
+        evidence=[evidence] if evidence else [], edits=[], model_version="coder", status="added", source="coder",
         principal=system == CM and not any(q.principal for q in d.proposals if q.status in LIVE),
     )
     d.proposals.append(p)

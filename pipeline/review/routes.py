@@ -17,11 +17,14 @@ from pipeline.review import auth, decisions, measures, workflow, worklist
 from pipeline.review.audit import record, timeline
 from pipeline.review.guards import RecordId, RowId, editable_record, load_record
 from pipeline.review.media import MediaUnavailable, stored_media
-from pipeline.review.transcript_view import build_view
+from pipeline.review.tabular import tabular
+from pipeline.review.transcript_view import build_view, span_evidence
 from pipeline.store.models import Dictation, DictationStatus, Encounter, User
 
 ACTION_ERRORS = (decisions.DecisionError, workflow.WorkflowError, worklist.ClaimError, auth.AccountError, PermissionError)
 CODE_ACTIONS = ("accept", "reject", "edit", "undo", "principal", "up", "down")
+#: audit actions that are someone looking, not doing: kept in the audit trail, left out of a record's history
+PAGE_VIEWS = ("view",)
 
 
 INSECURE_TRANSPORT = ("This server is set to send its cookies over HTTPS only (MRT_SECURE_COOKIES=true), but this page was "
@@ -130,6 +133,7 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         return worklist.WorklistFilter(
             status=q.get("status") or None, physician=q.get("physician") or None, document_type=q.get("document_type") or None,
             priority=q.get("priority") or None, received_from=day("from"), received_to=day("to"),
+            setting=q.get("setting") or None, service_from=day("service_from"), service_to=day("service_to"),
             edits_pending=True if edits == "yes" else False if edits == "no" else None, mine=q.get("mine") == "1",
             sort=q.get("sort") or "priority",
         )
@@ -177,9 +181,12 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
             "codes": sorted(d.proposals, key=lambda p: (p.system != CM, p.rank)), "findings": findings,
             "errors": [f for f in findings if f.severity == "error"], "holder": holder,
             "code_findings": {c: [f for f in findings if c in f.codes] for c in {p.code for p in d.proposals}},
-            "mine": holder == user.username, "queries": workflow.queries(s, d.id), "history": timeline(s, d.id),
+            "mine": holder == user.username, "queries": workflow.queries(s, d.id),
+            "history": [e for e in timeline(s, d.id) if e.action not in PAGE_VIEWS],  # page views stay in the audit trail only
+            "reject_reasons": decisions.REJECT_REASONS,
             "pending_reasons": workflow.PENDING_REASONS, "overridable": workflow.OVERRIDABLE, "templates_": workflow.QUERY_TEMPLATES, "axes": cs_axes,
             "is_video": bool(d.has_video), "users": list(s.scalars(select(User.username).where(User.active.is_(True)))),
+            "tabular": {p.id: tabular(p.code) for p in d.proposals if p.system == CM},  # Tabular notes inline on each line
         }
 
     def record_json(ctx: dict) -> dict:
@@ -207,6 +214,15 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         ctx = record_context(s, d, user)
         s.commit()
         return page(request, "record.html", user, **ctx)
+
+    @app.get("/records/{rid}/work", response_class=HTMLResponse)
+    def record_work_pane(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db)) -> Response:
+        """The record screen's work pane (codes, validation, tabs) alone: what the page's script swaps in
+        after an action posted in place. Not a page view (the page itself was already viewed)."""
+        d = load(s, rid)
+        ctx = record_context(s, d, user)
+        s.commit()
+        return page(request, "record_panes.html", user, **ctx)
 
     @app.get("/api/records/{rid}")
     def record_api(rid: RecordId, user=Depends(coder), s: Session = Depends(db)) -> dict:
@@ -273,8 +289,15 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         system = str(form.get("system") or CM)
 
         def fn(d: Dictation) -> str:
-            p = decisions.add(s, d, user, system, str(form.get("code", "")), str(form.get("reason", "")))
-            return f"Added {p.code}."
+            evidence = None
+            if form.get("evidence_start") not in (None, "") or form.get("evidence_end") not in (None, ""):
+                try:  # text to code: the highlighted words become the added code's evidence
+                    evidence = span_evidence(d.transcript.text, d.transcript.segments or [],
+                                             int(str(form.get("evidence_start"))), int(str(form.get("evidence_end"))))
+                except ValueError as e:
+                    raise decisions.DecisionError(f"evidence: {e}") from e
+            p = decisions.add(s, d, user, system, str(form.get("code", "")), str(form.get("reason", "")), evidence=evidence)
+            return f"Added {p.code}" + (f" with the words “{evidence['text']}” as its evidence." if evidence else ".")
 
         return change(request, s, d, fn)
 
@@ -289,7 +312,8 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
                 p = decisions.accept(s, d, user, pid)
                 return f"Accepted {p.code}."
             if action == "reject":
-                p = decisions.reject(s, d, user, pid, str(form.get("reason", "")))
+                reason, detail = str(form.get("reason", "")).strip(), str(form.get("detail", "")).strip()
+                p = decisions.reject(s, d, user, pid, f"{reason}: {detail}" if reason and detail else reason or detail)
                 return f"Rejected {p.code}."
             if action == "edit":
                 p = decisions.edit(s, d, user, pid, str(form.get("code", "")), str(form.get("reason", "")))
@@ -364,6 +388,29 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         except ACTION_ERRORS + (LookupError,) as e:
             return refused(request, s, rid, e)
         return done(request, s, rid, f"Record {rid} finalized.", {"status": DictationStatus.FINALIZED})
+
+    @app.post("/records/{rid}/accept-remaining")
+    async def accept_remaining(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db), d: Dictation = Depends(editable)) -> Response:
+        def fn(d: Dictation) -> str:
+            accepted = decisions.accept_remaining(s, d, user)
+            return f"Accepted {len(accepted)} remaining code(s)" + (f": {', '.join(p.code for p in accepted)}." if accepted else ".")
+
+        return change(request, s, d, fn)
+
+    @app.post("/records/{rid}/finalize-next")
+    async def finalize_next(rid: RecordId, request: Request, user=Depends(coder), s: Session = Depends(db),
+                            d: Dictation = Depends(editable)) -> Response:
+        """Finalize this record, then claim the next one awaiting review and go there (or to the worklist)."""
+        try:
+            workflow.finalize(s, d, user)
+        except ACTION_ERRORS + (LookupError,) as e:
+            return refused(request, s, rid, e)
+        nxt = worklist.claim_next(s, user, settings)
+        if nxt is None:
+            return done(request, s, rid, f"Record {rid} finalized. No record is waiting for review.",
+                        {"status": DictationStatus.FINALIZED, "next": None}, to="/worklist")
+        return done(request, s, nxt, f"Record {rid} finalized. Record {nxt} is yours for {settings.claim_minutes:.0f} minutes.",
+                    {"status": DictationStatus.FINALIZED, "next": nxt})
 
     @app.post("/records/{rid}/reopen")
     async def reopen(rid: RecordId, request: Request, user=Depends(supervisor), s: Session = Depends(db)) -> Response:

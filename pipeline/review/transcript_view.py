@@ -96,3 +96,38 @@ def build_view(text: str, segments: list[dict], entities: list) -> list[SegmentV
                 run_start = c
         views.append(SegmentView(i, float(seg.get("start") or 0.0), float(seg.get("end") or 0.0), runs))
     return views
+
+
+def span_evidence(text: str, segments: list[dict], start: int, end: int) -> dict:
+    """The transcript words between character offsets ``start`` and ``end`` as a code's evidence
+    (the shape of :class:`pipeline.code.types.Evidence`), with the audio time of their first and last
+    word where Whisper timed them (else the segment's). Raises ``ValueError`` for a span that is not
+    inside the transcript or holds no words."""
+    if not (0 <= start < end <= len(text)):
+        raise ValueError(f"the highlighted span {start}-{end} is not inside the transcript")
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start >= end:
+        raise ValueError("the highlighted span holds no words")
+    audio_start = audio_end = None
+    cursor = 0
+    for seg in segments:
+        seg_text = (seg.get("text") or "").strip()
+        seg_start = text.find(seg_text, cursor) if seg_text else -1
+        if seg_start < 0:
+            continue
+        seg_end = seg_start + len(seg_text)
+        cursor = seg_end
+        if seg_end <= start or seg_start >= end:
+            continue
+        timed = [(ws, we, w) for ws, we, w in _word_offsets(text, seg_start, seg_end, seg.get("words") or []) if ws < end and we > start]
+        first = timed[0][2].get("start") if timed else None
+        last = timed[-1][2].get("end") if timed else None
+        if audio_start is None:
+            audio_start = float(first if first is not None else seg.get("start") or 0.0)
+        audio_end = float(last if last is not None else seg.get("end") or 0.0)
+    return {"start": start, "end": end, "text": text[start:end],
+            "audio_start": round(audio_start, 2) if audio_start is not None else None,
+            "audio_end": round(audio_end, 2) if audio_end is not None else None}

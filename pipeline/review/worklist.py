@@ -48,6 +48,9 @@ class WorklistFilter:
     received_to: date | None = None
     edits_pending: bool | None = None
     mine: bool = False
+    setting: str | None = None  # the encounter's setting (inpatient, outpatient, ...)
+    service_from: date | None = None  # the encounter's date of service, from / to (inclusive)
+    service_to: date | None = None
     sort: str = "priority"
 
 
@@ -95,6 +98,12 @@ def _query(f: WorklistFilter, user: CurrentUser, now: datetime) -> Select:
         q = q.where(Dictation.received_at >= datetime.combine(f.received_from, datetime.min.time()))
     if f.received_to:
         q = q.where(Dictation.received_at < datetime.combine(f.received_to + timedelta(days=1), datetime.min.time()))
+    if f.setting:
+        q = q.where(Encounter.setting == f.setting)
+    if f.service_from:
+        q = q.where(Encounter.date_of_service >= f.service_from)
+    if f.service_to:
+        q = q.where(Encounter.date_of_service <= f.service_to)
     if f.edits_pending is True:
         q = q.where(Dictation.edit_errors > 0)
     elif f.edits_pending is False:
@@ -129,7 +138,12 @@ def facets(s: Session) -> dict[str, list[str]]:
         select(Encounter.physician).join(Dictation, Dictation.encounter_id == Encounter.id)
         .where(open_, Encounter.physician.is_not(None)).distinct()
     )
-    return {"document_types": sorted(doc_types), "physicians": sorted(physicians), "priorities": list(PRIORITIES)}
+    settings_ = s.scalars(
+        select(Encounter.setting).join(Dictation, Dictation.encounter_id == Encounter.id)
+        .where(open_, Encounter.setting.is_not(None)).distinct()
+    )
+    return {"document_types": sorted(doc_types), "physicians": sorted(physicians), "priorities": list(PRIORITIES),
+            "settings": sorted(settings_)}
 
 
 def _ttl(settings: Settings) -> timedelta:

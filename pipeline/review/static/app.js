@@ -16,9 +16,16 @@
   }
 
   function clearHighlights() {
-    document.querySelectorAll(".r.hl, .seg.current-ev, tr.code.selected").forEach(function (el) {
-      el.classList.remove("hl", "current-ev", "selected");
+    document.querySelectorAll(".r.hl, .seg.current-ev").forEach(function (el) {
+      el.classList.remove("hl", "current-ev");
     });
+  }
+
+  // scroll ``el`` into the middle of its scrolling ``box`` only (never the window)
+  function scrollWithin(el, box) {
+    if (!box) return;
+    var top = el.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+    box.scrollTop = Math.max(0, top - box.clientHeight / 2);
   }
 
   function highlightSpan(start, end) {
@@ -30,7 +37,7 @@
         if (!first) first = run;
       }
     });
-    if (first) first.scrollIntoView({ block: "center", behavior: "smooth" });
+    if (first) scrollWithin(first, document.querySelector(".transcript"));
     return first;
   }
 
@@ -48,7 +55,7 @@
       ev.preventDefault();
       clearHighlights();
       var row = link.closest("tr.code");
-      if (row) row.classList.add("selected");
+      if (row && window.mrtSelectRow) window.mrtSelectRow(row, { quiet: true });
       var first = highlightSpan(+link.dataset.s, +link.dataset.e);
       var t = parseFloat(link.dataset.t);
       if (isNaN(t) && first) t = parseFloat(first.closest(".seg").dataset.start);
@@ -76,11 +83,16 @@
     var sel = input.form && input.form.elements[input.dataset.systemFrom];
     return sel ? sel.value : "";
   }
+  function setExpanded(input, list) {
+    input.setAttribute("aria-expanded", list.children.length ? "true" : "false");
+    if (!list.children.length) input.removeAttribute("aria-activedescendant");
+  }
   function render(list, input, results) {
     list.textContent = "";
-    results.forEach(function (hit) {
+    results.forEach(function (hit, i) {
       var li = document.createElement("li");
       li.setAttribute("role", "option");
+      li.id = list.id + "-" + i;
       li.dataset.code = hit.code;
       var code = document.createElement("strong");
       code.textContent = hit.code;
@@ -92,17 +104,47 @@
         e.preventDefault();
         input.value = hit.code;
         list.textContent = "";
+        setExpanded(input, list);
       });
       list.appendChild(li);
     });
+    setExpanded(input, list);
   }
+  document.addEventListener("keydown", function (ev) {
+    var input = ev.target;
+    if (!input.matches || !input.matches("[data-typeahead]")) return;
+    var list = input.parentElement.querySelector(".ta-list");
+    var items = Array.prototype.slice.call(list.children);
+    if (!items.length) return;
+    var at = items.findIndex(function (li) { return li.classList.contains("active"); });
+    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      ev.preventDefault();
+      ev.stopPropagation();
+      if (at >= 0) items[at].classList.remove("active");
+      at = ev.key === "ArrowDown" ? Math.min(items.length - 1, at + 1) : Math.max(0, at - 1);
+      items[at].classList.add("active");
+      items[at].setAttribute("aria-selected", "true");
+      input.setAttribute("aria-activedescendant", items[at].id);
+      items[at].scrollIntoView({ block: "nearest" });
+    } else if (ev.key === "Enter" && at >= 0) {
+      ev.preventDefault();
+      ev.stopPropagation();
+      input.value = items[at].dataset.code;
+      list.textContent = "";
+      setExpanded(input, list);
+    } else if (ev.key === "Escape") {
+      ev.stopPropagation();
+      list.textContent = "";
+      setExpanded(input, list);
+    }
+  }, true);
   document.addEventListener("input", function (ev) {
     var input = ev.target;
     if (!input.matches || !input.matches("[data-typeahead]")) return;
     var list = input.parentElement.querySelector(".ta-list");
     clearTimeout(timer);
     var q = input.value.trim();
-    if (q.length < 2) { list.textContent = ""; return; }
+    if (q.length < 2) { list.textContent = ""; setExpanded(input, list); return; }
     timer = setTimeout(function () {
       var url = "/api/codes/search?q=" + encodeURIComponent(q) + "&system=" + encodeURIComponent(systemFor(input));
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -114,7 +156,7 @@
   document.addEventListener("focusout", function (ev) {
     if (ev.target.matches && ev.target.matches("[data-typeahead]")) {
       var list = ev.target.parentElement.querySelector(".ta-list");
-      setTimeout(function () { list.textContent = ""; }, 200);
+      setTimeout(function () { list.textContent = ""; setExpanded(ev.target, list); }, 200);
     }
   });
 })();
