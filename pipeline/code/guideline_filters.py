@@ -131,7 +131,8 @@ def neoplasm_behaviour(shown: list[CodeProposal], ctx: FilterContext) -> dict[in
     """A code only the statistics suggest for a neoplasm of a site whose documented neoplasm the
     guideline pass coded with another behaviour (Table of Neoplasms): C67.9 (malignant) where the
     record's "bladder leiomyoma" is D30.3 (benign); a behaviour is coded as documented (Guidelines I.C.2)."""
-    documented = [c for c in ctx.rule_codes if c[:1] in "CD"]
+    order = {p.code: i for i, p in enumerate(shown)}  # the guideline pass's codes as ranked, never a set's hash order
+    documented = sorted((c for c in ctx.rule_codes if c[:1] in "CD"), key=lambda c: (order.get(c, len(order)), c))
     out = {}
     for i, p in enumerate(shown):
         if p.system != CM or p.code in ctx.rule_codes or p.code[:1] not in "CD":
