@@ -8,42 +8,16 @@ With MRT_UPDATE_SCREENSHOTS=1 the record screenshot replaces docs/screenshots/cl
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from conftest import screenshot
 from review_support import PASSWORD, add_user, serve_app
 from test_claim import seed_stay
 
 pytestmark = pytest.mark.slow  # a real browser
-CHROMIUM = os.environ.get("MRT_CHROMIUM", "/usr/bin/chromium")
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                                    "--no-first-run", "--disable-gpu"])
-        yield b
-        b.close()
-
-
-def _shot(page, tmp_path: Path, name: str) -> None:
-    path = tmp_path / name
-    page.screenshot(path=str(path), full_page=True)
-    if os.environ.get("MRT_UPDATE_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, DOCS / name)
 
 
 def _settle(page) -> None:
@@ -100,7 +74,7 @@ def test_record_screen_drg_query_to_finalize(browser, settings, tmp_path):
         assert "I50.23" in sug.inner_text() and "193" in sug.inner_text()
         sug.locator("[data-testid=cdi-ask]").click()
         _settle(page)
-        _shot(page, tmp_path, "claim-panel.png")
+        screenshot(page, tmp_path, "claim-panel.png")
         page.select_option("[data-testid=cdi-answer-option]", "2")
         page.click("[data-testid=cdi-answer]")
         _settle(page)

@@ -8,18 +8,15 @@ docs/screenshots/ that the README shows."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from records_support import seed_fixture
+from conftest import screenshot
 from review_support import PASSWORD, serve_app
-from test_review_browser import browser  # noqa: F401  (the Chromium fixture)
 
 pytestmark = pytest.mark.slow
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -27,14 +24,6 @@ def records_server(settings):
     ids = seed_fixture(settings.resolved_database_url)
     with serve_app(settings) as url:
         yield url, ids
-
-
-def _shot(page, tmp_path: Path, name: str) -> None:
-    path = tmp_path / name
-    page.screenshot(path=str(path), full_page=True)
-    if os.environ.get("MRT_UPDATE_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, DOCS / name)
 
 
 def test_search_report_merge_and_release_in_the_browser(browser, records_server, tmp_path):  # noqa: F811
@@ -64,7 +53,7 @@ def test_search_report_merge_and_release_in_the_browser(browser, records_server,
     page.wait_for_load_state()
     rows = page.locator("[data-testid=search-results] tbody tr")
     assert rows.count() == 1 and "Jane Doe" in rows.first.inner_text()
-    _shot(page, tmp_path, "records-search.png")
+    screenshot(page, tmp_path, "records-search.png")
 
     # the report page: tables and server-drawn chart images that load under the CSP
     page.click("nav >> text=Reports")
@@ -75,7 +64,7 @@ def test_search_report_merge_and_release_in_the_browser(browser, records_server,
     page.wait_for_function("document.querySelector('[data-testid=chart-chapters]').complete", timeout=15_000)
     assert page.evaluate("document.querySelector('[data-testid=chart-chapters]').naturalWidth") > 300
     assert "Neoplasms (C00-D49)" in page.inner_text("[data-testid=table-chapters]")
-    _shot(page, tmp_path, "records-report.png")
+    screenshot(page, tmp_path, "records-report.png")
 
     # patient index: merge the duplicate 'DOE, Jane' into 'Jane Doe'
     page.click("nav >> text=Patients")

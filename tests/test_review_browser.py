@@ -9,35 +9,15 @@ replace the ones in docs/screenshots/ that the README shows.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from conftest import screenshot
 from review_support import PASSWORD, add_user, run_pipeline, seed_record, serve_app
 
 pytestmark = pytest.mark.slow
-CHROMIUM = os.environ.get("MRT_CHROMIUM", "/usr/bin/chromium")
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--no-first-run", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"],
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -54,14 +34,6 @@ def server(settings, sample):
     add_user(url, "alice")
     with serve_app(settings) as base:
         yield base
-
-
-def _shot(page, tmp_path: Path, name: str) -> None:
-    path = tmp_path / name
-    page.screenshot(path=str(path), full_page=True)
-    if os.environ.get("MRT_UPDATE_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, DOCS / name)
 
 
 def _pick(page, input_sel: str, text: str, code: str) -> None:
@@ -92,7 +64,7 @@ def test_coder_finalizes_a_dictation_in_the_browser(browser, server, tmp_path):
     page.click("button[type=submit]")
     page.wait_for_url("**/worklist")
     assert page.locator("[data-testid=worklist] tbody tr").count() == 5
-    _shot(page, tmp_path, "worklist.png")
+    screenshot(page, tmp_path, "worklist.png")
 
     # claim the next record (the stat one)
     page.click("[data-testid=next-record]")
@@ -147,7 +119,7 @@ def test_coder_finalizes_a_dictation_in_the_browser(browser, server, tmp_path):
         expect(_row(page, "E10.9")).to_have_count(1)
     expect(page.locator("[data-testid=validation] li.error[data-kind=excludes1]").first).to_be_visible()
     assert page.locator("[data-testid=finalize]").is_disabled()
-    _shot(page, tmp_path, "record.png")
+    screenshot(page, tmp_path, "record.png")
 
     # resolve it: reject (or take off) type 1 diabetes
     row = _row(page, "E10.9")
@@ -170,6 +142,6 @@ def test_coder_finalizes_a_dictation_in_the_browser(browser, server, tmp_path):
     for action in ("claim", "accept", "edit", "add", "finalize"):
         assert f"alice {action}" in history, action
     assert "alice reject" in history or "alice remove" in history
-    _shot(page, tmp_path, "record-finalized.png")
+    screenshot(page, tmp_path, "record-finalized.png")
     assert not errors, errors
     ctx.close()
