@@ -151,7 +151,10 @@ def less_specific_for_the_same_words(shown: list[CodeProposal], ctx: FilterConte
     viral hepatitis C stays, B19.20 unspecified viral hepatitis C becomes an alternative)."""
     by_span: dict[tuple[int, int, str], list[int]] = {}
     for i, p in enumerate(shown):  # index matches of the mention, of one chapter (not co-occurring codes)
-        if p.system == CM and p.evidence and p.code in ctx.rule_codes:
+        # a code the guideline pass wrote for several findings (J44.0, COPD with pneumonia) is a combination,
+        # no rival of the code it keeps for one of them (J18.9, the code-also code)
+        combined = len({(ev.start, ev.end) for ev in p.evidence}) > 1
+        if p.system == CM and p.evidence and p.code in ctx.rule_codes and not combined:
             by_span.setdefault((p.evidence[0].start, p.evidence[0].end, p.code[0]), []).append(i)
     out = {}
     for positions in by_span.values():
