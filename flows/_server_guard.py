@@ -5,7 +5,7 @@ it at exit, but a parent killed outright (``kill -9``, the out-of-memory killer)
 exit handlers, and the server lives on, orphaned, holding a port and about 230 MB.
 :func:`install` makes Prefect start the server through this module instead::
 
-    python -m flows._server_guard PARENT_PID uvicorn ARGS...
+    python -c "from flows._server_guard import main; ..." PARENT_PID uvicorn ARGS...
 
 which watches its parent and exits the moment the parent is gone (this process is re-parented),
 then runs uvicorn in the same process. Nothing else about the server changes.
@@ -23,6 +23,7 @@ import time
 from types import ModuleType
 
 SERVER_MODULE = "prefect.server.api.server"
+_CHILD = "import sys; from flows._server_guard import main; main(sys.argv)"
 POLL_S = 0.5
 
 
@@ -39,8 +40,8 @@ class _GuardedSubprocess(ModuleType):
     @staticmethod
     def Popen(args, *a, **kw):  # noqa: N802 - the name Prefect calls
         args = list(args)
-        if len(args) > 2 and args[1:3] == ["-m", "uvicorn"]:
-            args = [args[0], "-m", __name__, str(os.getpid()), "uvicorn", *args[3:]]
+        if len(args) > 2 and args[1:3] == ["-m", "uvicorn"]:  # not "-m flows._server_guard": runpy would warn
+            args = [args[0], "-c", _CHILD, str(os.getpid()), "uvicorn", *args[3:]]
         return subprocess.Popen(args, *a, **kw)
 
 
@@ -98,5 +99,5 @@ def main(argv: list[str]) -> None:
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m flows._server_guard PARENT_PID uvicorn ARGS... also works
     main(sys.argv)
