@@ -101,3 +101,12 @@ def screenshot(page, tmp_path: Path, name: str) -> None:
     if os.environ.get("MRT_UPDATE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, SCREENSHOTS / name)
+
+
+@pytest.fixture(scope="module")
+def coded(sample):
+    """The real pipeline's output (Whisper, spaCy, coder) for sample 01, once per test module."""
+    from review_support import run_pipeline
+
+    media, _, _ = sample("01")
+    return run_pipeline(media)

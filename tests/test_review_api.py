@@ -22,12 +22,6 @@ pytestmark = pytest.mark.slow
 JSON = {"Accept": "application/json"}
 
 
-@pytest.fixture(scope="module")
-def coded(sample):
-    media, _, _ = sample("01")
-    return run_pipeline(media)
-
-
 @pytest.fixture
 def site(settings, coded):
     """A database with three coded records and one user per role; login(name) -> client."""

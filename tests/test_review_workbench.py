@@ -19,12 +19,6 @@ from pipeline.store.models import AuditEvent, Dictation, Encounter
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def coded(sample):
-    media, _, _ = sample("01")
-    return run_pipeline(media)
-
-
 @pytest.fixture
 def site(settings, coded):
     url = settings.resolved_database_url

@@ -20,12 +20,6 @@ AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
-@pytest.fixture(scope="module")
-def coded(sample):
-    media, _, _ = sample("01")
-    return run_pipeline(media)
-
-
 @pytest.fixture
 def server(settings, coded):
     url = settings.resolved_database_url

@@ -23,7 +23,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from conftest import ROOT, make_media
-from review_support import PASSWORD, add_user, login_client, run_pipeline, seed_record
+from review_support import PASSWORD
+from test_review_api import site  # noqa: F401  (three coded records, a user per role)
 
 from pipeline.store.db import session_scope
 from pipeline.store.models import AuditEvent, Dictation, DictationStatus, Encounter, Patient, User, utcnow
@@ -61,33 +62,6 @@ def test_ffmpeg_gets_absolute_regular_files_only(tmp_path, ffmpeg, monkeypatch):
 
 
 # ------------------------------------------------------------------ the web app's probes
-@pytest.fixture(scope="module")
-def coded(sample):
-    media, _, _ = sample("01")
-    return run_pipeline(media)
-
-
-@pytest.fixture
-def site(settings, coded):
-    url = settings.resolved_database_url
-    ids = [seed_record(url, coded, i, archive=settings.archive_path) for i in range(3)]
-    for name, role in [("alice", "coder"), ("bob", "coder"), ("sue", "supervisor")]:
-        add_user(url, name, role)
-    from pipeline.review.app import create_app
-
-    app = create_app(settings)
-
-    def login(name: str) -> TestClient:
-        return login_client(app, name)
-
-    class Site:
-        pass
-
-    site = Site()
-    site.url, site.ids, site.app, site.login, site.settings = url, ids, app, login, settings
-    return site
-
-
 pytestmark = pytest.mark.slow
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
+
+from pipeline.records.cli import write_output
 
 err = Console(stderr=True)
 claim_app = typer.Typer(no_args_is_help=True, help="Inpatient claim: DRG/HCC/CDI of a record, claim export, claims report.")
@@ -29,15 +30,6 @@ def _load(s, record_id: int):
     return found[0]
 
 
-def _write(text: str, output: Optional[Path]) -> None:
-    if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-        err.print(f"Wrote {output}")
-    else:
-        sys.stdout.write(text)
-
-
 @claim_app.command("group")
 def group_cmd(
     record_id: int,
@@ -51,7 +43,7 @@ def group_cmd(
 
     with session_scope() as s:
         rc = record_claim(s, _load(s, record_id))
-        _write(json.dumps(claim_json(rc, record_what_if(rc, principal, tuple(remove))), indent=2, default=str) + "\n", None)
+        write_output(json.dumps(claim_json(rc, record_what_if(rc, principal, tuple(remove))), indent=2, default=str) + "\n", None)
 
 
 @claim_app.command("export")
@@ -80,7 +72,7 @@ def export_cmd(
         except ClaimExportError as e:
             err.print(f"[red]{e}[/red]")
             raise typer.Exit(2)
-    _write(text, output)
+    write_output(text, output)
 
 
 @claim_app.command("report")
@@ -91,7 +83,7 @@ def report_cmd(output: Optional[Path] = typer.Option(None, "-o", "--output")) ->
 
     with session_scope() as s:
         rep = claim_report(s)
-    _write(json.dumps(asdict(rep), indent=2, default=str) + "\n", output)
+    write_output(json.dumps(asdict(rep), indent=2, default=str) + "\n", output)
 
 
 def register(app: typer.Typer) -> None:

@@ -40,7 +40,8 @@ def _fail(e: Exception) -> None:
     raise typer.Exit(2)
 
 
-def _write(text: str, output: Optional[Path]) -> None:
+def write_output(text: str, output: Optional[Path]) -> None:
+    """``text`` to the file ``output`` (its folder made), or to standard output."""
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
@@ -134,7 +135,7 @@ def export_cmd(
             text_out, _ = export(s, chosen, fmt, final_only=final_only)
     except (RecordError, FhirValidationError, ValueError) as e:
         _fail(e)
-    _write(text_out, output)
+    write_output(text_out, output)
 
 
 def report(
@@ -160,7 +161,7 @@ def report(
     except ValueError as e:
         _fail(e)
     if csv_out:
-        _write(report_csv(rep), csv_out)
+        write_output(report_csv(rep), csv_out)
     if xlsx_out:
         report_xlsx(rep, xlsx_out)
         err.print(f"Wrote {xlsx_out}")
@@ -202,7 +203,7 @@ def check(
             for c in rows:
                 w.writerow([csv_safe(x) for x in (doc, c.id, c.status, c.mrn or "", c.date_of_service or "", " ".join(c.missing),
                                                   "; ".join(f"{k}: {v}" for k, v in c.details.items()))])
-        _write(buf.getvalue(), csv_out)
+        write_output(buf.getvalue(), csv_out)
     counts = element_counts(checks)
     out.print(f"[bold]{len(checks)} record(s) checked[/bold], {sum(1 for c in checks if c.missing)} incomplete. Missing: "
               + ", ".join(f"{e} {counts[e]}" for e in ELEMENTS if counts[e]))
@@ -226,7 +227,7 @@ def registry(
     with _session() as s:
         cases = find_cases(s, include_review=not no_review)
     if csv_out:
-        _write(cases_csv(cases), csv_out)
+        write_output(cases_csv(cases), csv_out)
     if as_json:
         sys.stdout.write(json.dumps({"cases": [c.to_dict() for c in cases]}, ensure_ascii=False) + "\n")
         return
