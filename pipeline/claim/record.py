@@ -23,6 +23,7 @@ from pipeline.claim.cdi import QuerySuggestion, suggest_queries
 from pipeline.claim.drg import DrgResult, GrouperError, GroupingInput, MceEdit, WhatIf, group, mce_edits, what_if
 from pipeline.claim.hcc import HccProfile, hcc_for_code, hcc_profile
 from pipeline.claim.poa import PoaProposal, propose_poa, undotted
+from pipeline.code.edits import EditFinding  # the validation panel's finding type
 from pipeline.code.types import CM, PCS
 from pipeline.store.models import Dictation, InpatientAbstractRecord, utcnow
 
@@ -165,15 +166,7 @@ def record_what_if(rc: RecordClaim, principal: str | None = None, remove: tuple[
     return what_if(rc.grouping, principal=principal or None, remove=remove, version=rc.grouper_version)
 
 
-@dataclass(frozen=True)
-class ClaimFinding:
-    severity: str  # error | warning
-    kind: str
-    codes: tuple[str, ...]
-    message: str
-
-
-def claim_findings(s: Session, d: Dictation) -> list[ClaimFinding]:
+def claim_findings(s: Session, d: Dictation) -> list[EditFinding]:
     """What the validation panel adds for an inpatient record: the grouper's MCE edits, an
     ungroupable claim, POA indicators and abstract fields still missing (warnings: the coder
     confirms them before the claim goes out)."""
@@ -181,19 +174,19 @@ def claim_findings(s: Session, d: Dictation) -> list[ClaimFinding]:
     if enc is None or enc.setting != INPATIENT:
         return []
     rc = record_claim(s, d, with_queries=False)
-    out = [ClaimFinding(m.severity, "mce_" + m.name.lower(), (), m.message) for m in rc.mce]
+    out = [EditFinding(m.severity, "mce_" + m.name.lower(), (), m.message) for m in rc.mce]
     if rc.drg is not None and not rc.drg.groupable:
         hac_blank = [x.code for x in rc.abstract.diagnoses if x.poa is None]
         why = f" (POA missing for {', '.join(hac_blank)})" if hac_blank and rc.drg.return_code != "OK" else ""
-        out.append(ClaimFinding("error", "drg_ungroupable", (), f"The MS-DRG grouper cannot group this stay: DRG {rc.drg.drg}, {rc.drg.return_code}{why}"))
+        out.append(EditFinding("error", "drg_ungroupable", (), f"The MS-DRG grouper cannot group this stay: DRG {rc.drg.drg}, {rc.drg.return_code}{why}"))
     unconfirmed = [x.code for x in rc.abstract.diagnoses if not x.poa_confirmed]
     if unconfirmed:
-        out.append(ClaimFinding("warning", "poa_unconfirmed", tuple(unconfirmed), "POA indicator not confirmed for " + ", ".join(unconfirmed)))
+        out.append(EditFinding("warning", "poa_unconfirmed", tuple(unconfirmed), "POA indicator not confirmed for " + ", ".join(unconfirmed)))
     missing = [m for m in rc.abstract.missing() if not m.startswith("poa ")]
     if missing:
-        out.append(ClaimFinding("warning", "abstract_incomplete", (), "Inpatient abstract incomplete: " + ", ".join(missing)))
+        out.append(EditFinding("warning", "abstract_incomplete", (), "Inpatient abstract incomplete: " + ", ".join(missing)))
     for p in rc.problems:
-        out.append(ClaimFinding("warning", "abstract_invalid", (), p))
+        out.append(EditFinding("warning", "abstract_invalid", (), p))
     return out
 
 
@@ -202,4 +195,4 @@ def discharge_day(s: Session, d: Dictation) -> date | None:
     return fields.discharge_date if fields is not None else None
 
 
-__all__ = ["ClaimFinding", "RecordClaim", "claim_findings", "grouping_input", "record_claim", "record_what_if", "save_abstract", "saved_fields"]
+__all__ = ["RecordClaim", "claim_findings", "grouping_input", "record_claim", "record_what_if", "save_abstract", "saved_fields"]
