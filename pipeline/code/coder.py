@@ -124,6 +124,20 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None) -> str | None
     return None
 
 
+class Coder:
+    """Owns what coding loads for one process or worker (the code indexes and the re-ranker).
+    The stage runner creates one per process; ``propose`` codes one document."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+
+    def index(self, system: str):
+        return get_index(system, self.settings)
+
+    def propose(self, entities: list[Entity], setting: str | None = None, text: str | None = None) -> CodingResult:
+        return propose_codes(entities, self.settings, setting, text)
+
+
 def propose_codes(
     entities: list[Entity], settings: Settings | None = None, setting: str | None = None, text: str | None = None
 ) -> CodingResult:
