@@ -16,9 +16,9 @@ from rich.table import Table
 
 
 def main() -> None:
-    from pipeline.code import search
-    from pipeline.code.codeset import get_codeset
-    from pipeline.code.edits import CodeLine, check_codes
+    from pipeline.code.lookup import search
+    from pipeline.code.lookup.codeset import get_codeset
+    from pipeline.code.edits.checks import CodeLine, check_codes
     from pipeline.code.types import CM, PCS
 
     cs = get_codeset()

@@ -107,7 +107,7 @@ def warm_models(settings: Settings | None = None) -> dict:
     import time
 
     from pipeline.code.coder import get_index
-    from pipeline.code.rerank import reranker
+    from pipeline.code.rank.rerank import reranker
     from pipeline.code.types import CM, PCS
     from pipeline.extract.pipeline import get_nlp
     from pipeline.transcribe.transcribe import get_transcriber

@@ -4,7 +4,7 @@
 
 Codes every dev note of ``tests/data/dictation/gold.jsonl`` (text from ../shared/data/mtsamples, or
 MRT_MTSAMPLES_CSV) in the care setting its gold record gives, records the re-ranker's own score and
-the document facts of every candidate code (:mod:`pipeline.code.dictation_calibration`), labels each
+the document facts of every candidate code (:mod:`pipeline.code.rank.dictation_calibration`), labels each
 by whether the hand coder assigned it (full code), and fits one logistic map per (setting, system).
 ICD-10-PCS is fitted on the operative notes only, the only notes whose procedures were coded.
 The test notes are never read. Deterministic: the same corpus and pipeline give the same file (the
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.code import dictation_calibration as dc  # noqa: E402
+from pipeline.code.rank import dictation_calibration as dc  # noqa: E402
 from pipeline.code.dictation import NoteType, load_split  # noqa: E402
 from pipeline.code.types import PCS  # noqa: E402
 

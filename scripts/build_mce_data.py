@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 
 from build_codeset_data import write_tsv
 
-from pipeline.code.codeset import get_codeset
+from pipeline.code.lookup.codeset import get_codeset
 
 CM, PCS = "ICD-10-CM", "ICD-10-PCS"
 OUT_NAME = "mce_edits.tsv.gz"

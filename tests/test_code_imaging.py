@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from pipeline.code.imaging import imaging_query
-from pipeline.code.integral import integral_to
+from pipeline.code.rules.imaging import imaging_query
+from pipeline.code.rules.integral import integral_to
 
 
 @pytest.mark.parametrize("sentence, mention, query", [

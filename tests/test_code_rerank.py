@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from pipeline.code.metrics import ReliabilityBin, expected_calibration_error, level_key
-from pipeline.code.rerank import MODEL_PATH, gold_form, masked, mention_key
-from pipeline.code.trees import Isotonic, TreeEnsemble
+from pipeline.code.rank.rerank import MODEL_PATH, gold_form, masked, mention_key
+from pipeline.code.rank.trees import Isotonic, TreeEnsemble
 from pipeline.code.types import CM, PCS
 
 
@@ -56,7 +56,7 @@ def test_expected_calibration_error():
 
 
 def test_document_model_learns_and_points_at_its_words():
-    from pipeline.code import doc_model
+    from pipeline.code.rank import doc_model
 
     texts = ([f"patient with severe headache case {i}" for i in range(12)]
              + [f"fracture of the wrist after a fall {i}" for i in range(12)])
@@ -75,7 +75,7 @@ def test_document_model_learns_and_points_at_its_words():
 
 
 def test_similar_cases_vote_for_their_codes(monkeypatch):
-    from pipeline.code import neighbours
+    from pipeline.code.rank import neighbours
 
     texts = ([f"acute appendicitis with abdominal pain, appendectomy performed, case {i}" for i in range(10)]
              + [f"renal colic from a kidney stone, ureteroscopy, case {i}" for i in range(10)])
@@ -96,7 +96,7 @@ def test_similar_cases_vote_for_their_codes(monkeypatch):
 
 
 def test_title_overlap_reads_content_words():
-    from pipeline.code import title_overlap
+    from pipeline.code.rank import title_overlap
 
     assert title_overlap.title_stems(CM, "N50.811") >= {"testi", "pain"}  # Right testicular pain
     sents = title_overlap.sentences("No fever. Pain in the right testicle; testicular ultrasound.")
@@ -107,7 +107,7 @@ def test_title_overlap_reads_content_words():
 
 
 def test_word_match_tells_whole_words_from_near_misses():
-    from pipeline.code.rerank import word_match
+    from pipeline.code.rank.rerank import word_match
 
     assert word_match("defect", "defect") == 1.0 and word_match("bladder stones", "bladder stone") == 1.0
     assert word_match("fibrosis", "fibrositis") == 0.0 and word_match("odynophagia", "odontorrhagia") == 0.0
@@ -174,7 +174,7 @@ def _p(code: str, score: float, why: str = "matched") -> "CodeProposal":
 
 
 def test_sequencing_suggests_a_principal_that_may_stand_first():
-    from pipeline.code.sequencing import sequence
+    from pipeline.code.rules.sequencing import sequence
 
     ranked = [_p("R52", 0.9), _p("N18.30", 0.8), _p("E11.22", 0.5), _p("I12.9", 0.4)]
     out = sequence(ranked, "inpatient")

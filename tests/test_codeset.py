@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.code.codeset import CodeSet, get_codeset
+from pipeline.code.lookup.codeset import CodeSet, get_codeset
 
 
 @pytest.fixture(scope="session")
@@ -122,14 +122,14 @@ def index_cache() -> Path:
 
 @pytest.fixture(scope="session")
 def cm_index(index_cache: Path):
-    from pipeline.code.candidates import CodeIndex
+    from pipeline.code.lookup.candidates import CodeIndex
 
     return CodeIndex.load_or_build("ICD-10-CM", index_cache)
 
 
 @pytest.fixture(scope="session")
 def pcs_index(index_cache: Path):
-    from pipeline.code.candidates import CodeIndex
+    from pipeline.code.lookup.candidates import CodeIndex
 
     return CodeIndex.load_or_build("ICD-10-PCS", index_cache)
 
@@ -161,7 +161,7 @@ def test_pcs_candidates(pcs_index) -> None:
 
 @pytest.mark.slow
 def test_index_search_is_exact_and_cached(cm_index, index_cache: Path) -> None:
-    from pipeline.code.candidates import CodeIndex
+    from pipeline.code.lookup.candidates import CodeIndex
 
     ix = cm_index.exact_index
     query = ix.vectors(["atrial fibrillation"])
@@ -182,7 +182,7 @@ def test_index_search_is_exact_and_cached(cm_index, index_cache: Path) -> None:
 
 def test_exact_search_breaks_ties_by_alias_number_not_by_partition_order() -> None:
     """Many aliases tied on score around the k-th place: the kept ones are the lowest-numbered, in order."""
-    from pipeline.code._exact import ExactIndex
+    from pipeline.code.lookup._exact import ExactIndex
 
     texts = [f"fever {c}" for c in "abcdefghijklmnopqrstuvwxyz"] * 2 + ["fever"]
     ix, kept = ExactIndex.fit(texts, min_df=1)
@@ -196,7 +196,7 @@ def test_exact_search_breaks_ties_by_alias_number_not_by_partition_order() -> No
 @pytest.mark.slow
 def test_index_build_is_deterministic(tmp_path: Path) -> None:
     """Two builds in two empty cache folders write byte-identical files (PCS: the faster of the two)."""
-    from pipeline.code.candidates import CodeIndex
+    from pipeline.code.lookup.candidates import CodeIndex
 
     a = CodeIndex.load_or_build("ICD-10-PCS", tmp_path / "a").directory
     b = CodeIndex.load_or_build("ICD-10-PCS", tmp_path / "b").directory

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.code.coder import first_pass, propose_codes
-from pipeline.code.history import history_code_for
+from pipeline.code.rules.history import history_code_for
 from pipeline.code.types import CM
 from pipeline.extract.pipeline import extract
 from pipeline.settings import get_settings
@@ -80,7 +80,7 @@ def test_history_code_mapping_uses_tabular_notes():
 
 def test_every_proposal_is_a_valid_fy2026_code(manifest):
     from conftest import SAMPLES
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     cs = get_codeset()
     for e in manifest:
@@ -105,7 +105,7 @@ def test_one_code_per_mention_and_type_words_agree(text, code, not_codes):
 
 
 def test_type_word_agreement_and_excludes1_rules():
-    from pipeline.code.alternates import disagrees, excludes1_conflict
+    from pipeline.code.rules.alternates import disagrees, excludes1_conflict
 
     assert disagrees("type 2 diabetes", "Type 1 diabetes mellitus without complications")
     assert not disagrees("type 2 diabetes", "Type 2 diabetes mellitus without complications")
@@ -203,7 +203,7 @@ def test_clinic_note_codes_the_assessment_not_its_integral_symptom(sample):
 
 def test_site_phrase_after_a_bare_finding_word():
     """"pain" followed by its site is coded by the site (Index: Pain, testicle), not as R52."""
-    from pipeline.code.specificity import site_query
+    from pipeline.code.rules.specificity import site_query
 
     assert site_query("pain", " in the right testicle that began") == "pain in the right testicle"
     assert site_query("pain", " of three days duration") == "pain"  # not a site
@@ -241,7 +241,7 @@ def test_acuity_stated_before_the_mention(sample):
     """"Acute on chronic systolic congestive heart failure" (the mention is the words after "acute on
     chronic") is I50.23; the history's "chronic systolic ..." (I50.22) is the same condition and
     becomes an alternative; a category that distinguishes acuity says so when none is stated."""
-    from pipeline.code.specificity import acuity
+    from pipeline.code.rules.specificity import acuity
 
     assert acuity("I50.20", "systolic congestive heart failure", "Assessment: Acute on chronic ") == ("I50.23", None)
     assert acuity("I50.20", "chronic systolic heart failure", "") == ("I50.22", None)
@@ -259,7 +259,7 @@ def test_acuity_stated_before_the_mention(sample):
 def test_site_before_a_bare_finding_word_and_joint_pain_integral_to_arthritis(sample):
     """"End-stage right knee pain" is knee pain (M25.561, not R52), and knee pain is part of the
     right knee osteoarthritis the report codes (M17.11), so it is not coded beside it."""
-    from pipeline.code.specificity import site_query
+    from pipeline.code.rules.specificity import site_query
 
     assert site_query("pain", "", "Indications: End-stage right knee") == "pain in right knee"
     assert site_query("pain", "", "She reports") == "pain"  # not a site
@@ -274,7 +274,7 @@ def test_site_before_a_bare_finding_word_and_joint_pain_integral_to_arthritis(sa
 def test_total_knee_arthroplasty_under_the_procedure_heading(sample):
     """"Procedure: Right total knee arthroplasty, cemented" is Replacement of the right knee joint
     with a synthetic substitute, cemented, open approach (0SRC0J9), proposed as the report states it."""
-    from pipeline.code.arthroplasty import arthroplasty_query
+    from pipeline.code.rules.arthroplasty import arthroplasty_query
 
     assert arthroplasty_query("Right total knee arthroplasty", "cemented components") == (
         "replacement of right knee joint with synthetic substitute cemented open approach")
@@ -303,7 +303,7 @@ def test_operative_blood_loss_is_not_a_diagnosis(sample):
 
 
 def test_tobacco_product_stated_next_to_nicotine_dependence(sample):
-    from pipeline.code.specificity import tobacco_product
+    from pipeline.code.rules.specificity import tobacco_product
 
     assert tobacco_product("F17.200", "Nicotine dependence, cigarettes") == ("F17.210", None)
     assert tobacco_product("F17.200", "Nicotine dependence; he chews snuff")[0] == "F17.220"
@@ -321,7 +321,7 @@ def test_a_close_index_match_on_a_few_words_is_not_documentation_enough():
     index's "failed or difficult intubation" for "intubation", nor "concussion without loss of
     consciousness" for "loss of consciousness"."""
     from pipeline.code.coder import _spelled_out
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
     from pipeline.code.types import CodeProposal, Evidence
 
     def spelled(code: str, mention: str) -> bool:
@@ -341,7 +341,7 @@ def test_carcinoma_and_tumor_of_a_site_are_coded_from_the_neoplasm_table():
     """Index: Carcinoma / Adenocarcinoma - see Neoplasm, by site, malignant: "adenocarcinoma of the
     sigmoid colon" is C18.7 (not carcinoid C7A.025 or in situ D01.0); carcinoma in situ keeps its
     own codes; C80.1 (site unspecified) is not proposed next to a primary site."""
-    from pipeline.code.specificity import index_query
+    from pipeline.code.rules.specificity import index_query
 
     assert index_query("adenocarcinoma of the sigmoid colon") == "cancer of the sigmoid colon"
     assert index_query("invasive ductal carcinoma of the left breast") == "cancer of the left breast"
@@ -364,7 +364,7 @@ def test_tumour_morphology_follows_the_index_to_the_table_of_neoplasms():
     wins (Leiomyoma, uterus D25.9); a tissue's row is read when the site is listed under it; a
     metastatic or in-situ morphology keeps its own wording; a bare tumor is D49.9. A code the case
     statistics suggest with another behaviour for the same site is not proposed."""
-    from pipeline.code.specificity import index_query
+    from pipeline.code.rules.specificity import index_query
 
     assert index_query("bladder leiomyoma") == index_query("leiomyoma of the bladder") == "benign neoplasm of bladder"
     assert index_query("uterine leiomyoma") == "uterine leiomyoma"
@@ -404,8 +404,8 @@ def test_a_word_the_index_only_cross_references_is_read_as_the_term_it_names():
     not arterial embolism I74.9; only the head of the mention is replaced, never a modifier, and a
     "see condition" is no term."""
     from pipeline.code.coder import get_index
-    from pipeline.code.see_references import as_indexed
-    from pipeline.code.specificity import index_query
+    from pipeline.code.lookup.see_references import as_indexed
+    from pipeline.code.rules.specificity import index_query
 
     assert as_indexed("pulmonary thromboembolism") == "pulmonary embolism"
     assert as_indexed("dilation of the main bile duct") == "dilatation of the main bile duct"
@@ -425,7 +425,7 @@ def test_a_match_that_misses_the_head_word_is_looked_up_without_the_site_phrase(
 
 
 def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
-    from pipeline.code.guideline_filters import FilterContext, apply_filters
+    from pipeline.code.rules.guideline_filters import FilterContext, apply_filters
     from pipeline.code.types import CodeProposal, Evidence
 
     def code(system, c, start, end, score):
@@ -484,7 +484,7 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
 
 
 def test_history_of_a_lifelong_or_chronic_condition_is_coded_as_current():
-    from pipeline.code.history import is_chronic
+    from pipeline.code.rules.history import is_chronic
 
     assert is_chronic("H40.9", "glaucoma") and is_chronic("J47.9", "bronchiectasis") and is_chronic("K26.9", "chronic duodenal ulcer")
     assert not is_chronic("K26.9", "duodenal ulcer") and not is_chronic("J11.1", "influenza")
@@ -509,7 +509,7 @@ def test_past_procedure_gets_its_status_code_not_a_pcs_code():
 
 
 def test_injury_words_read_as_the_tabular_writes_them():
-    from pipeline.code.specificity import index_query
+    from pipeline.code.rules.specificity import index_query
 
     assert index_query("ocular trauma") == "eye injury initial encounter"  # Index: Trauma - see Injury
     assert index_query("fracture of the scaphoid").endswith("initial encounter for closed fracture")  # closed unless stated open
@@ -554,8 +554,8 @@ def test_atrial_is_not_ventricular():
 ])
 def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, main_term: str):
     from pipeline.code.coder import _cm_candidates
-    from pipeline.code.index_lookup import lookup
-    from pipeline.code.specificity import index_query
+    from pipeline.code.lookup.index_lookup import lookup
+    from pipeline.code.rules.specificity import index_query
 
     hit = lookup(index_query(mention))
     assert hit is not None and hit.code == code and hit.path[0] == main_term and hit.complete
@@ -567,7 +567,7 @@ def test_the_index_path_leaves_a_partial_reading_to_the_search():
     """"Nicotine dependence": nicotine is under Dependence, drug, which the mention skips; the Index
     reading (F19.20, Dependence) is incomplete and the search's F17.200 stands."""
     from pipeline.code.coder import _cm_candidates
-    from pipeline.code.index_lookup import lookup
+    from pipeline.code.lookup.index_lookup import lookup
 
     hit = lookup("nicotine dependence")
     assert hit is not None and not hit.complete

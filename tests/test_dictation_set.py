@@ -30,7 +30,7 @@ def test_gold_has_sixty_notes_across_the_six_note_types(gold):
 
 
 def test_every_gold_code_exists_and_is_billable_in_fy2026(gold):
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     cs = get_codeset()
     bad = []
@@ -153,7 +153,7 @@ def test_a_stated_discharge_diagnosis_is_proposed_first_above_the_threshold():
 
 
 def test_shipped_calibration_covers_both_settings_and_weighs_a_stated_diagnosis_up():
-    from pipeline.code import dictation_calibration as dc
+    from pipeline.code.rank import dictation_calibration as dc
 
     table = dc.models()
     for setting in ("inpatient", "outpatient"):
@@ -165,7 +165,7 @@ def test_shipped_calibration_covers_both_settings_and_weighs_a_stated_diagnosis_
 
 
 def test_calibration_changes_only_dictations_and_fitting_is_deterministic():
-    from pipeline.code import dictation_calibration as dc
+    from pipeline.code.rank import dictation_calibration as dc
     from pipeline.code.types import CodeProposal, Evidence
     from pipeline.extract.types import Entity
 
@@ -184,7 +184,7 @@ def test_calibration_changes_only_dictations_and_fitting_is_deterministic():
 
 def test_calibration_reads_the_coders_diagnosis_headings():
     from pipeline.code.coder import DIAGNOSIS_SECTIONS
-    from pipeline.code.dictation_calibration import DIAGNOSIS_SECTIONS as CALIBRATED
+    from pipeline.code.rank.dictation_calibration import DIAGNOSIS_SECTIONS as CALIBRATED
 
     assert set(DIAGNOSIS_SECTIONS) == CALIBRATED
 

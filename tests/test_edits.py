@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SHARED_DATA
 
-from pipeline.code.edits import (
+from pipeline.code.edits.checks import (
     CodeLine,
     check_codes,
     edits_for_proposals,

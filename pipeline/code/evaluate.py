@@ -89,7 +89,7 @@ def evaluate(
     """The evaluation report for ``split`` (see the module doc)."""
     from pipeline.code.coder import MODEL_VERSION
 
-    from pipeline.code.rerank import reranker
+    from pipeline.code.rank.rerank import reranker
 
     settings = settings or get_settings()
     if threshold is None:
@@ -111,7 +111,7 @@ def evaluate_dictation(
     notes whose procedures were coded by hand); also F1 and MAP per note type (CM, full code)."""
     from pipeline.code.coder import MODEL_VERSION
     from pipeline.code.dictation import NoteType, load_split as load_dictation
-    from pipeline.code.rerank import reranker
+    from pipeline.code.rank.rerank import reranker
 
     settings = settings or get_settings()
     if threshold is None:

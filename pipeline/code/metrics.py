@@ -48,7 +48,7 @@ def _split_since_2018(code: str) -> bool:
     """A CodiEsp (2018) code that is not a FY2026 billable code because FY2026 subdivided it
     (R51 -> R51.0/R51.9, M54.5 -> M54.50...) or because CodiEsp left out the 7th character
     (T14.90, W19.XXX): any FY2026 code it begins is that code."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     return not get_codeset().cm_is_billable(code)
 

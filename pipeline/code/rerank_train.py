@@ -1,4 +1,4 @@
-"""Train the re-ranker of :mod:`pipeline.code.rerank` on CodiEsp train and write the shipped model.
+"""Train the re-ranker of :mod:`pipeline.code.rank.rerank` on CodiEsp train and write the shipped model.
 
     python -m pipeline.code.rerank_train [--folds 5] [--out pipeline/code/data/rerank.joblib]
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.code.rerank import (
+from pipeline.code.rank.rerank import (
     FEATURES, MODEL_FORMAT, MODEL_PATH, Stats, candidates, features, masked, mention_key, not_coded_spans, replaced_codes,
 )
 from pipeline.code.types import CM, PCS
@@ -66,7 +66,7 @@ def prepare(docs, settings, setting: str = "inpatient") -> list[Prepared]:
 
 
 def count(prepared: Sequence[Prepared], system: str) -> Stats:
-    from pipeline.code import doc_model, neighbours
+    from pipeline.code.rank import doc_model, neighbours
 
     stats = Stats(docs=len(prepared))
     stats.doc_model = doc_model.fit([d.text for d in prepared], [d.gold[system] for d in prepared])
@@ -89,7 +89,7 @@ def count(prepared: Sequence[Prepared], system: str) -> Stats:
 
 
 def matches(system: str, code: str, gold: Sequence[str]) -> bool:
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     if code in gold:
         return True
@@ -126,7 +126,7 @@ def classifier(system: str):
 def train(prepared: Sequence[Prepared], folds: int = 5, progress=print) -> dict:
     from sklearn.isotonic import IsotonicRegression
 
-    from pipeline.code.trees import Isotonic, TreeEnsemble
+    from pipeline.code.rank.trees import Isotonic, TreeEnsemble
 
     fold_of = np.arange(len(prepared)) % folds
     payload = {"format": MODEL_FORMAT, "version": "codiesp-train-gbm-2", "features": FEATURES,

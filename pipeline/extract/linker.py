@@ -1,7 +1,7 @@
 """Entity linking to ICD-10-CM / ICD-10-PCS: ``mrt_linker``.
 
 scispaCy's EntityLinker design over a custom knowledge base: the coding stage's code indexes
-(:class:`pipeline.code.candidates.CodeIndex`: ICD-10-CM and ICD-10-PCS descriptions, Index terms,
+(:class:`pipeline.code.lookup.candidates.CodeIndex`: ICD-10-CM and ICD-10-PCS descriptions, Index terms,
 inclusion terms and synonyms as aliases; char-3-gram TF-IDF vectors searched exactly, so every
 install links a mention to the same codes). The indexes are built once, deterministically
 (``mrt build-kb`` or on first use, seconds), cached under ``cache_dir/code-index`` and loaded once
@@ -81,7 +81,7 @@ class EntityLinker:
 
     @staticmethod
     def query(ent) -> str:
-        from pipeline.code.specificity import index_query
+        from pipeline.code.rules.specificity import index_query
 
         return index_query(ent._.normalized_form or ent.text)
 

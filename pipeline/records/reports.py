@@ -64,7 +64,7 @@ class Report:
 @lru_cache(maxsize=20000)
 def cm_chapter(code: str) -> tuple[str, str]:
     """('4', 'Endocrine, nutritional and metabolic diseases (E00-E89)') for E11.22; ('?', ...) if unknown."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     cm = get_codeset().cm_api
     for c in (code, code[:3]):
@@ -79,7 +79,7 @@ def cm_chapter(code: str) -> tuple[str, str]:
 
 @lru_cache(maxsize=20000)
 def cm_category_title(category: str) -> str:
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     return get_codeset().cm_description(category) or ""
 

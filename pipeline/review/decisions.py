@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.code.codeset import get_codeset
+from pipeline.code.lookup.codeset import get_codeset
 from pipeline.code.types import CM, PCS
 from pipeline.review.audit import record
 from pipeline.review.auth import CurrentUser
@@ -42,7 +42,7 @@ def normalize_code(system: str, code: str) -> tuple[str, str]:
     """(display code, description) for a valid code of the system; DecisionError otherwise."""
     cs = get_codeset()
     if system == CM:
-        from pipeline.code.edits import billable_children, cm_status
+        from pipeline.code.edits.checks import billable_children, cm_status
 
         c = cs.cm_normalize(code)
         if cm_status(c) == "header":

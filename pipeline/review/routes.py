@@ -171,7 +171,7 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
         ents = list(d.entities)
         holder = worklist.holder_name(s, d)
         cs_axes = {}
-        from pipeline.code.codeset import get_codeset
+        from pipeline.code.lookup.codeset import get_codeset
 
         for p in d.proposals:
             if p.system == PCS:
@@ -424,7 +424,7 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
     # ---------------------------------------------------------------- code search
     @app.get("/api/codes/search")
     def code_search(request: Request, user=Depends(coder)) -> dict:
-        from pipeline.code.search import search_codes
+        from pipeline.code.lookup.search import search_codes
 
         q = (request.query_params.get("q") or "").strip()[:100]
         system = request.query_params.get("system")

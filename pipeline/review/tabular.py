@@ -1,5 +1,5 @@
 """The encoder's Tabular List and Alphabetic Index views, from the shipped FY2026 code set
-(:mod:`pipeline.code.codeset`): a code's notes as a coder reads them in the Tabular (includes,
+(:mod:`pipeline.code.lookup.codeset`): a code's notes as a coder reads them in the Tabular (includes,
 Excludes1, Excludes2, code first, use additional, code also, the 7th-character choices), gathered
 from the code and every level above it up to its category, and the Index's entries under a main term.
 """
@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipeline.code.codeset import get_codeset
+from pipeline.code.lookup.codeset import get_codeset
 from pipeline.code.types import CM, PCS
 
 log = logging.getLogger(__name__)

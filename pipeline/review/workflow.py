@@ -89,7 +89,7 @@ class Finding:
 def validate(d: Dictation) -> list[Finding]:
     """The coding edits on the working code set, plus the review's own checks (not queries:
     :func:`validate_record` adds those)."""
-    from pipeline.code.edits import CodeLine, check_codes
+    from pipeline.code.edits.checks import CodeLine, check_codes
 
     codes = working_codes(d)
     enc = d.encounter

@@ -172,7 +172,7 @@ def patient_age(d: Dictation) -> int | None:
 
 def coding_edit_errors(d: Dictation, proposals: list[CodeProposal]) -> int:
     """How many coding edits at error level the proposed code set trips (the worklist shows it)."""
-    from pipeline.code.edits import CodeLine, check_codes
+    from pipeline.code.edits.checks import CodeLine, check_codes
 
     enc = d.encounter
     first_cm = next((p for p in proposals if p.system == CM), None)

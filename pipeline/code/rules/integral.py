@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-TABLE = Path(__file__).resolve().parent / "data" / "integral_symptoms.tsv"
+TABLE = Path(__file__).resolve().parents[1] / "data" / "integral_symptoms.tsv"
 GUIDELINE = "signs and symptoms routinely associated with a disease are not coded separately (Guidelines I.B.5)"
 
 

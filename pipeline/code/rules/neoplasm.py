@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pipeline.code.codeset import subterm_words
+from pipeline.code.lookup.codeset import subterm_words
 
 _TUMOR = re.compile(r"\s*(?P<pre>[a-z ]*?)\s*\b(?:tumou?rs?|neoplasms?|neoplasia)\b(?:\s+(?:of|in|on)\s+(?:the\s+)?(?P<post>[a-z ]+?))?\s*", re.I)
 SITE_ADJECTIVES = {"testicular": "testis", "rectal": "rectum", "colonic": "colon", "vesical": "bladder",
@@ -38,7 +38,7 @@ _MALIGNANT_MORPHOLOGY = re.compile(
 _NOT_PRIMARY_MALIGNANT = re.compile(
     r"\bin situ\b|\bcarcinoid\b|\bmetasta\w*|\bsecondary\b|\bbenign\b|\bneuroendocrine\b|\bbasal cell\b|\bskin\b", re.I)
 
-#: the Table's columns as its alias patterns word them (pipeline.code.aliases); "... of <site>", or
+#: the Table's columns as its alias patterns word them (pipeline.code.lookup.aliases); "... of <site>", or
 #: alone for the Table's first row (no site: C80.1, D36.9, D48.9, D49.9 ...)
 BEHAVIOUR_PHRASES = {
     "malignant": "malignant neoplasm", "benign": "benign neoplasm", "in situ": "carcinoma in situ",
@@ -64,7 +64,7 @@ def tumor_query(q: str) -> str | None:
     neoplasm of unspecified behavior of it (Index: Tumor - see Neoplasm, unspecified behavior, by
     site), a bare "tumor" one of unspecified site (D49.9); a named tumor (Wilms, carcinoid, giant
     cell, Leydig cell ...) keeps its own Index entry."""
-    from pipeline.code.specificity import SIDE_WORDS
+    from pipeline.code.rules.specificity import SIDE_WORDS
 
     m = _TUMOR.fullmatch(q)
     if not m:
@@ -82,7 +82,7 @@ def morphology_query(q: str) -> str | None:
     """The Table row and column a morphology term's Index reference leads to for the site the
     mention names (see the module doc); None when the mention is not a referenced morphology with
     site words only, or its own Index entry names the site."""
-    from pipeline.code.specificity import SIDE_WORDS
+    from pipeline.code.rules.specificity import SIDE_WORDS
 
     if _OTHER_COLUMN.search(q):  # metastatic, secondary, in situ: not the column the reference names
         return None
@@ -122,7 +122,7 @@ def _find_morphology(words: list[str]) -> tuple[str, int, int] | None:
 def morphology_terms() -> dict[str, tuple[str | None, str, frozenset[str]]]:
     """Index main term (lower case) -> (tissue or None for "by site", Table column, words of the
     term's own first-level subterms), for the main terms whose see / see also is a Table column."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     index = get_codeset().cm_index
     subterms: dict[str, list[tuple[str, ...]]] = {}
@@ -148,7 +148,7 @@ def morphology_terms() -> dict[str, tuple[str | None, str, frozenset[str]]]:
 @lru_cache(maxsize=1)
 def site_words() -> frozenset[str]:
     """Words of the Neoplasm Table's site names (kidney, renal, bladder, brain ...)."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     out = subterm_words(t.path for t in get_codeset().cm_neoplasm_table)
     return frozenset(out - {"and", "with", "other", "specified", "unspecified", "see", "also", "benign", "malignant",
@@ -159,7 +159,7 @@ def site_words() -> frozenset[str]:
 @lru_cache(maxsize=32)
 def tissue_site_words(tissue: str) -> frozenset[str]:
     """Words of the sites the Table lists under a tissue (connective tissue: thigh, leg, abdomen ...)."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     return frozenset(subterm_words(t.path[1:] for t in get_codeset().cm_neoplasm_table
                                    if len(t.path) > 2 and _row_name(t.path[1]) == tissue))
@@ -173,7 +173,7 @@ BEHAVIOUR_COLUMNS = ("malignant_primary", "in_situ", "benign", "uncertain", "uns
 @lru_cache(maxsize=1)
 def _table_cells() -> dict[str, set[tuple[int, str]]]:
     """Code (undotted, as printed without '-') -> the (Table row, behaviour column) cells naming it."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     out: dict[str, set[tuple[int, str]]] = {}
     for row, t in enumerate(get_codeset().cm_neoplasm_table):

@@ -9,10 +9,10 @@ every mention's top index candidates, and the codes coders gave cases with the s
 * *link lexicon*: for the mention's best index code (R50.9), how often each gold code was given
   (it generalizes across wordings that reach the same index entry);
 * *priors*: how often each code and category was given at all;
-* *similar cases*: the codes of the most similar train cases (:mod:`pipeline.code.neighbours`),
+* *similar cases*: the codes of the most similar train cases (:mod:`pipeline.code.rank.neighbours`),
   weighted by similarity; a code similar cases give often enough is a candidate even when no
   mention names it, with the sentence that names it best as evidence
-  (:mod:`pipeline.code.title_overlap`); a code no sentence names at all is not returned.
+  (:mod:`pipeline.code.rank.title_overlap`); a code no sentence names at all is not returned.
 
 A gradient-boosted classifier over these features (index similarity and rank, guideline-pass score,
 lexicon probabilities and counts, priors, similar cases' share, how much of the code's title and
@@ -40,14 +40,14 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.code import title_overlap
-from pipeline.code.combinations import HEART_INCLUDED
-from pipeline.code.neighbours import K as K_NEIGHBOURS
+from pipeline.code.rank import title_overlap
+from pipeline.code.rules.combinations import HEART_INCLUDED
+from pipeline.code.rank.neighbours import K as K_NEIGHBOURS
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence
 
 log = logging.getLogger(__name__)
 
-MODEL_PATH = Path(__file__).resolve().parent / "data" / "rerank.joblib"
+MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "rerank.joblib"
 MODEL_FORMAT = 5
 LEX_MIN_COUNT = 2  # a lexicon code must have been given at least this often with the mention
 LEX_MIN_P = 0.1  # ... in at least this fraction of the cases with the mention
@@ -82,8 +82,8 @@ class Stats:
     cat_docs: dict[str, int] = field(default_factory=dict)
     lex: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)  # mention key -> (docs, {code: docs})
     link: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)  # index code -> (docs, {code: docs})
-    doc_model: object | None = None  # pipeline.code.doc_model.DocModel
-    neighbours: object | None = None  # pipeline.code.neighbours.Neighbours
+    doc_model: object | None = None  # pipeline.code.rank.doc_model.DocModel
+    neighbours: object | None = None  # pipeline.code.rank.neighbours.Neighbours
 
     def prior(self, code: str) -> float:
         """Share of cases coded with ``code`` or with a shorter code it refines (a 2018 code FY2026
@@ -167,7 +167,7 @@ class _Cand:
 def _prefix_code(system: str, code: str) -> str | None:
     """A gold code as a proposable FY2026 code: CM billable as is; a PCS prefix (CodiEsp codes
     imaging to 4 characters) completed to its first valid code without contrast/qualifier where there is one."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     cs = get_codeset()
     if system == CM:
@@ -195,7 +195,7 @@ def _prefix_code(system: str, code: str) -> str | None:
 
 @lru_cache(maxsize=20000)
 def _description(system: str, code: str) -> str:
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     cs = get_codeset()
     return (cs.cm_description(code) if system == CM else cs.pcs_description(code)) or ""
@@ -212,8 +212,8 @@ def candidates(
 ) -> list[_Cand]:
     """The document's candidate codes for one system with their evidence and raw statistics.
     ``text``: the document with the findings not coded blanked (:func:`masked`); ``source``: as written."""
-    from pipeline.code.alternates import disagrees
-    from pipeline.code.specificity import index_query
+    from pipeline.code.rules.alternates import disagrees
+    from pipeline.code.rules.specificity import index_query
 
     out: dict[str, _Cand] = {}
     rule_codes = {p.code for p in rule}
@@ -268,7 +268,7 @@ def candidates(
                         c.link_p, c.link_n = k / (n + 1), k
                     c.support(e, f'"{e.text}" (index {m.candidates[0].code}) was coded {code} in {k} of {n} coded cases')
     if stats.doc_model is not None and text:
-        from pipeline.code.doc_model import CANDIDATE_P
+        from pipeline.code.rank.doc_model import CANDIDATE_P
 
         dm = stats.doc_model
         probs, v = dm.probabilities(text)
@@ -432,8 +432,8 @@ class Reranker:
     def __init__(self, payload: dict) -> None:
         self.version = payload["version"]
         self.stats: dict[str, Stats] = payload["stats"]
-        self.models = payload["models"]  # system -> pipeline.code.trees.TreeEnsemble
-        self.calibrators = payload["calibrators"]  # system -> pipeline.code.trees.Isotonic
+        self.models = payload["models"]  # system -> pipeline.code.rank.trees.TreeEnsemble
+        self.calibrators = payload["calibrators"]  # system -> pipeline.code.rank.trees.Isotonic
 
     def rescore(self, proposals: Sequence[CodeProposal], mentions: Sequence, text: str | None,
                 not_coded: Sequence[tuple[int, int]] = (), exclusions: Exclusions | None = None) -> list[CodeProposal]:
@@ -466,7 +466,7 @@ class Reranker:
 
 
 def to_proposal(system: str, c: _Cand, score: float) -> CodeProposal:
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     cs = get_codeset()
     description = (c.rule.description if c.rule else None) or (

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from pipeline.code.codeset import DATA_DIR, _read_tsv, get_codeset
+from pipeline.code.lookup.codeset import DATA_DIR, _read_tsv, get_codeset
 from pipeline.code.types import CM, PCS, CodeProposal
 
 ERROR, WARNING = "error", "warning"
@@ -480,7 +480,7 @@ def _first_listed_rule(r: _Record) -> list[EditFinding]:
 
 
 def _integral_symptom_rule(r: _Record) -> list[EditFinding]:
-    from pipeline.code.integral import GUIDELINE, integral_to
+    from pipeline.code.rules.integral import GUIDELINE, integral_to
 
     out = []
     diagnoses = [x.code for x in r.cm if not x.code.startswith("R")]

@@ -59,14 +59,14 @@ COMPLICATIONS: tuple[Complication, ...] = (
 
 
 def _merge(code: str, parts: Sequence[CodeProposal], why: str) -> CodeProposal:
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     evidence = sorted({ev.start: ev for p in parts for ev in p.evidence}.values(), key=lambda ev: ev.start)
     return CodeProposal(CM, code, get_codeset().cm_description(code) or "", max(p.score for p in parts), evidence, why)
 
 
 def _valid(code: str) -> bool:
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     return get_codeset().cm_is_billable(code)
 

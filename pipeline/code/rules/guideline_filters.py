@@ -35,10 +35,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from pipeline.code import neoplasm, specificity
-from pipeline.code.alternates import disease_kind, excludes1_conflict, qualifiers_named
-from pipeline.code.integral import GUIDELINE as INTEGRAL_GUIDELINE
-from pipeline.code.integral import integral_to
+from pipeline.code.rules import neoplasm, specificity
+from pipeline.code.rules.alternates import disease_kind, excludes1_conflict, qualifiers_named
+from pipeline.code.rules.integral import GUIDELINE as INTEGRAL_GUIDELINE
+from pipeline.code.rules.integral import integral_to
 from pipeline.code.types import CM, PCS, CodeProposal
 
 OUTPATIENT_PCS = ("outpatient encounter: not proposed, ICD-10-PCS reports inpatient hospital procedures "

@@ -22,8 +22,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pipeline.code import neoplasm, see_references
-from pipeline.code.codeset import subterm_words
+from pipeline.code.rules import neoplasm
+
+from pipeline.code.lookup import see_references
+from pipeline.code.lookup.codeset import subterm_words
 
 SIDES = {"right": ("right",), "left": ("left",), "bilateral": ("bilateral", "both")}
 SIDE_WORDS = frozenset(SIDES)
@@ -47,7 +49,7 @@ CKD_STAGES = (
 @lru_cache(maxsize=512)
 def _titles(category: str) -> dict[str, str]:
     """{lower-case title: code} for the billable codes of a CM category."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     cm = get_codeset().cm_api
     if not cm.is_valid_item(category):
@@ -57,7 +59,7 @@ def _titles(category: str) -> dict[str, str]:
 
 def variant(code: str, old: str, new: str) -> str | None:
     """The code in the same category whose title is this code's with word ``old`` replaced by ``new``."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     title = (get_codeset().cm_description(code) or "").lower()
     target = re.sub(rf"\b{re.escape(old)}\b", new, title)
@@ -89,9 +91,9 @@ def same_phrase(context: str) -> str:
 def index_query(mention: str) -> str:
     """The mention in the Index's words: "distal radius" is the "lower end of radius"; a carcinoma
     of a site is a cancer of it, a "bladder leiomyoma" a benign neoplasm of the bladder (the Index's
-    morphology terms that send to the Table of Neoplasms, :mod:`pipeline.code.neoplasm`); a word the
+    morphology terms that send to the Table of Neoplasms, :mod:`pipeline.code.rules.neoplasm`); a word the
     Index only cross-references is the term it names ("pulmonary thromboembolism" is a pulmonary
-    embolism, :mod:`pipeline.code.see_references`)."""
+    embolism, :mod:`pipeline.code.lookup.see_references`)."""
     q = _DISTAL.sub(lambda m: f"lower end of {m.group(1)}", mention)
     q = _PROXIMAL.sub(lambda m: f"upper end of {m.group(1)}", q)
     q = neoplasm.malignant_as_cancer(see_references.as_indexed(q))
@@ -205,7 +207,7 @@ def site_before(mention: str, preceding: str) -> str | None:
 @lru_cache(maxsize=1)
 def _index_site_words() -> frozenset[str]:
     """Words of the Alphabetic Index's subterms under the bare finding words (Pain | joint | knee)."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     heads = {h.capitalize() for h in SITE_HEADS}
     out = subterm_words(e.path for e in get_codeset().cm_index if e.path[0] in heads)
@@ -215,7 +217,7 @@ def _index_site_words() -> frozenset[str]:
 def lateral(code: str, mention: str, phrase: str = "") -> tuple[str, str | None]:
     """(code for the side the mention, or else its phrase, states; note) — note is 'missing:
     laterality' when neither states a side."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     title = (get_codeset().cm_description(code) or "").lower()
     m = _SIDE_WORD.search(title)
@@ -236,7 +238,7 @@ def lateral(code: str, mention: str, phrase: str = "") -> tuple[str, str | None]
 def episode(code: str, context: str) -> tuple[str, str | None]:
     """(code, note): with no episode of care in the text, the initial-encounter code (7th
     character A, or B for open fractures kept as coded) and "missing: episode of care"."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     cs = get_codeset()
     title = (cs.cm_description(code) or "").lower()
@@ -265,7 +267,7 @@ def _without_acuity(title: str) -> str:
 
 def _acuity_siblings(code: str) -> dict[str, str]:
     """{acuity: code} of the codes of ``code``'s category whose title is its own with an acuity word."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     title = (get_codeset().cm_description(code) or "").lower()
     if not title or _ACUITY_IN_TITLE.search(title):
@@ -296,7 +298,7 @@ def acuity_included(codes: list[str]) -> dict[str, str]:
     """{code: the code that includes it}: an acute or a chronic code next to the "acute on chronic"
     code of the same condition (I50.22 from "chronic systolic heart failure" in the history and I50.23
     from the assessment's "acute on chronic ..." are one condition, coded I50.23)."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     cs = get_codeset()
     both = {}

@@ -39,7 +39,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
-from pipeline.code.codeset import DATA_DIR, _read_tsv, get_codeset
+from pipeline.code.lookup.codeset import DATA_DIR, _read_tsv, get_codeset
 from pipeline.code.types import CM, PCS
 
 STOPWORDS = frozenset({"a", "an", "and", "at", "by", "due", "for", "in", "of", "on", "or", "the", "to", "with"})
@@ -322,10 +322,10 @@ def search_codes(query: str, system: str | None = None, limit: int = 20, billabl
 # ---------------------------------------------------------------- the Index path
 def _index_path(ix: SystemIndex, variants: list[tuple[str, ...]], billable_only: bool) -> list[tuple[tuple, int]]:
     """The code a coder reads in the Alphabetic Index for the query (main term, then subterms:
-    :func:`pipeline.code.index_lookup.lookup`), ranked right after an exact code: "community
+    :func:`pipeline.code.lookup.index_lookup.lookup`), ranked right after an exact code: "community
     acquired pneumonia" is Pneumonia, J18.9, though no code's terms hold "community"."""
-    from pipeline.code.index_lookup import lookup
-    from pipeline.code.specificity import index_query
+    from pipeline.code.lookup.index_lookup import lookup
+    from pipeline.code.rules.specificity import index_query
 
     out = []
     for n, ws in enumerate(variants):
@@ -383,7 +383,7 @@ def _reworded(ix: SystemIndex, variants: list[tuple[str, ...]]
     "total knee replacement"; "distal radius" as "lower end of radius"), then without the words no
     code of the system uses with the others ("total knee replacement" -> "knee replacement"), for
     when no code has them all."""
-    from pipeline.code.specificity import index_query
+    from pipeline.code.rules.specificity import index_query
 
     out: list[tuple[float, tuple[str, ...]]] = []
     see = pcs_see_terms() if ix.system == PCS else {}

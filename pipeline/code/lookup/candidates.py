@@ -3,12 +3,12 @@
 The vectors are those of scispaCy's entity linker (``TfidfVectorizer(analyzer="char_wb",
 ngram_range=(3, 3))`` over every alias string: smooth idf, L2-normalised rows), but the search is
 exact: one sparse matrix product of a batch of mentions with every alias vector
-(:class:`pipeline.code._exact.ExactIndex`), the best aliases taken in a fixed order (score, then
+(:class:`pipeline.code.lookup._exact.ExactIndex`), the best aliases taken in a fixed order (score, then
 alias number). So the same mention gets the same ranked candidates with the same scores on every
 install, in every process, whatever the hash seed or thread count. (An nmslib HNSW graph stood here
 before: built at random on each install, it lost J18.9 for "community acquired pneumonia" on some.)
 
-One :class:`CodeIndex` per code system, built once from :mod:`pipeline.code.codeset` aliases
+One :class:`CodeIndex` per code system, built once from :mod:`pipeline.code.lookup.codeset` aliases
 (about 15 s for both systems on two cores) and cached under ``cache_dir/<system>-<fingerprint>/``
 (the fingerprint covers the data files, the alias rules and this module's format, so a data rebuild
 invalidates the cache). The build is deterministic: two builds write byte-identical files.
@@ -31,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.code._exact import ExactIndex
-from pipeline.code.aliases import ALIAS_VERSION, normalize_alias
-from pipeline.code.codeset import CodeSet, get_codeset
+from pipeline.code.lookup._exact import ExactIndex
+from pipeline.code.lookup.aliases import ALIAS_VERSION, normalize_alias
+from pipeline.code.lookup.codeset import CodeSet, get_codeset
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """How much of a code's title the document spells out: the share of the title's content words
 (5-letter stems, without "unspecified", "other", sides and the like) found in the whole document
-and in its best sentence. Two features of the re-ranker (:mod:`pipeline.code.rerank`): a candidate
+and in its best sentence. Two features of the re-ranker (:mod:`pipeline.code.rank.rerank`): a candidate
 that only similar cases or the document model bring in is likelier right when the document
 names it in its own words.
 """
@@ -34,7 +34,7 @@ def sentences(text: str) -> list[tuple[int, int, set[str]]]:
 @lru_cache(maxsize=50000)
 def title_stems(system: str, code: str) -> frozenset[str]:
     """The content words of a code's title as 5-letter stems."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     cs = get_codeset()
     title = (cs.cm_description(code) if system == CM else cs.pcs_description(code)) or ""

@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DATA_FILES = ("pcs_codes.tsv.gz", "pcs_index.tsv.gz", "cm_index.tsv.gz", "cm_neoplasm.tsv.gz", "cm_drugs.tsv.gz")
 PCS_AXIS_COUNT = 7
 Alias = tuple[str, str, str]  # (alias text, code, source)
@@ -281,14 +281,14 @@ class CodeSet:
     # ------------------------------------------------------------------ aliases
     def cm_aliases(self) -> list[Alias]:
         """(alias text, billable FY2026 code, source) over descriptions, inclusion terms, Index and Neoplasm Table."""
-        from pipeline.code.aliases import cm_aliases
+        from pipeline.code.lookup.aliases import cm_aliases
 
         with self._lock:
             return cm_aliases(self)
 
     def pcs_aliases(self) -> list[Alias]:
         """(alias text, valid code, source) over long descriptions and Index terms expanded to codes."""
-        from pipeline.code.aliases import pcs_aliases
+        from pipeline.code.lookup.aliases import pcs_aliases
 
         with self._lock:
             return pcs_aliases(self)

@@ -7,7 +7,7 @@ the term (essential modifiers it lacks, such as "community acquired" under Pneum
 word such as "right lower lobe") leave the code of the entry above: "community acquired
 pneumonia" is Pneumonia, J18.9.
 
-:func:`lookup` does this for one mention (after :func:`pipeline.code.specificity.index_query` has
+:func:`lookup` does this for one mention (after :func:`pipeline.code.rules.specificity.index_query` has
 put it in the Index's words and followed the main terms that only say "see"): every main term
 whose words the mention holds is tried; an entry applies when every one of its subterm levels
 (connector levels "with", "in", "due to" apart) has its words in the mention; nonessential
@@ -18,7 +18,7 @@ pneumonia" reads Disease, lung, obstructive, with, acute, lower respiratory infe
 followed to the code of the entry it names (``see_code``). The best entry covers the most mention
 words; of equals, the shallower (the default code of the term) comes first, then the code.
 
-The char-3-gram search (:mod:`pipeline.code.candidates`) stays the fallback, for misspellings and
+The char-3-gram search (:mod:`pipeline.code.lookup.candidates`) stays the fallback, for misspellings and
 wordings the Index lacks; :func:`pipeline.code.coder._cm_candidates` puts an Index hit first.
 """
 
@@ -99,7 +99,7 @@ class _Entry:
 @lru_cache(maxsize=1)
 def _entries() -> dict[frozenset[str], list[_Entry]]:
     """Main term (its words, one key per comma spelling: "Disease, diseased") -> entries with a code."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     cs = get_codeset()
     billable = set(cs.cm_billable_codes)

@@ -1,6 +1,6 @@
 """Scores that mean the same on dictations: a per-setting calibration fitted on the dictation set's dev part.
 
-The re-ranker (:mod:`pipeline.code.rerank`) learned from CodiEsp case reports, which have no
+The re-ranker (:mod:`pipeline.code.rank.rerank`) learned from CodiEsp case reports, which have no
 "Discharge diagnoses:" or "Assessment:" heading; on a dictation it gives a diagnosis the physician
 states 0.16-0.21, so the score a reviewer sees says "unsure" about the codes a coder is surest of.
 This module maps a code's re-ranker score to the probability that a coder assigns it *in a dictated
@@ -40,7 +40,7 @@ from pipeline.code.types import CodeProposal
 
 log = logging.getLogger(__name__)
 
-CALIBRATION_FILE = Path(__file__).resolve().parent / "data" / "dictation_calibration.json"
+CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "data" / "dictation_calibration.json"
 FORMAT = 1
 FEATURES = ("logit_score", "stated", "in_diagnosis_section", "only_in_exam")
 DIAGNOSIS_SECTIONS = frozenset({"assessment", "assessment_and_plan", "impression", "admission_diagnosis",

@@ -8,7 +8,7 @@ cases most like this one that carried the code make up 40% of the similarity". S
 
 Coders give many codes no single mention names well (smoking status, the sequela of a procedure,
 the generic symptom a case report dwells on); similar cases bring those codes in as candidates,
-and the share is one feature of the re-ranker (:mod:`pipeline.code.rerank`).
+and the share is one feature of the re-ranker (:mod:`pipeline.code.rank.rerank`).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pipeline.code.codeset import Alias, CodeSet
+    from pipeline.code.lookup.codeset import Alias, CodeSet
 
 ALIAS_VERSION = "7"  # bump when the alias rules change (part of the index cache fingerprint)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.code.specificity import mention_side
+from pipeline.code.rules.specificity import mention_side
 
 _JOINT = r"(knee|hip|shoulder|ankle|elbow)"
 _TOTAL = re.compile(

@@ -20,7 +20,7 @@ _TAIL = re.compile(r"\s+(?:of|in|on|to|at|with|without|due to)\s.*$", re.I)
 def see_terms() -> dict[str, str]:
     """Lower-case word (a main term or one of its comma spellings) -> the main term its "see" names
     (first comma part, lower case), for main terms that are only such a reference."""
-    from pipeline.code.codeset import get_codeset
+    from pipeline.code.lookup.codeset import get_codeset
 
     index = get_codeset().cm_index
     with_subterms = {e.path[0] for e in index if len(e.path) > 1}
