@@ -16,14 +16,9 @@ invalidates the cache). The build is deterministic: two builds write byte-identi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import shutil
-import tempfile
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,15 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.code.lookup._exact import ExactIndex
-from pipeline.code.lookup.aliases import ALIAS_VERSION, normalize_alias
+from pipeline.code.lookup.aliases import normalize_alias
 from pipeline.code.lookup.codeset import CodeSet, get_codeset
+from pipeline.code.lookup.index_build import SYSTEMS, build, index_directory
 
 log = logging.getLogger(__name__)
 
-CM, PCS = "ICD-10-CM", "ICD-10-PCS"
-SYSTEMS = (CM, PCS)
-MIN_DF = 2
-INDEX_FORMAT = "exact-tfidf-1"  # bump when the files or the vectors change (part of the cache fingerprint)
 ALIAS_DEPTH = 30  # aliases read per mention (at least 3 per candidate code asked for)
 
 
@@ -50,18 +42,6 @@ class Candidate:
     description: str
     alias: str  # the best-matching alias
     score: float  # cosine similarity of mention and alias in [0, 1]
-
-
-def _fingerprint(cs: CodeSet, system: str) -> str:
-    import importlib.metadata as md
-
-    h = hashlib.sha256()
-    for path in cs.data_files():
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    for part in (system, ALIAS_VERSION, md.version("simple_icd_10_cm"), str(MIN_DF), INDEX_FORMAT):
-        h.update(part.encode())
-    return h.hexdigest()[:16]
 
 
 class CodeIndex:
@@ -103,60 +83,22 @@ class CodeIndex:
             self._code_aliases = by_code
         return list(self._code_aliases.get(code, []))
 
-    # ------------------------------------------------------------------ build / load
+    # ------------------------------------------------------------------ load
     @classmethod
     def load_or_build(cls, system: str, cache_dir: Path, codeset: CodeSet | None = None) -> CodeIndex:
         if system not in SYSTEMS:
             raise ValueError(f"unknown code system {system!r}; expected one of {SYSTEMS}")
+        """The index of ``system`` cached under ``cache_dir`` (built there first if missing:
+        :mod:`pipeline.code.lookup.index_build`)."""
         cs = codeset or get_codeset()
-        directory = Path(cache_dir) / f"{system}-{_fingerprint(cs, system)}"
+        directory = index_directory(system, Path(cache_dir), cs)
         if not (directory / "meta.json").is_file():
-            cls._build(system, cs, directory)
-        return cls._load(system, directory)
+            build(system, cs, directory)
+        return cls.load(system, directory)
 
     @classmethod
-    def _build(cls, system: str, cs: CodeSet, directory: Path) -> None:
-        """Write the index files: every file a pure function of the code-set data (no timestamps,
-        no random state, sorted orders), so two builds are byte-identical."""
-        t0 = time.perf_counter()
-        tmp: Path | None = None
-        try:
-            triples = cs.cm_aliases() if system == CM else cs.pcs_aliases()
-            describe = cs.cm_description if system == CM else cs.pcs_description
-            codes_by_alias: dict[str, set[str]] = {}
-            for text, code, _source in triples:
-                codes_by_alias.setdefault(text, set()).add(code)
-            aliases = sorted(codes_by_alias)
-            index, kept = ExactIndex.fit(aliases, min_df=MIN_DF)
-            aliases = [a for a, k in zip(aliases, kept) if k]
-            alias_codes = [sorted(codes_by_alias[a]) for a in aliases]
-            concepts = sorted({c for codes in alias_codes for c in codes})
-            directory.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{system}-", dir=directory.parent))
-            index.save(tmp)
-            with open(tmp / "aliases.jsonl", "w", encoding="utf-8") as fh:
-                for alias, codes in zip(aliases, alias_codes):
-                    fh.write(json.dumps([alias, codes], ensure_ascii=False) + "\n")
-            with open(tmp / "descriptions.jsonl", "w", encoding="utf-8") as fh:
-                for code in concepts:
-                    fh.write(json.dumps([code, describe(code) or code], ensure_ascii=False) + "\n")
-            meta = {"system": system, "format": INDEX_FORMAT, "aliases": len(aliases), "concepts": len(concepts),
-                    "alias_code_pairs": len(triples), "features": index.features, "nonzeros": index.nonzeros,
-                    "min_df": MIN_DF, "search": "exact cosine (sparse matrix product)"}
-            (tmp / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
-            os.chmod(tmp, 0o755)
-            try:
-                os.replace(tmp, directory)
-            except OSError:  # another process finished first
-                shutil.rmtree(tmp, ignore_errors=True)
-            log.info("built %s candidate index in %.1fs: %s", system, time.perf_counter() - t0, directory)
-        except BaseException:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
-            raise
-
-    @classmethod
-    def _load(cls, system: str, directory: Path) -> CodeIndex:
+    def load(cls, system: str, directory: Path) -> CodeIndex:
+        """The index files :func:`pipeline.code.lookup.index_build.build` wrote to ``directory``."""
         aliases: list[str] = []
         alias_codes: list[tuple[str, ...]] = []
         with open(directory / "aliases.jsonl", encoding="utf-8") as fh:
