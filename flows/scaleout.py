@@ -106,8 +106,7 @@ def warm_models(settings: Settings | None = None) -> dict:
     """Load the models this process will use (no-op when already loaded). Returns load seconds."""
     import time
 
-    from pipeline.code.coder import get_index
-    from pipeline.code.rank.rerank import reranker
+    from pipeline.code.coder import coder_for
     from pipeline.code.types import CM, PCS
     from pipeline.extract.pipeline import get_nlp
     from pipeline.transcribe.transcribe import get_transcriber
@@ -117,8 +116,8 @@ def warm_models(settings: Settings | None = None) -> dict:
     settings = model_settings(settings or get_settings())
     out = {}
     for name, fn in (("whisper", lambda: get_transcriber(settings)), ("spacy", get_nlp),
-                     ("cm_index", lambda: get_index(CM, settings)), ("pcs_index", lambda: get_index(PCS, settings)),
-                     ("reranker", lambda: reranker(settings))):
+                     ("cm_index", lambda: coder_for(settings).index(CM)),
+                     ("pcs_index", lambda: coder_for(settings).index(PCS)), ("reranker", lambda: coder_for(settings).reranker)):
         t0 = time.perf_counter()
         fn()
         out[name] = round(time.perf_counter() - t0, 3)
@@ -127,11 +126,11 @@ def warm_models(settings: Settings | None = None) -> dict:
 
 def model_loads() -> dict:
     """How many times this process built each model (cache misses); 1 each after warm-up."""
-    from pipeline.code.coder import _index
+    from pipeline.code.lookup.indexes import indexes_loaded
     from pipeline.extract.pipeline import _nlp
     from pipeline.transcribe.transcribe import models_loaded
 
-    return {"whisper": models_loaded(), "spacy": _nlp.cache_info().misses, "code_index": _index.cache_info().misses}
+    return {"whisper": models_loaded(), "spacy": _nlp.cache_info().misses, "code_index": indexes_loaded()}
 
 
 def peak_rss_bytes() -> int:

@@ -347,7 +347,7 @@ def _bench_devset(split: str, devset_dir: Optional[Path], models: list[str], bea
 @ops.command("build-kb")
 def build_kb() -> None:
     """Build (once) and cache the entity linker's knowledge base: ICD-10-CM and ICD-10-PCS TF-IDF indexes."""
-    from pipeline.extract.linker import build_kb as build
+    from pipeline.code.lookup.indexes import build_kb as build
 
     for system, meta in build().items():
         out.print(f"{system}: {meta['concepts']} codes, {meta['aliases']} aliases ({meta['backend']}) in {meta['directory']}")

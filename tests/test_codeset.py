@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.code.lookup.aliases import cm_aliases, pcs_aliases
 from pipeline.code.lookup.codeset import CodeSet, get_codeset
 
 
@@ -96,12 +97,12 @@ def test_pcs_prefix_and_index(cs: CodeSet) -> None:
 
 # ---------------------------------------------------------------- aliases
 def test_aliases(cs: CodeSet) -> None:
-    pcs = {(text, code) for text, code, _ in cs.pcs_aliases()}
+    pcs = {(text, code) for text, code, _ in pcs_aliases(cs)}
     assert ("laparoscopic cholecystectomy", "0FT44ZZ") in pcs
     assert ("laparoscopic cholecystectomy", "0FB44ZZ") in pcs
     assert ("resection of gallbladder percutaneous endoscopic approach", "0FT44ZZ") in pcs
     assert all(cs.pcs_is_valid(code) for _, code in list(pcs)[:2000])
-    cm = cs.cm_aliases()
+    cm = cm_aliases(cs)
     pairs = {(text, code) for text, code, _ in cm}
     assert ("type 2 diabetes with chronic kidney disease", "E11.22") in pairs
     assert ("atrial fibrillation", "I48.91") in pairs

@@ -127,10 +127,11 @@ def test_linker_candidates_reach_the_entity_and_procedures_get_pcs_codes():
 
 
 def test_linker_shares_the_coders_index():
-    from pipeline.code.coder import get_index
-    from pipeline.extract.linker import get_code_index
+    from pipeline.code.coder import Coder
+    from pipeline.extract.pipeline import get_nlp
 
-    assert get_code_index("ICD-10-CM") is get_index("ICD-10-CM")
+    linker = get_nlp().get_pipe("mrt_linker")
+    assert linker.index_for("ICD-10-CM") is Coder().index("ICD-10-CM")
 
 
 # ------------------------------------------------------------------ commands

@@ -33,10 +33,9 @@ class CodeBench:
 
 
 def run(limit: int | None = None, setting: str = "inpatient") -> CodeBench:
+    from pipeline.code.coder import MODEL_VERSION, Coder
     from pipeline.code.codiesp import load_split
-    from pipeline.code.coder import MODEL_VERSION, get_index, propose_codes
     from pipeline.code.entity_cache import cached_entities
-    from pipeline.code.rank.rerank import reranker
     from pipeline.code.types import CM, PCS
     from pipeline.settings import get_settings
 
@@ -45,15 +44,16 @@ def run(limit: int | None = None, setting: str = "inpatient") -> CodeBench:
     entities = cached_entities([d.text for d in docs], settings.cache_dir)
 
     t = time.perf_counter()
-    get_index(CM, settings), get_index(PCS, settings), reranker(settings)
-    propose_codes(entities[0], settings=settings, setting=setting, text=docs[0].text)
+    coder = Coder(settings)
+    coder.index(CM), coder.index(PCS), coder.reranker
+    coder.propose(entities[0], setting=setting, text=docs[0].text)
     load_s = time.perf_counter() - t
 
     times = []
     start = time.perf_counter()
     for doc, ents in zip(docs, entities):
         t = time.perf_counter()
-        propose_codes(ents, settings=settings, setting=setting, text=doc.text)
+        coder.propose(ents, setting=setting, text=doc.text)
         times.append(time.perf_counter() - t)
     total = time.perf_counter() - start
     return CodeBench(

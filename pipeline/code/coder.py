@@ -30,26 +30,36 @@ the alternatives or a manifestation code proposed without its etiology.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
-from pipeline.code.rules import specificity
-
+from pipeline.code.edits.checks import with_edits
+from pipeline.code.lookup.candidates import CANDIDATES_K, Candidate, CodeIndex
+from pipeline.code.lookup.codeset import get_codeset
+from pipeline.code.lookup.index_lookup import lookup
+from pipeline.code.lookup.indexes import CodeIndexes, shared_code_indexes
 from pipeline.code.rank import title_overlap
+from pipeline.code.rank.dictation_calibration import calibrate as calibrate_dictation
+from pipeline.code.rank.rerank import (
+    MODEL_PATH,
+    Exclusions,
+    Reranker,
+    load_reranker,
+    not_coded_spans,
+    word_match,
+)
+from pipeline.code.rules import specificity
 from pipeline.code.rules.alternates import select
 from pipeline.code.rules.arthroplasty import arthroplasty_query
 from pipeline.code.rules.combinations import combine
-from pipeline.code.rank.dictation_calibration import calibrate as calibrate_dictation
-from pipeline.code.edits.checks import with_edits
 from pipeline.code.rules.guideline_filters import FilterContext, apply_filters
 from pipeline.code.rules.history import acute_only, history_code_for, is_chronic
-from pipeline.code.rank.rerank import Exclusions, not_coded_spans, reranker
+from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.rules.sequencing import sequence
 from pipeline.code.rules.status import PAST_PROCEDURE, status_candidate, status_query
-from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, SkippedFinding
 from pipeline.extract.types import Entity
 from pipeline.settings import Settings, get_settings
@@ -57,10 +67,11 @@ from pipeline.settings import Settings, get_settings
 CM_LABELS = ("PROBLEM", "SYMPTOM")
 PCS_LABELS = ("PROCEDURE",)
 TEST_LABELS = ("TEST",)  # imaging and other tests: PCS candidates for the re-ranker (section B imaging ...)
-CANDIDATES_K = 10
 MODEL_VERSION = "terminology-tfidf-0.3+rerank"
 PCS_MIN_SCORE = 0.6  # PCS titles share many words across body parts; weak matches mislead
-_lock = threading.Lock()
+
+log = logging.getLogger(__name__)
+IndexFor = Callable[[str], CodeIndex]  # code system -> its candidate index
 
 
 @dataclass
@@ -78,21 +89,6 @@ class MentionCandidates:
     entity: Entity
     system: str
     candidates: list
-
-
-@lru_cache(maxsize=2)
-def _index(system: str, cache_dir: str):
-    from pathlib import Path
-
-    from pipeline.code.lookup.candidates import CodeIndex
-
-    return CodeIndex.load_or_build(system, Path(cache_dir))
-
-
-def get_index(system: str, settings: Settings | None = None):
-    settings = settings or get_settings()
-    with _lock:
-        return _index(system, str(settings.cache_dir / "code-index"))
 
 
 def _evidence(e: Entity) -> Evidence:
@@ -127,46 +123,88 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None) -> str | None
 
 
 class Coder:
-    """Owns what coding loads for one process or worker (the code indexes and the re-ranker).
-    The stage runner creates one per process; ``propose`` codes one document."""
+    """Owns what coding loads for one process or worker: the code indexes (:class:`CodeIndexes`, by
+    default the process's shared ones, which the NER linker reads too) and the re-ranker model
+    (loaded on first use). The stage runner creates one per process; ``propose`` codes one document."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, indexes: CodeIndexes | None = None) -> None:
         self.settings = settings or get_settings()
+        self.indexes = indexes or shared_code_indexes(self.settings.cache_dir / "code-index")
+        self._reranker: Reranker | None = None
+        self._reranker_loaded = False
+        self._lock = threading.Lock()
 
-    def index(self, system: str):
-        return get_index(system, self.settings)
+    def index(self, system: str) -> CodeIndex:
+        """The candidate index of ``system`` ("ICD-10-CM" or "ICD-10-PCS")."""
+        return self.indexes.get(system)
+
+    @property
+    def reranker(self) -> Reranker | None:
+        """The shipped re-ranker, or None when turned off (``MRT_RERANK=false``) or absent."""
+        if not self.settings.rerank:
+            return None
+        with self._lock:
+            if not self._reranker_loaded:
+                self._reranker, self._reranker_loaded = load_reranker(MODEL_PATH), True
+            return self._reranker
+
+    def first_pass(self, entities: list[Entity], setting: str | None = None, text: str | None = None
+                   ) -> tuple[list[CodeProposal], list[SkippedFinding], list[MentionCandidates], Exclusions]:
+        """The guideline pass alone (:func:`first_pass`)."""
+        return first_pass(entities, self.settings, setting or self.settings.care_setting, text, self.index)
 
     def propose(self, entities: list[Entity], setting: str | None = None, text: str | None = None) -> CodingResult:
-        return propose_codes(entities, self.settings, setting, text)
+        """Ranked code proposals (best first) for one document's entities. ``text``, the document the
+        entities come from, lets the coder read details stated next to a mention (CKD stage, episode
+        of care); without it only the mention's own words count.
+
+        The guideline pass (:func:`first_pass`) makes the codes; the re-ranker
+        (:mod:`pipeline.code.rank.rerank`, trained on CodiEsp train) adds candidates the mentions support and
+        gives every code a calibrated score. Codes scoring at least ``settings.proposal_threshold`` are
+        the proposals; the next ``max_alternatives`` of each system are kept as ranked alternatives."""
+        return _propose(self, entities, setting or self.settings.care_setting, text)
+
+
+_coders: dict[str, Coder] = {}
+_coders_lock = threading.Lock()
+
+
+def coder_for(settings: Settings | None = None) -> Coder:
+    """One :class:`Coder` per distinct settings in this process, for callers that code a document
+    now and then (the CLI, evaluation scripts) rather than holding a coder of their own."""
+    settings = settings or get_settings()
+    key = settings.model_dump_json()
+    with _coders_lock:
+        if key not in _coders:
+            _coders[key] = Coder(settings)
+        return _coders[key]
 
 
 def propose_codes(
     entities: list[Entity], settings: Settings | None = None, setting: str | None = None, text: str | None = None
 ) -> CodingResult:
-    """Ranked code proposals (best first) for one document's entities. ``text``, the document the
-    entities come from, lets the coder read details stated next to a mention (CKD stage, episode
-    of care); without it only the mention's own words count.
+    """:meth:`Coder.propose` of :func:`coder_for` ``settings``."""
+    return coder_for(settings).propose(entities, setting, text)
 
-    The guideline pass (:func:`first_pass`) makes the codes; the re-ranker
-    (:mod:`pipeline.code.rank.rerank`, trained on CodiEsp train) adds candidates the mentions support and
-    gives every code a calibrated score. Codes scoring at least ``settings.proposal_threshold`` are
-    the proposals; the next ``max_alternatives`` of each system are kept as ranked alternatives."""
-    settings = settings or get_settings()
-    setting = setting or settings.care_setting
-    proposals, skipped, mentions, exclusions = first_pass(entities, settings, setting, text)
+
+def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | None) -> CodingResult:
+    settings = coder.settings
+    log.debug("coding %d entities (%s)", len(entities), setting)
+    proposals, skipped, mentions, exclusions = first_pass(entities, settings, setting, text, coder.index)
     own = _EvidenceOwner(proposals, mentions)
-    stated = stated_diagnoses(proposals, entities)
+    stated = stated_diagnoses(proposals, entities, coder.index)
     performed = stated_procedures(proposals, entities) if setting != "outpatient" else {}
     specific = documented_specific(proposals, exclusions, settings.min_code_score)
     # codes that stand on the documentation alone: near word-for-word matches, and codes the guideline
     # rules wrote (K81.9 -> K80.00 with calculus)
     firm = {p.code for p in proposals if "; specified as " in p.rationale
-            or ((p.score >= STATED_CLOSE_MATCH or _head_agrees(p)) and _spelled_out(p))}
+            or ((p.score >= STATED_CLOSE_MATCH or _head_agrees(p)) and _spelled_out(p, coder.index(p.system)))}
     required = guideline_required(proposals)
     rule_codes = {p.code for p in proposals}
-    model = reranker(settings)
+    model = coder.reranker
     if model is not None:
-        proposals = model.rescore(proposals, mentions, text, not_coded_spans(entities, skipped), exclusions)
+        proposals = model.rescore(proposals, mentions, text, not_coded_spans(entities, skipped), exclusions,
+                                  index_for=coder.index)
         # a looser match stands on the physician's word only where the re-ranker does not rule it out
         # ("community acquired pneumonia of the right lower lobe" is not M21.961 "acquired deformity of right lower leg")
         scored = {p.code: p.score for p in proposals}
@@ -203,8 +241,6 @@ class _EvidenceOwner:
     WORD_MATCH = 0.5
 
     def __init__(self, rule: list[CodeProposal], mentions: list[MentionCandidates]) -> None:
-        from pipeline.code.rank.rerank import word_match
-
         self.coded = {p.code: frozenset(ev.start for ev in p.evidence) for p in rule}
         self.best: dict[str, set[int]] = {}
         self.worded: dict[str, set[int]] = {}
@@ -269,7 +305,7 @@ STATED_CLOSE_MATCH = 0.9  # ... and either nearly word for word
 STATED_MIN_RERANK = 0.1  # ... or the re-ranker gives it at least this
 
 
-def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity]) -> dict[str, str]:
+def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity], index_for: IndexFor) -> dict[str, str]:
     """Codes of the physician's own diagnostic statement (a problem named in the assessment,
     impression or a diagnosis section, its best code matching it closely): proposed whatever the
     re-ranker's score, which learned CodiEsp case reports rather than dictated assessments.
@@ -279,7 +315,7 @@ def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity]) -> d
     # a close match, or one whose title names the diagnosis's head word and most of its words
     # ("community acquired pneumonia" J18.9 "pneumonia, unspecified organism", match score 0.59)
     best = best_per_mention(proposals, lambda p: [ev.start for ev in p.evidence if ev.start in where]
-                            if p.system == CM and (p.score >= STATED_MIN_SCORE or (_head_agrees(p) and _spelled_out(p)))
+                            if p.system == CM and (p.score >= STATED_MIN_SCORE or (_head_agrees(p) and _spelled_out(p, index_for(p.system))))
                             else [])
     return {p.code: f"the physician states this diagnosis in {where[start]}" for start, p in sorted(best.items())}
 
@@ -313,7 +349,7 @@ SPELLED_OUT_SHARE = 0.6
 _WITHOUT = re.compile(r"\bwithout\b(.*)", re.I)
 
 
-def _spelled_out(p: CodeProposal) -> bool:
+def _spelled_out(p: CodeProposal, index: CodeIndex) -> bool:
     """The mention spells out at least :data:`SPELLED_OUT_SHARE` of the content words of the code's
     title or of one of its Index names: "closed fracture of the left distal radius" S52.502A, but
     not "intubation" T88.4XXA "failed or difficult intubation", "loss of consciousness" S06.0X0A
@@ -327,7 +363,7 @@ def _spelled_out(p: CodeProposal) -> bool:
     if absent and not re.search(r"\b(?:without|no|not)\b", mention, re.I) and title_overlap.stems(absent.group(1)) & words:
         return False  # the title rules out what the mention names
     return (title_overlap.overlap(p.system, p.code, words) >= SPELLED_OUT_SHARE
-            or title_overlap.best_alias(p.system, p.code, words)[0] >= SPELLED_OUT_SHARE)
+            or title_overlap.best_alias(index, p.code, words)[0] >= SPELLED_OUT_SHARE)
 
 
 def _head_stem(mention: str) -> str | None:
@@ -385,14 +421,13 @@ def _states_more_than_the_episode(p: CodeProposal) -> bool:
 
 
 def first_pass(
-    entities: list[Entity], settings: Settings, setting: str, text: str | None
+    entities: list[Entity], settings: Settings, setting: str, text: str | None, index_for: IndexFor
 ) -> tuple[list[CodeProposal], list[SkippedFinding], list[MentionCandidates], Exclusions]:
     """Guideline-driven codes for the mentions (index match, assertion, history, specificity,
     combination codes) with the raw match scores; the skipped findings; each live mention's candidates;
     the codes the guidelines rule out (less specific codes it replaced, categories of negated,
-    uncertain-outpatient, hypothetical and family-history findings)."""
-    settings = settings or get_settings()
-    setting = setting or settings.care_setting
+    uncertain-outpatient, hypothetical and family-history findings). ``index_for``: the candidate
+    index of a code system (:meth:`Coder.index`)."""
     k = settings.max_codes_per_entity
     found: dict[tuple[str, str], dict] = {}
     skipped: list[SkippedFinding] = []
@@ -423,7 +458,7 @@ def first_pass(
     if cm_live or cm_out:
         queries = [specificity.site_query(e.query_text, text[e.end:e.end + 60] if text else "",
                                           _sentence_before(e, text)) for e in cm_live + cm_out]
-        cands = _cm_candidates(queries, settings, [_lead(e, text) for e in cm_live + cm_out])
+        cands = _cm_candidates(queries, settings, index_for(CM), [_lead(e, text) for e in cm_live + cm_out])
         for e, q, cs in zip(cm_live, queries, cands):
             # "pain in the right testicle" coded by its site: R52 "pain, unspecified" does not apply
             if (cs and cs[0].score >= settings.min_code_score and cs[0].code not in specificity.UNSPECIFIED_SITE
@@ -463,7 +498,7 @@ def first_pass(
     past_procedures = [e for e in pcs_live if e.historical]
     pcs_live = [e for e in pcs_live if not e.historical]
     if past_procedures:
-        found_status = get_index(CM, settings).candidates([status_query(e.query_text) for e in past_procedures], k=1)
+        found_status = index_for(CM).candidates([status_query(e.query_text) for e in past_procedures], k=1)
         for e, cs in zip(past_procedures, found_status):
             skipped.append(SkippedFinding(e.text, e.start, e.end, PAST_PROCEDURE))
             if c := status_candidate(cs):
@@ -473,7 +508,7 @@ def first_pass(
     if pcs_live or test_live:
         queries = [arthroplasty_query(e.query_text, text) or e.query_text for e in pcs_live] + [
             imaging_query(e.query_text, text, e.start, e.end) or e.query_text for e in test_live]  # modality + body part
-        cands = get_index(PCS, settings).candidates(queries, k=CANDIDATES_K)
+        cands = index_for(PCS).candidates(queries, k=CANDIDATES_K)
         mentions += [MentionCandidates(e, PCS, cs) for e, cs in zip(pcs_live + test_live, cands)]
         for e, cs in zip(pcs_live, cands):
             cs = [c for c in cs[:max(k, 5)] if c.score >= max(settings.min_code_score, PCS_MIN_SCORE)]
@@ -499,13 +534,12 @@ def first_pass(
 _SITE_PHRASE = re.compile(r"\s+(?:of|in|involving)\s+(?:the\s+)?(?:\w+\s+){0,3}\w+$", re.I)
 
 
-def _cm_candidates(queries: list[str], settings: Settings, leads: list[str] | None = None) -> list:
+def _cm_candidates(queries: list[str], settings: Settings, index: CodeIndex, leads: list[str] | None = None) -> list:
     """Index candidates per mention, the Alphabetic Index first (:func:`_index_first`), then the
     char-3-gram search. A mention that matches nothing well with its site phrase, or whose best
     match does not name its head word ("community acquired pneumonia of the right lower lobe"
     matched "acquired deformity of right lower leg"), is searched again without it. ``leads``:
     per query, words right before the mention that the Index reads with it (:func:`_lead`)."""
-    index = get_index(CM, settings)
     cands = index.candidates(queries, k=CANDIDATES_K)
     weak = [i for i, cs in enumerate(cands)
             if (not cs or cs[0].score < settings.min_code_score or not _names_the_head(queries[i], cs[0]))
@@ -540,9 +574,6 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
     char-3-gram match is off the finding or weak ("community acquired pneumonia of the right lower
     lobe" is not "acquired deformity of right lower leg"). Otherwise the char-3-gram candidates
     stand ("nicotine dependence": nicotine is under Dependence, drug, which the mention skips)."""
-    from pipeline.code.lookup.candidates import Candidate
-    from pipeline.code.lookup.index_lookup import lookup
-
     hit = lookup(f"{lead} {query}" if lead else query)
     if hit is None:
         return cands
@@ -580,8 +611,6 @@ def _episode_of_care(cands):
 
 
 def _cm_title(code: str) -> str | None:
-    from pipeline.code.lookup.codeset import get_codeset
-
     return get_codeset().cm_description(code)
 
 

@@ -87,13 +87,11 @@ def evaluate(
     threshold: float | None = None,
 ) -> dict:
     """The evaluation report for ``split`` (see the module doc)."""
-    from pipeline.code.coder import MODEL_VERSION
-
-    from pipeline.code.rank.rerank import reranker
+    from pipeline.code.coder import MODEL_VERSION, coder_for
 
     settings = settings or get_settings()
     if threshold is None:
-        threshold = settings.proposal_threshold if reranker(settings) is not None else settings.min_code_score
+        threshold = settings.proposal_threshold if coder_for(settings).reranker is not None else settings.min_code_score
     docs = load_split(split, limit)
     proposals = code_documents(docs, settings, setting)
     system_runs = {system: runs_for(system, docs, proposals) for system in SYSTEMS}
@@ -109,13 +107,12 @@ def evaluate_dictation(
     """The report on the dictation coding set (:mod:`pipeline.code.dictation`): each note coded in the
     care setting its gold record gives; CM scored on every note, PCS on the operative notes (the only
     notes whose procedures were coded by hand); also F1 and MAP per note type (CM, full code)."""
-    from pipeline.code.coder import MODEL_VERSION
+    from pipeline.code.coder import MODEL_VERSION, coder_for
     from pipeline.code.dictation import NoteType, load_split as load_dictation
-    from pipeline.code.rank.rerank import reranker
 
     settings = settings or get_settings()
     if threshold is None:
-        threshold = settings.proposal_threshold if reranker(settings) is not None else settings.min_code_score
+        threshold = settings.proposal_threshold if coder_for(settings).reranker is not None else settings.min_code_score
     pairs = load_dictation(split, limit)
     notes, docs = [n for n, _ in pairs], [d for _, d in pairs]
     proposals = code_documents(docs, settings, [n.setting for n in notes])

@@ -52,14 +52,16 @@ class Prepared:
     exclusions: object
 
 
-def prepare(docs, settings, setting: str = "inpatient") -> list[Prepared]:
-    from pipeline.code.coder import first_pass
+def prepare(docs, coder, setting: str = "inpatient") -> list[Prepared]:
+    """The guideline pass of ``coder`` (:class:`pipeline.code.coder.Coder`) over ``docs``."""
     from pipeline.code.entity_cache import cached_entities
+
+    settings = coder.settings
 
     entities = cached_entities([d.text for d in docs], settings.cache_dir)
     out = []
     for d, ents in zip(docs, entities):
-        proposals, skipped, mentions, exclusions = first_pass(ents, settings, setting, d.text)
+        proposals, skipped, mentions, exclusions = coder.first_pass(ents, setting, d.text)
         text = masked(d.text, not_coded_spans(ents, skipped))
         out.append(Prepared(d.gold, text, proposals, mentions, len(d.text), exclusions))
     return out
@@ -99,11 +101,13 @@ def matches(system: str, code: str, gold: Sequence[str]) -> bool:
     return any(code.startswith(g) and len(code) > len(g) and not cs.cm_is_billable(g) for g in gold)
 
 
-def rows(prepared: Sequence[Prepared], system: str, stats: Stats) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rows(prepared: Sequence[Prepared], system: str, stats: Stats, index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feature rows, gold labels and document numbers; ``index``: the system's candidate index."""
     xs, ys, groups = [], [], []
     for i, doc in enumerate(prepared):
         rule = [p for p in doc.proposals if p.system == system]
-        cands = candidates(system, rule, doc.mentions, stats, replaced_codes(doc.proposals), doc.text, doc.exclusions)
+        cands = candidates(system, rule, doc.mentions, stats, replaced_codes(doc.proposals), doc.text, doc.exclusions,
+                           index=index)
         if not cands:
             continue
         xs.append(features(system, cands, stats, doc.doc_len, len(doc.mentions)))
@@ -123,7 +127,8 @@ def classifier(system: str):
     )
 
 
-def train(prepared: Sequence[Prepared], folds: int = 5, progress=print) -> dict:
+def train(prepared: Sequence[Prepared], index_for, folds: int = 5, progress=print) -> dict:
+    """The model payload; ``index_for``: a code system's candidate index (:meth:`pipeline.code.coder.Coder.index`)."""
     from sklearn.isotonic import IsotonicRegression
 
     from pipeline.code.rank.trees import Isotonic, TreeEnsemble
@@ -136,7 +141,7 @@ def train(prepared: Sequence[Prepared], folds: int = 5, progress=print) -> dict:
         for f in range(folds):
             inside = [d for d, k in zip(prepared, fold_of) if k == f]
             others = [d for d, k in zip(prepared, fold_of) if k != f]
-            x, y, _ = rows(inside, system, count(others, system))
+            x, y, _ = rows(inside, system, count(others, system), index_for(system))
             parts.append((x, y, np.full(len(y), f)))
         x = np.vstack([p[0] for p in parts])
         y = np.concatenate([p[1] for p in parts])
@@ -158,6 +163,7 @@ def train(prepared: Sequence[Prepared], folds: int = 5, progress=print) -> dict:
 def main(argv: Sequence[str] | None = None) -> None:
     import joblib
 
+    from pipeline.code.coder import Coder
     from pipeline.code.codiesp import load_split
     from pipeline.settings import get_settings
 
@@ -171,11 +177,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", default=str(MODEL_PATH))
     args = ap.parse_args(argv)
-    settings = get_settings()
+    coder = Coder(get_settings())
     t = time.perf_counter()
-    prepared = prepare(load_split("train", args.limit), settings)
+    prepared = prepare(load_split("train", args.limit), coder)
     print(f"guideline pass on {len(prepared)} train documents: {time.perf_counter() - t:.1f}s")
-    payload = train(prepared, args.folds)
+    payload = train(prepared, coder.index, args.folds)
     joblib.dump(payload, args.out, compress=3)
     print(f"wrote {args.out} in {time.perf_counter() - t:.1f}s")
 

@@ -62,9 +62,13 @@ warnings.filterwarnings("ignore", message=r".*\[W036\].*")
 def build_nlp(pipeline: list[tuple[str, dict]] | None = None) -> Language:
     from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
 
+    from pipeline.code.lookup.indexes import shared_code_indexes
+
     nlp = spacy.blank("en")
     for name, config in pipeline if pipeline is not None else configured_pipeline():
-        nlp.add_pipe(name, config=config)
+        component = nlp.add_pipe(name, config=config)
+        if name == "mrt_linker":  # handed the code indexes the coder of this process reads
+            component.use_indexes(shared_code_indexes(get_settings().cache_dir / "code-index"))
     return nlp
 
 

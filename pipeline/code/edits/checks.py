@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from pipeline.code.lookup.codeset import DATA_DIR, _read_tsv, get_codeset
+from pipeline.code.lookup.codeset import DATA_DIR, get_codeset, read_tsv
 from pipeline.code.types import CM, PCS, CodeProposal
 
 ERROR, WARNING = "error", "warning"
@@ -68,7 +68,7 @@ class MceLists:
 
 @lru_cache(maxsize=1)
 def mce_lists() -> MceLists:
-    _, rows, meta = _read_tsv(DATA_DIR / MCE_FILE)
+    _, rows, meta = read_tsv(DATA_DIR / MCE_FILE)
     found: dict[tuple[str, str], set[str]] = {}
     for system, code, edit, _source in rows:
         found.setdefault((system, edit), set()).add(code)

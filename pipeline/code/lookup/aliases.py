@@ -15,11 +15,13 @@ All alias texts are lower-case with single spaces (see :func:`normalize_alias`).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from pipeline.code.lookup.codeset import Alias, CodeSet
+from pipeline.code.lookup.codeset import CodeSet
+
+Alias = tuple[str, str, str]  # (alias text, code, source)
+_lock = threading.RLock()  # one alias build at a time (the code set's tables load on first use)
 
 ALIAS_VERSION = "7"  # bump when the alias rules change (part of the index cache fingerprint)
 
@@ -87,6 +89,12 @@ _BEHAVIOUR = {
 
 
 def cm_aliases(cs: CodeSet) -> list[Alias]:
+    """(alias text, billable FY2026 code, source) over descriptions, inclusion terms, Index and Neoplasm Table."""
+    with _lock:
+        return _cm_aliases(cs)
+
+
+def _cm_aliases(cs: CodeSet) -> list[Alias]:
     out: dict[tuple[str, str], str] = {}
 
     def add(texts: Iterable[str], code: str | None, source: str) -> None:
@@ -184,6 +192,12 @@ def _default_codes(codes: list[str]) -> list[str]:
 
 
 def pcs_aliases(cs: CodeSet) -> list[Alias]:
+    """(alias text, valid code, source) over long descriptions and Index terms expanded to codes."""
+    with _lock:
+        return _pcs_aliases(cs)
+
+
+def _pcs_aliases(cs: CodeSet) -> list[Alias]:
     out: dict[tuple[str, str], str] = {}
 
     def add(texts: Iterable[str], code: str, source: str) -> None:

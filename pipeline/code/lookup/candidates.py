@@ -33,6 +33,7 @@ from pipeline.code.lookup.index_build import SYSTEMS, build, index_directory
 
 log = logging.getLogger(__name__)
 
+CANDIDATES_K = 10  # candidates per mention the coder reads (the linker asks as many, so the memo serves both)
 ALIAS_DEPTH = 30  # aliases read per mention (at least 3 per candidate code asked for)
 
 

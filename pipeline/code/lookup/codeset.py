@@ -25,7 +25,6 @@ from types import ModuleType
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DATA_FILES = ("pcs_codes.tsv.gz", "pcs_index.tsv.gz", "cm_index.tsv.gz", "cm_neoplasm.tsv.gz", "cm_drugs.tsv.gz")
 PCS_AXIS_COUNT = 7
-Alias = tuple[str, str, str]  # (alias text, code, source)
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class CmTableEntry:
     see_also: str
 
 
-def _read_tsv(path: Path) -> tuple[list[str], list[list[str]], list[str]]:
+def read_tsv(path: Path) -> tuple[list[str], list[list[str]], list[str]]:
     """(header, rows, '#' meta lines) of a gzip TSV written by the build script."""
     meta: list[str] = []
     with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
@@ -93,7 +92,6 @@ class CodeSet:
 
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
         self.data_dir = Path(data_dir)
-        self._lock = threading.RLock()
 
     def data_files(self) -> list[Path]:
         return [self.data_dir / name for name in DATA_FILES]
@@ -192,7 +190,7 @@ class CodeSet:
 
     @cached_property
     def cm_index(self) -> list[CmIndexEntry]:
-        header, rows, _ = _read_tsv(self.data_dir / "cm_index.tsv.gz")
+        header, rows, _ = read_tsv(self.data_dir / "cm_index.tsv.gz")
         col = {name: i for i, name in enumerate(header)}
         return [
             CmIndexEntry(
@@ -205,7 +203,7 @@ class CodeSet:
         ]
 
     def _cm_table(self, name: str) -> list[CmTableEntry]:
-        header, rows, _ = _read_tsv(self.data_dir / name)
+        header, rows, _ = read_tsv(self.data_dir / name)
         code_cols = header[2:-2]
         return [
             CmTableEntry(_levels(r[0]), _levels(r[1]), dict(zip(code_cols, r[2:-2])), r[-2], r[-1]) for r in rows
@@ -223,7 +221,7 @@ class CodeSet:
     @cached_property
     def _pcs(self) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
         """({code: (description, 7 labels...)}, {section: 7 axis names})."""
-        _, rows, meta = _read_tsv(self.data_dir / "pcs_codes.tsv.gz")
+        _, rows, meta = read_tsv(self.data_dir / "pcs_codes.tsv.gz")
         names = {}
         for line in meta:
             parts = line.split("\t")
@@ -275,23 +273,8 @@ class CodeSet:
 
     @cached_property
     def pcs_index(self) -> list[PcsIndexEntry]:
-        _, rows, _ = _read_tsv(self.data_dir / "pcs_index.tsv.gz")
+        _, rows, _ = read_tsv(self.data_dir / "pcs_index.tsv.gz")
         return [PcsIndexEntry(_levels(r[0]), r[1], r[2], r[3]) for r in rows]
-
-    # ------------------------------------------------------------------ aliases
-    def cm_aliases(self) -> list[Alias]:
-        """(alias text, billable FY2026 code, source) over descriptions, inclusion terms, Index and Neoplasm Table."""
-        from pipeline.code.lookup.aliases import cm_aliases
-
-        with self._lock:
-            return cm_aliases(self)
-
-    def pcs_aliases(self) -> list[Alias]:
-        """(alias text, valid code, source) over long descriptions and Index terms expanded to codes."""
-        from pipeline.code.lookup.aliases import pcs_aliases
-
-        with self._lock:
-            return pcs_aliases(self)
 
 
 _instance: CodeSet | None = None

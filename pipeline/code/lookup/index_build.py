@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from pipeline.code.lookup._exact import ExactIndex
-from pipeline.code.lookup.aliases import ALIAS_VERSION
+from pipeline.code.lookup.aliases import ALIAS_VERSION, cm_aliases, pcs_aliases
 from pipeline.code.lookup.codeset import CodeSet
 from pipeline.code.types import CM, PCS
 
@@ -44,7 +44,7 @@ def build(system: str, cs: CodeSet, directory: Path) -> None:
     t0 = time.perf_counter()
     tmp: Path | None = None
     try:
-        triples = cs.cm_aliases() if system == CM else cs.pcs_aliases()
+        triples = cm_aliases(cs) if system == CM else pcs_aliases(cs)
         describe = cs.cm_description if system == CM else cs.pcs_description
         codes_by_alias: dict[str, set[str]] = {}
         for text, code, _source in triples:

@@ -54,3 +54,18 @@ def shared_code_indexes(directory: Path) -> CodeIndexes:
     """The process's :class:`CodeIndexes` of ``directory``: the coder and the linker read the same indexes."""
     with _shared_lock:
         return _shared.setdefault(Path(directory), CodeIndexes(Path(directory)))
+
+
+def build_kb(settings=None) -> dict[str, dict]:
+    """Build (or find in the cache) both code indexes (``mrt build-kb``); their metadata by system."""
+    import json
+
+    from pipeline.code.lookup.index_build import SYSTEMS
+    from pipeline.settings import get_settings
+
+    indexes = shared_code_indexes((settings or get_settings()).cache_dir / "code-index")
+    out = {}
+    for system in SYSTEMS:
+        index = indexes.get(system)
+        out[system] = {"directory": str(index.directory), **json.loads((index.directory / "meta.json").read_text())}
+    return out

@@ -39,7 +39,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
-from pipeline.code.lookup.codeset import DATA_DIR, _read_tsv, get_codeset
+from pipeline.code.lookup.codeset import DATA_DIR, get_codeset, read_tsv
 from pipeline.code.types import CM, PCS
 
 STOPWORDS = frozenset({"a", "an", "and", "at", "by", "due", "for", "in", "of", "on", "or", "the", "to", "with"})
@@ -193,7 +193,7 @@ def _match(d: Doc, q: Query) -> int | None:
 # ---------------------------------------------------------------- building
 def _cm_docs() -> list[Doc]:
     cm = get_codeset().cm_api
-    header, rows, _ = _read_tsv(DATA_DIR / "cm_index.tsv.gz")
+    header, rows, _ = read_tsv(DATA_DIR / "cm_index.tsv.gz")
     path, code_col, valid, see_code = (header.index(c) for c in ("path", "code", "valid", "see_code"))
     index_terms: dict[str, list[str]] = {}
     for r in rows:

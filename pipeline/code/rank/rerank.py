@@ -32,17 +32,17 @@ from __future__ import annotations
 import logging
 import math
 import re
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from pipeline.code.lookup.candidates import CodeIndex
 from pipeline.code.rank import title_overlap
-from pipeline.code.rules.combinations import HEART_INCLUDED
 from pipeline.code.rank.neighbours import K as K_NEIGHBOURS
+from pipeline.code.rules.combinations import HEART_INCLUDED
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,6 @@ FEATURES = (
     "block", "alias_overlap", "alias_sentence_overlap", "word_match",
 )
 KNN_CANDIDATE_P = 0.05  # a code similar cases give with at least this share of their weight becomes a candidate
-_lock = threading.Lock()
 
 
 def gold_form(code: str, key: str) -> str:
@@ -208,10 +207,11 @@ def _proposable(system: str, code: str) -> str | None:
 
 def candidates(
     system: str, rule: Sequence[CodeProposal], mentions: Sequence, stats: Stats, replaced: set[str], text: str | None = None,
-    exclusions: Exclusions | None = None, source: str | None = None,
+    exclusions: Exclusions | None = None, source: str | None = None, *, index: CodeIndex,
 ) -> list[_Cand]:
     """The document's candidate codes for one system with their evidence and raw statistics.
-    ``text``: the document with the findings not coded blanked (:func:`masked`); ``source``: as written."""
+    ``text``: the document with the findings not coded blanked (:func:`masked`); ``source``: as written;
+    ``index``: the system's candidate index (the names of a code the document may spell out)."""
     from pipeline.code.rules.alternates import disagrees
     from pipeline.code.rules.specificity import index_query
 
@@ -288,7 +288,7 @@ def candidates(
     if stats.neighbours is not None and text:
         _add_neighbour_votes(system, out, stats.neighbours.votes(text), allowed)
     if text:
-        _add_title_overlap(system, out, text, source)
+        _add_title_overlap(system, out, text, source, index)
     # a code needs its evidence in the document (similar cases alone do not make a proposal)
     return [c for c in out.values() if (c.code not in replaced and c.evidence) or c.rule is not None]
 
@@ -314,18 +314,18 @@ def _add_neighbour_votes(system: str, out: dict[str, _Cand], votes, allowed) -> 
         c.knn_top = votes.top_similarity
 
 
-def _add_title_overlap(system: str, out: dict[str, _Cand], text: str, source: str | None) -> None:
+def _add_title_overlap(system: str, out: dict[str, _Cand], text: str, source: str | None, index: CodeIndex) -> None:
     """Every candidate's title word overlap with the document and with its best sentence (the
     evidence of a code without any; ``source``: the document before masking, for the evidence text)."""
     sents = title_overlap.sentences(text)
     words = set().union(*(s for _, _, s in sents)) if sents else set()
     for c in out.values():
         c.overlap = title_overlap.overlap(system, c.code, words)
-        if not c.overlap and not any(st & words for st in title_overlap.alias_stems(system, c.code)):
+        if not c.overlap and not any(st & words for st in title_overlap.alias_stems(index, c.code)):
             continue
         best, start, end = max((title_overlap.overlap(system, c.code, s), a, b) for a, b, s in sents)
         c.sentence_overlap = best
-        c.alias_overlap, alias = title_overlap.best_alias(system, c.code, words)
+        c.alias_overlap, alias = title_overlap.best_alias(index, c.code, words)
         if c.alias_overlap:
             c.alias_sentence_overlap, a_start, a_end = max((len(alias & s) / len(alias), a, b) for a, b, s in sents)
             if c.alias_sentence_overlap > best:
@@ -436,10 +436,11 @@ class Reranker:
         self.calibrators = payload["calibrators"]  # system -> pipeline.code.rank.trees.Isotonic
 
     def rescore(self, proposals: Sequence[CodeProposal], mentions: Sequence, text: str | None,
-                not_coded: Sequence[tuple[int, int]] = (), exclusions: Exclusions | None = None) -> list[CodeProposal]:
+                not_coded: Sequence[tuple[int, int]] = (), exclusions: Exclusions | None = None, *,
+                index_for: Callable[[str], CodeIndex]) -> list[CodeProposal]:
         """All candidate codes with calibrated scores. ``not_coded``: spans of findings the guidelines
         keep out (negated, hypothetical, uncertain outpatient, family history); the document-level
-        model does not read them."""
+        model does not read them. ``index_for``: a code system's candidate index."""
         out: list[CodeProposal] = []
         source, text = text, masked(text, not_coded)
         replaced = replaced_codes(proposals)
@@ -449,7 +450,7 @@ class Reranker:
             if stats is None or system not in self.models:
                 out += rule
                 continue
-            cands = candidates(system, rule, mentions, stats, replaced, text, exclusions, source)
+            cands = candidates(system, rule, mentions, stats, replaced, text, exclusions, source, index=index_for(system))
             if not cands:
                 continue
             x = features(system, cands, stats, _doc_len(mentions, text), len(mentions))
@@ -481,8 +482,9 @@ def to_proposal(system: str, c: _Cand, score: float) -> CodeProposal:
     return replace(base, description=description, score=round(score, 4), evidence=evidence, rationale=why)
 
 
-@lru_cache(maxsize=2)
-def _load(path: str) -> Reranker | None:
+def load_reranker(path: Path = MODEL_PATH) -> Reranker | None:
+    """The re-ranker saved at ``path``, or None (with a warning) when it is absent or unusable.
+    The coder loads it once (:attr:`pipeline.code.coder.Coder.reranker`)."""
     import joblib
 
     p = Path(path)
@@ -498,11 +500,3 @@ def _load(path: str) -> Reranker | None:
         log.warning("re-ranking model %s has format %s, expected %s: not used", p, payload.get("format"), MODEL_FORMAT)
         return None
     return Reranker(payload)
-
-
-def reranker(settings) -> Reranker | None:
-    """The shipped re-ranker, or None when turned off (``MRT_RERANK=false``) or absent."""
-    if not getattr(settings, "rerank", True):
-        return None
-    with _lock:
-        return _load(str(MODEL_PATH))

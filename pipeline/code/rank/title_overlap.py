@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from pipeline.code.lookup.candidates import CodeIndex
+from pipeline.code.lookup.codeset import get_codeset
 from pipeline.code.types import CM
 
 _SENTENCE = re.compile(r"[^.;:\n]+")
@@ -34,28 +36,24 @@ def sentences(text: str) -> list[tuple[int, int, set[str]]]:
 @lru_cache(maxsize=50000)
 def title_stems(system: str, code: str) -> frozenset[str]:
     """The content words of a code's title as 5-letter stems."""
-    from pipeline.code.lookup.codeset import get_codeset
-
     cs = get_codeset()
     title = (cs.cm_description(code) if system == CM else cs.pcs_description(code)) or ""
     return frozenset(w[:5] for w in _WORD.findall(title.lower()) if w not in _TITLE_STOP)
 
 
 @lru_cache(maxsize=50000)
-def alias_stems(system: str, code: str) -> tuple[frozenset[str], ...]:
+def alias_stems(index: CodeIndex, code: str) -> tuple[frozenset[str], ...]:
     """The content words of each name the code index has for a code (Index terms, inclusion terms)."""
-    from pipeline.code.coder import get_index
-
-    names = get_index(system).code_aliases(code)
+    names = index.code_aliases(code)
     out = {frozenset(w[:5] for w in _WORD.findall(a.lower()) if w not in _TITLE_STOP) for a in names}
     # in a fixed order: best_alias keeps the first of equally good names, so a set's hash order
     # would change the chosen name (and the re-ranker's features) with PYTHONHASHSEED
     return tuple(sorted((st for st in out if st), key=sorted))
 
 
-def best_alias(system: str, code: str, words: set[str]) -> tuple[float, frozenset[str]]:
+def best_alias(index: CodeIndex, code: str, words: set[str]) -> tuple[float, frozenset[str]]:
     """(share of the best-covered name's content words that ``words`` holds, that name's words)."""
-    return max(((len(st & words) / len(st), st) for st in alias_stems(system, code)),
+    return max(((len(st & words) / len(st), st) for st in alias_stems(index, code)),
                key=lambda x: (x[0], len(x[1])), default=(0.0, frozenset()))
 
 

@@ -36,7 +36,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pipeline.code.rules import neoplasm, specificity
-from pipeline.code.rules.alternates import disease_kind, excludes1_conflict, qualifiers_named
+from pipeline.code.rules.alternates import (
+    disease_kind,
+    excludes1_conflict,
+    qualifiers_named,
+)
 from pipeline.code.rules.integral import GUIDELINE as INTEGRAL_GUIDELINE
 from pipeline.code.rules.integral import integral_to
 from pipeline.code.types import CM, PCS, CodeProposal

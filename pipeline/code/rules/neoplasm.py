@@ -25,6 +25,7 @@ import re
 from functools import lru_cache
 
 from pipeline.code.lookup.codeset import subterm_words
+from pipeline.code.rules.sides import SIDE_WORDS
 
 _TUMOR = re.compile(r"\s*(?P<pre>[a-z ]*?)\s*\b(?:tumou?rs?|neoplasms?|neoplasia)\b(?:\s+(?:of|in|on)\s+(?:the\s+)?(?P<post>[a-z ]+?))?\s*", re.I)
 SITE_ADJECTIVES = {"testicular": "testis", "rectal": "rectum", "colonic": "colon", "vesical": "bladder",
@@ -64,8 +65,6 @@ def tumor_query(q: str) -> str | None:
     neoplasm of unspecified behavior of it (Index: Tumor - see Neoplasm, unspecified behavior, by
     site), a bare "tumor" one of unspecified site (D49.9); a named tumor (Wilms, carcinoid, giant
     cell, Leydig cell ...) keeps its own Index entry."""
-    from pipeline.code.rules.specificity import SIDE_WORDS
-
     m = _TUMOR.fullmatch(q)
     if not m:
         return None
@@ -82,8 +81,6 @@ def morphology_query(q: str) -> str | None:
     """The Table row and column a morphology term's Index reference leads to for the site the
     mention names (see the module doc); None when the mention is not a referenced morphology with
     site words only, or its own Index entry names the site."""
-    from pipeline.code.rules.specificity import SIDE_WORDS
-
     if _OTHER_COLUMN.search(q):  # metastatic, secondary, in situ: not the column the reference names
         return None
     words = _WORD.findall(q.lower())

@@ -22,13 +22,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pipeline.code.rules import neoplasm
-
 from pipeline.code.lookup import see_references
 from pipeline.code.lookup.codeset import subterm_words
+from pipeline.code.rules import neoplasm
+from pipeline.code.rules.sides import SIDE_WORDS, SIDES
 
-SIDES = {"right": ("right",), "left": ("left",), "bilateral": ("bilateral", "both")}
-SIDE_WORDS = frozenset(SIDES)
 _BONES = r"(radius|ulna|femur|humerus|tibia|fibula|radial|ulnar|femoral|humeral|tibial|fibular)"
 _DISTAL = re.compile(rf"\bdistal\s+{_BONES}\b", re.I)
 _PROXIMAL = re.compile(rf"\bproximal\s+{_BONES}\b", re.I)
