@@ -166,10 +166,11 @@ def test_shipped_calibration_covers_both_settings_and_weighs_a_stated_diagnosis_
 
 def test_calibration_changes_only_dictations_and_fitting_is_deterministic():
     from pipeline.code.rank import dictation_calibration as dc
-    from pipeline.code.types import CodeProposal, Evidence
+    from pipeline.code.types import CodeProposal, Evidence, Reason, ReasonKind
     from pipeline.extract.types import Entity
 
-    p = CodeProposal(CM, "J18.9", "Pneumonia", 0.16, [Evidence(10, 19, "pneumonia")], "why")
+    p = CodeProposal(CM, "J18.9", "Pneumonia", 0.16, [Evidence(10, 19, "pneumonia")],
+                     (Reason(ReasonKind.INDEX_MATCH, ("J18.9",), "why"),))
     case_report = [Entity(10, 19, "pneumonia", "PROBLEM", section="untitled")]
     dictation = [Entity(0, 5, "fever", "SYMPTOM", section="hpi"),
                  Entity(10, 19, "pneumonia", "PROBLEM", section="discharge_diagnosis")]

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.code.types import CM, CodeProposal, Evidence
+from pipeline.code.types import CM, CodeProposal, Evidence, Reason, ReasonKind
 from pipeline.extract.types import Entity
 from pipeline.store import repository
 from pipeline.store.db import get_engine, session_scope
@@ -51,7 +51,8 @@ def _transcript() -> Transcript:
 
 
 def _proposal(code="R07.9") -> CodeProposal:
-    return CodeProposal(CM, code, "Chest pain, unspecified", 0.7, [Evidence(3, 13, "chest pain", 0.4, 2.0)], "test")
+    return CodeProposal(CM, code, "Chest pain, unspecified", 0.7, [Evidence(3, 13, "chest pain", 0.4, 2.0)],
+                        (Reason(ReasonKind.INDEX_MATCH, (code,), "test"),))
 
 
 def test_register_is_idempotent_by_content(db_url, tmp_path):

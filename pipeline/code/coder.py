@@ -60,7 +60,7 @@ from pipeline.code.rules.history import acute_only, history_code_for, is_chronic
 from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.rules.sequencing import sequence
 from pipeline.code.rules.status import PAST_PROCEDURE, status_candidate, status_query
-from pipeline.code.types import CM, PCS, CodeProposal, Evidence, SkippedFinding
+from pipeline.code.types import CM, PCS, CodeProposal, Evidence, Reason, ReasonKind, SkippedFinding
 from pipeline.extract.types import Entity
 from pipeline.settings import Settings, get_settings
 
@@ -197,7 +197,7 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     specific = documented_specific(proposals, exclusions, settings.min_code_score)
     # codes that stand on the documentation alone: near word-for-word matches, and codes the guideline
     # rules wrote (K81.9 -> K80.00 with calculus)
-    firm = {p.code for p in proposals if "; specified as " in p.rationale
+    firm = {p.code for p in proposals if p.has(ReasonKind.SPECIFIED)
             or ((p.score >= STATED_CLOSE_MATCH or _head_agrees(p)) and _spelled_out(p, coder.index(p.system)))}
     required = guideline_required(proposals)
     rule_codes = {p.code for p in proposals}
@@ -220,8 +220,9 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
                             tuple((m.entity.start, m.entity.end, m.entity.text) for m in mentions),
                             len(text.split()) if text else None, past_history(entities, rule_codes, proposals))
     shown, rest = apply_filters([p for p in proposals if p.score >= threshold or p.code in required], context)
-    shown = [p if p.score >= threshold else replace(p, rationale=f"{p.rationale}; proposed although scored below "
-             f"{threshold:.2f}: {stated.get(p.code) or performed.get(p.code) or 'the guidelines require this code'}") for p in shown]
+    shown = [p if p.score >= threshold else p.because(Reason(
+             ReasonKind.REQUIRED_BELOW_THRESHOLD, (), f"proposed although scored below {threshold:.2f}: "
+             f"{stated.get(p.code) or performed.get(p.code) or 'the guidelines require this code'}")) for p in shown]
     below = _with_guideline_reasons([p for p in proposals if p.score < threshold and p.code not in required], shown, context)
     rest = sorted(rest + below, key=lambda p: -p.score)
     rest = _first_per_system(rest, settings.max_alternatives)
@@ -270,8 +271,8 @@ def _with_guideline_reasons(below: list[CodeProposal], shown: list[CodeProposal]
         return below
     keys = {(p.system, p.code) for p in below}
     _, moved = apply_filters(sorted(shown + below, key=lambda p: -p.score), context)
-    why = {(p.system, p.code): p.rationale for p in moved if (p.system, p.code) in keys}
-    return [replace(p, rationale=why.get((p.system, p.code), p.rationale)) for p in below]
+    why = {(p.system, p.code): p.reasons for p in moved if (p.system, p.code) in keys}
+    return [replace(p, reasons=why.get((p.system, p.code), p.reasons)) for p in below]
 
 
 def past_history(entities: list[Entity], rule_codes: set[str], proposals: list[CodeProposal]) -> frozenset[int]:
@@ -381,8 +382,6 @@ def _head_agrees(p: CodeProposal) -> bool:
     return stem is not None and stem in p.description.lower()
 
 
-_KEPT = re.compile(r"([^;:]*) kept as")
-_CODE = re.compile(r"\b[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4}|\.-)?")
 
 
 def guideline_required(proposals: list[CodeProposal]) -> set[str]:
@@ -393,10 +392,9 @@ def guideline_required(proposals: list[CodeProposal]) -> set[str]:
     in added 30+ false positives)."""
     out: set[str] = set()
     for p in proposals:
-        why = p.rationale
-        if "is family history" in why or "combination code" in why:
+        if p.has(ReasonKind.FAMILY_HISTORY, ReasonKind.COMBINATION):
             out.add(p.code)
-            for kept in (c for part in _KEPT.findall(why) for c in _CODE.findall(part)):
+            for kept in (c for r in p.reasons if r.kind is ReasonKind.KEPT_ALONGSIDE for c in r.codes):
                 prefix = kept[:-1] if kept.endswith("-") else None
                 found = [q.code for q in proposals if (q.code.startswith(prefix) if prefix else q.code == kept)]
                 # "use additional code ... (I50.-)": the most specific of the matches (I50.20, not also I50.9)
@@ -410,14 +408,14 @@ def documented_specific(proposals: list[CodeProposal], exclusions: Exclusions, m
     (S52.502A for "closed fracture of the left distal radius"), proposed whatever the score."""
     best = best_per_mention(proposals, lambda p: [p.evidence[0].start] if p.system == CM and p.evidence
                             and p.code in exclusions.specified and p.score >= min_score
-                            and "missing: laterality" not in p.rationale and _states_more_than_the_episode(p) else [])
+                            and not p.has(ReasonKind.MISSING_LATERALITY) and _states_more_than_the_episode(p) else [])
     return {p.code for p in best.values()}
 
 
 def _states_more_than_the_episode(p: CodeProposal) -> bool:
     """The documentation decides more of the code than an assumed initial encounter: its side or
     CKD stage, or the episode itself (T14.8XXA for a bare "hematoma" decides nothing stated)."""
-    return "missing: episode of care" not in p.rationale or _side_or_stage(p.code)
+    return not p.has(ReasonKind.MISSING_EPISODE_OF_CARE) or _side_or_stage(p.code)
 
 
 def first_pass(
@@ -432,7 +430,7 @@ def first_pass(
     found: dict[tuple[str, str], dict] = {}
     skipped: list[SkippedFinding] = []
 
-    def add(system: str, code: str, description: str, score: float, e: Entity, why: str) -> None:
+    def add(system: str, code: str, description: str, score: float, e: Entity, *why: Reason) -> None:
         slot = found.setdefault(
             (system, code),
             {"description": description, "score": 0.0, "evidence": [], "why": why, "first": e.start},
@@ -482,18 +480,17 @@ def first_pass(
                 if e.family or acute_only(cs[0].code):
                     exclusions.categories.add(cs[0].code.replace(".", "")[:3])
                 continue
-            certainty = " documented as uncertain; coded as established (inpatient, Guidelines II.H)" if e.uncertain else ""
+            certainty = (Reason(ReasonKind.UNCERTAIN_CODED_AS_ESTABLISHED, (), "documented as uncertain; coded as "
+                                "established (inpatient, Guidelines II.H)"),) if e.uncertain else ()
             for c, score in select(CM, e.query_text, cs, k):
                 code, notes = _specific(c.code, e, text)
-                why = f'"{e.text}" matches {c.code} ({c.alias}){";" + certainty if certainty else ""}'
+                why = [_match(e, c), *certainty]
                 if code != c.code:
-                    why += f"; specified as {code}"
+                    why.append(Reason(ReasonKind.SPECIFIED, (code,), f"specified as {code}"))
                     exclusions.codes.add(c.code)
                 if code != c.code or _has_stated_detail(code):
                     exclusions.specified.add(code)
-                if notes:
-                    why += "; " + "; ".join(notes)
-                add(CM, code, _cm_title(code) or c.description, score, e, why)
+                add(CM, code, _cm_title(code) or c.description, score, e, *why, *notes)
 
     past_procedures = [e for e in pcs_live if e.historical]
     pcs_live = [e for e in pcs_live if not e.historical]
@@ -502,8 +499,9 @@ def first_pass(
         for e, cs in zip(past_procedures, found_status):
             skipped.append(SkippedFinding(e.text, e.start, e.end, PAST_PROCEDURE))
             if c := status_candidate(cs):
-                add(CM, c.code, _cm_title(c.code) or c.description, c.score, e,
-                    f'"{e.text}" is a past procedure: its status code {c.code} ({c.alias}; Guidelines I.C.21.c.3)')
+                add(CM, c.code, _cm_title(c.code) or c.description, c.score, e, Reason(
+                    ReasonKind.PAST_PROCEDURE_STATUS, (c.code,),
+                    f'"{e.text}" is a past procedure: its status code {c.code} ({c.alias}; Guidelines I.C.21.c.3)'))
 
     if pcs_live or test_live:
         queries = [arthroplasty_query(e.query_text, text) or e.query_text for e in pcs_live] + [
@@ -516,12 +514,12 @@ def first_pass(
                 skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-PCS code matched well enough"))
                 continue
             for c, score in select(PCS, e.query_text, cs, k):
-                add(PCS, c.code, c.description, score, e, f'"{e.text}" matches {c.code} ({c.alias})')
+                add(PCS, c.code, c.description, score, e, _match(e, c))
 
     proposals = [
         CodeProposal(
             system=system, code=code, description=v["description"], score=round(min(1.0, max(0.0, v["score"])), 3),
-            evidence=sorted(v["evidence"], key=lambda ev: ev.start), rationale=v["why"],
+            evidence=sorted(v["evidence"], key=lambda ev: ev.start), reasons=v["why"],
         )
         for (system, code), v in found.items()
     ]
@@ -634,26 +632,34 @@ def _sentence_after(e: Entity, text: str | None) -> str:
     return e.text + tail[:cut]
 
 
-def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[str]]:
-    """The code at the detail the documentation states, and notes on detail that is missing."""
-    notes = []
+def _match(e: Entity, c: Candidate) -> Reason:
+    return Reason(ReasonKind.INDEX_MATCH, (c.code,), f'"{e.text}" matches {c.code} ({c.alias})')
+
+
+def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[Reason]]:
+    """The code at the detail the documentation states, and notes on detail that is missing
+    (each of the kind of the rule that wrote it)."""
+    notes: list[Reason] = []
+
+    def note_of(kind: ReasonKind, found: tuple[str, str | None]) -> str:
+        code, note = found
+        if note:
+            notes.append(Reason(kind, (code,), note))
+        return code
+
     context = _sentence_after(e, text)
     before = _sentence_before(e, text)
     phrase = specificity.same_phrase(context)
     if site := specificity.site_before(e.query_text, before):  # "right knee" pain
         phrase = f"{site} {phrase}"
-    code, note = specificity.lateral(code, e.query_text, phrase)
-    notes += [note] if note else []
+    code = note_of(ReasonKind.MISSING_LATERALITY, specificity.lateral(code, e.query_text, phrase))
     if code.startswith("N18.") and (stage := specificity.ckd_stage(context)):
         code = stage
-    code, note = specificity.episode(code, context)
-    notes += [note] if note else []
-    code, note = specificity.acuity(code, e.query_text, before)
-    notes += [note] if note else []
-    code, note = specificity.tobacco_product(code, before + " " + context)
-    notes += [note] if note else []
-    code, note = specificity.gallbladder_calculus(code, before + " " + context)
-    notes += [note] if note else []
+    code = note_of(ReasonKind.MISSING_EPISODE_OF_CARE, specificity.episode(code, context))
+    code = note_of(ReasonKind.MISSING_ACUITY, specificity.acuity(code, e.query_text, before))
+    code = note_of(ReasonKind.MISSING_TOBACCO_PRODUCT, specificity.tobacco_product(code, before + " " + context))
+    # "with gallbladder calculus": the combination code the Index gives (Calculus, gallbladder, with cholecystitis)
+    code = note_of(ReasonKind.COMBINATION, specificity.gallbladder_calculus(code, before + " " + context))
     return code, notes
 
 
@@ -668,13 +674,14 @@ def _sentence_before(e: Entity, text: str | None) -> str:
 def _add_history(add, skipped: list[SkippedFinding], e: Entity, best) -> None:
     kind = "family" if e.family else "personal"
     if kind == "personal" and is_chronic(best.code, e.text):
-        add(CM, best.code, best.description, best.score * 0.9, e,
-            f'"{e.text}" documented as history; a lifelong condition is coded as current ({best.code})')
+        add(CM, best.code, best.description, best.score * 0.9, e, Reason(ReasonKind.LIFELONG_CONDITION, (best.code,),
+            f'"{e.text}" documented as history; a lifelong condition is coded as current ({best.code})'))
         return
     h = history_code_for(best.code, e.query_text, kind)
     if h is None:
         skipped.append(SkippedFinding(e.text, e.start, e.end, f"{kind} history of {best.code}: no history code applies"))
         return
     label = "family history" if kind == "family" else "personal history"
-    add(CM, h.code, h.description, best.score, e,
-        f'"{e.text}" is {label} (condition {best.code}); coded to {h.code}, not to the condition itself')
+    add(CM, h.code, h.description, best.score, e, Reason(
+        ReasonKind.FAMILY_HISTORY if kind == "family" else ReasonKind.PERSONAL_HISTORY, (best.code,),
+        f'"{e.text}" is {label} (condition {best.code}); coded to {h.code}, not to the condition itself'))

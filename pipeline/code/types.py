@@ -1,8 +1,13 @@
-"""Typed code proposals that leave the coding stage."""
+"""Typed code proposals that leave the coding stage.
+
+Why a code is proposed is data: a :class:`CodeProposal` carries its :class:`Reason` s, each of a
+:class:`ReasonKind` that rules and the re-ranker read, and the sentence a coder reads. The
+``rationale`` shown in every output (CLI JSON, database, web app) is those sentences joined."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from enum import Enum
 
 CM = "ICD-10-CM"
 PCS = "ICD-10-PCS"
@@ -17,6 +22,41 @@ class Evidence:
     audio_end: float | None = None
 
 
+class ReasonKind(Enum):
+    """What a :class:`Reason` says about its code."""
+
+    INDEX_MATCH = "index_match"  # the mention matches the code's title, Index entry or inclusion term
+    UNCERTAIN_CODED_AS_ESTABLISHED = "uncertain_coded_as_established"  # inpatient uncertain diagnosis (II.H)
+    SPECIFIED = "specified"  # the documentation states detail that makes a more specific code (codes: that code)
+    MISSING_LATERALITY = "missing_laterality"
+    MISSING_EPISODE_OF_CARE = "missing_episode_of_care"
+    MISSING_ACUITY = "missing_acuity"
+    MISSING_TOBACCO_PRODUCT = "missing_tobacco_product"
+    COMBINATION = "combination"  # a combination code the classification requires (codes: the codes combined)
+    KEPT_ALONGSIDE = "kept_alongside"  # codes a combination code keeps beside it (use additional / code also)
+    INCLUDED = "included"  # codes this code takes in (codes: those codes)
+    FAMILY_HISTORY = "family_history"  # a relative's condition, coded to its Z80-Z84 code (codes: the condition)
+    PERSONAL_HISTORY = "personal_history"  # a past condition, coded to its history code (codes: the condition)
+    LIFELONG_CONDITION = "lifelong_condition"  # documented as history, coded as current
+    PAST_PROCEDURE_STATUS = "past_procedure_status"  # a past procedure's status code (I.C.21.c.3)
+    CODED_CASES = "coded_cases"  # CodiEsp train cases coded the mention to the code
+    SIMILAR_CASES = "similar_cases"  # the most similar coded cases (CodiEsp train) give the code
+    DOCUMENT_MODEL = "document_model"  # the document-level model links the document's wording to the code
+    CASES_WITH_MENTION = "cases_with_mention"  # how many CodiEsp train cases with this mention give the code
+    SEQUENCED_FIRST = "sequenced_first"  # suggested principal / first-listed diagnosis
+    NOT_PROPOSED = "not_proposed"  # a guideline filter's reason for keeping it as an alternative
+    REQUIRED_BELOW_THRESHOLD = "required_below_threshold"  # proposed although its score is below the threshold
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason for (or against) a code: its kind, the codes it names, and the sentence a coder reads."""
+
+    kind: ReasonKind
+    codes: tuple[str, ...]
+    text: str
+
+
 @dataclass(frozen=True)
 class CodeProposal:
     system: str  # ICD-10-CM | ICD-10-PCS
@@ -24,11 +64,25 @@ class CodeProposal:
     description: str
     score: float  # in [0, 1]
     evidence: list[Evidence]
-    rationale: str
+    reasons: tuple[Reason, ...]
     edits: list[str] = field(default_factory=list)
 
+    @property
+    def rationale(self) -> str:
+        """The reasons as the coder reads them, one sentence after another."""
+        return "; ".join(r.text for r in self.reasons)
+
+    def has(self, *kinds: ReasonKind) -> bool:
+        """Whether one of the proposal's reasons is of one of ``kinds``."""
+        return any(r.kind in kinds for r in self.reasons)
+
+    def because(self, reason: Reason) -> CodeProposal:
+        """The proposal with ``reason`` added last."""
+        return replace(self, reasons=(*self.reasons, reason))
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"system": self.system, "code": self.code, "description": self.description, "score": self.score,
+                "evidence": [asdict(ev) for ev in self.evidence], "rationale": self.rationale, "edits": list(self.edits)}
 
 
 @dataclass(frozen=True)

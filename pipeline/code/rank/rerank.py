@@ -43,7 +43,7 @@ from pipeline.code.lookup.candidates import CodeIndex
 from pipeline.code.rank import title_overlap
 from pipeline.code.rank.neighbours import K as K_NEIGHBOURS
 from pipeline.code.rules.combinations import HEART_INCLUDED
-from pipeline.code.types import CM, PCS, CodeProposal, Evidence
+from pipeline.code.types import CM, PCS, CodeProposal, Evidence, Reason, ReasonKind
 
 log = logging.getLogger(__name__)
 
@@ -152,15 +152,15 @@ class _Cand:
     uncertain: bool = False
     historical: bool = False
     evidence: dict = field(default_factory=dict)  # start -> Evidence
-    why: str = ""
+    why: tuple[Reason, ...] = ()
 
-    def support(self, e, why: str = "") -> None:
+    def support(self, e, why: Reason | None = None) -> None:
         self.labels.add(e.label)
         self.uncertain |= e.uncertain
         self.historical |= e.historical
         self.evidence.setdefault(e.start, Evidence(e.start, e.end, e.text, e.audio_start, e.audio_end))
         if why and not self.why:
-            self.why = why
+            self.why = (why,)
 
 
 def _prefix_code(system: str, code: str) -> str | None:
@@ -232,7 +232,7 @@ def candidates(
 
     for p in rule:
         c = cand(p.code)
-        c.rule, c.why = p, p.rationale
+        c.rule, c.why = p, p.reasons
         for ev in p.evidence:
             c.evidence.setdefault(ev.start, ev)
     for m in mentions:
@@ -249,7 +249,7 @@ def candidates(
             c.best_rank = min(c.best_rank, rank)
             c.n_sim += 1
             c.word_match = max(c.word_match, word_match(e.query_text, c0.alias))
-            c.support(e, f'"{e.text}" matches {c0.code} ({c0.alias})')
+            c.support(e, Reason(ReasonKind.INDEX_MATCH, (c0.code,), f'"{e.text}" matches {c0.code} ({c0.alias})'))
         if e.family:
             continue
         n, codes = stats.lex.get(mention_key(e.query_text), (0, {}))
@@ -258,7 +258,7 @@ def candidates(
                 c = cand(target)
                 if k / (n + 1) > c.lex_p:
                     c.lex_p, c.lex_n, c.lex_docs = k / (n + 1), k, n
-                c.support(e, f'"{e.text}" was coded {code} in {k} of {n} coded cases (CodiEsp train)')
+                c.support(e, Reason(ReasonKind.CODED_CASES, (code,), f'"{e.text}" was coded {code} in {k} of {n} coded cases (CodiEsp train)'))
         if m.candidates:
             n, codes = stats.link.get(m.candidates[0].code, (0, {}))
             for code, k in codes.items():
@@ -266,7 +266,8 @@ def candidates(
                     c = cand(target)
                     if k / (n + 1) > c.link_p:
                         c.link_p, c.link_n = k / (n + 1), k
-                    c.support(e, f'"{e.text}" (index {m.candidates[0].code}) was coded {code} in {k} of {n} coded cases')
+                    c.support(e, Reason(ReasonKind.CODED_CASES, (code,),
+                                        f'"{e.text}" (index {m.candidates[0].code}) was coded {code} in {k} of {n} coded cases'))
     if stats.doc_model is not None and text:
         from pipeline.code.rank.doc_model import CANDIDATE_P
 
@@ -284,7 +285,8 @@ def candidates(
                 for ev in evidence:
                     c.evidence.setdefault(ev.start, ev)
                 words = ", ".join(f'"{ev.text}"' for ev in evidence)
-                c.why = f"document-level model (CodiEsp train): wording such as {words} goes with {code} (p={pj:.2f})"
+                c.why = (Reason(ReasonKind.DOCUMENT_MODEL, (code,),
+                                f"document-level model (CodiEsp train): wording such as {words} goes with {code} (p={pj:.2f})"),)
     if stats.neighbours is not None and text:
         _add_neighbour_votes(system, out, stats.neighbours.votes(text), allowed)
     if text:
@@ -305,8 +307,8 @@ def _add_neighbour_votes(system: str, out: dict[str, _Cand], votes, allowed) -> 
         if code not in out:
             if share < KNN_CANDIDATE_P or not allowed(code, ""):
                 continue
-            out[code] = _Cand(code, why=f"given in {n} of the {K_NEIGHBOURS} most similar coded cases (CodiEsp train)"
-                              + (f" as {given}" if given != code else ""))
+            out[code] = _Cand(code, why=(Reason(ReasonKind.SIMILAR_CASES, (given,), f"given in {n} of the {K_NEIGHBOURS} most "
+                                               "similar coded cases (CodiEsp train)" + (f" as {given}" if given != code else "")),))
         c = out[code]
         c.knn_p, c.knn_n = share, n
     for c in out.values():
@@ -475,11 +477,12 @@ def to_proposal(system: str, c: _Cand, score: float) -> CodeProposal:
     # the guideline pass's own evidence first (the mention its code is for), then what the statistics add
     own = {ev.start for ev in c.rule.evidence} if c.rule else set()
     evidence = sorted(c.evidence.values(), key=lambda ev: (ev.start not in own, ev.start))
-    why = c.why or (c.rule.rationale if c.rule else "")
-    if c.lex_n and c.rule is not None and "coded cases" not in why:
-        why += f"; given in {c.lex_n} of {c.lex_docs} CodiEsp train cases with this mention"
+    why = c.why or (c.rule.reasons if c.rule else ())
+    if c.lex_n and c.rule is not None and not any(r.kind in (ReasonKind.CODED_CASES, ReasonKind.SIMILAR_CASES) for r in why):
+        why += (Reason(ReasonKind.CASES_WITH_MENTION, (c.code,),
+                       f"given in {c.lex_n} of {c.lex_docs} CodiEsp train cases with this mention"),)
     base = c.rule or CodeProposal(system, c.code, description, 0.0, evidence, why)
-    return replace(base, description=description, score=round(score, 4), evidence=evidence, rationale=why)
+    return replace(base, description=description, score=round(score, 4), evidence=evidence, reasons=why)
 
 
 def load_reranker(path: Path = MODEL_PATH) -> Reranker | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pipeline.code.types import CM, CodeProposal
+from pipeline.code.types import CM, CodeProposal, Reason, ReasonKind
 
 DIABETES = ("E08", "E09", "E10", "E11", "E13")
 
@@ -58,11 +58,11 @@ COMPLICATIONS: tuple[Complication, ...] = (
 )
 
 
-def _merge(code: str, parts: Sequence[CodeProposal], why: str) -> CodeProposal:
+def _merge(code: str, parts: Sequence[CodeProposal], why: Sequence[Reason]) -> CodeProposal:
     from pipeline.code.lookup.codeset import get_codeset
 
     evidence = sorted({ev.start: ev for p in parts for ev in p.evidence}.values(), key=lambda ev: ev.start)
-    return CodeProposal(CM, code, get_codeset().cm_description(code) or "", max(p.score for p in parts), evidence, why)
+    return CodeProposal(CM, code, get_codeset().cm_description(code) or "", max(p.score for p in parts), evidence, tuple(why))
 
 
 def _valid(code: str) -> bool:
@@ -86,8 +86,11 @@ def diabetes(props: list[CodeProposal]) -> list[CodeProposal]:
             code = f"{cat}.{comp.suffix(p)}"
             if not _valid(code):
                 continue
-            added.append(_merge(code, [base, p], f"{base.code} documented with {comp.name} ({p.code}): combination code "
-                                f"{code} (Guidelines I.A.15, \"with\"){'; ' + p.code + ' kept as the use-additional code' if comp.keep else ''}"))
+            why = [Reason(ReasonKind.COMBINATION, (base.code, p.code), f"{base.code} documented with {comp.name} "
+                          f"({p.code}): combination code {code} (Guidelines I.A.15, \"with\")")]
+            if comp.keep:
+                why.append(Reason(ReasonKind.KEPT_ALONGSIDE, (p.code,), f"{p.code} kept as the use-additional code"))
+            added.append(_merge(code, [base, p], why))
             if not comp.keep:
                 dropped.add(p.code)
     if not added:
@@ -130,13 +133,16 @@ def hypertension(props: list[CodeProposal]) -> list[CodeProposal]:
     else:
         code = "I11.0" if hf else "I11.9"
     parts = htn + hf + heart + ckd
-    why = (f"hypertension documented with {', '.join(x for x, ok in (('heart failure', hf), ('heart disease', heart), ('chronic kidney disease', ckd)) if ok)}: "
-           f"the link is presumed (Guidelines I.C.9.a), combination code {code}"
-           + (f"; {', '.join(x for x, ok in (('I50.-', hf), ('N18.-', ckd)) if ok)} kept as use-additional code" if hf or ckd else ""))
+    why = [Reason(ReasonKind.COMBINATION, tuple(p.code for p in parts), "hypertension documented with "
+                  f"{', '.join(x for x, ok in (('heart failure', hf), ('heart disease', heart), ('chronic kidney disease', ckd)) if ok)}: "
+                  f"the link is presumed (Guidelines I.C.9.a), combination code {code}")]
+    if hf or ckd:
+        kept = tuple(x for x, ok in (('I50.-', hf), ('N18.-', ckd)) if ok)
+        why.append(Reason(ReasonKind.KEPT_ALONGSIDE, kept, f"{', '.join(kept)} kept as use-additional code"))
     # I11 "includes any condition in I51.4-I51.7, I51.89, I51.9 due to hypertension": not coded apart
     included = {p.code for p in heart if p.code.startswith(HEART_INCLUDED)}
     if included:
-        why += f"; {', '.join(sorted(included))} included in it"
+        why.append(Reason(ReasonKind.INCLUDED, tuple(sorted(included)), f"{', '.join(sorted(included))} included in it"))
     gone = {p.code for p in htn} | included
     return [p for p in props if p.code not in gone or p.system != CM] + [_merge(code, parts, why)]
 
@@ -151,8 +157,8 @@ def gallbladder(props: list[CodeProposal]) -> list[CodeProposal]:
     if not parts:
         return props
     best = max(combo, key=lambda p: p.score)
-    why = (f"{best.rationale}; {', '.join(p.code for p in parts)} included: gallbladder calculus with "
-           f"cholecystitis is one combination code (Index: Calculus, gallbladder, with cholecystitis)")
+    why = [*best.reasons, Reason(ReasonKind.COMBINATION, tuple(p.code for p in parts), f"{', '.join(p.code for p in parts)} "
+           "included: gallbladder calculus with cholecystitis is one combination code (Index: Calculus, gallbladder, with cholecystitis)")]
     gone = {p.code for p in parts} | {best.code}
     return [p for p in props if p.code not in gone or p.system != CM] + [_merge(best.code, [best, *parts], why)]
 
@@ -176,10 +182,12 @@ def copd_infection(props: list[CodeProposal]) -> list[CodeProposal]:
     infection = [p for p in infection if p in best.values()]
     if not copd or not infection or any(p.code == "J44.0" for p in props):
         return props
-    why = (f"COPD ({', '.join(p.code for p in copd)}) documented with an acute lower respiratory infection "
-           f"({', '.join(p.code for p in infection)}): combination code J44.0 (Index: Disease, lung, obstructive, with, "
-           f"acute, lower respiratory infection; Guidelines I.A.15, \"with\"); {', '.join(p.code for p in infection)} "
-           f"kept as the code-also code")
+    why = [Reason(ReasonKind.COMBINATION, tuple(p.code for p in [*copd, *infection]),
+                  f"COPD ({', '.join(p.code for p in copd)}) documented with an acute lower respiratory infection "
+                  f"({', '.join(p.code for p in infection)}): combination code J44.0 (Index: Disease, lung, obstructive, with, "
+                  f"acute, lower respiratory infection; Guidelines I.A.15, \"with\")"),
+           Reason(ReasonKind.KEPT_ALONGSIDE, tuple(p.code for p in infection),
+                  f"{', '.join(p.code for p in infection)} kept as the code-also code")]
     gone = {"J44.9"}
     return [p for p in props if p.code not in gone or p.system != CM] + [_merge("J44.0", [*copd, *infection], why)]
 

@@ -33,7 +33,7 @@ shares their finding.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from pipeline.code.rules import neoplasm, specificity
 from pipeline.code.rules.alternates import (
@@ -43,7 +43,7 @@ from pipeline.code.rules.alternates import (
 )
 from pipeline.code.rules.integral import GUIDELINE as INTEGRAL_GUIDELINE
 from pipeline.code.rules.integral import integral_to
-from pipeline.code.types import CM, PCS, CodeProposal
+from pipeline.code.types import CM, PCS, CodeProposal, Reason, ReasonKind
 
 OUTPATIENT_PCS = ("outpatient encounter: not proposed, ICD-10-PCS reports inpatient hospital procedures "
                   "(outpatient procedures are reported with CPT/HCPCS)")
@@ -292,6 +292,6 @@ def apply_filters(ranked: list[CodeProposal], ctx: FilterContext,
     shown, moved = list(ranked), []
     for rule in filters:
         reasons = rule(shown, ctx)
-        moved += [replace(p, rationale=f"{p.rationale}; {reasons[i]}") for i, p in enumerate(shown) if i in reasons]
+        moved += [p.because(Reason(ReasonKind.NOT_PROPOSED, (), reasons[i])) for i, p in enumerate(shown) if i in reasons]
         shown = [p for i, p in enumerate(shown) if i not in reasons]
     return shown, moved

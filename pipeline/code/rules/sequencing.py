@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from pipeline.code.types import CM, CodeProposal
+from pipeline.code.types import CM, CodeProposal, Reason, ReasonKind
 
 
 def _rank(p: CodeProposal, others: Sequence[str] = ()) -> int:
@@ -50,5 +50,5 @@ def sequence(proposals: Sequence[CodeProposal], setting: str, stated: Sequence[s
     kind = "principal diagnosis" if setting == "inpatient" else "first-listed diagnosis"
     reason = ("the physician's stated diagnosis" if best.code in stated and _rank(best, codes) == 0
               else "best-scored definitive diagnosis" if _rank(best, codes) == 0 else "best-scored code that may stand first")
-    first = replace(best, rationale=f"{best.rationale}; suggested {kind} ({reason}; Guidelines II / IV.A)")
+    first = best.because(Reason(ReasonKind.SEQUENCED_FIRST, (best.code,), f"suggested {kind} ({reason}; Guidelines II / IV.A)"))
     return [first] + [p for j, p in enumerate(proposals) if j != i]

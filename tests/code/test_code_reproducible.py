@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 
 CODIESP_DEV_DOCS = 6  # a handful of CodiEsp dev case reports, when ../shared is beside the repo

@@ -15,7 +15,7 @@ from pipeline.code.edits.checks import (
     parse_refs,
     with_edits,
 )
-from pipeline.code.types import CM, PCS, CodeProposal
+from pipeline.code.types import CM, PCS, CodeProposal, Reason, ReasonKind
 
 ICD10 = SHARED_DATA / "icd10"
 
@@ -219,7 +219,7 @@ def test_shipped_mce_file_is_what_the_script_builds(tmp_path: Path):
 
 
 def _proposal(code: str, system: str = CM) -> CodeProposal:
-    return CodeProposal(system, code, "", 0.9, [], "test")
+    return CodeProposal(system, code, "", 0.9, [], (Reason(ReasonKind.INDEX_MATCH, (code,), "test"),))
 
 
 def test_proposal_edits_name_the_codes_they_involve():

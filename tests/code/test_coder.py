@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.code.coder import first_pass, propose_codes
+from pipeline.code.coder import Coder, propose_codes
 from pipeline.code.rules.history import history_code_for
-from pipeline.code.types import CM
+from pipeline.code.types import CM, Reason, ReasonKind
 from pipeline.extract.pipeline import extract
 from pipeline.settings import get_settings
 
@@ -29,7 +29,8 @@ def test_office_note_expected_codes_in_top5(sample):
             assert text[ev.start:ev.end] == ev.text
     rest = [p.score for p in result.proposals[1:]]  # the suggested principal diagnosis comes first
     assert rest == sorted(rest, reverse=True)
-    assert result.proposals[0].system == "ICD-10-CM" and "suggested first-listed diagnosis" in result.proposals[0].rationale
+    assert result.proposals[0].system == "ICD-10-CM" and result.proposals[0].has(ReasonKind.SEQUENCED_FIRST)
+    assert "suggested first-listed diagnosis" in result.proposals[0].rationale
 
 
 def test_negated_condition_is_never_proposed(sample):
@@ -61,7 +62,7 @@ def test_history_of_resolved_and_chronic_conditions():
     assert "I25.2" in codes  # old MI, not an acute MI (scored like any code: the coder decides if it still matters)
     assert not any(c.startswith("I21") for c in codes)  # not even as an alternative
     assert "I10" in codes  # lifelong condition coded as current
-    assert "personal history" in next(p for p in ranked if p.code == "I25.2").rationale
+    assert next(p for p in ranked if p.code == "I25.2").has(ReasonKind.PERSONAL_HISTORY)
 
 
 def test_procedure_gets_pcs_code(sample):
@@ -121,7 +122,7 @@ def test_diabetes_ckd_stage_and_hypertension_combination():
     assert {"E11.22", "I12.9", "N18.31"} <= set(codes), codes
     assert not {"E11.9", "I10", "N18.9"} & set(codes), codes
     e1122 = next(p for p in result.proposals if p.code == "E11.22")
-    assert "I.A.15" in e1122.rationale and len(e1122.evidence) == 2
+    assert e1122.has(ReasonKind.COMBINATION) and "I.A.15" in e1122.rationale and len(e1122.evidence) == 2
 
 
 @pytest.mark.parametrize("text, expected, gone", [
@@ -146,12 +147,12 @@ def ranked_for(text: str, setting: str = "inpatient"):
 def test_laterality_and_episode_of_care():
     ranked = ranked_for("Left distal radius fracture, initial encounter.")
     assert ranked[0].code == "S52.502A", [p.code for p in ranked]
-    assert "missing" not in ranked[0].rationale
+    assert not ranked[0].has(ReasonKind.MISSING_LATERALITY, ReasonKind.MISSING_EPISODE_OF_CARE)
     assert not any(p.code.startswith("S52.") and p.code != "S52.502A" for p in ranked)  # no other side or episode
     ranked = ranked_for("Distal radius fracture.")
     assert ranked[0].code == "S52.509A", [p.code for p in ranked]  # no side documented: the unspecified-side code
-    assert "missing: laterality" in ranked[0].rationale
-    assert "missing: episode of care" in ranked[0].rationale
+    assert ranked[0].has(ReasonKind.MISSING_LATERALITY) and ranked[0].has(ReasonKind.MISSING_EPISODE_OF_CARE)
+    assert "missing: laterality" in ranked[0].rationale  # the coder reads it
 
 
 def test_laparoscopic_cholecystectomy_pcs_code_first():
@@ -188,7 +189,7 @@ def test_gallbladder_calculus_with_cholecystitis_is_one_code():
                               "inpatient")
     assert "K80.00" in codes and not any(c.startswith("K81") for c in codes), codes
     p = next(p for p in result.proposals if p.code == "K80.00")
-    assert "Calculus, gallbladder, with cholecystitis" in p.rationale
+    assert p.has(ReasonKind.COMBINATION) and "Calculus, gallbladder, with cholecystitis" in p.rationale
     assert "preoperative diagnosis" in p.rationale or p.score >= 0.35  # the physician's stated diagnosis
 
 
@@ -326,7 +327,8 @@ def test_a_close_index_match_on_a_few_words_is_not_documentation_enough():
 
     def spelled(code: str, mention: str) -> bool:
         title = get_codeset().cm_description(code)
-        return _spelled_out(CodeProposal("ICD-10-CM", code, title, 1.0, [Evidence(0, len(mention), mention)], ""))
+        return _spelled_out(CodeProposal("ICD-10-CM", code, title, 1.0, [Evidence(0, len(mention), mention)], ()),
+                            Coder().index(CM))
 
     assert spelled("S52.502A", "Closed fracture of the left distal radius")
     assert spelled("L03.115", "Cellulitis of the right lower leg")
@@ -376,7 +378,7 @@ def test_tumour_morphology_follows_the_index_to_the_table_of_neoplasms():
     assert index_query("tumor") == index_query("neoplasia") == "neoplasm of unspecified behavior"
     text = ("A 60-year-old man was admitted with hematuria. Cystoscopy showed a 2 cm bladder leiomyoma, which was "
             "resected transurethrally. Pathology confirmed a leiomyoma without atypia. He was discharged on day 2.")
-    proposals, _, _, _ = first_pass(extract(text), get_settings(), "inpatient", text)
+    proposals, _, _, _ = Coder().first_pass(extract(text), "inpatient", text)
     assert "D30.3" in [p.code for p in proposals] and "C67.9" not in [p.code for p in proposals]
     # the case statistics read "bladder" as cancer: a coder is not shown that against the documented behaviour
     result, codes = codes_for(text, "inpatient")
@@ -388,10 +390,9 @@ def test_index_references_and_codes_needing_more_characters_are_aliases():
     unspecified code; "Necrosis - see also Gangrene" with no code of its own is I96; the Table of
     Neoplasms' first row names the unspecified-site codes; "Cancer(o)phobia", which the flattened
     Index split into "Cancer" + "(o)", is not what "cancer" means."""
-    from pipeline.code.coder import get_index
 
     queries = ["seminoma", "necrosis", "neoplasm of unspecified behavior", "cancer", "coxalgia"]
-    top = {q: [c.code for c in cs] for q, cs in zip(queries, get_index(CM).candidates(queries, k=3))}
+    top = {q: [c.code for c in cs] for q, cs in zip(queries, Coder().index(CM).candidates(queries, k=3))}
     assert top["seminoma"][0] == "C62.90", top
     assert top["necrosis"][0] == "I96", top
     assert top["neoplasm of unspecified behavior"][0] == "D49.9", top
@@ -403,7 +404,6 @@ def test_a_word_the_index_only_cross_references_is_read_as_the_term_it_names():
     """Thromboembolism - see Embolism: "pulmonary thromboembolism" is Embolism, pulmonary (I26.99),
     not arterial embolism I74.9; only the head of the mention is replaced, never a modifier, and a
     "see condition" is no term."""
-    from pipeline.code.coder import get_index
     from pipeline.code.lookup.see_references import as_indexed
     from pipeline.code.rules.specificity import index_query
 
@@ -411,7 +411,7 @@ def test_a_word_the_index_only_cross_references_is_read_as_the_term_it_names():
     assert as_indexed("dilation of the main bile duct") == "dilatation of the main bile duct"
     assert as_indexed("congestive heart failure") == "congestive heart failure"  # a modifier stays
     assert as_indexed("diabetes mellitus") == "diabetes mellitus" and as_indexed("left eye") == "left eye"
-    (top,) = get_index(CM).candidates([index_query("pulmonary thromboembolism")], k=1)
+    (top,) = Coder().index(CM).candidates([index_query("pulmonary thromboembolism")], k=1)
     assert top[0].code == "I26.99", top
 
 
@@ -420,7 +420,7 @@ def test_a_match_that_misses_the_head_word_is_looked_up_without_the_site_phrase(
     right lower leg" on the site phrase's words; the finding is pneumonia (J18.9)."""
     from pipeline.code.coder import _cm_candidates
 
-    (cands,) = _cm_candidates(["Community acquired pneumonia of the right lower lobe"], get_settings())
+    (cands,) = _cm_candidates(["Community acquired pneumonia of the right lower lobe"], get_settings(), Coder().index(CM))
     assert cands[0].code == "J18.9", [(c.code, c.score, c.alias) for c in cands[:3]]
 
 
@@ -429,7 +429,7 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     from pipeline.code.types import CodeProposal, Evidence
 
     def code(system, c, start, end, score):
-        return CodeProposal(system, c, c, score, [Evidence(start, end, "x" * (end - start))], "matched")
+        return CodeProposal(system, c, c, score, [Evidence(start, end, "x" * (end - start))], _why("matched"))
 
     ranked = [code("ICD-10-CM", "J20.9", 0, 16, 0.9), code("ICD-10-CM", "R05.9", 20, 25, 0.8),
               code("ICD-10-CM", "J20.8", 0, 16, 0.7), code("ICD-10-CM", "R69", 30, 37, 0.6),
@@ -438,6 +438,7 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     inpatient = FilterContext("inpatient", rule_codes=frozenset({"J20.9", "C34.90"}), required=frozenset({"J20.9"}))
     shown, moved = apply_filters(ranked, inpatient)
     assert [p.code for p in shown] == ["J20.9", "BW03ZZZ", "C34.90"]
+    assert all(p.reasons[-1].kind is ReasonKind.NOT_PROPOSED for p in moved)
     why = {p.code: p.rationale for p in moved}
     assert why["J20.8"].endswith("the same finding as J20.9")  # one code per finding
     assert "integral to J20.9" in why["R05.9"]  # cough is part of acute bronchitis
@@ -445,40 +446,40 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     shown, moved = apply_filters(ranked, FilterContext("outpatient", required=frozenset({"J20.9"})))
     assert "BW03ZZZ" not in [p.code for p in shown] and any("CPT/HCPCS" in p.rationale for p in moved)
     # a statistics-only code may not contradict the disease kind the mentions state
-    hepatitis = [CodeProposal("ICD-10-CM", "B19.10", "Unspecified viral hepatitis B without hepatic coma", 0.7, [], "similar cases"),
-                 CodeProposal("ICD-10-CM", "B15.9", "Hepatitis A without hepatic coma", 0.6, [Evidence(0, 17, "acute hepatitis A")], "matched")]
+    hepatitis = [CodeProposal("ICD-10-CM", "B19.10", "Unspecified viral hepatitis B without hepatic coma", 0.7, [], _why("similar cases")),
+                 CodeProposal("ICD-10-CM", "B15.9", "Hepatitis A without hepatic coma", 0.6, [Evidence(0, 17, "acute hepatitis A")], _why("matched"))]
     context = FilterContext("inpatient", rule_codes=frozenset({"B15.9"}), mentions=((0, 17, "acute hepatitis A"),))
     shown, moved = apply_filters(hepatitis, context)
     assert [p.code for p in shown] == ["B15.9"] and "says hepatitis a, this code hepatitis b" in moved[0].rationale
     # nor a neoplasm behaviour the guideline pass did not code for that site (Table of Neoplasms);
     # a secondary site (C79.51) or another site (C61) is no contradiction
-    neoplasms = [CodeProposal("ICD-10-CM", c, c, 0.7, [], "similar cases") for c in ("C67.9", "C79.51", "C61")]
-    neoplasms.append(CodeProposal("ICD-10-CM", "D30.3", "Benign neoplasm of bladder", 0.4, [Evidence(0, 17, "bladder leiomyoma")], "matched"))
+    neoplasms = [CodeProposal("ICD-10-CM", c, c, 0.7, [], _why("similar cases")) for c in ("C67.9", "C79.51", "C61")]
+    neoplasms.append(CodeProposal("ICD-10-CM", "D30.3", "Benign neoplasm of bladder", 0.4, [Evidence(0, 17, "bladder leiomyoma")], _why("matched")))
     shown, moved = apply_filters(neoplasms, FilterContext("inpatient", rule_codes=frozenset({"D30.3"})))
     assert [p.code for p in shown] == ["C79.51", "C61", "D30.3"]
     assert "D30.3 is a benign neoplasm of this site, this code malignant" in moved[0].rationale
     # two index matches for the same words: the one that names what the mention states ("chronic") stays
     words = [Evidence(16, 35, "chronic hepatitis C")]
-    both = [CodeProposal("ICD-10-CM", "B19.20", "Unspecified viral hepatitis C without hepatic coma", 0.89, words, "matched"),
-            CodeProposal("ICD-10-CM", "B18.2", "Chronic viral hepatitis C", 0.74, words, "matched")]
+    both = [CodeProposal("ICD-10-CM", "B19.20", "Unspecified viral hepatitis C without hepatic coma", 0.89, words, _why("matched")),
+            CodeProposal("ICD-10-CM", "B18.2", "Chronic viral hepatitis C", 0.74, words, _why("matched"))]
     shown, moved = apply_filters(both, FilterContext("inpatient", rule_codes=frozenset({"B19.20", "B18.2"})))
     assert [p.code for p in shown] == ["B18.2"] and moved[0].rationale.endswith("less specific than B18.2 for the same words")
     # a one-line note: a code no mention stands for stays out (the statistics learned whole case reports)
-    short = [CodeProposal("ICD-10-CM", "N18.9", "Chronic kidney disease", 0.6, [Evidence(12, 19, "chronic")], "document model"),
-             CodeProposal("ICD-10-CM", "B18.1", "Chronic viral hepatitis B", 0.9, [Evidence(12, 31, "chronic hepatitis B")], "matched")]
+    short = [CodeProposal("ICD-10-CM", "N18.9", "Chronic kidney disease", 0.6, [Evidence(12, 19, "chronic")], _why("document model")),
+             CodeProposal("ICD-10-CM", "B18.1", "Chronic viral hepatitis B", 0.9, [Evidence(12, 31, "chronic hepatitis B")], _why("matched"))]
     shown, moved = apply_filters(short, FilterContext("inpatient", rule_codes=frozenset({"B18.1"}),
                                                       mentions=((12, 31, "chronic hepatitis B"),), words=4))
     assert [p.code for p in shown] == ["B18.1"] and "too short for them" in moved[0].rationale
     # T14 (injury of unspecified body region) yields to the injury of the stated site
-    eye = [CodeProposal("ICD-10-CM", "T14.90XA", "Injury, unspecified, initial encounter", 0.5, [Evidence(12, 25, "ocular trauma")], "lexicon"),
+    eye = [CodeProposal("ICD-10-CM", "T14.90XA", "Injury, unspecified, initial encounter", 0.5, [Evidence(12, 25, "ocular trauma")], _why("lexicon")),
            CodeProposal("ICD-10-CM", "S05.92XA", "Unspecified injury of left eye and orbit, initial encounter", 0.4,
-                        [Evidence(12, 25, "ocular trauma")], "matched")]
+                        [Evidence(12, 25, "ocular trauma")], _why("matched"))]
     shown, moved = apply_filters(eye, FilterContext("inpatient", rule_codes=frozenset({"S05.92XA"})))
     assert [p.code for p in shown] == ["S05.92XA"] and "site is documented (S05.92XA)" in moved[0].rationale
     # a condition only the patient's past history documents: its personal-history code reports it
-    past = [CodeProposal("ICD-10-CM", "K26.9", "Duodenal ulcer", 0.8, [Evidence(10, 24, "duodenal ulcer")], "similar cases"),
+    past = [CodeProposal("ICD-10-CM", "K26.9", "Duodenal ulcer", 0.8, [Evidence(10, 24, "duodenal ulcer")], _why("similar cases")),
             CodeProposal("ICD-10-CM", "Z87.11", "Personal history of peptic ulcer disease", 0.5,
-                         [Evidence(10, 24, "duodenal ulcer")], "personal history")]
+                         [Evidence(10, 24, "duodenal ulcer")], _why("personal history"))]
     shown, moved = apply_filters(past, FilterContext("inpatient", rule_codes=frozenset({"Z87.11"}), past_history=frozenset({10})))
     assert [p.code for p in shown] == ["Z87.11"] and "only as past history" in moved[0].rationale
 
@@ -504,7 +505,7 @@ def test_past_procedure_gets_its_status_code_not_a_pcs_code():
     ranked = result.proposals + result.alternatives
     assert not any(p.code.startswith("0UT") for p in ranked), [p.code for p in ranked]  # not done in this stay
     status = next(p for p in ranked if p.code == "Z90.710")  # acquired absence of uterus
-    assert "past procedure" in status.rationale and "hysterectomy" in [ev.text for ev in status.evidence]
+    assert status.has(ReasonKind.PAST_PROCEDURE_STATUS) and "hysterectomy" in [ev.text for ev in status.evidence]
     assert any(s.text == "hysterectomy" and "past procedure" in s.reason for s in result.skipped)
 
 
@@ -559,7 +560,7 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
 
     hit = lookup(index_query(mention))
     assert hit is not None and hit.code == code and hit.path[0] == main_term and hit.complete
-    (cands,) = _cm_candidates([index_query(mention)], get_settings())
+    (cands,) = _cm_candidates([index_query(mention)], get_settings(), Coder().index(CM))
     assert cands[0].code == code and cands[0].alias.startswith("Index: ") and cands[0].score >= 0.5
 
 
@@ -571,7 +572,7 @@ def test_the_index_path_leaves_a_partial_reading_to_the_search():
 
     hit = lookup("nicotine dependence")
     assert hit is not None and not hit.complete
-    (cands,) = _cm_candidates(["nicotine dependence"], get_settings())
+    (cands,) = _cm_candidates(["nicotine dependence"], get_settings(), Coder().index(CM))
     assert cands[0].code == "F17.200"
 
 
@@ -580,7 +581,8 @@ def test_copd_exacerbation_and_copd_with_pneumonia_are_coded_from_the_index():
     assert "J44.1" in exacerbation and "J44.9" not in exacerbation
     result, both = codes_for("Assessment: COPD with pneumonia.", "inpatient")
     assert {"J44.0", "J18.9"} <= set(both) and "J44.9" not in both
-    assert "J44.0" in next(p for p in result.proposals if p.code == "J44.0").rationale
+    j440 = next(p for p in result.proposals if p.code == "J44.0")
+    assert j440.has(ReasonKind.COMBINATION) and "J18.9" in next(r.codes for r in j440.reasons if r.kind is ReasonKind.KEPT_ALONGSIDE)
 
 
 def test_discharge_summary_codes_pneumonia_and_copd(sample):
@@ -609,3 +611,7 @@ def test_evidence_lists_only_the_mentions_a_code_codes(sample):
     result, _ = codes_for(text, "inpatient")
     ecg = next(p for p in result.proposals + result.alternatives if p.code == "4A02X4Z")
     assert [ev.text for ev in ecg.evidence] == ["Electrocardiogram"]
+
+
+def _why(text: str) -> tuple[Reason, ...]:
+    return (Reason(ReasonKind.INDEX_MATCH, (), text),)

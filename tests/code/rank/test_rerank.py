@@ -168,18 +168,20 @@ def test_entity_cache_version_covers_extraction_models(tmp_path, monkeypatch):
 
 
 def _p(code: str, score: float, why: str = "matched") -> "CodeProposal":
-    from pipeline.code.types import CodeProposal, Evidence
+    from pipeline.code.types import CodeProposal, Evidence, Reason, ReasonKind
 
-    return CodeProposal(CM, code, "", score, [Evidence(0, 1, "x")], why)
+    return CodeProposal(CM, code, "", score, [Evidence(0, 1, "x")], (Reason(ReasonKind.INDEX_MATCH, (code,), why),))
 
 
 def test_sequencing_suggests_a_principal_that_may_stand_first():
     from pipeline.code.rules.sequencing import sequence
+    from pipeline.code.types import ReasonKind
 
     ranked = [_p("R52", 0.9), _p("N18.30", 0.8), _p("E11.22", 0.5), _p("I12.9", 0.4)]
     out = sequence(ranked, "inpatient")
     # not the symptom, not N18.30 (its "code first" note names E11.22 / I12.9)
-    assert out[0].code == "E11.22" and "suggested principal diagnosis" in out[0].rationale
+    assert out[0].code == "E11.22" and out[0].reasons[-1].kind is ReasonKind.SEQUENCED_FIRST
+    assert out[0].rationale == "matched; suggested principal diagnosis (best-scored definitive diagnosis; Guidelines II / IV.A)"
     assert [p.code for p in out[1:]] == ["R52", "N18.30", "I12.9"]
     assert sequence([_p("R05.9", 0.9)], "outpatient")[0].code == "R05.9"  # only symptoms: the best one
     assert [p.code for p in sequence([_p("H36", 0.9)], "inpatient")] == ["H36"]  # a manifestation is never suggested
