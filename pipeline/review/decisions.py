@@ -42,7 +42,7 @@ def normalize_code(system: str, code: str) -> tuple[str, str]:
     """(display code, description) for a valid code of the system; DecisionError otherwise."""
     cs = get_codeset()
     if system == CM:
-        from pipeline.code.edits.checks import billable_children, cm_status
+        from pipeline.code.edits.tabular import billable_children, cm_status
 
         c = cs.cm_normalize(code)
         if cm_status(c) == "header":

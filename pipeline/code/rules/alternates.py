@@ -100,7 +100,7 @@ def disagrees(mention: str, candidate_text: str) -> bool:
 
 def excludes1_conflict(a: str, b: str) -> bool:
     """True when an Excludes1 note on ``a`` or ``b`` (or any level above) names the other."""
-    from pipeline.code.edits.checks import lineage_notes
+    from pipeline.code.edits.tabular import lineage_notes
 
     ka, kb = a.replace(".", ""), b.replace(".", "")
     return any(n.covers(kb) and not n.covers(ka) for n in lineage_notes(a, "excludes1")) or any(

@@ -22,7 +22,7 @@ from pipeline.code.types import CM, CodeProposal, Reason, ReasonKind
 
 
 def _rank(p: CodeProposal, others: Sequence[str] = ()) -> int:
-    from pipeline.code.edits.checks import code_first_notes, is_manifestation
+    from pipeline.code.edits.tabular import code_first_notes, is_manifestation
 
     c = p.code
     if is_manifestation(c) or "V" <= c[0] <= "Y":

@@ -7,14 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SHARED_DATA
 
-from pipeline.code.edits.checks import (
-    CodeLine,
-    check_codes,
-    edits_for_proposals,
-    mce_lists,
-    parse_refs,
-    with_edits,
-)
+from pipeline.code.edits.checks import CodeLine, check_codes, edits_for_proposals, with_edits
+from pipeline.code.edits.tabular import mce_lists, parse_refs
 from pipeline.code.types import CM, PCS, CodeProposal, Reason, ReasonKind
 
 ICD10 = SHARED_DATA / "icd10"
