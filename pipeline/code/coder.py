@@ -444,6 +444,7 @@ def first_pass(
     pcs_mentions = [e for e in entities if e.label in PCS_LABELS]
     for e in cm_mentions + pcs_mentions:
         if reason := _skip_reason(e, setting, text):
+            log.debug("not coded: %r (%s)", e.text, reason)  # patient text: debug level only
             skipped.append(SkippedFinding(e.text, e.start, e.end, reason))
     cm_live = [e for e in cm_mentions if not _skip_reason(e, setting, text)]
     # findings the guidelines keep out: their codes are not brought back by the re-ranker

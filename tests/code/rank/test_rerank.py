@@ -188,14 +188,24 @@ def test_sequencing_suggests_a_principal_that_may_stand_first():
 
 
 def test_guideline_required_codes():
-    from pipeline.code.coder import guideline_required
+    """Read from the reasons' kinds: combination and family history codes are required, with the
+    codes a combination keeps beside it (the most specific match of "I50.-"); personal history is not."""
+    from dataclasses import replace
 
-    ps = [_p("I13.0", 0.2, "hypertension documented with heart failure, chronic kidney disease: ... combination code "
-                           "I13.0; I50.-, N18.- kept as use-additional code"),
-          _p("I50.9", 0.1), _p("N18.30", 0.1), _p("R05.9", 0.1),
-          _p("Z80.0", 0.1, '"colon cancer" is family history (condition C18.9); coded to Z80.0'),
-          _p("Z86.19", 0.1, '"hepatitis" is personal history (condition B19.9); coded to Z86.19')]
-    assert guideline_required(ps) == {"I13.0", "I50.9", "N18.30", "Z80.0"}
+    from pipeline.code.coder import guideline_required
+    from pipeline.code.types import Reason, ReasonKind
+
+    def because(code: str, *reasons: Reason):
+        return replace(_p(code, 0.1), reasons=reasons)
+
+    ps = [because("I13.0", Reason(ReasonKind.COMBINATION, ("I10", "I50.9", "N18.30"), "combination code I13.0"),
+                  Reason(ReasonKind.KEPT_ALONGSIDE, ("I50.-", "N18.-"), "I50.-, N18.- kept as use-additional code")),
+          _p("I50.9", 0.1), _p("I50.20", 0.1), _p("N18.30", 0.1), _p("R05.9", 0.1),
+          because("Z80.0", Reason(ReasonKind.FAMILY_HISTORY, ("C18.9",), "is family history")),
+          because("Z86.19", Reason(ReasonKind.PERSONAL_HISTORY, ("B19.9",), "is personal history"))]
+    assert guideline_required(ps) == {"I13.0", "I50.20", "N18.30", "Z80.0"}
+    # the same words without the kinds decide nothing
+    assert guideline_required([_p("I13.0", 0.2, "combination code I13.0; I50.- kept as use-additional code")]) == set()
 
 
 @pytest.mark.slow
