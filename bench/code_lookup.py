@@ -16,7 +16,7 @@ from rich.table import Table
 
 
 def main() -> None:
-    from pipeline.code.lookup import search
+    from pipeline.code import search
     from pipeline.code.lookup.codeset import get_codeset
     from pipeline.code.edits.checks import CodeLine, check_codes
     from pipeline.code.types import CM, PCS

@@ -132,7 +132,7 @@ def _warm_up() -> None:
     """Load the code sets and build the search index now, not on the first coder's keystroke."""
     try:
         from pipeline.code.edits.checks import check_codes
-        from pipeline.code.lookup.search import get_index
+        from pipeline.code.search import get_index
 
         get_index()
         check_codes([])

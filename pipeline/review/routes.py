@@ -424,7 +424,7 @@ def register_routes(app: FastAPI) -> None:  # noqa: C901 - one place that lists 
     # ---------------------------------------------------------------- code search
     @app.get("/api/codes/search")
     def code_search(request: Request, user=Depends(coder)) -> dict:
-        from pipeline.code.lookup.search import search_codes
+        from pipeline.code.search import search_codes
 
         q = (request.query_params.get("q") or "").strip()[:100]
         system = request.query_params.get("system")

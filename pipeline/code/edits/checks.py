@@ -305,7 +305,7 @@ def _first_listed_rule(r: _Record) -> list[EditFinding]:
 
 
 def _integral_symptom_rule(r: _Record) -> list[EditFinding]:
-    from pipeline.code.rules.integral import GUIDELINE, integral_to
+    from pipeline.code.edits.integral import GUIDELINE, integral_to
 
     out = []
     diagnoses = [x.code for x in r.cm if not x.code.startswith("R")]

@@ -41,8 +41,8 @@ from pipeline.code.rules.alternates import (
     excludes1_conflict,
     qualifiers_named,
 )
-from pipeline.code.rules.integral import GUIDELINE as INTEGRAL_GUIDELINE
-from pipeline.code.rules.integral import integral_to
+from pipeline.code.edits.integral import GUIDELINE as INTEGRAL_GUIDELINE
+from pipeline.code.edits.integral import integral_to
 from pipeline.code.types import CM, PCS, CodeProposal, Reason, ReasonKind
 
 OUTPATIENT_PCS = ("outpatient encounter: not proposed, ICD-10-PCS reports inpatient hospital procedures "

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from pipeline.code.rules.imaging import imaging_query
-from pipeline.code.rules.integral import integral_to
+from pipeline.code.edits.integral import integral_to
 
 
 @pytest.mark.parametrize("sentence, mention, query", [

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from pipeline.code.lookup.search import get_index, search_codes
+from pipeline.code.search import get_index, search_codes
 from pipeline.code.types import CM, PCS
 
 
@@ -99,7 +99,7 @@ def test_inclusion_terms_and_index_paths_are_searched():
 
 
 def test_index_covers_every_code():
-    from pipeline.code.lookup import search
+    from pipeline.code import search
 
     ix = search.get_index()
     assert len(ix[CM].docs) > 98_000 and len(ix[PCS].docs) == 79_115
@@ -124,7 +124,7 @@ def test_pneumonia_ranks_the_index_default_code_first():
 
 
 def test_pcs_see_references_name_root_operations():
-    from pipeline.code.lookup.search import pcs_see_terms
+    from pipeline.code.search import pcs_see_terms
 
     see = pcs_see_terms()
     assert see["arthroplasty"][0] == "replacement" and "reposition" == see["reduction"][0]
