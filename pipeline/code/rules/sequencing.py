@@ -16,7 +16,6 @@ rationale says why; the other proposals keep their score order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from pipeline.code.types import CM, CodeProposal, Reason, ReasonKind
 
