@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.code.metrics import ReliabilityBin, expected_calibration_error, level_key
+from evaluation.coding.metrics import ReliabilityBin, expected_calibration_error, level_key
 from pipeline.code.rerank import MODEL_PATH, gold_form, masked, mention_key
 from pipeline.code.trees import Isotonic, TreeEnsemble
 from pipeline.code.types import CM, PCS
@@ -153,7 +153,7 @@ def test_shipped_model_scores_and_guidelines():
 
 
 def test_entity_cache_version_covers_extraction_models(tmp_path, monkeypatch):
-    from pipeline.code import entity_cache
+    from evaluation.coding import entity_cache
 
     models = tmp_path / "models"
     (models / "ner").mkdir(parents=True)
@@ -203,7 +203,7 @@ def test_bench_code_command_prints_documents_per_second():
     import subprocess
     import sys
 
-    from pipeline.code.codiesp import codiesp_dir
+    from evaluation.coding.codiesp import codiesp_dir
 
     if not (codiesp_dir() / "dev").is_dir():
         pytest.skip("CodiEsp not in ../shared/data")
