@@ -15,7 +15,6 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 out = Console()
 err = Console(stderr=True)

@@ -9,7 +9,7 @@ import pytest
 from evaluation.coding.metrics import ReliabilityBin, expected_calibration_error, level_key
 from pipeline.code.rerank import MODEL_PATH, gold_form, masked, mention_key
 from pipeline.code.trees import Isotonic, TreeEnsemble
-from pipeline.code.types import CM, PCS
+from pipeline.code.types import CM, PCS, CodeProposal
 
 
 def test_tree_ensemble_and_isotonic_equal_scikit_learn():
@@ -167,8 +167,8 @@ def test_entity_cache_version_covers_extraction_models(tmp_path, monkeypatch):
         entity_cache.cached_entities(["some text"], tmp_path)
 
 
-def _p(code: str, score: float, why: str = "matched") -> "CodeProposal":
-    from pipeline.code.types import CodeProposal, Evidence
+def _p(code: str, score: float, why: str = "matched") -> CodeProposal:
+    from pipeline.code.types import Evidence
 
     return CodeProposal(CM, code, "", score, [Evidence(0, 1, "x")], why)
 

@@ -90,7 +90,6 @@ def test_stages_after_decoding_insert_nothing_plain_decoding_did_not_hear(built)
         model = get_transcriber(plain_settings)
         raw, _, regions = decode(audio, model, plain_settings, None)
         plain_text = " ".join(s.text for s in finish(list(raw), regions, plain_settings)[0])
-        plain = word_counts(reference, plain_text)
         # cleanup and dictation commands only remove or re-punctuate what was decoded
         cleaned, _, _, _ = finish(list(raw), regions, _settings(drop_non_speech=True, cut_loops=True, dictation_commands=True))
         heard = Counter(normalize(plain_text).split())
