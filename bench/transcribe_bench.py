@@ -5,13 +5,13 @@
         [--model tiny.en --model base] [--variant plain --variant bias+correct] [--json out.json]
 
 The same command as ``mrt bench transcribe``. DIR defaults to samples/; longer dictations come from
-``bench/make_dictations.py`` (into ~/.cache/mrt/dictations). Timed figures for the README:
+``bench/make_dictations.py`` (into ~/.cache/mrt/dictations). Timed figures for docs/benchmarks.md:
 ``flock /tmp/mrt-bench.lock .venv/bin/python bench/transcribe_bench.py ...``.
 """
 
 import typer
 
-from pipeline.ops_cli import bench_transcribe
+from evaluation.cli import bench_transcribe
 
 if __name__ == "__main__":
     typer.run(bench_transcribe)

@@ -261,14 +261,14 @@ def show(dictation_id: int = typer.Argument(..., help="Dictation ID (from mrt pr
     out.print(table)
 
 
-from pipeline.eval_cli import register as _register_eval  # noqa: E402
+from evaluation.cli import register as _register_eval  # noqa: E402  (eval and bench groups; the only product import of evaluation)
 _register_eval(app)
 from pipeline.review.cli import register as _register_review  # noqa: E402
 
 _register_review(app)
 
 
-from pipeline.ops_cli import register as _register_ops  # noqa: E402  (watch, nightly, deploy, bench)
+from pipeline.ops_cli import register as _register_ops  # noqa: E402  (watch, nightly, deploy, build-kb)
 _register_ops(app)
 from pipeline.records.cli import register as _register_records  # noqa: E402  (search, export, report, check, registry, release, patients)
 _register_records(app)

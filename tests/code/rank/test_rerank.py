@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.code.metrics import ReliabilityBin, expected_calibration_error, level_key
+from evaluation.coding.metrics import ReliabilityBin, expected_calibration_error, level_key
 from pipeline.code.rank.rerank import MODEL_PATH, gold_form, masked, mention_key
 from pipeline.code.rank.trees import Isotonic, TreeEnsemble
-from pipeline.code.types import CM, PCS
+from pipeline.code.types import CM, PCS, CodeProposal
 
 
 def test_tree_ensemble_and_isotonic_equal_scikit_learn():
@@ -153,7 +153,7 @@ def test_shipped_model_scores_and_guidelines():
 
 
 def test_entity_cache_version_covers_extraction_models(tmp_path, monkeypatch):
-    from pipeline.code import entity_cache
+    from evaluation.coding import entity_cache
 
     models = tmp_path / "models"
     (models / "ner").mkdir(parents=True)
@@ -167,8 +167,8 @@ def test_entity_cache_version_covers_extraction_models(tmp_path, monkeypatch):
         entity_cache.cached_entities(["some text"], tmp_path)
 
 
-def _p(code: str, score: float, why: str = "matched") -> "CodeProposal":
-    from pipeline.code.types import CodeProposal, Evidence, Reason, ReasonKind
+def _p(code: str, score: float, why: str = "matched") -> CodeProposal:
+    from pipeline.code.types import Evidence, Reason, ReasonKind
 
     return CodeProposal(CM, code, "", score, [Evidence(0, 1, "x")], (Reason(ReasonKind.INDEX_MATCH, (code,), why),))
 
@@ -215,7 +215,7 @@ def test_bench_code_command_prints_documents_per_second():
     import subprocess
     import sys
 
-    from pipeline.code.codiesp import codiesp_dir
+    from evaluation.coding.codiesp import codiesp_dir
 
     if not (codiesp_dir() / "dev").is_dir():
         pytest.skip("CodiEsp not in ../shared/data")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipeline.extract.types import Entity
 
-EXTRACT_DIR = Path(__file__).resolve().parents[1] / "extract"
+EXTRACT_DIR = Path(__file__).resolve().parents[2] / "pipeline" / "extract"
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 

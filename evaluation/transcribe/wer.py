@@ -48,7 +48,7 @@ def scored_terms() -> frozenset[str]:
     from pipeline.transcribe.lexicon import read_lexicon_terms
 
     blocked_file = resources.files("pipeline.extract") / "data" / "blocked_terms.txt"
-    blocked = {l.strip().lower() for l in blocked_file.read_text(encoding="utf-8").splitlines() if l.strip() and not l.startswith("#")}
+    blocked = {line.strip().lower() for line in blocked_file.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")}
     out = set()
     for term in read_lexicon_terms():
         t = " ".join(re.sub(r"[^a-z0-9' ]", " ", term.replace("-", " ")).split())

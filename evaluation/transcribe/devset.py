@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import random
 import re
 import shutil
@@ -178,7 +177,6 @@ def script_for(spec: ClipSpec, note: dict, min_words: int = 70, max_words: int =
     if "scratch_that" in spec.habits:
         i = rng.randrange(len(chosen))
         s = chosen[i]
-        nums = re.findall(r"\b\d+\b", s)
         words = s.rstrip(".?!").split()
         at = next((k for k, w in enumerate(words) if re.fullmatch(r"\d+[.,]?", w)), None)
         if at is not None and at < 12:  # the misspoken dose, then the right sentence
@@ -419,7 +417,7 @@ __all__ = ["build", "plan", "script_for", "split_dir", "voice_of", "VOICES", "SP
 
 
 def main() -> None:
-    """``python -m pipeline.transcribe.devset [--out DIR] [--only NAME ...]``: build the set, print its manifest's path."""
+    """``python -m evaluation.transcribe.devset [--out DIR] [--only NAME ...]``: build the set, print its manifest's path."""
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,0 +1,1 @@
+"""Extraction evaluation: NER corpora and scores, ConText on NegEx, procedure mentions, throughput."""

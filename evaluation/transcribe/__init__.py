@@ -1,0 +1,1 @@
+"""Transcription evaluation: WER measures, the development set, the transcription benchmark."""
