@@ -2,7 +2,7 @@
 
     python bench/code_speed.py [--limit N] [--setting inpatient|outpatient]     (same as `mrt bench code`)
 
-Prints documents/second and median / p90 ms per document (see :mod:`evaluation.coding.bench`).
+Prints documents/second and median / p90 ms per document (see :mod:`mrt_eval.coding.bench`).
 Figures go in README's "Measured" section with the machine they came from.
 """
 
@@ -19,7 +19,7 @@ def main() -> None:
 
     from rich.console import Console
 
-    from evaluation.coding.bench import run, table
+    from mrt_eval.coding.bench import run, table
 
     Console().print(table(run(args.limit, args.setting)))
 

@@ -11,7 +11,7 @@ The same command as ``mrt bench transcribe``. DIR defaults to samples/; longer d
 
 import typer
 
-from evaluation.cli import bench_transcribe
+from mrt_eval.cli import bench_transcribe
 
 if __name__ == "__main__":
     typer.run(bench_transcribe)

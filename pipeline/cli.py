@@ -261,7 +261,7 @@ def show(dictation_id: int = typer.Argument(..., help="Dictation ID (from mrt pr
     out.print(table)
 
 
-from evaluation.cli import register as _register_eval  # noqa: E402  (eval and bench groups; the only product import of evaluation)
+from mrt_eval.cli import register as _register_eval  # noqa: E402  (eval and bench groups; the only product import of evaluation)
 _register_eval(app)
 from pipeline.review.cli import register as _register_review  # noqa: E402
 

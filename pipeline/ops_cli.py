@@ -1,6 +1,6 @@
 """Operations commands of ``mrt``: the drop-folder watcher, the nightly batch, serving the
 deployments and building the linker's knowledge base. See docs/operations.md. (The throughput
-benchmark, ``mrt bench pipeline``, is in :mod:`evaluation.cli`.)
+benchmark, ``mrt bench pipeline``, is in :mod:`mrt_eval.cli`.)
 
 ``pipeline/cli.py`` calls :func:`register` on its ``app`` (at the end, so ``python -m
 pipeline.cli`` gets them too).

@@ -22,14 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evaluation.coding.dictation import NoteType, load_split  # noqa: E402
+from mrt_eval.coding.dictation import NoteType, load_split  # noqa: E402
 from pipeline.code.rank import dictation_calibration as dc  # noqa: E402
 from pipeline.code.types import PCS  # noqa: E402
 
 
 def collect(split: str = "dev") -> list[tuple[str, dc.CodeFacts, bool]]:
     from pipeline.code.coder import propose_codes
-    from evaluation.coding.entity_cache import cached_entities
+    from mrt_eval.coding.entity_cache import cached_entities
     from pipeline.settings import get_settings
 
     settings = get_settings()

@@ -25,8 +25,8 @@ import spacy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evaluation.extract.bench import read_mtsamples  # noqa: E402
-from evaluation.extract.ner_corpora import CORPORA, read_sentences, shared_data_root  # noqa: E402
+from mrt_eval.extract.bench import read_mtsamples  # noqa: E402
+from mrt_eval.extract.ner_corpora import CORPORA, read_sentences, shared_data_root  # noqa: E402
 
 OUT = Path.home() / ".cache" / "mrt" / "ner" / "vectors"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Score ``mrt_context`` negation on the NegEx gold set (reports 1-60); same as ``mrt eval context``.
 
-The scoring lives in :mod:`evaluation.extract.context`.
+The scoring lives in :mod:`mrt_eval.extract.context`.
 
 Usage: ``python scripts/eval_context.py [--data DIR] [--show-errors] [--limit N]``
 """
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from evaluation.extract.context import DATA_DIR, GOLD_FILE, build_pipeline, evaluate, find_concept, load_gold  # noqa: E402,F401
+from mrt_eval.extract.context import DATA_DIR, GOLD_FILE, build_pipeline, evaluate, find_concept, load_gold  # noqa: E402,F401
 
 
 def main() -> int:

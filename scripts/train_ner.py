@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from spacy.tokens import DocBin  # noqa: E402
 
-from evaluation.extract.ner_corpora import CORPORA, get_corpus, read_docs  # noqa: E402
+from mrt_eval.extract.ner_corpora import CORPORA, get_corpus, read_docs  # noqa: E402
 
 CONFIG = ROOT / "models" / "ner" / "config.cfg"
 GAZETTEER = ROOT / "pipeline" / "extract" / "ner_gazetteer.py"  # the models' dictionary-feature component

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.extract.pipeline import extract, get_nlp
-from evaluation.extract.procedures import load_dev, score
+from mrt_eval.extract.procedures import load_dev, score
 
 
 def by_text(entities):
@@ -137,7 +137,7 @@ def test_linker_shares_the_coders_index():
 # ------------------------------------------------------------------ commands
 def test_eval_context_command_on_a_slice():
     from pipeline.cli import app
-    from evaluation.extract.ner_corpora import shared_data_root
+    from mrt_eval.extract.ner_corpora import shared_data_root
 
     if not (shared_data_root() / "negex").is_dir():
         pytest.skip("NegEx gold set not available (../shared/data)")
@@ -158,7 +158,7 @@ def test_eval_procedures_command():
 
 def test_bench_extract_command_on_a_few_reports(tmp_path):
     from pipeline.cli import app
-    from evaluation.extract.ner_corpora import shared_data_root
+    from mrt_eval.extract.ner_corpora import shared_data_root
 
     if not (shared_data_root() / "mtsamples" / "mtsamples.csv").is_file():
         pytest.skip("MTSamples not available (../shared/data)")

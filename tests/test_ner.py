@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from pipeline.errors import PipelineError
 from pipeline.extract.ner import SHIPPED, load_model, resolve_model, shipped_model_dir
-from evaluation.extract.ner_corpora import get_corpus, read_docs, shared_data_root
-from evaluation.extract.ner import score
+from mrt_eval.extract.ner_corpora import get_corpus, read_docs, shared_data_root
+from mrt_eval.extract.ner import score
 
 DATA = shared_data_root()
 

@@ -10,7 +10,7 @@ import pytest
 from pipeline.settings import get_settings
 from pipeline.transcribe.audio import load_media
 from pipeline.transcribe.transcribe import transcribe_audio
-from evaluation.transcribe.wer import word_error_rate
+from mrt_eval.transcribe.wer import word_error_rate
 
 pytestmark = pytest.mark.slow
 

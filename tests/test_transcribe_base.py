@@ -37,7 +37,7 @@ def test_base_reassembles_with_the_right_size_and_checksum(base_dir, tmp_path):
 
 def test_base_loads_and_transcribes_with_faster_whisper(base_dir, sample):
     from pipeline.transcribe.transcribe import transcribe_audio
-    from evaluation.transcribe.wer import word_error_rate
+    from mrt_eval.transcribe.wer import word_error_rate
 
     media, reference, _ = sample("05")
     settings = get_settings().model_copy(update={"whisper_model": "base", "beam_size": 1})

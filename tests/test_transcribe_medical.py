@@ -19,7 +19,7 @@ from pipeline.transcribe.lexicon import token_count
 from pipeline.transcribe.transcribe import finish, transcribe_audio
 from pipeline.transcribe.types import Segment, Transcript, Word
 from pipeline.transcribe.vocabulary import PROMPT_TOKEN_LIMIT, DictationContext, build_bias, load_site_vocabulary
-from evaluation.transcribe.wer import medical_term_errors, medwer_scores
+from mrt_eval.transcribe.wer import medical_term_errors, medwer_scores
 
 
 def _settings(**kw):

@@ -24,7 +24,7 @@ def _inputs(folder: Path) -> list[str]:
     for txt in sorted(SAMPLES.glob("*.txt")):
         shutil.copy(txt, folder / txt.name)
         names.append(txt.stem)
-    from evaluation.coding.codiesp import codiesp_dir, load_split
+    from mrt_eval.coding.codiesp import codiesp_dir, load_split
 
     if (codiesp_dir() / "dev").is_dir():
         for doc in load_split("dev", CODIESP_DEV_DOCS):

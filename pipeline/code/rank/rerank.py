@@ -1,5 +1,5 @@
 """Re-rank one document's codes and give each a calibrated score, with statistics learned from
-coded cases (CodiEsp train, CC BY 4.0; see :mod:`evaluation.coding.rerank_train`).
+coded cases (CodiEsp train, CC BY 4.0; see :mod:`mrt_eval.coding.rerank_train`).
 
 Candidates for a document are the codes of the guideline pass (:func:`pipeline.code.coder.first_pass`),
 every mention's top index candidates, and the codes coders gave cases with the same mention:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluation.coding.metrics import ReliabilityBin, expected_calibration_error, level_key
+from mrt_eval.coding.metrics import ReliabilityBin, expected_calibration_error, level_key
 from pipeline.code.rank.rerank import MODEL_PATH, gold_form, masked, mention_key
 from pipeline.code.rank.trees import Isotonic, TreeEnsemble
 from pipeline.code.types import CM, PCS, CodeProposal
@@ -153,7 +153,7 @@ def test_shipped_model_scores_and_guidelines():
 
 
 def test_entity_cache_version_covers_extraction_models(tmp_path, monkeypatch):
-    from evaluation.coding import entity_cache
+    from mrt_eval.coding import entity_cache
 
     models = tmp_path / "models"
     (models / "ner").mkdir(parents=True)
@@ -215,7 +215,7 @@ def test_bench_code_command_prints_documents_per_second():
     import subprocess
     import sys
 
-    from evaluation.coding.codiesp import codiesp_dir
+    from mrt_eval.coding.codiesp import codiesp_dir
 
     if not (codiesp_dir() / "dev").is_dir():
         pytest.skip("CodiEsp not in ../shared/data")

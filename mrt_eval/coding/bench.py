@@ -1,7 +1,7 @@
 """Speed of the coding stage alone (extraction excluded) on CodiEsp dev: ``mrt bench code`` and
 ``python bench/code_speed.py``.
 
-Entities come from the evaluation cache (:mod:`evaluation.coding.entity_cache`; extracted first if
+Entities come from the evaluation cache (:mod:`mrt_eval.coding.entity_cache`; extracted first if
 absent, not timed). The code indexes and the re-ranker are loaded and one document coded before
 timing starts (that load time is reported separately).
 """
@@ -33,8 +33,8 @@ class CodeBench:
 
 
 def run(limit: int | None = None, setting: str = "inpatient") -> CodeBench:
-    from evaluation.coding.codiesp import load_split
-    from evaluation.coding.entity_cache import cached_entities
+    from mrt_eval.coding.codiesp import load_split
+    from mrt_eval.coding.entity_cache import cached_entities
     from pipeline.code.coder import MODEL_VERSION, Coder
     from pipeline.code.types import CM, PCS
     from pipeline.settings import get_settings

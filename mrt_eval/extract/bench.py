@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from evaluation.extract.ner_corpora import shared_data_root
+from mrt_eval.extract.ner_corpora import shared_data_root
 from pipeline.machine import describe as machine
 
 _MTSAMPLES_SPACING = re.compile(r"\.,\s*|:,\s*|,\s{2,}")

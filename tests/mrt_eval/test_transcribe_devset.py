@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.settings import get_settings
-from evaluation.transcribe import devset
+from mrt_eval.transcribe import devset
 from pipeline.transcribe.types import Segment, Word
-from evaluation.transcribe.wer import keep_medical_words, normalize, word_counts
+from mrt_eval.transcribe.wer import keep_medical_words, normalize, word_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "bench" / "transcribe_devset_manifest.json"

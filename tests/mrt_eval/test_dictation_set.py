@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from conftest import SHARED_DATA
-from evaluation.coding.dictation import GOLD_FILE, SETTING, SPLITS, NoteType, load_gold
+from mrt_eval.coding.dictation import GOLD_FILE, SETTING, SPLITS, NoteType, load_gold
 from pipeline.code.types import CM, PCS
 
 MTSAMPLES = SHARED_DATA / "mtsamples" / "mtsamples.csv"
@@ -82,7 +82,7 @@ def test_records_carry_a_text_hash_and_a_care_setting(gold):
 
 @needs_mtsamples
 def test_gold_matches_the_deterministic_selection_and_the_corpus_text(gold):
-    from evaluation.coding.dictation import read_rows, select_notes, text_hash
+    from mrt_eval.coding.dictation import read_rows, select_notes, text_hash
 
     rows = read_rows(MTSAMPLES)
     selected = {s["note_id"]: s for s in select_notes(rows)}
@@ -94,7 +94,7 @@ def test_gold_matches_the_deterministic_selection_and_the_corpus_text(gold):
 
 
 def test_a_changed_note_is_an_error_not_a_silent_shift(tmp_path):
-    from evaluation.coding.dictation import load_split
+    from mrt_eval.coding.dictation import load_split
 
     note = load_gold()[0]
     csv_path = tmp_path / "mtsamples.csv"

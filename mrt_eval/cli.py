@@ -1,7 +1,7 @@
 """``mrt eval`` and ``mrt bench``: measured accuracy and speed of the product's stages.
 
 ``mrt eval coding --split dev`` scores code proposals on CodiEsp (see
-:mod:`evaluation.coding.evaluate`); ``mrt bench pipeline|extract|code|transcribe`` prints measured
+:mod:`mrt_eval.coding.evaluate`); ``mrt bench pipeline|extract|code|transcribe`` prints measured
 throughput. ``pipeline/cli.py`` calls :func:`register` on its ``app`` (the only place the product
 package reaches this package; the commands import their modules when they run).
 """
@@ -96,7 +96,7 @@ def coding(
 ) -> None:
     """MAP, recall@5/10 and P/R/F1 of the code proposals on CodiEsp or the dictation set, for CM and PCS,
     full code and category."""
-    from evaluation.coding.evaluate import evaluate, evaluate_dictation
+    from mrt_eval.coding.evaluate import evaluate, evaluate_dictation
 
     if dataset not in ("codiesp", "dictation"):
         err.print("[red]--dataset must be codiesp or dictation.[/red]")
@@ -135,7 +135,7 @@ def ner(
 ) -> None:
     """Entity-level exact-span precision, recall and F1 of an NER model on NCBI-disease or BC5CDR."""
     from pipeline.errors import PipelineError
-    from evaluation.extract.ner import evaluate as evaluate_ner
+    from mrt_eval.extract.ner import evaluate as evaluate_ner
 
     try:
         report = evaluate_ner(corpus, split, model=model, limit=limit)
@@ -165,8 +165,8 @@ def context(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
     """Negation accuracy, PPV and sensitivity of the ConText component on the NegEx gold set."""
-    from evaluation.extract.context import GOLD_FILE, evaluate as evaluate_context, load_gold
-    from evaluation.extract.ner_corpora import shared_data_root
+    from mrt_eval.extract.context import GOLD_FILE, evaluate as evaluate_context, load_gold
+    from mrt_eval.extract.ner_corpora import shared_data_root
 
     if split != "dev":
         err.print("[red]--split must be dev (NegEx reports 1-60; there is no other split).[/red]")
@@ -202,7 +202,7 @@ def procedures(
     errors: bool = typer.Option(False, "--errors", help="Also list missed and spurious mentions"),
 ) -> None:
     """P/R/F1 of PROCEDURE mentions on the hand-checked MTSamples dev set (tests/data/procedures)."""
-    from evaluation.extract.procedures import evaluate as evaluate_procedures
+    from mrt_eval.extract.procedures import evaluate as evaluate_procedures
 
     try:
         if split not in ("dev", "test"):
@@ -239,7 +239,7 @@ def bench_pipeline(
     keep: Optional[Path] = typer.Option(None, help="Keep the generated dictations and run folders here"),
 ) -> None:
     """End-to-end throughput of the drop-folder flow: audio hours per hour, stage times, Prefect's share, memory."""
-    from evaluation.throughput import run_benchmark
+    from mrt_eval.throughput import run_benchmark
     from flows.scaleout import local_prefect_api
     from pipeline.ops_cli import _quiet_prefect, _stop_on_sigterm
 
@@ -275,7 +275,7 @@ def bench_extract(
     as_json: Optional[Path] = typer.Option(None, "--json", help="Also write the figures here"),
 ) -> None:
     """Words per second through the whole extraction pipeline (NER, lexicon, context, linking) on MTSamples."""
-    from evaluation.extract.bench import run
+    from mrt_eval.extract.bench import run
 
     try:
         result = run(n, batch_size=batch_size, progress=lambda msg: err.print(f"[dim]{msg}[/dim]"))
@@ -307,7 +307,7 @@ def bench_code(
     as_json: Optional[Path] = typer.Option(None, "--json", help="Also write the figures here"),
 ) -> None:
     """Documents per second and median ms per document of the coding stage alone, on CodiEsp dev."""
-    from evaluation.coding.bench import run, table
+    from mrt_eval.coding.bench import run, table
 
     try:
         result = run(limit, setting)
@@ -346,7 +346,7 @@ def bench_transcribe(
     from rich.progress import Progress
 
     from pipeline.settings import get_settings
-    from evaluation.transcribe.benchmark import configs_for, load_dataset, machine, run_config, table
+    from mrt_eval.transcribe.benchmark import configs_for, load_dataset, machine, run_config, table
 
     folders = dirs or [Path(__file__).resolve().parents[1] / "samples"]
     try:
@@ -380,8 +380,8 @@ def _bench_devset(split: str, devset_dir: Optional[Path], models: list[str], bea
     from rich.progress import Progress
 
     from pipeline.settings import get_settings
-    from evaluation.transcribe import devset
-    from evaluation.transcribe.benchmark import ablation_variants, earns_default, machine, matrix_table, model_variants, profile_variants, run_matrix, STAGES
+    from mrt_eval.transcribe import devset
+    from mrt_eval.transcribe.benchmark import ablation_variants, earns_default, machine, matrix_table, model_variants, profile_variants, run_matrix, STAGES
 
     try:
         folder = devset.split_dir(split, devset_dir)

@@ -1,8 +1,8 @@
 """Score the coding stage on CodiEsp: MAP, recall@5/10 and P/R/F1 at the product's threshold.
 
 :func:`evaluate` extracts entities from each document (cached, see
-:mod:`evaluation.coding.entity_cache`), runs :func:`pipeline.code.coder.propose_codes` and scores the
-ranked proposals against the gold codes with :mod:`evaluation.coding.metrics`, separately for
+:mod:`mrt_eval.coding.entity_cache`), runs :func:`pipeline.code.coder.propose_codes` and scores the
+ranked proposals against the gold codes with :mod:`mrt_eval.coding.metrics`, separately for
 ICD-10-CM and ICD-10-PCS, at full code and 3-character category. The report is a plain dict
 (``mrt eval coding --json`` prints it). ``mrt eval coding`` is the command line.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from evaluation.coding.codiesp import GoldDocument, load_split
-from evaluation.coding.metrics import LEVELS, DocumentRun, expected_calibration_error, reliability, score_level
+from mrt_eval.coding.codiesp import GoldDocument, load_split
+from mrt_eval.coding.metrics import LEVELS, DocumentRun, expected_calibration_error, reliability, score_level
 from pipeline.code.types import CM, PCS, CodeProposal
 from pipeline.settings import Settings, get_settings
 
@@ -30,7 +30,7 @@ def code_documents(
     product threshold (ranking metrics read the whole list; P/R/F1 only codes at the threshold).
     ``setting`` is one care setting for all documents, or one per document."""
     from pipeline.code.coder import propose_codes
-    from evaluation.coding.entity_cache import cached_entities
+    from mrt_eval.coding.entity_cache import cached_entities
 
     settings_per_doc = [setting] * len(docs) if isinstance(setting, str) else list(setting)
     entities = cached_entities([d.text for d in docs], settings.cache_dir)
@@ -53,7 +53,7 @@ def runs_for(system: str, docs: Sequence[GoldDocument], proposals: Sequence[tupl
 
 def _errors(system: str, runs: Sequence[DocumentRun], threshold: float) -> dict[str, list[tuple[str, int]]]:
     """Most frequent missed gold codes and false-positive proposals at the threshold (full code)."""
-    from evaluation.coding.metrics import level_key
+    from mrt_eval.coding.metrics import level_key
 
     missed: Counter[str] = Counter()
     wrong: Counter[str] = Counter()
@@ -104,10 +104,10 @@ def evaluate(
 def evaluate_dictation(
     split: str = "dev", limit: int | None = None, settings: Settings | None = None, threshold: float | None = None,
 ) -> dict:
-    """The report on the dictation coding set (:mod:`evaluation.coding.dictation`): each note coded in the
+    """The report on the dictation coding set (:mod:`mrt_eval.coding.dictation`): each note coded in the
     care setting its gold record gives; CM scored on every note, PCS on the operative notes (the only
     notes whose procedures were coded by hand); also F1 and MAP per note type (CM, full code)."""
-    from evaluation.coding.dictation import NoteType, load_split as load_dictation
+    from mrt_eval.coding.dictation import NoteType, load_split as load_dictation
     from pipeline.code.coder import MODEL_VERSION, coder_for
 
     settings = settings or get_settings()

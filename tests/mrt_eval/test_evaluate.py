@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from evaluation.coding.codiesp import codiesp_dir, load_split, normalize_gold
-from evaluation.coding.metrics import DocumentRun, average_precision, reliability, score_level
+from mrt_eval.coding.codiesp import codiesp_dir, load_split, normalize_gold
+from mrt_eval.coding.metrics import DocumentRun, average_precision, reliability, score_level
 from pipeline.code.types import CM, PCS
 
 needs_codiesp = pytest.mark.skipif(not (codiesp_dir() / "dev").is_dir(), reason="CodiEsp not in ../shared/data")

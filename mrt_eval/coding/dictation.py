@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluation.coding.codiesp import GoldDocument
+from mrt_eval.coding.codiesp import GoldDocument
 from pipeline.code.types import CM, PCS
 
 _REPO = Path(__file__).resolve().parents[2]
@@ -151,7 +151,7 @@ def load_split(split: str, limit: int | None = None, csv_path: Path | None = Non
     """The notes of ``split`` with their text (cleaned as the product reads MTSamples) and gold codes.
 
     Raises FileNotFoundError without the shared corpus, ValueError when a note's text changed."""
-    from evaluation.extract.bench import clean_mtsamples
+    from mrt_eval.extract.bench import clean_mtsamples
 
     if split not in SPLITS:
         raise ValueError(f"unknown dictation split {split!r}; expected one of {SPLITS}")

@@ -15,7 +15,7 @@ from pathlib import Path
 from spacy.tokens import Doc
 
 from pipeline.extract.ner import load_model
-from evaluation.extract.ner_corpora import get_corpus, read_docs, shared_data_root
+from mrt_eval.extract.ner_corpora import get_corpus, read_docs, shared_data_root
 
 
 @dataclass

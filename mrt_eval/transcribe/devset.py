@@ -417,7 +417,7 @@ __all__ = ["build", "plan", "script_for", "split_dir", "voice_of", "VOICES", "SP
 
 
 def main() -> None:
-    """``python -m evaluation.transcribe.devset [--out DIR] [--only NAME ...]``: build the set, print its manifest's path."""
+    """``python -m mrt_eval.transcribe.devset [--out DIR] [--only NAME ...]``: build the set, print its manifest's path."""
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

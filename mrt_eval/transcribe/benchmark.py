@@ -99,7 +99,7 @@ def load_dataset(folder: Path) -> list[Item]:
 
 def run_config(config: Config, items: list[Item], base: Settings, on_file: Callable[[str], None] | None = None) -> Row:
     from pipeline.transcribe.transcribe import get_transcriber, transcribe_audio
-    from evaluation.transcribe.wer import medical_term_errors, medwer_scores, normalize
+    from mrt_eval.transcribe.wer import medical_term_errors, medwer_scores, normalize
 
     settings = config.settings(base)
     t0 = time.perf_counter()
@@ -233,7 +233,7 @@ def _correction_outcomes(reference: str, segments) -> tuple[int, int]:
     normalized token of the corrected word is aligned to an identical reference token."""
     import jiwer
 
-    from evaluation.transcribe.wer import normalize
+    from mrt_eval.transcribe.wer import normalize
 
     toks, flagged = [], []
     for seg in segments:
@@ -286,10 +286,10 @@ def run_matrix(folder: Path, variants: list[Variant], base: Settings, on_file: C
     after decoding run per variant on its output. Returns {"rows": [...], "files": [...], "corrections": ...}."""
     import resource
 
-    from evaluation.transcribe.devset import voice_of
+    from mrt_eval.transcribe.devset import voice_of
     from pipeline.transcribe.transcribe import decode, fill_gaps, finish, get_transcriber
     from pipeline.transcribe.vocabulary import build_bias
-    from evaluation.transcribe.wer import ZERO, word_counts
+    from mrt_eval.transcribe.wer import ZERO, word_counts
 
     items = load_dataset(folder)
     groups: dict[tuple, list[Variant]] = {}

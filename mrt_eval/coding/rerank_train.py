@@ -1,6 +1,6 @@
 """Train the re-ranker of :mod:`pipeline.code.rank.rerank` on CodiEsp train and write the shipped model.
 
-    python -m evaluation.coding.rerank_train [--folds 5] [--out pipeline/code/data/rerank.joblib]
+    python -m mrt_eval.coding.rerank_train [--folds 5] [--out pipeline/code/data/rerank.joblib]
 
 Only the train split is read (dev is for model selection and the reported figures; test is never
 seen). Per system (CM, PCS):
@@ -54,7 +54,7 @@ class Prepared:
 
 def prepare(docs, coder, setting: str = "inpatient") -> list[Prepared]:
     """The guideline pass of ``coder`` (:class:`pipeline.code.coder.Coder`) over ``docs``."""
-    from evaluation.coding.entity_cache import cached_entities
+    from mrt_eval.coding.entity_cache import cached_entities
 
     settings = coder.settings
 
@@ -163,14 +163,14 @@ def train(prepared: Sequence[Prepared], index_for, folds: int = 5, progress=prin
 def main(argv: Sequence[str] | None = None) -> None:
     import joblib
 
-    from evaluation.coding.codiesp import load_split
+    from mrt_eval.coding.codiesp import load_split
     from pipeline.code.coder import Coder
     from pipeline.settings import get_settings
 
     if os.environ.get("PYTHONHASHSEED") != "0" and argv is None:
         # set iteration follows Python's hash seed, and with it the order of candidate rows and the
         # trees fitted on them: a fixed seed makes a retrain on the same installation give the same model
-        os.execve(sys.executable, [sys.executable, "-m", "evaluation.coding.rerank_train", *sys.argv[1:]],
+        os.execve(sys.executable, [sys.executable, "-m", "mrt_eval.coding.rerank_train", *sys.argv[1:]],
                   {**os.environ, "PYTHONHASHSEED": "0"})
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=5)
