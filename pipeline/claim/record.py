@@ -26,6 +26,7 @@ from pipeline.claim.poa import PoaProposal, propose_poa, undotted
 from pipeline.code.edits import EditFinding  # the validation panel's finding type
 from pipeline.code.types import CM, PCS
 from pipeline.records.records import working_codes
+from pipeline.store.audit import record as audit
 from pipeline.store.models import Dictation, InpatientAbstractRecord, utcnow
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,6 @@ def saved_fields(s: Session, d: Dictation) -> tuple[AbstractFields | None, str, 
 
 def save_abstract(s: Session, d: Dictation, fields: AbstractFields, user: str) -> InpatientAbstractRecord:
     """Store the coder's abstract (every field as given; confirmed POAs) and audit it."""
-    from pipeline.store.models import AuditEvent
-
     row = s.scalar(select(InpatientAbstractRecord).where(InpatientAbstractRecord.dictation_id == d.id))
     before = None
     if row is None:
@@ -92,10 +91,10 @@ def save_abstract(s: Session, d: Dictation, fields: AbstractFields, user: str) -
     row.service, row.poa, row.principal_procedure = fields.service, dict(fields.poa), fields.principal_procedure
     row.procedure_dates = {k: v.isoformat() for k, v in fields.procedure_dates.items()}
     row.source, row.updated_by, row.updated_at = "coder", user, utcnow()
-    s.add(AuditEvent(dictation_id=d.id, actor=user, action="abstract", before=before, after={
+    audit(s, user, "abstract", dictation_id=d.id, before=before, after={
         "discharge_date": fields.discharge_date.isoformat() if fields.discharge_date else None,
         "discharge_status": fields.discharge_status, "poa": dict(fields.poa),
-    }))
+    })
     s.flush()
     return row
 
