@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.claim.cdi import CdiKind, QuerySuggestion
-from pipeline.store.models import AuditEvent, CdiQueryRecord, Dictation, PhysicianQuery, utcnow
+from pipeline.store.audit import record as audit
+from pipeline.store.models import CdiQueryRecord, Dictation, PhysicianQuery, utcnow
 
 
 class CdiError(ValueError):
@@ -37,7 +38,7 @@ def ask(s: Session, d: Dictation, user_id: int, user: str, suggestion: QuerySugg
         options=[{**asdict(o), "effect": o.effect.value} for o in suggestion.options], drg_before=suggestion.current_drg,
         weight_before=before.weight if before else None,
     ))
-    s.add(AuditEvent(dictation_id=d.id, actor=user, action="cdi_query", after={"query": q.id, "kind": suggestion.kind.value}))
+    audit(s, user, "cdi_query", dictation_id=d.id, after={"query": q.id, "kind": suggestion.kind.value})
     s.flush()
     return q
 
@@ -54,9 +55,9 @@ def answer(s: Session, d: Dictation, user: str, query_id: int, option: int) -> C
     chosen = rec.options[option]
     rec.answer_option, rec.agreed, rec.answered_at = option, bool(chosen["specific"]), utcnow()
     q.answer, q.status, q.answered_at = chosen["label"], "answered", rec.answered_at
-    s.add(AuditEvent(dictation_id=d.id, actor=user, action="cdi_answer", after={
+    audit(s, user, "cdi_answer", dictation_id=d.id, after={
         "query": query_id, "option": chosen["label"], "codes": chosen["codes"], "agreed": rec.agreed,
-    }))
+    })
     s.flush()
     return rec
 

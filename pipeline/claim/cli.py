@@ -37,8 +37,7 @@ def group_cmd(
     remove: list[str] = typer.Option([], "--remove", help="What if this code were removed (repeatable)"),
 ) -> None:
     """The record's MS-DRG, MDC, weight, CC/MCC drivers, V28 HCCs, CDI queries (JSON); with a what-if."""
-    from pipeline.claim.record import record_claim, record_what_if
-    from pipeline.claim.web import claim_json
+    from pipeline.claim.record import claim_json, record_claim, record_what_if
     from pipeline.store.db import session_scope
 
     with session_scope() as s:

@@ -11,7 +11,7 @@ file into its archive); see ``pipeline.claim.abstract``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -25,6 +25,8 @@ from pipeline.claim.hcc import HccProfile, hcc_for_code, hcc_profile
 from pipeline.claim.poa import PoaProposal, propose_poa, undotted
 from pipeline.code.edits.checks import EditFinding  # the validation panel's finding type
 from pipeline.code.types import CM, PCS
+from pipeline.records.records import working_codes
+from pipeline.store.audit import record as audit
 from pipeline.store.models import Dictation, InpatientAbstractRecord, utcnow
 
 log = logging.getLogger(__name__)
@@ -76,8 +78,6 @@ def saved_fields(s: Session, d: Dictation) -> tuple[AbstractFields | None, str, 
 
 def save_abstract(s: Session, d: Dictation, fields: AbstractFields, user: str) -> InpatientAbstractRecord:
     """Store the coder's abstract (every field as given; confirmed POAs) and audit it."""
-    from pipeline.store.models import AuditEvent
-
     row = s.scalar(select(InpatientAbstractRecord).where(InpatientAbstractRecord.dictation_id == d.id))
     before = None
     if row is None:
@@ -91,18 +91,12 @@ def save_abstract(s: Session, d: Dictation, fields: AbstractFields, user: str) -
     row.service, row.poa, row.principal_procedure = fields.service, dict(fields.poa), fields.principal_procedure
     row.procedure_dates = {k: v.isoformat() for k, v in fields.procedure_dates.items()}
     row.source, row.updated_by, row.updated_at = "coder", user, utcnow()
-    s.add(AuditEvent(dictation_id=d.id, actor=user, action="abstract", before=before, after={
+    audit(s, user, "abstract", dictation_id=d.id, before=before, after={
         "discharge_date": fields.discharge_date.isoformat() if fields.discharge_date else None,
         "discharge_status": fields.discharge_status, "poa": dict(fields.poa),
-    }))
+    })
     s.flush()
     return row
-
-
-def _working(d: Dictation):
-    from pipeline.review.decisions import working_codes
-
-    return working_codes(d)
 
 
 def _age_sex(d: Dictation) -> tuple[int | None, str | None]:
@@ -127,7 +121,7 @@ def grouping_input(abstract: InpatientAbstract, age: int | None, sex: str | None
 
 def record_claim(s: Session, d: Dictation, *, with_queries: bool = True, version: int | None = None) -> RecordClaim:
     version = version or _settings_version()
-    codes = _working(d)
+    codes = working_codes(d)
     text = d.transcript.text if d.transcript is not None else ""
     fields, source, problems = saved_fields(s, d)
     proposals = []
@@ -195,4 +189,39 @@ def discharge_day(s: Session, d: Dictation) -> date | None:
     return fields.discharge_date if fields is not None else None
 
 
-__all__ = ["RecordClaim", "claim_findings", "grouping_input", "record_claim", "record_what_if", "save_abstract", "saved_fields"]
+def claim_json(rc: RecordClaim, what_if: WhatIf | None = None) -> dict:
+    """The record's claim view (and a what-if) as JSON: the claim API's answer and ``mrt claim group``'s output."""
+
+    def drg(r):
+        return None if r is None else {
+            "drg": r.drg, "title": r.drg_title, "mdc": r.mdc, "mdc_title": r.mdc_title, "weight": r.weight, "gmlos": r.gmlos,
+            "severity": r.severity, "drivers": [asdict(x) for x in r.drivers], "cc_mcc": [list(x) for x in r.cc_mcc_codes],
+            "return_code": r.return_code, "hac_codes": list(r.hac_codes), "grouper": r.grouper,
+        }
+
+    a = rc.abstract
+    return {
+        "id": rc.dictation_id, "inpatient": rc.inpatient, "drg": drg(rc.drg),
+        "abstract": {
+            "admission_date": a.admission_date.isoformat() if a.admission_date else None,
+            "discharge_date": a.discharge_date.isoformat() if a.discharge_date else None,
+            "admission_type": a.admission_type, "admission_source": a.admission_source, "discharge_status": a.discharge_status,
+            "service": a.service, "length_of_stay": a.length_of_stay, "source": a.source, "missing": list(a.missing()),
+            "diagnoses": [{"code": x.code, "poa": x.poa.value if x.poa else None, "confirmed": x.poa_confirmed, "principal": x.principal}
+                          for x in a.diagnoses],
+            "procedures": [{"code": p.code, "date": p.performed_on.isoformat() if p.performed_on else None, "principal": p.principal}
+                           for p in a.procedures],
+        },
+        "poa_proposals": [{"code": p.code, "indicator": p.indicator.value if p.indicator else None, "reason": p.reason} for p in rc.poa],
+        "hcc": {"model": rc.hcc.model, "risk_score": rc.hcc.risk_score,
+                "categories": [asdict(c) for c in rc.hcc.categories], "codes": {k: list(v) for k, v in rc.hcc_codes.items()}},
+        "queries": [{"kind": q.kind.value, "target_code": q.target_code, "topic": q.topic, "indicators": list(q.indicators),
+                     "question": q.question, "changes_drg": q.changes_drg, "changes_hcc": q.changes_hcc,
+                     "options": [{**asdict(o), "effect": o.effect.value} for o in q.options]} for q in rc.queries],
+        "mce": [asdict(m) for m in rc.mce], "problems": list(rc.problems),
+        "what_if": None if what_if is None else {"change": what_if.change, "before": drg(what_if.before), "after": drg(what_if.after),
+                                                   "drg_changed": what_if.drg_changed, "weight_delta": what_if.weight_delta},
+    }
+
+
+__all__ = ["RecordClaim", "claim_findings", "claim_json", "grouping_input", "record_claim", "record_what_if", "save_abstract", "saved_fields"]

@@ -54,11 +54,11 @@ def _supervisor(s, username: str) -> None:
     """Merges and releases from the command line name the supervisor doing them."""
     from sqlalchemy import select
 
-    from pipeline.review.auth import ROLES
+    from pipeline.roles import ROLES, has_role
     from pipeline.store.models import User
 
     u = s.scalar(select(User).where(User.username == username))
-    if u is None or not u.active or u.role not in ROLES or ROLES.index(u.role) < ROLES.index("supervisor"):
+    if u is None or not u.active or u.role not in ROLES or not has_role(u.role, "supervisor"):
         raise PermissionError(f"{username!r} is not an active supervisor or admin account (mrt users list)")
 
 

@@ -107,7 +107,7 @@ def note_kind(document_type: str | None, text: str) -> str:
 
 
 def check_record(s: Session, d: Dictation) -> RecordCheck:
-    from pipeline.review.workflow import validate_record
+    from pipeline.records.validation import validate_record
 
     enc = d.encounter
     p = enc.patient if enc is not None else None

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from pipeline.records.records import RecordError, iso
-from pipeline.review.audit import record as audit
+from pipeline.store.audit import record as audit
 from pipeline.store.models import Dictation, DictationStatus, Encounter, Patient, PatientMerge, utcnow
 
 NAME_THRESHOLD = 85.0  # rapidfuzz ratio (0-100) for "names alike"

@@ -1,6 +1,8 @@
-"""Loading stored records with what the exports and reports need, and which codes are final.
+"""Loading stored records with what the exports and reports need, a record's working code set,
+and which codes are final.
 
-A code is *final* when its record is finalized (a coder signed it off) and the coder kept it
+A record's *working code set* is every code not rejected (proposed, accepted, edited or added), in
+sequence: what the coder is working on and what validation checks. A code is *final* when its record is finalized (a coder signed it off) and the coder kept it
 (accepted, edited or added). Codes of records not yet finalized are *provisional*; rejected
 codes are never exported or counted.
 """
@@ -13,8 +15,10 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from pipeline.code.types import CM
 from pipeline.store.models import CodeProposalRecord, Dictation, DictationStatus, Encounter, User
 
+LIVE = ("proposed", "accepted", "edited", "added")  # statuses that are part of the working code set
 KEPT = ("accepted", "edited", "added")
 
 
@@ -42,6 +46,11 @@ def load_records(s: Session, ids: Iterable[int]) -> list[Dictation]:
     if missing:
         raise RecordError(f"no record with ID {', '.join(map(str, missing))}")
     return [found[i] for i in ids]
+
+
+def working_codes(d: Dictation) -> list[CodeProposalRecord]:
+    """The record's current code set (everything not rejected), in sequence."""
+    return sorted((p for p in d.proposals if p.status in LIVE), key=lambda p: (p.system != CM, p.rank))
 
 
 def is_final(d: Dictation, p: CodeProposalRecord) -> bool:

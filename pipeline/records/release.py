@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.records import export
 from pipeline.records.records import RecordError, load_records
-from pipeline.review.audit import record as audit
+from pipeline.store.audit import record as audit
 from pipeline.store.models import ReleaseOfInformation
 
 EXTENSIONS = {"json": "json", "csv": "csv", "fhir": "fhir.json"}

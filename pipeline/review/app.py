@@ -1,8 +1,11 @@
 """The review queue web app: server-rendered pages, a small JSON API, light JavaScript.
 
-Every route but the login page needs a session; every change needs the session's CSRF
-token and the right role; changes to a record need the coder's claim on it. A request that
-is refused changes nothing (its transaction is rolled back) and says why.
+:func:`create_app` makes the app and includes the routers (:mod:`pipeline.review.routers`, one
+per resource); what a route depends on (session, user, role and CSRF, the record it may change)
+is :mod:`pipeline.review.dependencies`, how it answers (page, redirect back with a message, JSON
+twin) :mod:`pipeline.review.responses`. Every route but the login page needs a session; every
+change needs the session's CSRF token and the right role; changes to a record need the coder's
+claim on it. A request that is refused changes nothing (its transaction is rolled back) and says why.
 """
 
 from __future__ import annotations
@@ -10,66 +13,60 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Iterator
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
-from pipeline.review import auth
+from pipeline.review.dependencies import LoginRequired
+from pipeline.review.responses import back, wants_json
+from pipeline.review.routers import (claim, coding, encoder, login, measures, patients, record_screen, record_workflow, registry,
+                                     releases, reports, search, users, worklist)
 from pipeline.review.worklist import ClaimError
-from pipeline.review.records_routes import register_records_routes
-from pipeline.review.routes import register_routes
 from pipeline.settings import Settings, get_settings
 from pipeline.store.db import get_engine
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-SESSION_COOKIE = "mrt_session"
-LOGIN_CSRF_COOKIE = "mrt_login_csrf"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 
-
-class LoginRequired(Exception):
-    pass
+#: the routers, in the order their routes are matched
+ROUTERS = (
+    login.router,  # /login, /logout, /healthz
+    worklist.router,  # /worklist, a record's claim
+    record_screen.router,  # /records/{rid}: the record screen, its JSON, its media
+    coding.router,  # a record's codes, code search
+    record_workflow.router,  # pending, note, physician queries, override, finalize, reopen
+    measures.router,  # supervisors: review measures
+    users.router,  # admins: user accounts
+    search.router,  # record search and exports
+    patients.router,  # master patient index, filing a record under a patient
+    reports.router,  # statistical report, deviations
+    registry.router,  # cancer registry case finding
+    releases.router,  # release of information
+    encoder.router,  # Alphabetic Index and Tabular
+    claim.router,  # inpatient abstract, DRG, HCC, CDI, claim export, claim report
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = get_engine(settings=settings)
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
 
     app = FastAPI(title="MRT review queue", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
+    app.state.session_factory = sessionmaker(bind=engine, expire_on_commit=False)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.state.templates.env.globals["claim_panel"] = claim.claim_panel  # the record screen's claim panel
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-
-    def db() -> Iterator[Session]:
-        s = factory()
-        try:
-            yield s
-        finally:
-            s.rollback()  # anything not committed by the handler is dropped
-            s.close()
-
-    def current_user(request: Request, s: Session = Depends(db)) -> auth.CurrentUser:
-        user = auth.session_user(s, request.cookies.get(SESSION_COOKIE), settings)
-        s.commit()
-        if user is None:
-            raise LoginRequired()
-        request.state.user = user
-        return user
-
-    app.state.db = db
-    app.state.current_user = current_user
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
@@ -89,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(ClaimError)
     async def _not_editable(request: Request, exc: ClaimError) -> Response:
-        """A change refused by the one record guard (:mod:`pipeline.review.guards`): said, nothing changed."""
+        """A change refused by the one record guard (:func:`pipeline.review.dependencies.editable_record`): said, nothing changed."""
         if wants_json(request) or request.url.path.startswith("/api/"):
             return JSONResponse({"ok": False, "error": str(exc)}, status_code=409)
         rid = request.path_params.get("rid")
@@ -116,14 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    register_routes(app)
-    register_records_routes(app)
-    from pipeline.review.encoder_routes import register_encoder_routes  # Alphabetic Index and Tabular views
-
-    register_encoder_routes(app)
-    from pipeline.claim.web import register_claim_routes  # inpatient abstract, DRG, HCC, CDI, claim export
-
-    register_claim_routes(app)
+    for router in ROUTERS:
+        app.include_router(router)
     threading.Thread(target=_warm_up, name="mrt-warm-up", daemon=True).start()
     return app
 
@@ -138,37 +129,3 @@ def _warm_up() -> None:
         check_codes([])
     except Exception:  # noqa: BLE001 - a failed warm-up only means the first request is slower
         log.warning("code search warm-up failed", exc_info=True)
-
-
-def role_dependency(current_user, required: str):
-    """A route dependency: the logged-in user, who must hold at least the ``required`` role; on a
-    POST the CSRF token (header ``X-CSRF-Token`` or form field ``csrf_token``) must match too."""
-
-    async def dep(request: Request, user: auth.CurrentUser = Depends(current_user)) -> auth.CurrentUser:
-        if not user.has_role(required):
-            raise HTTPException(403, f"this needs the {required} role")
-        if request.method == "POST":
-            token = request.headers.get("x-csrf-token")
-            if token is None:
-                token = (await request.form()).get("csrf_token")
-            if not auth.csrf_ok(user.csrf_token, token):
-                raise HTTPException(403, "the form expired or did not come from this site (CSRF check); reload the page")
-        return user
-
-    return dep
-
-
-def wants_json(request: Request) -> bool:
-    return "application/json" in request.headers.get("accept", "")
-
-
-def safe_next(url: str | None) -> str:
-    """Only same-site paths are followed after login (no open redirects)."""
-    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
-        return "/worklist"
-    return url
-
-
-def back(path: str, **params: str) -> RedirectResponse:
-    q = {k: v for k, v in params.items() if v}
-    return RedirectResponse(path + (("?" + urlencode(q)) if q else ""), status_code=303)

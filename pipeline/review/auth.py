@@ -19,13 +19,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from pipeline.review.audit import record
 from pipeline.review.timeutil import as_utc
+from pipeline.roles import ROLES, has_role
 from pipeline.settings import Settings
+from pipeline.store.audit import record
 from pipeline.store.models import User, WebSession, utcnow
 
-ROLES = ("coder", "supervisor", "admin")
-_RANK = {role: i for i, role in enumerate(ROLES)}
 MIN_PASSWORD = 10
 
 _hasher = PasswordHasher()
@@ -58,7 +57,7 @@ class CurrentUser:
     full_name: str | None = None
 
     def has_role(self, role: str) -> bool:
-        return _RANK[self.role] >= _RANK[role]
+        return has_role(self.role, role)
 
 
 def hash_password(password: str) -> str:

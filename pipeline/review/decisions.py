@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from pipeline.code.lookup.codeset import get_codeset
 from pipeline.code.types import CM, PCS
-from pipeline.review.audit import record
+from pipeline.records.records import LIVE
 from pipeline.review.auth import CurrentUser
+from pipeline.store.audit import record
 from pipeline.store.models import CodeProposalRecord, Dictation, ReviewDecision
 
 SYSTEMS = (CM, PCS)
-LIVE = ("proposed", "accepted", "edited", "added")  # statuses that are part of the working code set
 #: the reject-reason picker's choices (a coder may add a detail after the chosen reason)
 REJECT_REASONS = (
     "Not documented in the dictation", "Negated or ruled out", "Integral to another coded condition",
@@ -211,11 +211,6 @@ def move(s: Session, d: Dictation, user: CurrentUser, proposal_id: int, directio
         _renumber(d, seq)
         record(s, user.username, "reorder", dictation_id=d.id, before={"order": before}, after={"order": [q.code for q in seq]})
     return p
-
-
-def working_codes(d: Dictation) -> list[CodeProposalRecord]:
-    """The record's current code set (everything not rejected), in sequence."""
-    return sorted((p for p in d.proposals if p.status in LIVE), key=lambda p: (p.system != CM, p.rank))
 
 
 def decisions(s: Session, dictation_id: int) -> list[ReviewDecision]:

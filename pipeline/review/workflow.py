@@ -1,19 +1,16 @@
-"""A record's way through review: validation, pending reasons and notes, physician
-queries, and finalizing (which the coding edits' errors and open queries block)."""
+"""A record's way through review: overriding a coding edit, pending reasons and notes, physician
+queries, and finalizing (which the validation's errors block: :mod:`pipeline.records.validation`)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.code.types import CM
-from pipeline.review.audit import record
+from pipeline.records.records import working_codes
+from pipeline.records.validation import Finding, override_key, validate, validate_record
 from pipeline.review.auth import CurrentUser
-from pipeline.review.decisions import DecisionError, working_codes
+from pipeline.store.audit import record
 from pipeline.store.models import Dictation, DictationStatus, PhysicianQuery, utcnow
-from pipeline.store.repository import patient_age
 
 PENDING_REASONS = (
     "Awaiting physician query",
@@ -78,68 +75,6 @@ class WorkflowError(ValueError):
     """A workflow step that cannot be taken now; the message says why."""
 
 
-@dataclass(frozen=True)
-class Finding:
-    severity: str  # error | warning
-    kind: str
-    codes: tuple[str, ...]
-    message: str
-
-
-def validate(d: Dictation) -> list[Finding]:
-    """The coding edits on the working code set, plus the review's own checks (not queries:
-    :func:`validate_record` adds those)."""
-    from pipeline.code.edits.checks import CodeLine, check_codes
-
-    codes = working_codes(d)
-    enc = d.encounter
-    sex = enc.patient.sex if enc is not None and enc.patient is not None else None
-    findings = [
-        Finding(f.severity, f.kind, tuple(f.codes), f.message)
-        for f in check_codes(
-            [CodeLine(p.system, p.code, p.principal) for p in codes],
-            sex=sex, age=patient_age(d), setting=(enc.setting if enc is not None else None) or "outpatient",
-        )
-    ]
-    findings += _claim_findings(d)  # inpatient: the MS-DRG grouper's MCE edits, ungroupable stay, POA (pipeline.claim)
-    findings = _apply_overrides(d, findings)
-    d.edit_errors = sum(1 for f in findings if f.severity == "error")  # the worklist's "coding edits pending"
-    undecided = [p.code for p in codes if p.status == "proposed"]
-    if undecided:
-        findings.append(
-            Finding("error", "undecided", tuple(undecided), f"{len(undecided)} proposed code(s) not yet accepted, edited or rejected: {', '.join(undecided)}")
-        )
-    if not any(p.system == CM for p in codes):
-        findings.append(Finding("error", "no_diagnosis", (), "The record has no ICD-10-CM diagnosis code"))
-    return findings
-
-
-def _claim_findings(d: Dictation) -> list[Finding]:
-    from sqlalchemy.orm import object_session
-
-    from pipeline.claim.record import claim_findings
-
-    s = object_session(d)
-    if s is None:
-        return []
-    return [Finding(f.severity, f.kind, f.codes, f.message) for f in claim_findings(s, d)]
-
-
-def _override_key(kind: str, codes) -> tuple[str, tuple[str, ...]]:
-    return kind, tuple(sorted(codes))
-
-
-def _apply_overrides(d: Dictation, findings: list[Finding]) -> list[Finding]:
-    overrides = {_override_key(o["kind"], o["codes"]): o for o in d.edit_overrides or []}
-    out = []
-    for f in findings:
-        o = overrides.get(_override_key(f.kind, f.codes)) if f.severity == "error" else None
-        if o is not None:
-            f = Finding("warning", f.kind, f.codes, f"{f.message} Overridden by {o['user']}: {o['reason']}")
-        out.append(f)
-    return out
-
-
 def override_edit(s: Session, d: Dictation, user: CurrentUser, kind: str, codes: list[str], reason: str) -> None:
     """Accept a coding edit as a documented exception: it no longer blocks finalizing."""
     reason = (reason or "").strip()
@@ -147,24 +82,12 @@ def override_edit(s: Session, d: Dictation, user: CurrentUser, kind: str, codes:
         raise WorkflowError(f"{kind.replace('_', ' ')} edits cannot be overridden")
     if not reason:
         raise WorkflowError("give the reason the documentation supports")
-    key = _override_key(kind, codes)
-    if not any(_override_key(f.kind, f.codes) == key and f.severity == "error" for f in validate(d)):
+    key = override_key(kind, codes)
+    if not any(override_key(f.kind, f.codes) == key and f.severity == "error" for f in validate(d)):
         raise WorkflowError("no such coding edit on the record now")
     entry = {"kind": kind, "codes": list(key[1]), "reason": reason, "user": user.username, "at": utcnow().isoformat()}
-    d.edit_overrides = [o for o in d.edit_overrides or [] if _override_key(o["kind"], o["codes"]) != key] + [entry]
+    d.edit_overrides = [o for o in d.edit_overrides or [] if override_key(o["kind"], o["codes"]) != key] + [entry]
     record(s, user.username, "override", dictation_id=d.id, after=entry)
-
-
-def open_queries(s: Session, dictation_id: int) -> list[PhysicianQuery]:
-    return list(s.scalars(select(PhysicianQuery).where(PhysicianQuery.dictation_id == dictation_id, PhysicianQuery.status == "open")))
-
-
-def validate_record(s: Session, d: Dictation) -> list[Finding]:
-    findings = validate(d)
-    n_open = len(open_queries(s, d.id))
-    if n_open:
-        findings.append(Finding("error", "open_query", (), f"{n_open} physician query(ies) still open: record the answer or close them"))
-    return findings
 
 
 def set_pending(s: Session, d: Dictation, user: CurrentUser, reason: str, note: str | None = None) -> None:
@@ -282,6 +205,6 @@ def reopen(s: Session, d: Dictation, user: CurrentUser, reason: str) -> None:
 
 
 __all__ = [
-    "DecisionError", "Finding", "OVERRIDABLE", "PENDING_REASONS", "QUERY_TEMPLATES", "WorkflowError", "answer_query", "close_query",
-    "create_query", "finalize", "override_edit", "reopen", "queries", "resume", "set_note", "set_pending", "validate_record",
+    "OVERRIDABLE", "PENDING_REASONS", "QUERY_TEMPLATES", "WorkflowError", "answer_query", "close_query",
+    "create_query", "finalize", "override_edit", "reopen", "queries", "resume", "set_note", "set_pending",
 ]

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from pipeline.review.audit import record
+from pipeline.store.audit import record
 from pipeline.review.auth import CurrentUser
 from pipeline.review.timeutil import as_utc
 from pipeline.settings import Settings

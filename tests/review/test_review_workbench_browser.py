@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from conftest import ROOT
 from review_support import PASSWORD, add_user, run_pipeline, seed_record, serve_app
 
 pytestmark = pytest.mark.slow
-AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+DOCS = ROOT / "docs" / "screenshots"
 
 
 @pytest.fixture

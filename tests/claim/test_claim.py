@@ -392,7 +392,7 @@ def test_claim_command_line(tmp_path):
 def test_grouper_mce_edits_join_the_validation_panel(settings):
     """Y65.51 (wrong procedure performed) is an MCE edit the local coding edits do not have: on an
     inpatient record it shows in the review's validation and blocks finalizing; outpatient, not."""
-    from pipeline.review.workflow import validate
+    from pipeline.records.validation import validate
 
     url = settings.resolved_database_url
     rid = seed_stay(url)
