@@ -17,7 +17,7 @@ from pipeline.transcribe import devset
 from pipeline.transcribe.types import Segment, Word
 from pipeline.transcribe.wer import keep_medical_words, normalize, word_counts
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "bench" / "transcribe_devset_manifest.json"
 # one clip per engine, both with a long pause; the espeak one heavily compressed
 SUBSET = ["hibari-heart_02", "espeak-gb-f3_02"]

@@ -190,7 +190,7 @@ def test_speech_that_whisper_skipped_is_decoded_again():
     skips 20 s of speech; the VAD hears it and the gap is decoded again, so the assessment is there."""
     from pipeline.transcribe.transcribe import speech_gaps
 
-    root = Path(__file__).resolve().parents[1] / "samples"
+    root = Path(__file__).resolve().parents[2] / "samples"
     settings = get_settings().model_copy(update={"bias_vocabulary": True, "fill_gaps": True, "beam_size": 1})
     t = transcribe_audio(load_media(root / "02_history_physical_cellulitis.mp3"), settings)
     text = t.text.lower()
