@@ -14,7 +14,7 @@ from pipeline.transcribe.types import Segment, Transcript, Word
 PG_ADMIN = os.environ.get("MRT_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
-def pg_database():
+def create_pg_database():
     import psycopg2
 
     try:
@@ -32,7 +32,7 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    conn, name = pg_database()
+    conn, name = create_pg_database()
     url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
     yield url
     get_engine(url).dispose()

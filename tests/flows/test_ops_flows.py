@@ -321,14 +321,14 @@ def test_database_outage_is_ridden_out_by_prefect_retries(ops, ffmpeg, sample):
     """PostgreSQL refuses connections for ~4 s at the start of a run: the flow goes on, each
     dictation's task fails transiently and Prefect retries it with backoff until the database
     is back; one record each."""
-    from store_support import pg_database
+    from store_support import create_pg_database
 
     from flows.dropfolder import drop_folder
     from pipeline.intake.synth import short_clips
     from pipeline.store.db import get_engine, session_scope
     from pipeline.store.models import Dictation
 
-    conn, name = pg_database()
+    conn, name = create_pg_database()
     url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
     s, configure = ops
     s = configure(MRT_DATABASE_URL=url, MRT_DB_RETRY_ATTEMPTS=2, MRT_DB_RETRY_WAIT_S=0.2, MRT_TASK_RETRIES=4)

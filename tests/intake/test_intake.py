@@ -412,11 +412,11 @@ def test_db_retry_rides_out_a_locked_sqlite_database(tmp_path):
 
 @pytest.mark.postgres
 def test_db_retry_rides_out_a_postgres_outage():
-    from store_support import pg_database
+    from store_support import create_pg_database
 
     from pipeline.store.db import get_engine
 
-    conn, name = pg_database()
+    conn, name = create_pg_database()
     url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
     try:
         with session_scope(url) as s:
