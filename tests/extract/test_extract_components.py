@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.extract.pipeline import extract, get_nlp
+from pipeline.extract.pipeline import extract, shared_extractor
 from pipeline.extract.procedure_eval import load_dev, score
 
 
@@ -111,7 +111,7 @@ COMMON_DIAGNOSES = [
 def test_linker_ranks_the_right_code_in_its_top_three():
     texts = [f"Assessment: {mention}." for mention, _ in COMMON_DIAGNOSES]
     misses = []
-    for (mention, code), doc in zip(COMMON_DIAGNOSES, get_nlp().pipe(texts)):
+    for (mention, code), doc in zip(COMMON_DIAGNOSES, shared_extractor().nlp.pipe(texts)):
         ent = next(e for e in doc.ents if e.text == mention)
         top3 = [c for c, _ in ent._.kb_candidates[:3]]
         if code not in top3:
