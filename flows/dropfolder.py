@@ -120,7 +120,7 @@ def _outcome(d: Drop, f, inbox_root: Path | None, stalled: bool) -> dict:  # noq
         f.wait()
         state = f.state
     else:  # the batch stalled: this dictation stays in the inbox for the next run
-        return runner.Outcome("deferred", runner._rel(d.media, inbox_root), kind="transient",
+        return runner.Outcome("deferred", runner.relative_name(d.media, inbox_root), kind="transient",
                               reason="no dictation finished for too long; left for the next run").to_dict()
     if state.is_completed():
         return f.result()
@@ -131,7 +131,7 @@ def _outcome(d: Drop, f, inbox_root: Path | None, stalled: bool) -> dict:  # noq
         exc = runner.TransientFailure(runner.describe_error(exc) if exc else "the task did not finish")
     retryable = isinstance(exc, (runner.TransientFailure, runner.TryLater))
     return runner.Outcome(
-        "deferred" if retryable else "error", runner._rel(d.media, inbox_root),
+        "deferred" if retryable else "error", runner.relative_name(d.media, inbox_root),
         dictation_id=getattr(exc, "dictation_id", None), kind="transient" if retryable else "error",
         reason=runner.describe_error(exc) if isinstance(exc, BaseException) else str(state.message),
         attempts=getattr(exc, "attempts", 0),

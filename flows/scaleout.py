@@ -5,9 +5,10 @@
 * ``MRT_DASK_ADDRESS=tcp://host:8786``: an existing Dask cluster (a scheduler and workers on
   several machines, see docs/operations.md).
 
-Whisper, the spaCy pipeline, the code indexes and the re-ranker are cached per process, so each worker loads
-them once; :class:`WarmModels` (a Dask worker plugin, also ``dask worker --preload
-flows.scaleout``) loads them when the worker starts rather than on its first dictation.
+Whisper, the spaCy pipeline, the code indexes and the re-ranker belong to one
+:class:`pipeline.stages.Models` bundle per worker process, so each worker loads them once;
+:class:`WarmModels` (a Dask worker plugin, also ``dask worker --preload flows.scaleout``) loads
+them when the worker starts rather than on its first dictation.
 """
 
 from __future__ import annotations
@@ -103,35 +104,25 @@ def on_this_host(settings: Settings) -> Settings:
 
 
 def warm_models(settings: Settings | None = None) -> dict:
-    """Load the models this process will use (no-op when already loaded). Returns load seconds."""
+    """Create and load this process's models (:func:`pipeline.stages.models_for`; a no-op when
+    loaded). Returns load seconds per part."""
     import time
 
-    from pipeline.code.coder import get_index
-    from pipeline.code.rerank import reranker
-    from pipeline.code.types import CM, PCS
-    from pipeline.extract.pipeline import get_nlp
-    from pipeline.transcribe.transcribe import get_transcriber
+    from pipeline.stages import models_for
 
-    from pipeline.intake.runner import model_settings
-
-    settings = model_settings(settings or get_settings())
-    out = {}
-    for name, fn in (("whisper", lambda: get_transcriber(settings)), ("spacy", get_nlp),
-                     ("cm_index", lambda: get_index(CM, settings)), ("pcs_index", lambda: get_index(PCS, settings)),
-                     ("reranker", lambda: reranker(settings))):
-        t0 = time.perf_counter()
-        fn()
-        out[name] = round(time.perf_counter() - t0, 3)
-    return out
+    t0 = time.perf_counter()
+    models = models_for(settings or get_settings())
+    spacy_s = round(time.perf_counter() - t0, 3)  # the extraction pipeline is built with the bundle
+    out = models.warm()
+    return {"whisper": out.pop("whisper"), "spacy": spacy_s, **out}
 
 
 def model_loads() -> dict:
-    """How many times this process built each model (cache misses); 1 each after warm-up."""
-    from pipeline.code.coder import _index
-    from pipeline.extract.pipeline import _nlp
-    from pipeline.transcribe.transcribe import models_loaded
+    """How many times this process built each model; 1 each after warm-up."""
+    from pipeline.stages import loaded_models
 
-    return {"whisper": models_loaded(), "spacy": _nlp.cache_info().misses, "code_index": _index.cache_info().misses}
+    bundles = loaded_models()
+    return {"whisper": sum(m.transcriber.loads for m in bundles), "spacy": len(bundles)}
 
 
 def peak_rss_bytes() -> int:

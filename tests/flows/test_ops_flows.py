@@ -84,7 +84,7 @@ def test_batch_of_50_with_one_corrupt_file(ops, cluster, tmp_path):
 
     from flows import scaleout
     from flows.dropfolder import drop_folder
-    from pipeline.intake.runner import local_day
+    from pipeline.intake.inbox import local_day
     from pipeline.intake.synth import short_clips
     from pipeline.store.db import session_scope
     from pipeline.store.models import Dictation

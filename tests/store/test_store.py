@@ -15,7 +15,7 @@ from pipeline.store.models import AuditEvent, CodeProposalRecord, Dictation, Dic
 from store_support import db_url, sample_proposal, sample_transcript  # noqa: F401  (db_url: a fixture)
 
 
-def test_register_is_idempotent_by_content(db_url, tmp_path):
+def test_register_is_idempotent_by_content(db_url, tmp_path):  # noqa: F811
     f = tmp_path / "a.wav"
     f.write_bytes(b"RIFF....same content")
     copy = tmp_path / "b copy.wav"
@@ -30,7 +30,7 @@ def test_register_is_idempotent_by_content(db_url, tmp_path):
         assert s.scalar(select(func.count()).select_from(Dictation)) == 1
 
 
-def test_concurrent_registration_makes_one_record(db_url, tmp_path):
+def test_concurrent_registration_makes_one_record(db_url, tmp_path):  # noqa: F811
     f = tmp_path / "race.wav"
     f.write_bytes(b"RIFF race")
     h = repository.sha256_file(f)
@@ -45,7 +45,7 @@ def test_concurrent_registration_makes_one_record(db_url, tmp_path):
     assert len(ids) == 1
 
 
-def test_store_results_replaces_atomically(db_url, tmp_path):
+def test_store_results_replaces_atomically(db_url, tmp_path):  # noqa: F811
     f = tmp_path / "x.wav"
     f.write_bytes(b"RIFF x")
     with session_scope(db_url) as s:
@@ -72,7 +72,7 @@ def test_store_results_replaces_atomically(db_url, tmp_path):
         assert [p.code for p in s.scalars(select(CodeProposalRecord).where(CodeProposalRecord.dictation_id == d.id))] == ["R07.9"]
 
 
-def test_mark_failed_keeps_reason(db_url, tmp_path):
+def test_mark_failed_keeps_reason(db_url, tmp_path):  # noqa: F811
     f = tmp_path / "bad.mp3"
     f.write_text("not audio")
     with session_scope(db_url) as s:
