@@ -103,7 +103,7 @@ def on_this_host(settings: Settings) -> Settings:
     return settings.model_copy(update=changed) if changed else settings
 
 
-def warm_models(settings: Settings | None = None) -> dict:
+def warm_models(settings: Settings) -> dict:
     """Create and load this process's models (:func:`pipeline.stages.models_for`; a no-op when
     loaded). Returns load seconds per part."""
     import time
@@ -111,7 +111,7 @@ def warm_models(settings: Settings | None = None) -> dict:
     from pipeline.stages import models_for
 
     t0 = time.perf_counter()
-    models = models_for(settings or get_settings())
+    models = models_for(settings)
     spacy_s = round(time.perf_counter() - t0, 3)  # the extraction pipeline is built with the bundle
     out = models.warm()
     return {"whisper": out.pop("whisper"), "spacy": spacy_s, **out}
@@ -122,7 +122,8 @@ def model_loads() -> dict:
     from pipeline.stages import loaded_models
 
     bundles = loaded_models()
-    return {"whisper": sum(m.transcriber.loads for m in bundles), "spacy": len(bundles)}
+    return {"whisper": sum({id(m.transcriber): m.transcriber.loads for m in bundles}.values()),
+            "spacy": len({id(m.extractor) for m in bundles})}
 
 
 def peak_rss_bytes() -> int:
@@ -146,7 +147,7 @@ class WarmModels(WorkerPlugin):
 
     name = "mrt-warm-models"
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings):
         self.settings = settings
 
     def setup(self, worker) -> None:  # noqa: ANN001
@@ -154,7 +155,7 @@ class WarmModels(WorkerPlugin):
 
 
 def dask_setup(worker) -> None:  # noqa: ANN001  (dask worker --preload flows.scaleout)
-    warm_models()
+    warm_models(get_settings())  # a worker machine's own environment
 
 
 def cluster_kwargs(settings: Settings, n_workers: int | None = None) -> dict:
@@ -168,9 +169,8 @@ def cluster_kwargs(settings: Settings, n_workers: int | None = None) -> dict:
     }
 
 
-def start_local_cluster(settings: Settings | None = None, n_workers: int | None = None, warm: bool = True) -> LocalCluster:
+def start_local_cluster(settings: Settings, n_workers: int | None = None, warm: bool = True) -> LocalCluster:
     """A local cluster kept for a long-running process (watcher, deployment server, benchmark)."""
-    settings = settings or get_settings()
     cluster = LocalCluster(**cluster_kwargs(settings, n_workers))
     if warm:
         warm_cluster(cluster, worker_settings(settings, len(cluster.workers)))
@@ -186,9 +186,8 @@ def warm_cluster(cluster, settings: Settings) -> None:  # noqa: ANN001
 
 
 @contextmanager
-def task_runner(settings: Settings | None = None, n_workers: int | None = None) -> Iterator[DaskTaskRunner]:
+def task_runner(settings: Settings, n_workers: int | None = None) -> Iterator[DaskTaskRunner]:
     """A started Dask task runner for a batch: the configured cluster, or local processes for this run."""
-    settings = settings or get_settings()
     if settings.dask_address:
         with DaskTaskRunner(address=settings.dask_address) as runner:
             yield runner

@@ -56,6 +56,8 @@ STAGES = ("load", "transcribe", "extract", "code", "store")
 #: lease times) share one process's models
 MODEL_FIELDS = ("transcribe_backend", "whisper_model", "compute_type", "device", "cpu_threads", "beam_size",
                 "language", "vad_filter", "cache_dir", "ner_models", "link_candidates")
+#: the ones the spaCy pipeline is built from
+EXTRACT_FIELDS = ("ner_models", "link_candidates", "cache_dir")
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Models:
         from pipeline.code.types import CM, PCS
 
         out = {}
-        for name, fn in (("whisper", lambda: self.transcriber.model()),
+        for name, fn in (("whisper", lambda: self.transcriber.model(settings=self.settings)),
                          ("cm_index", lambda: self.coder.index(CM)), ("pcs_index", lambda: self.coder.index(PCS)),
                          ("reranker", lambda: reranker(self.settings))):
             t0 = time.perf_counter()
@@ -95,12 +97,22 @@ _models_lock = threading.Lock()
 def models_for(settings: Settings) -> Models:
     """This process's models for ``settings``: created on first use, then shared by every
     :class:`StageRunner` of the process whose settings load the same models (:data:`MODEL_FIELDS`),
-    so a Dask worker loads Whisper and spaCy once, not once per dictation."""
+    so a Dask worker loads Whisper and spaCy once, not once per dictation. Bundles share what they
+    can: one :class:`Transcriber` per process (it keeps one model per model setting), one
+    :class:`Extractor` per :data:`EXTRACT_FIELDS` values."""
     key = tuple(str(getattr(settings, f)) for f in MODEL_FIELDS)
     with _models_lock:
         if key not in _process_models:
-            _process_models[key] = Models.load(settings)
+            others = list(_process_models.values())
+            transcriber = others[0].transcriber if others else Transcriber(settings)
+            same_nlp = _extract_key(settings)
+            extractor = next((m.extractor for m in others if _extract_key(m.settings) == same_nlp), None)
+            _process_models[key] = Models(settings, transcriber, extractor or Extractor(settings), Coder(settings))
         return _process_models[key]
+
+
+def _extract_key(settings: Settings) -> tuple:
+    return tuple(str(getattr(settings, f)) for f in EXTRACT_FIELDS)
 
 
 def loaded_models() -> list[Models]:
@@ -229,7 +241,7 @@ class StageRunner:
     def transcribe(self, audio: Audio, context: DictationContext | None = None, backend: str | None = None) -> Transcript:
         """The transcript, refused as ``no_speech`` when it holds no dictation (:meth:`check_speech`).
         ``context`` (document type, specialty from the sidecar) chooses the biasing vocabulary."""
-        transcript = self.models.transcriber.transcribe(audio, context, backend)
+        transcript = self.models.transcriber.transcribe(audio, context, backend, settings=self.models.settings)
         self.check_speech(audio, transcript)
         return transcript
 

@@ -41,9 +41,8 @@ PIPELINE: list[tuple[str, dict]] = [
 ]
 
 
-def configured_pipeline(settings: Settings | None = None) -> list[tuple[str, dict]]:
+def configured_pipeline(settings: Settings) -> list[tuple[str, dict]]:
     """:data:`PIPELINE` with the settings' NER models and linker depth (dropped when turned off)."""
-    settings = settings or get_settings()
     out = []
     for name, config in PIPELINE:
         if name == "mrt_ner":
@@ -62,11 +61,11 @@ _lock = threading.Lock()
 warnings.filterwarnings("ignore", message=r".*\[W036\].*")
 
 
-def build_nlp(pipeline: list[tuple[str, dict]] | None = None) -> Language:
+def build_nlp(pipeline: list[tuple[str, dict]]) -> Language:
     from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
 
     nlp = spacy.blank("en")
-    for name, config in pipeline if pipeline is not None else configured_pipeline():
+    for name, config in pipeline:
         nlp.add_pipe(name, config=config)
     return nlp
 
