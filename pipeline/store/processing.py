@@ -105,10 +105,9 @@ def with_db_retry(fn: Callable[[], T], attempts: int, wait_s: float, what: str =
             delay = wait_s * (2**i)
             log.warning("%s: database unavailable (%s); retrying in %.1f s (%d/%d)", what, type(e).__name__, delay, i + 1, attempts - 1)
             try:
-                from pipeline.store.db import _engines
+                from pipeline.store.db import dispose_engines
 
-                for engine in list(_engines.values()):
-                    engine.dispose()  # drop connections that died with the server
+                dispose_engines()  # drop connections that died with the server
             except Exception:  # noqa: BLE001
                 pass
             time.sleep(delay)
