@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pipeline.settings import get_settings
 from pipeline.transcribe.audio import load_media
-from pipeline.transcribe.transcribe import transcribe_audio
+from pipeline.transcribe.transcribe import Transcriber
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
     load_s = time.perf_counter() - t0
     rss_after_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     done = []
-    t = transcribe_audio(audio, get_settings(), args.backend, progress=lambda s: done.append(s) or print(f"  {s / 60:.1f} min done", flush=True))
+    t = Transcriber(get_settings()).transcribe(audio, backend=args.backend, progress=lambda s: done.append(s) or print(f"  {s / 60:.1f} min done", flush=True))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({
         "file": str(args.file), "backend": t.backend, "model": t.model, "audio_s": round(t.duration, 1),

@@ -1,88 +1,49 @@
 """Flows: one dictation, and a folder of them.
 
-Coarse tasks, one per stage per dictation; the work is in :mod:`pipeline.process`.
+The stages and their order are :class:`pipeline.stages.StageRunner`'s; here each stage runs as a
+Prefect task (one task run per stage per dictation), a thin wrapper over the runner's method.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any, Callable
 
 from flows import _prefect_env  # noqa: F401
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline import process
-from pipeline.errors import MediaError, RecordLocked
-from pipeline.intake.sidecar import sidecar_for
+from pipeline.settings import get_settings
+from pipeline.stages import StageHooks, StageRunner
 from pipeline.transcribe.audio import is_media_file
-from pipeline.transcribe.vocabulary import DictationContext
 
-stage = task(cache_policy=NO_CACHE, persist_result=False)
-
-
-@stage(name="register")
-def register_task(path: str) -> process.Registration:
-    return process.register(path)
+log = logging.getLogger(__name__)
 
 
-@stage(name="load")
-def load_task(path: str):
-    return process.load(path)
+def _run_stage(stage: Callable[..., Any], args: tuple) -> Any:
+    return stage(*args)
 
 
-@stage(name="transcribe")
-def transcribe_task(audio, backend: str | None = None, context: DictationContext | None = None):
-    transcript = process.transcribe(audio, backend=backend, context=context)
-    process.check_speech(audio, transcript)
-    return transcript
+#: one Prefect task per stage, each running the runner's method for that stage
+STAGE_TASKS = {name: task(name=name, cache_policy=NO_CACHE, persist_result=False)(_run_stage)
+               for name in ("register", "load", "transcribe", "extract", "code", "store")}
 
 
-@stage(name="extract")
-def extract_task(transcript):
-    return process.extract_entities(transcript)
+def as_task(name: str, stage: Callable[..., Any], args: tuple) -> Any:
+    """The ``run_stage`` hook: the stage runs as its Prefect task."""
+    return STAGE_TASKS[name](stage, args)
 
 
-@stage(name="code")
-def code_task(entities, setting: str | None = None, text: str | None = None):
-    return process.code(entities, setting=setting, text=text)
-
-
-@stage(name="store")
-def store_task(registration, audio, transcript, entities, coding) -> dict:
-    return process.store(registration, audio, transcript, entities, coding)
+PREFECT_HOOKS = StageHooks(run_stage=as_task)
 
 
 @flow(name="process-dictation", persist_result=False)
 def process_dictation(path: str, setting: str | None = None, backend: str | None = None, reprocess: bool = False) -> dict:
-    """Dictation file in, stored record with proposed codes out (idempotent by content).
-
-    A sidecar ``NAME.wav.json`` or ``NAME.json`` next to the file is read with the drop folder's
-    reader and its fields stored on the record (patient, encounter, physician, document type,
-    setting, priority). ``setting`` overrides the care setting used for coding; else the sidecar's
-    (or the record's encounter's), else the settings' default. ``reprocess`` never overwrites a
-    finalized, pending or claimed record, nor a coder's decisions: it refuses with the reason
-    (:class:`~pipeline.errors.RecordLocked`). On success the media is filed in the archive."""
-    path = str(Path(path).absolute())
-    sidecar = sidecar_for(path)
-    registration = register_task(path)
-    if registration.already_done and not reprocess:
-        process.file_media(registration, path)  # an earlier copy may have gone: this one is kept
-        return process.existing_summary(registration)
-    if registration.already_done and (why := process.reprocess_refusal(registration)) is not None:
-        raise RecordLocked(registration.dictation_id, why)
-    stored_setting = process.attach_metadata(registration, sidecar, {"processed_from": Path(path).name})
-    context = DictationContext.from_metadata(sidecar.model_dump() if sidecar is not None else None)
-    try:
-        audio = load_task(path)
-        transcript = transcribe_task(audio, backend, context)
-        entities = extract_task(transcript)
-        coding = code_task(entities, setting or stored_setting, transcript.text)
-        summary = store_task(registration, audio, transcript, entities, coding)
-    except MediaError as e:
-        process.fail(registration, e.kind, e.reason)
-        raise
-    process.file_media(registration, path)
-    return summary
+    """Dictation file in, stored record with proposed codes out (idempotent by content): see
+    :meth:`pipeline.stages.StageRunner.process_file` (sidecar, care setting, ``reprocess``)."""
+    return StageRunner(get_settings()).process_file(path, setting=setting, backend=backend, reprocess=reprocess,
+                                                    hooks=PREFECT_HOOKS)
 
 
 def media_files(folder: str | Path) -> list[Path]:
@@ -107,5 +68,6 @@ def process_folder(folder: str, setting: str | None = None, backend: str | None 
         if error is None:
             results.append({"path": str(path), "ok": True, **summary})
         else:
+            log.warning("a dictation in the folder failed (%s)", type(error).__name__)
             results.append({"path": str(path), "ok": False, "error": str(error)})
     return results

@@ -9,6 +9,7 @@ One task per dictation: it runs every stage on one worker, where the models are 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from pipeline.intake.inbox import Drop
 from pipeline.settings import Settings, get_settings
 from pipeline.store.processing import backoff_delay
 
+log = logging.getLogger(__name__)
 TRANSCRIBE_LIMIT = "mrt-transcribe"
 
 
@@ -68,7 +70,7 @@ def ensure_concurrency_limit(settings: Settings) -> None:
         client.upsert_global_concurrency_limit_by_name(TRANSCRIBE_LIMIT, settings.transcribe_concurrency)
 
 
-def run_drops(drops: list[Drop], inbox_root: Path | None, settings: Settings | None = None,
+def run_drops(drops: list[Drop], inbox_root: Path | None, settings: Settings,
               moves: list[bool] | None = None, n_workers: int | None = None) -> list[dict]:
     """Fan the dictations out on the Dask task runner (inside a flow run); every one gets an outcome.
 
@@ -76,7 +78,6 @@ def run_drops(drops: list[Drop], inbox_root: Path | None, settings: Settings | N
     task's retries comes back as outcome ``deferred`` (the file stays in the inbox)."""
     if not drops:
         return []
-    settings = settings or get_settings()
     ensure_concurrency_limit(settings)
     wsettings = scaleout.worker_settings(settings, scaleout.runner_workers(settings, n_workers))
     task_ = configured_task(wsettings)
@@ -95,8 +96,6 @@ def _wait_for_progress(futures, stall_s: float) -> bool:
 
     The ones left are cancelled here and stay in the inbox (or due for retry) for the next
     run; a worker that hangs keeps its lease alive, so nothing is processed twice."""
-    import logging
-
     import distributed
 
     pending = [f.wrapped_future for f in futures]
@@ -107,7 +106,7 @@ def _wait_for_progress(futures, stall_s: float) -> bool:
         except (TimeoutError, distributed.TimeoutError):
             for fut in pending:
                 fut.cancel()
-            logging.getLogger(__name__).warning(
+            log.warning(
                 "batch stalled: no dictation finished for %.0f min; %d left for the next run (a stuck worker? "
                 "restart the workers)", stall_s / 60, len(pending))
             return True
@@ -120,7 +119,7 @@ def _outcome(d: Drop, f, inbox_root: Path | None, stalled: bool) -> dict:  # noq
         f.wait()
         state = f.state
     else:  # the batch stalled: this dictation stays in the inbox for the next run
-        return runner.Outcome("deferred", runner._rel(d.media, inbox_root), kind="transient",
+        return runner.Outcome("deferred", runner.relative_name(d.media, inbox_root), kind="transient",
                               reason="no dictation finished for too long; left for the next run").to_dict()
     if state.is_completed():
         return f.result()
@@ -131,7 +130,7 @@ def _outcome(d: Drop, f, inbox_root: Path | None, stalled: bool) -> dict:  # noq
         exc = runner.TransientFailure(runner.describe_error(exc) if exc else "the task did not finish")
     retryable = isinstance(exc, (runner.TransientFailure, runner.TryLater))
     return runner.Outcome(
-        "deferred" if retryable else "error", runner._rel(d.media, inbox_root),
+        "deferred" if retryable else "error", runner.relative_name(d.media, inbox_root),
         dictation_id=getattr(exc, "dictation_id", None), kind="transient" if retryable else "error",
         reason=runner.describe_error(exc) if isinstance(exc, BaseException) else str(state.message),
         attempts=getattr(exc, "attempts", 0),

@@ -5,9 +5,10 @@
 * ``MRT_DASK_ADDRESS=tcp://host:8786``: an existing Dask cluster (a scheduler and workers on
   several machines, see docs/operations.md).
 
-Whisper, the spaCy pipeline, the code indexes and the re-ranker are cached per process, so each worker loads
-them once; :class:`WarmModels` (a Dask worker plugin, also ``dask worker --preload
-flows.scaleout``) loads them when the worker starts rather than on its first dictation.
+Whisper, the spaCy pipeline, the code indexes and the re-ranker belong to one
+:class:`pipeline.stages.Models` bundle per worker process, so each worker loads them once;
+:class:`WarmModels` (a Dask worker plugin, also ``dask worker --preload flows.scaleout``) loads
+them when the worker starts rather than on its first dictation.
 """
 
 from __future__ import annotations
@@ -102,35 +103,28 @@ def on_this_host(settings: Settings) -> Settings:
     return settings.model_copy(update=changed) if changed else settings
 
 
-def warm_models(settings: Settings | None = None) -> dict:
-    """Load the models this process will use (no-op when already loaded). Returns load seconds."""
+def warm_models(settings: Settings) -> dict:
+    """Create and load this process's models (:func:`pipeline.stages.models_for`; a no-op when
+    loaded). Returns load seconds per part."""
     import time
 
-    from pipeline.code.coder import coder_for
-    from pipeline.code.types import CM, PCS
-    from pipeline.extract.pipeline import get_nlp
-    from pipeline.transcribe.transcribe import get_transcriber
+    from pipeline.stages import models_for
 
-    from pipeline.intake.runner import model_settings
-
-    settings = model_settings(settings or get_settings())
-    out = {}
-    for name, fn in (("whisper", lambda: get_transcriber(settings)), ("spacy", get_nlp),
-                     ("cm_index", lambda: coder_for(settings).index(CM)),
-                     ("pcs_index", lambda: coder_for(settings).index(PCS)), ("reranker", lambda: coder_for(settings).reranker)):
-        t0 = time.perf_counter()
-        fn()
-        out[name] = round(time.perf_counter() - t0, 3)
-    return out
+    t0 = time.perf_counter()
+    models = models_for(settings)
+    spacy_s = round(time.perf_counter() - t0, 3)  # the extraction pipeline is built with the bundle
+    out = models.warm()
+    return {"whisper": out.pop("whisper"), "spacy": spacy_s, **out}
 
 
 def model_loads() -> dict:
-    """How many times this process built each model (cache misses); 1 each after warm-up."""
+    """How many times this process built each model; 1 each after warm-up."""
     from pipeline.code.lookup.indexes import indexes_loaded
-    from pipeline.extract.pipeline import _nlp
-    from pipeline.transcribe.transcribe import models_loaded
+    from pipeline.stages import loaded_models
 
-    return {"whisper": models_loaded(), "spacy": _nlp.cache_info().misses, "code_index": indexes_loaded()}
+    bundles = loaded_models()
+    return {"whisper": sum({id(m.transcriber): m.transcriber.loads for m in bundles}.values()),
+            "spacy": len({id(m.extractor) for m in bundles}), "code_index": indexes_loaded()}
 
 
 def peak_rss_bytes() -> int:
@@ -154,7 +148,7 @@ class WarmModels(WorkerPlugin):
 
     name = "mrt-warm-models"
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings):
         self.settings = settings
 
     def setup(self, worker) -> None:  # noqa: ANN001
@@ -162,7 +156,7 @@ class WarmModels(WorkerPlugin):
 
 
 def dask_setup(worker) -> None:  # noqa: ANN001  (dask worker --preload flows.scaleout)
-    warm_models()
+    warm_models(get_settings())  # a worker machine's own environment
 
 
 def cluster_kwargs(settings: Settings, n_workers: int | None = None) -> dict:
@@ -176,9 +170,8 @@ def cluster_kwargs(settings: Settings, n_workers: int | None = None) -> dict:
     }
 
 
-def start_local_cluster(settings: Settings | None = None, n_workers: int | None = None, warm: bool = True) -> LocalCluster:
+def start_local_cluster(settings: Settings, n_workers: int | None = None, warm: bool = True) -> LocalCluster:
     """A local cluster kept for a long-running process (watcher, deployment server, benchmark)."""
-    settings = settings or get_settings()
     cluster = LocalCluster(**cluster_kwargs(settings, n_workers))
     if warm:
         warm_cluster(cluster, worker_settings(settings, len(cluster.workers)))
@@ -194,9 +187,8 @@ def warm_cluster(cluster, settings: Settings) -> None:  # noqa: ANN001
 
 
 @contextmanager
-def task_runner(settings: Settings | None = None, n_workers: int | None = None) -> Iterator[DaskTaskRunner]:
+def task_runner(settings: Settings, n_workers: int | None = None) -> Iterator[DaskTaskRunner]:
     """A started Dask task runner for a batch: the configured cluster, or local processes for this run."""
-    settings = settings or get_settings()
     if settings.dask_address:
         with DaskTaskRunner(address=settings.dask_address) as runner:
             yield runner

@@ -107,13 +107,13 @@ def transcribe(
     """Transcribe one dictation."""
     from pipeline.errors import MediaError
     from pipeline.settings import get_settings
-    from pipeline.transcribe.transcribe import transcribe_file
+    from pipeline.transcribe.transcribe import Transcriber
 
     settings = get_settings()
     if model:
         settings = settings.model_copy(update={"whisper_model": model})
     try:
-        t = transcribe_file(file, settings, backend)
+        t = Transcriber(settings).transcribe_file(file, backend=backend)
     except MediaError as e:
         err.print(f"[red]Cannot use {e.path.name}[/red]: {e.reason}")
         raise typer.Exit(2)

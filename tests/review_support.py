@@ -14,8 +14,9 @@ from typing import Iterator
 
 import pytest
 
-from pipeline import process
 from pipeline.code.coder import MODEL_VERSION
+from pipeline.settings import get_settings
+from pipeline.stages import StageRunner
 from pipeline.store import repository
 from pipeline.store.db import get_engine, session_scope
 from pipeline.store.models import Encounter, Patient
@@ -34,10 +35,11 @@ class PipelineOutput:
 
 def run_pipeline(media: Path, setting: str = "outpatient") -> PipelineOutput:
     """The real stages (Whisper, spaCy, coder) on one sample, without the database."""
-    audio = process.load(media)
-    transcript = process.transcribe(audio)
-    entities = process.extract_entities(transcript)
-    return PipelineOutput(media, audio, transcript, entities, process.code(entities, setting=setting, text=transcript.text))
+    stages = StageRunner(get_settings())
+    audio = stages.load(media)
+    transcript = stages.transcribe(audio)
+    entities = stages.extract(transcript)
+    return PipelineOutput(media, audio, transcript, entities, stages.code(entities, setting=setting, text=transcript.text))
 
 
 def seed_record(

@@ -73,7 +73,7 @@ def run(n_docs: int = 400, batch_size: int = 32, warmup: int = 10,
     """Time the product's extraction pipeline over ``n_docs`` MTSamples reports (after ``warmup``)."""
     from threadpoolctl import threadpool_limits
 
-    from pipeline.extract.pipeline import get_nlp
+    from pipeline.extract.pipeline import shared_extractor
 
     rows = read_mtsamples(limit=n_docs + warmup)
     texts = [r["text"] for r in rows]
@@ -81,7 +81,7 @@ def run(n_docs: int = 400, batch_size: int = 32, warmup: int = 10,
     say = progress or (lambda _msg: None)
     with threadpool_limits(limits=1):
         say("loading the pipeline, NER models and code indexes")
-        nlp = get_nlp()
+        nlp = shared_extractor().nlp
         for _ in nlp.pipe(warm, batch_size=batch_size):
             pass
         say(f"timing {len(texts)} reports")

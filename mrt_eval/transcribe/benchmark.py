@@ -98,21 +98,22 @@ def load_dataset(folder: Path) -> list[Item]:
 
 
 def run_config(config: Config, items: list[Item], base: Settings, on_file: Callable[[str], None] | None = None) -> Row:
-    from pipeline.transcribe.transcribe import get_transcriber, transcribe_audio
     from mrt_eval.transcribe.wer import medical_term_errors, medwer_scores, normalize
+    from pipeline.transcribe.transcribe import Transcriber
 
     settings = config.settings(base)
     t0 = time.perf_counter()
-    get_transcriber(settings, config.backend)
+    transcriber = Transcriber(settings)
+    transcriber.model(config.backend)
     load_s = time.perf_counter() - t0
-    transcribe_audio(items[0].audio, settings, config.backend, items[0].context)  # warm-up: caches, lexicon
+    transcriber.transcribe(items[0].audio, items[0].context, config.backend)  # warm-up: caches, lexicon
     per, refs, hyps = [], [], []
     audio_s = proc_s = 0.0
     errors = ref_words = terms = wrong = corrections = 0
     import jiwer
 
     for it in items:
-        t = transcribe_audio(it.audio, settings, config.backend, it.context)
+        t = transcriber.transcribe(it.audio, it.context, config.backend)
         ref_n, hyp_n = normalize(it.reference), normalize(t.text)
         m = jiwer.process_words(ref_n, hyp_n) if hyp_n.strip() else None
         e = (m.substitutions + m.deletions + m.insertions) if m else len(ref_n.split())
@@ -287,7 +288,7 @@ def run_matrix(folder: Path, variants: list[Variant], base: Settings, on_file: C
     import resource
 
     from mrt_eval.transcribe.devset import voice_of
-    from pipeline.transcribe.transcribe import decode, fill_gaps, finish, get_transcriber
+    from pipeline.transcribe.transcribe import Transcriber, decode, fill_gaps, finish
     from pipeline.transcribe.vocabulary import build_bias
     from mrt_eval.transcribe.wer import ZERO, word_counts
 
@@ -299,9 +300,10 @@ def run_matrix(folder: Path, variants: list[Variant], base: Settings, on_file: C
     correction_right = correction_made = 0
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_by_model: dict[str, float] = {}
+    transcriber = Transcriber(base)  # one model per distinct model setting, across the groups
     for key, vs in groups.items():
         dsettings = vs[0].settings(base)
-        model = get_transcriber(dsettings)  # loaded even when decodings are cached: its memory counts
+        model = transcriber.model(settings=dsettings)  # loaded even when decodings are cached: its memory counts
         for it in items:
             bias = None
             if dsettings.bias_vocabulary and dsettings.bias_max_tokens > 0:

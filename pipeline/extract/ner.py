@@ -16,9 +16,7 @@ PROBLEM). Models are loaded once per process and run in batches.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -34,7 +32,6 @@ SHIPPED = ("bc5cdr", "ncbi")
 # model label -> pipeline label; None drops the span. scispaCy's en_core_sci_* models mark untyped
 # "ENTITY" spans: map ENTITY to a label in the component's config to use them.
 DEFAULT_LABEL_MAP: dict[str, str | None] = {"DISEASE": "PROBLEM", "CHEMICAL": "MEDICATION", "ENTITY": None}
-_lock = threading.Lock()
 SENTENCE_ENDS = {".", "?", "!", ";"}
 
 
@@ -63,18 +60,11 @@ def resolve_model(name: str) -> str | Path:
     )
 
 
-@lru_cache(maxsize=4)
-def _load(name: str) -> Language:
-    # only the layers NER needs: scispaCy packages also bring taggers, parsers and linkers
-    nlp = spacy.load(resolve_model(name), exclude=["tagger", "parser", "attribute_ruler", "lemmatizer",
-                                                   "scispacy_linker", "abbreviation_detector"])
-    return nlp
-
-
 def load_model(name: str) -> Language:
-    """The NER model ``name`` (loaded once per process)."""
-    with _lock:
-        return _load(name)
+    """The NER model ``name``, newly loaded (the :class:`NerComponent` of an extractor keeps its own)."""
+    # only the layers NER needs: scispaCy packages also bring taggers, parsers and linkers
+    return spacy.load(resolve_model(name), exclude=["tagger", "parser", "attribute_ruler", "lemmatizer",
+                                                    "scispacy_linker", "abbreviation_detector"])
 
 
 class NerComponent:

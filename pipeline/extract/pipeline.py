@@ -6,14 +6,16 @@ models, ``settings.ner_models``) -> ``mrt_terminology`` (lexicon: symptoms, proc
 the rest) -> ``mrt_procedures`` (PCS root operation + body part phrases) -> ``mrt_abbreviations``
 (in-text definitions, ambiguous abbreviations) -> ``mrt_sections`` -> ``mrt_context`` ->
 ``mrt_linker`` (ranked ICD-10 candidates, ``settings.link_candidates``) -> ``mrt_audio_time``.
-Loaded once per process.
+An :class:`Extractor` owns the built pipeline (one per process or worker).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import warnings
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import spacy
 from spacy.language import Language
@@ -23,6 +25,11 @@ from pipeline.extract import abbreviations, context, linker, ner, procedures, se
 from pipeline.extract.types import Entity
 from pipeline.settings import Settings, get_settings
 from pipeline.transcribe.types import Transcript
+
+if TYPE_CHECKING:
+    from pipeline.code.lookup.indexes import CodeIndexes
+
+log = logging.getLogger(__name__)
 
 PIPELINE: list[tuple[str, dict]] = [
     ("sentencizer", {}),
@@ -38,9 +45,8 @@ PIPELINE: list[tuple[str, dict]] = [
 ]
 
 
-def configured_pipeline(settings: Settings | None = None) -> list[tuple[str, dict]]:
+def configured_pipeline(settings: Settings) -> list[tuple[str, dict]]:
     """:data:`PIPELINE` with the settings' NER models and linker depth (dropped when turned off)."""
-    settings = settings or get_settings()
     out = []
     for name, config in PIPELINE:
         if name == "mrt_ner":
@@ -59,27 +65,58 @@ _lock = threading.Lock()
 warnings.filterwarnings("ignore", message=r".*\[W036\].*")
 
 
-def build_nlp(pipeline: list[tuple[str, dict]] | None = None) -> Language:
+def build_nlp(pipeline: list[tuple[str, dict]], code_indexes: CodeIndexes | None = None) -> Language:
+    """The spaCy pipeline of ``pipeline``; its linker (when listed) is handed ``code_indexes``."""
     from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
 
-    from pipeline.code.lookup.indexes import shared_code_indexes
-
+    if code_indexes is None and any(name == "mrt_linker" for name, _ in pipeline):
+        raise ValueError("the mrt_linker component needs the code indexes (build_nlp(..., code_indexes=...))")
     nlp = spacy.blank("en")
-    for name, config in pipeline if pipeline is not None else configured_pipeline():
+    for name, config in pipeline:
         component = nlp.add_pipe(name, config=config)
-        if name == "mrt_linker":  # handed the code indexes the coder of this process reads
-            component.use_indexes(shared_code_indexes(get_settings().cache_dir / "code-index"))
+        if name == "mrt_linker":  # handed the code indexes the coder of this process reads (as scispaCy's linker its KB)
+            component.use_indexes(code_indexes)
     return nlp
 
 
-@lru_cache(maxsize=1)
-def _nlp() -> Language:
-    return build_nlp()
+class Extractor:
+    """Owns the spaCy pipeline (``nlp``) of one process or Dask worker, built once from ``settings``
+    (NER models, linker depth: :func:`configured_pipeline`); ``extract`` reads one document."""
+
+    def __init__(self, settings: Settings, code_indexes: CodeIndexes | None = None) -> None:
+        from pipeline.code.lookup.indexes import shared_code_indexes
+
+        self.settings = settings
+        t0 = time.perf_counter()
+        indexes = code_indexes or shared_code_indexes(settings.cache_dir / "code-index")
+        self.nlp = build_nlp(configured_pipeline(settings), indexes)
+        log.info("built the extraction pipeline (%s) in %.1f s", ", ".join(self.nlp.pipe_names), time.perf_counter() - t0)
+
+    def make_doc(self, text: str, transcript: Transcript | None = None):
+        doc = self.nlp.make_doc(text)
+        if transcript is not None and transcript.text == text:
+            doc._.word_times = timing.word_times(transcript)
+        return doc
+
+    def extract(self, text: str, transcript: Transcript | None = None) -> list[Entity]:
+        """Entities in ``text``; when ``transcript`` is the source of ``text``, with audio times."""
+        return entities_from_doc(self.nlp(self.make_doc(text, transcript)))
+
+    def extract_many(self, texts: list[str], batch_size: int = 32) -> list[list[Entity]]:
+        return [entities_from_doc(doc) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
 
 
-def get_nlp() -> Language:
+_shared: Extractor | None = None
+
+
+def shared_extractor() -> Extractor:
+    """One :class:`Extractor` for the environment's settings, for scripts, tests and evaluation that
+    read text without a stage runner (which creates its own). Built on first use."""
+    global _shared
     with _lock:
-        return _nlp()
+        if _shared is None:
+            _shared = Extractor(get_settings())
+        return _shared
 
 
 def _abbreviation_long_forms(doc) -> dict[tuple[int, int], str]:
@@ -114,20 +151,12 @@ def entities_from_doc(doc) -> list[Entity]:
     return out
 
 
-def make_doc(text: str, transcript: Transcript | None = None, nlp: Language | None = None):
-    nlp = nlp or get_nlp()
-    doc = nlp.make_doc(text)
-    if transcript is not None and transcript.text == text:
-        doc._.word_times = timing.word_times(transcript)
-    return doc
-
-
 def extract(text: str, transcript: Transcript | None = None) -> list[Entity]:
-    """Entities in ``text``; when ``transcript`` is the source of ``text``, with audio times."""
-    nlp = get_nlp()
-    return entities_from_doc(nlp(make_doc(text, transcript, nlp)))
+    """:meth:`Extractor.extract` with the :func:`shared_extractor`."""
+    return shared_extractor().extract(text, transcript)
 
 
 def extract_many(texts: list[str], batch_size: int = 32) -> list[list[Entity]]:
-    nlp = get_nlp()
-    return [entities_from_doc(doc) for doc in nlp.pipe(texts, batch_size=batch_size)]
+    """:meth:`Extractor.extract_many` with the :func:`shared_extractor`."""
+    return shared_extractor().extract_many(texts, batch_size)
+

@@ -20,8 +20,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.transcribe.audio import MEDIA_EXTENSIONS, is_hidden_name
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
 
 SIDECAR_SUFFIX = ".json"
 ERROR_SUFFIX = ".error.txt"
@@ -286,6 +290,14 @@ def _sidecar_name(drop: Drop, media_dest: Path) -> str:
     if drop.sidecar.name == drop.media.name + SIDECAR_SUFFIX:
         return media_dest.name + SIDECAR_SUFFIX
     return media_dest.stem + SIDECAR_SUFFIX
+
+
+def local_day(settings: Settings, when: datetime | None = None) -> str:
+    """The archive folder's name for ``when`` (default: now): the date in the site's time zone."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(settings.resolved_timezone)
+    return (when.astimezone(tz) if when else datetime.now(tz)).strftime("%Y-%m-%d")
 
 
 def archive_drop(drop: Drop, archive_root: Path, day: str) -> dict[str, Path]:

@@ -1,7 +1,8 @@
 """One dropped dictation from inbox to archive (or quarantine), failure-safe.
 
 :func:`process_drop` is the whole life of one file on one worker: hash, register, claim
-(lease), sidecar metadata, load, transcribe, extract, code, store, move. Prefect tasks in
+(lease), sidecar metadata, then the stages (load, transcribe, extract, code, store) through
+:class:`pipeline.stages.StageRunner` with the lease's hooks, then move. Prefect tasks in
 ``flows/`` call it; it is plain code and runs the same without Prefect.
 
 Outcomes:
@@ -28,21 +29,19 @@ import socket
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Callable, ContextManager
-from zoneinfo import ZoneInfo
 
-from pipeline import process
-from pipeline.code.coder import MODEL_VERSION
 from pipeline.errors import MediaError
 from pipeline.intake import inbox as box
 from pipeline.intake.sidecar import Sidecar, SidecarError, read_sidecar
-from pipeline.transcribe.vocabulary import DictationContext
-from pipeline.settings import Settings, get_settings
+from pipeline.settings import Settings
+from pipeline.stages import Registration, StageHooks, StageRunner
 from pipeline.store import processing, repository
 from pipeline.store.db import session_scope
 from pipeline.store.models import AuditEvent, Dictation, DictationStatus
+from pipeline.store.repository import LeaseGuard
+from pipeline.transcribe.vocabulary import DictationContext
 
 log = logging.getLogger(__name__)
 
@@ -82,27 +81,8 @@ class Outcome:
         return asdict(self)
 
 
-_MODEL_FIELDS = ("transcribe_backend", "whisper_model", "compute_type", "device", "cpu_threads", "beam_size",
-                 "language", "vad_filter", "cache_dir")
-_model_settings_seen: dict[tuple, Settings] = {}
-
-
-def model_settings(settings: Settings) -> Settings:
-    """The first settings this process saw with the same model-relevant values.
-
-    Models are cached per settings object value; settings that differ only in where data
-    lives (database, folders) must not load a second Whisper model into a worker.
-    """
-    key = tuple(getattr(settings, f) for f in _MODEL_FIELDS)
-    return _model_settings_seen.setdefault(key, settings)
-
-
-def local_day(settings: Settings, when: datetime | None = None) -> str:
-    tz = ZoneInfo(settings.resolved_timezone)
-    return (when.astimezone(tz) if when else datetime.now(tz)).strftime("%Y-%m-%d")
-
-
-def _rel(path: Path, root: Path | None) -> str:
+def relative_name(path: Path, root: Path | None) -> str:
+    """The file's name for reports: relative to the inbox it was dropped in, printable."""
     if root is not None:
         with contextlib.suppress(ValueError):
             return box.display_name(str(path.relative_to(root)))
@@ -194,12 +174,12 @@ def _refile_if_lost(s, dictation_id: int, archived: Path) -> None:
 def _archive(drop: box.Drop, settings: Settings, move: bool) -> str | None:
     if not move:
         return None
-    moved = box.archive_drop(drop, settings.archive_path, local_day(settings))
+    moved = box.archive_drop(drop, settings.archive_path, box.local_day(settings))
     log.debug("archived %s -> %s", drop.media, moved["media"])
     return str(moved["media"])
 
 
-def process_drop(drop: box.Drop | str | Path, settings: Settings | None = None, **options) -> Outcome:
+def process_drop(drop: box.Drop | str | Path, settings: Settings, **options) -> Outcome:
     """Process one dropped dictation; see the module doc for the outcomes.
 
     Options: ``inbox_root`` (for names in reports), ``move`` (archive/quarantine the files;
@@ -216,16 +196,31 @@ def process_drop(drop: box.Drop | str | Path, settings: Settings | None = None, 
         if media.exists() or media.is_symlink():
             raise
         # another run archived or quarantined it a moment ago (overlapping nightly and drop-folder runs)
-        return Outcome("missing", _rel(media, options.get("inbox_root")), reason="the file is gone (moved by another run)")
+        return Outcome("missing", relative_name(media, options.get("inbox_root")), reason="the file is gone (moved by another run)")
     except Exception as e:
         if processing.is_transient_db_error(e):  # the database stayed away past its retries
             raise TransientFailure(describe_error(e)) from None
         raise
 
 
+@dataclass(frozen=True)
+class DropJob:
+    """One dropped dictation and how to process it, as :func:`process_drop` found it."""
+
+    drop: box.Drop
+    name: str  # display name (relative to the inbox)
+    inbox_root: Path | None
+    move: bool
+    content_hash: str
+    sidecar: Sidecar | None
+    sidecar_error: SidecarError | None
+    transcribe_slot: Callable[[], ContextManager] | None
+    backend: str | None
+
+
 def _process_drop(
     drop: box.Drop | str | Path,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     inbox_root: Path | None = None,
     move: bool = True,
@@ -234,11 +229,10 @@ def _process_drop(
     transcribe_slot: Callable[[], ContextManager] | None = None,
     backend: str | None = None,
 ) -> Outcome:
-    settings = settings or get_settings()
     if not isinstance(drop, box.Drop):
         drop = box.Drop(Path(drop))
     timer = _Timer()
-    name = _rel(drop.media, inbox_root)
+    name = relative_name(drop.media, inbox_root)
     out = Outcome("quarantined", name)
 
     if drop.problem and drop.problem_kind in ("link", "not_media") or not box.is_regular_file(drop.media):
@@ -322,73 +316,61 @@ def _process_drop(
         raise TryLater(f"dictation {dictation_id} is held by another worker")
 
     # -- we hold the lease ---------------------------------------------------------------
+    job = DropJob(drop, name, inbox_root, move, content_hash, sidecar, sidecar_error, transcribe_slot, backend)
     try:
-        return _with_lease(drop, settings, out, timer, c, owner, sidecar, sidecar_error, content_hash, inbox_root,
-                           move, transcribe_slot, backend, name)
+        return _with_lease(job, settings, c, out, timer)
     finally:
         processing.finished(owner)
 
 
-def _with_lease(drop, settings, out, timer, c, owner, sidecar, sidecar_error, content_hash, inbox_root, move,
-                transcribe_slot, backend, name) -> Outcome:
-    dictation_id = c.dictation_id
+def _lease_hooks(settings: Settings, claim: processing.Claim, timer: _Timer, slot) -> StageHooks:
+    """The drop folder's hooks on the stage runner: the lease (stage records, heartbeat, store
+    guard), stage timings, the transcription slot, database steps retried."""
+    dictation_id, owner = claim.dictation_id, claim.owner
+
+    def enter_stage(status: str) -> None:
+        _db(settings, lambda s: processing.set_stage(s, dictation_id, owner, status, settings.lease_seconds), status)
+
+    return StageHooks(
+        enter_stage=enter_stage,
+        timed=timer,
+        transcribe_slot=slot,
+        heartbeat=lambda: _Heartbeat(dictation_id, owner, settings),
+        lease=lambda: LeaseGuard(owner, dict(timer.seconds)),
+        transaction=lambda fn, what: _db(settings, fn, what),
+    )
+
+
+def _with_lease(job: DropJob, settings: Settings, c: processing.Claim, out: Outcome, timer: _Timer) -> Outcome:
+    dictation_id, drop = c.dictation_id, job.drop
 
     def fail(kind: str, reason: str, retry_in: float | None) -> None:
         _db(settings, lambda s: processing.record_failure(
-            s, dictation_id, owner, kind, reason, retry_in_s=retry_in, stage_seconds=timer.seconds), "record failure")
+            s, dictation_id, c.owner, kind, reason, retry_in_s=retry_in, stage_seconds=timer.seconds), "record failure")
 
-    if sidecar_error is not None:
-        fail("sidecar", sidecar_error.reason, None)
-        out.kind, out.reason = "sidecar", sidecar_error.reason
-        out.moved_to = _quarantine(drop, settings, inbox_root, "sidecar", sidecar_error.reason, details=sidecar_error.problems,
-                                   content_hash=content_hash, dictation_id=dictation_id, attempts=c.attempts, move=move)
+    def quarantine(kind: str, reason: str, details: list[str] | None = None) -> str | None:
+        return _quarantine(drop, settings, job.inbox_root, kind, reason, details=details, content_hash=job.content_hash,
+                           dictation_id=dictation_id, attempts=c.attempts, move=job.move)
+
+    if job.sidecar_error is not None:
+        fail("sidecar", job.sidecar_error.reason, None)
+        out.kind, out.reason = "sidecar", job.sidecar_error.reason
+        out.moved_to = quarantine("sidecar", job.sidecar_error.reason, job.sidecar_error.problems)
         return out
 
-    origin = {"dropped_as": name, "inbox": str(inbox_root) if inbox_root else None, "dropped_on": local_day(settings)}
-
-    def _meta(s):
-        d = s.get(Dictation, dictation_id)
-        processing.attach_metadata(s, d, sidecar, origin, settings.care_setting)
-        s.flush()
-        return processing.care_setting(s, dictation_id, settings.care_setting)
-
+    origin = {"dropped_as": job.name, "inbox": str(job.inbox_root) if job.inbox_root else None,
+              "dropped_on": box.local_day(settings)}
+    stages = StageRunner(settings)
+    hooks = _lease_hooks(settings, c, timer, job.transcribe_slot)
     try:
-        setting = out.setting = _db(settings, _meta, "metadata")
-        with _Heartbeat(dictation_id, owner, settings) as beat:
-            stage = lambda st: _db(settings, lambda s: processing.set_stage(s, dictation_id, owner, st, settings.lease_seconds), st)  # noqa: E731
-            with timer("load"):
-                audio = process.load(drop.media, settings)
-            stage(DictationStatus.TRANSCRIBING)
-            context = DictationContext.from_metadata(sidecar.model_dump() if sidecar is not None else None)
-            with (transcribe_slot() if transcribe_slot else contextlib.nullcontext()), timer("transcribe"):
-                t0 = time.time()
-                transcript = process.transcribe(audio, model_settings(settings), backend, context)
-                out.transcribe_window = [t0, time.time()]
-            process.check_speech(audio, transcript, settings)
-            has_video, duration = audio.has_video, audio.duration
-            del audio
-            stage(DictationStatus.EXTRACTING)
-            with timer("extract"):
-                entities = process.extract_entities(transcript)
-            stage(DictationStatus.CODING)
-            with timer("code"):
-                coding = process.code(entities, model_settings(settings), setting, text=transcript.text)
-            if beat.lost:
-                raise processing.LeaseLost(f"dictation {dictation_id}: lease lost")
-            with timer("store"):
-                def _store(s):
-                    processing.store_results(
-                        s, dictation_id, owner, dict(timer.seconds),
-                        transcript=transcript, entities=entities, proposals=coding.proposals, has_video=has_video,
-                        model_version=f"{transcript.backend}:{transcript.model}|{MODEL_VERSION}",
-                    )
-
-                _db(settings, _store, "store")
+        setting = out.setting = stages.attach_metadata(dictation_id, job.sidecar, origin, hooks)
+        context = DictationContext.from_metadata(job.sidecar.model_dump() if job.sidecar is not None else None)
+        done = stages.run(dictation_id, drop.media, setting=setting, context=context, backend=job.backend, hooks=hooks)
+        out.transcribe_window = list(done.transcribe_window)
     except MediaError as e:
         fail(e.kind, e.reason, None)
         out.kind, out.reason = e.kind, e.reason
-        out.moved_to = _quarantine(drop, settings, inbox_root, e.kind, e.reason, content_hash=content_hash,
-                                   dictation_id=dictation_id, attempts=c.attempts, move=move)
+        out.moved_to = quarantine(e.kind, e.reason)
         out.stage_seconds = timer.seconds
         return out
     except processing.LeaseLost as e:
@@ -403,8 +385,7 @@ def _with_lease(drop, settings, out, timer, c, owner, sidecar, sidecar_error, co
             except Exception:  # noqa: BLE001  database still away: the file stays, a later run decides
                 raise TransientFailure(reason, dictation_id, c.attempts) from e
             out.kind, out.reason = "gave_up", give_reason
-            out.moved_to = _quarantine(drop, settings, inbox_root, "gave_up", give_reason, content_hash=content_hash,
-                                       dictation_id=dictation_id, attempts=c.attempts, move=move)
+            out.moved_to = quarantine("gave_up", give_reason)
             out.stage_seconds = timer.seconds
             return out
         with contextlib.suppress(Exception):
@@ -412,19 +393,20 @@ def _with_lease(drop, settings, out, timer, c, owner, sidecar, sidecar_error, co
         log.warning("dictation %s: try %d failed (%s); will retry", dictation_id, c.attempts, type(e).__name__)
         raise TransientFailure(reason, dictation_id, c.attempts) from e
 
-    out.outcome, out.duration, out.codes = "coded", duration, len(coding.proposals)
+    out.outcome, out.duration, out.codes = "coded", done.duration, len(done.coding.proposals)
     try:
         with timer("move"):
-            out.moved_to = _archive(drop, settings, move)
+            out.moved_to = _archive(drop, settings, job.move)
             if out.moved_to:
                 _db(settings, lambda s: repository.set_stored_media(s, dictation_id, Path(out.moved_to)), "file media")
             else:  # media outside the drop folder (a retried `mrt process` run): a copy is filed
-                process.file_media(process.Registration(dictation_id, False, DictationStatus.CODED, str(drop.media),
-                                                        content_hash), drop.media, settings)
+                stages.file_media(Registration(dictation_id, False, DictationStatus.CODED, str(drop.media), job.content_hash),
+                                  drop.media)
     except OSError as e:  # coded and safe in the database; the next scan archives it as a duplicate
         log.warning("dictation %s coded but not archived yet (%s)", dictation_id, type(e).__name__)
     out.stage_seconds = timer.seconds
-    log.info("dictation %s coded: %.0f s of audio, %d codes, %.1f s", dictation_id, duration, out.codes, sum(timer.seconds.values()))
+    log.info("dictation %s coded: %.0f s of audio, %d codes, %.1f s", dictation_id, done.duration, out.codes,
+             sum(timer.seconds.values()))
     return out
 
 
@@ -445,10 +427,9 @@ def _exclude(settings: Settings) -> tuple[Path, ...]:
     return (settings.archive_path, settings.quarantine_path, settings.summary_path, settings.data_dir)
 
 
-def plan_inbox(settings: Settings | None = None, inbox: Path | None = None,
+def plan_inbox(settings: Settings, inbox: Path | None = None,
                tracker: box.StabilityTracker | None = None) -> Plan:
     """Scan the drop folder: which dictations are complete and due, which files are strays."""
-    settings = settings or get_settings()
     root = Path(inbox or settings.inbox_path)
     found = box.scan(root, exclude=tuple(p for p in _exclude(settings) if p.resolve() != root.resolve()))
     plan = Plan()
@@ -526,11 +507,10 @@ def _in_backoff(settings: Settings, paths: list[Path]) -> set[Path]:
     return out
 
 
-def quarantine_stray(path: Path, kind: str, reason: str, settings: Settings | None = None,
+def quarantine_stray(path: Path, kind: str, reason: str, settings: Settings,
                      inbox_root: Path | None = None) -> Outcome:
     """Move a file that is not a usable dictation (orphan sidecar, unsupported type) to quarantine."""
-    settings = settings or get_settings()
-    name = _rel(path, inbox_root)
+    name = relative_name(path, inbox_root)
     if not (path.exists() or path.is_symlink()):
         return Outcome("missing", name, reason="the file is gone (moved by someone else)")
     report = box.error_report(kind=kind, reason=reason, original=path, inbox=inbox_root, sidecar=None)
@@ -539,10 +519,9 @@ def quarantine_stray(path: Path, kind: str, reason: str, settings: Settings | No
     return Outcome("quarantined", name, kind=kind, reason=reason, moved_to=str(moved.get("media") or moved["note"]))
 
 
-def retry_elsewhere(settings: Settings | None = None, inbox: Path | None = None) -> tuple[list[Path], list[Outcome]]:
+def retry_elsewhere(settings: Settings, inbox: Path | None = None) -> tuple[list[Path], list[Outcome]]:
     """Dictations due for another try whose media lies outside the drop folder (``mrt process``
     runs, crashed workers). Returns their paths; those whose media is gone are given up."""
-    settings = settings or get_settings()
     root = Path(inbox or settings.inbox_path).resolve()
 
     def q(s):

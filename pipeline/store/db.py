@@ -30,6 +30,14 @@ def get_engine(url: str | None = None, settings: Settings | None = None) -> Engi
         return engine
 
 
+def dispose_engines() -> None:
+    """Drop every pooled connection of this process (after the database server went away)."""
+    with _lock:
+        engines = list(_engines.values())
+    for engine in engines:
+        engine.dispose()
+
+
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         db_path = url.split("///", 1)[-1]

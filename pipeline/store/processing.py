@@ -7,7 +7,8 @@ at once, and only the claim holder can store results. A worker that dies leaves 
 lease (or, on the same host, a dead process id) and the next claim takes over. Every claim
 counts as an attempt, so a file that kills its worker every time is given up after
 ``max_attempts``. Stage statuses are small commits of their own; the stage *results* land in
-one transaction (:func:`store_results`), so the review queue never sees half a record.
+one transaction (:func:`pipeline.store.repository.store_results`, guarded by the lease), so the
+review queue never sees half a record.
 """
 
 from __future__ import annotations
@@ -104,10 +105,9 @@ def with_db_retry(fn: Callable[[], T], attempts: int, wait_s: float, what: str =
             delay = wait_s * (2**i)
             log.warning("%s: database unavailable (%s); retrying in %.1f s (%d/%d)", what, type(e).__name__, delay, i + 1, attempts - 1)
             try:
-                from pipeline.store.db import _engines
+                from pipeline.store.db import dispose_engines
 
-                for engine in list(_engines.values()):
-                    engine.dispose()  # drop connections that died with the server
+                dispose_engines()  # drop connections that died with the server
             except Exception:  # noqa: BLE001
                 pass
             time.sleep(delay)
@@ -282,18 +282,6 @@ def renew(session: Session, dictation_id: int, owner: str, lease_s: float) -> bo
         .execution_options(synchronize_session=False)
     )
     return res.rowcount == 1
-
-
-def store_results(session: Session, dictation_id: int, owner: str, stage_seconds: dict, **results) -> Dictation:
-    """The holder's stage results, all in the caller's transaction; the lease is released."""
-    # the guard is a write, so the check and the results share one write transaction (SQLite too)
-    if not renew(session, dictation_id, owner, 60):
-        raise LeaseLost(f"dictation {dictation_id}: another worker took it over; results discarded")
-    d = repository.store_results(session, dictation_id, **results)
-    d.coded_at = utcnow()
-    d.stage_seconds = stage_seconds
-    d.lease_owner = d.lease_expires_at = d.stage_started_at = d.next_attempt_at = None
-    return d
 
 
 def record_failure(session: Session, dictation_id: int, owner: str, kind: str, reason: str, *,

@@ -4,7 +4,7 @@ leaves a half-written record visible to the review queue."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import timezone
 from pathlib import Path
 
@@ -96,6 +96,15 @@ def register_dictation(session: Session, path: Path, content_hash: str) -> tuple
     return dictation, True
 
 
+@dataclass(frozen=True)
+class LeaseGuard:
+    """Store only while ``owner`` holds the dictation's lease (a drop-folder worker); the results
+    then carry the try's ``stage_seconds`` and the lease is released with them."""
+
+    owner: str
+    stage_seconds: dict = field(default_factory=dict)
+
+
 def store_results(
     session: Session,
     dictation_id: int,
@@ -105,8 +114,18 @@ def store_results(
     proposals: list[CodeProposal],
     has_video: bool,
     model_version: str,
+    lease: LeaseGuard | None = None,
 ) -> Dictation:
-    """Replace the dictation's stage results and mark it coded, in the caller's transaction."""
+    """Replace the dictation's stage results and mark it coded, in the caller's transaction.
+
+    With ``lease``: only while its owner holds the lease (else :class:`~pipeline.store.processing.LeaseLost`
+    and nothing is written); the guard is a write, so the check and the results share one write
+    transaction (SQLite too)."""
+    if lease is not None:
+        from pipeline.store.processing import LeaseLost, renew
+
+        if not renew(session, dictation_id, lease.owner, 60):
+            raise LeaseLost(f"dictation {dictation_id}: another worker took it over; results discarded")
     d = session.get(Dictation, dictation_id, with_for_update=True)
     if d is None:
         raise LookupError(f"dictation {dictation_id} not found")
@@ -157,6 +176,10 @@ def store_results(
             after={"codes": [p.code for p in proposals], "model_version": model_version},
         )
     )
+    if lease is not None:
+        d.coded_at = utcnow()
+        d.stage_seconds = dict(lease.stage_seconds)
+        d.lease_owner = d.lease_expires_at = d.stage_started_at = d.next_attempt_at = None
     return d
 
 

@@ -1,4 +1,4 @@
-"""One interface over the Whisper backends; models load once per process.
+"""One interface over the Whisper backends; a :class:`Transcriber` owns the loaded models.
 
 ``transcribe_audio``: voice-activity detection (no speech: empty transcript flagged ``no_speech``),
 decoding in pieces of about ``transcribe_chunk_s`` split at pauses (bounded memory for long
@@ -9,6 +9,7 @@ medical term correction.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import replace
@@ -17,50 +18,31 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from pipeline.settings import Settings, get_settings
+from pipeline.settings import Settings
 from pipeline.transcribe.audio import Audio, load_media
 from pipeline.transcribe.cleanup import drop_non_speech, low_confidence, remove_repetitions, speech_regions
 from pipeline.transcribe.types import Correction, Segment, SectionMark, Transcript, Word
 from pipeline.transcribe.vocabulary import BiasPrompt, DictationContext, build_bias
 from pipeline.transcribe.words import with_words
 
+log = logging.getLogger(__name__)
+
 BACKENDS = ("faster-whisper", "openai-whisper")
 SAMPLE_RATE = 16_000
 PREVIOUS_TEXT_WORDS = 40
 
 
-class Transcriber(Protocol):
+class WhisperBackend(Protocol):
+    """One loaded Whisper model of one backend (:mod:`pipeline.transcribe.faster`, :mod:`pipeline.transcribe.openai_whisper`)."""
+
     backend: str
     model_id: str
 
     def segments(self, samples, bias: BiasPrompt | None = None, previous_text: str | None = None) -> tuple[list[Segment], str]: ...
 
 
-_lock = threading.Lock()
-
-
-_models: dict[tuple, Transcriber] = {}
-_loads = 0  # models built in this process (cache misses)
-
-
-def models_loaded() -> int:
-    """How many Whisper models this process has built (1 after a worker's warm-up)."""
-    return _loads
-
-
-def _load(backend: str, settings: Settings) -> Transcriber:
-    """One model per (backend, model, compute type, device, threads); at most 4 kept."""
-    key = (backend, settings.whisper_model, settings.compute_type, settings.device, settings.cpu_threads, str(settings.cache_dir))
-    global _loads
-    if key not in _models:
-        if len(_models) >= 4:
-            _models.pop(next(iter(_models)))
-        _models[key] = _new_model(backend, settings)
-        _loads += 1
-    return _models[key]
-
-
-def _new_model(backend: str, settings: Settings) -> Transcriber:
+def load_backend(backend: str, settings: Settings) -> WhisperBackend:
+    """A newly loaded model of ``backend`` for ``settings`` (model, compute type, device, threads)."""
     if backend == "faster-whisper":
         from pipeline.transcribe.faster import FasterWhisperTranscriber
 
@@ -72,11 +54,46 @@ def _new_model(backend: str, settings: Settings) -> Transcriber:
     raise ValueError(f"unknown transcription backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
-def get_transcriber(settings: Settings | None = None, backend: str | None = None) -> Transcriber:
-    """The process-wide model for these settings (loaded on first use)."""
-    settings = settings or get_settings()
-    with _lock:
-        return _load(backend or settings.transcribe_backend, settings)
+class Transcriber:
+    """Owns the Whisper model(s) of one process or Dask worker, as faster-whisper's ``WhisperModel``
+    owns its model: each is loaded on first use and kept, one per (backend, model, compute type,
+    device, threads, cache folder), at most :attr:`MAX_MODELS`. ``settings`` also give the decoding
+    options; a call may pass other settings (same model) for one transcription."""
+
+    MAX_MODELS = 4
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.loads = 0  # models built by this transcriber (1 after a worker's warm-up)
+        self._models: dict[tuple, WhisperBackend] = {}
+        self._lock = threading.Lock()
+
+    def model(self, backend: str | None = None, settings: Settings | None = None) -> WhisperBackend:
+        """The loaded model for ``backend`` (default: the settings' backend), loaded now if needed."""
+        s = settings or self.settings
+        name = backend or s.transcribe_backend
+        key = (name, s.whisper_model, s.compute_type, s.device, s.cpu_threads, str(s.cache_dir))
+        with self._lock:
+            if key not in self._models:
+                if len(self._models) >= self.MAX_MODELS:
+                    self._models.pop(next(iter(self._models)))
+                t0 = time.perf_counter()
+                self._models[key] = load_backend(name, s)
+                self.loads += 1
+                log.info("loaded %s model %s (%s, %s) in %.1f s", name, s.whisper_model, s.device, s.compute_type,
+                         time.perf_counter() - t0)
+            return self._models[key]
+
+    def transcribe(self, audio: Audio, context: DictationContext | None = None, backend: str | None = None,
+                   progress: Callable[[float], None] | None = None, settings: Settings | None = None) -> Transcript:
+        """``context`` (document type, specialty from the sidecar) chooses the biasing vocabulary."""
+        s = settings or self.settings
+        return transcribe_audio(audio, self.model(backend, s), s, context, progress)
+
+    def transcribe_file(self, path: str | Path, context: DictationContext | None = None, backend: str | None = None) -> Transcript:
+        s = self.settings
+        audio = load_media(path, max_duration=s.max_duration_s, min_duration=s.min_duration_s, max_bytes=s.max_file_bytes)
+        return self.transcribe(audio, context, backend)
 
 
 def plan_chunks(regions: list[tuple[float, float]], duration: float, chunk_s: float) -> list[tuple[float, float]]:
@@ -104,7 +121,7 @@ def _shift(seg: Segment, offset: float, new_id: int) -> Segment:
 
 def decode(
     audio: Audio,
-    model: Transcriber,
+    model: WhisperBackend,
     settings: Settings,
     bias: BiasPrompt | None,
     progress: Callable[[float], None] | None = None,
@@ -164,7 +181,7 @@ def speech_gaps(regions: list[tuple[float, float]], segments: list[Segment], min
     return merged
 
 
-def fill_gaps(audio: Audio, segments: list[Segment], regions: list[tuple[float, float]] | None, model: Transcriber,
+def fill_gaps(audio: Audio, segments: list[Segment], regions: list[tuple[float, float]] | None, model: WhisperBackend,
               settings: Settings) -> list[Segment]:
     """Whisper sometimes ends a segment early and skips the rest of its window: with greedy decoding
     and a vocabulary prompt, sample 02 lost its last 20 seconds (the assessment) after "without".
@@ -289,13 +306,12 @@ def finish(
 
 def transcribe_audio(
     audio: Audio,
-    settings: Settings | None = None,
-    backend: str | None = None,
+    model: WhisperBackend,
+    settings: Settings,
     context: DictationContext | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Transcript:
-    settings = settings or get_settings()
-    model = get_transcriber(settings, backend)
+    """Transcribe with a loaded ``model`` (see :class:`Transcriber`, which owns the models)."""
     bias = None
     if settings.bias_vocabulary and settings.bias_max_tokens > 0:
         vocab = str(settings.vocabulary_file) if settings.vocabulary_file else None
@@ -321,17 +337,4 @@ def transcribe_audio(
     return t
 
 
-def transcribe_file(
-    path: str | Path, settings: Settings | None = None, backend: str | None = None, context: DictationContext | None = None
-) -> Transcript:
-    settings = settings or get_settings()
-    audio = load_media(
-        path,
-        max_duration=settings.max_duration_s,
-        min_duration=settings.min_duration_s,
-        max_bytes=settings.max_file_bytes,
-    )
-    return transcribe_audio(audio, settings, backend, context)
-
-
-__all__ = ["BACKENDS", "DictationContext", "Transcript", "Word", "get_transcriber", "transcribe_audio", "transcribe_file"]
+__all__ = ["BACKENDS", "DictationContext", "Transcriber", "Transcript", "WhisperBackend", "Word", "load_backend", "transcribe_audio"]

@@ -79,7 +79,7 @@ def _settings(**on):
 @pytest.mark.slow
 def test_stages_after_decoding_insert_nothing_plain_decoding_did_not_hear(built):
     from pipeline.transcribe.audio import load_media
-    from pipeline.transcribe.transcribe import decode, fill_gaps, finish, get_transcriber
+    from pipeline.transcribe.transcribe import Transcriber, decode, fill_gaps, finish
 
     out, manifest = built
     for clip in manifest["clips"]:
@@ -87,7 +87,7 @@ def test_stages_after_decoding_insert_nothing_plain_decoding_did_not_hear(built)
         reference = media.with_suffix(".txt").read_text()
         audio = load_media(media)
         plain_settings = _settings()
-        model = get_transcriber(plain_settings)
+        model = Transcriber(plain_settings).model()
         raw, _, regions = decode(audio, model, plain_settings, None)
         plain_text = " ".join(s.text for s in finish(list(raw), regions, plain_settings)[0])
         # cleanup and dictation commands only remove or re-punctuate what was decoded
@@ -113,13 +113,13 @@ def test_gap_refill_recovers_skipped_speech_without_copying_what_came_before(bui
     the clip's long pause; the refill must bring those words back and repeat none of the earlier ones."""
     from pipeline.transcribe.audio import load_media
     from pipeline.transcribe.cleanup import speech_regions
-    from pipeline.transcribe.transcribe import decode, fill_gaps, get_transcriber
+    from pipeline.transcribe.transcribe import Transcriber, decode, fill_gaps
 
     out, manifest = built
     clip = manifest["clips"][0]
     audio = load_media(out / clip["file"])
     settings = _settings()
-    model = get_transcriber(settings)
+    model = Transcriber(settings).model()
     raw, _, _ = decode(audio, model, settings, None)
     regions = speech_regions(audio.samples)
     pauses = [(a[1], b[0]) for a, b in zip(regions, regions[1:]) if b[0] - a[1] >= 2.5]
@@ -206,12 +206,12 @@ def test_gap_refill_does_not_decode_again_speech_already_transcribed(built):
 
     from pipeline.transcribe.audio import load_media
     from pipeline.transcribe.cleanup import speech_regions
-    from pipeline.transcribe.transcribe import decode, fill_gaps, get_transcriber, speech_gaps
+    from pipeline.transcribe.transcribe import Transcriber, decode, fill_gaps, speech_gaps
 
     out, manifest = built
     audio = load_media(out / manifest["clips"][0]["file"])
     settings = _settings()
-    model = get_transcriber(settings)
+    model = Transcriber(settings).model()
     raw, _, _ = decode(audio, model, settings, None)
     regions = speech_regions(audio.samples)
     k = max(range(len(raw)), key=lambda i: (raw[i].end - raw[i].start) if len(raw[i].words) >= 8 else 0)

@@ -8,8 +8,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.extract.pipeline import extract, get_nlp
 from mrt_eval.extract.procedures import load_dev, score
+from pipeline.extract.pipeline import extract, shared_extractor
 
 
 def by_text(entities):
@@ -111,7 +111,7 @@ COMMON_DIAGNOSES = [
 def test_linker_ranks_the_right_code_in_its_top_three():
     texts = [f"Assessment: {mention}." for mention, _ in COMMON_DIAGNOSES]
     misses = []
-    for (mention, code), doc in zip(COMMON_DIAGNOSES, get_nlp().pipe(texts)):
+    for (mention, code), doc in zip(COMMON_DIAGNOSES, shared_extractor().nlp.pipe(texts)):
         ent = next(e for e in doc.ents if e.text == mention)
         top3 = [c for c, _ in ent._.kb_candidates[:3]]
         if code not in top3:
@@ -128,9 +128,9 @@ def test_linker_candidates_reach_the_entity_and_procedures_get_pcs_codes():
 
 def test_linker_shares_the_coders_index():
     from pipeline.code.coder import Coder
-    from pipeline.extract.pipeline import get_nlp
+    from pipeline.extract.pipeline import shared_extractor
 
-    linker = get_nlp().get_pipe("mrt_linker")
+    linker = shared_extractor().nlp.get_pipe("mrt_linker")
     assert linker.index_for("ICD-10-CM") is Coder().index("ICD-10-CM")
 
 

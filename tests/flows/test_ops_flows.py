@@ -84,7 +84,7 @@ def test_batch_of_50_with_one_corrupt_file(ops, cluster, tmp_path):
 
     from flows import scaleout
     from flows.dropfolder import drop_folder
-    from pipeline.intake.runner import local_day
+    from pipeline.intake.inbox import local_day
     from pipeline.intake.synth import short_clips
     from pipeline.store.db import session_scope
     from pipeline.store.models import Dictation
@@ -321,14 +321,14 @@ def test_database_outage_is_ridden_out_by_prefect_retries(ops, ffmpeg, sample):
     """PostgreSQL refuses connections for ~4 s at the start of a run: the flow goes on, each
     dictation's task fails transiently and Prefect retries it with backoff until the database
     is back; one record each."""
-    from test_store import _pg_url
+    from store_support import create_pg_database
 
     from flows.dropfolder import drop_folder
     from pipeline.intake.synth import short_clips
     from pipeline.store.db import get_engine, session_scope
     from pipeline.store.models import Dictation
 
-    conn, name = _pg_url()
+    conn, name = create_pg_database()
     url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
     s, configure = ops
     s = configure(MRT_DATABASE_URL=url, MRT_DB_RETRY_ATTEMPTS=2, MRT_DB_RETRY_WAIT_S=0.2, MRT_TASK_RETRIES=4)

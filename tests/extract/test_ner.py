@@ -64,18 +64,18 @@ def test_unknown_model_is_a_clear_error():
 
 
 def test_pipeline_uses_the_model_for_what_the_lexicon_lacks():
-    from pipeline.extract.pipeline import build_nlp, configured_pipeline, get_nlp
+    from pipeline.extract.pipeline import build_nlp, configured_pipeline, shared_extractor
     from pipeline.settings import Settings
 
     text = "Started on levetiracetam. Hepatotoxicity from isoniazid. She denies chest pain."
     without = {e.text: e.label_ for e in build_nlp(configured_pipeline(Settings(ner_models=[], link_candidates=0)))(text).ents}
-    with_ner = {e.text: e.label_ for e in get_nlp()(text).ents}
+    with_ner = {e.text: e.label_ for e in shared_extractor().nlp(text).ents}
     assert "levetiracetam" not in without and "Hepatotoxicity" not in without
     # the model's drug -> MEDICATION, disease -> PROBLEM
     assert with_ner["levetiracetam"] == "MEDICATION" and with_ner["Hepatotoxicity"] == "PROBLEM"
     # the lexicon keeps its more specific label where both find the same words
     assert with_ner["chest pain"] == "SYMPTOM" and with_ner["isoniazid"] == "MEDICATION"
-    assert get_nlp().get_pipe("mrt_ner").model_names == ["bc5cdr"]
+    assert shared_extractor().nlp.get_pipe("mrt_ner").model_names == ["bc5cdr"]
 
 
 def test_score_is_exact_span_and_typed():

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pipeline.intake import runner
-from pipeline.intake.inbox import Drop, scan
+from pipeline.intake.inbox import Drop, local_day, scan
 from pipeline.store.db import session_scope
 from pipeline.store.models import AuditEvent, Dictation, Encounter, Patient
 
@@ -84,7 +84,7 @@ def test_sidecar_setting_reaches_the_coder_and_the_database(ops, pneumonia_wav):
         assert (enc.external_id, enc.setting, enc.physician, str(enc.date_of_service)) == ("ADM-5", "inpatient", "Dr. Ng", "2024-03-02")
         assert (d_in.document_type, d_in.priority, d_in.status, d_in.attempts) == ("progress_note", "urgent", "coded", 1)
         assert set(d_in.stage_seconds) >= {"load", "transcribe", "extract", "code"} and d_in.lease_owner is None
-    day = runner.local_day(ops)
+    day = local_day(ops)
     archived = sorted(p.name for p in (ops.archive_path / day).iterdir())
     assert archived == ["bed 12.wav", "bed 12.wav.json", "clinic.json", "clinic.wav"]
     assert not any(inbox.iterdir())
@@ -102,7 +102,7 @@ def test_duplicate_drop_is_not_processed_twice(ops, sample):
         assert s.scalar(select(func.count()).select_from(Dictation)) == 1
         actions = s.scalars(select(AuditEvent.action).where(AuditEvent.dictation_id == first.dictation_id)).all()
         assert actions.count("coded") == 1 and "duplicate_drop" in actions
-    assert sorted(p.name for p in (ops.archive_path / runner.local_day(ops)).iterdir()) == ["again, renamed.ogg", "first.ogg"]
+    assert sorted(p.name for p in (ops.archive_path / local_day(ops)).iterdir()) == ["again, renamed.ogg", "first.ogg"]
 
 
 def test_hostile_names_are_processed_and_archived_safely(ops, sample, ffmpeg):
@@ -122,7 +122,7 @@ def test_hostile_names_are_processed_and_archived_safely(ops, sample, ffmpeg):
     (ops.inbox_path / "..\\..\\hidden.wav").write_bytes(b"a dot-file: a copy tool's temporary, left alone")
     outcomes = [runner.process_drop(d, ops, inbox_root=ops.inbox_path) for d in scan(ops.inbox_path).drops]
     assert [o.outcome for o in outcomes] == ["coded"] * len(names), [(o.outcome, o.reason) for o in outcomes]
-    day_dir = ops.archive_path / runner.local_day(ops)
+    day_dir = ops.archive_path / local_day(ops)
     assert sorted(p.name for p in day_dir.iterdir()) == sorted(names.values())
     assert all(Path(o.moved_to).parent == day_dir for o in outcomes)
     assert [p.name for p in ops.inbox_path.iterdir()] == ["..\\..\\hidden.wav"] and not (ops.data_dir / "etc").exists()

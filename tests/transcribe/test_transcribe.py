@@ -9,8 +9,10 @@ import pytest
 
 from pipeline.settings import get_settings
 from pipeline.transcribe.audio import load_media
-from pipeline.transcribe.transcribe import transcribe_audio
 from mrt_eval.transcribe.wer import word_error_rate
+from pipeline.transcribe.transcribe import Transcriber
+
+TRANSCRIBER = Transcriber(get_settings())  # models load on first use, once for this module
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +23,7 @@ WER_BOUND = 0.15
 def test_backend_transcribes_sample_within_wer_bound(backend, prefix, sample):
     media, reference, _ = sample(prefix)
     audio = load_media(media)
-    t = transcribe_audio(audio, get_settings(), backend)
+    t = TRANSCRIBER.transcribe(audio, backend=backend)
     assert t.backend == backend and t.model == "tiny.en" and t.language == "en"
     assert abs(t.duration - audio.duration) < 1e-6 and t.processing_seconds > 0
     wer = word_error_rate(reference, t.text)
@@ -40,7 +42,7 @@ def test_video_sample_transcribes(sample):
     media, reference, _ = sample("06")  # mp4
     audio = load_media(media)
     assert audio.has_video
-    t = transcribe_audio(audio, get_settings(), "faster-whisper")
+    t = TRANSCRIBER.transcribe(audio, backend="faster-whisper")
     assert word_error_rate(reference, t.text) <= WER_BOUND
     assert "colon cancer" in t.text.lower()
 

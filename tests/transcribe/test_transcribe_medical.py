@@ -16,10 +16,12 @@ from pipeline.transcribe.cleanup import cut_loops, remove_repetitions
 from pipeline.transcribe.correction import default_corrector
 from pipeline.transcribe.dictation import apply_commands, mark_sections
 from pipeline.transcribe.lexicon import token_count
-from pipeline.transcribe.transcribe import finish, transcribe_audio
+from pipeline.transcribe.transcribe import Transcriber, finish
 from pipeline.transcribe.types import Segment, Transcript, Word
 from pipeline.transcribe.vocabulary import PROMPT_TOKEN_LIMIT, DictationContext, build_bias, load_site_vocabulary
 from mrt_eval.transcribe.wer import medical_term_errors, medwer_scores
+
+TRANSCRIBER = Transcriber(get_settings())  # models load on first use, once for this module
 
 
 def _settings(**kw):
@@ -57,8 +59,8 @@ def office_note(sample):
 def test_biasing_turns_misheard_drug_into_the_term(office_note):
     audio, _ = office_note
     ctx = DictationContext("office_note")
-    plain = transcribe_audio(audio, _settings(), "faster-whisper", ctx)
-    biased = transcribe_audio(audio, _settings(bias_vocabulary=True), "faster-whisper", ctx)
+    plain = TRANSCRIBER.transcribe(audio, ctx, "faster-whisper", settings=_settings())
+    biased = TRANSCRIBER.transcribe(audio, ctx, "faster-whisper", settings=_settings(bias_vocabulary=True))
     assert "lisinopril" not in plain.text.lower() and "listen april" in plain.text.lower(), plain.text
     assert biased.text.lower().count("lisinopril") == 2, biased.text
     assert "lisinopril" in biased.bias_terms and not biased.corrections
@@ -102,10 +104,10 @@ def test_correction_leaves_right_words_alone():
 @pytest.mark.slow
 def test_correction_fixes_what_tiny_en_misspelled(office_note):
     audio, reference = office_note
-    plain = transcribe_audio(audio, _settings(), "faster-whisper")
+    plain = TRANSCRIBER.transcribe(audio, backend="faster-whisper", settings=_settings())
     assert "adorvastatin" in plain.text.lower(), plain.text
     # rewriting (no precision bar): the term replaces what was heard
-    fixed = transcribe_audio(audio, _settings(correct_terms=True, correction_min_precision=0.0), "faster-whisper")
+    fixed = TRANSCRIBER.transcribe(audio, backend="faster-whisper", settings=_settings(correct_terms=True, correction_min_precision=0.0))
     assert "atorvastatin" in fixed.text.lower()
     c = next(c for c in fixed.corrections if c.term == "atorvastatin")
     assert c.heard.lower() == "adorvastatin" and c.confidence > 0.5 and c.applied
@@ -114,7 +116,7 @@ def test_correction_fixes_what_tiny_en_misspelled(office_note):
     from pipeline.transcribe.correction import may_rewrite
 
     if not may_rewrite(get_settings().correction_min_precision):
-        flagged = transcribe_audio(audio, _settings(correct_terms=True), "faster-whisper")
+        flagged = TRANSCRIBER.transcribe(audio, backend="faster-whisper", settings=_settings(correct_terms=True))
         assert flagged.text == plain.text
         assert any(w.suggestion == "atorvastatin" for s in flagged.segments for w in s.words)
         assert not next(c for c in flagged.corrections if c.term == "atorvastatin").applied
@@ -129,7 +131,7 @@ def test_quiet_room_and_noise_give_no_words(tmp_path, backend):
     noise = _write_wav(tmp_path / "noise.wav", rng.normal(0, 0.25, 16000 * 20))
     settings = get_settings().model_copy(update={"beam_size": 1})
     for f in (quiet, noise):
-        t = transcribe_audio(load_media(f), settings, backend)
+        t = TRANSCRIBER.transcribe(load_media(f), backend=backend, settings=settings)
         assert t.text == "" and t.segments == [] and "no_speech" in t.flags, (f.name, t.text)
 
 
@@ -190,9 +192,9 @@ def test_speech_that_whisper_skipped_is_decoded_again():
     skips 20 s of speech; the VAD hears it and the gap is decoded again, so the assessment is there."""
     from pipeline.transcribe.transcribe import speech_gaps
 
-    root = Path(__file__).resolve().parents[1] / "samples"
+    root = Path(__file__).resolve().parents[2] / "samples"
     settings = get_settings().model_copy(update={"bias_vocabulary": True, "fill_gaps": True, "beam_size": 1})
-    t = transcribe_audio(load_media(root / "02_history_physical_cellulitis.mp3"), settings)
+    t = TRANSCRIBER.transcribe(load_media(root / "02_history_physical_cellulitis.mp3"), settings=settings)
     text = t.text.lower()
     suggested = {w.suggestion for s in t.segments for w in s.words if w.suggestion}
     assert "cellulitis of the right lower leg" in text and ("vancomycin" in text or "vancomycin" in suggested), t.text[-300:]

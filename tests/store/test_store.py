@@ -2,60 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.code.types import CM, CodeProposal, Evidence, Reason, ReasonKind
 from pipeline.extract.types import Entity
 from pipeline.store import repository
 from pipeline.store.db import get_engine, session_scope
 from pipeline.store.models import AuditEvent, CodeProposalRecord, Dictation, DictationStatus
-from pipeline.transcribe.types import Segment, Transcript, Word
 
-PG_ADMIN = os.environ.get("MRT_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-
-
-def _pg_url():
-    import psycopg2
-
-    try:
-        conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3)
-    except psycopg2.OperationalError as e:
-        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432 ({e}); CI starts it")
-    conn.autocommit = True
-    name = f"mrt_test_{uuid.uuid4().hex[:8]}"
-    conn.cursor().execute(f"CREATE DATABASE {name}")
-    return conn, name
+from store_support import db_url, sample_proposal, sample_transcript  # noqa: F401  (db_url: a fixture)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    conn, name = _pg_url()
-    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    yield url
-    get_engine(url).dispose()
-    conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    conn.close()
-
-
-def _transcript() -> Transcript:
-    seg = Segment(0, 0.0, 2.0, "No chest pain.", [Word(0.0, 0.4, "No", 0.9), Word(0.4, 1.0, "chest", 0.8), Word(1.0, 2.0, "pain.", 0.7)])
-    return Transcript.from_segments([seg], language="en", model="tiny.en", backend="faster-whisper", duration=2.0)
-
-
-def _proposal(code="R07.9") -> CodeProposal:
-    return CodeProposal(CM, code, "Chest pain, unspecified", 0.7, [Evidence(3, 13, "chest pain", 0.4, 2.0)],
-                        (Reason(ReasonKind.INDEX_MATCH, (code,), "test"),))
-
-
-def test_register_is_idempotent_by_content(db_url, tmp_path):
+def test_register_is_idempotent_by_content(db_url, tmp_path):  # noqa: F811
     f = tmp_path / "a.wav"
     f.write_bytes(b"RIFF....same content")
     copy = tmp_path / "b copy.wav"
@@ -70,7 +30,7 @@ def test_register_is_idempotent_by_content(db_url, tmp_path):
         assert s.scalar(select(func.count()).select_from(Dictation)) == 1
 
 
-def test_concurrent_registration_makes_one_record(db_url, tmp_path):
+def test_concurrent_registration_makes_one_record(db_url, tmp_path):  # noqa: F811
     f = tmp_path / "race.wav"
     f.write_bytes(b"RIFF race")
     h = repository.sha256_file(f)
@@ -85,7 +45,7 @@ def test_concurrent_registration_makes_one_record(db_url, tmp_path):
     assert len(ids) == 1
 
 
-def test_store_results_replaces_atomically(db_url, tmp_path):
+def test_store_results_replaces_atomically(db_url, tmp_path):  # noqa: F811
     f = tmp_path / "x.wav"
     f.write_bytes(b"RIFF x")
     with session_scope(db_url) as s:
@@ -93,7 +53,7 @@ def test_store_results_replaces_atomically(db_url, tmp_path):
     ent = Entity(3, 13, "chest pain", "SYMPTOM", negated=True, audio_start=0.4, audio_end=2.0)
     for _ in range(2):  # storing twice replaces, never duplicates
         with session_scope(db_url) as s:
-            repository.store_results(s, d.id, transcript=_transcript(), entities=[ent], proposals=[_proposal()], has_video=False, model_version="t")
+            repository.store_results(s, d.id, transcript=sample_transcript(), entities=[ent], proposals=[sample_proposal()], has_video=False, model_version="t")
     with session_scope(db_url) as s:
         stored = repository.load_dictation(s, d.id)
         assert stored.status == DictationStatus.CODED
@@ -106,13 +66,13 @@ def test_store_results_replaces_atomically(db_url, tmp_path):
     # a failure in the middle of a write leaves the earlier results in place
     with pytest.raises(RuntimeError):
         with session_scope(db_url) as s:
-            repository.store_results(s, d.id, transcript=_transcript(), entities=[], proposals=[_proposal("I10")], has_video=False, model_version="t")
+            repository.store_results(s, d.id, transcript=sample_transcript(), entities=[], proposals=[sample_proposal("I10")], has_video=False, model_version="t")
             raise RuntimeError("worker crashed before commit")
     with session_scope(db_url) as s:
         assert [p.code for p in s.scalars(select(CodeProposalRecord).where(CodeProposalRecord.dictation_id == d.id))] == ["R07.9"]
 
 
-def test_mark_failed_keeps_reason(db_url, tmp_path):
+def test_mark_failed_keeps_reason(db_url, tmp_path):  # noqa: F811
     f = tmp_path / "bad.mp3"
     f.write_text("not audio")
     with session_scope(db_url) as s:

@@ -36,12 +36,12 @@ def test_base_reassembles_with_the_right_size_and_checksum(base_dir, tmp_path):
 
 
 def test_base_loads_and_transcribes_with_faster_whisper(base_dir, sample):
-    from pipeline.transcribe.transcribe import transcribe_audio
     from mrt_eval.transcribe.wer import word_error_rate
+    from pipeline.transcribe.transcribe import Transcriber
 
     media, reference, _ = sample("05")
     settings = get_settings().model_copy(update={"whisper_model": "base", "beam_size": 1})
-    t = transcribe_audio(load_media(media), settings, "faster-whisper")
+    t = Transcriber(settings).transcribe(load_media(media), backend="faster-whisper")
     assert t.model == "base" and word_error_rate(reference, t.text) <= 0.1, t.text
 
 

@@ -3,7 +3,7 @@ sections, ConText assertions, audio time)."""
 
 from __future__ import annotations
 
-from pipeline.extract.pipeline import extract, get_nlp
+from pipeline.extract.pipeline import extract, shared_extractor
 from pipeline.transcribe.types import Segment, Transcript, Word
 
 
@@ -12,7 +12,7 @@ def by_text(entities):
 
 
 def test_pipeline_components_in_order():
-    assert get_nlp().pipe_names == [
+    assert shared_extractor().nlp.pipe_names == [
         "sentencizer", "abbreviation_detector", "mrt_ner", "mrt_terminology", "mrt_procedures", "mrt_abbreviations",
         "mrt_sections", "mrt_context", "mrt_linker", "mrt_audio_time",
     ]

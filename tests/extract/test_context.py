@@ -15,7 +15,7 @@ import pipeline.extract.context  # noqa: F401  (registers mrt_context)
 import pipeline.extract.sections  # noqa: F401  (registers mrt_sections)
 from pipeline.extract.context import DEFAULT_RULES, load_rules
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NEGEX_DIR = Path("/work/shared/data/negex")
 
 TERMS = [

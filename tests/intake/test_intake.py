@@ -23,8 +23,9 @@ from pipeline.intake.sidecar import SidecarError, parse_sidecar, read_sidecar
 from pipeline.store import processing, repository
 from pipeline.store.db import session_scope
 from pipeline.store.models import AuditEvent, Dictation, Encounter, Patient
+from pipeline.store.repository import LeaseGuard
 
-from test_store import db_url  # noqa: F401  (SQLite and PostgreSQL)
+from store_support import db_url  # noqa: F401  (SQLite and PostgreSQL)
 
 GOOD = {
     "mrn": "A123456", "patient_name": "Jane Q. Doe", "birth_date": "1950-02-03", "sex": "female",
@@ -307,7 +308,7 @@ def test_claims_leases_and_takeover(db_url, tmp_path):  # noqa: F811
 
 
 def test_only_the_holder_stores_and_backoff_is_respected(db_url, tmp_path):  # noqa: F811
-    from test_store import _proposal, _transcript
+    from store_support import sample_proposal, sample_transcript
 
     with session_scope(db_url) as s:
         did = _dictation(s, tmp_path)
@@ -319,10 +320,10 @@ def test_only_the_holder_stores_and_backoff_is_respected(db_url, tmp_path):  # n
                   {"t": datetime.now(timezone.utc) - timedelta(seconds=1), "i": did})
     with session_scope(db_url) as s:
         assert processing.claim(s, did, new, 300, 3).claimed
-    results = dict(transcript=_transcript(), entities=[], proposals=[_proposal()], has_video=False, model_version="t")
+    results = dict(transcript=sample_transcript(), entities=[], proposals=[sample_proposal()], has_video=False, model_version="t")
     with pytest.raises(processing.LeaseLost):
         with session_scope(db_url) as s:
-            processing.store_results(s, did, old, {"transcribe": 1.0}, **results)
+            repository.store_results(s, did, **results, lease=LeaseGuard(old, {"transcribe": 1.0}))
     with session_scope(db_url) as s:
         assert s.get(Dictation, did).transcript is None  # the stale worker wrote nothing
         processing.record_failure(s, did, new, "transient", "disk error", retry_in_s=3600)
@@ -331,7 +332,7 @@ def test_only_the_holder_stores_and_backoff_is_respected(db_url, tmp_path):  # n
         assert c.outcome == "backoff" and c.until > datetime.now(timezone.utc) + timedelta(minutes=59)
         assert processing.claim(s, did, "h3:3:x", 300, 3, respect_backoff=False).claimed
     with session_scope(db_url) as s:
-        processing.store_results(s, did, "h3:3:x", {"transcribe": 1.0}, **results)
+        repository.store_results(s, did, **results, lease=LeaseGuard("h3:3:x", {"transcribe": 1.0}))
     with session_scope(db_url) as s:
         d = repository.load_dictation(s, did)
         assert d.status == "coded" and d.lease_owner is None and d.coded_at is not None and len(d.proposals) == 1
@@ -412,11 +413,11 @@ def test_db_retry_rides_out_a_locked_sqlite_database(tmp_path):
 
 @pytest.mark.postgres
 def test_db_retry_rides_out_a_postgres_outage():
-    from test_store import _pg_url
+    from store_support import create_pg_database
 
     from pipeline.store.db import get_engine
 
-    conn, name = _pg_url()
+    conn, name = create_pg_database()
     url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
     try:
         with session_scope(url) as s:
@@ -449,7 +450,7 @@ def test_db_retry_rides_out_a_postgres_outage():
 
 
 def test_daily_summary_counts_what_happened(tmp_path):
-    from test_store import _proposal, _transcript
+    from store_support import sample_proposal, sample_transcript
 
     from pipeline.intake import summary
 
@@ -459,8 +460,9 @@ def test_daily_summary_counts_what_happened(tmp_path):
     for did in (a, b):
         with session_scope(url) as s:
             processing.claim(s, did, "h:1:t", 300, 3)
-            processing.store_results(s, did, "h:1:t", {"load": 0.5, "transcribe": 2.0}, transcript=_transcript(), entities=[],
-                                     proposals=[_proposal("R07.9"), _proposal("R51.9")], has_video=False, model_version="t")
+            repository.store_results(s, did, transcript=sample_transcript(), entities=[],
+                                     proposals=[sample_proposal("R07.9"), sample_proposal("R51.9")], has_video=False, model_version="t",
+                                     lease=LeaseGuard("h:1:t", {"load": 0.5, "transcribe": 2.0}))
     with session_scope(url) as s:
         processing.claim(s, c, "h:1:t", 300, 3)
         processing.record_failure(s, c, "h:1:t", "not_media", "this file is not audio or video", retry_in_s=None)
