@@ -35,9 +35,9 @@ def apply() -> None:
         return  # talking to a real server: its own settings rule
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
-    from flows import _server_guard
+    from flows._server_guard import install
 
-    _server_guard.install()  # the ephemeral server dies with this process, even on kill -9
+    install()  # the ephemeral server dies with this process, even on kill -9
 
 
 apply()

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flows import _prefect_env  # noqa: F401
@@ -21,6 +20,7 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.schedules import Cron, Interval
 
 from flows.dropfolder import drop_folder
+from flows.scaleout import start_shared_cluster
 from flows.nightly import nightly_batch
 from pipeline.settings import Settings, get_settings
 
@@ -89,20 +89,6 @@ def serve_deployments(settings: Settings | None = None, keep_cluster: bool = Tru
         if cluster is not None:
             cluster.close()
 
-
-def start_shared_cluster(settings: Settings, n_workers: int | None = None):
-    """Start warm local workers and point this process (and its children) at them."""
-    from flows import scaleout
-    from pipeline.settings import get_settings as _gs
-
-    n = n_workers or scaleout.worker_count(settings)
-    cluster = scaleout.start_local_cluster(settings, n, warm=False)
-    os.environ["MRT_DASK_ADDRESS"] = cluster.scheduler_address
-    if settings.cpu_threads == 0:
-        os.environ["MRT_CPU_THREADS"] = str(max(1, (os.cpu_count() or 1) // n))
-    _gs.cache_clear()
-    scaleout.warm_cluster(cluster, _gs())  # the very settings the flow runs will hand to the workers
-    return cluster
 
 
 def deploy_to_work_pool(pool: str, settings: Settings | None = None) -> list[str]:

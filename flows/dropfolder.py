@@ -176,7 +176,7 @@ def watch(inbox: Path, settings: Settings | None = None, *, once: bool = False, 
     import threading
     import time
 
-    from flows.deployments import start_shared_cluster
+    from flows.scaleout import start_shared_cluster
     from pipeline.intake.inbox import StabilityTracker
 
     settings = settings or get_settings()

@@ -200,3 +200,15 @@ def task_runner(settings: Settings, n_workers: int | None = None) -> Iterator[Da
 def runner_workers(settings: Settings, n_workers: int | None = None) -> int:
     """How many workers share this machine's cores (for per-worker Whisper threads)."""
     return 1 if settings.dask_address else (n_workers or worker_count(settings))
+
+
+def start_shared_cluster(settings: Settings, n_workers: int | None = None):
+    """Start warm local workers and point this process (and its children) at them."""
+    n = n_workers or worker_count(settings)
+    cluster = start_local_cluster(settings, n, warm=False)
+    os.environ["MRT_DASK_ADDRESS"] = cluster.scheduler_address
+    if settings.cpu_threads == 0:
+        os.environ["MRT_CPU_THREADS"] = str(max(1, (os.cpu_count() or 1) // n))
+    get_settings.cache_clear()
+    warm_cluster(cluster, get_settings())  # the very settings the flow runs will hand to the workers
+    return cluster

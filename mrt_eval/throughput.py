@@ -64,7 +64,7 @@ def run_benchmark(n: int, *, source: Path | None = None, minutes: float = 3.5, w
                   baseline: bool = True, keep: Path | None = None, progress: Callable[[str], None] = print) -> dict:
     from distributed import Client
 
-    from flows import deployments, scaleout
+    from flows import scaleout
     from flows.dropfolder import drop_folder
     from pipeline.intake import runner, synth
     from pipeline.intake.inbox import scan
@@ -94,7 +94,7 @@ def run_benchmark(n: int, *, source: Path | None = None, minutes: float = 3.5, w
             settings = get_settings()
             progress(f"{w} worker(s): starting and loading models")
             t0 = time.perf_counter()
-            cluster = deployments.start_shared_cluster(settings, w)
+            cluster = scaleout.start_shared_cluster(settings, w)
             start_s = time.perf_counter() - t0
             client = Client(cluster.scheduler_address, set_as_default=False)
             try:

@@ -38,7 +38,7 @@ from pipeline.settings import Settings
 from pipeline.store import processing, repository
 from pipeline.store.db import session_scope
 from pipeline.store.models import Dictation, DictationStatus
-from pipeline.store.repository import LeaseGuard
+from pipeline.store.lease import LeaseGuard, LeaseLost
 from pipeline.transcribe.audio import Audio, load_media
 from pipeline.transcribe.transcribe import Transcriber
 from pipeline.transcribe.types import Transcript
@@ -318,7 +318,7 @@ class StageRunner:
             backend: str | None = None, hooks: StageHooks = NO_HOOKS) -> Processed:
         """load -> transcribe (with the speech check) -> extract -> code -> store, for a registered
         dictation. Raises :class:`MediaError` for bad media (nothing stored) and
-        :class:`~pipeline.store.processing.LeaseLost` when the heartbeat lost the lease."""
+        :class:`~pipeline.store.LeaseLost` when the heartbeat lost the lease."""
         call = hooks.run_stage or _call
         timed = hooks.timed or _untimed
         enter = hooks.enter_stage or (lambda status: None)
@@ -339,7 +339,7 @@ class StageRunner:
             with timed("code"):
                 coding = call("code", self.code, (entities, setting, transcript.text))
             if getattr(beat, "lost", False):
-                raise processing.LeaseLost(f"dictation {dictation_id}: lease lost")
+                raise LeaseLost(f"dictation {dictation_id}: lease lost")
             guard = hooks.lease() if hooks.lease else None
             with timed("store"):
                 summary = call("store", self.store, (dictation_id, transcript, entities, coding, has_video, guard, hooks))

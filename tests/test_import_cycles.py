@@ -7,20 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("pipeline", "flows")
-
-# cycles outside the coding package, in other parts of issue #21 (the lead removes the xfail once they are gone)
-KNOWN_ELSEWHERE = (
-    "flows <-> flows._prefect_env",
-    "flows.deployments <-> flows.dropfolder <-> flows.nightly",
-    "pipeline.claim.web <-> pipeline.review.app <-> pipeline.review.encoder_routes <-> pipeline.review.records_routes"
-    " <-> pipeline.review.routes",
-    "pipeline.intake.runner <-> pipeline.process",
-)
-
 
 def _modules() -> dict[str, Path]:
     out = {}
@@ -121,7 +109,6 @@ def test_no_import_cycles_in_the_coding_package_and_the_linker():
     assert not mine, mine
 
 
-@pytest.mark.xfail(strict=False, reason="import cycles left elsewhere: " + "; ".join(KNOWN_ELSEWHERE))
 def test_no_import_cycles():
     found = cycles(import_graph())
     for c in found:

@@ -18,7 +18,7 @@ from pipeline.stages import StageHooks, StageRunner, models_for
 from pipeline.store import processing, repository
 from pipeline.store.db import session_scope
 from pipeline.store.models import AuditEvent, Dictation
-from pipeline.store.repository import LeaseGuard
+from pipeline.store.lease import LeaseGuard, LeaseLost
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +99,7 @@ def test_a_lost_lease_stores_nothing(dictation):
         assert processing.claim(s, reg.dictation_id, "h1:1:old", 300, 3).claimed
 
     beat_lost = Recorder(lost=True)  # the heartbeat found another worker holding the lease
-    with pytest.raises(processing.LeaseLost):
+    with pytest.raises(LeaseLost):
         stages.run(reg.dictation_id, media, setting="outpatient", hooks=beat_lost.hooks())
     assert "run code" in beat_lost.events and "run store" not in beat_lost.events
 
@@ -109,7 +109,7 @@ def test_a_lost_lease_stores_nothing(dictation):
     with session_scope(settings=stages.settings) as s:
         assert processing.claim(s, reg.dictation_id, "h2:2:new", 300, 3).claimed
     stale = Recorder()
-    with pytest.raises(processing.LeaseLost, match="another worker took it over"):
+    with pytest.raises(LeaseLost, match="another worker took it over"):
         stages.run(reg.dictation_id, media, setting="outpatient", hooks=stale.hooks(lease=lambda: LeaseGuard("h1:1:old", {})))
     assert "run store" in stale.events
     with session_scope(settings=stages.settings) as s:

@@ -40,7 +40,8 @@ from pipeline.stages import Registration, StageHooks, StageRunner
 from pipeline.store import processing, repository
 from pipeline.store.db import session_scope
 from pipeline.store.models import AuditEvent, Dictation, DictationStatus
-from pipeline.store.repository import LeaseGuard
+from pipeline.store.lease import LeaseGuard, LeaseLost
+from pipeline.store.lease import renew as renew_lease
 from pipeline.transcribe.vocabulary import DictationContext
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ class _Heartbeat:
         while not self._stop.wait(interval):
             try:
                 with session_scope(settings=self.settings) as s:
-                    if not processing.renew(s, self.dictation_id, self.owner, self.settings.lease_seconds):
+                    if not renew_lease(s, self.dictation_id, self.owner, self.settings.lease_seconds):
                         self.lost = True
                         return
             except Exception as e:  # noqa: BLE001  (database away for a moment: try at the next beat)
@@ -373,7 +374,7 @@ def _with_lease(job: DropJob, settings: Settings, c: processing.Claim, out: Outc
         out.moved_to = quarantine(e.kind, e.reason)
         out.stage_seconds = timer.seconds
         return out
-    except processing.LeaseLost as e:
+    except LeaseLost as e:
         out.outcome, out.reason, out.stage_seconds = "superseded", str(e), timer.seconds
         return out
     except Exception as e:  # noqa: BLE001  transient: record the try, let the caller retry

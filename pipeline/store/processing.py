@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from pipeline.store import repository
+from pipeline.store.lease import LeaseLost, renew
 from pipeline.store.models import AuditEvent, Dictation, DictationStatus, Encounter, Patient, utcnow
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,6 @@ IN_PROGRESS = (
 #: failures worth another try: the infrastructure, not the dictation, was at fault
 TRANSIENT_KINDS = ("transient", "crashed")
 
-
-class LeaseLost(RuntimeError):
-    """Another worker holds this dictation now (ours expired); our results are discarded."""
 
 
 def aware(dt: datetime | None) -> datetime | None:
@@ -272,16 +270,6 @@ def set_stage(session: Session, dictation_id: int, owner: str, status: str, leas
     if res.rowcount != 1:
         raise LeaseLost(f"dictation {dictation_id}: another worker took it over")
 
-
-def renew(session: Session, dictation_id: int, owner: str, lease_s: float) -> bool:
-    now = utcnow()
-    res = session.execute(
-        update(Dictation)
-        .where(Dictation.id == dictation_id, Dictation.lease_owner == owner)
-        .values(lease_expires_at=now + timedelta(seconds=lease_s))
-        .execution_options(synchronize_session=False)
-    )
-    return res.rowcount == 1
 
 
 def record_failure(session: Session, dictation_id: int, owner: str, kind: str, reason: str, *,

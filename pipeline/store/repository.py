@@ -4,7 +4,7 @@ leaves a half-written record visible to the review queue."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import timezone
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from pipeline.code.types import CM, CodeProposal
 from pipeline.extract.types import Entity
+from pipeline.store.lease import LeaseGuard, LeaseLost, renew
 from pipeline.store.models import (
     AuditEvent,
     CodeProposalRecord,
@@ -96,14 +97,6 @@ def register_dictation(session: Session, path: Path, content_hash: str) -> tuple
     return dictation, True
 
 
-@dataclass(frozen=True)
-class LeaseGuard:
-    """Store only while ``owner`` holds the dictation's lease (a drop-folder worker); the results
-    then carry the try's ``stage_seconds`` and the lease is released with them."""
-
-    owner: str
-    stage_seconds: dict = field(default_factory=dict)
-
 
 def store_results(
     session: Session,
@@ -118,12 +111,10 @@ def store_results(
 ) -> Dictation:
     """Replace the dictation's stage results and mark it coded, in the caller's transaction.
 
-    With ``lease``: only while its owner holds the lease (else :class:`~pipeline.store.processing.LeaseLost`
+    With ``lease``: only while its owner holds the lease (else :class:`~pipeline.store.lease.LeaseLost`
     and nothing is written); the guard is a write, so the check and the results share one write
     transaction (SQLite too)."""
     if lease is not None:
-        from pipeline.store.processing import LeaseLost, renew
-
         if not renew(session, dictation_id, lease.owner, 60):
             raise LeaseLost(f"dictation {dictation_id}: another worker took it over; results discarded")
     d = session.get(Dictation, dictation_id, with_for_update=True)

@@ -32,7 +32,7 @@ def prefect_api():
 @pytest.fixture(scope="module")
 def cluster(prefect_api):
     """Two warm local worker processes, as `mrt watch` / `mrt deploy` keep them."""
-    from flows.deployments import start_shared_cluster
+    from flows.scaleout import start_shared_cluster
     from pipeline.settings import get_settings
 
     saved = {k: os.environ.get(k) for k in ("MRT_DASK_ADDRESS", "MRT_CPU_THREADS")}

@@ -23,7 +23,7 @@ from pipeline.intake.sidecar import SidecarError, parse_sidecar, read_sidecar
 from pipeline.store import processing, repository
 from pipeline.store.db import session_scope
 from pipeline.store.models import AuditEvent, Dictation, Encounter, Patient
-from pipeline.store.repository import LeaseGuard
+from pipeline.store.lease import LeaseGuard, LeaseLost
 
 from store_support import db_url  # noqa: F401  (SQLite and PostgreSQL)
 
@@ -321,7 +321,7 @@ def test_only_the_holder_stores_and_backoff_is_respected(db_url, tmp_path):  # n
     with session_scope(db_url) as s:
         assert processing.claim(s, did, new, 300, 3).claimed
     results = dict(transcript=sample_transcript(), entities=[], proposals=[sample_proposal()], has_video=False, model_version="t")
-    with pytest.raises(processing.LeaseLost):
+    with pytest.raises(LeaseLost):
         with session_scope(db_url) as s:
             repository.store_results(s, did, **results, lease=LeaseGuard(old, {"transcribe": 1.0}))
     with session_scope(db_url) as s:
