@@ -17,8 +17,8 @@ from rich.table import Table
 
 def main() -> None:
     from pipeline.code import search
-    from pipeline.code.lookup.codeset import get_codeset
     from pipeline.code.edits.checks import CodeLine, check_codes
+    from pipeline.code.lookup.codeset import get_codeset
     from pipeline.code.types import CM, PCS
 
     cs = get_codeset()
@@ -27,8 +27,18 @@ def main() -> None:
     search.get_index()
     build = time.perf_counter() - t
 
-    queries = ["E11.6", "0DT", "type 2 diabetes kidney", "laparoscopic appendectomy", "fracture of left femur",
-               "hypertension", "chf", "knee replacement right", "high blood pressure", "Z79.4"]
+    queries = [
+        "E11.6",
+        "0DT",
+        "type 2 diabetes kidney",
+        "laparoscopic appendectomy",
+        "fracture of left femur",
+        "hypertension",
+        "chf",
+        "knee replacement right",
+        "high blood pressure",
+        "Z79.4",
+    ]
     for q in queries:
         search.search_codes(q)
     q_times = []
@@ -49,8 +59,14 @@ def main() -> None:
     for col in ("measure", "median", "max"):
         table.add_column(col)
     table.add_row("search index build (s)", f"{build:.2f}", "")
-    table.add_row(f"search query, warm, {len(q_times)} queries (ms)", f"{1000 * statistics.median(q_times):.2f}", f"{1000 * max(q_times):.2f}")
-    table.add_row(f"check_codes, {len(lines)} codes, warm (ms)", f"{1000 * statistics.median(e_times):.2f}", f"{1000 * max(e_times):.2f}")
+    table.add_row(
+        f"search query, warm, {len(q_times)} queries (ms)",
+        f"{1000 * statistics.median(q_times):.2f}",
+        f"{1000 * max(q_times):.2f}",
+    )
+    table.add_row(
+        f"check_codes, {len(lines)} codes, warm (ms)", f"{1000 * statistics.median(e_times):.2f}", f"{1000 * max(e_times):.2f}"
+    )
     Console().print(table)
 
 

@@ -62,8 +62,10 @@ def main() -> None:
             if lead is not None:
                 names[" ".join(words[lead:])] += 1
     console = Console()
-    console.print(f"{len(notes)} MTSamples reports, {chars / 1e6:.1f} M characters, {elapsed:.1f} s "
-                  f"({len(notes) / elapsed:.0f} reports/s) on {platform.machine()} {platform.processor() or ''}".strip())
+    console.print(
+        f"{len(notes)} MTSamples reports, {chars / 1e6:.1f} M characters, {elapsed:.1f} s "
+        f"({len(notes) / elapsed:.0f} reports/s) on {platform.machine()} {platform.processor() or ''}".strip()
+    )
     console.print(f"clinical-lexicon words kept: {kept}/{total} = {kept / total:.4%}")
     t = Table(title="Replacements by kind")
     t.add_column("kind")
@@ -71,7 +73,9 @@ def main() -> None:
     for k, n in sorted(rep.counts.items(), key=lambda kv: -kv[1]):
         t.add_row(k, str(n))
     console.print(t)
-    console.print("Most frequent capitalized runs taken for names: " + "; ".join(f"{k} ({n})" for k, n in names.most_common(args.show)))
+    console.print(
+        "Most frequent capitalized runs taken for names: " + "; ".join(f"{k} ({n})" for k, n in names.most_common(args.show))
+    )
 
 
 if __name__ == "__main__":

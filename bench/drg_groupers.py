@@ -43,9 +43,22 @@ def main() -> None:
     ok_m = ok_d = 0
     with msdrg.MsdrgGrouper() as g:
         for pdx, sdx, proc, want in CASES:
-            m = g.group({"version": 431, "age": 70, "sex": 0, "discharge_status": 1, "pdx": {"code": pdx},
-                         "sdx": [{"code": x} for x in sdx], "procedures": [{"code": p} for p in proc]})["final_drg"]
-            d = int(other.group(principal_dx=pdx, secondary_dxs=sdx, procedures=proc, age=70, sex="M").drg_code) if other else None
+            m = g.group(
+                {
+                    "version": 431,
+                    "age": 70,
+                    "sex": 0,
+                    "discharge_status": 1,
+                    "pdx": {"code": pdx},
+                    "sdx": [{"code": x} for x in sdx],
+                    "procedures": [{"code": p} for p in proc],
+                }
+            )["final_drg"]
+            d = (
+                int(other.group(principal_dx=pdx, secondary_dxs=sdx, procedures=proc, age=70, sex="M").drg_code)
+                if other
+                else None
+            )
             ok_m += m == want
             ok_d += d == want
             print(f"{pdx:7} {','.join(sdx):14} {','.join(proc):8} expected {want}  msdrg {m}  drg {d}")

@@ -153,8 +153,13 @@ def main() -> None:
         audio = synthesize(tts, text)
         write_wav(args.out / f"{name}.wav", audio)
         (args.out / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
-        meta = {"specialty": row["medical_specialty"].strip(), "document_type": doc_type,
-                "source": f"MTSamples note {row.get('note_id', '')}", "voice": VOICE, "duration_s": round(audio.size / SR_OUT, 2)}
+        meta = {
+            "specialty": row["medical_specialty"].strip(),
+            "document_type": doc_type,
+            "source": f"MTSamples note {row.get('note_id', '')}",
+            "voice": VOICE,
+            "duration_s": round(audio.size / SR_OUT, 2),
+        }
         (args.out / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 

@@ -223,9 +223,13 @@ def main() -> None:
         url = settings.resolved_database_url
         rids = {}
         for i, (prefix, (out, expected, meta)) in enumerate(outputs.items()):
-            rids[prefix] = seed_record(url, out, i, document_type=meta["document_type"], setting=meta["setting"], archive=settings.archive_path)
+            rids[prefix] = seed_record(
+                url, out, i, document_type=meta["document_type"], setting=meta["setting"], archive=settings.archive_path
+            )
         add_user(url, "coder1")
-        browser = p.chromium.launch(executable_path=args.chromium, headless=True, args=["--no-sandbox", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=args.chromium, headless=True, args=["--no-sandbox", "--disable-background-networking"]
+        )
         with serve_app(settings) as base:
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             page.goto(base + "/login")
@@ -249,8 +253,18 @@ def main() -> None:
                 got = {c["code"] for c in live}
                 principal = next((c["code"] for c in live if c["principal"]), None)
                 ok = final["status"] == "finalized" and got == set(want) and principal == want[0]
-                results.append({"sample": prefix, "strategy": args.strategy, "clicks": n.clicks, "keystrokes": n.keys,
-                                "coded_right": ok, "final_codes": sorted(got), "principal": principal, "status": final["status"]})
+                results.append(
+                    {
+                        "sample": prefix,
+                        "strategy": args.strategy,
+                        "clicks": n.clicks,
+                        "keystrokes": n.keys,
+                        "coded_right": ok,
+                        "final_codes": sorted(got),
+                        "principal": principal,
+                        "status": final["status"],
+                    }
+                )
                 print(json.dumps(results[-1]), flush=True)
         browser.close()
 

@@ -33,14 +33,30 @@ def main() -> None:
     load_s = time.perf_counter() - t0
     rss_after_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     done = []
-    t = Transcriber(get_settings()).transcribe(audio, backend=args.backend, progress=lambda s: done.append(s) or print(f"  {s / 60:.1f} min done", flush=True))
+    t = Transcriber(get_settings()).transcribe(
+        audio, backend=args.backend, progress=lambda s: done.append(s) or print(f"  {s / 60:.1f} min done", flush=True)
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({
-        "file": str(args.file), "backend": t.backend, "model": t.model, "audio_s": round(t.duration, 1),
-        "load_s": round(load_s, 1), "processing_s": round(t.processing_seconds, 1), "rtf": round(t.real_time_factor, 4),
-        "pieces": len(done), "words": sum(len(s.words) for s in t.segments), "flags": t.flags, "corrections": len(t.corrections),
-        "peak_rss_mb_after_decode_audio": round(rss_after_load), "peak_rss_mb": round(peak),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "file": str(args.file),
+                "backend": t.backend,
+                "model": t.model,
+                "audio_s": round(t.duration, 1),
+                "load_s": round(load_s, 1),
+                "processing_s": round(t.processing_seconds, 1),
+                "rtf": round(t.real_time_factor, 4),
+                "pieces": len(done),
+                "words": sum(len(s.words) for s in t.segments),
+                "flags": t.flags,
+                "corrections": len(t.corrections),
+                "peak_rss_mb_after_decode_audio": round(rss_after_load),
+                "peak_rss_mb": round(peak),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows import _prefect_env  # noqa: F401
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.schedules import Cron, Interval
 
+from flows import _prefect_env  # noqa: F401
 from flows.dropfolder import drop_folder
-from flows.scaleout import start_shared_cluster
 from flows.nightly import nightly_batch
+from flows.scaleout import start_shared_cluster
 from pipeline.settings import Settings, get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +90,6 @@ def serve_deployments(settings: Settings | None = None, keep_cluster: bool = Tru
             cluster.close()
 
 
-
 def deploy_to_work_pool(pool: str, settings: Settings | None = None) -> list[str]:
     """Register both deployments with a work pool (the code is read from this checkout's path on
     the worker hosts, so install the project at the same path there). Returns deployment ids."""
@@ -100,6 +99,7 @@ def deploy_to_work_pool(pool: str, settings: Settings | None = None) -> list[str
     ids = []
     for name, entrypoint in ENTRYPOINTS.items():
         remote = prefect_flow.from_source(source=str(PROJECT_ROOT), entrypoint=entrypoint)
-        ids.append(str(remote.deploy(name=name, work_pool_name=pool, build=False, push=False, print_next_steps=False,
-                                     **specs[name])))
+        ids.append(
+            str(remote.deploy(name=name, work_pool_name=pool, build=False, push=False, print_next_steps=False, **specs[name]))
+        )
     return ids

@@ -7,13 +7,14 @@ Prefect task (one task run per stage per dictation), a thin wrapper over the run
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from flows import _prefect_env  # noqa: F401
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from flows import _prefect_env  # noqa: F401
 from pipeline.settings import get_settings
 from pipeline.stages import StageHooks, StageRunner
 from pipeline.transcribe.audio import is_media_file
@@ -26,8 +27,10 @@ def _run_stage(stage: Callable[..., Any], args: tuple) -> Any:
 
 
 #: one Prefect task per stage, each running the runner's method for that stage
-STAGE_TASKS = {name: task(name=name, cache_policy=NO_CACHE, persist_result=False)(_run_stage)
-               for name in ("register", "load", "transcribe", "extract", "code", "store")}
+STAGE_TASKS = {
+    name: task(name=name, cache_policy=NO_CACHE, persist_result=False)(_run_stage)
+    for name in ("register", "load", "transcribe", "extract", "code", "store")
+}
 
 
 def as_task(name: str, stage: Callable[..., Any], args: tuple) -> Any:
@@ -42,8 +45,9 @@ PREFECT_HOOKS = StageHooks(run_stage=as_task)
 def process_dictation(path: str, setting: str | None = None, backend: str | None = None, reprocess: bool = False) -> dict:
     """Dictation file in, stored record with proposed codes out (idempotent by content): see
     :meth:`pipeline.stages.StageRunner.process_file` (sidecar, care setting, ``reprocess``)."""
-    return StageRunner(get_settings()).process_file(path, setting=setting, backend=backend, reprocess=reprocess,
-                                                    hooks=PREFECT_HOOKS)
+    return StageRunner(get_settings()).process_file(
+        path, setting=setting, backend=backend, reprocess=reprocess, hooks=PREFECT_HOOKS
+    )
 
 
 def media_files(folder: str | Path) -> list[Path]:

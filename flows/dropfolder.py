@@ -13,11 +13,13 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from flows import _prefect_env  # noqa: F401
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import scaleout
+from flows import (
+    _prefect_env,  # noqa: F401
+    scaleout,
+)
 from pipeline.intake import runner
 from pipeline.intake.inbox import Drop
 from pipeline.settings import Settings, get_settings
@@ -47,8 +49,12 @@ def process_drop_task(drop: Drop, settings: Settings, inbox_root: str | None, mo
     settings = scaleout.on_this_host(settings)
     try:
         outcome = runner.process_drop(
-            drop, settings, inbox_root=Path(inbox_root) if inbox_root else None, move=move,
-            respect_backoff=task_run.get_run_count() <= 1, transcribe_slot=slot,
+            drop,
+            settings,
+            inbox_root=Path(inbox_root) if inbox_root else None,
+            move=move,
+            respect_backoff=task_run.get_run_count() <= 1,
+            transcribe_slot=slot,
         )
     except runner.TransientFailure as e:
         raise runner.TransientFailure(str(e), e.dictation_id, e.attempts) from None  # no SQL parameters in tracebacks
@@ -70,8 +76,9 @@ def ensure_concurrency_limit(settings: Settings) -> None:
         client.upsert_global_concurrency_limit_by_name(TRANSCRIBE_LIMIT, settings.transcribe_concurrency)
 
 
-def run_drops(drops: list[Drop], inbox_root: Path | None, settings: Settings,
-              moves: list[bool] | None = None, n_workers: int | None = None) -> list[dict]:
+def run_drops(
+    drops: list[Drop], inbox_root: Path | None, settings: Settings, moves: list[bool] | None = None, n_workers: int | None = None
+) -> list[dict]:
     """Fan the dictations out on the Dask task runner (inside a flow run); every one gets an outcome.
 
     Each dictation is one Prefect task run of the calling flow. A failure that outlives the
@@ -84,8 +91,10 @@ def run_drops(drops: list[Drop], inbox_root: Path | None, settings: Settings,
     moves = moves or [True] * len(drops)
     root = str(inbox_root) if inbox_root else None
     with scaleout.task_runner(settings, n_workers) as tr:
-        futures = [tr.submit(task_, parameters={"drop": d, "settings": wsettings, "inbox_root": root, "move": m})
-                   for d, m in zip(drops, moves)]
+        futures = [
+            tr.submit(task_, parameters={"drop": d, "settings": wsettings, "inbox_root": root, "move": m})
+            for d, m in zip(drops, moves)
+        ]
         stalled = _wait_for_progress(futures, settings.batch_stall_minutes * 60)
         results = [_outcome(d, f, inbox_root, stalled) for d, f in zip(drops, futures)]
     return results
@@ -108,7 +117,10 @@ def _wait_for_progress(futures, stall_s: float) -> bool:
                 fut.cancel()
             log.warning(
                 "batch stalled: no dictation finished for %.0f min; %d left for the next run (a stuck worker? "
-                "restart the workers)", stall_s / 60, len(pending))
+                "restart the workers)",
+                stall_s / 60,
+                len(pending),
+            )
             return True
         pending = list(not_done)
     return False
@@ -119,8 +131,12 @@ def _outcome(d: Drop, f, inbox_root: Path | None, stalled: bool) -> dict:  # noq
         f.wait()
         state = f.state
     else:  # the batch stalled: this dictation stays in the inbox for the next run
-        return runner.Outcome("deferred", runner.relative_name(d.media, inbox_root), kind="transient",
-                              reason="no dictation finished for too long; left for the next run").to_dict()
+        return runner.Outcome(
+            "deferred",
+            runner.relative_name(d.media, inbox_root),
+            kind="transient",
+            reason="no dictation finished for too long; left for the next run",
+        ).to_dict()
     if state.is_completed():
         return f.result()
     if state.is_final():
@@ -130,8 +146,10 @@ def _outcome(d: Drop, f, inbox_root: Path | None, stalled: bool) -> dict:  # noq
         exc = runner.TransientFailure(runner.describe_error(exc) if exc else "the task did not finish")
     retryable = isinstance(exc, (runner.TransientFailure, runner.TryLater))
     return runner.Outcome(
-        "deferred" if retryable else "error", runner.relative_name(d.media, inbox_root),
-        dictation_id=getattr(exc, "dictation_id", None), kind="transient" if retryable else "error",
+        "deferred" if retryable else "error",
+        runner.relative_name(d.media, inbox_root),
+        dictation_id=getattr(exc, "dictation_id", None),
+        kind="transient" if retryable else "error",
         reason=runner.describe_error(exc) if isinstance(exc, BaseException) else str(state.message),
         attempts=getattr(exc, "attempts", 0),
     ).to_dict()
@@ -139,7 +157,10 @@ def _outcome(d: Drop, f, inbox_root: Path | None, stalled: bool) -> dict:  # noq
 
 def counts(outcomes: list[dict], strays: int = 0) -> dict:
     c = Counter(o["outcome"] for o in outcomes)
-    out = {k: c.get(k, 0) for k in ("coded", "duplicate", "quarantined", "backoff", "deferred", "not_ready", "superseded", "missing", "error")}
+    out = {
+        k: c.get(k, 0)
+        for k in ("coded", "duplicate", "quarantined", "backoff", "deferred", "not_ready", "superseded", "missing", "error")
+    }
     out["strays"] = strays
     out["audio_seconds"] = round(sum(o.get("duration") or 0 for o in outcomes if o["outcome"] == "coded"), 1)
     return out
@@ -155,17 +176,36 @@ def drop_folder(inbox: str | None = None) -> dict:
     plan = runner.plan_inbox(settings, root)
     strays = [runner.quarantine_stray(p, kind, why, settings, root).to_dict() for p, kind, why in plan.strays]
     outcomes = run_drops(plan.ready, root, settings)
-    report = {"counts": counts(outcomes, len(strays)), "waiting": len(plan.waiting), "deferred_backoff": len(plan.deferred),
-              "outcomes": outcomes + strays}
+    report = {
+        "counts": counts(outcomes, len(strays)),
+        "waiting": len(plan.waiting),
+        "deferred_backoff": len(plan.deferred),
+        "outcomes": outcomes + strays,
+    }
     c = report["counts"]
     if plan.ready or strays:
-        logger.info("drop folder: %d coded, %d duplicate, %d quarantined, %d deferred, %d strays; %d still being written",
-                    c["coded"], c["duplicate"], c["quarantined"], c["deferred"], c["strays"], len(plan.waiting))
+        logger.info(
+            "drop folder: %d coded, %d duplicate, %d quarantined, %d deferred, %d strays; %d still being written",
+            c["coded"],
+            c["duplicate"],
+            c["quarantined"],
+            c["deferred"],
+            c["strays"],
+            len(plan.waiting),
+        )
     return report
 
 
-def watch(inbox: Path, settings: Settings | None = None, *, once: bool = False, n_workers: int | None = None,
-          on_report=None, stop=None, max_wait_s: float | None = None) -> list[dict]:
+def watch(
+    inbox: Path,
+    settings: Settings | None = None,
+    *,
+    once: bool = False,
+    n_workers: int | None = None,
+    on_report=None,
+    stop=None,
+    max_wait_s: float | None = None,
+) -> list[dict]:
     """Watch the drop folder in the foreground (``mrt watch``); returns the reports of the passes.
 
     Keeps local Dask workers warm for the whole session (or uses ``MRT_DASK_ADDRESS``), scans

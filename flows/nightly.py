@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows import _prefect_env  # noqa: F401
 from prefect import flow, get_run_logger
 
+from flows import _prefect_env  # noqa: F401
 from flows.dropfolder import counts, run_drops
 from pipeline.intake import runner, summary
 from pipeline.intake.inbox import Drop
@@ -38,8 +38,13 @@ def nightly_batch(inbox: str | None = None, summary_hours: float = 24.0, workers
     elsewhere, gone = runner.retry_elsewhere(settings, root)
     drops = plan.ready + [Drop(p) for p in elsewhere]
     moves = [True] * len(plan.ready) + [False] * len(elsewhere)
-    logger.info("nightly batch: %d dictations in the drop folder, %d retries elsewhere, %d still being written, %d in backoff",
-                len(plan.ready), len(elsewhere), len(plan.waiting), len(plan.deferred))
+    logger.info(
+        "nightly batch: %d dictations in the drop folder, %d retries elsewhere, %d still being written, %d in backoff",
+        len(plan.ready),
+        len(elsewhere),
+        len(plan.waiting),
+        len(plan.deferred),
+    )
     outcomes = run_drops(drops, root, settings, moves, n_workers=workers) + [g.to_dict() for g in gone]
     run = counts(outcomes, len(strays))
     run["deferred_backoff"] = len(plan.deferred)
@@ -53,11 +58,20 @@ def nightly_batch(inbox: str | None = None, summary_hours: float = 24.0, workers
     json_path, md_path = summary.write_summary(daily, settings.summary_path)
     report_paths = _daily_report(daily.day, settings)
     _artifact(daily)
-    logger.info("nightly batch done: %d coded (%.2f audio hours), %d failed, %d codes proposed",
-                daily.processed, daily.audio_hours, daily.failed_count, daily.codes_proposed)
-    return {"counts": run, "summary": daily.to_dict(), "summary_files": [str(json_path), str(md_path)],
-            "report_files": [str(p) for p in report_paths],
-            "outcomes": outcomes + strays}
+    logger.info(
+        "nightly batch done: %d coded (%.2f audio hours), %d failed, %d codes proposed",
+        daily.processed,
+        daily.audio_hours,
+        daily.failed_count,
+        daily.codes_proposed,
+    )
+    return {
+        "counts": run,
+        "summary": daily.to_dict(),
+        "summary_files": [str(json_path), str(md_path)],
+        "report_files": [str(p) for p in report_paths],
+        "outcomes": outcomes + strays,
+    }
 
 
 def _daily_report(day: str, settings) -> list[Path]:
@@ -78,5 +92,8 @@ def _artifact(daily: summary.DailySummary) -> None:
     """The day's counts in the Prefect UI (no file names: those stay in the summary files)."""
     from prefect.artifacts import create_markdown_artifact
 
-    create_markdown_artifact(markdown=summary.render_markdown(daily, with_names=False), key="mrt-daily-summary",
-                             description=f"Dictation summary {daily.day}")
+    create_markdown_artifact(
+        markdown=summary.render_markdown(daily, with_names=False),
+        key="mrt-daily-summary",
+        description=f"Dictation summary {daily.day}",
+    )

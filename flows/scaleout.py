@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import dask
-from flows import _prefect_env  # noqa: F401
 from distributed import LocalCluster
 from distributed.diagnostics.plugin import WorkerPlugin
 from prefect_dask import DaskTaskRunner
 
+from flows import _prefect_env  # noqa: F401
 from pipeline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,14 @@ WORKER_MEMORY_BUDGET = 2.5 * GIB  # what one worker with tiny.en needs, with roo
 dask.config.update_defaults({"distributed": {"worker": {"memory": {"target": False, "spill": False, "pause": False}}}})
 
 # Dask's own INFO chatter (nanny, scheduler, worker start/stop) is not for the operator's terminal.
-for _name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker", "distributed.core",
-              "distributed.http.proxy"):
+for _name in (
+    "distributed",
+    "distributed.nanny",
+    "distributed.scheduler",
+    "distributed.worker",
+    "distributed.core",
+    "distributed.http.proxy",
+):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 
@@ -123,8 +129,11 @@ def model_loads() -> dict:
     from pipeline.stages import loaded_models
 
     bundles = loaded_models()
-    return {"whisper": sum({id(m.transcriber): m.transcriber.loads for m in bundles}.values()),
-            "spacy": len({id(m.extractor) for m in bundles}), "code_index": indexes_loaded()}
+    return {
+        "whisper": sum({id(m.transcriber): m.transcriber.loads for m in bundles}.values()),
+        "spacy": len({id(m.extractor) for m in bundles}),
+        "code_index": indexes_loaded(),
+    }
 
 
 def peak_rss_bytes() -> int:

@@ -34,39 +34,55 @@ def register(app: typer.Typer) -> None:
 
 def _tables(report: dict) -> list[Table]:
     corpus = "the dictation set" if report.get("dataset") == "dictation" else "CodiEsp"
-    title = (f"Coding on {corpus} {report['split']} ({report['documents']} documents, {report['setting']}, "
-             f"P/R/F1 at score >= {report['threshold']:.2f}; {report['model_version']})")
+    title = (
+        f"Coding on {corpus} {report['split']} ({report['documents']} documents, {report['setting']}, "
+        f"P/R/F1 at score >= {report['threshold']:.2f}; {report['model_version']})"
+    )
     main = Table(title=title)
     for col in ("System", "Level", "Docs", "Gold", "Proposed", *(m for m, _ in _METRICS)):
         main.add_column(col, justify="left" if col in ("System", "Level") else "right")
     for system, res in report["results"].items():
         for level in ("full", "category"):
             s = res[level]
-            main.add_row(system, level, str(s["documents"]), str(s["gold"]), str(s["proposed"]),
-                         *(f"{s[key]:.3f}" for _, key in _METRICS))
+            main.add_row(
+                system, level, str(s["documents"]), str(s["gold"]), str(s["proposed"]), *(f"{s[key]:.3f}" for _, key in _METRICS)
+            )
     eces = ", ".join(f"{system} ECE {res.get('ece', 0.0):.3f}" for system, res in report["results"].items())
     rel = Table(title=f"Reliability (full code, proposals and alternatives): score bin vs fraction that are gold; {eces}")
     for col in ("System", "Score bin", "Codes", "Mean score", "Fraction correct"):
         rel.add_column(col, justify="left" if col == "System" else "right")
     for system, res in report["results"].items():
         for b in res["reliability"]:
-            rel.add_row(system, f"{b['low']:.1f}-{b['high']:.1f}", str(b["proposals"]), f"{b['mean_score']:.3f}",
-                        f"{b['correct']:.3f}")
+            rel.add_row(
+                system, f"{b['low']:.1f}-{b['high']:.1f}", str(b["proposals"]), f"{b['mean_score']:.3f}", f"{b['correct']:.3f}"
+            )
     sweep = Table(title="Threshold choice (full code): P/R/F1 if the product threshold were ...")
     for col in ("System", "Threshold", "Proposed", "P", "R", "F1"):
         sweep.add_column(col, justify="left" if col == "System" else "right")
     for system, res in report["results"].items():
         for row in res.get("threshold_sweep", []):
-            sweep.add_row(system, f"{row['threshold']:.2f}", str(row["proposed"]), f"{row['precision']:.3f}",
-                          f"{row['recall']:.3f}", f"{row['f1']:.3f}")
+            sweep.add_row(
+                system,
+                f"{row['threshold']:.2f}",
+                str(row["proposed"]),
+                f"{row['precision']:.3f}",
+                f"{row['recall']:.3f}",
+                f"{row['f1']:.3f}",
+            )
     tables = [main, rel, sweep]
     if report.get("by_note_type"):
         per_type = Table(title="ICD-10-CM full code by note type (care setting from the gold file)")
         for col in ("Note type", "Setting", "Docs", "Gold", "Proposed", "P", "R", "F1", "MAP"):
             per_type.add_column(col, justify="left" if col in ("Note type", "Setting") else "right")
         for name, s in report["by_note_type"].items():
-            per_type.add_row(name, s["setting"], str(s["documents"]), str(s["gold"]), str(s["proposed"]),
-                             *(f"{s[k]:.3f}" for k in ("precision", "recall", "f1", "map")))
+            per_type.add_row(
+                name,
+                s["setting"],
+                str(s["documents"]),
+                str(s["gold"]),
+                str(s["proposed"]),
+                *(f"{s[k]:.3f}" for k in ("precision", "recall", "f1", "map")),
+            )
         tables.append(per_type)
     return tables
 
@@ -75,6 +91,7 @@ def _errors_table(report: dict) -> Table:
     t = Table(title="Most frequent errors at the threshold (full code)")
     for col in ("System", "Missed gold codes (count)", "False positives (count)"):
         t.add_column(col)
+
     def fmt(pairs: list) -> str:
         return ", ".join(f"{c} ({n})" for c, n in pairs)
 
@@ -86,8 +103,11 @@ def _errors_table(report: dict) -> Table:
 @eval_app.command("coding")
 def coding(
     split: str = typer.Option("dev", help="CodiEsp split: dev or train; dictation set: dev or test"),
-    dataset: str = typer.Option("codiesp", help="codiesp (case reports) or dictation (hand-coded MTSamples dictations, "
-                                "tests/data/dictation; each note in the care setting its gold record gives)"),
+    dataset: str = typer.Option(
+        "codiesp",
+        help="codiesp (case reports) or dictation (hand-coded MTSamples dictations, "
+        "tests/data/dictation; each note in the care setting its gold record gives)",
+    ),
     limit: Optional[int] = typer.Option(None, help="Only the first N documents (sorted by id)"),
     setting: str = typer.Option("inpatient", help="Care setting the coder applies (CodiEsp cases are hospital cases)"),
     threshold: Optional[float] = typer.Option(None, help="Score threshold for P/R/F1 (default: the product's min_code_score)"),
@@ -129,13 +149,15 @@ def coding(
 def ner(
     corpus: str = typer.Option(..., help="ncbi (NCBI-disease) or bc5cdr (BC5CDR, disease + chemical)"),
     split: str = typer.Option("dev", help="train or dev (the test splits are withheld)"),
-    model: Optional[str] = typer.Option(None, help="Shipped model (ncbi, bc5cdr), installed spaCy package or directory; default: the corpus' own"),
+    model: Optional[str] = typer.Option(
+        None, help="Shipped model (ncbi, bc5cdr), installed spaCy package or directory; default: the corpus' own"
+    ),
     limit: Optional[int] = typer.Option(None, help="Only the first N sentences"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
     """Entity-level exact-span precision, recall and F1 of an NER model on NCBI-disease or BC5CDR."""
-    from pipeline.errors import PipelineError
     from mrt_eval.extract.ner import evaluate as evaluate_ner
+    from pipeline.errors import PipelineError
 
     try:
         report = evaluate_ner(corpus, split, model=model, limit=limit)
@@ -145,14 +167,23 @@ def ner(
     if as_json:
         sys.stdout.write(json.dumps(report.as_dict()) + "\n")
         return
-    table = Table(title=f"NER on {report.corpus} {report.split} ({report.sentences} sentences, {report.tokens} tokens; "
-                        f"model {report.model}; exact span + type)")
+    table = Table(
+        title=f"NER on {report.corpus} {report.split} ({report.sentences} sentences, {report.tokens} tokens; "
+        f"model {report.model}; exact span + type)"
+    )
     for col in ("Type", "Gold", "Predicted", "TP", "P", "R", "F1"):
         table.add_column(col, justify="left" if col == "Type" else "right")
     rows = [*report.per_label.items(), ("all", report.overall)]
     for label, s in rows:
-        table.add_row(label, str(s.tp + s.fn), str(s.tp + s.fp), str(s.tp), f"{100 * s.precision:.1f}",
-                      f"{100 * s.recall:.1f}", f"{100 * s.f1:.1f}")
+        table.add_row(
+            label,
+            str(s.tp + s.fn),
+            str(s.tp + s.fp),
+            str(s.tp),
+            f"{100 * s.precision:.1f}",
+            f"{100 * s.recall:.1f}",
+            f"{100 * s.f1:.1f}",
+        )
     out.print(table)
     err.print(f"{report.tokens / max(report.seconds, 1e-9):.0f} tokens/s")
 
@@ -165,7 +196,8 @@ def context(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
     """Negation accuracy, PPV and sensitivity of the ConText component on the NegEx gold set."""
-    from mrt_eval.extract.context import GOLD_FILE, evaluate as evaluate_context, load_gold
+    from mrt_eval.extract.context import GOLD_FILE, load_gold
+    from mrt_eval.extract.context import evaluate as evaluate_context
     from mrt_eval.extract.ner_corpora import shared_data_root
 
     if split != "dev":
@@ -186,8 +218,11 @@ def context(
     for feature in ("negation", "historical", "experiencer"):
         m = report.get(feature)
         if isinstance(m, dict):
-            table.add_row(feature, *(str(m[k]) for k in ("n", "tp", "tn", "fp", "fn")),
-                          *(f"{m[k]:.3f}" for k in ("accuracy", "ppv", "sensitivity", "specificity")))
+            table.add_row(
+                feature,
+                *(str(m[k]) for k in ("n", "tp", "tn", "fp", "fn")),
+                *(f"{m[k]:.3f}" for k in ("accuracy", "ppv", "sensitivity", "specificity")),
+            )
     out.print(table)
     err.print(f"concepts not found in their sentence: {report['concept_not_found']}")
     if errors:
@@ -214,13 +249,22 @@ def procedures(
     if as_json:
         sys.stdout.write(json.dumps(report) + "\n")
         return
-    table = Table(title=f"Procedures on the MTSamples {split} set ({report['documents']} excerpts, {report['gold']} gold mentions)")
+    table = Table(
+        title=f"Procedures on the MTSamples {split} set ({report['documents']} excerpts, {report['gold']} gold mentions)"
+    )
     for col in ("Match", "TP", "FP", "FN", "P", "R", "F1"):
         table.add_column(col, justify="left" if col == "Match" else "right")
     for match in ("exact", "overlap"):
         s = report[match]
-        table.add_row(match, str(s["tp"]), str(s["fp"]), str(s["fn"]), f"{100 * s['precision']:.1f}",
-                      f"{100 * s['recall']:.1f}", f"{100 * s['f1']:.1f}")
+        table.add_row(
+            match,
+            str(s["tp"]),
+            str(s["fp"]),
+            str(s["fn"]),
+            f"{100 * s['precision']:.1f}",
+            f"{100 * s['recall']:.1f}",
+            f"{100 * s['f1']:.1f}",
+        )
     out.print(table)
     if errors:
         for kind in ("missed", "spurious"):
@@ -239,31 +283,59 @@ def bench_pipeline(
     keep: Optional[Path] = typer.Option(None, help="Keep the generated dictations and run folders here"),
 ) -> None:
     """End-to-end throughput of the drop-folder flow: audio hours per hour, stage times, Prefect's share, memory."""
-    from mrt_eval.throughput import run_benchmark
     from flows.scaleout import local_prefect_api
+    from mrt_eval.throughput import run_benchmark
     from pipeline.ops_cli import _quiet_prefect, _stop_on_sigterm
 
     _quiet_prefect(False)
 
     _stop_on_sigterm()
     with local_prefect_api():
-        result = run_benchmark(n, source=source, minutes=minutes, worker_counts=workers, baseline=baseline, keep=keep,
-                           progress=lambda msg: err.print(f"[dim]{msg}[/dim]"))
-    table = Table(title=f"Pipeline throughput: {result['dictations']} dictations, {result['audio_minutes']:.1f} min of audio "
-                        f"({result['machine']})")
-    for col in ("workers", "wall s", "audio h/h", "Prefect", "peak MB", "load", "transcribe", "extract", "code",
-                "store", "other"):
+        result = run_benchmark(
+            n,
+            source=source,
+            minutes=minutes,
+            worker_counts=workers,
+            baseline=baseline,
+            keep=keep,
+            progress=lambda msg: err.print(f"[dim]{msg}[/dim]"),
+        )
+    table = Table(
+        title=f"Pipeline throughput: {result['dictations']} dictations, {result['audio_minutes']:.1f} min of audio "
+        f"({result['machine']})"
+    )
+    for col in (
+        "workers",
+        "wall s",
+        "audio h/h",
+        "Prefect",
+        "peak MB",
+        "load",
+        "transcribe",
+        "extract",
+        "code",
+        "store",
+        "other",
+    ):
         table.add_column(col, justify="right")
     for r in result["runs"]:
         st = r["stage_seconds_per_dictation"]
         other = sum(v for k, v in st.items() if k not in ("load", "transcribe", "extract", "code", "store"))
         overhead = "-" if r.get("prefect_overhead") is None else f"{100 * r['prefect_overhead']:.1f}%"
-        table.add_row(str(r["workers"]), f"{r['wall_s']:.1f}", f"{r['audio_hours_per_hour']:.1f}", overhead,
-                      f"{max(r['peak_rss_mb']):.0f}", *(f"{st.get(k, 0):.2f}" for k in ("load", "transcribe", "extract", "code", "store")),
-                      f"{other:.2f}")
+        table.add_row(
+            str(r["workers"]),
+            f"{r['wall_s']:.1f}",
+            f"{r['audio_hours_per_hour']:.1f}",
+            overhead,
+            f"{max(r['peak_rss_mb']):.0f}",
+            *(f"{st.get(k, 0):.2f}" for k in ("load", "transcribe", "extract", "code", "store")),
+            f"{other:.2f}",
+        )
     out.print(table)
-    err.print("Stage columns: mean seconds per dictation on a worker. Prefect overhead: time the flow run spends outside "
-              "dictation work (wall - busiest worker's work) beyond what the same batch on plain Dask spends, / flow wall.")
+    err.print(
+        "Stage columns: mean seconds per dictation on a worker. Prefect overhead: time the flow run spends outside "
+        "dictation work (wall - busiest worker's work) beyond what the same batch on plain Dask spends, / flow wall."
+    )
     if as_json:
         as_json.write_text(json.dumps(result, indent=2) + "\n")
 
@@ -282,12 +354,18 @@ def bench_extract(
     except FileNotFoundError as e:
         err.print(f"[red]{e}[/red]")
         raise typer.Exit(2)
-    table = Table(title=f"Extraction throughput on MTSamples ({result.documents} reports, {result.words} words; "
-                        f"1 thread; {result.machine})")
+    table = Table(
+        title=f"Extraction throughput on MTSamples ({result.documents} reports, {result.words} words; 1 thread; {result.machine})"
+    )
     for col in ("words/s (wall)", "words/s per core (CPU time)", "entities", "wall s", "CPU s"):
         table.add_column(col, justify="right")
-    table.add_row(f"{result.words_per_s:.0f}", f"{result.words_per_cpu_s:.0f}", str(result.entities),
-                  f"{result.wall_s:.1f}", f"{result.cpu_s:.1f}")
+    table.add_row(
+        f"{result.words_per_s:.0f}",
+        f"{result.words_per_cpu_s:.0f}",
+        str(result.entities),
+        f"{result.wall_s:.1f}",
+        f"{result.cpu_s:.1f}",
+    )
     out.print(table)
     parts = Table(title="Time per component (wall)")
     for col in ("component", "s", "share"):
@@ -330,11 +408,21 @@ def bench_transcribe(
     compute_type: str = typer.Option("int8", help="faster-whisper compute type"),
     as_json: Optional[Path] = typer.Option(None, "--json", help="Also write the figures here"),
     split: Optional[str] = typer.Option(None, help="dev or heldout: the development set (built on first use) instead of DIRS"),
-    devset_dir: Optional[Path] = typer.Option(None, help="Where the development set is built (default: cache_dir/transcribe-devset)"),
-    ablation: bool = typer.Option(False, help="With --split: plain decoding, each word transformation alone, all on, all on less each"),
-    write_precision: bool = typer.Option(False, help="With --split dev --ablation: store the term corrector's measured precision"),
-    decode_cache: Optional[Path] = typer.Option(None, help="With --split: keep decodings here (keyed by configuration, file and decoding code)"),
-    beams: list[int] = typer.Option([], "--beams", help="With --split (no --ablation): beam sizes to compare per --model (repeat); default: the profiles"),
+    devset_dir: Optional[Path] = typer.Option(
+        None, help="Where the development set is built (default: cache_dir/transcribe-devset)"
+    ),
+    ablation: bool = typer.Option(
+        False, help="With --split: plain decoding, each word transformation alone, all on, all on less each"
+    ),
+    write_precision: bool = typer.Option(
+        False, help="With --split dev --ablation: store the term corrector's measured precision"
+    ),
+    decode_cache: Optional[Path] = typer.Option(
+        None, help="With --split: keep decodings here (keyed by configuration, file and decoding code)"
+    ),
+    beams: list[int] = typer.Option(
+        [], "--beams", help="With --split (no --ablation): beam sizes to compare per --model (repeat); default: the profiles"
+    ),
 ) -> None:
     """Transcription accuracy and speed: RTF, WER, medical-term error rate, medwer medical WER per configuration.
 
@@ -345,8 +433,8 @@ def bench_transcribe(
         return
     from rich.progress import Progress
 
-    from pipeline.settings import get_settings
     from mrt_eval.transcribe.benchmark import configs_for, load_dataset, machine, run_config, table
+    from pipeline.settings import get_settings
 
     folders = dirs or [Path(__file__).resolve().parents[1] / "samples"]
     try:
@@ -364,24 +452,48 @@ def bench_transcribe(
             rows.append(run_config(c, items, base, on_file=lambda _n: progress.advance(task)))
     m = machine()
     audio = sum(it.audio.duration for it in items)
-    Console(width=max(out.width, 150)).print(table(rows, f"Transcription: {len(items)} files, {audio:.0f} s of audio, {m['cpus']} CPUs "
-                          f"(load average {m['load_average'][0]} at the end)"))
+    Console(width=max(out.width, 150)).print(
+        table(
+            rows,
+            f"Transcription: {len(items)} files, {audio:.0f} s of audio, {m['cpus']} CPUs "
+            f"(load average {m['load_average'][0]} at the end)",
+        )
+    )
     if as_json:
         from dataclasses import asdict
 
-        as_json.write_text(json.dumps({"machine": m, "folders": [str(d) for d in folders], "rows": [asdict(r) for r in rows]},
-                                      indent=2) + "\n")
+        as_json.write_text(
+            json.dumps({"machine": m, "folders": [str(d) for d in folders], "rows": [asdict(r) for r in rows]}, indent=2) + "\n"
+        )
 
 
-def _bench_devset(split: str, devset_dir: Optional[Path], models: list[str], beam: int, ablation: bool, write_precision: bool,
-                  as_json: Optional[Path], decode_cache: Optional[Path] = None, beams: list[int] | None = None) -> None:
+def _bench_devset(
+    split: str,
+    devset_dir: Optional[Path],
+    models: list[str],
+    beam: int,
+    ablation: bool,
+    write_precision: bool,
+    as_json: Optional[Path],
+    decode_cache: Optional[Path] = None,
+    beams: list[int] | None = None,
+) -> None:
     from datetime import date
 
     from rich.progress import Progress
 
-    from pipeline.settings import get_settings
     from mrt_eval.transcribe import devset
-    from mrt_eval.transcribe.benchmark import ablation_variants, earns_default, machine, matrix_table, model_variants, profile_variants, run_matrix, STAGES
+    from mrt_eval.transcribe.benchmark import (
+        STAGES,
+        ablation_variants,
+        earns_default,
+        machine,
+        matrix_table,
+        model_variants,
+        profile_variants,
+        run_matrix,
+    )
+    from pipeline.settings import get_settings
 
     try:
         folder = devset.split_dir(split, devset_dir)
@@ -405,19 +517,32 @@ def _bench_devset(split: str, devset_dir: Optional[Path], models: list[str], bea
         result = run_matrix(folder, variants, base, on_file=lambda _n: progress.advance(task), decode_cache=decode_cache)
     m = machine()
     audio = result["rows"][0]["audio_s"] if result["rows"] else 0
-    Console(width=max(out.width, 120)).print(matrix_table(result, f"Transcription on the development set, {split} part: {result['files']} files, "
-                                                    f"{audio:.0f} s; {m['cpus']} CPUs, load {m['load_average'][0]}"))
+    Console(width=max(out.width, 120)).print(
+        matrix_table(
+            result,
+            f"Transcription on the development set, {split} part: {result['files']} files, "
+            f"{audio:.0f} s; {m['cpus']} CPUs, load {m['load_average'][0]}",
+        )
+    )
     decisions = {s: earns_default(result, s) for s in STAGES} if ablation else {}
     for stage, d in decisions.items():
-        out.print(f"{stage}: " + "; ".join(f"{k}: WER {v['d_wer']:+.3f}, med-WER {v['d_medical_wer']:+.3f}, worst voice {v['worst_voice']:+.3f}"
-                                           f" -> {'earns' if v['earns'] else 'does not earn'}" for k, v in d.items()))
+        out.print(
+            f"{stage}: "
+            + "; ".join(
+                f"{k}: WER {v['d_wer']:+.3f}, med-WER {v['d_medical_wer']:+.3f}, worst voice {v['worst_voice']:+.3f}"
+                f" -> {'earns' if v['earns'] else 'does not earn'}"
+                for k, v in d.items()
+            )
+        )
     cp = result["correction_precision"]
     if cp["made"]:
         out.print(f"term corrector precision ({split}): {cp['right']}/{cp['made']} = {cp['precision']:.3f}")
     if write_precision and split == "dev" and cp["made"]:
         from pipeline.transcribe.correction import PRECISION_FILE
 
-        Path(str(PRECISION_FILE)).write_text(json.dumps({**cp, "split": "dev", "model": models[0], "beam": beam,
-                                                           "measured": date.today().isoformat()}, indent=1) + "\n")
+        Path(str(PRECISION_FILE)).write_text(
+            json.dumps({**cp, "split": "dev", "model": models[0], "beam": beam, "measured": date.today().isoformat()}, indent=1)
+            + "\n"
+        )
     if as_json:
         as_json.write_text(json.dumps({"machine": m, "split": split, **result, "decisions": decisions}, indent=1) + "\n")

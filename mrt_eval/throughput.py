@@ -23,8 +23,8 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from flows import _prefect_env  # noqa: F401
 from pipeline.machine import describe as machine
@@ -60,8 +60,16 @@ def _stage_means(outcomes: list[dict]) -> dict:
     return {k: round(v / max(1, len(coded)), 3) for k, v in totals.items()}
 
 
-def run_benchmark(n: int, *, source: Path | None = None, minutes: float = 3.5, worker_counts=(1, 2),
-                  baseline: bool = True, keep: Path | None = None, progress: Callable[[str], None] = print) -> dict:
+def run_benchmark(
+    n: int,
+    *,
+    source: Path | None = None,
+    minutes: float = 3.5,
+    worker_counts=(1, 2),
+    baseline: bool = True,
+    keep: Path | None = None,
+    progress: Callable[[str], None] = print,
+) -> dict:
     from distributed import Client
 
     from flows import scaleout
@@ -85,8 +93,14 @@ def run_benchmark(n: int, *, source: Path | None = None, minutes: float = 3.5, w
     audio_s = sum(load_media(f).duration for f in files)
     warm_clip = synth.short_clips(work / "warm", 2, 4.0)
 
-    saved = _env(MRT_STABLE_SECONDS="0", MRT_MIN_WORDS="0", MRT_DASK_ADDRESS=None, MRT_CPU_THREADS=None, MRT_TASK_RETRIES="0",
-                 PREFECT_LOGGING_LEVEL=os.environ.get("PREFECT_LOGGING_LEVEL", "CRITICAL"))
+    saved = _env(
+        MRT_STABLE_SECONDS="0",
+        MRT_MIN_WORDS="0",
+        MRT_DASK_ADDRESS=None,
+        MRT_CPU_THREADS=None,
+        MRT_TASK_RETRIES="0",
+        PREFECT_LOGGING_LEVEL=os.environ.get("PREFECT_LOGGING_LEVEL", "CRITICAL"),
+    )
     base_env = {k: os.environ.get(k) for k in ("MRT_DATA_DIR", "MRT_DATABASE_URL", "MRT_INBOX_DIR")}
     runs = []
     try:
@@ -113,14 +127,23 @@ def run_benchmark(n: int, *, source: Path | None = None, minutes: float = 3.5, w
                     if mode == "prefect":
                         drop_folder(str(inbox))
                     else:
-                        client.gather(client.map(runner.process_drop, [str(inbox / p.name) for p in warm_clip],
-                                                 settings=wsettings, inbox_root=inbox, pure=False))
+                        client.gather(
+                            client.map(
+                                runner.process_drop,
+                                [str(inbox / p.name) for p in warm_clip],
+                                settings=wsettings,
+                                inbox_root=inbox,
+                                pure=False,
+                            )
+                        )
                     for f in files:
                         shutil.copy2(f, inbox / f.name)
                         side = f.with_name(f.name + ".json")
                         if side.exists():
                             shutil.copy2(side, inbox / side.name)
-                    progress(f"{w} worker(s): {len(files)} dictations through {'the drop-folder flow' if mode == 'prefect' else 'plain Dask'}")
+                    progress(
+                        f"{w} worker(s): {len(files)} dictations through {'the drop-folder flow' if mode == 'prefect' else 'plain Dask'}"
+                    )
                     t0 = time.perf_counter()
                     if mode == "prefect":
                         report = drop_folder(str(inbox))
@@ -166,7 +189,14 @@ def run_benchmark(n: int, *, source: Path | None = None, minutes: float = 3.5, w
         _env(**base_env, **saved)
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
-    return {"machine": machine(), "dictations": len(files), "audio_minutes": round(audio_s / 60, 2),
-            "mean_dictation_minutes": round(audio_s / 60 / len(files), 2), "runs": runs,
-            "model": get_settings().whisper_model, "backend": get_settings().transcribe_backend,
-            "beam_size": get_settings().beam_size, "compute_type": get_settings().compute_type}
+    return {
+        "machine": machine(),
+        "dictations": len(files),
+        "audio_minutes": round(audio_s / 60, 2),
+        "mean_dictation_minutes": round(audio_s / 60 / len(files), 2),
+        "runs": runs,
+        "model": get_settings().whisper_model,
+        "backend": get_settings().transcribe_backend,
+        "beam_size": get_settings().beam_size,
+        "compute_type": get_settings().compute_type,
+    }

@@ -16,7 +16,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Medical records technician: dictations in, proposed ICD-10 codes out.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Medical records technician: dictations in, proposed ICD-10 codes out."
+)
 out = Console()
 err = Console(stderr=True)
 
@@ -144,15 +146,26 @@ def _text_inputs(text_file: Optional[Path], input_dir: Optional[Path]) -> list[t
 
 def _entity_json(e) -> dict:
     return {
-        "start": e.start, "end": e.end, "text": e.text, "label": e.label, "section": e.section,
-        "negated": e.negated, "uncertain": e.uncertain, "historical": e.historical, "family": e.family,
-        "hypothetical": e.hypothetical, "long_form": e.long_form,
+        "start": e.start,
+        "end": e.end,
+        "text": e.text,
+        "label": e.label,
+        "section": e.section,
+        "negated": e.negated,
+        "uncertain": e.uncertain,
+        "historical": e.historical,
+        "family": e.family,
+        "hypothetical": e.hypothetical,
+        "long_form": e.long_form,
     }
 
 
 def _proposal_json(p) -> dict:
     return {
-        "system": p.system, "code": p.code, "description": p.description, "score": p.score,
+        "system": p.system,
+        "code": p.code,
+        "description": p.description,
+        "score": p.score,
         "evidence": [{"start": ev.start, "end": ev.end, "text": ev.text} for ev in p.evidence],
         "rationale": p.rationale,
     }
@@ -176,7 +189,11 @@ def _batch(kind: str, docs: list[tuple[str, str]], as_json: bool, output: Option
     all_entities = extract_many([t for _, t in docs])
     lines = []
     for (doc_id, doc_text), ents in zip(docs, all_entities):
-        obj = {"entities": [_entity_json(e) for e in ents]} if kind == "extract" else _code_json(propose_codes(ents, setting=setting, text=doc_text))
+        obj = (
+            {"entities": [_entity_json(e) for e in ents]}
+            if kind == "extract"
+            else _code_json(propose_codes(ents, setting=setting, text=doc_text))
+        )
         lines.append({"id": doc_id, **obj} if batch_mode else obj)
     if batch_mode:
         text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
@@ -199,7 +216,9 @@ def _batch(kind: str, docs: list[tuple[str, str]], as_json: bool, output: Option
         for col in ("System", "Code", "Score", "Description", "Evidence"):
             table.add_column(col)
         for c in lines[0]["codes"]:
-            table.add_row(c["system"], c["code"], f"{c['score']:.2f}", c["description"], "; ".join(ev["text"] for ev in c["evidence"]))
+            table.add_row(
+                c["system"], c["code"], f"{c['score']:.2f}", c["description"], "; ".join(ev["text"] for ev in c["evidence"])
+            )
     out.print(table)
 
 
@@ -230,7 +249,9 @@ def code(
 
 
 @app.command()
-def show(dictation_id: int = typer.Argument(..., help="Dictation ID (from mrt process)"), as_json: bool = typer.Option(False, "--json")) -> None:
+def show(
+    dictation_id: int = typer.Argument(..., help="Dictation ID (from mrt process)"), as_json: bool = typer.Option(False, "--json")
+) -> None:
     """Print a stored dictation with its transcript and codes."""
     from pipeline.store.db import session_scope
     from pipeline.store.repository import dictation_summary, load_dictation
@@ -262,6 +283,7 @@ def show(dictation_id: int = typer.Argument(..., help="Dictation ID (from mrt pr
 
 
 from mrt_eval.cli import register as _register_eval  # noqa: E402  (eval and bench groups; the only product import of evaluation)
+
 _register_eval(app)
 from pipeline.review.cli import register as _register_review  # noqa: E402
 
@@ -269,10 +291,13 @@ _register_review(app)
 
 
 from pipeline.ops_cli import register as _register_ops  # noqa: E402  (watch, nightly, deploy, build-kb)
+
 _register_ops(app)
 from pipeline.records.cli import register as _register_records  # noqa: E402  (search, export, report, check, registry, release, patients)
+
 _register_records(app)
 from pipeline.claim.cli import register as _register_claim  # noqa: E402  (claim group, export, report)
+
 _register_claim(app)
 
 if __name__ == "__main__":

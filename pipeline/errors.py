@@ -33,4 +33,3 @@ class RecordLocked(PipelineError):
         self.kind = "locked"
         self.reason = reason
         super().__init__(reason)
-

@@ -59,15 +59,19 @@ def _print_report(report: dict) -> None:
     c = report["counts"]
     for o in report["outcomes"]:
         if o["outcome"] == "coded":
-            err.print(f"[green]coded[/green]       #{o['dictation_id']} {o['file']}  {o['duration'] or 0:.0f}s audio, {o['codes']} codes")
+            err.print(
+                f"[green]coded[/green]       #{o['dictation_id']} {o['file']}  {o['duration'] or 0:.0f}s audio, {o['codes']} codes"
+            )
         elif o["outcome"] == "duplicate":
             err.print(f"[cyan]duplicate[/cyan]   #{o['dictation_id']} {o['file']}  already coded; archived")
         elif o["outcome"] == "quarantined":
             err.print(f"[red]quarantined[/red] {o['file']}: {o['reason']}")
         elif o["outcome"] in ("deferred", "error", "backoff"):
             err.print(f"[yellow]{o['outcome']}[/yellow]    {o['file']}: {o['reason']}")
-    err.print(f"[dim]{c['coded']} coded, {c['duplicate']} duplicate, {c['quarantined'] + c['strays']} quarantined, "
-              f"{c['deferred']} deferred ({c['audio_seconds'] / 60:.1f} min of audio)[/dim]")
+    err.print(
+        f"[dim]{c['coded']} coded, {c['duplicate']} duplicate, {c['quarantined'] + c['strays']} quarantined, "
+        f"{c['deferred']} deferred ({c['audio_seconds'] / 60:.1f} min of audio)[/dim]"
+    )
 
 
 @ops.command()
@@ -87,8 +91,10 @@ def watch(
     from flows.scaleout import local_prefect_api
 
     root = settings.inbox_path
-    err.print(f"Watching [bold]{root}[/bold] (archive {settings.archive_path}, quarantine {settings.quarantine_path}); "
-              + ("until it is empty." if once else "Ctrl-C to stop."))
+    err.print(
+        f"Watching [bold]{root}[/bold] (archive {settings.archive_path}, quarantine {settings.quarantine_path}); "
+        + ("until it is empty." if once else "Ctrl-C to stop.")
+    )
     _stop_on_sigterm()
     try:
         with local_prefect_api():
@@ -121,8 +127,10 @@ def nightly(
         return
     _print_report(report)
     s = report["summary"]
-    err.print(f"Daily summary {s['day']}: {s['processed']} coded, {s['audio_hours']:.2f} audio hours, "
-              f"{s['codes_proposed']} codes proposed, {len(s['failed'])} failed -> {report['summary_files'][1]}")
+    err.print(
+        f"Daily summary {s['day']}: {s['processed']} coded, {s['audio_hours']:.2f} audio hours, "
+        f"{s['codes_proposed']} codes proposed, {len(s['failed'])} failed -> {report['summary_files'][1]}"
+    )
 
 
 @ops.command()
@@ -134,17 +142,23 @@ def deploy(
     from pipeline.settings import get_settings
 
     if not api_url():
-        err.print("[red]No Prefect server configured.[/red] Start one with `prefect server start` and run\n"
-                  "  prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api\n"
-                  "(schedules live in the server; see docs/operations.md).")
+        err.print(
+            "[red]No Prefect server configured.[/red] Start one with `prefect server start` and run\n"
+            "  prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api\n"
+            "(schedules live in the server; see docs/operations.md)."
+        )
         raise typer.Exit(2)
     settings = get_settings()
-    err.print(f"Prefect API {api_url()}; drop folder {settings.inbox_path} every {settings.scan_interval_s:g} s; "
-              f"nightly '{settings.nightly_cron}' ({settings.resolved_timezone}).")
+    err.print(
+        f"Prefect API {api_url()}; drop folder {settings.inbox_path} every {settings.scan_interval_s:g} s; "
+        f"nightly '{settings.nightly_cron}' ({settings.resolved_timezone})."
+    )
     if work_pool:
         ids = deploy_to_work_pool(work_pool, settings)
-        err.print(f"Registered {len(ids)} deployments with work pool '{work_pool}'. Start workers with:\n"
-                  f"  prefect worker start --pool {work_pool}")
+        err.print(
+            f"Registered {len(ids)} deployments with work pool '{work_pool}'. Start workers with:\n"
+            f"  prefect worker start --pool {work_pool}"
+        )
         return
     serve_deployments(settings)
 

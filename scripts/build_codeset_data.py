@@ -183,12 +183,20 @@ def build_cm_index(index_csv: Path, out: Path) -> int:
             # ("Necrosis - see also Gangrene": I96); "see also condition" names no term
             target = see or (see_also if len(e["path"]) == 1 and not code and see_also != "condition" else "")
             yield (
-                r["RowID"], len(e["path"]) - 1, " | ".join(e["path"]), " | ".join(e["nemod"]),  # type: ignore
-                code, valid, billable, incomplete, see, see_also, see_code(target) if target else "",
+                r["RowID"],
+                len(e["path"]) - 1,
+                " | ".join(e["path"]),
+                " | ".join(e["nemod"]),  # type: ignore
+                code,
+                valid,
+                billable,
+                incomplete,
+                see,
+                see_also,
+                see_code(target) if target else "",
             )
 
-    header = ["row_id", "level", "path", "nemod", "code", "valid", "billable", "incomplete", "see", "see_also",
-              "see_code"]
+    header = ["row_id", "level", "path", "nemod", "code", "valid", "billable", "incomplete", "see", "see_also", "see_code"]
     return write_tsv(out, header, rows())
 
 
@@ -205,8 +213,9 @@ def build_cm_table(table_xml: Path, out: Path, columns: Sequence[str]) -> int:
         cells = {c.get("col"): _clean(c.text) for c in node.findall("cell")}
         codes = [cells.get(str(i), "") for i in range(2, 2 + len(columns))]
         codes = ["" if c.strip("-") == "" else c for c in codes]
-        rows.append([" | ".join(path), " | ".join(nemods), *codes,
-                     _clean(node.findtext("see")), _clean(node.findtext("seeAlso"))])
+        rows.append(
+            [" | ".join(path), " | ".join(nemods), *codes, _clean(node.findtext("see")), _clean(node.findtext("seeAlso"))]
+        )
         for child in node.findall("term"):
             walk(child, path, nemods)
 
@@ -216,8 +225,14 @@ def build_cm_table(table_xml: Path, out: Path, columns: Sequence[str]) -> int:
 
 
 NEOPLASM_COLUMNS = ["malignant_primary", "malignant_secondary", "in_situ", "benign", "uncertain", "unspecified"]
-DRUG_COLUMNS = ["poisoning_accidental", "poisoning_intentional", "poisoning_assault", "poisoning_undetermined",
-                "adverse_effect", "underdosing"]
+DRUG_COLUMNS = [
+    "poisoning_accidental",
+    "poisoning_intentional",
+    "poisoning_assault",
+    "poisoning_undetermined",
+    "adverse_effect",
+    "underdosing",
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -232,10 +247,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("pcs_codes.tsv.gz", lambda p: build_pcs_codes(src / "pcs-2026" / "icd10pcs_tables_2026.xml", p)),
         ("pcs_index.tsv.gz", lambda p: build_pcs_index(src / "pcs-2025" / "icd10pcs_index_2025.xml", p)),
         ("cm_index.tsv.gz", lambda p: build_cm_index(src / "cm-index-2025" / "ICD10CM_2025_Index.csv", p)),
-        ("cm_neoplasm.tsv.gz",
-         lambda p: build_cm_table(src / "cm-tables-2025" / "icd-10-cm-neoplasm-2025.xml", p, NEOPLASM_COLUMNS)),
-        ("cm_drugs.tsv.gz",
-         lambda p: build_cm_table(src / "cm-tables-2025" / "icd-10-cm-drug-2025.xml", p, DRUG_COLUMNS)),
+        (
+            "cm_neoplasm.tsv.gz",
+            lambda p: build_cm_table(src / "cm-tables-2025" / "icd-10-cm-neoplasm-2025.xml", p, NEOPLASM_COLUMNS),
+        ),
+        ("cm_drugs.tsv.gz", lambda p: build_cm_table(src / "cm-tables-2025" / "icd-10-cm-drug-2025.xml", p, DRUG_COLUMNS)),
     ]
     for name, job in jobs:
         n = job(out / name)

@@ -28,8 +28,8 @@ from pipeline.code.types import PCS  # noqa: E402
 
 
 def collect(split: str = "dev") -> list[tuple[str, dc.CodeFacts, bool]]:
-    from pipeline.code.coder import propose_codes
     from mrt_eval.coding.entity_cache import cached_entities
+    from pipeline.code.coder import propose_codes
     from pipeline.settings import get_settings
 
     settings = get_settings()
@@ -59,12 +59,17 @@ def main() -> None:
     args = ap.parse_args()
     rows = collect("dev")
     models = dc.fit(rows)
-    payload = {"format": dc.FORMAT, "features": list(dc.FEATURES), "fitted_on": "dictation set dev notes "
-               "(tests/data/dictation/gold.jsonl)", "models": models}
+    payload = {
+        "format": dc.FORMAT,
+        "features": list(dc.FEATURES),
+        "fitted_on": "dictation set dev notes (tests/data/dictation/gold.jsonl)",
+        "models": models,
+    }
     args.out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     for m in models:
-        print(f"{m['setting']:10} {m['system']:10} n={m['examples']:5} gold={m['positives']:4} "
-              f"w={m['weights']} b={m['intercept']}")
+        print(
+            f"{m['setting']:10} {m['system']:10} n={m['examples']:5} gold={m['positives']:4} w={m['weights']} b={m['intercept']}"
+        )
     print(f"wrote {args.out}")
 
 

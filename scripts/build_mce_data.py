@@ -50,8 +50,11 @@ from pipeline.code.lookup.codeset import get_codeset
 CM, PCS = "ICD-10-CM", "ICD-10-PCS"
 OUT_NAME = "mce_edits.tsv.gz"
 V43_AGE_EDITS = {"perinatal": "age_newborn", "pediatric": "age_pediatric", "maternity": "age_maternity", "adult": "age_adult"}
-V43_LISTS = {"manifestation_not_pdx": "manifestation", "unacceptable_pdx": "unacceptable_principal",
-             "questionable_admission_pdx": "questionable_admission"}
+V43_LISTS = {
+    "manifestation_not_pdx": "manifestation",
+    "unacceptable_pdx": "unacceptable_principal",
+    "questionable_admission_pdx": "questionable_admission",
+}
 V41_SEX = {"Female Only": "sex_female", "Male Only": "sex_male"}
 V37_PCS_SEX = {"Female_Only": "sex_female", "Male_Only": "sex_male"}
 Row = tuple[str, str, str, str]  # system, code, edit, source
@@ -115,8 +118,9 @@ def mce_v43(path: Path, fy: Fy2026Cm, dropped: list[str]) -> tuple[list[Row], li
 
 def mce_v41_sex(path: Path, fy: Fy2026Cm, dropped: list[str]) -> list[Row]:
     with open(path, newline="", encoding="utf-8") as fh:
-        listed = [(r["icd_code"], V41_SEX[r["icd_conflict_rule"]]) for r in csv.DictReader(fh)
-                  if r["icd_conflict_group"] == "Sex"]
+        listed = [
+            (r["icd_code"], V41_SEX[r["icd_conflict_rule"]]) for r in csv.DictReader(fh) if r["icd_conflict_group"] == "Sex"
+        ]
     rows: list[Row] = []
     for edit in V41_SEX.values():
         rows += _cm_rows((c for c, e in listed if e == edit), edit, "MCE v41.1", fy, dropped)
@@ -150,7 +154,7 @@ def first_listed_only(guidelines: Path, fy: Fy2026Cm, dropped: list[str]) -> lis
     lines = guidelines.read_text(encoding="utf-8").splitlines()
     start = next(i for i, ln in enumerate(lines) if re.match(r"^\d+\) Z Codes That May Only be Principal/First-Listed", ln))
     listed: list[tuple[str, list[str]]] = []
-    for ln in lines[start + 1:]:
+    for ln in lines[start + 1 :]:
         if re.match(r"^\d+\) ", ln):
             break
         if m := _EXCEPT.match(ln):

@@ -37,9 +37,11 @@ def main() -> int:
     for feature in ("negation", "historical", "experiencer"):
         m = res.get(feature)
         if isinstance(m, dict):
-            print(f"{feature:12s} n={m['n']} tp={m['tp']} tn={m['tn']} fp={m['fp']} fn={m['fn']}  "
-                  f"accuracy={m['accuracy']:.3f} ppv={m['ppv']:.3f} sensitivity={m['sensitivity']:.3f} "
-                  f"specificity={m['specificity']:.3f}")
+            print(
+                f"{feature:12s} n={m['n']} tp={m['tp']} tn={m['tn']} fp={m['fp']} fn={m['fn']}  "
+                f"accuracy={m['accuracy']:.3f} ppv={m['ppv']:.3f} sensitivity={m['sensitivity']:.3f} "
+                f"specificity={m['specificity']:.3f}"
+            )
     print(f"concepts not found in their sentence: {res['concept_not_found']}; {len(rows) / dt:.0f} rows/s")
     if args.show_errors:
         errors = res["errors"]

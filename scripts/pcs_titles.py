@@ -22,9 +22,18 @@ from collections.abc import Sequence
 Axis = tuple[str, str, str]  # (axis title, value char, label)
 
 _NO_FLIP = (
-    "Coronary Artery, ", "Thoracic Aorta, ", "Stomach, Pylorus", "Tongue, Palate", "Anterior Approach, ",
-    "Posterior Approach, ", "Skin, Subcutaneous", "Pacemaker, ", "Radioactive Element, ",
-    "Intraluminal Device, Flow Diverter", "Spinal Stabilization Device, ", "Synthetic Substitute, Pneumatic",
+    "Coronary Artery, ",
+    "Thoracic Aorta, ",
+    "Stomach, Pylorus",
+    "Tongue, Palate",
+    "Anterior Approach, ",
+    "Posterior Approach, ",
+    "Skin, Subcutaneous",
+    "Pacemaker, ",
+    "Radioactive Element, ",
+    "Intraluminal Device, Flow Diverter",
+    "Spinal Stabilization Device, ",
+    "Synthetic Substitute, Pneumatic",
 )
 _RENAME = {
     "Cardiac Lead, Defibrillator": "Defibrillator Lead",
@@ -33,8 +42,11 @@ _RENAME = {
     "Pulmonary Vein, Confluence": "Pulmonary Vein Confluence",
 }
 _STRIP_HEAD = (
-    "Hearing Device, ", "Intraluminal Device, Airway", "Intraluminal Device, Endobronchial Valve",
-    "Intraluminal Device, Endotracheal Airway", "Intraluminal Device, Pessary",
+    "Hearing Device, ",
+    "Intraluminal Device, Airway",
+    "Intraluminal Device, Endobronchial Valve",
+    "Intraluminal Device, Endotracheal Airway",
+    "Intraluminal Device, Pessary",
     "Synthetic Substitute, Intraocular Telescope",
 )
 _COUNTS = {"Two", "Three", "Four or More"}

@@ -56,12 +56,33 @@ def convert(corpus: str, data_root: Path, add_train: list[str]) -> dict[str, Pat
     return out
 
 
-def train(corpus: str, data_root: Path, extra: list[str], install: bool, add_train: list[str],
-          vectors: Path | None = None, prune_vectors: int = 0, lexicon: Path | None = None) -> Path:
+def train(
+    corpus: str,
+    data_root: Path,
+    extra: list[str],
+    install: bool,
+    add_train: list[str],
+    vectors: Path | None = None,
+    prune_vectors: int = 0,
+    lexicon: Path | None = None,
+) -> Path:
     paths = convert(corpus, data_root, add_train)
     output = WORK / corpus / ("output-vectors" if vectors else "output")
-    cmd = [sys.executable, "-m", "spacy", "train", str(CONFIG), "--output", str(output),
-           "--paths.train", str(paths["train"]), "--paths.dev", str(paths["dev"]), "--code", str(GAZETTEER)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "spacy",
+        "train",
+        str(CONFIG),
+        "--output",
+        str(output),
+        "--paths.train",
+        str(paths["train"]),
+        "--paths.dev",
+        str(paths["dev"]),
+        "--code",
+        str(GAZETTEER),
+    ]
     if vectors:  # static vectors from scripts/build_ner_vectors.py
         cmd += ["--paths.vectors", str(vectors)]
     if lexicon:  # the gazetteer's dictionary from scripts/build_ner_lexicon.py
@@ -96,42 +117,69 @@ def install_model(best: Path, target: Path, prune_vectors: int = 0) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", choices=[*CORPORA, "all"], default="all")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
     parser.add_argument("--no-install", action="store_true", help="don't copy the model into models/")
-    parser.add_argument("--add-train", action="append", choices=list(CORPORA), default=None,
-                        help="also train on this corpus' train split (repeatable; default: the shipped recipe)")
-    parser.add_argument("--vectors", type=Path, default=WORK / "vectors",
-                        help="static vectors directory; built by scripts/build_ner_vectors.py when missing")
-    parser.add_argument("--lexicon", type=Path, default=WORK / "lexicon.tsv.gz",
-                        help="gazetteer terms; built by scripts/build_ner_lexicon.py when missing (needs the train extra)")
+    parser.add_argument(
+        "--add-train",
+        action="append",
+        choices=list(CORPORA),
+        default=None,
+        help="also train on this corpus' train split (repeatable; default: the shipped recipe)",
+    )
+    parser.add_argument(
+        "--vectors",
+        type=Path,
+        default=WORK / "vectors",
+        help="static vectors directory; built by scripts/build_ner_vectors.py when missing",
+    )
+    parser.add_argument(
+        "--lexicon",
+        type=Path,
+        default=WORK / "lexicon.tsv.gz",
+        help="gazetteer terms; built by scripts/build_ner_lexicon.py when missing (needs the train extra)",
+    )
     parser.add_argument("--no-vectors", action="store_true", help="train without static vectors")
-    parser.add_argument("--prune-vectors", type=int, default=None,
-                        help="vector rows kept in the installed model (0: all; default: the shipped recipe's)")
-    parser.add_argument("--install-only", action="store_true",
-                        help="don't train: install the last run's model-best (after stopping a run early)")
+    parser.add_argument(
+        "--prune-vectors",
+        type=int,
+        default=None,
+        help="vector rows kept in the installed model (0: all; default: the shipped recipe's)",
+    )
+    parser.add_argument(
+        "--install-only", action="store_true", help="don't train: install the last run's model-best (after stopping a run early)"
+    )
     args = parser.parse_args(argv)
     if args.no_vectors:
         args.vectors = None
         extra = ["--components.tok2vec.model.embed.include_static_vectors", "false", *extra]
     elif not (args.vectors / "vocab").is_dir() and not args.install_only:
         subprocess.run([sys.executable, str(ROOT / "scripts" / "build_ner_vectors.py"), "--out", str(args.vectors)], check=True)
+
     def prune(corpus: str) -> int:
         return args.prune_vectors if args.prune_vectors is not None else SHIPPED_PRUNE.get(corpus, 15000)
 
     if not args.lexicon.is_file() and not args.install_only:
         subprocess.run([sys.executable, str(ROOT / "scripts" / "build_ner_lexicon.py"), "--out", str(args.lexicon)], check=True)
-    for corpus in (list(SHIPPED_RECIPES) if args.corpus == "all" else [args.corpus]):
+    for corpus in list(SHIPPED_RECIPES) if args.corpus == "all" else [args.corpus]:
         add_train = args.add_train if args.add_train is not None else SHIPPED_RECIPES.get(corpus, [])
         if args.install_only:
             run = WORK / corpus / ("output-vectors" if args.vectors else "output") / "model-best"
             install_model(run, ROOT / "models" / "ner" / corpus, prune(corpus))
             continue
-        train(corpus, args.data, extra, install=not args.no_install, add_train=add_train, vectors=args.vectors,
-              prune_vectors=prune(corpus), lexicon=args.lexicon)
+        train(
+            corpus,
+            args.data,
+            extra,
+            install=not args.no_install,
+            add_train=add_train,
+            vectors=args.vectors,
+            prune_vectors=prune(corpus),
+            lexicon=args.lexicon,
+        )
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -74,8 +74,13 @@ def seed_record(
         d.priority, d.document_type = priority, document_type
         s.flush()
         repository.store_results(
-            s, d.id, transcript=out.transcript, entities=out.entities, proposals=out.coding.proposals,
-            has_video=out.audio.has_video, model_version=f"{out.transcript.backend}:{out.transcript.model}|{MODEL_VERSION}",
+            s,
+            d.id,
+            transcript=out.transcript,
+            entities=out.entities,
+            proposals=out.coding.proposals,
+            has_video=out.audio.has_video,
+            model_version=f"{out.transcript.backend}:{out.transcript.model}|{MODEL_VERSION}",
         )
         return d.id
 
@@ -89,7 +94,9 @@ def login_client(app, name: str, password: str = PASSWORD):
 
     c = TestClient(app)
     token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
-    r = c.post("/login", data={"username": name, "password": password, "csrf_token": token}, headers={"Accept": "application/json"})
+    r = c.post(
+        "/login", data={"username": name, "password": password, "csrf_token": token}, headers={"Accept": "application/json"}
+    )
     assert r.status_code == 200, r.text
     c.csrf = r.json()["csrf_token"]
     c.headers.update({"X-CSRF-Token": c.csrf, "Accept": "application/json"})

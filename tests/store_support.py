@@ -41,10 +41,18 @@ def db_url(request, tmp_path):
 
 
 def sample_transcript() -> Transcript:
-    seg = Segment(0, 0.0, 2.0, "No chest pain.", [Word(0.0, 0.4, "No", 0.9), Word(0.4, 1.0, "chest", 0.8), Word(1.0, 2.0, "pain.", 0.7)])
+    seg = Segment(
+        0, 0.0, 2.0, "No chest pain.", [Word(0.0, 0.4, "No", 0.9), Word(0.4, 1.0, "chest", 0.8), Word(1.0, 2.0, "pain.", 0.7)]
+    )
     return Transcript.from_segments([seg], language="en", model="tiny.en", backend="faster-whisper", duration=2.0)
 
 
 def sample_proposal(code="R07.9") -> CodeProposal:
-    return CodeProposal(CM, code, "Chest pain, unspecified", 0.7, [Evidence(3, 13, "chest pain", 0.4, 2.0)],
-                        (Reason(ReasonKind.INDEX_MATCH, (code,), "test"),))
+    return CodeProposal(
+        CM,
+        code,
+        "Chest pain, unspecified",
+        0.7,
+        [Evidence(3, 13, "chest pain", 0.4, 2.0)],
+        (Reason(ReasonKind.INDEX_MATCH, (code,), "test"),),
+    )

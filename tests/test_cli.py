@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -37,7 +36,7 @@ def test_code_json_contract_and_ranking(sample):
     assert all(0.0 <= c["score"] <= 1.0 and c["system"] in ("ICD-10-CM", "ICD-10-PCS") for c in codes)
     for c in codes:
         for ev in c["evidence"]:
-            assert text[ev["start"]:ev["end"]] == ev["text"]
+            assert text[ev["start"] : ev["end"]] == ev["text"]
     top5 = [c["code"] for c in codes[:5]]
     assert "E11.9" in top5 or "I10" in top5
 

@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("pipeline", "flows")
 
+
 def _modules() -> dict[str, Path]:
     out = {}
     for top in PACKAGES:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import wave
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -17,8 +17,8 @@ from pipeline.errors import MediaError
 from pipeline.stages import StageHooks, StageRunner, models_for
 from pipeline.store import processing, repository
 from pipeline.store.db import session_scope
-from pipeline.store.models import AuditEvent, Dictation
 from pipeline.store.lease import LeaseGuard, LeaseLost
+from pipeline.store.models import AuditEvent, Dictation
 
 pytestmark = pytest.mark.slow
 
@@ -62,8 +62,14 @@ class Recorder:
         yield
 
     def hooks(self, **more) -> StageHooks:
-        return StageHooks(run_stage=self.run_stage, enter_stage=lambda status: self.events.append(f"enter {status}"),
-                          timed=self.timed, transcribe_slot=self.slot, heartbeat=self.heartbeat, **more)
+        return StageHooks(
+            run_stage=self.run_stage,
+            enter_stage=lambda status: self.events.append(f"enter {status}"),
+            timed=self.timed,
+            transcribe_slot=self.slot,
+            heartbeat=self.heartbeat,
+            **more,
+        )
 
 
 def test_hooks_run_around_the_stages_in_order_and_change_nothing(dictation):
@@ -72,11 +78,25 @@ def test_hooks_run_around_the_stages_in_order_and_change_nothing(dictation):
     done = stages.run(reg.dictation_id, media, setting="outpatient", hooks=rec.hooks())
     assert rec.events == [
         "beat on",
-        "start load", "run load", "end load",
-        "enter transcribing", "slot", "start transcribe", "run transcribe", "end transcribe",
-        "enter extracting", "start extract", "run extract", "end extract",
-        "enter coding", "start code", "run code", "end code",
-        "start store", "run store", "end store",
+        "start load",
+        "run load",
+        "end load",
+        "enter transcribing",
+        "slot",
+        "start transcribe",
+        "run transcribe",
+        "end transcribe",
+        "enter extracting",
+        "start extract",
+        "run extract",
+        "end extract",
+        "enter coding",
+        "start code",
+        "run code",
+        "end code",
+        "start store",
+        "run store",
+        "end store",
         "beat off",
     ]
     # the same stages without hooks give the same transcript and codes (the hooks only watch)
@@ -104,8 +124,10 @@ def test_a_lost_lease_stores_nothing(dictation):
     assert "run code" in beat_lost.events and "run store" not in beat_lost.events
 
     with session_scope(settings=stages.settings) as s:  # the old worker stalled past its lease; another took over
-        s.execute(text("UPDATE dictations SET lease_expires_at = :t WHERE id = :i"),
-                  {"t": datetime.now(timezone.utc) - timedelta(seconds=1), "i": reg.dictation_id})
+        s.execute(
+            text("UPDATE dictations SET lease_expires_at = :t WHERE id = :i"),
+            {"t": datetime.now(UTC) - timedelta(seconds=1), "i": reg.dictation_id},
+        )
     with session_scope(settings=stages.settings) as s:
         assert processing.claim(s, reg.dictation_id, "h2:2:new", 300, 3).claimed
     stale = Recorder()
@@ -117,8 +139,12 @@ def test_a_lost_lease_stores_nothing(dictation):
         assert d.transcript is None and d.proposals == [] and d.status != "coded" and d.lease_owner == "h2:2:new"
 
     fresh = Recorder()  # the holder stores; the lease is released with its results
-    stages.run(reg.dictation_id, media, setting="outpatient",
-               hooks=fresh.hooks(lease=lambda: LeaseGuard("h2:2:new", {"transcribe": 1.5})))
+    stages.run(
+        reg.dictation_id,
+        media,
+        setting="outpatient",
+        hooks=fresh.hooks(lease=lambda: LeaseGuard("h2:2:new", {"transcribe": 1.5})),
+    )
     with session_scope(settings=stages.settings) as s:
         d = repository.load_dictation(s, reg.dictation_id)
         assert (d.status, d.lease_owner, d.stage_seconds) == ("coded", None, {"transcribe": 1.5}) and d.coded_at is not None

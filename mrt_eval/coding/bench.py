@@ -57,10 +57,14 @@ def run(limit: int | None = None, setting: str = "inpatient") -> CodeBench:
         times.append(time.perf_counter() - t)
     total = time.perf_counter() - start
     return CodeBench(
-        documents=len(docs), entities=sum(len(e) for e in entities), load_s=load_s, docs_per_s=len(docs) / total,
+        documents=len(docs),
+        entities=sum(len(e) for e in entities),
+        load_s=load_s,
+        docs_per_s=len(docs) / total,
         median_ms=1000 * statistics.median(times),
         p90_ms=1000 * statistics.quantiles(times, n=10)[-1] if len(times) > 1 else 1000 * times[0],
-        model_version=MODEL_VERSION, machine=describe(),
+        model_version=MODEL_VERSION,
+        machine=describe(),
         load_average=os.getloadavg()[0],
     )
 
@@ -68,8 +72,10 @@ def run(limit: int | None = None, setting: str = "inpatient") -> CodeBench:
 def table(result: CodeBench):
     from rich.table import Table
 
-    t = Table(title=f"Coding stage on CodiEsp dev ({result.model_version}; {result.machine}; "
-                    f"load average {result.load_average:.1f} at the end)")
+    t = Table(
+        title=f"Coding stage on CodiEsp dev ({result.model_version}; {result.machine}; "
+        f"load average {result.load_average:.1f} at the end)"
+    )
     for col in ("measure", "value"):
         t.add_column(col)
     t.add_row("documents", str(result.documents))

@@ -47,9 +47,12 @@ class NoteType(str, enum.Enum):
 
 # the care setting a coder applies to each note type (outpatient: uncertain diagnoses not coded, IV.H)
 SETTING = {
-    NoteType.DISCHARGE_SUMMARY: "inpatient", NoteType.HISTORY_AND_PHYSICAL: "inpatient",
-    NoteType.OPERATIVE_NOTE: "inpatient", NoteType.CLINIC_NOTE: "outpatient",
-    NoteType.ED_NOTE: "outpatient", NoteType.CONSULT: "outpatient",
+    NoteType.DISCHARGE_SUMMARY: "inpatient",
+    NoteType.HISTORY_AND_PHYSICAL: "inpatient",
+    NoteType.OPERATIVE_NOTE: "inpatient",
+    NoteType.CLINIC_NOTE: "outpatient",
+    NoteType.ED_NOTE: "outpatient",
+    NoteType.CONSULT: "outpatient",
 }
 
 _NOT_A_PATIENT_NOTE = re.compile(r"template|therapy|well-child|sample|letter|normal ", re.I)
@@ -140,14 +143,22 @@ def load_gold(path: Path | None = None) -> list[DictationNote]:
             if not line.strip():
                 continue
             d = json.loads(line)
-            notes.append(DictationNote(
-                d["note_id"], d["sha256"], NoteType(d["note_type"]), d["setting"], d["split"],
-                tuple(GoldCode(c["code"], c["system"], c["rationale"]) for c in d["codes"])))
+            notes.append(
+                DictationNote(
+                    d["note_id"],
+                    d["sha256"],
+                    NoteType(d["note_type"]),
+                    d["setting"],
+                    d["split"],
+                    tuple(GoldCode(c["code"], c["system"], c["rationale"]) for c in d["codes"]),
+                )
+            )
     return notes
 
 
-def load_split(split: str, limit: int | None = None, csv_path: Path | None = None,
-               gold_path: Path | None = None) -> list[tuple[DictationNote, GoldDocument]]:
+def load_split(
+    split: str, limit: int | None = None, csv_path: Path | None = None, gold_path: Path | None = None
+) -> list[tuple[DictationNote, GoldDocument]]:
     """The notes of ``split`` with their text (cleaned as the product reads MTSamples) and gold codes.
 
     Raises FileNotFoundError without the shared corpus, ValueError when a note's text changed."""
@@ -163,8 +174,10 @@ def load_split(split: str, limit: int | None = None, csv_path: Path | None = Non
         row = rows.get(note.note_id)
         raw = (row or {}).get("transcription", "").strip()
         if row is None or text_hash(raw) != note.sha256:
-            raise ValueError(f"MTSamples note {note.note_id} is missing or its text changed since it was coded "
-                             f"(sha256 mismatch); the dictation gold no longer applies to this corpus")
+            raise ValueError(
+                f"MTSamples note {note.note_id} is missing or its text changed since it was coded "
+                f"(sha256 mismatch); the dictation gold no longer applies to this corpus"
+            )
         gold = {system: tuple(dict.fromkeys(c.code for c in note.codes if c.system == system)) for system in (CM, PCS)}
         out.append((note, GoldDocument(f"mtsamples-{note.note_id}", clean_mtsamples(raw), gold)))
     out.sort(key=lambda p: int(p[0].note_id))

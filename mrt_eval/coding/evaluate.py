@@ -29,8 +29,8 @@ def code_documents(
     """Ranked codes (best first) for each document: the proposals, then the alternatives below the
     product threshold (ranking metrics read the whole list; P/R/F1 only codes at the threshold).
     ``setting`` is one care setting for all documents, or one per document."""
-    from pipeline.code.coder import propose_codes
     from mrt_eval.coding.entity_cache import cached_entities
+    from pipeline.code.coder import propose_codes
 
     settings_per_doc = [setting] * len(docs) if isinstance(setting, str) else list(setting)
     entities = cached_entities([d.text for d in docs], settings.cache_dir)
@@ -45,8 +45,11 @@ def code_documents(
 def runs_for(system: str, docs: Sequence[GoldDocument], proposals: Sequence[tuple[list[CodeProposal], set]]) -> list[DocumentRun]:
     """Per document: all ranked codes by score (ranking metrics) and the proposed ones (P/R/F1)."""
     return [
-        DocumentRun(d.gold[system], tuple((p.code, p.score) for p in ranked if p.system == system),
-                    tuple(code for s, code in shown if s == system))
+        DocumentRun(
+            d.gold[system],
+            tuple((p.code, p.score) for p in ranked if p.system == system),
+            tuple(code for s, code in shown if s == system),
+        )
         for d, (ranked, shown) in zip(docs, proposals)
     ]
 
@@ -73,8 +76,14 @@ def score_runs(system_runs: dict[str, list[DocumentRun]], threshold: float) -> d
             "reliability": [b.to_dict() for b in bins],
             "ece": expected_calibration_error(bins),
             "threshold_sweep": [
-                {"threshold": t, **{k: v for k, v in score_level(system, runs, "full", t, use_shown=False).to_dict().items()
-                                    if k in ("proposed", "precision", "recall", "f1")}}
+                {
+                    "threshold": t,
+                    **{
+                        k: v
+                        for k, v in score_level(system, runs, "full", t, use_shown=False).to_dict().items()
+                        if k in ("proposed", "precision", "recall", "f1")
+                    },
+                }
                 for t in SWEEP
             ],
             "errors": _errors(system, runs, threshold),
@@ -83,7 +92,10 @@ def score_runs(system_runs: dict[str, list[DocumentRun]], threshold: float) -> d
 
 
 def evaluate(
-    split: str = "dev", limit: int | None = None, settings: Settings | None = None, setting: str = "inpatient",
+    split: str = "dev",
+    limit: int | None = None,
+    settings: Settings | None = None,
+    setting: str = "inpatient",
     threshold: float | None = None,
 ) -> dict:
     """The evaluation report for ``split`` (see the module doc)."""
@@ -96,18 +108,26 @@ def evaluate(
     proposals = code_documents(docs, settings, setting)
     system_runs = {system: runs_for(system, docs, proposals) for system in SYSTEMS}
     return {
-        "split": split, "documents": len(docs), "setting": setting, "threshold": threshold,
-        "model_version": MODEL_VERSION, "results": score_runs(system_runs, threshold),
+        "split": split,
+        "documents": len(docs),
+        "setting": setting,
+        "threshold": threshold,
+        "model_version": MODEL_VERSION,
+        "results": score_runs(system_runs, threshold),
     }
 
 
 def evaluate_dictation(
-    split: str = "dev", limit: int | None = None, settings: Settings | None = None, threshold: float | None = None,
+    split: str = "dev",
+    limit: int | None = None,
+    settings: Settings | None = None,
+    threshold: float | None = None,
 ) -> dict:
     """The report on the dictation coding set (:mod:`mrt_eval.coding.dictation`): each note coded in the
     care setting its gold record gives; CM scored on every note, PCS on the operative notes (the only
     notes whose procedures were coded by hand); also F1 and MAP per note type (CM, full code)."""
-    from mrt_eval.coding.dictation import NoteType, load_split as load_dictation
+    from mrt_eval.coding.dictation import NoteType
+    from mrt_eval.coding.dictation import load_split as load_dictation
     from pipeline.code.coder import MODEL_VERSION, coder_for
 
     settings = settings or get_settings()
@@ -124,10 +144,18 @@ def evaluate_dictation(
         idx = [i for i, n in enumerate(notes) if n.note_type is t]
         if idx:
             s = score_level(CM, [cm_runs[i] for i in idx], "full", threshold).to_dict()
-            by_type[t.value] = {"documents": len(idx), "setting": notes[idx[0]].setting,
-                                **{k: s[k] for k in ("gold", "proposed", "precision", "recall", "f1", "map")}}
+            by_type[t.value] = {
+                "documents": len(idx),
+                "setting": notes[idx[0]].setting,
+                **{k: s[k] for k in ("gold", "proposed", "precision", "recall", "f1", "map")},
+            }
     return {
-        "dataset": "dictation", "split": split, "documents": len(docs), "setting": "per note (gold file)",
-        "threshold": threshold, "model_version": MODEL_VERSION,
-        "results": score_runs({CM: cm_runs, PCS: pcs_runs}, threshold), "by_note_type": by_type,
+        "dataset": "dictation",
+        "split": split,
+        "documents": len(docs),
+        "setting": "per note (gold file)",
+        "threshold": threshold,
+        "model_version": MODEL_VERSION,
+        "results": score_runs({CM: cm_runs, PCS: pcs_runs}, threshold),
+        "by_note_type": by_type,
     }

@@ -122,11 +122,15 @@ def score_level(system: str, runs: Sequence[DocumentRun], level: str, threshold:
     p = tp / proposed if proposed else 0.0
     r = tp / gold_total if gold_total else 0.0
     return LevelScores(
-        documents=len(aps), gold=gold_total, proposed=proposed,
+        documents=len(aps),
+        gold=gold_total,
+        proposed=proposed,
         map=sum(aps) / len(aps) if aps else 0.0,
         recall_at_5=found[5] / gold_total if gold_total else 0.0,
         recall_at_10=found[10] / gold_total if gold_total else 0.0,
-        precision=p, recall=r, f1=2 * p * r / (p + r) if p + r else 0.0,
+        precision=p,
+        recall=r,
+        f1=2 * p * r / (p + r) if p + r else 0.0,
     )
 
 
@@ -158,8 +162,11 @@ def reliability(system: str, runs: Sequence[DocumentRun], edges: Sequence[float]
         last = i == len(edges) - 2
         inside = [(s, ok) for s, ok in pairs if lo <= s < hi or (last and s == hi)]
         if inside:
-            bins.append(ReliabilityBin(lo, hi, len(inside), sum(s for s, _ in inside) / len(inside),
-                                       sum(ok for _, ok in inside) / len(inside)))
+            bins.append(
+                ReliabilityBin(
+                    lo, hi, len(inside), sum(s for s, _ in inside) / len(inside), sum(ok for _, ok in inside) / len(inside)
+                )
+            )
     return bins
 
 

@@ -33,7 +33,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.code.rank.rerank import (
-    FEATURES, MODEL_FORMAT, MODEL_PATH, Stats, candidates, features, masked, mention_key, not_coded_spans, replaced_codes,
+    FEATURES,
+    MODEL_FORMAT,
+    MODEL_PATH,
+    Stats,
+    candidates,
+    features,
+    masked,
+    mention_key,
+    not_coded_spans,
+    replaced_codes,
 )
 from pipeline.code.types import CM, PCS
 
@@ -80,8 +89,10 @@ def count(prepared: Sequence[Prepared], system: str) -> Stats:
         for cat in {g.replace(".", "")[:3] for g in gold}:
             stats.cat_docs[cat] = stats.cat_docs.get(cat, 0) + 1
         mentions = [m for m in doc.mentions if m.system == system and not m.entity.family]
-        for table, keys in ((stats.lex, {mention_key(m.entity.query_text) for m in mentions}),
-                            (stats.link, {m.candidates[0].code for m in mentions if m.candidates})):
+        for table, keys in (
+            (stats.lex, {mention_key(m.entity.query_text) for m in mentions}),
+            (stats.link, {m.candidates[0].code for m in mentions if m.candidates}),
+        ):
             for key in keys:
                 n, codes = table.get(key, (0, {}))
                 for g in gold:
@@ -106,8 +117,9 @@ def rows(prepared: Sequence[Prepared], system: str, stats: Stats, index) -> tupl
     xs, ys, groups = [], [], []
     for i, doc in enumerate(prepared):
         rule = [p for p in doc.proposals if p.system == system]
-        cands = candidates(system, rule, doc.mentions, stats, replaced_codes(doc.proposals), doc.text, doc.exclusions,
-                           index=index)
+        cands = candidates(
+            system, rule, doc.mentions, stats, replaced_codes(doc.proposals), doc.text, doc.exclusions, index=index
+        )
         if not cands:
             continue
         xs.append(features(system, cands, stats, doc.doc_len, len(doc.mentions)))
@@ -122,8 +134,13 @@ def classifier(system: str):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     return HistGradientBoostingClassifier(
-        max_iter=250, learning_rate=0.05, max_leaf_nodes=15, max_depth=6, min_samples_leaf=40 if system == CM else 20,
-        l2_regularization=1.0, random_state=0,
+        max_iter=250,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        max_depth=6,
+        min_samples_leaf=40 if system == CM else 20,
+        l2_regularization=1.0,
+        random_state=0,
     )
 
 
@@ -134,8 +151,15 @@ def train(prepared: Sequence[Prepared], index_for, folds: int = 5, progress=prin
     from pipeline.code.rank.trees import Isotonic, TreeEnsemble
 
     fold_of = np.arange(len(prepared)) % folds
-    payload = {"format": MODEL_FORMAT, "version": "codiesp-train-gbm-2", "features": FEATURES,
-               "stats": {}, "models": {}, "calibrators": {}, "report": {}}
+    payload = {
+        "format": MODEL_FORMAT,
+        "version": "codiesp-train-gbm-2",
+        "features": FEATURES,
+        "stats": {},
+        "models": {},
+        "calibrators": {},
+        "report": {},
+    }
     for system in SYSTEMS:
         parts = []
         for f in range(folds):
@@ -170,8 +194,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if os.environ.get("PYTHONHASHSEED") != "0" and argv is None:
         # set iteration follows Python's hash seed, and with it the order of candidate rows and the
         # trees fitted on them: a fixed seed makes a retrain on the same installation give the same model
-        os.execve(sys.executable, [sys.executable, "-m", "mrt_eval.coding.rerank_train", *sys.argv[1:]],
-                  {**os.environ, "PYTHONHASHSEED": "0"})
+        os.execve(
+            sys.executable,
+            [sys.executable, "-m", "mrt_eval.coding.rerank_train", *sys.argv[1:]],
+            {**os.environ, "PYTHONHASHSEED": "0"},
+        )
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--limit", type=int, default=None)

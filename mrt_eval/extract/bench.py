@@ -38,8 +38,14 @@ def read_mtsamples(path: Path | None = None, limit: int | None = None, specialty
                 continue
             if specialty and specialty.lower() not in row["medical_specialty"].lower():
                 continue
-            rows.append({"note_id": row["note_id"], "specialty": row["medical_specialty"].strip(),
-                         "name": row["sample_name"].strip(), "text": clean_mtsamples(row["transcription"])})
+            rows.append(
+                {
+                    "note_id": row["note_id"],
+                    "specialty": row["medical_specialty"].strip(),
+                    "name": row["sample_name"].strip(),
+                    "text": clean_mtsamples(row["transcription"]),
+                }
+            )
             if limit and len(rows) >= limit:
                 break
     return rows
@@ -68,8 +74,7 @@ class ExtractBench:
         return {**asdict(self), "words_per_s": round(self.words_per_s, 1), "words_per_cpu_s": round(self.words_per_cpu_s, 1)}
 
 
-def run(n_docs: int = 400, batch_size: int = 32, warmup: int = 10,
-        progress: Callable[[str], None] | None = None) -> ExtractBench:
+def run(n_docs: int = 400, batch_size: int = 32, warmup: int = 10, progress: Callable[[str], None] | None = None) -> ExtractBench:
     """Time the product's extraction pipeline over ``n_docs`` MTSamples reports (after ``warmup``)."""
     from threadpoolctl import threadpool_limits
 
@@ -91,7 +96,7 @@ def run(n_docs: int = 400, batch_size: int = 32, warmup: int = 10,
         t0, c0 = time.perf_counter(), time.process_time()
         for start in range(0, len(texts), batch_size):
             tb = time.perf_counter()
-            docs = [nlp.make_doc(t) for t in texts[start:start + batch_size]]
+            docs = [nlp.make_doc(t) for t in texts[start : start + batch_size]]
             per_component.setdefault("tokenizer", 0.0)
             per_component["tokenizer"] += time.perf_counter() - tb
             for name, proc in nlp.pipeline:
@@ -100,5 +105,4 @@ def run(n_docs: int = 400, batch_size: int = 32, warmup: int = 10,
                 per_component[name] += time.perf_counter() - tc
             n_ents += sum(len(d.ents) for d in docs)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return ExtractBench(len(texts), words, n_ents, wall, cpu, 1, machine(),
-                        {k: round(v, 3) for k, v in per_component.items()})
+    return ExtractBench(len(texts), words, n_ents, wall, cpu, 1, machine(), {k: round(v, 3) for k, v in per_component.items()})

@@ -106,7 +106,11 @@ def _binary(pairs: list[tuple[bool, bool]]) -> dict[str, float]:
     fn = sum(1 for g, p in pairs if g and not p)
     n = len(pairs) or 1
     return {
-        "n": len(pairs), "tp": tp, "tn": tn, "fp": fp, "fn": fn,
+        "n": len(pairs),
+        "tp": tp,
+        "tn": tn,
+        "fp": fp,
+        "fn": fn,
         "accuracy": (tp + tn) / n,
         "ppv": tp / (tp + fp) if tp + fp else 0.0,
         "sensitivity": tp / (tp + fn) if tp + fn else 0.0,
@@ -139,8 +143,9 @@ def evaluate(rows: list[GoldRow], nlp: Language | None = None) -> dict[str, obje
         if row.experiencer_other is not None:
             exp.append((row.experiencer_other, pred_fam))
         if row.negated != pred_neg:
-            errors.append({"report": row.report, "concept": row.concept, "gold": row.negated, "cues": cues,
-                           "sentence": row.sentence})
+            errors.append(
+                {"report": row.report, "concept": row.concept, "gold": row.negated, "cues": cues, "sentence": row.sentence}
+            )
     out: dict[str, object] = {"negation": _binary(neg), "errors": errors, "concept_not_found": missing}
     if hist:
         out["historical"] = _binary(hist)

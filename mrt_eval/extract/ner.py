@@ -14,8 +14,8 @@ from pathlib import Path
 
 from spacy.tokens import Doc
 
-from pipeline.extract.ner import load_model
 from mrt_eval.extract.ner_corpora import get_corpus, read_docs, shared_data_root
+from pipeline.extract.ner import load_model
 
 
 @dataclass
@@ -53,9 +53,16 @@ class NerReport:
     per_label: dict[str, Prf] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"corpus": self.corpus, "split": self.split, "model": self.model, "sentences": self.sentences,
-                "tokens": self.tokens, "seconds": round(self.seconds, 2), "overall": self.overall.as_dict(),
-                "per_label": {k: v.as_dict() for k, v in sorted(self.per_label.items())}}
+        return {
+            "corpus": self.corpus,
+            "split": self.split,
+            "model": self.model,
+            "sentences": self.sentences,
+            "tokens": self.tokens,
+            "seconds": round(self.seconds, 2),
+            "overall": self.overall.as_dict(),
+            "per_label": {k: v.as_dict() for k, v in sorted(self.per_label.items())},
+        }
 
 
 def score(gold_docs: list[Doc], pred_docs: list[Doc], labels: tuple[str, ...] | None = None) -> tuple[Prf, dict[str, Prf]]:
@@ -72,8 +79,9 @@ def score(gold_docs: list[Doc], pred_docs: list[Doc], labels: tuple[str, ...] | 
     return overall, per_label
 
 
-def evaluate(corpus: str, split: str = "dev", model: str | None = None, limit: int | None = None,
-             data_root: Path | None = None) -> NerReport:
+def evaluate(
+    corpus: str, split: str = "dev", model: str | None = None, limit: int | None = None, data_root: Path | None = None
+) -> NerReport:
     """Score ``model`` (default: the shipped model trained on ``corpus``) on the first ``limit``
     sentences of the corpus split."""
     spec = get_corpus(corpus)
@@ -85,5 +93,6 @@ def evaluate(corpus: str, split: str = "dev", model: str | None = None, limit: i
     pred = list(nlp.pipe(blank, batch_size=32))
     seconds = time.perf_counter() - t0
     overall, per_label = score(gold, pred, spec.labels)
-    return NerReport(corpus, split, model_name, sum(1 for d in gold for _ in d.sents), sum(len(d) for d in gold),
-                     seconds, overall, per_label)
+    return NerReport(
+        corpus, split, model_name, sum(1 for d in gold for _ in d.sents), sum(len(d) for d in gold), seconds, overall, per_label
+    )

@@ -88,8 +88,7 @@ def _doc(vocab: Vocab, sents: list[tuple[list[str], list[str]]]) -> Doc:
     return doc
 
 
-def read_docs(path: Path, vocab: Vocab | None = None, sents_per_doc: int = 10,
-              limit: int | None = None) -> list[Doc]:
+def read_docs(path: Path, vocab: Vocab | None = None, sents_per_doc: int = 10, limit: int | None = None) -> list[Doc]:
     """Gold Docs (tokens as in the corpus, ``doc.ents`` the gold spans); ``limit`` caps sentences."""
     vocab = vocab or Vocab()
     docs: list[Doc] = []

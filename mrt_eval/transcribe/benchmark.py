@@ -15,9 +15,9 @@ import json
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from pipeline.settings import Settings
 from pipeline.transcribe.audio import Audio, is_media_file, load_media
@@ -47,8 +47,12 @@ class Config:
     def settings(self, base: Settings) -> Settings:
         return base.model_copy(
             update={
-                "whisper_model": self.model, "compute_type": self.compute_type, "beam_size": self.beam_size,
-                "bias_vocabulary": self.enhanced, "correct_terms": self.enhanced, "dictation_commands": self.enhanced,
+                "whisper_model": self.model,
+                "compute_type": self.compute_type,
+                "beam_size": self.beam_size,
+                "bias_vocabulary": self.enhanced,
+                "correct_terms": self.enhanced,
+                "dictation_commands": self.enhanced,
             }
         )
 
@@ -127,42 +131,94 @@ def run_config(config: Config, items: list[Item], base: Settings, on_file: Calla
         corrections += len(t.corrections)
         refs.append(it.reference)
         hyps.append(t.text)
-        per.append({"name": it.name, "audio_s": round(t.duration, 2), "rtf": round(t.real_time_factor, 4),
-                    "wer": round(e / max(1, len(ref_n.split())), 4), "medical_terms": ts.terms, "medical_terms_wrong": ts.wrong,
-                    "missed_terms": list(ts.missed), "corrections": [asdict(c) for c in t.corrections], "flags": t.flags,
-                    "text": t.text})
+        per.append(
+            {
+                "name": it.name,
+                "audio_s": round(t.duration, 2),
+                "rtf": round(t.real_time_factor, 4),
+                "wer": round(e / max(1, len(ref_n.split())), 4),
+                "medical_terms": ts.terms,
+                "medical_terms_wrong": ts.wrong,
+                "missed_terms": list(ts.missed),
+                "corrections": [asdict(c) for c in t.corrections],
+                "flags": t.flags,
+                "text": t.text,
+            }
+        )
         if on_file:
             on_file(it.name)
     mw = medwer_scores(refs, hyps)
     return Row(
-        config.backend, config.model, config.compute_type if config.backend == "faster-whisper" else "float32",
-        config.beam_size, config.label, len(items), round(audio_s, 1), round(proc_s, 2), round(load_s, 2),
-        round(proc_s / audio_s, 4), round(errors / max(1, ref_words), 4),
-        round(wrong / terms, 4) if terms else None, terms,
+        config.backend,
+        config.model,
+        config.compute_type if config.backend == "faster-whisper" else "float32",
+        config.beam_size,
+        config.label,
+        len(items),
+        round(audio_s, 1),
+        round(proc_s, 2),
+        round(load_s, 2),
+        round(proc_s / audio_s, 4),
+        round(errors / max(1, ref_words), 4),
+        round(wrong / terms, 4) if terms else None,
+        terms,
         round(mw["medical_wer"], 4) if mw["medical_wer"] is not None else None,
-        round(mw["wer"], 4) if mw["wer"] is not None else None, corrections, per,
+        round(mw["wer"], 4) if mw["wer"] is not None else None,
+        corrections,
+        per,
     )
 
 
 def machine() -> dict:
-    return {"machine": platform.machine(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-            "python": platform.python_version(), "load_average": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def table(rows: list[Row], title: str):
     from rich.table import Table
 
     tab = Table(title=title)
-    for col in ("backend", "model", "compute", "beam", "variant", "audio s", "RTF", "WER", "med-term err", "medwer med-WER", "fixes"):
+    for col in (
+        "backend",
+        "model",
+        "compute",
+        "beam",
+        "variant",
+        "audio s",
+        "RTF",
+        "WER",
+        "med-term err",
+        "medwer med-WER",
+        "fixes",
+    ):
         tab.add_column(col, justify="right" if col not in ("backend", "model", "compute", "variant") else "left")
     for r in rows:
         mt = f"{r.medical_term_error_rate:.3f} ({r.medical_terms})" if r.medical_term_error_rate is not None else "-"
         mw = f"{r.medwer_medical_wer:.3f}" if r.medwer_medical_wer is not None else "-"
-        tab.add_row(r.backend, r.model, r.compute, str(r.beam), r.variant, f"{r.audio_s:.0f}", f"{r.rtf:.3f}", f"{r.wer:.3f}", mt, mw, str(r.corrections))
+        tab.add_row(
+            r.backend,
+            r.model,
+            r.compute,
+            str(r.beam),
+            r.variant,
+            f"{r.audio_s:.0f}",
+            f"{r.rtf:.3f}",
+            f"{r.wer:.3f}",
+            mt,
+            mw,
+            str(r.corrections),
+        )
     return tab
 
 
-def configs_for(backends: list[str], models: list[str], variants: list[str], beam: int, plain_beam: int, compute_type: str) -> list[Config]:
+def configs_for(
+    backends: list[str], models: list[str], variants: list[str], beam: int, plain_beam: int, compute_type: str
+) -> list[Config]:
     out = []
     for b in backends:
         for m in models:
@@ -188,8 +244,14 @@ class Variant:
     stages: frozenset[str] = frozenset(STAGES)
 
     def settings(self, base: Settings) -> Settings:
-        return base.model_copy(update={"whisper_model": self.model, "beam_size": self.beam_size, "compute_type": self.compute_type,
-                                       **{s: s in self.stages for s in STAGES}})
+        return base.model_copy(
+            update={
+                "whisper_model": self.model,
+                "beam_size": self.beam_size,
+                "compute_type": self.compute_type,
+                **{s: s in self.stages for s in STAGES},
+            }
+        )
 
     @property
     def decode_key(self) -> tuple:
@@ -213,8 +275,10 @@ def profile_variants(base: Settings) -> list[Variant]:
 def model_variants(model: str, beam: int, base: Settings) -> list[Variant]:
     """Plain decoding and the default word transformations, for one model and beam size."""
     defaults = frozenset(s for s in STAGES if getattr(base, s))
-    return [Variant(f"{model} beam {beam} plain", model, beam, stages=frozenset()),
-            Variant(f"{model} beam {beam} defaults", model, beam, stages=defaults)]
+    return [
+        Variant(f"{model} beam {beam} plain", model, beam, stages=frozenset()),
+        Variant(f"{model} beam {beam} defaults", model, beam, stages=defaults),
+    ]
 
 
 def ablation_variants(model: str = "tiny.en", beam: int = 1, defaults: frozenset[str] | None = None) -> list[Variant]:
@@ -281,22 +345,29 @@ def _decode_cache_key(key: tuple, name: str, base: Settings, samples=None) -> st
     return h.hexdigest()[:24]
 
 
-def run_matrix(folder: Path, variants: list[Variant], base: Settings, on_file: Callable[[str], None] | None = None,
-               decode_cache: Path | None = None) -> dict:
+def run_matrix(
+    folder: Path,
+    variants: list[Variant],
+    base: Settings,
+    on_file: Callable[[str], None] | None = None,
+    decode_cache: Path | None = None,
+) -> dict:
     """Every variant over every file of ``folder``; each distinct decoding runs once, the transformations
     after decoding run per variant on its output. Returns {"rows": [...], "files": [...], "corrections": ...}."""
     import resource
 
     from mrt_eval.transcribe.devset import voice_of
+    from mrt_eval.transcribe.wer import ZERO, word_counts
     from pipeline.transcribe.transcribe import Transcriber, decode, fill_gaps, finish
     from pipeline.transcribe.vocabulary import build_bias
-    from mrt_eval.transcribe.wer import ZERO, word_counts
 
     items = load_dataset(folder)
     groups: dict[tuple, list[Variant]] = {}
     for v in variants:
         groups.setdefault(v.decode_key, []).append(v)
-    per_variant: dict[str, dict] = {v.name: {"variant": v, "counts": {}, "seconds": 0.0, "audio": 0.0, "files": []} for v in variants}
+    per_variant: dict[str, dict] = {
+        v.name: {"variant": v, "counts": {}, "seconds": 0.0, "audio": 0.0, "files": []} for v in variants
+    }
     correction_right = correction_made = 0
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_by_model: dict[str, float] = {}
@@ -307,9 +378,13 @@ def run_matrix(folder: Path, variants: list[Variant], base: Settings, on_file: C
         for it in items:
             bias = None
             if dsettings.bias_vocabulary and dsettings.bias_max_tokens > 0:
-                bias = build_bias(it.context, str(dsettings.vocabulary_file) if dsettings.vocabulary_file else None, dsettings.bias_max_tokens)
+                bias = build_bias(
+                    it.context, str(dsettings.vocabulary_file) if dsettings.vocabulary_file else None, dsettings.bias_max_tokens
+                )
             dsettings = dsettings.model_copy(update={"fill_gaps": False})
-            cached = Path(decode_cache) / f"{_decode_cache_key(key, it.name, base, it.audio.samples)}.pkl" if decode_cache else None
+            cached = (
+                Path(decode_cache) / f"{_decode_cache_key(key, it.name, base, it.audio.samples)}.pkl" if decode_cache else None
+            )
             if cached is not None and cached.is_file():
                 import pickle
 
@@ -343,8 +418,17 @@ def run_matrix(folder: Path, variants: list[Variant], base: Settings, on_file: C
                 pv["counts"][voice] = pv["counts"].get(voice, ZERO) + c
                 pv["seconds"] += decode_s + finish_s
                 pv["audio"] += it.audio.duration
-                pv["files"].append({"name": it.name, "voice": voice, "wer": c.wer, "medical_wer": c.medical_wer,
-                                    "insertions": c.insertions, "deletions": c.deletions, "text": text})
+                pv["files"].append(
+                    {
+                        "name": it.name,
+                        "voice": voice,
+                        "wer": c.wer,
+                        "medical_wer": c.medical_wer,
+                        "insertions": c.insertions,
+                        "deletions": c.deletions,
+                        "text": text,
+                    }
+                )
                 if v.stages == frozenset({"correct_terms"}):  # the corrector's precision, measured rewriting
                     rsegs, _, _, _ = finish(list(raw), regions, vsettings.model_copy(update={"correction_min_precision": 0.0}))
                     r, m = _correction_outcomes(it.reference, rsegs)
@@ -352,26 +436,49 @@ def run_matrix(folder: Path, variants: list[Variant], base: Settings, on_file: C
                     correction_made += m
             if on_file:
                 on_file(it.name)
-        peak_by_model[vs[0].model] = max(peak_by_model.get(vs[0].model, 0.0),
-                                         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        peak_by_model[vs[0].model] = max(
+            peak_by_model.get(vs[0].model, 0.0), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        )
     rows = []
     for name, pv in per_variant.items():
         total = sum(pv["counts"].values(), ZERO)
-        rows.append({"variant": name, "model": pv["variant"].model, "beam": pv["variant"].beam_size,
-                     "stages": sorted(pv["variant"].stages), "audio_s": round(pv["audio"], 1),
-                     "rtf": round(pv["seconds"] / pv["audio"], 4) if pv["audio"] else None,
-                     "peak_rss_mb": round(peak_by_model.get(pv["variant"].model, 0.0)),
-                     "all": _counts_dict(total), "voices": {k: _counts_dict(c) for k, c in sorted(pv["counts"].items())},
-                     "files": pv["files"]})
-    return {"folder": str(folder), "files": len(items), "rss_before_mb": round(rss_before / 1024), "rows": rows,
-            "correction_precision": {"right": correction_right, "made": correction_made,
-                                     "precision": round(correction_right / correction_made, 4) if correction_made else None}}
+        rows.append(
+            {
+                "variant": name,
+                "model": pv["variant"].model,
+                "beam": pv["variant"].beam_size,
+                "stages": sorted(pv["variant"].stages),
+                "audio_s": round(pv["audio"], 1),
+                "rtf": round(pv["seconds"] / pv["audio"], 4) if pv["audio"] else None,
+                "peak_rss_mb": round(peak_by_model.get(pv["variant"].model, 0.0)),
+                "all": _counts_dict(total),
+                "voices": {k: _counts_dict(c) for k, c in sorted(pv["counts"].items())},
+                "files": pv["files"],
+            }
+        )
+    return {
+        "folder": str(folder),
+        "files": len(items),
+        "rss_before_mb": round(rss_before / 1024),
+        "rows": rows,
+        "correction_precision": {
+            "right": correction_right,
+            "made": correction_made,
+            "precision": round(correction_right / correction_made, 4) if correction_made else None,
+        },
+    }
 
 
 def _counts_dict(c) -> dict:
-    return {"wer": round(c.wer, 4) if c.wer is not None else None, "medical_wer": round(c.medical_wer, 4) if c.medical_wer is not None else None,
-            "words": c.words, "medical_words": c.medical_words, "substitutions": c.substitutions, "deletions": c.deletions,
-            "insertions": c.insertions}
+    return {
+        "wer": round(c.wer, 4) if c.wer is not None else None,
+        "medical_wer": round(c.medical_wer, 4) if c.medical_wer is not None else None,
+        "words": c.words,
+        "medical_words": c.medical_words,
+        "substitutions": c.substitutions,
+        "deletions": c.deletions,
+        "insertions": c.insertions,
+    }
 
 
 def matrix_table(result: dict, title: str, per_voice: bool = True):
@@ -382,8 +489,16 @@ def matrix_table(result: dict, title: str, per_voice: bool = True):
         tab.add_column(col, justify="left" if col in ("configuration", "voice") else "right")
     pct = lambda x: f"{100 * x:.1f}%" if x is not None else "-"
     for r in result["rows"]:
-        tab.add_row(r["variant"], "all", pct(r["all"]["wer"]), pct(r["all"]["medical_wer"]), str(r["all"]["insertions"]),
-                    str(r["all"]["deletions"]), f"{r['rtf']:.3f}", str(r["peak_rss_mb"]))
+        tab.add_row(
+            r["variant"],
+            "all",
+            pct(r["all"]["wer"]),
+            pct(r["all"]["medical_wer"]),
+            str(r["all"]["insertions"]),
+            str(r["all"]["deletions"]),
+            f"{r['rtf']:.3f}",
+            str(r["peak_rss_mb"]),
+        )
         if per_voice:
             for voice, c in r["voices"].items():
                 tab.add_row("", voice, pct(c["wer"]), pct(c["medical_wer"]), str(c["insertions"]), str(c["deletions"]), "", "")
@@ -401,8 +516,17 @@ def earns_default(result: dict, stage: str, slack: float = 0.01) -> dict:
             continue
         d_wer = a["all"]["wer"] - b["all"]["wer"]
         d_med = (a["all"]["medical_wer"] or 0) - (b["all"]["medical_wer"] or 0)
-        worst = max(max((a["voices"][v]["wer"] or 0) - (b["voices"][v]["wer"] or 0),
-                        (a["voices"][v]["medical_wer"] or 0) - (b["voices"][v]["medical_wer"] or 0)) for v in a["voices"])
-        out[f"{with_} vs {without}"] = {"d_wer": round(d_wer, 4), "d_medical_wer": round(d_med, 4), "worst_voice": round(worst, 4),
-                                        "earns": d_wer < 0 and d_med < 0 and worst <= slack}
+        worst = max(
+            max(
+                (a["voices"][v]["wer"] or 0) - (b["voices"][v]["wer"] or 0),
+                (a["voices"][v]["medical_wer"] or 0) - (b["voices"][v]["medical_wer"] or 0),
+            )
+            for v in a["voices"]
+        )
+        out[f"{with_} vs {without}"] = {
+            "d_wer": round(d_wer, 4),
+            "d_medical_wer": round(d_med, 4),
+            "worst_voice": round(worst, 4),
+            "earns": d_wer < 0 and d_med < 0 and worst <= slack,
+        }
     return out

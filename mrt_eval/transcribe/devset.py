@@ -58,17 +58,39 @@ SPLITS = ("dev", "heldout")
 CONDITIONS = ("clean", "noise", "reverb", "telephone", "low_volume", "mp3", "opus")
 HABITS = ("scratch_that", "spelled", "spoken_punctuation", "long_pause")
 # notes the older benchmark dictations (bench/make_dictations.py) speak: never in this set
-EXCLUDED_NOTES = {"Discharge Summary - 1", "Hypertension - Consult", "Diabetes Mellitus - SOAP Note - 1",
-                  "Atrial Fibrillation - Consult", "COPD & Pneumonia - SOAP", "Laparoscopic Cholecystectomy - 1"}
+EXCLUDED_NOTES = {
+    "Discharge Summary - 1",
+    "Hypertension - Consult",
+    "Diabetes Mellitus - SOAP Note - 1",
+    "Atrial Fibrillation - Consult",
+    "COPD & Pneumonia - SOAP",
+    "Laparoscopic Cholecystectomy - 1",
+}
 ABBREVIATIONS = [
-    (r"\bb\.?i\.?d\.?(?=\W|$)", "twice a day"), (r"\bt\.?i\.?d\.?(?=\W|$)", "three times a day"),
-    (r"\bq\.?i\.?d\.?(?=\W|$)", "four times a day"), (r"\bq\.?d\.?(?=\W|$)", "daily"), (r"\bq\.?h\.?s\.?(?=\W|$)", "at bedtime"),
-    (r"\bp\.?r\.?n\.?(?=\W|$)", "as needed"), (r"\bp\.o\.(?=\W|$)", "by mouth"), (r"\bPO\b", "by mouth"),
-    (r"\bh\.s\.(?=\W|$)", "at bedtime"), (r"\bIV\b", "intravenous"), (r"\bq\.?\s?(\d+)\s?h\b\.?", r"every \1 hours"), (r"\bq\.?(\d+)h\b\.?", r"every \1 hours"),
+    (r"\bb\.?i\.?d\.?(?=\W|$)", "twice a day"),
+    (r"\bt\.?i\.?d\.?(?=\W|$)", "three times a day"),
+    (r"\bq\.?i\.?d\.?(?=\W|$)", "four times a day"),
+    (r"\bq\.?d\.?(?=\W|$)", "daily"),
+    (r"\bq\.?h\.?s\.?(?=\W|$)", "at bedtime"),
+    (r"\bp\.?r\.?n\.?(?=\W|$)", "as needed"),
+    (r"\bp\.o\.(?=\W|$)", "by mouth"),
+    (r"\bPO\b", "by mouth"),
+    (r"\bh\.s\.(?=\W|$)", "at bedtime"),
+    (r"\bIV\b", "intravenous"),
+    (r"\bq\.?\s?(\d+)\s?h\b\.?", r"every \1 hours"),
+    (r"\bq\.?(\d+)h\b\.?", r"every \1 hours"),
 ]
-UNITS = [(r"(?<=\d)\s*mg\b\.?", " milligrams"), (r"(?<=\d)\s*mcg\b\.?", " micrograms"), (r"(?<=\d)\s*mL\b\.?", " milliliters"),
-         (r"(?<=\d)\s*ml\b\.?", " milliliters"), (r"(?<=\d)\s*kg\b\.?", " kilograms"), (r"(?<=\d)\s*cc\b\.?", " cc"),
-         (r"(?<=\d)\s*%", " percent"), (r"(?<=\d)\s*mEq\b\.?", " milliequivalents"), (r"(?<=\d)\s*mmHg\b", " millimeters of mercury")]
+UNITS = [
+    (r"(?<=\d)\s*mg\b\.?", " milligrams"),
+    (r"(?<=\d)\s*mcg\b\.?", " micrograms"),
+    (r"(?<=\d)\s*mL\b\.?", " milliliters"),
+    (r"(?<=\d)\s*ml\b\.?", " milliliters"),
+    (r"(?<=\d)\s*kg\b\.?", " kilograms"),
+    (r"(?<=\d)\s*cc\b\.?", " cc"),
+    (r"(?<=\d)\s*%", " percent"),
+    (r"(?<=\d)\s*mEq\b\.?", " milliequivalents"),
+    (r"(?<=\d)\s*mmHg\b", " millimeters of mercury"),
+]
 DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|mL|ml|units)\b")
 
 
@@ -113,7 +135,11 @@ def written_sentences(transcription: str) -> list[str]:
     for pat, rep in UNITS:
         t = re.sub(pat, rep, t)
     t = re.sub(r"\b(Dr|Mr|Mrs|Ms|St)\.\s*", r"\1 ", t)  # titles: no sentence end
-    t = re.sub(r"\b[A-Z][A-Z0-9 ,/-]{6,}[A-Z0-9]\b", lambda m: m.group(0).lower().capitalize() if len(m.group(0).split()) > 1 else m.group(0), t)
+    t = re.sub(
+        r"\b[A-Z][A-Z0-9 ,/-]{6,}[A-Z0-9]\b",
+        lambda m: m.group(0).lower().capitalize() if len(m.group(0).split()) > 1 else m.group(0),
+        t,
+    )
     t = re.sub(r"(?<=[a-z])\.(?=[A-Z][a-z])", ". ", t)  # "Plan.The"
     t = re.sub(r"\s+", " ", t).strip()
     t = re.sub(r"([.,;:])(\s*[.,;:])+", r"\1", t)
@@ -124,8 +150,13 @@ def plan(rows: list[dict]) -> list[ClipSpec]:
     """One ClipSpec per clip: notes, speeds, conditions and habits drawn with a fixed seed."""
     rng = random.Random(SEED)
     eligible = sorted(
-        (r for r in rows if r["sample_name"].strip() not in EXCLUDED_NOTES and DOSE.search(r["transcription"])
-         and 800 < len(r["transcription"]) < 12000),
+        (
+            r
+            for r in rows
+            if r["sample_name"].strip() not in EXCLUDED_NOTES
+            and DOSE.search(r["transcription"])
+            and 800 < len(r["transcription"]) < 12000
+        ),
         key=lambda r: int(r["note_id"]),
     )
     notes = rng.sample(eligible, CLIPS_PER_VOICE * len(VOICES))
@@ -137,12 +168,21 @@ def plan(rows: list[dict]) -> list[ClipSpec]:
             habits = ["long_pause", ("scratch_that", "spelled", "spoken_punctuation")[(vi + c) % 3]]
             if (vi + c) % 2 == 0:
                 habits.append(("spelled", "scratch_that", "spoken_punctuation")[(vi * 2 + c) % 3])
-            specs.append(ClipSpec(
-                name=f"{voice}_{c + 1:02d}", split=split, voice=voice, engine=engine, engine_voice=engine_voice,
-                speed=speeds[(vi + c) % 3], condition=CONDITIONS[(vi * CLIPS_PER_VOICE + c) % len(CONDITIONS)],
-                habits=tuple(sorted(set(habits))), note_id=note["note_id"], specialty=note["medical_specialty"].strip(),
-                seed=SEED * 1000 + k,
-            ))
+            specs.append(
+                ClipSpec(
+                    name=f"{voice}_{c + 1:02d}",
+                    split=split,
+                    voice=voice,
+                    engine=engine,
+                    engine_voice=engine_voice,
+                    speed=speeds[(vi + c) % 3],
+                    condition=CONDITIONS[(vi * CLIPS_PER_VOICE + c) % len(CONDITIONS)],
+                    habits=tuple(sorted(set(habits))),
+                    note_id=note["note_id"],
+                    specialty=note["medical_specialty"].strip(),
+                    seed=SEED * 1000 + k,
+                )
+            )
             k += 1
     return specs
 
@@ -184,7 +224,11 @@ def script_for(spec: ClipSpec, note: dict, min_words: int = 70, max_words: int =
             wrong_words[at] = str(int(re.sub(r"\D", "", wrong_words[at])) * 2 + 5)
             wrong = " ".join(wrong_words).rstrip(",;:")
         else:
-            wrong = " ".join(words[: min(6, max(3, len(words) // 2))]).rstrip(",;:") + " " + rng.choice(["left", "right", "mild", "chronic"])
+            wrong = (
+                " ".join(words[: min(6, max(3, len(words) // 2))]).rstrip(",;:")
+                + " "
+                + rng.choice(["left", "right", "mild", "chronic"])
+            )
         spoken[i] = f"{wrong}, scratch that. {s}"
     if "spelled" in spec.habits:
         for i in rng.sample(range(len(chosen)), len(chosen)):
@@ -192,7 +236,7 @@ def script_for(spec: ClipSpec, note: dict, min_words: int = 70, max_words: int =
             if m:
                 word = m.group(1)
                 letters = " ".join(word.upper())
-                spoken[i] = spoken[i][: m.end()] + f", spelled {letters}," + spoken[i][m.end():]
+                spoken[i] = spoken[i][: m.end()] + f", spelled {letters}," + spoken[i][m.end() :]
                 break
     if "spoken_punctuation" in spec.habits:
         for i in rng.sample(range(len(chosen)), min(2, len(chosen))):
@@ -249,8 +293,11 @@ class Speaker:
             raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng): the development set needs it")
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "s.wav"
-            subprocess.run([exe, "-v", spec.engine_voice, "-s", str(int(165 * spec.speed)), "-w", str(out), text],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [exe, "-v", spec.engine_voice, "-s", str(int(165 * spec.speed)), "-w", str(out), text],
+                check=True,
+                capture_output=True,
+            )
             with wave.open(str(out)) as w:
                 sr = w.getframerate()
                 pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768.0
@@ -277,8 +324,8 @@ def _pink(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
-    p_s = float(np.mean(speech[np.abs(speech) > 0.01] ** 2)) if np.any(np.abs(speech) > 0.01) else float(np.mean(speech ** 2))
-    p_n = float(np.mean(noise ** 2)) or 1.0
+    p_s = float(np.mean(speech[np.abs(speech) > 0.01] ** 2)) if np.any(np.abs(speech) > 0.01) else float(np.mean(speech**2))
+    p_n = float(np.mean(noise**2)) or 1.0
     return speech + noise * np.sqrt(p_s / (p_n * 10 ** (snr_db / 10)))
 
 
@@ -338,8 +385,10 @@ def write_clip(path: Path, audio: np.ndarray, sr: int, condition: str) -> None:
         src = Path(tmp) / "in.wav"
         _write_wav(src, audio, sr)
         tmp_out = Path(tmp) / path.name
-        subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-i", str(src), *BITEXACT, *ENCODE[condition], str(tmp_out)],
-                       check=True)
+        subprocess.run(
+            [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-i", str(src), *BITEXACT, *ENCODE[condition], str(tmp_out)],
+            check=True,
+        )
         shutil.move(str(tmp_out), path)
 
 
@@ -361,13 +410,14 @@ def default_dir() -> Path:
     return get_settings().cache_dir / "transcribe-devset"
 
 
-def build(out_dir: Path | None = None, csv_path: Path | None = None, only: list[str] | None = None,
-          progress=None) -> dict:
+def build(out_dir: Path | None = None, csv_path: Path | None = None, only: list[str] | None = None, progress=None) -> dict:
     """Write the clips (all, or the names in ``only``) and ``manifest.json`` under ``out_dir``; returns the manifest."""
     out_dir = Path(out_dir or default_dir())
     csv_path = Path(csv_path or default_csv())
     if not csv_path.is_file():
-        raise FileNotFoundError(f"MTSamples not found at {csv_path}: the development set is built from it (set MRT_SHARED_DATA_DIR)")
+        raise FileNotFoundError(
+            f"MTSamples not found at {csv_path}: the development set is built from it (set MRT_SHARED_DATA_DIR)"
+        )
     rows = read_notes(csv_path)
     by_id = {r["note_id"]: r for r in rows}
     specs = [s for s in plan(rows) if only is None or s.name in only]
@@ -383,20 +433,38 @@ def build(out_dir: Path | None = None, csv_path: Path | None = None, only: list[
         write_clip(media, audio, sr, spec.condition)
         ref = folder / f"{spec.name}.txt"
         ref.write_text(script.reference + "\n", encoding="utf-8")
-        meta = {**asdict(spec), "habits": list(spec.habits), "duration_s": round(speech.size / SR, 2),
-                "spoken": [p for p, _ in script.pieces], "source": f"MTSamples note {spec.note_id} (CC0)",
-                "document_type": "consult"}
+        meta = {
+            **asdict(spec),
+            "habits": list(spec.habits),
+            "duration_s": round(speech.size / SR, 2),
+            "spoken": [p for p, _ in script.pieces],
+            "source": f"MTSamples note {spec.note_id} (CC0)",
+            "document_type": "consult",
+        }
         (folder / f"{spec.name}.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-        entries.append({"name": spec.name, "split": spec.split, "voice": spec.voice, "speed": spec.speed,
-                        "condition": spec.condition, "habits": list(spec.habits), "note_id": spec.note_id,
-                        "file": f"{spec.split}/{media.name}", "duration_s": meta["duration_s"],
-                        "reference_words": len(script.reference.split()),
-                        "reference_sha256": hashlib.sha256(script.reference.encode()).hexdigest(),
-                        "audio_sha256": sha256_file(media)})
+        entries.append(
+            {
+                "name": spec.name,
+                "split": spec.split,
+                "voice": spec.voice,
+                "speed": spec.speed,
+                "condition": spec.condition,
+                "habits": list(spec.habits),
+                "note_id": spec.note_id,
+                "file": f"{spec.split}/{media.name}",
+                "duration_s": meta["duration_s"],
+                "reference_words": len(script.reference.split()),
+                "reference_sha256": hashlib.sha256(script.reference.encode()).hexdigest(),
+                "audio_sha256": sha256_file(media),
+            }
+        )
         if progress:
             progress(spec.name)
-    manifest = {"seed": SEED, "voices": [{"voice": v, "engine": e, "engine_voice": ev, "split": s} for v, e, ev, s in VOICES],
-                "clips": entries}
+    manifest = {
+        "seed": SEED,
+        "voices": [{"voice": v, "engine": e, "engine_voice": ev, "split": s} for v, e, ev, s in VOICES],
+        "clips": entries,
+    }
     if only is None:
         (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return manifest

@@ -18,13 +18,50 @@ def _normalizer():
 
 # spoken and written units are the same word for scoring ("25 milligrams" == "25 mg")
 UNIT_WORDS = {
-    "milligram": "mg", "milligrams": "mg", "mgs": "mg", "microgram": "mcg", "micrograms": "mcg", "ug": "mcg",
-    "milliliter": "ml", "milliliters": "ml", "millilitre": "ml", "millilitres": "ml", "mls": "ml",
-    "kilogram": "kg", "kilograms": "kg", "gram": "g", "grams": "g", "gm": "g",
-    "milliequivalent": "meq", "milliequivalents": "meq", "unit": "units", "iu": "units",
-    "liter": "l", "liters": "l", "litre": "l", "litres": "l", "cc": "cc", "ccs": "cc", "percent": "%",
+    "milligram": "mg",
+    "milligrams": "mg",
+    "mgs": "mg",
+    "microgram": "mcg",
+    "micrograms": "mcg",
+    "ug": "mcg",
+    "milliliter": "ml",
+    "milliliters": "ml",
+    "millilitre": "ml",
+    "millilitres": "ml",
+    "mls": "ml",
+    "kilogram": "kg",
+    "kilograms": "kg",
+    "gram": "g",
+    "grams": "g",
+    "gm": "g",
+    "milliequivalent": "meq",
+    "milliequivalents": "meq",
+    "unit": "units",
+    "iu": "units",
+    "liter": "l",
+    "liters": "l",
+    "litre": "l",
+    "litres": "l",
+    "cc": "cc",
+    "ccs": "cc",
+    "percent": "%",
 }
-UNIT_TOKENS = frozenset(UNIT_WORDS.values()) | {"mg", "mcg", "ml", "kg", "g", "meq", "units", "l", "cc", "%", "mmhg", "puffs", "tablets", "tabs"}
+UNIT_TOKENS = frozenset(UNIT_WORDS.values()) | {
+    "mg",
+    "mcg",
+    "ml",
+    "kg",
+    "g",
+    "meq",
+    "units",
+    "l",
+    "cc",
+    "%",
+    "mmhg",
+    "puffs",
+    "tablets",
+    "tabs",
+}
 
 
 def normalize(text: str) -> str:
@@ -48,7 +85,11 @@ def scored_terms() -> frozenset[str]:
     from pipeline.transcribe.lexicon import read_lexicon_terms
 
     blocked_file = resources.files("pipeline.extract") / "data" / "blocked_terms.txt"
-    blocked = {line.strip().lower() for line in blocked_file.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")}
+    blocked = {
+        line.strip().lower()
+        for line in blocked_file.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     out = set()
     for term in read_lexicon_terms():
         t = " ".join(re.sub(r"[^a-z0-9' ]", " ", term.replace("-", " ")).split())
@@ -159,11 +200,19 @@ class WordCounts:
     medical_edits: int
     medical_words: int
 
-    def __add__(self, other: "WordCounts") -> "WordCounts":
+    def __add__(self, other: WordCounts) -> WordCounts:
         return WordCounts(*(a + b for a, b in zip(self.astuple(), other.astuple())))
 
     def astuple(self) -> tuple[int, ...]:
-        return (self.edits, self.words, self.substitutions, self.deletions, self.insertions, self.medical_edits, self.medical_words)
+        return (
+            self.edits,
+            self.words,
+            self.substitutions,
+            self.deletions,
+            self.insertions,
+            self.medical_edits,
+            self.medical_words,
+        )
 
     @property
     def wer(self) -> float | None:

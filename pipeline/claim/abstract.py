@@ -88,7 +88,11 @@ class InpatientAbstract:
 
     def missing(self) -> tuple[str, ...]:
         """What a claim still lacks (names of fields)."""
-        out = [n for n in ("admission_date", "discharge_date", "admission_type", "admission_source", "discharge_status") if getattr(self, n) is None]
+        out = [
+            n
+            for n in ("admission_date", "discharge_date", "admission_type", "admission_source", "discharge_status")
+            if getattr(self, n) is None
+        ]
         out += [f"poa {d.code}" for d in self.diagnoses if d.poa is None]
         out += [f"date of {p.code}" for p in self.procedures if p.performed_on is None]
         return tuple(out)
@@ -168,7 +172,7 @@ class AbstractFields(BaseModel):
         return out
 
     @model_validator(mode="after")
-    def _dates(self) -> "AbstractFields":
+    def _dates(self) -> AbstractFields:
         if self.admission_date and self.discharge_date and self.discharge_date < self.admission_date:
             raise ValueError("discharge_date: lies before admission_date")
         for code, day in self.procedure_dates.items():
@@ -254,12 +258,27 @@ def build_abstract(
     )
     return InpatientAbstract(
         admission_date=f.admission_date or (service_date if source == "none" else None),
-        discharge_date=f.discharge_date, admission_type=f.admission_type, admission_source=f.admission_source,
-        discharge_status=f.discharge_status, service=f.service, diagnoses=tuple(dx), procedures=px, source=source,
+        discharge_date=f.discharge_date,
+        admission_type=f.admission_type,
+        admission_source=f.admission_source,
+        discharge_status=f.discharge_status,
+        service=f.service,
+        diagnoses=tuple(dx),
+        procedures=px,
+        source=source,
     )
 
 
 __all__ = [
-    "AbstractError", "AbstractFields", "DiagnosisLine", "InpatientAbstract", "ProcedureLine", "Ub04Codes", "abstract_sidecar_path",
-    "build_abstract", "parse_abstract", "read_abstract_sidecar", "ub04_codes",
+    "AbstractError",
+    "AbstractFields",
+    "DiagnosisLine",
+    "InpatientAbstract",
+    "ProcedureLine",
+    "Ub04Codes",
+    "abstract_sidecar_path",
+    "build_abstract",
+    "parse_abstract",
+    "read_abstract_sidecar",
+    "ub04_codes",
 ]

@@ -90,13 +90,16 @@ HF_OPTIONS = (
     ("Acute on chronic diastolic (HFpEF) heart failure", "I50.33"),
     ("Acute on chronic combined systolic and diastolic heart failure", "I50.43"),
 )
-HF_CUES = re.compile(r"\b(?:heart failure|chf|bnp|ejection fraction|ef of|lvef|diures\w*|lasix|furosemide|pulmonary edema|jvd|edema)\b", re.I)
+HF_CUES = re.compile(
+    r"\b(?:heart failure|chf|bnp|ejection fraction|ef of|lvef|diures\w*|lasix|furosemide|pulmonary edema|jvd|edema)\b", re.I
+)
 
 PNEUMONIA_UNSPECIFIED = ("J189", "J181", "J180", "J188")
 ASPIRATION_CUES = re.compile(r"\b(?:aspirat\w*|vomit\w*|emesis|dysphagia|chok\w*|swallow\w*)\b", re.I)
 ORGANISM_CUES = re.compile(
     r"\b(?:mrsa|methicillin|staph\w*|pseudomonas|klebsiella|e\.? coli|escherichia|gram[- ]negative|haemophilus|"
-    r"streptococc\w*|strep|legionella|sputum culture|culture grew|cultures? (?:positive|grew))\b", re.I,
+    r"streptococc\w*|strep|legionella|sputum culture|culture grew|cultures? (?:positive|grew))\b",
+    re.I,
 )
 ASPIRATION_OPTIONS = (("Aspiration pneumonia (pneumonitis due to inhalation of food or vomit)", "J69.0"),)
 ORGANISM_OPTIONS = (
@@ -117,8 +120,17 @@ def _sentences(text: str, pattern: re.Pattern) -> tuple[str, ...]:
     return tuple(m.group(0).strip() for m in _SENTENCE.finditer(text or "") if pattern.search(m.group(0)))
 
 
-def _option(label: str, codes: tuple[str, ...], effect: OptionEffect, base: GroupingInput, target: str | None,
-            dx_codes: list[str], age: int | None, sex: str | None, version: int) -> QueryOption:
+def _option(
+    label: str,
+    codes: tuple[str, ...],
+    effect: OptionEffect,
+    base: GroupingInput,
+    target: str | None,
+    dx_codes: list[str],
+    age: int | None,
+    sex: str | None,
+    version: int,
+) -> QueryOption:
     inp, dx = base, list(dx_codes)
     if effect is OptionEffect.REPLACE and target and codes:
         inp = base.replacing(target, codes[0])
@@ -128,8 +140,16 @@ def _option(label: str, codes: tuple[str, ...], effect: OptionEffect, base: Grou
             inp = inp.adding(c)
             dx.append(c)
     r: DrgResult = group(inp, version)
-    return QueryOption(label, codes, effect, r.drg, r.drg_title, r.weight, tuple(c.hcc for c in hcc_profile(dx, age, sex).kept),
-                       effect is not OptionEffect.NONE)
+    return QueryOption(
+        label,
+        codes,
+        effect,
+        r.drg,
+        r.drg_title,
+        r.weight,
+        tuple(c.hcc for c in hcc_profile(dx, age, sex).kept),
+        effect is not OptionEffect.NONE,
+    )
 
 
 def _closing_options(base, target, dx, age, sex, version, no_change_label: str | None = None) -> tuple[QueryOption, ...]:
@@ -140,7 +160,13 @@ def _closing_options(base, target, dx, age, sex, version, no_change_label: str |
 
 
 def suggest_queries(
-    text: str, dx_codes: list[str], base: GroupingInput, *, age: int | None = None, sex: str | None = None, version: int = 431,
+    text: str,
+    dx_codes: list[str],
+    base: GroupingInput,
+    *,
+    age: int | None = None,
+    sex: str | None = None,
+    version: int = 431,
 ) -> list[QuerySuggestion]:
     """The CDI queries worth asking on one record: each changes the DRG or an HCC for some answer."""
     out: list[QuerySuggestion] = []
@@ -155,24 +181,42 @@ def suggest_queries(
 
     hf = next((c for c in dx_codes if undotted(c) in HF_UNSPECIFIED), None)
     if hf:
-        opts = [_option(label, (code,), OptionEffect.REPLACE, base, hf, dx_codes, age, sex, version) for label, code in HF_OPTIONS]
-        add(CdiKind.HEART_FAILURE, hf, "the type and acuity of the heart failure", _sentences(text, HF_CUES),
-            opts + list(_closing_options(base, hf, dx_codes, age, sex, version)))
+        opts = [
+            _option(label, (code,), OptionEffect.REPLACE, base, hf, dx_codes, age, sex, version) for label, code in HF_OPTIONS
+        ]
+        add(
+            CdiKind.HEART_FAILURE,
+            hf,
+            "the type and acuity of the heart failure",
+            _sentences(text, HF_CUES),
+            opts + list(_closing_options(base, hf, dx_codes, age, sex, version)),
+        )
 
     pna = next((c for c in dx_codes if undotted(c) in PNEUMONIA_UNSPECIFIED), None)
     if pna:
         asp, org = _sentences(text, ASPIRATION_CUES), _sentences(text, ORGANISM_CUES)
         choices = (ASPIRATION_OPTIONS if asp else ()) + (ORGANISM_OPTIONS if org else ())
         if choices:
-            opts = [_option(label, (code,), OptionEffect.REPLACE, base, pna, dx_codes, age, sex, version) for label, code in choices]
-            add(CdiKind.PNEUMONIA, pna, "the type or cause of the pneumonia", asp + tuple(s for s in org if s not in asp),
-                opts + list(_closing_options(base, pna, dx_codes, age, sex, version)))
+            opts = [
+                _option(label, (code,), OptionEffect.REPLACE, base, pna, dx_codes, age, sex, version) for label, code in choices
+            ]
+            add(
+                CdiKind.PNEUMONIA,
+                pna,
+                "the type or cause of the pneumonia",
+                asp + tuple(s for s in org if s not in asp),
+                opts + list(_closing_options(base, pna, dx_codes, age, sex, version)),
+            )
 
     if not coded & set(HYPONATREMIA_CODES):
         low = [(m, s) for s in _sentences(text, SODIUM) for m in SODIUM.finditer(s) if 100 <= int(m.group(1)) < 135]
         if low:
             opts = [_option("Hyponatremia", ("E87.1",), OptionEffect.ADD, base, None, dx_codes, age, sex, version)]
-            add(CdiKind.LAB_WITHOUT_DIAGNOSIS, None, "the clinical significance of the low serum sodium",
+            add(
+                CdiKind.LAB_WITHOUT_DIAGNOSIS,
+                None,
+                "the clinical significance of the low serum sodium",
                 tuple(dict.fromkeys(s for _m, s in low)),
-                opts + list(_closing_options(base, None, dx_codes, age, sex, version, "Lab value without clinical significance")))
+                opts + list(_closing_options(base, None, dx_codes, age, sex, version, "Lab value without clinical significance")),
+            )
     return out

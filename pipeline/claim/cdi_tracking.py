@@ -27,17 +27,26 @@ def ask(s: Session, d: Dictation, user_id: int, user: str, suggestion: QuerySugg
     if any(r.kind == suggestion.kind.value for r in records_for(s, d.id).values()):
         raise CdiError(f"a {suggestion.kind.value.replace('_', ' ')} query was already sent for record {d.id}")
     q = PhysicianQuery(
-        dictation_id=d.id, template=f"cdi_{suggestion.kind.value}"[:40], question=suggestion.question, created_by=user_id,
+        dictation_id=d.id,
+        template=f"cdi_{suggestion.kind.value}"[:40],
+        question=suggestion.question,
+        created_by=user_id,
         physician=d.encounter.physician if d.encounter else None,
     )
     s.add(q)
     s.flush()
     before = next((o for o in suggestion.options if not o.specific), None)
-    s.add(CdiQueryRecord(
-        query_id=q.id, dictation_id=d.id, kind=suggestion.kind.value, target_code=suggestion.target_code,
-        options=[{**asdict(o), "effect": o.effect.value} for o in suggestion.options], drg_before=suggestion.current_drg,
-        weight_before=before.weight if before else None,
-    ))
+    s.add(
+        CdiQueryRecord(
+            query_id=q.id,
+            dictation_id=d.id,
+            kind=suggestion.kind.value,
+            target_code=suggestion.target_code,
+            options=[{**asdict(o), "effect": o.effect.value} for o in suggestion.options],
+            drg_before=suggestion.current_drg,
+            weight_before=before.weight if before else None,
+        )
+    )
     audit(s, user, "cdi_query", dictation_id=d.id, after={"query": q.id, "kind": suggestion.kind.value})
     s.flush()
     return q
@@ -55,9 +64,18 @@ def answer(s: Session, d: Dictation, user: str, query_id: int, option: int) -> C
     chosen = rec.options[option]
     rec.answer_option, rec.agreed, rec.answered_at = option, bool(chosen["specific"]), utcnow()
     q.answer, q.status, q.answered_at = chosen["label"], "answered", rec.answered_at
-    audit(s, user, "cdi_answer", dictation_id=d.id, after={
-        "query": query_id, "option": chosen["label"], "codes": chosen["codes"], "agreed": rec.agreed,
-    })
+    audit(
+        s,
+        user,
+        "cdi_answer",
+        dictation_id=d.id,
+        after={
+            "query": query_id,
+            "option": chosen["label"],
+            "codes": chosen["codes"],
+            "agreed": rec.agreed,
+        },
+    )
     s.flush()
     return rec
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -65,7 +65,10 @@ def claim_dict(d: Dictation, rc: RecordClaim, draft: bool = False) -> dict:
     p = d.encounter.patient if d.encounter is not None else None
     patient: dict = {"display": "patient"}
     if p is not None and p.mrn:
-        patient = {"identifier": {"type": MRN_TYPE, "system": MRN_SYSTEM, "value": p.mrn}, **({"display": p.name} if p.name else {})}
+        patient = {
+            "identifier": {"type": MRN_TYPE, "system": MRN_SYSTEM, "value": p.mrn},
+            **({"display": p.name} if p.name else {}),
+        }
     diagnoses = []
     for i, x in enumerate(sorted(a.diagnoses, key=lambda x: not x.principal), start=1):
         dx = {
@@ -80,39 +83,71 @@ def claim_dict(d: Dictation, rc: RecordClaim, draft: bool = False) -> dict:
         diagnoses.append(dx)
     procedures = []
     for i, px in enumerate(sorted(a.procedures, key=lambda x: not x.principal), start=1):
-        entry = {"sequence": i, "type": [{"coding": [{"system": PX_TYPE, "code": "primary" if px.principal else "secondary"}]}],
-                 "procedureCodeableConcept": {"coding": [{"system": ICD10PCS, "code": undotted(px.code)}]}}
+        entry = {
+            "sequence": i,
+            "type": [{"coding": [{"system": PX_TYPE, "code": "primary" if px.principal else "secondary"}]}],
+            "procedureCodeableConcept": {"coding": [{"system": ICD10PCS, "code": undotted(px.code)}]},
+        }
         if px.performed_on:
             entry["date"] = px.performed_on.isoformat()
         procedures.append(entry)
-    info = [{"sequence": 1, "category": {"coding": [{"system": CARIN_INFO, "code": "drg"}]},
-             "code": {"coding": [{"system": MS_DRG, "code": f"{rc.drg.drg:03d}", "display": rc.drg.drg_title}],
-                      "text": f"MS-DRG {rc.drg.drg:03d} ({rc.drg.grouper}), relative weight {rc.drg.weight}"}}]
+    info = [
+        {
+            "sequence": 1,
+            "category": {"coding": [{"system": CARIN_INFO, "code": "drg"}]},
+            "code": {
+                "coding": [{"system": MS_DRG, "code": f"{rc.drg.drg:03d}", "display": rc.drg.drg_title}],
+                "text": f"MS-DRG {rc.drg.drg:03d} ({rc.drg.grouper}), relative weight {rc.drg.weight}",
+            },
+        }
+    ]
     if a.admission_date:
         period = {"start": a.admission_date.isoformat(), **({"end": a.discharge_date.isoformat()} if a.discharge_date else {})}
-        info.append({"sequence": len(info) + 1, "category": {"coding": [{"system": CARIN_INFO, "code": "admissionperiod"}]}, "timingPeriod": period})
-    for code, system, value in (("admtype", NUBC_ADMTYPE, a.admission_type), ("pointoforigin", NUBC_ORIGIN, a.admission_source),
-                                ("discharge-status", NUBC_DISCHARGE, a.discharge_status)):
+        info.append(
+            {
+                "sequence": len(info) + 1,
+                "category": {"coding": [{"system": CARIN_INFO, "code": "admissionperiod"}]},
+                "timingPeriod": period,
+            }
+        )
+    for code, system, value in (
+        ("admtype", NUBC_ADMTYPE, a.admission_type),
+        ("pointoforigin", NUBC_ORIGIN, a.admission_source),
+        ("discharge-status", NUBC_DISCHARGE, a.discharge_status),
+    ):
         if value:
-            info.append({"sequence": len(info) + 1, "category": {"coding": [{"system": CARIN_INFO, "code": code}]},
-                         "code": {"coding": [{"system": system, "code": value}]}})
-    created = d.finalized_at or datetime.now(timezone.utc)
+            info.append(
+                {
+                    "sequence": len(info) + 1,
+                    "category": {"coding": [{"system": CARIN_INFO, "code": code}]},
+                    "code": {"coding": [{"system": system, "code": value}]},
+                }
+            )
+    created = d.finalized_at or datetime.now(UTC)
     if created.tzinfo is None:
-        created = created.replace(tzinfo=timezone.utc)
+        created = created.replace(tzinfo=UTC)
     res = {
-        "resourceType": "Claim", "id": f"claim-{d.id}", "status": "active" if d.status == DictationStatus.FINALIZED else "draft",
+        "resourceType": "Claim",
+        "id": f"claim-{d.id}",
+        "status": "active" if d.status == DictationStatus.FINALIZED else "draft",
         "type": {"coding": [{"system": CLAIM_TYPE, "code": "institutional"}]},
         "subType": {"text": "inpatient"},
-        "use": "claim", "patient": patient, "created": created.isoformat(timespec="seconds"),
+        "use": "claim",
+        "patient": patient,
+        "created": created.isoformat(timespec="seconds"),
         "provider": {"display": "billing facility"},
         "priority": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority", "code": "normal"}]},
         "insurance": [{"sequence": 1, "focal": True, "coverage": {"display": "primary payer"}}],
-        "supportingInfo": info, "diagnosis": diagnoses,
+        "supportingInfo": info,
+        "diagnosis": diagnoses,
     }
     if procedures:
         res["procedure"] = procedures
     if a.admission_date:
-        res["billablePeriod"] = {"start": a.admission_date.isoformat(), **({"end": a.discharge_date.isoformat()} if a.discharge_date else {})}
+        res["billablePeriod"] = {
+            "start": a.admission_date.isoformat(),
+            **({"end": a.discharge_date.isoformat()} if a.discharge_date else {}),
+        }
     if d.encounter is not None and d.encounter.external_id:
         res["identifier"] = [{"system": "urn:mrt:encounter", "value": d.encounter.external_id}]
     return res
@@ -136,9 +171,21 @@ def claim_resource(s: Session, d: Dictation, draft: bool = False) -> dict:
 
 
 def ub04_header() -> list[str]:
-    cols = ["fl03a_patient_control_no", "fl06_from", "fl06_through", "fl08_patient_name", "fl10_birth_date", "fl11_sex",
-            "fl12_admission_date", "fl14_admission_type", "fl15_point_of_origin", "fl17_discharge_status", "fl66_dx_version",
-            "fl67_principal_dx", "fl67_poa"]
+    cols = [
+        "fl03a_patient_control_no",
+        "fl06_from",
+        "fl06_through",
+        "fl08_patient_name",
+        "fl10_birth_date",
+        "fl11_sex",
+        "fl12_admission_date",
+        "fl14_admission_type",
+        "fl15_point_of_origin",
+        "fl17_discharge_status",
+        "fl66_dx_version",
+        "fl67_principal_dx",
+        "fl67_poa",
+    ]
     for i in range(OTHER_DX_SLOTS):
         letter = chr(ord("a") + i)
         cols += [f"fl67{letter}_dx", f"fl67{letter}_poa"]
@@ -169,9 +216,21 @@ def ub04_row(d: Dictation, rc: RecordClaim, draft: bool = False) -> list[str]:
     if len(others) > OTHER_DX_SLOTS or len(external) > ECI_SLOTS:
         raise ClaimExportError(f"record {d.id}: more diagnoses than the UB-04 form holds (use the FHIR claim or an 837I)")
     poa = lambda x: "" if x.poa is None or x.poa.value == "1" else x.poa.value  # noqa: E731 - exempt is blank on paper
-    row = [str(d.encounter.external_id if d.encounter and d.encounter.external_id else d.id), _day(a.admission_date), _day(a.discharge_date),
-           (p.name or "") if p else "", _day(p.birth_date) if p else "", (p.sex or "") if p else "", _day(a.admission_date),
-           a.admission_type or "", a.admission_source or "", a.discharge_status or "", "0", undotted(principal.code), poa(principal)]
+    row = [
+        str(d.encounter.external_id if d.encounter and d.encounter.external_id else d.id),
+        _day(a.admission_date),
+        _day(a.discharge_date),
+        (p.name or "") if p else "",
+        _day(p.birth_date) if p else "",
+        (p.sex or "") if p else "",
+        _day(a.admission_date),
+        a.admission_type or "",
+        a.admission_source or "",
+        a.discharge_status or "",
+        "0",
+        undotted(principal.code),
+        poa(principal),
+    ]
     for i in range(OTHER_DX_SLOTS):
         row += [undotted(others[i].code), poa(others[i])] if i < len(others) else ["", ""]
     row += ["", f"{rc.drg.drg:03d}"]

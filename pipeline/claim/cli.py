@@ -48,7 +48,9 @@ def group_cmd(
 @claim_app.command("export")
 def export_cmd(
     record_ids: list[int] = typer.Argument(..., help="Finalized inpatient records"),
-    fmt: str = typer.Option("fhir", "--format", help="fhir (a Bundle of FHIR R4 Claims, validated) or ub04 (CSV in UB-04 field order)"),
+    fmt: str = typer.Option(
+        "fhir", "--format", help="fhir (a Bundle of FHIR R4 Claims, validated) or ub04 (CSV in UB-04 field order)"
+    ),
     draft: bool = typer.Option(False, "--draft", help="Also records not yet finalized (FHIR status draft)"),
     output: Optional[Path] = typer.Option(None, "-o", "--output"),
 ) -> None:
@@ -66,8 +68,17 @@ def export_cmd(
                 text = ub04_csv(s, records, draft)
             else:
                 claims = [claim_resource(s, d, draft) for d in records]
-                text = json.dumps({"resourceType": "Bundle", "type": "collection",
-                                   "entry": [{"fullUrl": f"urn:mrt:claim:{c['id']}", "resource": c} for c in claims]}, indent=2) + "\n"
+                text = (
+                    json.dumps(
+                        {
+                            "resourceType": "Bundle",
+                            "type": "collection",
+                            "entry": [{"fullUrl": f"urn:mrt:claim:{c['id']}", "resource": c} for c in claims],
+                        },
+                        indent=2,
+                    )
+                    + "\n"
+                )
         except ClaimExportError as e:
             err.print(f"[red]{e}[/red]")
             raise typer.Exit(2)

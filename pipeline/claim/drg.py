@@ -32,11 +32,21 @@ DEFAULT_VERSION = 431
 VERSION_FY = {400: 2023, 401: 2023, 410: 2024, 411: 2024, 420: 2025, 421: 2025, 430: 2026, 431: 2026, 440: 2027}
 SEX_CODE = {"M": 0, "F": 1}  # anything else: 2 (unknown)
 #: MCE edits the local coding edits already report with the codes named (pipeline.code.edits.checks)
-MCE_COVERED_LOCALLY = frozenset({
-    "INVALID_CODE", "SEX_CONFLICT", "AGE_CONFLICT", "E_CODE_AS_PDX", "MANIFESTATION_AS_PDX", "UNACCEPTABLE_PDX", "QUESTIONABLE_ADMISSION",
-})
+MCE_COVERED_LOCALLY = frozenset(
+    {
+        "INVALID_CODE",
+        "SEX_CONFLICT",
+        "AGE_CONFLICT",
+        "E_CODE_AS_PDX",
+        "MANIFESTATION_AS_PDX",
+        "UNACCEPTABLE_PDX",
+        "QUESTIONABLE_ADMISSION",
+    }
+)
 #: MCE edits that make the claim wrong as coded (the rest are payer-side coverage reviews: warnings)
-MCE_ERRORS = frozenset({"DUPLICATE_OF_PDX", "INVALID_DISCHARGE_STATUS", "WRONG_PROCEDURE_PERFORMED", "INVALID_AGE", "INVALID_SEX"})
+MCE_ERRORS = frozenset(
+    {"DUPLICATE_OF_PDX", "INVALID_DISCHARGE_STATUS", "WRONG_PROCEDURE_PERFORMED", "INVALID_AGE", "INVALID_SEX"}
+)
 
 
 class GrouperError(RuntimeError):
@@ -60,8 +70,14 @@ def drg_weights() -> dict[int, DrgWeight]:
         if not line or line.startswith("#") or line.startswith("drg\t"):
             continue
         drg, _mdc, _type, w, g, a, post, _special, title = line.split("\t")
-        out[int(drg)] = DrgWeight(int(drg), float(w), float(g) if g not in ("", ".") else None, float(a) if a not in ("", ".") else None,
-                                  post == "Yes", title)
+        out[int(drg)] = DrgWeight(
+            int(drg),
+            float(w),
+            float(g) if g not in ("", ".") else None,
+            float(a) if a not in ("", ".") else None,
+            post == "Yes",
+            title,
+        )
     return out
 
 
@@ -76,7 +92,7 @@ class GroupingInput:
     principal_poa: Poa | None = None
     discharge_date: date | None = None
 
-    def without(self, *codes: str) -> "GroupingInput":
+    def without(self, *codes: str) -> GroupingInput:
         drop = {undotted(c) for c in codes}
         return replace(
             self,
@@ -84,7 +100,7 @@ class GroupingInput:
             procedures=tuple(p for p in self.procedures if undotted(p) not in drop),
         )
 
-    def with_principal(self, code: str) -> "GroupingInput":
+    def with_principal(self, code: str) -> GroupingInput:
         """The same stay with ``code`` as principal; the old principal becomes a secondary."""
         if undotted(code) == undotted(self.principal):
             return self
@@ -92,13 +108,13 @@ class GroupingInput:
         new_poa = next((p for c, p in self.secondary if undotted(c) == undotted(code)), None)
         return replace(self, principal=code, principal_poa=new_poa, secondary=((self.principal, self.principal_poa),) + rest)
 
-    def replacing(self, old: str, new: str) -> "GroupingInput":
+    def replacing(self, old: str, new: str) -> GroupingInput:
         """The same stay with one diagnosis code changed (the answer to a query)."""
         if undotted(old) == undotted(self.principal):
             return replace(self, principal=new)
         return replace(self, secondary=tuple((new if undotted(c) == undotted(old) else c, p) for c, p in self.secondary))
 
-    def adding(self, code: str, poa: Poa | None = Poa.YES) -> "GroupingInput":
+    def adding(self, code: str, poa: Poa | None = Poa.YES) -> GroupingInput:
         if undotted(code) == undotted(self.principal) or any(undotted(c) == undotted(code) for c, _ in self.secondary):
             return self
         return replace(self, secondary=self.secondary + ((code, poa),))
@@ -192,7 +208,9 @@ def _poa_for_grouper(poa: Poa | None) -> str:
 
 def _claim(inp: GroupingInput, version: int) -> dict:
     claim = {
-        "version": version, "age": max(0, min(124, int(inp.age))), "sex": SEX_CODE.get((inp.sex or "").upper()[:1], 2),
+        "version": version,
+        "age": max(0, min(124, int(inp.age))),
+        "sex": SEX_CODE.get((inp.sex or "").upper()[:1], 2),
         "discharge_status": int(inp.discharge_status or "1"),
         "pdx": {"code": undotted(inp.principal), "poa": _poa_for_grouper(inp.principal_poa)},
         "sdx": [{"code": undotted(c), "poa": _poa_for_grouper(p)} for c, p in inp.secondary],
@@ -226,16 +244,25 @@ def group(inp: GroupingInput, version: int = DEFAULT_VERSION) -> DrgResult:
             if s.get("drg_impact") in ("FINAL", "BOTH") and not hac and final_level != "NONE":
                 drivers.append(DrgDriver(s["code"], sev, "secondary"))
     return DrgResult(
-        drg=drg, drg_title=out.get("final_drg_description"), mdc=out.get("final_mdc"), mdc_title=out.get("final_mdc_description"),
-        weight=w.weight if w else None, gmlos=w.gmlos if w else None,
+        drg=drg,
+        drg_title=out.get("final_drg_description"),
+        mdc=out.get("final_mdc"),
+        mdc_title=out.get("final_mdc_description"),
+        weight=w.weight if w else None,
+        gmlos=w.gmlos if w else None,
         severity=final_level,
         drivers=tuple(sorted(drivers, key=lambda d: (d.severity != "MCC", d.code))),
-        cc_mcc_codes=tuple(cc_mcc), return_code=str(out.get("return_code")), initial_drg=out.get("initial_drg"),
-        hac_codes=tuple(hacs), grouper=grouper_version_text(version),
+        cc_mcc_codes=tuple(cc_mcc),
+        return_code=str(out.get("return_code")),
+        initial_drg=out.get("initial_drg"),
+        hac_codes=tuple(hacs),
+        grouper=grouper_version_text(version),
     )
 
 
-def what_if(inp: GroupingInput, *, principal: str | None = None, remove: tuple[str, ...] = (), version: int = DEFAULT_VERSION) -> WhatIf:
+def what_if(
+    inp: GroupingInput, *, principal: str | None = None, remove: tuple[str, ...] = (), version: int = DEFAULT_VERSION
+) -> WhatIf:
     """Regroup with another principal and/or codes removed; before and after side by side."""
     changed = inp
     words = []
@@ -271,8 +298,13 @@ def mce_edits(inp: GroupingInput, discharge_date: date | None = None) -> list[Mc
         if name in MCE_COVERED_LOCALLY:
             continue
         words = name.replace("_", " ").lower()
-        found.append(MceEdit(
-            name, "error" if name in MCE_ERRORS else "warning", str(e.get("code_type")), int(e.get("count") or 1),
-            f"Medicare Code Editor: {words} ({e.get('count', 1)} {str(e.get('code_type', '')).lower()} code(s); {str(e.get('edit_type', '')).lower()} edit)",
-        ))
+        found.append(
+            MceEdit(
+                name,
+                "error" if name in MCE_ERRORS else "warning",
+                str(e.get("code_type")),
+                int(e.get("count") or 1),
+                f"Medicare Code Editor: {words} ({e.get('count', 1)} {str(e.get('code_type', '')).lower()} code(s); {str(e.get('edit_type', '')).lower()} edit)",
+            )
+        )
     return found

@@ -13,8 +13,8 @@ map to it, and the categories a higher one dropped; :func:`hcc_for_code` flags a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from pipeline.claim.poa import undotted
@@ -96,7 +96,9 @@ def hcc_profile(codes: list[str], age: int | None = None, sex: str | None = None
     for the score; the categories themselves depend on them only through the V28 age/sex edits)."""
     dx = [undotted(c) for c in codes if c]
     sex_code = (sex or "F").upper()[:1]
-    res = _processor().calculate_from_diagnosis(dx, age=int(age if age is not None else 65), sex=sex_code if sex_code in ("M", "F") else "F")
+    res = _processor().calculate_from_diagnosis(
+        dx, age=int(age if age is not None else 65), sex=sex_code if sex_code in ("M", "F") else "F"
+    )
     cc_to_dx = {cc: tuple(sorted(v)) for cc, v in (res.cc_to_dx or {}).items()}
     kept = set(res.hcc_list)
     cats = []

@@ -93,14 +93,30 @@ def is_poa_exempt(code: str) -> bool:
 
 # ---------------------------------------------------------------- proposals from the text
 _Y_CUES = (
-    r"admitted (?:with|for)", r"present(?:ed|ing)? (?:with|on admission)", r"on admission", r"at (?:the time of )?admission",
-    r"prior to admission", r"before admission", r"in the (?:emergency department|ed|er)", r"came in with", r"brought in (?:with|for)",
-    r"chief complaint", r"known history of", r"chronic",
+    r"admitted (?:with|for)",
+    r"present(?:ed|ing)? (?:with|on admission)",
+    r"on admission",
+    r"at (?:the time of )?admission",
+    r"prior to admission",
+    r"before admission",
+    r"in the (?:emergency department|ed|er)",
+    r"came in with",
+    r"brought in (?:with|for)",
+    r"chief complaint",
+    r"known history of",
+    r"chronic",
 )
 _N_CUES = (
-    r"developed (?:on )?(?:hospital )?day \d+", r"on hospital day \d+", r"hospital[- ]acquired", r"nosocomial", r"after admission",
-    r"during (?:the|this) (?:hospital )?(?:stay|admission|hospitalization)", r"developed (?:during|while)", r"post-?operatively",
-    r"not present on admission", r"iatrogenic",
+    r"developed (?:on )?(?:hospital )?day \d+",
+    r"on hospital day \d+",
+    r"hospital[- ]acquired",
+    r"nosocomial",
+    r"after admission",
+    r"during (?:the|this) (?:hospital )?(?:stay|admission|hospitalization)",
+    r"developed (?:during|while)",
+    r"post-?operatively",
+    r"not present on admission",
+    r"iatrogenic",
 )
 _W_CUES = (r"unable to (?:clinically )?determine", r"clinically undetermined", r"cannot be (?:clinically )?determined")
 _Y = re.compile(r"\b(?:" + "|".join(_Y_CUES) + r")\b", re.I)
@@ -125,10 +141,16 @@ def propose_poa(code: str, text: str = "", evidence: list[tuple[int, int]] | Non
     if rule is not None:
         return PoaProposal(code, Poa.EXEMPT, f"on the CMS POA-exempt list ({rule.pattern}: {rule.title})")
     for _s, _e, sentence in _sentences_with(text, evidence or []):
-        for pattern, poa, why in ((_W, Poa.UNDETERMINED, "the provider cannot determine it"),
-                                  (_N, Poa.NO, "the text says it arose after admission"),
-                                  (_Y, Poa.YES, "the text says it was present at admission")):
+        for pattern, poa, why in (
+            (_W, Poa.UNDETERMINED, "the provider cannot determine it"),
+            (_N, Poa.NO, "the text says it arose after admission"),
+            (_Y, Poa.YES, "the text says it was present at admission"),
+        ):
             m = pattern.search(sentence)
             if m:
                 return PoaProposal(code, poa, f"{why} (“{m.group(0)}”)", sentence)
-    return PoaProposal(code, None, "the text does not say when it began: the coder decides, or queries the provider (U only if the record cannot tell)")
+    return PoaProposal(
+        code,
+        None,
+        "the text does not say when it began: the coder decides, or queries the provider (U only if the record cannot tell)",
+    )

@@ -17,8 +17,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.claim.abstract import (AbstractError, AbstractFields, InpatientAbstract, build_abstract, parse_abstract,
-                                     read_abstract_sidecar)
+from pipeline.claim.abstract import (
+    AbstractError,
+    AbstractFields,
+    InpatientAbstract,
+    build_abstract,
+    parse_abstract,
+    read_abstract_sidecar,
+)
 from pipeline.claim.cdi import QuerySuggestion, suggest_queries
 from pipeline.claim.drg import DrgResult, GrouperError, GroupingInput, MceEdit, WhatIf, group, mce_edits, what_if
 from pipeline.claim.hcc import HccProfile, hcc_for_code, hcc_profile
@@ -59,11 +65,23 @@ def saved_fields(s: Session, d: Dictation) -> tuple[AbstractFields | None, str, 
     """(fields, source, problems): the coder's saved abstract, else the sidecar's, else none."""
     row = s.scalar(select(InpatientAbstractRecord).where(InpatientAbstractRecord.dictation_id == d.id))
     if row is not None:
-        return AbstractFields.model_validate({
-            "admission_date": row.admission_date, "discharge_date": row.discharge_date, "admission_type": row.admission_type,
-            "admission_source": row.admission_source, "discharge_status": row.discharge_status, "service": row.service,
-            "poa": row.poa or {}, "principal_procedure": row.principal_procedure, "procedure_dates": row.procedure_dates or {},
-        }), row.source, []
+        return (
+            AbstractFields.model_validate(
+                {
+                    "admission_date": row.admission_date,
+                    "discharge_date": row.discharge_date,
+                    "admission_type": row.admission_type,
+                    "admission_source": row.admission_source,
+                    "discharge_status": row.discharge_status,
+                    "service": row.service,
+                    "poa": row.poa or {},
+                    "principal_procedure": row.principal_procedure,
+                    "procedure_dates": row.procedure_dates or {},
+                }
+            ),
+            row.source,
+            [],
+        )
     given = ((d.source_meta or {}).get("sidecar") or {}).get("abstract") if isinstance(d.source_meta, dict) else None
     try:
         if given is not None:  # the dictation sidecar's "abstract" object, once pipeline.intake.sidecar accepts it
@@ -84,17 +102,32 @@ def save_abstract(s: Session, d: Dictation, fields: AbstractFields, user: str) -
         row = InpatientAbstractRecord(dictation_id=d.id)
         s.add(row)
     else:
-        before = {"discharge_date": row.discharge_date.isoformat() if row.discharge_date else None, "discharge_status": row.discharge_status,
-                  "poa": row.poa}
+        before = {
+            "discharge_date": row.discharge_date.isoformat() if row.discharge_date else None,
+            "discharge_status": row.discharge_status,
+            "poa": row.poa,
+        }
     row.admission_date, row.discharge_date = fields.admission_date, fields.discharge_date
-    row.admission_type, row.admission_source, row.discharge_status = fields.admission_type, fields.admission_source, fields.discharge_status
+    row.admission_type, row.admission_source, row.discharge_status = (
+        fields.admission_type,
+        fields.admission_source,
+        fields.discharge_status,
+    )
     row.service, row.poa, row.principal_procedure = fields.service, dict(fields.poa), fields.principal_procedure
     row.procedure_dates = {k: v.isoformat() for k, v in fields.procedure_dates.items()}
     row.source, row.updated_by, row.updated_at = "coder", user, utcnow()
-    audit(s, user, "abstract", dictation_id=d.id, before=before, after={
-        "discharge_date": fields.discharge_date.isoformat() if fields.discharge_date else None,
-        "discharge_status": fields.discharge_status, "poa": dict(fields.poa),
-    })
+    audit(
+        s,
+        user,
+        "abstract",
+        dictation_id=d.id,
+        before=before,
+        after={
+            "discharge_date": fields.discharge_date.isoformat() if fields.discharge_date else None,
+            "discharge_status": fields.discharge_status,
+            "poa": dict(fields.poa),
+        },
+    )
     s.flush()
     return row
 
@@ -112,10 +145,14 @@ def grouping_input(abstract: InpatientAbstract, age: int | None, sex: str | None
         return None
     principal = next((x for x in dx if x.principal), dx[0])
     return GroupingInput(
-        principal=principal.code, principal_poa=principal.poa,
+        principal=principal.code,
+        principal_poa=principal.poa,
         secondary=tuple((x.code, x.poa) for x in dx if x is not principal),
-        procedures=tuple(p.code for p in abstract.procedures), age=age if age is not None else 65, sex=sex,
-        discharge_status=abstract.discharge_status or "01", discharge_date=abstract.discharge_date,
+        procedures=tuple(p.code for p in abstract.procedures),
+        age=age if age is not None else 65,
+        sex=sex,
+        discharge_status=abstract.discharge_status or "01",
+        discharge_date=abstract.discharge_date,
     )
 
 
@@ -132,8 +169,12 @@ def record_claim(s: Session, d: Dictation, *, with_queries: bool = True, version
     enc = d.encounter
     service_day = enc.date_of_service if enc is not None else None
     abstract = build_abstract(
-        fields, [(p.code, p.principal) for p in codes if p.system == CM], [p.code for p in codes if p.system == PCS],
-        {undotted(pp.code): pp.indicator for pp in proposals}, source, service_day,
+        fields,
+        [(p.code, p.principal) for p in codes if p.system == CM],
+        [p.code for p in codes if p.system == PCS],
+        {undotted(pp.code): pp.indicator for pp in proposals},
+        source,
+        service_day,
     )
     age, sex = _age_sex(d)
     inp = grouping_input(abstract, age, sex)
@@ -148,9 +189,18 @@ def record_claim(s: Session, d: Dictation, *, with_queries: bool = True, version
         except GrouperError as e:
             problems.append(str(e))
     return RecordClaim(
-        dictation_id=d.id, inpatient=(enc.setting if enc is not None else None) == INPATIENT, abstract=abstract, grouping=inp,
-        drg=drg, hcc=hcc_profile(dx_codes, age, sex), hcc_codes={c: h for c in dx_codes if (h := hcc_for_code(c))},
-        poa=tuple(proposals), queries=queries, mce=mce, problems=tuple(problems), grouper_version=version,
+        dictation_id=d.id,
+        inpatient=(enc.setting if enc is not None else None) == INPATIENT,
+        abstract=abstract,
+        grouping=inp,
+        drg=drg,
+        hcc=hcc_profile(dx_codes, age, sex),
+        hcc_codes={c: h for c in dx_codes if (h := hcc_for_code(c))},
+        poa=tuple(proposals),
+        queries=queries,
+        mce=mce,
+        problems=tuple(problems),
+        grouper_version=version,
     )
 
 
@@ -172,10 +222,21 @@ def claim_findings(s: Session, d: Dictation) -> list[EditFinding]:
     if rc.drg is not None and not rc.drg.groupable:
         hac_blank = [x.code for x in rc.abstract.diagnoses if x.poa is None]
         why = f" (POA missing for {', '.join(hac_blank)})" if hac_blank and rc.drg.return_code != "OK" else ""
-        out.append(EditFinding("error", "drg_ungroupable", (), f"The MS-DRG grouper cannot group this stay: DRG {rc.drg.drg}, {rc.drg.return_code}{why}"))
+        out.append(
+            EditFinding(
+                "error",
+                "drg_ungroupable",
+                (),
+                f"The MS-DRG grouper cannot group this stay: DRG {rc.drg.drg}, {rc.drg.return_code}{why}",
+            )
+        )
     unconfirmed = [x.code for x in rc.abstract.diagnoses if not x.poa_confirmed]
     if unconfirmed:
-        out.append(EditFinding("warning", "poa_unconfirmed", tuple(unconfirmed), "POA indicator not confirmed for " + ", ".join(unconfirmed)))
+        out.append(
+            EditFinding(
+                "warning", "poa_unconfirmed", tuple(unconfirmed), "POA indicator not confirmed for " + ", ".join(unconfirmed)
+            )
+        )
     missing = [m for m in rc.abstract.missing() if not m.startswith("poa ")]
     if missing:
         out.append(EditFinding("warning", "abstract_incomplete", (), "Inpatient abstract incomplete: " + ", ".join(missing)))
@@ -193,35 +254,92 @@ def claim_json(rc: RecordClaim, what_if: WhatIf | None = None) -> dict:
     """The record's claim view (and a what-if) as JSON: the claim API's answer and ``mrt claim group``'s output."""
 
     def drg(r):
-        return None if r is None else {
-            "drg": r.drg, "title": r.drg_title, "mdc": r.mdc, "mdc_title": r.mdc_title, "weight": r.weight, "gmlos": r.gmlos,
-            "severity": r.severity, "drivers": [asdict(x) for x in r.drivers], "cc_mcc": [list(x) for x in r.cc_mcc_codes],
-            "return_code": r.return_code, "hac_codes": list(r.hac_codes), "grouper": r.grouper,
-        }
+        return (
+            None
+            if r is None
+            else {
+                "drg": r.drg,
+                "title": r.drg_title,
+                "mdc": r.mdc,
+                "mdc_title": r.mdc_title,
+                "weight": r.weight,
+                "gmlos": r.gmlos,
+                "severity": r.severity,
+                "drivers": [asdict(x) for x in r.drivers],
+                "cc_mcc": [list(x) for x in r.cc_mcc_codes],
+                "return_code": r.return_code,
+                "hac_codes": list(r.hac_codes),
+                "grouper": r.grouper,
+            }
+        )
 
     a = rc.abstract
     return {
-        "id": rc.dictation_id, "inpatient": rc.inpatient, "drg": drg(rc.drg),
+        "id": rc.dictation_id,
+        "inpatient": rc.inpatient,
+        "drg": drg(rc.drg),
         "abstract": {
             "admission_date": a.admission_date.isoformat() if a.admission_date else None,
             "discharge_date": a.discharge_date.isoformat() if a.discharge_date else None,
-            "admission_type": a.admission_type, "admission_source": a.admission_source, "discharge_status": a.discharge_status,
-            "service": a.service, "length_of_stay": a.length_of_stay, "source": a.source, "missing": list(a.missing()),
-            "diagnoses": [{"code": x.code, "poa": x.poa.value if x.poa else None, "confirmed": x.poa_confirmed, "principal": x.principal}
-                          for x in a.diagnoses],
-            "procedures": [{"code": p.code, "date": p.performed_on.isoformat() if p.performed_on else None, "principal": p.principal}
-                           for p in a.procedures],
+            "admission_type": a.admission_type,
+            "admission_source": a.admission_source,
+            "discharge_status": a.discharge_status,
+            "service": a.service,
+            "length_of_stay": a.length_of_stay,
+            "source": a.source,
+            "missing": list(a.missing()),
+            "diagnoses": [
+                {"code": x.code, "poa": x.poa.value if x.poa else None, "confirmed": x.poa_confirmed, "principal": x.principal}
+                for x in a.diagnoses
+            ],
+            "procedures": [
+                {"code": p.code, "date": p.performed_on.isoformat() if p.performed_on else None, "principal": p.principal}
+                for p in a.procedures
+            ],
         },
-        "poa_proposals": [{"code": p.code, "indicator": p.indicator.value if p.indicator else None, "reason": p.reason} for p in rc.poa],
-        "hcc": {"model": rc.hcc.model, "risk_score": rc.hcc.risk_score,
-                "categories": [asdict(c) for c in rc.hcc.categories], "codes": {k: list(v) for k, v in rc.hcc_codes.items()}},
-        "queries": [{"kind": q.kind.value, "target_code": q.target_code, "topic": q.topic, "indicators": list(q.indicators),
-                     "question": q.question, "changes_drg": q.changes_drg, "changes_hcc": q.changes_hcc,
-                     "options": [{**asdict(o), "effect": o.effect.value} for o in q.options]} for q in rc.queries],
-        "mce": [asdict(m) for m in rc.mce], "problems": list(rc.problems),
-        "what_if": None if what_if is None else {"change": what_if.change, "before": drg(what_if.before), "after": drg(what_if.after),
-                                                   "drg_changed": what_if.drg_changed, "weight_delta": what_if.weight_delta},
+        "poa_proposals": [
+            {"code": p.code, "indicator": p.indicator.value if p.indicator else None, "reason": p.reason} for p in rc.poa
+        ],
+        "hcc": {
+            "model": rc.hcc.model,
+            "risk_score": rc.hcc.risk_score,
+            "categories": [asdict(c) for c in rc.hcc.categories],
+            "codes": {k: list(v) for k, v in rc.hcc_codes.items()},
+        },
+        "queries": [
+            {
+                "kind": q.kind.value,
+                "target_code": q.target_code,
+                "topic": q.topic,
+                "indicators": list(q.indicators),
+                "question": q.question,
+                "changes_drg": q.changes_drg,
+                "changes_hcc": q.changes_hcc,
+                "options": [{**asdict(o), "effect": o.effect.value} for o in q.options],
+            }
+            for q in rc.queries
+        ],
+        "mce": [asdict(m) for m in rc.mce],
+        "problems": list(rc.problems),
+        "what_if": None
+        if what_if is None
+        else {
+            "change": what_if.change,
+            "before": drg(what_if.before),
+            "after": drg(what_if.after),
+            "drg_changed": what_if.drg_changed,
+            "weight_delta": what_if.weight_delta,
+        },
     }
 
 
-__all__ = ["RecordClaim", "claim_findings", "claim_json", "grouping_input", "record_claim", "record_what_if", "save_abstract", "saved_fields"]
+__all__ = [
+    "RecordClaim",
+    "claim_findings",
+    "claim_json",
+    "grouping_input",
+    "record_claim",
+    "record_what_if",
+    "save_abstract",
+    "saved_fields",
+]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -66,12 +66,20 @@ class ClaimReport:
 
 
 def _inpatient_records(s: Session) -> list[Dictation]:
-    return list(s.scalars(
-        select(Dictation).join(Encounter, Dictation.encounter_id == Encounter.id).where(Encounter.setting == "inpatient")
-        .where(Dictation.status.in_((DictationStatus.CODED, DictationStatus.PENDING, DictationStatus.FINALIZED)))
-        .options(selectinload(Dictation.proposals), selectinload(Dictation.transcript), selectinload(Dictation.encounter).selectinload(Encounter.patient))
-        .order_by(Dictation.id)
-    ))
+    return list(
+        s.scalars(
+            select(Dictation)
+            .join(Encounter, Dictation.encounter_id == Encounter.id)
+            .where(Encounter.setting == "inpatient")
+            .where(Dictation.status.in_((DictationStatus.CODED, DictationStatus.PENDING, DictationStatus.FINALIZED)))
+            .options(
+                selectinload(Dictation.proposals),
+                selectinload(Dictation.transcript),
+                selectinload(Dictation.encounter).selectinload(Encounter.patient),
+            )
+            .order_by(Dictation.id)
+        )
+    )
 
 
 def _cmi(rows: dict[str, list[float]]) -> tuple[CmiRow, ...]:
@@ -79,18 +87,22 @@ def _cmi(rows: dict[str, list[float]]) -> tuple[CmiRow, ...]:
 
 
 def _aware(v: datetime | None) -> datetime | None:
-    return v.replace(tzinfo=timezone.utc) if v is not None and v.tzinfo is None else v
+    return v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
 
 
 def cdi_metrics(s: Session, today: date | None = None) -> CdiMetrics:
     today = today or date.today()
-    rows = s.execute(select(CdiQueryRecord, PhysicianQuery).join(PhysicianQuery, CdiQueryRecord.query_id == PhysicianQuery.id)).all()
+    rows = s.execute(
+        select(CdiQueryRecord, PhysicianQuery).join(PhysicianQuery, CdiQueryRecord.query_id == PhysicianQuery.id)
+    ).all()
     n = len(rows)
     open_ = [(q.id, (today - _aware(q.created_at).date()).days) for c, q in rows if q.status == "open"]
     answered = [(c, q) for c, q in rows if c.answer_option is not None]
     days = [(_aware(c.answered_at) - _aware(c.created_at)).total_seconds() / 86400 for c, _q in answered if c.answered_at]
     return CdiMetrics(
-        queries=n, open=len(open_), answered=len(answered),
+        queries=n,
+        open=len(open_),
+        answered=len(answered),
         response_rate=round(len(answered) / n, 4) if n else None,
         agreement_rate=round(sum(1 for c, _ in answered if c.agreed) / len(answered), 4) if answered else None,
         mean_days_to_answer=round(sum(days) / len(days), 2) if days else None,
@@ -116,8 +128,17 @@ def claim_report(s: Session, today: date | None = None) -> ClaimReport:
             if a.discharge_date is not None:
                 days = (today - a.discharge_date).days
                 bucket = next(label for lo, hi, label in DNFB_BUCKETS if lo <= max(days, 0) <= hi)
-                dnfb.append(DnfbRow(d.id, a.discharge_date, days, bucket, d.status, rc.drg.drg if rc.drg else None,
-                                    d.encounter.physician if d.encounter else None))
+                dnfb.append(
+                    DnfbRow(
+                        d.id,
+                        a.discharge_date,
+                        days,
+                        bucket,
+                        d.status,
+                        rc.drg.drg if rc.drg else None,
+                        d.encounter.physician if d.encounter else None,
+                    )
+                )
             continue
         if rc.drg is None or not rc.drg.groupable or rc.drg.weight is None:
             continue
@@ -135,8 +156,12 @@ def claim_report(s: Session, today: date | None = None) -> ClaimReport:
             labels[c.hcc] = c.label
     aging = Counter(r.bucket for r in dnfb)
     return ClaimReport(
-        cmi_by_period=_cmi(by_period), cmi_by_physician=_cmi(by_physician), cmi_by_service=_cmi(by_service),
-        overall_cmi=CmiRow("all", len(weights), round(sum(weights) / len(weights), 4), round(sum(weights), 4)) if weights else None,
+        cmi_by_period=_cmi(by_period),
+        cmi_by_physician=_cmi(by_physician),
+        cmi_by_service=_cmi(by_service),
+        overall_cmi=CmiRow("all", len(weights), round(sum(weights) / len(weights), 4), round(sum(weights), 4))
+        if weights
+        else None,
         dnfb=tuple(sorted(dnfb, key=lambda r: -(r.days or 0))),
         dnfb_aging=tuple((label, aging.get(label, 0)) for _lo, _hi, label in DNFB_BUCKETS),
         drg_distribution=tuple((k, titles[k], v) for k, v in sorted(drgs.items(), key=lambda kv: (-kv[1], kv[0]))),

@@ -97,17 +97,17 @@ def _evidence(e: Entity) -> Evidence:
 
 _BLOOD_LOSS = re.compile(r"^(?:estimated\s+)?blood\s+loss$|^ebl$", re.I)
 _BLOOD_LOSS_AMOUNT = re.compile(
-    r"\b(?:estimated|minimal|negligible|scant|less than|approximately|about)\b|\d+\s*(?:ml|cc|milliliters?|millilitres?)\b",
-    re.I)
+    r"\b(?:estimated|minimal|negligible|scant|less than|approximately|about)\b|\d+\s*(?:ml|cc|milliliters?|millilitres?)\b", re.I
+)
 
 
 def _operative_blood_loss(e: Entity, text: str | None) -> bool:
-    """"Blood loss was minimal", "Estimated blood loss: 50 mL": the operative report's routine
+    """ "Blood loss was minimal", "Estimated blood loss: 50 mL": the operative report's routine
     statement of blood lost, not a diagnosis (hemorrhage or anemia is coded when the physician
     documents one)."""
     if not text or not _BLOOD_LOSS.match(e.text.strip()):
         return False
-    return bool(_BLOOD_LOSS_AMOUNT.search(text[max(0, e.start - 20):e.end + 40]))
+    return bool(_BLOOD_LOSS_AMOUNT.search(text[max(0, e.start - 20) : e.end + 40]))
 
 
 def _skip_reason(e: Entity, setting: str, text: str | None = None) -> str | None:
@@ -148,8 +148,9 @@ class Coder:
                 self._reranker, self._reranker_loaded = load_reranker(MODEL_PATH), True
             return self._reranker
 
-    def first_pass(self, entities: list[Entity], setting: str | None = None, text: str | None = None
-                   ) -> tuple[list[CodeProposal], list[SkippedFinding], list[MentionCandidates], Exclusions]:
+    def first_pass(
+        self, entities: list[Entity], setting: str | None = None, text: str | None = None
+    ) -> tuple[list[CodeProposal], list[SkippedFinding], list[MentionCandidates], Exclusions]:
         """The guideline pass alone (:func:`first_pass`)."""
         return first_pass(entities, self.settings, setting or self.settings.care_setting, text, self.index)
 
@@ -197,14 +198,19 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     specific = documented_specific(proposals, exclusions, settings.min_code_score)
     # codes that stand on the documentation alone: near word-for-word matches, and codes the guideline
     # rules wrote (K81.9 -> K80.00 with calculus)
-    firm = {p.code for p in proposals if p.has(ReasonKind.SPECIFIED)
-            or ((p.score >= STATED_CLOSE_MATCH or _head_agrees(p)) and _spelled_out(p, coder.index(p.system)))}
+    firm = {
+        p.code
+        for p in proposals
+        if p.has(ReasonKind.SPECIFIED)
+        or ((p.score >= STATED_CLOSE_MATCH or _head_agrees(p)) and _spelled_out(p, coder.index(p.system)))
+    }
     required = guideline_required(proposals)
     rule_codes = {p.code for p in proposals}
     model = coder.reranker
     if model is not None:
-        proposals = model.rescore(proposals, mentions, text, not_coded_spans(entities, skipped), exclusions,
-                                  index_for=coder.index)
+        proposals = model.rescore(
+            proposals, mentions, text, not_coded_spans(entities, skipped), exclusions, index_for=coder.index
+        )
         # a looser match stands on the physician's word only where the re-ranker does not rule it out
         # ("community acquired pneumonia of the right lower lobe" is not M21.961 "acquired deformity of right lower leg")
         scored = {p.code: p.score for p in proposals}
@@ -216,13 +222,30 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
     operative = any(e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS for e in entities)
-    context = FilterContext(setting, frozenset(rule_codes), frozenset(required), stated, operative,
-                            tuple((m.entity.start, m.entity.end, m.entity.text) for m in mentions),
-                            len(text.split()) if text else None, past_history(entities, rule_codes, proposals))
+    context = FilterContext(
+        setting,
+        frozenset(rule_codes),
+        frozenset(required),
+        stated,
+        operative,
+        tuple((m.entity.start, m.entity.end, m.entity.text) for m in mentions),
+        len(text.split()) if text else None,
+        past_history(entities, rule_codes, proposals),
+    )
     shown, rest = apply_filters([p for p in proposals if p.score >= threshold or p.code in required], context)
-    shown = [p if p.score >= threshold else p.because(Reason(
-             ReasonKind.REQUIRED_BELOW_THRESHOLD, (), f"proposed although scored below {threshold:.2f}: "
-             f"{stated.get(p.code) or performed.get(p.code) or 'the guidelines require this code'}")) for p in shown]
+    shown = [
+        p
+        if p.score >= threshold
+        else p.because(
+            Reason(
+                ReasonKind.REQUIRED_BELOW_THRESHOLD,
+                (),
+                f"proposed although scored below {threshold:.2f}: "
+                f"{stated.get(p.code) or performed.get(p.code) or 'the guidelines require this code'}",
+            )
+        )
+        for p in shown
+    ]
     below = _with_guideline_reasons([p for p in proposals if p.score < threshold and p.code not in required], shown, context)
     rest = sorted(rest + below, key=lambda p: -p.score)
     rest = _first_per_system(rest, settings.max_alternatives)
@@ -278,10 +301,15 @@ def _with_guideline_reasons(below: list[CodeProposal], shown: list[CodeProposal]
 def past_history(entities: list[Entity], rule_codes: set[str], proposals: list[CodeProposal]) -> frozenset[int]:
     """Starts of the mentions documented as the patient's past history and coded to a personal-history
     code (not kept current as a lifelong condition)."""
-    current = {ev.start for p in proposals if p.code in rule_codes and p.system == CM and not p.code.startswith("Z8")
-               for ev in p.evidence}
-    return frozenset(e.start for e in entities
-                     if e.historical and not e.family and e.label in CM_LABELS and e.start not in current)
+    current = {
+        ev.start
+        for p in proposals
+        if p.code in rule_codes and p.system == CM and not p.code.startswith("Z8")
+        for ev in p.evidence
+    }
+    return frozenset(
+        e.start for e in entities if e.historical and not e.family and e.label in CM_LABELS and e.start not in current
+    )
 
 
 def _first_per_system(ranked: list[CodeProposal], n: int) -> list[CodeProposal]:
@@ -296,9 +324,13 @@ def _first_per_system(ranked: list[CodeProposal], n: int) -> list[CodeProposal]:
 
 
 DIAGNOSIS_SECTIONS = {
-    "assessment": "the assessment", "assessment_and_plan": "the assessment", "impression": "the impression",
-    "admission_diagnosis": "the admission diagnosis", "discharge_diagnosis": "the discharge diagnosis",
-    "preoperative_diagnosis": "the preoperative diagnosis", "postoperative_diagnosis": "the postoperative diagnosis",
+    "assessment": "the assessment",
+    "assessment_and_plan": "the assessment",
+    "impression": "the impression",
+    "admission_diagnosis": "the admission diagnosis",
+    "discharge_diagnosis": "the discharge diagnosis",
+    "preoperative_diagnosis": "the preoperative diagnosis",
+    "postoperative_diagnosis": "the postoperative diagnosis",
 }
 PROCEDURE_SECTIONS = {"procedure"}  # "Procedure:", "Operation performed:", "Description of procedure:" ...
 STATED_MIN_SCORE = 0.75  # the diagnosis's words match the code's Index entry or title closely ...
@@ -311,13 +343,17 @@ def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity], inde
     impression or a diagnosis section, its best code matching it closely): proposed whatever the
     re-ranker's score, which learned CodiEsp case reports rather than dictated assessments.
     Code -> why, in the order the physician states them."""
-    where = {e.start: DIAGNOSIS_SECTIONS[e.section] for e in entities
-             if e.label == "PROBLEM" and e.section in DIAGNOSIS_SECTIONS}
+    where = {e.start: DIAGNOSIS_SECTIONS[e.section] for e in entities if e.label == "PROBLEM" and e.section in DIAGNOSIS_SECTIONS}
     # a close match, or one whose title names the diagnosis's head word and most of its words
     # ("community acquired pneumonia" J18.9 "pneumonia, unspecified organism", match score 0.59)
-    best = best_per_mention(proposals, lambda p: [ev.start for ev in p.evidence if ev.start in where]
-                            if p.system == CM and (p.score >= STATED_MIN_SCORE or (_head_agrees(p) and _spelled_out(p, index_for(p.system))))
-                            else [])
+    best = best_per_mention(
+        proposals,
+        lambda p: (
+            [ev.start for ev in p.evidence if ev.start in where]
+            if p.system == CM and (p.score >= STATED_MIN_SCORE or (_head_agrees(p) and _spelled_out(p, index_for(p.system))))
+            else []
+        ),
+    )
     return {p.code: f"the physician states this diagnosis in {where[start]}" for start, p in sorted(best.items())}
 
 
@@ -327,8 +363,14 @@ def stated_procedures(proposals: list[CodeProposal], entities: list[Entity]) -> 
     whatever the re-ranker's score (CodiEsp case reports rarely code, say, a total knee replacement).
     Code -> why; one code per mention, its best."""
     named = {e.start for e in entities if e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS}
-    best = best_per_mention(proposals, lambda p: [p.evidence[0].start] if p.system == PCS and p.evidence
-                            and p.score >= STATED_CLOSE_MATCH and p.evidence[0].start in named else [])
+    best = best_per_mention(
+        proposals,
+        lambda p: (
+            [p.evidence[0].start]
+            if p.system == PCS and p.evidence and p.score >= STATED_CLOSE_MATCH and p.evidence[0].start in named
+            else []
+        ),
+    )
     return {p.code: "the operative report names this procedure under its procedure heading" for p in best.values()}
 
 
@@ -363,8 +405,10 @@ def _spelled_out(p: CodeProposal, index: CodeIndex) -> bool:
     absent = _WITHOUT.search(p.description)
     if absent and not re.search(r"\b(?:without|no|not)\b", mention, re.I) and title_overlap.stems(absent.group(1)) & words:
         return False  # the title rules out what the mention names
-    return (title_overlap.overlap(p.system, p.code, words) >= SPELLED_OUT_SHARE
-            or title_overlap.best_alias(index, p.code, words)[0] >= SPELLED_OUT_SHARE)
+    return (
+        title_overlap.overlap(p.system, p.code, words) >= SPELLED_OUT_SHARE
+        or title_overlap.best_alias(index, p.code, words)[0] >= SPELLED_OUT_SHARE
+    )
 
 
 def _head_stem(mention: str) -> str | None:
@@ -380,8 +424,6 @@ def _head_agrees(p: CodeProposal) -> bool:
     lobe" not in M21.961 "acquired deformity of right lower leg"."""
     stem = _head_stem(p.evidence[0].text) if p.evidence else None
     return stem is not None and stem in p.description.lower()
-
-
 
 
 def guideline_required(proposals: list[CodeProposal]) -> set[str]:
@@ -406,9 +448,19 @@ def documented_specific(proposals: list[CodeProposal], exclusions: Exclusions, m
     """Index matches whose side or stage the documentation states (an episode of care may be the
     assumed initial encounter of active treatment): the most specific code the text supports
     (S52.502A for "closed fracture of the left distal radius"), proposed whatever the score."""
-    best = best_per_mention(proposals, lambda p: [p.evidence[0].start] if p.system == CM and p.evidence
-                            and p.code in exclusions.specified and p.score >= min_score
-                            and not p.has(ReasonKind.MISSING_LATERALITY) and _states_more_than_the_episode(p) else [])
+    best = best_per_mention(
+        proposals,
+        lambda p: (
+            [p.evidence[0].start]
+            if p.system == CM
+            and p.evidence
+            and p.code in exclusions.specified
+            and p.score >= min_score
+            and not p.has(ReasonKind.MISSING_LATERALITY)
+            and _states_more_than_the_episode(p)
+            else []
+        ),
+    )
     return {p.code for p in best.values()}
 
 
@@ -455,22 +507,28 @@ def first_pass(
     mentions: list[MentionCandidates] = []
 
     if cm_live or cm_out:
-        queries = [specificity.site_query(e.query_text, text[e.end:e.end + 60] if text else "",
-                                          _sentence_before(e, text)) for e in cm_live + cm_out]
+        queries = [
+            specificity.site_query(e.query_text, text[e.end : e.end + 60] if text else "", _sentence_before(e, text))
+            for e in cm_live + cm_out
+        ]
         cands = _cm_candidates(queries, settings, index_for(CM), [_lead(e, text) for e in cm_live + cm_out])
         for e, q, cs in zip(cm_live, queries, cands):
             # "pain in the right testicle" coded by its site: R52 "pain, unspecified" does not apply
-            if (cs and cs[0].score >= settings.min_code_score and cs[0].code not in specificity.UNSPECIFIED_SITE
-                    and q != specificity.index_query(e.query_text)):
+            if (
+                cs
+                and cs[0].score >= settings.min_code_score
+                and cs[0].code not in specificity.UNSPECIFIED_SITE
+                and q != specificity.index_query(e.query_text)
+            ):
                 exclusions.codes |= specificity.UNSPECIFIED_SITE
-        for e, cs in zip(cm_out, cands[len(cm_live):]):
+        for e, cs in zip(cm_out, cands[len(cm_live) :]):
             if cs and cs[0].score >= settings.min_code_score:
                 exclusions.categories.add(cs[0].code.replace(".", "")[:3])
         for e, q, cs in zip(cm_live, queries, cands):
             if specificity.injury_site_named(q):  # "ocular trauma": an eye injury, not T14.90XA (unspecified region)
                 cs = [c for c in cs if not c.code.startswith(specificity.UNSPECIFIED_BODY_REGION)]
             mentions.append(MentionCandidates(e, CM, cs))
-            cs = _episode_of_care(cs[:max(k, 5)])
+            cs = _episode_of_care(cs[: max(k, 5)])
             cs = [c for c in cs if c.score >= settings.min_code_score]
             if not cs:
                 skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-CM code matched well enough"))
@@ -481,8 +539,17 @@ def first_pass(
                 if e.family or acute_only(cs[0].code):
                     exclusions.categories.add(cs[0].code.replace(".", "")[:3])
                 continue
-            certainty = (Reason(ReasonKind.UNCERTAIN_CODED_AS_ESTABLISHED, (), "documented as uncertain; coded as "
-                                "established (inpatient, Guidelines II.H)"),) if e.uncertain else ()
+            certainty = (
+                (
+                    Reason(
+                        ReasonKind.UNCERTAIN_CODED_AS_ESTABLISHED,
+                        (),
+                        "documented as uncertain; coded as established (inpatient, Guidelines II.H)",
+                    ),
+                )
+                if e.uncertain
+                else ()
+            )
             for c, score in select(CM, e.query_text, cs, k):
                 code, notes = _specific(c.code, e, text)
                 why = [_match(e, c), *certainty]
@@ -500,17 +567,27 @@ def first_pass(
         for e, cs in zip(past_procedures, found_status):
             skipped.append(SkippedFinding(e.text, e.start, e.end, PAST_PROCEDURE))
             if c := status_candidate(cs):
-                add(CM, c.code, _cm_title(c.code) or c.description, c.score, e, Reason(
-                    ReasonKind.PAST_PROCEDURE_STATUS, (c.code,),
-                    f'"{e.text}" is a past procedure: its status code {c.code} ({c.alias}; Guidelines I.C.21.c.3)'))
+                add(
+                    CM,
+                    c.code,
+                    _cm_title(c.code) or c.description,
+                    c.score,
+                    e,
+                    Reason(
+                        ReasonKind.PAST_PROCEDURE_STATUS,
+                        (c.code,),
+                        f'"{e.text}" is a past procedure: its status code {c.code} ({c.alias}; Guidelines I.C.21.c.3)',
+                    ),
+                )
 
     if pcs_live or test_live:
         queries = [arthroplasty_query(e.query_text, text) or e.query_text for e in pcs_live] + [
-            imaging_query(e.query_text, text, e.start, e.end) or e.query_text for e in test_live]  # modality + body part
+            imaging_query(e.query_text, text, e.start, e.end) or e.query_text for e in test_live
+        ]  # modality + body part
         cands = index_for(PCS).candidates(queries, k=CANDIDATES_K)
         mentions += [MentionCandidates(e, PCS, cs) for e, cs in zip(pcs_live + test_live, cands)]
         for e, cs in zip(pcs_live, cands):
-            cs = [c for c in cs[:max(k, 5)] if c.score >= max(settings.min_code_score, PCS_MIN_SCORE)]
+            cs = [c for c in cs[: max(k, 5)] if c.score >= max(settings.min_code_score, PCS_MIN_SCORE)]
             if not cs:
                 skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-PCS code matched well enough"))
                 continue
@@ -519,8 +596,12 @@ def first_pass(
 
     proposals = [
         CodeProposal(
-            system=system, code=code, description=v["description"], score=round(min(1.0, max(0.0, v["score"])), 3),
-            evidence=sorted(v["evidence"], key=lambda ev: ev.start), reasons=v["why"],
+            system=system,
+            code=code,
+            description=v["description"],
+            score=round(min(1.0, max(0.0, v["score"])), 3),
+            evidence=sorted(v["evidence"], key=lambda ev: ev.start),
+            reasons=v["why"],
         )
         for (system, code), v in found.items()
     ]
@@ -540,9 +621,12 @@ def _cm_candidates(queries: list[str], settings: Settings, index: CodeIndex, lea
     matched "acquired deformity of right lower leg"), is searched again without it. ``leads``:
     per query, words right before the mention that the Index reads with it (:func:`_lead`)."""
     cands = index.candidates(queries, k=CANDIDATES_K)
-    weak = [i for i, cs in enumerate(cands)
-            if (not cs or cs[0].score < settings.min_code_score or not _names_the_head(queries[i], cs[0]))
-            and _SITE_PHRASE.search(queries[i])]
+    weak = [
+        i
+        for i, cs in enumerate(cands)
+        if (not cs or cs[0].score < settings.min_code_score or not _names_the_head(queries[i], cs[0]))
+        and _SITE_PHRASE.search(queries[i])
+    ]
     if weak:
         for i, cs in zip(weak, index.candidates([_SITE_PHRASE.sub("", queries[i]) for i in weak], k=CANDIDATES_K)):
             if cs and (not cands[i] or cs[0].score > cands[i][0].score):
@@ -555,7 +639,7 @@ _EXACERBATION_BEFORE = re.compile(r"\b(?:acute\s+)?exacerbation\s+of\s+(?:(?:his
 
 
 def _lead(e: Entity, text: str | None) -> str:
-    """"Acute exacerbation of" right before a mention ("Acute exacerbation of chronic obstructive
+    """ "Acute exacerbation of" right before a mention ("Acute exacerbation of chronic obstructive
     pulmonary disease" extracted as the disease): the Index reads it as the disease's subterm
     (Disease, lung, obstructive, with, exacerbation, J44.1)."""
     return "acute exacerbation of" if _EXACERBATION_BEFORE.search(_sentence_before(e, text)) else ""
@@ -586,9 +670,10 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
             return cands
     same = next((c for c in cands if c.code == hit.code), None)
     score = max(INDEX_BASE_SCORE + (1 - INDEX_BASE_SCORE) * hit.share, same.score if same else 0.0)
-    first = Candidate(hit.code, index.description(hit.code) or (_cm_title(hit.code) or ""), f"Index: {hit.phrase()}",
-                      round(score, 4))
-    return [first, *(c for c in cands if c.code != hit.code)][:len(cands) or 1]
+    first = Candidate(
+        hit.code, index.description(hit.code) or (_cm_title(hit.code) or ""), f"Index: {hit.phrase()}", round(score, 4)
+    )
+    return [first, *(c for c in cands if c.code != hit.code)][: len(cands) or 1]
 
 
 def _names_the_head(query: str, c) -> bool:
@@ -602,6 +687,7 @@ def _names_the_head(query: str, c) -> bool:
 def _episode_of_care(cands):
     """Dictations describe active treatment unless they say otherwise: 7th-character
     "subsequent encounter" and "sequela" codes rank below the initial-encounter code."""
+
     def adjusted(c):
         d = c.description.lower()
         return replace(c, score=c.score * 0.7) if ("sequela" in d or "subsequent encounter" in d) else c
@@ -626,9 +712,9 @@ def _side_or_stage(code: str) -> bool:
 def _sentence_after(e: Entity, text: str | None) -> str:
     """The mention and the rest of its sentence (at most 80 characters): where "stage 3a" or
     "initial encounter" is dictated."""
-    if not text or text[e.start:e.end] != e.text:
+    if not text or text[e.start : e.end] != e.text:
         return e.query_text
-    tail = text[e.end:e.end + 80]
+    tail = text[e.end : e.end + 80]
     cut = min((i for i in (tail.find(". "), tail.find("\n"), tail.find(";")) if i >= 0), default=len(tail))
     return e.text + tail[:cut]
 
@@ -666,23 +752,42 @@ def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[Reason]
 
 def _sentence_before(e: Entity, text: str | None) -> str:
     """Up to 40 characters of the mention's sentence before it ("acute calculous" cholecystitis)."""
-    if not text or text[e.start:e.end] != e.text:
+    if not text or text[e.start : e.end] != e.text:
         return ""
-    head = text[max(0, e.start - 40):e.start]
+    head = text[max(0, e.start - 40) : e.start]
     return re.split(r"[.;:\n]\s", head)[-1]
 
 
 def _add_history(add, skipped: list[SkippedFinding], e: Entity, best) -> None:
     kind = "family" if e.family else "personal"
     if kind == "personal" and is_chronic(best.code, e.text):
-        add(CM, best.code, best.description, best.score * 0.9, e, Reason(ReasonKind.LIFELONG_CONDITION, (best.code,),
-            f'"{e.text}" documented as history; a lifelong condition is coded as current ({best.code})'))
+        add(
+            CM,
+            best.code,
+            best.description,
+            best.score * 0.9,
+            e,
+            Reason(
+                ReasonKind.LIFELONG_CONDITION,
+                (best.code,),
+                f'"{e.text}" documented as history; a lifelong condition is coded as current ({best.code})',
+            ),
+        )
         return
     h = history_code_for(best.code, e.query_text, kind)
     if h is None:
         skipped.append(SkippedFinding(e.text, e.start, e.end, f"{kind} history of {best.code}: no history code applies"))
         return
     label = "family history" if kind == "family" else "personal history"
-    add(CM, h.code, h.description, best.score, e, Reason(
-        ReasonKind.FAMILY_HISTORY if kind == "family" else ReasonKind.PERSONAL_HISTORY, (best.code,),
-        f'"{e.text}" is {label} (condition {best.code}); coded to {h.code}, not to the condition itself'))
+    add(
+        CM,
+        h.code,
+        h.description,
+        best.score,
+        e,
+        Reason(
+            ReasonKind.FAMILY_HISTORY if kind == "family" else ReasonKind.PERSONAL_HISTORY,
+            (best.code,),
+            f'"{e.text}" is {label} (condition {best.code}); coded to {h.code}, not to the condition itself',
+        ),
+    )

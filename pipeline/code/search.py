@@ -135,7 +135,7 @@ class SystemIndex:
         out: list[str] = []
         for p in prefixes:
             lo = bisect.bisect_left(self.vocab, p)
-            out += self.vocab[lo:bisect.bisect_left(self.vocab, p + "\x7f", lo)]
+            out += self.vocab[lo : bisect.bisect_left(self.vocab, p + "\x7f", lo)]
         return list(dict.fromkeys(out))
 
     def _union(self, vocab: list[str]) -> Iterator[int]:
@@ -222,7 +222,7 @@ def _pcs_docs() -> list[Doc]:
     index_terms: dict[str, list[str]] = {}
     for prefix, terms in by_prefix.items():
         lo = bisect.bisect_left(codes, prefix)
-        for code in codes[lo:bisect.bisect_left(codes, prefix + "\x7f", lo)]:
+        for code in codes[lo : bisect.bisect_left(codes, prefix + "\x7f", lo)]:
             index_terms.setdefault(code, []).extend(terms)
     approach = {ch: term(words(text)) for ch, text in PCS_APPROACH_WORDS.items()}
     titles = dict(cs.pcs_codes())
@@ -376,8 +376,9 @@ def pcs_see_terms() -> dict[str, tuple[str, ...]]:
     return {w: tuple(sorted(c, key=lambda t: (-c[t], t != "replacement", t))) for w, c in counts.items()}
 
 
-def _reworded(ix: SystemIndex, variants: list[tuple[str, ...]]
-              ) -> tuple[list[tuple[float, tuple[str, ...]]], list[tuple[float, tuple[str, ...]]]]:
+def _reworded(
+    ix: SystemIndex, variants: list[tuple[str, ...]]
+) -> tuple[list[tuple[float, tuple[str, ...]]], list[tuple[float, tuple[str, ...]]]]:
     """More word queries for a system, each with the rank of the words it stands for: the Index's
     wording (a PCS Index see-term as each root operation it names, "total knee arthroplasty" ->
     "total knee replacement"; "distal radius" as "lower end of radius"), then without the words no
@@ -394,7 +395,7 @@ def _reworded(ix: SystemIndex, variants: list[tuple[str, ...]]
     dropped = []
     for n, ws in [*enumerate(variants), *out]:
         if len(ws) >= 3:  # one word the codes do not use ("total" knee replacement, "displaced" ... radius)
-            dropped += [(len(variants) + n, ws[:k] + ws[k + 1:]) for k in range(len(ws) - 1)]
+            dropped += [(len(variants) + n, ws[:k] + ws[k + 1 :]) for k in range(len(ws) - 1)]
     seen = set(variants)
     fresh = [(n, q) for n, q in dict.fromkeys(out) if q and q not in seen]
     return fresh, [(n, q) for n, q in dict.fromkeys(dropped) if q and q not in seen]
@@ -406,5 +407,5 @@ def _product(options: list[tuple[str, ...]], limit: int) -> list[tuple[str, ...]
     out = [base]
     for k, o in enumerate(options):
         for alt in o[1:]:
-            out.append(base[:k] + (alt,) + base[k + 1:])
+            out.append(base[:k] + (alt,) + base[k + 1 :])
     return out[:limit]

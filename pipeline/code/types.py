@@ -81,8 +81,15 @@ class CodeProposal:
         return replace(self, reasons=(*self.reasons, reason))
 
     def to_dict(self) -> dict:
-        return {"system": self.system, "code": self.code, "description": self.description, "score": self.score,
-                "evidence": [asdict(ev) for ev in self.evidence], "rationale": self.rationale, "edits": list(self.edits)}
+        return {
+            "system": self.system,
+            "code": self.code,
+            "description": self.description,
+            "score": self.score,
+            "evidence": [asdict(ev) for ev in self.evidence],
+            "rationale": self.rationale,
+            "edits": list(self.edits),
+        }
 
 
 @dataclass(frozen=True)

@@ -100,12 +100,14 @@ class AbbreviationResolver:
         within ``window`` tokens outside it (1 each)."""
         sent = doc[start].sent
         lo, hi = max(0, start - self.window), min(len(doc), end + self.window)
-        near = (doc[sent.start:start].text + " | " + doc[end:sent.end].text).lower()
-        around = (doc[lo:min(start, sent.start)].text + " | " + doc[max(end, sent.end):hi].text).lower()
+        near = (doc[sent.start : start].text + " | " + doc[end : sent.end].text).lower()
+        around = (doc[lo : min(start, sent.start)].text + " | " + doc[max(end, sent.end) : hi].text).lower()
         text = doc.text.lower()
         senses = self.senses[doc[start:end].text]
-        hits = [3 * (s.long_form.lower() in text) + sum(2 * len(p.findall(near)) + len(p.findall(around)) for p in s.cues)
-                for s in senses]
+        hits = [
+            3 * (s.long_form.lower() in text) + sum(2 * len(p.findall(near)) + len(p.findall(around)) for p in s.cues)
+            for s in senses
+        ]
         best = max(hits)
         if best == 0 or hits.count(best) > 1:
             return None
@@ -129,8 +131,10 @@ class AbbreviationResolver:
                 continue
             if any(i in covered for i in range(short.start, short.end)):
                 continue
-            long_ent = next((e for e in ents if e.start <= long.start and long.end <= e.end
-                             or long.start <= e.start and e.end <= long.end), None)
+            long_ent = next(
+                (e for e in ents if e.start <= long.start and long.end <= e.end or long.start <= e.start and e.end <= long.end),
+                None,
+            )
             if long_ent is not None:
                 new = Span(doc, short.start, short.end, label=long_ent.label)
                 new._.normalized_form = long.text

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 from spacy.attrs import IS_PUNCT, IS_SPACE, SENT_START
@@ -257,7 +257,13 @@ def make_context(
 ) -> ContextComponent:
     """spaCy factory for :class:`ContextComponent` (``nlp.add_pipe("mrt_context")``)."""
     return ContextComponent(
-        nlp, name, rules_path, max_scope, use_sections, family_sections, historical_sections, self_terms,
+        nlp,
+        name,
+        rules_path,
+        max_scope,
+        use_sections,
+        family_sections,
+        historical_sections,
+        self_terms,
         terminate_on_newline,
     )
-

@@ -64,7 +64,7 @@ class EntityLinker:
             unique = list(dict.fromkeys(qs))
             # asked at the coder's depth: the index remembers the answers and the coder reuses them
             for q, cands in zip(unique, self.index_for(system).candidates(unique, k=max(self.k, CANDIDATES_K))):
-                self._remember((system, q), [(c.code, round(c.score, 4)) for c in cands[:self.k] if c.score >= self.threshold])
+                self._remember((system, q), [(c.code, round(c.score, 4)) for c in cands[: self.k] if c.score >= self.threshold])
         for ent in doc.ents:
             system = self.systems.get(ent.label_)
             found = system and not ent._.abbreviation_senses

@@ -63,15 +63,18 @@ def resolve_model(name: str) -> str | Path:
 def load_model(name: str) -> Language:
     """The NER model ``name``, newly loaded (the :class:`NerComponent` of an extractor keeps its own)."""
     # only the layers NER needs: scispaCy packages also bring taggers, parsers and linkers
-    return spacy.load(resolve_model(name), exclude=["tagger", "parser", "attribute_ruler", "lemmatizer",
-                                                    "scispacy_linker", "abbreviation_detector"])
+    return spacy.load(
+        resolve_model(name),
+        exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "scispacy_linker", "abbreviation_detector"],
+    )
 
 
 class NerComponent:
     """Runs NER models on a copy of each doc's tokens and sets their entities in ``doc.ents``."""
 
-    def __init__(self, nlp: Language, name: str, models: list[str], label_map: dict[str, str | None],
-                 batch_size: int = 64) -> None:
+    def __init__(
+        self, nlp: Language, name: str, models: list[str], label_map: dict[str, str | None], batch_size: int = 64
+    ) -> None:
         self.name = name
         self.model_names = list(models)
         self.models = [load_model(m) for m in self.model_names]
@@ -109,7 +112,6 @@ class NerComponent:
             if spans:
                 doc.ents = filter_spans(list(doc.ents) + spans)
         return docs
-
 
     def _trim(self, doc: Doc, start: int, end: int) -> tuple[int, int]:
         """Keep a span inside its sentence (the model runs on the whole text and can run on across a

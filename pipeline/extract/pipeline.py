@@ -20,8 +20,17 @@ from typing import TYPE_CHECKING
 import spacy
 from spacy.language import Language
 
-from pipeline.extract import _extensions  # noqa: F401
-from pipeline.extract import abbreviations, context, linker, ner, procedures, sections, terminology, timing  # noqa: F401  (register factories)
+from pipeline.extract import (  # noqa: F401  (register factories)
+    _extensions,  # noqa: F401
+    abbreviations,
+    context,
+    linker,
+    ner,
+    procedures,
+    sections,
+    terminology,
+    timing,
+)
 from pipeline.extract.types import Entity
 from pipeline.settings import Settings, get_settings
 from pipeline.transcribe.types import Transcript
@@ -59,6 +68,7 @@ def configured_pipeline(settings: Settings) -> list[tuple[str, dict]]:
             config = {**config, "k": settings.link_candidates}
         out.append((name, config))
     return out
+
 
 _lock = threading.Lock()
 # scispaCy's detector warns on every document when it has no global abbreviation list.
@@ -159,4 +169,3 @@ def extract(text: str, transcript: Transcript | None = None) -> list[Entity]:
 def extract_many(texts: list[str], batch_size: int = 32) -> list[list[Entity]]:
     """:meth:`Extractor.extract_many` with the :func:`shared_extractor`."""
     return shared_extractor().extract_many(texts, batch_size)
-

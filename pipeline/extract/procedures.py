@@ -37,21 +37,88 @@ OBJECT_LINKS = frozenset({"of"})
 DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "this"})
 SIDES = frozenset({"left", "right", "bilateral"})
 # nouns that are a surgical step, not a procedure, on their own or with a site
-STEPS = frozenset({"incision", "closure", "dissection", "irrigation", "cauterization", "inspection",
-                   "manipulation", "division", "control", "change", "transfer", "mapping", "creation", "exchange"})
+STEPS = frozenset(
+    {
+        "incision",
+        "closure",
+        "dissection",
+        "irrigation",
+        "cauterization",
+        "inspection",
+        "manipulation",
+        "division",
+        "control",
+        "change",
+        "transfer",
+        "mapping",
+        "creation",
+        "exchange",
+    }
+)
 # nouns that name a procedure without an object
-STANDALONE = frozenset({"biopsy", "biopsies", "cystoscopy", "arthroscopy", "endoscopy", "colonoscopy", "bronchoscopy",
-                        "laparoscopy", "thoracoscopy", "cardioversion", "transfusion", "intubation", "tracheostomy",
-                        "dialysis", "circumcision", "cerclage", "amputation", "debridement", "embolization",
-                        "ablation", "cryoablation", "marsupialization", "transplantation", "transplant", "lavage",
-                        "curettage", "arthrodesis", "instrumentation", "thermocoagulation", "stenting"})
+STANDALONE = frozenset(
+    {
+        "biopsy",
+        "biopsies",
+        "cystoscopy",
+        "arthroscopy",
+        "endoscopy",
+        "colonoscopy",
+        "bronchoscopy",
+        "laparoscopy",
+        "thoracoscopy",
+        "cardioversion",
+        "transfusion",
+        "intubation",
+        "tracheostomy",
+        "dialysis",
+        "circumcision",
+        "cerclage",
+        "amputation",
+        "debridement",
+        "embolization",
+        "ablation",
+        "cryoablation",
+        "marsupialization",
+        "transplantation",
+        "transplant",
+        "lavage",
+        "curettage",
+        "arthrodesis",
+        "instrumentation",
+        "thermocoagulation",
+        "stenting",
+    }
+)
 # "X and Y" that name one procedure
-PAIRS = frozenset({("incision", "drainage"), ("dilation", "curettage"), ("dilatation", "curettage"),
-                   ("ligation", "stripping"), ("irrigation", "debridement"), ("discectomy", "fusion"),
-                   ("reduction", "fixation")})
+PAIRS = frozenset(
+    {
+        ("incision", "drainage"),
+        ("dilation", "curettage"),
+        ("dilatation", "curettage"),
+        ("ligation", "stripping"),
+        ("irrigation", "debridement"),
+        ("discectomy", "fusion"),
+        ("reduction", "fixation"),
+    }
+)
 # words that report how the procedure went or when, not what it is
-STATUS = frozenset({"failed", "attempted", "successful", "repeat", "previous", "prior", "possible", "planned",
-                    "recent", "new", "old", "uncomplicated"})
+STATUS = frozenset(
+    {
+        "failed",
+        "attempted",
+        "successful",
+        "repeat",
+        "previous",
+        "prior",
+        "possible",
+        "planned",
+        "recent",
+        "new",
+        "old",
+        "uncomplicated",
+    }
+)
 # the terminology suffixes, plurals included ("antrostomies", "vertebroplasties")
 SUFFIX = r"(ectomy|ectomies|otomy|otomies|ostomy|ostomies|oplasty|oplasties|plasty|plasties|oscopy|oscopies|opexy|orrhaphy|odesis|centesis|otripsy)$"
 _ADJECTIVE = re.compile(r"[a-z]{3,}(al|ar|ic|ous|ive|ary|eal|ial|oid)$")
@@ -114,8 +181,12 @@ class ProcedureRecognizer:
         if ent.label_ != "PROCEDURE":
             return False
         words = [t.lower_ for t in ent]
-        return (words[-1] in self.roots and words[-1] not in STANDALONE and not self._is_suffix_word(words[-1])
-                and all(w in self.approaches for w in words[:-1]))
+        return (
+            words[-1] in self.roots
+            and words[-1] not in STANDALONE
+            and not self._is_suffix_word(words[-1])
+            and all(w in self.approaches for w in words[:-1])
+        )
 
     @staticmethod
     def _pair_end(doc: Doc, i: int, limit: int) -> int | None:
@@ -178,8 +249,14 @@ class ProcedureRecognizer:
                 continue
             if not t.is_alpha or low in STATUS or t.is_stop and low not in self.approaches and low != "back":
                 break
-            if (low in self.approaches or self._is_object(t) or _ADJECTIVE.match(low) or low in SIDES
-                    or self._is_root(low) or any(c.isupper() for c in t.text)):
+            if (
+                low in self.approaches
+                or self._is_object(t)
+                or _ADJECTIVE.match(low)
+                or low in SIDES
+                or self._is_root(low)
+                or any(c.isupper() for c in t.text)
+            ):
                 i -= 1  # eponyms and trade names too: "Fogarty thrombectomy", "Marlex repair", "MediPort"
             else:
                 break
@@ -187,6 +264,8 @@ class ProcedureRecognizer:
 
 
 @Language.factory("mrt_procedures", default_config={"lexicon_file": None, "max_object_words": 6, "suffix": SUFFIX})
-def make_procedures(nlp: Language, name: str, lexicon_file: str | None, max_object_words: int, suffix: str) -> ProcedureRecognizer:
+def make_procedures(
+    nlp: Language, name: str, lexicon_file: str | None, max_object_words: int, suffix: str
+) -> ProcedureRecognizer:
     """spaCy factory: ``nlp.add_pipe("mrt_procedures")`` after ``mrt_terminology``."""
     return ProcedureRecognizer(nlp, name, lexicon_file, max_object_words, suffix)

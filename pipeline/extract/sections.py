@@ -188,8 +188,6 @@ class SectionComponent:
     "mrt_sections",
     default_config={"headers_path": None, "untitled": "untitled", "split_sentences": True},
 )
-def make_sections(
-    nlp: Language, name: str, headers_path: str | None, untitled: str, split_sentences: bool
-) -> SectionComponent:
+def make_sections(nlp: Language, name: str, headers_path: str | None, untitled: str, split_sentences: bool) -> SectionComponent:
     """spaCy factory for :class:`SectionComponent` (``nlp.add_pipe("mrt_sections")``)."""
     return SectionComponent(nlp, name, headers_path, untitled, split_sentences)

@@ -16,8 +16,21 @@ from rapidfuzz import fuzz, process
 from pipeline.transcribe.phonetic import sound_key  # the one spelling-to-sound key, shared with transcription
 
 CLINICAL_SUFFIXES = (
-    "itis", "ectomy", "otomy", "ostomy", "plasty", "oscopy", "osis", "emia", "algia", "pathy", "oma",
-    "ectasis", "plegia", "rrhea", "scopic",
+    "itis",
+    "ectomy",
+    "otomy",
+    "ostomy",
+    "plasty",
+    "oscopy",
+    "osis",
+    "emia",
+    "algia",
+    "pathy",
+    "oma",
+    "ectasis",
+    "plegia",
+    "rrhea",
+    "scopic",
 )
 
 

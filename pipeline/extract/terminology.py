@@ -25,9 +25,29 @@ from pipeline.extract.types import LABELS
 
 DATA = resources.files("pipeline.extract") / "data"
 DEFAULT_MODIFIERS = [
-    "left", "right", "bilateral", "acute", "chronic", "severe", "mild", "moderate", "recurrent",
-    "laparoscopic", "open", "robotic", "robotic-assisted", "percutaneous", "endoscopic", "arthroscopic",
-    "uncomplicated", "complicated", "primary", "secondary", "paroxysmal", "persistent", "permanent",
+    "left",
+    "right",
+    "bilateral",
+    "acute",
+    "chronic",
+    "severe",
+    "mild",
+    "moderate",
+    "recurrent",
+    "laparoscopic",
+    "open",
+    "robotic",
+    "robotic-assisted",
+    "percutaneous",
+    "endoscopic",
+    "arthroscopic",
+    "uncomplicated",
+    "complicated",
+    "primary",
+    "secondary",
+    "paroxysmal",
+    "persistent",
+    "permanent",
 ]
 PROCEDURE_SUFFIX = r"(ectomy|ectomies|otomy|ostomy|oplasty|plasty|oscopy|opexy|orrhaphy|odesis|centesis|otripsy)$"
 
@@ -69,10 +89,8 @@ def make_terminology(
     modifiers: list[str],
     procedure_suffix: str,
     spelling_min_ratio: float,
-) -> "TerminologyRecognizer":
-    return TerminologyRecognizer(
-        nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix, spelling_min_ratio
-    )
+) -> TerminologyRecognizer:
+    return TerminologyRecognizer(nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix, spelling_min_ratio)
 
 
 _TYPE_LETTER = re.compile(r"[A-Z]\.?")
@@ -124,7 +142,9 @@ class TerminologyRecognizer:
             elif self.procedure_re and len(t) > 6 and self.procedure_re.search(t.lower_):
                 spans.append(Span(doc, t.i, t.i + 1, label="PROCEDURE"))
         spans = [self._widen(doc, s) for s in spans]
-        kept = filter_spans(spans + [self._with_type_letter(doc, e) for e in doc.ents])  # same extent: the lexicon label (SYMPTOM) beats a model's (PROBLEM)
+        kept = filter_spans(
+            spans + [self._with_type_letter(doc, e) for e in doc.ents]
+        )  # same extent: the lexicon label (SYMPTOM) beats a model's (PROBLEM)
         for span in kept:
             if span._.normalized_form is None and span.text in self.long_forms:
                 span._.normalized_form = self.long_forms[span.text]
@@ -135,26 +155,38 @@ class TerminologyRecognizer:
 
     @staticmethod
     def _carry_normalized(doc: Doc, span: Span, lexicon_spans: list[Span]) -> None:
-        inner = sorted((s for s in lexicon_spans if s._.normalized_form is not None
-                        and span.start <= s.start and s.end <= span.end and (s.start, s.end) != (span.start, span.end)),
-                       key=lambda s: s.start)
+        inner = sorted(
+            (
+                s
+                for s in lexicon_spans
+                if s._.normalized_form is not None
+                and span.start <= s.start
+                and s.end <= span.end
+                and (s.start, s.end) != (span.start, span.end)
+            ),
+            key=lambda s: s.start,
+        )
         if not inner:
             return
         parts, i = [], span.start
         for s in inner:
             if s.start < i:
                 continue
-            parts += [doc[i:s.start].text, s._.normalized_form]
+            parts += [doc[i : s.start].text, s._.normalized_form]
             i = s.end
-        parts.append(doc[i:span.end].text)
+        parts.append(doc[i : span.end].text)
         span._.normalized_form = " ".join(p for p in parts if p)
 
     def _with_type_letter(self, doc: Doc, span: Span) -> Span:
         """A model's span with the type letter that follows it: "chronic hepatitis" + "B" (the letter
         decides the code: B18.1, not K73.9)."""
         end = span.end
-        if (end < len(doc) and span[-1].lower_ in self.typed_heads and _TYPE_LETTER.fullmatch(doc[end].text)
-                and doc[end].sent == span.sent):
+        if (
+            end < len(doc)
+            and span[-1].lower_ in self.typed_heads
+            and _TYPE_LETTER.fullmatch(doc[end].text)
+            and doc[end].sent == span.sent
+        ):
             widened = Span(doc, span.start, end + 1, label=span.label)  # "B." at a sentence end is one token
             widened._.normalized_form = span._.normalized_form and f"{span._.normalized_form} {doc[end].text[0]}"
             return widened
@@ -175,7 +207,7 @@ class TerminologyRecognizer:
             return span
         widened = Span(doc, start, end, label=span.label)
         if span._.normalized_form is not None:  # keep the normalized form covering the whole span
-            tail = doc[span.end:end].text
+            tail = doc[span.end : end].text
             widened._.normalized_form = " ".join(filter(None, [*fixed, span._.normalized_form, tail]))
         return widened
 

@@ -42,7 +42,7 @@ def word_times(transcript: Transcript) -> list[WordTime]:
 
 
 @Language.factory("mrt_audio_time")
-def make_audio_time(nlp: Language, name: str) -> "AudioTimeStamper":
+def make_audio_time(nlp: Language, name: str) -> AudioTimeStamper:
     return AudioTimeStamper()
 
 

@@ -18,7 +18,7 @@ import stat
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -139,7 +139,9 @@ def scan(inbox: Path, exclude: tuple[Path, ...] = ()) -> Scan:
                 sidecar = parent / short
                 if len(stems[m.stem]) > 1:
                     others = ", ".join(display_name(o.name) for o in stems[m.stem])
-                    problem = f"sidecar {display_name(short)} fits more than one dictation ({others}); name it {display_name(full)}"
+                    problem = (
+                        f"sidecar {display_name(short)} fits more than one dictation ({others}); name it {display_name(full)}"
+                    )
                     kind = "sidecar"
             if sidecar is not None:
                 claimed.add(sidecar.name)
@@ -309,9 +311,18 @@ def archive_drop(drop: Drop, archive_root: Path, day: str) -> dict[str, Path]:
     return moved
 
 
-def error_report(*, kind: str, reason: str, original: Path, inbox: Path | None, sidecar: Path | None,
-                 content_hash: str | None = None, dictation_id: int | None = None, attempts: int | None = None,
-                 details: list[str] | None = None) -> str:
+def error_report(
+    *,
+    kind: str,
+    reason: str,
+    original: Path,
+    inbox: Path | None,
+    sidecar: Path | None,
+    content_hash: str | None = None,
+    dictation_id: int | None = None,
+    attempts: int | None = None,
+    details: list[str] | None = None,
+) -> str:
     rel = original
     if inbox is not None:
         try:
@@ -325,7 +336,7 @@ def error_report(*, kind: str, reason: str, original: Path, inbox: Path | None, 
         f"Reason code:    {kind}",
         f"Original name:  {display_name(str(rel))}",
         f"Sidecar:        {display_name(sidecar.name) if sidecar else '(none)'}",
-        f"When (UTC):     {datetime.now(timezone.utc).isoformat(timespec='seconds')}",
+        f"When (UTC):     {datetime.now(UTC).isoformat(timespec='seconds')}",
     ]
     if dictation_id is not None:
         lines.append(f"Dictation ID:   {dictation_id}")
@@ -358,9 +369,11 @@ def quarantine_files(files: list[Path], quarantine_root: Path, report: str, prim
         else:
             base = first.name if first is not None else safe_name(primary.name)
             name = base + SIDECAR_SUFFIX if f.name.lower().endswith(SIDECAR_SUFFIX) else safe_name(f.name)
-            moved.setdefault("sidecar" if f.name.lower().endswith(SIDECAR_SUFFIX) else f"other:{f.name}",
-                             move_no_clobber(f, quarantine_root, name))
-    note_base = (first.name if first is not None else safe_name(primary.name))
+            moved.setdefault(
+                "sidecar" if f.name.lower().endswith(SIDECAR_SUFFIX) else f"other:{f.name}",
+                move_no_clobber(f, quarantine_root, name),
+            )
+    note_base = first.name if first is not None else safe_name(primary.name)
     note = _next_free(quarantine_root, note_base + ERROR_SUFFIX)
     with open(note, "x", encoding="utf-8") as fh:
         fh.write(report)

@@ -28,9 +28,10 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager
 
 from pipeline.errors import MediaError
 from pipeline.intake import inbox as box
@@ -39,9 +40,9 @@ from pipeline.settings import Settings
 from pipeline.stages import Registration, StageHooks, StageRunner
 from pipeline.store import processing, repository
 from pipeline.store.db import session_scope
-from pipeline.store.models import AuditEvent, Dictation, DictationStatus
 from pipeline.store.lease import LeaseGuard, LeaseLost
 from pipeline.store.lease import renew as renew_lease
+from pipeline.store.models import AuditEvent, Dictation, DictationStatus
 from pipeline.transcribe.vocabulary import DictationContext
 
 log = logging.getLogger(__name__)
@@ -151,13 +152,32 @@ def _db(settings: Settings, fn, what: str):
     return processing.with_db_retry(run, settings.db_retry_attempts, settings.db_retry_wait_s, what)
 
 
-def _quarantine(drop: box.Drop, settings: Settings, inbox_root: Path | None, kind: str, reason: str, *,
-                details: list[str] | None = None, content_hash: str | None = None, dictation_id: int | None = None,
-                attempts: int = 0, move: bool = True) -> str | None:
+def _quarantine(
+    drop: box.Drop,
+    settings: Settings,
+    inbox_root: Path | None,
+    kind: str,
+    reason: str,
+    *,
+    details: list[str] | None = None,
+    content_hash: str | None = None,
+    dictation_id: int | None = None,
+    attempts: int = 0,
+    move: bool = True,
+) -> str | None:
     if not move:
         return None
-    report = box.error_report(kind=kind, reason=reason, original=drop.media, inbox=inbox_root, sidecar=drop.sidecar,
-                              content_hash=content_hash, dictation_id=dictation_id, attempts=attempts, details=details)
+    report = box.error_report(
+        kind=kind,
+        reason=reason,
+        original=drop.media,
+        inbox=inbox_root,
+        sidecar=drop.sidecar,
+        content_hash=content_hash,
+        dictation_id=dictation_id,
+        attempts=attempts,
+        details=details,
+    )
     moved = box.quarantine_drop(drop, settings.quarantine_path, report)
     log.warning("dictation %s quarantined (%s)", dictation_id if dictation_id is not None else "-", kind)
     log.debug("quarantined %s -> %s", drop.media, moved.get("media"))
@@ -197,7 +217,9 @@ def process_drop(drop: box.Drop | str | Path, settings: Settings, **options) -> 
         if media.exists() or media.is_symlink():
             raise
         # another run archived or quarantined it a moment ago (overlapping nightly and drop-folder runs)
-        return Outcome("missing", relative_name(media, options.get("inbox_root")), reason="the file is gone (moved by another run)")
+        return Outcome(
+            "missing", relative_name(media, options.get("inbox_root")), reason="the file is gone (moved by another run)"
+        )
     except Exception as e:
         if processing.is_transient_db_error(e):  # the database stayed away past its retries
             raise TransientFailure(describe_error(e)) from None
@@ -215,7 +237,7 @@ class DropJob:
     content_hash: str
     sidecar: Sidecar | None
     sidecar_error: SidecarError | None
-    transcribe_slot: Callable[[], ContextManager] | None
+    transcribe_slot: Callable[[], AbstractContextManager] | None
     backend: str | None
 
 
@@ -227,7 +249,7 @@ def _process_drop(
     move: bool = True,
     respect_backoff: bool = True,
     reprocess: bool = False,
-    transcribe_slot: Callable[[], ContextManager] | None = None,
+    transcribe_slot: Callable[[], AbstractContextManager] | None = None,
     backend: str | None = None,
 ) -> Outcome:
     if not isinstance(drop, box.Drop):
@@ -262,6 +284,7 @@ def _process_drop(
 
     path = drop.media.resolve() if not drop.media.is_symlink() else drop.media.absolute()
     with timer("register"):
+
         def _register(s):
             d, created = repository.register_dictation(s, path, content_hash)
             refusal = repository.reprocess_refusal(d) if reprocess and d.status in repository.DONE else None
@@ -271,10 +294,16 @@ def _process_drop(
     out.dictation_id = dictation_id
 
     if status in repository.DONE and (not reprocess or refusal is not None):
+
         def _dup(s):
-            s.add(AuditEvent(dictation_id=dictation_id, actor="pipeline",
-                             action="reprocess_refused" if refusal else "duplicate_drop",
-                             after={"file": name, **({"reason": refusal} if refusal else {})}))
+            s.add(
+                AuditEvent(
+                    dictation_id=dictation_id,
+                    actor="pipeline",
+                    action="reprocess_refused" if refusal else "duplicate_drop",
+                    after={"file": name, **({"reason": refusal} if refusal else {})},
+                )
+            )
             d = s.get(Dictation, dictation_id)
             return d.duration, len(d.proposals)
 
@@ -284,14 +313,28 @@ def _process_drop(
             if out.moved_to:
                 _db(settings, lambda s: _refile_if_lost(s, dictation_id, Path(out.moved_to)), "file media")
         out.outcome, out.stage_seconds, out.reason = "duplicate", timer.seconds, refusal
-        log.info("dictation %s: duplicate drop, already %s; archived%s", dictation_id, status,
-                 " (not processed again: a coder's work)" if refusal else "")
+        log.info(
+            "dictation %s: duplicate drop, already %s; archived%s",
+            dictation_id,
+            status,
+            " (not processed again: a coder's work)" if refusal else "",
+        )
         return out
 
     owner = processing.new_owner()
-    c = _db(settings, lambda s: processing.claim(
-        s, dictation_id, owner, settings.lease_seconds, settings.max_attempts,
-        respect_backoff=respect_backoff, reprocess=reprocess), "claim")
+    c = _db(
+        settings,
+        lambda s: processing.claim(
+            s,
+            dictation_id,
+            owner,
+            settings.lease_seconds,
+            settings.max_attempts,
+            respect_backoff=respect_backoff,
+            reprocess=reprocess,
+        ),
+        "claim",
+    )
     out.attempts = c.attempts
     if c.outcome == "done":
         return _process_drop(drop, settings, inbox_root=inbox_root, move=move, transcribe_slot=transcribe_slot, backend=backend)
@@ -302,17 +345,31 @@ def _process_drop(
         out.outcome, out.reason = "backoff", f"failed before; next try after {c.until:%Y-%m-%d %H:%M} UTC"
         return out
     if c.outcome == "exhausted":
+
         def _last(s):
             d = s.get(Dictation, dictation_id)
             return d.error, d.status
 
         last_error, last_status = _db(settings, _last, "give up")
-        stage = f" (the worker stopped during '{last_status}': crash or out of memory?)" if last_status in processing.IN_PROGRESS else ""
+        stage = (
+            f" (the worker stopped during '{last_status}': crash or out of memory?)"
+            if last_status in processing.IN_PROGRESS
+            else ""
+        )
         reason = f"gave up after {c.attempts} tries{stage}" + (f"; last error: {last_error}" if last_error else "")
         if _db(settings, lambda s: processing.give_up(s, dictation_id, reason), "give up"):
             out.kind, out.reason = "gave_up", reason
-            out.moved_to = _quarantine(drop, settings, inbox_root, "gave_up", reason, content_hash=content_hash,
-                                       dictation_id=dictation_id, attempts=c.attempts, move=move)
+            out.moved_to = _quarantine(
+                drop,
+                settings,
+                inbox_root,
+                "gave_up",
+                reason,
+                content_hash=content_hash,
+                dictation_id=dictation_id,
+                attempts=c.attempts,
+                move=move,
+            )
             return out
         raise TryLater(f"dictation {dictation_id} is held by another worker")
 
@@ -346,12 +403,27 @@ def _with_lease(job: DropJob, settings: Settings, c: processing.Claim, out: Outc
     dictation_id, drop = c.dictation_id, job.drop
 
     def fail(kind: str, reason: str, retry_in: float | None) -> None:
-        _db(settings, lambda s: processing.record_failure(
-            s, dictation_id, c.owner, kind, reason, retry_in_s=retry_in, stage_seconds=timer.seconds), "record failure")
+        _db(
+            settings,
+            lambda s: processing.record_failure(
+                s, dictation_id, c.owner, kind, reason, retry_in_s=retry_in, stage_seconds=timer.seconds
+            ),
+            "record failure",
+        )
 
     def quarantine(kind: str, reason: str, details: list[str] | None = None) -> str | None:
-        return _quarantine(drop, settings, job.inbox_root, kind, reason, details=details, content_hash=job.content_hash,
-                           dictation_id=dictation_id, attempts=c.attempts, move=job.move)
+        return _quarantine(
+            drop,
+            settings,
+            job.inbox_root,
+            kind,
+            reason,
+            details=details,
+            content_hash=job.content_hash,
+            dictation_id=dictation_id,
+            attempts=c.attempts,
+            move=job.move,
+        )
 
     if job.sidecar_error is not None:
         fail("sidecar", job.sidecar_error.reason, None)
@@ -359,8 +431,11 @@ def _with_lease(job: DropJob, settings: Settings, c: processing.Claim, out: Outc
         out.moved_to = quarantine("sidecar", job.sidecar_error.reason, job.sidecar_error.problems)
         return out
 
-    origin = {"dropped_as": job.name, "inbox": str(job.inbox_root) if job.inbox_root else None,
-              "dropped_on": box.local_day(settings)}
+    origin = {
+        "dropped_as": job.name,
+        "inbox": str(job.inbox_root) if job.inbox_root else None,
+        "dropped_on": box.local_day(settings),
+    }
     stages = StageRunner(settings)
     hooks = _lease_hooks(settings, c, timer, job.transcribe_slot)
     try:
@@ -401,13 +476,19 @@ def _with_lease(job: DropJob, settings: Settings, c: processing.Claim, out: Outc
             if out.moved_to:
                 _db(settings, lambda s: repository.set_stored_media(s, dictation_id, Path(out.moved_to)), "file media")
             else:  # media outside the drop folder (a retried `mrt process` run): a copy is filed
-                stages.file_media(Registration(dictation_id, False, DictationStatus.CODED, str(drop.media), job.content_hash),
-                                  drop.media)
+                stages.file_media(
+                    Registration(dictation_id, False, DictationStatus.CODED, str(drop.media), job.content_hash), drop.media
+                )
     except OSError as e:  # coded and safe in the database; the next scan archives it as a duplicate
         log.warning("dictation %s coded but not archived yet (%s)", dictation_id, type(e).__name__)
     out.stage_seconds = timer.seconds
-    log.info("dictation %s coded: %.0f s of audio, %d codes, %.1f s", dictation_id, done.duration, out.codes,
-             sum(timer.seconds.values()))
+    log.info(
+        "dictation %s coded: %.0f s of audio, %d codes, %.1f s",
+        dictation_id,
+        done.duration,
+        out.codes,
+        sum(timer.seconds.values()),
+    )
     return out
 
 
@@ -428,8 +509,7 @@ def _exclude(settings: Settings) -> tuple[Path, ...]:
     return (settings.archive_path, settings.quarantine_path, settings.summary_path, settings.data_dir)
 
 
-def plan_inbox(settings: Settings, inbox: Path | None = None,
-               tracker: box.StabilityTracker | None = None) -> Plan:
+def plan_inbox(settings: Settings, inbox: Path | None = None, tracker: box.StabilityTracker | None = None) -> Plan:
     """Scan the drop folder: which dictations are complete and due, which files are strays."""
     root = Path(inbox or settings.inbox_path)
     found = box.scan(root, exclude=tuple(p for p in _exclude(settings) if p.resolve() != root.resolve()))
@@ -461,15 +541,27 @@ def plan_inbox(settings: Settings, inbox: Path | None = None,
     media_names = ", ".join(sorted(e.lstrip(".") for e in box.MEDIA_EXTENSIONS))
     for f in found.orphan_sidecars:
         if settled(f, settings.orphan_sidecar_minutes * 60):
-            plan.strays.append((f, "orphan_sidecar", f"no dictation file for this sidecar arrived within "
-                                f"{settings.orphan_sidecar_minutes:g} minutes (expected the media next to it, same name)"))
+            plan.strays.append(
+                (
+                    f,
+                    "orphan_sidecar",
+                    f"no dictation file for this sidecar arrived within "
+                    f"{settings.orphan_sidecar_minutes:g} minutes (expected the media next to it, same name)",
+                )
+            )
         else:
             plan.waiting.append(f)
     for f in found.unsupported:
         if settled(f, settings.stable_seconds):
             suffix = f.suffix.lstrip(".") or "(none)"
-            plan.strays.append((f, "unsupported", f"not a dictation: file type '{box.display_name(suffix)}' "
-                                f"is not supported (supported: {media_names}; sidecars: NAME.json)"))
+            plan.strays.append(
+                (
+                    f,
+                    "unsupported",
+                    f"not a dictation: file type '{box.display_name(suffix)}' "
+                    f"is not supported (supported: {media_names}; sidecars: NAME.json)",
+                )
+            )
         else:
             plan.waiting.append(f)
     if tracker is not None:
@@ -493,9 +585,11 @@ def _in_backoff(settings: Settings, paths: list[Path]) -> set[Path]:
         rows = []
         for i in range(0, len(keys), 500):
             rows += s.execute(
-                select(Dictation.source_path, Dictation.size_bytes, Dictation.next_attempt_at)
-                .where(Dictation.source_path.in_(keys[i:i + 500]), Dictation.status == DictationStatus.FAILED,
-                       Dictation.next_attempt_at.is_not(None))
+                select(Dictation.source_path, Dictation.size_bytes, Dictation.next_attempt_at).where(
+                    Dictation.source_path.in_(keys[i : i + 500]),
+                    Dictation.status == DictationStatus.FAILED,
+                    Dictation.next_attempt_at.is_not(None),
+                )
             ).all()
         return rows
 
@@ -508,8 +602,7 @@ def _in_backoff(settings: Settings, paths: list[Path]) -> set[Path]:
     return out
 
 
-def quarantine_stray(path: Path, kind: str, reason: str, settings: Settings,
-                     inbox_root: Path | None = None) -> Outcome:
+def quarantine_stray(path: Path, kind: str, reason: str, settings: Settings, inbox_root: Path | None = None) -> Outcome:
     """Move a file that is not a usable dictation (orphan sidecar, unsupported type) to quarantine."""
     name = relative_name(path, inbox_root)
     if not (path.exists() or path.is_symlink()):
@@ -528,8 +621,10 @@ def retry_elsewhere(settings: Settings, inbox: Path | None = None) -> tuple[list
     def q(s):
         rows = processing.retry_candidates(s, settings.max_attempts) + processing.stuck_on_this_host(s)
         spent = processing.retry_candidates(s, None)
-        return (sorted({(d.id, d.source_path, d.attempts) for d in rows}),
-                sorted({(d.id, d.source_path, d.attempts, d.error) for d in spent if d.attempts >= settings.max_attempts}))
+        return (
+            sorted({(d.id, d.source_path, d.attempts) for d in rows}),
+            sorted({(d.id, d.source_path, d.attempts, d.error) for d in spent if d.attempts >= settings.max_attempts}),
+        )
 
     paths: list[Path] = []
     gone: list[Outcome] = []

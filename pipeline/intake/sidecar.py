@@ -127,7 +127,7 @@ class Sidecar(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _dates_make_sense(self) -> "Sidecar":
+    def _dates_make_sense(self) -> Sidecar:
         tomorrow = date.today() + timedelta(days=1)  # a site's clock may run ahead of ours by a time zone
         if self.birth_date and not (date(1880, 1, 1) <= self.birth_date <= tomorrow):
             raise ValueError("birth_date: must lie between 1880-01-01 and today")

@@ -12,7 +12,7 @@ import json
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -61,16 +61,25 @@ def build_summary(session: Session, end: datetime, tz: str, hours: float = 24.0,
     """Summary of the ``hours`` before ``end`` (UTC-aware), named by ``end``'s local date."""
     start = end - timedelta(hours=hours)
     day = end.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d")
-    s = DailySummary(day=day, timezone=tz, start=start.isoformat(timespec="seconds"), end=end.isoformat(timespec="seconds"), run=run)
+    s = DailySummary(
+        day=day, timezone=tz, start=start.isoformat(timespec="seconds"), end=end.isoformat(timespec="seconds"), run=run
+    )
 
     coded_ids = _ids_with(session, "coded", start, end)
-    coded = list(
-        session.scalars(
-            select(Dictation).where(Dictation.id.in_(coded_ids), Dictation.status.in_(
-                (DictationStatus.CODED, DictationStatus.PENDING, DictationStatus.FINALIZED)))
-            .options(selectinload(Dictation.proposals))
+    coded = (
+        list(
+            session.scalars(
+                select(Dictation)
+                .where(
+                    Dictation.id.in_(coded_ids),
+                    Dictation.status.in_((DictationStatus.CODED, DictationStatus.PENDING, DictationStatus.FINALIZED)),
+                )
+                .options(selectinload(Dictation.proposals))
+            )
         )
-    ) if coded_ids else []
+        if coded_ids
+        else []
+    )
     s.processed = len(coded)
     s.audio_hours = round(sum(d.duration or 0.0 for d in coded) / 3600, 3)
     systems: Counter = Counter()
@@ -97,18 +106,30 @@ def build_summary(session: Session, end: datetime, tz: str, hours: float = 24.0,
     failed_ids = _ids_with(session, "failed", start, end)
     if failed_ids:
         rows = session.scalars(
-            select(Dictation).where(Dictation.id.in_(failed_ids), Dictation.status == DictationStatus.FAILED).order_by(Dictation.id)
+            select(Dictation)
+            .where(Dictation.id.in_(failed_ids), Dictation.status == DictationStatus.FAILED)
+            .order_by(Dictation.id)
         )
         for d in rows:
-            s.failed.append({
-                "id": d.id, "file": d.file_name, "kind": d.error_kind, "reason": d.error, "attempts": d.attempts,
-                "will_retry": d.error_kind in TRANSIENT_KINDS,
-            })
+            s.failed.append(
+                {
+                    "id": d.id,
+                    "file": d.file_name,
+                    "kind": d.error_kind,
+                    "reason": d.error,
+                    "attempts": d.attempts,
+                    "will_retry": d.error_kind in TRANSIENT_KINDS,
+                }
+            )
     s.failures_by_kind = dict(Counter(f["kind"] for f in s.failed))
-    s.retry_pending = session.scalar(
-        select(func.count()).select_from(Dictation).where(Dictation.status == DictationStatus.FAILED,
-                                                          Dictation.error_kind.in_(TRANSIENT_KINDS))
-    ) or 0
+    s.retry_pending = (
+        session.scalar(
+            select(func.count())
+            .select_from(Dictation)
+            .where(Dictation.status == DictationStatus.FAILED, Dictation.error_kind.in_(TRANSIENT_KINDS))
+        )
+        or 0
+    )
     s.in_progress = session.scalar(select(func.count()).select_from(Dictation).where(Dictation.status.in_(IN_PROGRESS))) or 0
     if run:
         s.quarantined_strays = int(run.get("strays", 0))
@@ -126,7 +147,8 @@ def render_markdown(s: DailySummary, with_names: bool = True) -> str:
         f"| dictations coded | {s.processed} |",
         f"| audio hours | {s.audio_hours:.2f} |",
         f"| codes proposed | {s.codes_proposed} ("
-        + (", ".join(f"{k} {v}" for k, v in sorted(s.codes_by_system.items())) or "none") + ") |",
+        + (", ".join(f"{k} {v}" for k, v in sorted(s.codes_by_system.items())) or "none")
+        + ") |",
         f"| failed | {s.failed_count} |",
         f"| waiting for a retry | {s.retry_pending} |",
         f"| in progress now | {s.in_progress} |",
@@ -134,15 +156,19 @@ def render_markdown(s: DailySummary, with_names: bool = True) -> str:
     if s.run:
         lines.append("| this batch | " + (", ".join(f"{k} {v}" for k, v in sorted(s.run.items()) if v) or "nothing to do") + " |")
     if s.mean_stage_seconds:
-        lines += ["", "Mean seconds per dictation by stage: "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in s.mean_stage_seconds.items())]
+        lines += [
+            "",
+            "Mean seconds per dictation by stage: " + ", ".join(f"{k} {v:.2f}" for k, v in s.mean_stage_seconds.items()),
+        ]
     if s.failures_by_kind:
         lines += ["", "## Failures by reason", ""] + [f"- {k}: {n}" for k, n in sorted(s.failures_by_kind.items())]
     if s.failed and with_names:
         lines += ["", "## Failed dictations", "", "| ID | file | reason | tries | retried |", "|---|---|---|---|---|"]
         for f in s.failed:
             reason = (f["reason"] or "").replace("|", "/")
-            lines.append(f"| {f['id']} | {f['file'].replace('|', '/')} | {reason} | {f['attempts']} | {'yes' if f['will_retry'] else 'no'} |")
+            lines.append(
+                f"| {f['id']} | {f['file'].replace('|', '/')} | {reason} | {f['attempts']} | {'yes' if f['will_retry'] else 'no'} |"
+            )
     if s.top_codes and with_names:
         lines += ["", "## Most proposed codes", "", "| code | description | dictations |", "|---|---|---|"]
         lines += [f"| {c} | {desc} | {n} |" for c, desc, n in s.top_codes]
@@ -168,4 +194,4 @@ def write_summary(s: DailySummary, directory: Path) -> tuple[Path, Path]:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -44,14 +44,42 @@ def long_dictations(out_dir: Path, n: int, seconds: float, samples_dir: Path = S
         graph = "".join(f"[{k}:a]aresample=16000,aformat=channel_layouts=mono[a{k}];" for k in range(len(chosen)))
         graph += "".join(f"[a{k}]" for k in range(len(chosen))) + f"concat=n={len(chosen)}:v=0:a=1[out]"
         target = out_dir / f"dictation {i + 1:03d}.mp3"
-        _run([*inputs, "-filter_complex", graph, "-map", "[out]", "-t", f"{seconds:.2f}", "-ac", "1", "-ar", "16000",
-              "-c:a", "libmp3lame", "-b:a", "48k", "-metadata", f"comment=mrt-synth-{i}", str(target)])
+        _run(
+            [
+                *inputs,
+                "-filter_complex",
+                graph,
+                "-map",
+                "[out]",
+                "-t",
+                f"{seconds:.2f}",
+                "-ac",
+                "1",
+                "-ar",
+                "16000",
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "48k",
+                "-metadata",
+                f"comment=mrt-synth-{i}",
+                str(target),
+            ]
+        )
         if sidecars:
             first = chosen[0]
-            (out_dir / f"{target.name}.json").write_text(json.dumps({
-                "mrn": f"BENCH{i % 5:04d}", "encounter_id": f"ENC-{i:05d}", "physician": "Dr. Bench",
-                "document_type": first["document_type"], "setting": first["setting"], "priority": "routine",
-            }))
+            (out_dir / f"{target.name}.json").write_text(
+                json.dumps(
+                    {
+                        "mrn": f"BENCH{i % 5:04d}",
+                        "encounter_id": f"ENC-{i:05d}",
+                        "physician": "Dr. Bench",
+                        "document_type": first["document_type"],
+                        "setting": first["setting"],
+                        "priority": "routine",
+                    }
+                )
+            )
         files.append(target)
     return files
 
@@ -67,7 +95,23 @@ def short_clips(out_dir: Path, n: int, seconds: float = 3.0, samples_dir: Path =
         if offset + seconds > e["duration_s"]:
             offset = max(0.0, (offset * 7) % max(1.0, e["duration_s"] - seconds))
         target = out_dir / f"clip {i + 1:03d}{suffix}"
-        _run(["-ss", f"{offset:.2f}", "-t", f"{seconds:.2f}", "-i", str(samples_dir / e["file"]), "-vn", "-ac", "1",
-              "-ar", "16000", "-metadata", f"comment=mrt-clip-{i}", str(target)])
+        _run(
+            [
+                "-ss",
+                f"{offset:.2f}",
+                "-t",
+                f"{seconds:.2f}",
+                "-i",
+                str(samples_dir / e["file"]),
+                "-vn",
+                "-ac",
+                "1",
+                "-ar",
+                "16000",
+                "-metadata",
+                f"comment=mrt-clip-{i}",
+                str(target),
+            ]
+        )
         files.append(target)
     return files

@@ -65,8 +65,18 @@ def _supervisor(s, username: str) -> None:
 def _query(patient, mrn, date_from, date_to, physician, status, code, exact, text, limit):
     from pipeline.records.search import RecordQuery
 
-    return RecordQuery(patient=patient, mrn=mrn, date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"),
-                       physician=physician, status=status, code=code, code_exact=exact, text=text, limit=limit)
+    return RecordQuery(
+        patient=patient,
+        mrn=mrn,
+        date_from=_day(date_from, "--from"),
+        date_to=_day(date_to, "--to"),
+        physician=physician,
+        status=status,
+        code=code,
+        code_exact=exact,
+        text=text,
+        limit=limit,
+    )
 
 
 PatientOpt = typer.Option(None, "--patient", help="Part of the patient's name")
@@ -81,9 +91,15 @@ TextOpt = typer.Option(None, "--text", help="Words that must all occur in the tr
 
 
 def search(
-    patient: Optional[str] = PatientOpt, mrn: Optional[str] = MrnOpt, date_from: Optional[str] = FromOpt,
-    date_to: Optional[str] = ToOpt, physician: Optional[str] = PhysOpt, status: Optional[str] = StatusOpt,
-    code: Optional[str] = CodeOpt, exact: bool = ExactOpt, text: Optional[str] = TextOpt,
+    patient: Optional[str] = PatientOpt,
+    mrn: Optional[str] = MrnOpt,
+    date_from: Optional[str] = FromOpt,
+    date_to: Optional[str] = ToOpt,
+    physician: Optional[str] = PhysOpt,
+    status: Optional[str] = StatusOpt,
+    code: Optional[str] = CodeOpt,
+    exact: bool = ExactOpt,
+    text: Optional[str] = TextOpt,
     limit: int = typer.Option(100, help="At most this many records"),
     as_json: bool = typer.Option(False, "--json", help="One JSON object: {records: [...]}"),
 ) -> None:
@@ -104,8 +120,16 @@ def search(
     for col in ("ID", "Status", "MRN", "Patient", "Service", "Physician", "Type", "Codes"):
         table.add_column(col)
     for r in rows:
-        table.add_row(str(r.id), r.status, r.mrn or "", r.patient or "", r.date_of_service or "", r.physician or "",
-                      r.document_type or "", " ".join(r.codes[:8]) + (" …" if len(r.codes) > 8 else ""))
+        table.add_row(
+            str(r.id),
+            r.status,
+            r.mrn or "",
+            r.patient or "",
+            r.date_of_service or "",
+            r.physician or "",
+            r.document_type or "",
+            " ".join(r.codes[:8]) + (" …" if len(r.codes) > 8 else ""),
+        )
     out.print(table)
 
 
@@ -114,9 +138,15 @@ def export_cmd(
     fmt: str = typer.Option("json", "--format", "-f", help="json, csv or fhir (FHIR R4 Bundle)"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: standard output)"),
     final_only: bool = typer.Option(False, "--final-only", help="Only final codes (leave provisional ones out)"),
-    patient: Optional[str] = PatientOpt, mrn: Optional[str] = MrnOpt, date_from: Optional[str] = FromOpt,
-    date_to: Optional[str] = ToOpt, physician: Optional[str] = PhysOpt, status: Optional[str] = StatusOpt,
-    code: Optional[str] = CodeOpt, exact: bool = ExactOpt, text: Optional[str] = TextOpt,
+    patient: Optional[str] = PatientOpt,
+    mrn: Optional[str] = MrnOpt,
+    date_from: Optional[str] = FromOpt,
+    date_to: Optional[str] = ToOpt,
+    physician: Optional[str] = PhysOpt,
+    status: Optional[str] = StatusOpt,
+    code: Optional[str] = CodeOpt,
+    exact: bool = ExactOpt,
+    text: Optional[str] = TextOpt,
 ) -> None:
     """Export records as JSON, CSV or a validated FHIR R4 Bundle."""
     from pipeline.records.export import export
@@ -139,7 +169,8 @@ def export_cmd(
 
 
 def report(
-    date_from: Optional[str] = FromOpt, date_to: Optional[str] = ToOpt,
+    date_from: Optional[str] = FromOpt,
+    date_to: Optional[str] = ToOpt,
     days: Optional[int] = typer.Option(None, "--days", help="The last N days (instead of --from/--to)"),
     period: str = typer.Option("month", help="day, week or month"),
     top: int = typer.Option(10, help="Top N codes and procedures"),
@@ -154,7 +185,7 @@ def report(
     from pipeline.records.report_files import print_report, report_csv, report_xlsx
     from pipeline.records.reports import build_report, last_days
 
-    start, end = (last_days(days) if days else (_day(date_from, "--from"), _day(date_to, "--to")))
+    start, end = last_days(days) if days else (_day(date_from, "--from"), _day(date_to, "--to"))
     try:
         with _session() as s:
             rep = build_report(s, start, end, period=period, top=top, include_provisional=include_provisional)
@@ -201,12 +232,26 @@ def check(
         w.writerow(["physician", "record_id", "status", "mrn", "date_of_service", "missing", "details"])
         for doc, rows in deviations_by_physician(checks).items():
             for c in rows:
-                w.writerow([csv_safe(x) for x in (doc, c.id, c.status, c.mrn or "", c.date_of_service or "", " ".join(c.missing),
-                                                  "; ".join(f"{k}: {v}" for k, v in c.details.items()))])
+                w.writerow(
+                    [
+                        csv_safe(x)
+                        for x in (
+                            doc,
+                            c.id,
+                            c.status,
+                            c.mrn or "",
+                            c.date_of_service or "",
+                            " ".join(c.missing),
+                            "; ".join(f"{k}: {v}" for k, v in c.details.items()),
+                        )
+                    ]
+                )
         write_output(buf.getvalue(), csv_out)
     counts = element_counts(checks)
-    out.print(f"[bold]{len(checks)} record(s) checked[/bold], {sum(1 for c in checks if c.missing)} incomplete. Missing: "
-              + ", ".join(f"{e} {counts[e]}" for e in ELEMENTS if counts[e]))
+    out.print(
+        f"[bold]{len(checks)} record(s) checked[/bold], {sum(1 for c in checks if c.missing)} incomplete. Missing: "
+        + ", ".join(f"{e} {counts[e]}" for e in ELEMENTS if counts[e])
+    )
     for doc, rows in deviations_by_physician(checks).items():
         t = Table(title=f"Deviations: {doc}", title_justify="left")
         for col in ("ID", "Status", "MRN", "Service", "Missing"):
@@ -235,8 +280,16 @@ def registry(
     for col in ("Record", "MRN", "Patient", "Service", "Code", "Class", "Final", "Evidence"):
         t.add_column(col)
     for c in cases:
-        t.add_row(str(c.record_id), c.mrn or "", c.patient or "", c.date_of_service or "", c.code, c.kind,
-                  "yes" if c.final else "no", c.evidence[:60])
+        t.add_row(
+            str(c.record_id),
+            c.mrn or "",
+            c.patient or "",
+            c.date_of_service or "",
+            c.code,
+            c.kind,
+            "yes" if c.final else "no",
+            c.evidence[:60],
+        )
     out.print(t)
 
 
@@ -259,15 +312,25 @@ def release_create(
     try:
         with _session() as s:
             _supervisor(s, by)
-            r = release(s, ids, actor=by, recipient=recipient, purpose=purpose, fmt=fmt, deidentify=not identified,
-                        archive=archive_dir(get_settings()))
+            r = release(
+                s,
+                ids,
+                actor=by,
+                recipient=recipient,
+                purpose=purpose,
+                fmt=fmt,
+                deidentify=not identified,
+                archive=archive_dir(get_settings()),
+            )
             path = output or Path(r.row.file_name)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(r.content, encoding="utf-8")  # in the transaction: no file, no release row
     except (RecordError, FhirValidationError, PermissionError, OSError) as e:
         _fail(e)
-    out.print(f"Release {r.row.id}: {r.row.record_count} record(s) to {recipient} ({'de-identified' if not identified else 'identified'}, "
-              f"{fmt}) written to {path}; sha256 {r.row.sha256[:16]}…")
+    out.print(
+        f"Release {r.row.id}: {r.row.record_count} record(s) to {recipient} ({'de-identified' if not identified else 'identified'}, "
+        f"{fmt}) written to {path}; sha256 {r.row.sha256[:16]}…"
+    )
     if r.replaced:
         out.print("Replaced: " + ", ".join(f"{k} {v}" for k, v in sorted(r.replaced.items())))
 
@@ -278,8 +341,20 @@ def release_list(as_json: bool = typer.Option(False, "--json")) -> None:
     from pipeline.records.release import releases
 
     with _session() as s:
-        rows = [{"id": r.id, "at": r.released_at.isoformat(), "by": r.released_by, "to": r.recipient, "purpose": r.purpose,
-                 "format": r.format, "deidentified": r.deidentified, "records": r.dictation_ids, "sha256": r.sha256} for r in releases(s)]
+        rows = [
+            {
+                "id": r.id,
+                "at": r.released_at.isoformat(),
+                "by": r.released_by,
+                "to": r.recipient,
+                "purpose": r.purpose,
+                "format": r.format,
+                "deidentified": r.deidentified,
+                "records": r.dictation_ids,
+                "sha256": r.sha256,
+            }
+            for r in releases(s)
+        ]
     if as_json:
         sys.stdout.write(json.dumps({"releases": rows}) + "\n")
         return
@@ -287,14 +362,23 @@ def release_list(as_json: bool = typer.Option(False, "--json")) -> None:
     for col in ("ID", "When", "By", "To", "Purpose", "Format", "De-identified", "Records"):
         t.add_column(col)
     for r in rows:
-        t.add_row(str(r["id"]), r["at"][:16], r["by"], r["to"], r["purpose"], r["format"], "yes" if r["deidentified"] else "NO",
-                  " ".join(map(str, r["records"])))
+        t.add_row(
+            str(r["id"]),
+            r["at"][:16],
+            r["by"],
+            r["to"],
+            r["purpose"],
+            r["format"],
+            "yes" if r["deidentified"] else "NO",
+            " ".join(map(str, r["records"])),
+        )
     out.print(t)
 
 
 @patients_app.command("duplicates")
 def patients_duplicates(
-    min_score: float = typer.Option(0.6, help="Lowest score shown (0-1)"), as_json: bool = typer.Option(False, "--json"),
+    min_score: float = typer.Option(0.6, help="Lowest score shown (0-1)"),
+    as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Likely duplicate patients (same MRN, or alike names and birth dates), best first."""
     from pipeline.records.mpi import find_duplicates
@@ -373,12 +457,19 @@ def patients_show(patient_id: int) -> None:
         with _session() as s:
             v = patient_view(s, patient_id)
             p = v["patient"]
-            out.print(f"[bold]Patient {p.id}[/bold] MRN {p.mrn or '-'}  {p.name or '-'}  born {p.birth_date or '-'}  sex {p.sex or '-'}"
-                      + (f"  [yellow]merged into {v['merged_into']}[/yellow]" if v["merged_into"] else ""))
+            out.print(
+                f"[bold]Patient {p.id}[/bold] MRN {p.mrn or '-'}  {p.name or '-'}  born {p.birth_date or '-'}  sex {p.sex or '-'}"
+                + (f"  [yellow]merged into {v['merged_into']}[/yellow]" if v["merged_into"] else "")
+            )
             for d in v["records"]:
-                out.print(f"  record {d.id}  {d.status}  {d.encounter.date_of_service or ''}  {d.encounter.physician or ''}  {d.document_type or ''}")
+                out.print(
+                    f"  record {d.id}  {d.status}  {d.encounter.date_of_service or ''}  {d.encounter.physician or ''}  {d.document_type or ''}"
+                )
             for m in v["merges"]:
-                out.print(f"  merge {m.id}: {m.merged_id} -> {m.survivor_id} by {m.actor} {m.at:%Y-%m-%d}" + (" (undone)" if m.undone_at else ""))
+                out.print(
+                    f"  merge {m.id}: {m.merged_id} -> {m.survivor_id} by {m.actor} {m.at:%Y-%m-%d}"
+                    + (" (undone)" if m.undone_at else "")
+                )
     except RecordError as e:
         _fail(e)
 

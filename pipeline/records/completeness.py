@@ -33,8 +33,18 @@ from sqlalchemy.orm import Session, selectinload
 from pipeline.records.records import iso
 from pipeline.store.models import Dictation, DictationStatus, Encounter
 
-ELEMENTS = ("patient_identity", "date_of_service", "author_physician", "document_type", "chief_complaint", "assessment", "plan",
-            "procedure", "authentication", "coding_edits")
+ELEMENTS = (
+    "patient_identity",
+    "date_of_service",
+    "author_physician",
+    "document_type",
+    "chief_complaint",
+    "assessment",
+    "plan",
+    "procedure",
+    "authentication",
+    "coding_edits",
+)
 # which transcript sections satisfy each element, by kind of note
 SECTION_ELEMENTS = {
     "general": {
@@ -54,7 +64,9 @@ SECTION_ELEMENTS = {
     },
 }
 # plan headers the section list does not name ("Recommendations:", "Discharge plan:", "Disposition:")
-PLAN_HEADER = re.compile(r"(?:^|[.\n]\s*)(?:recommendations?|disposition|discharge plan|follow-up plan|treatment plan)\s*[:.,-]", re.I)
+PLAN_HEADER = re.compile(
+    r"(?:^|[.\n]\s*)(?:recommendations?|disposition|discharge plan|follow-up plan|treatment plan)\s*[:.,-]", re.I
+)
 CHECKED = (DictationStatus.CODED, DictationStatus.PENDING, DictationStatus.FINALIZED)
 
 
@@ -137,8 +149,11 @@ def check_record(s: Session, d: Dictation) -> RecordCheck:
     kind = note_kind(d.document_type, text)
     for element, names in SECTION_ELEMENTS[kind].items():
         if not found & names:
-            missing(element, f"no {element.replace('_', ' ')} section in the transcript"
-                    + (f" ({kind} note: {', '.join(sorted(n.replace('_', ' ') for n in names))})" if kind != "general" else ""))
+            missing(
+                element,
+                f"no {element.replace('_', ' ')} section in the transcript"
+                + (f" ({kind} note: {', '.join(sorted(n.replace('_', ' ') for n in names))})" if kind != "general" else ""),
+            )
     if d.status != DictationStatus.FINALIZED or not d.finalized_by:
         missing("authentication", "not finalized (signed off) by a coder")
         errors = [f.message for f in validate_record(s, d) if f.severity == "error"]
@@ -148,9 +163,16 @@ def check_record(s: Session, d: Dictation) -> RecordCheck:
 
 
 def check_records(s: Session, ids: list[int] | None = None, only_incomplete: bool = False) -> list[RecordCheck]:
-    stmt = (select(Dictation).where(Dictation.status.in_(CHECKED))
-            .options(selectinload(Dictation.transcript), selectinload(Dictation.proposals),
-                     selectinload(Dictation.encounter).selectinload(Encounter.patient)).order_by(Dictation.id))
+    stmt = (
+        select(Dictation)
+        .where(Dictation.status.in_(CHECKED))
+        .options(
+            selectinload(Dictation.transcript),
+            selectinload(Dictation.proposals),
+            selectinload(Dictation.encounter).selectinload(Encounter.patient),
+        )
+        .order_by(Dictation.id)
+    )
     if ids:
         stmt = stmt.where(Dictation.id.in_(ids))
     out = [check_record(s, d) for d in s.scalars(stmt)]

@@ -49,7 +49,8 @@ TERMS = EXTRACT_DATA / "terms.tsv.gz"
 HEADERS = EXTRACT_DATA / "section_headers.json"
 ABBREVIATIONS = EXTRACT_DATA / "abbreviations.tsv"
 CODE_DATA = Path(__file__).resolve().parents[1] / "code" / "data"
-COMMON = frozenset("""
+COMMON = frozenset(
+    """
 a an the and or but if of in on at to for from by with without as is are was were be been being has have had do does did
 he she they we you i it his her their our your my its this that these those there here then than so not no yes
 patient patients today yesterday tomorrow doctor dr mr mrs ms miss history exam examination physical plan assessment impression
@@ -60,36 +61,70 @@ october november december north south east west new old emergency department hos
 saint st mount county regional memorial general community internal family medicine surgery cardiology neurology oncology
 unit room suite service nursery ward floor bay team lab laboratory intensive recovery operating care american african
 caucasian hispanic asian white black english spanish edition
-""".split())
+""".split()
+)
 TITLE = r"(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Nurse|Professor|Prof)\.?"
 CAP = r"[A-Z][a-zA-Z'’-]+"
 NAME_AFTER = rf"(?:{CAP}|[A-Z]\.)(?:\s+(?:{CAP}|[A-Z]\.)){{0,2}}"
-KIN = (r"(?:wife|husband|son|daughter|mother|father|brother|sister|partner|friend|caregiver|grandson|granddaughter|neighbor|"
-       r"aunt|uncle|niece|nephew|spouse)")
-MONTHS = {m: i for i, ms in enumerate(
-    [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"), ("july", "jul"),
-     ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"), ("december", "dec")], start=1) for m in ms}
-MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-         r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?")
+KIN = (
+    r"(?:wife|husband|son|daughter|mother|father|brother|sister|partner|friend|caregiver|grandson|granddaughter|neighbor|"
+    r"aunt|uncle|niece|nephew|spouse)"
+)
+MONTHS = {
+    m: i
+    for i, ms in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for m in ms
+}
+MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+)
 ORD = r"(?:st|nd|rd|th)?"
-STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Drive|Dr|Lane|Ln|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Circle|Cir|Highway|Hwy|"
-          r"Parkway|Pkwy|Square|Trail|Alley)\.?")
-STATE = (r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|"
-         r"SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC)")
+STREET = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Drive|Dr|Lane|Ln|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Circle|Cir|Highway|Hwy|"
+    r"Parkway|Pkwy|Square|Trail|Alley)\.?"
+)
+STATE = (
+    r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|"
+    r"SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC)"
+)
 
 PATTERNS: list[tuple[str, re.Pattern]] = [
     ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
     ("URL", re.compile(r"\b(?:https?://|www\.)\S+", re.I)),
     ("IP", re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")),
     ("SSN", re.compile(r"\b\d{3}-\d{2}-\d{4}\b|\b(?:SSN|social security(?: number)?)[:#\s]*\d[\d\s-]{7,10}\d", re.I)),
-    ("ADDRESS", re.compile(
-        rf"\b\d{{1,6}}\s+(?:{CAP}\s+){{0,3}}{STREET}(?:,?\s*(?:Apt|Apartment|Suite|Unit|#)\.?\s*\w+)?"
-        rf"(?:,\s*(?:{CAP}\s?){{1,3}})?(?:,?\s*{STATE})?(?:\s+\d{{5}}(?:-\d{{4}})?)?")),
+    (
+        "ADDRESS",
+        re.compile(
+            rf"\b\d{{1,6}}\s+(?:{CAP}\s+){{0,3}}{STREET}(?:,?\s*(?:Apt|Apartment|Suite|Unit|#)\.?\s*\w+)?"
+            rf"(?:,\s*(?:{CAP}\s?){{1,3}})?(?:,?\s*{STATE})?(?:\s+\d{{5}}(?:-\d{{4}})?)?"
+        ),
+    ),
     ("ZIP", re.compile(rf"(?:\b(?:{CAP}\s?){{1,3}},\s*)?\b{STATE}\s+\d{{5}}(?:-\d{{4}})?\b")),
     ("PHONE", re.compile(r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b")),
 ]
-MRN_CUE = re.compile(r"\b(MRN|medical record(?: number)?|record number|account(?: number)?|acct|chart(?: number)?)"
-                     r"(\s*(?:#|number|no\.?|is|:)?\s*)([A-Z]*\d[A-Z0-9-]{2,})", re.I)
+MRN_CUE = re.compile(
+    r"\b(MRN|medical record(?: number)?|record number|account(?: number)?|acct|chart(?: number)?)"
+    r"(\s*(?:#|number|no\.?|is|:)?\s*)([A-Z]*\d[A-Z0-9-]{2,})",
+    re.I,
+)
 LONG_NUMBER = re.compile(r"\b\d{6,}\b")
 OLD_AGE = re.compile(r"\b(9\d|1[0-4]\d)(?=[- ](?:year|yr)s?[- ]old\b|\s*(?:years? old|y/?o)\b)", re.I)
 NAME_CUES = [
@@ -98,8 +133,10 @@ NAME_CUES = [
     re.compile(rf"\b((?:name is|named|called|goes by)\s+)({NAME_AFTER})"),
     re.compile(rf"\b((?:lives in|resident of|lives at|moved to|from the town of)\s+)({NAME_AFTER})"),
 ]
-EPONYM_HEADS = (r"(?:disease|syndrome|palsy|sign|signs|test|reflex|fracture|procedure|operation|maneuver|"
-                r"lymphoma|sarcoma|tumor|anomaly|phenomenon|ulcer|cyst|dementia|disorder|score|scale|classification)\b")
+EPONYM_HEADS = (
+    r"(?:disease|syndrome|palsy|sign|signs|test|reflex|fracture|procedure|operation|maneuver|"
+    r"lymphoma|sarcoma|tumor|anomaly|phenomenon|ulcer|cyst|dementia|disorder|score|scale|classification)\b"
+)
 CAP_RUN = re.compile(rf"\b{CAP}(?:\s+{CAP})+")
 DATE_PATTERNS = [
     ("iso", re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")),
@@ -146,8 +183,11 @@ def lowercase_words() -> frozenset[str]:
     """Words the ICD-10-CM and ICD-10-PCS indexes write in lower case somewhere: ordinary words, as
     opposed to eponyms and other names ("Jones", "Robert") that they only ever capitalize."""
     words: set[str] = set(_stop_words()) | set(COMMON)
-    for path, columns in ((CODE_DATA / "cm_index.tsv.gz", (2,)), (CODE_DATA / "pcs_index.tsv.gz", (0, 2)),
-                          (CODE_DATA / "cm_drugs.tsv.gz", (0,))):
+    for path, columns in (
+        (CODE_DATA / "cm_index.tsv.gz", (2,)),
+        (CODE_DATA / "pcs_index.tsv.gz", (0, 2)),
+        (CODE_DATA / "cm_drugs.tsv.gz", (0,)),
+    ):
         with gzip.open(path, "rt", encoding="utf-8") as f:
             next(f, None)
             for line in f:
@@ -187,8 +227,11 @@ class KnownIdentifiers:
         if "," in text:  # 'DOE, Jane' -> 'Jane DOE'
             last, _, first = text.partition(",")
             text = f"{first} {last}"
-        parts = [p for p in re.findall(r"[A-Za-z][A-Za-z'’-]+", re.sub(rf"^{TITLE}\s+", "", text))
-                 if p.lower() not in {"dr", "md", "do", "np", "pa", "rn", "jr", "sr", "ii", "iii"}]
+        parts = [
+            p
+            for p in re.findall(r"[A-Za-z][A-Za-z'’-]+", re.sub(rf"^{TITLE}\s+", "", text))
+            if p.lower() not in {"dr", "md", "do", "np", "pa", "rn", "jr", "sr", "ii", "iii"}
+        ]
         self.names.update(parts)
         if len(parts) > 1:
             self.full_names.add(tuple(parts))
@@ -262,8 +305,9 @@ def name_run(words: list[str]) -> int | None:
     return lead
 
 
-def deidentify_text(text: str, known: KnownIdentifiers, shift_days: int, base_year: int = 2000,
-                    rep: Replacement | None = None) -> str:
+def deidentify_text(
+    text: str, known: KnownIdentifiers, shift_days: int, base_year: int = 2000, rep: Replacement | None = None
+) -> str:
     """The text with every identifier this module finds replaced, and its dates shifted."""
     rep = rep or Replacement()
     if not text:
@@ -276,8 +320,9 @@ def deidentify_text(text: str, known: KnownIdentifiers, shift_days: int, base_ye
     text = OLD_AGE.sub("90+", text)
     text = shift_dates(text, shift_days, base_year, rep)
     text = LONG_NUMBER.sub(lambda m: rep.tag("ID"), text)
+
     def cued(m: re.Match, titled: bool) -> str:
-        if not titled and re.match(rf"\s+{EPONYM_HEADS}", m.string[m.end():]):  # "his nephew, Crohn's disease" is no name
+        if not titled and re.match(rf"\s+{EPONYM_HEADS}", m.string[m.end() :]):  # "his nephew, Crohn's disease" is no name
             return m.group(0)
         cue = m.group(1)
         return cue + rep.tag("LOCATION" if any(w in cue for w in ("live", "resident", "town", "moved")) else "NAME")
@@ -286,7 +331,9 @@ def deidentify_text(text: str, known: KnownIdentifiers, shift_days: int, base_ye
         text = cue.sub(lambda m, t=(i == 0): cued(m, t), text)
     for parts in sorted(known.full_names, key=len, reverse=True):  # whole names, in either order, any case
         for seq in (parts, parts[::-1]):
-            text = re.sub(r"\b" + r",?\s+".join(map(re.escape, seq)) + r"(?:'s|’s)?\b", lambda m: rep.tag("NAME"), text, flags=re.I)
+            text = re.sub(
+                r"\b" + r",?\s+".join(map(re.escape, seq)) + r"(?:'s|’s)?\b", lambda m: rep.tag("NAME"), text, flags=re.I
+            )
     # single name parts, capitalized, except as an eponym ("Bell's palsy" when the patient is a Bell)
     parts = sorted(known.names, key=len, reverse=True)
     if parts:
@@ -346,26 +393,54 @@ def deidentified_records(s: Session, records: list[Dictation]) -> tuple[list[Sim
         def sd(v, days=days):
             return None if v is None else v + timedelta(days=days)
 
-        base_year = (enc.date_of_service.year if enc is not None and enc.date_of_service else d.received_at.year)
+        base_year = enc.date_of_service.year if enc is not None and enc.date_of_service else d.received_at.year
         ns_patient = None
         if p is not None:
             n = patient_no.setdefault(p.id, len(patient_no) + 1)
             old = (_age(p.birth_date, enc.date_of_service or d.received_at.date()) or 0) > 89
             ns_patient = SimpleNamespace(id=n, mrn=None, name=None, sex=p.sex, birth_date=None if old else sd(p.birth_date))
-        ns_enc = None if enc is None else SimpleNamespace(
-            id=i, external_id=None, setting=enc.setting, date_of_service=sd(enc.date_of_service), physician=None, patient=ns_patient)
+        ns_enc = (
+            None
+            if enc is None
+            else SimpleNamespace(
+                id=i,
+                external_id=None,
+                setting=enc.setting,
+                date_of_service=sd(enc.date_of_service),
+                physician=None,
+                patient=ns_patient,
+            )
+        )
         text = deidentify_text(d.transcript.text, known, days, base_year, rep) if d.transcript else None
         proposals = [
-            SimpleNamespace(id=p_.id, system=p_.system, code=p_.code, description=p_.description, status=p_.status,
-                            principal=p_.principal, rank=p_.rank, source=p_.source,
-                            evidence=[{"text": deidentify_text(e.get("text", ""), known, days, base_year, rep)} for e in (p_.evidence or [])])
+            SimpleNamespace(
+                id=p_.id,
+                system=p_.system,
+                code=p_.code,
+                description=p_.description,
+                status=p_.status,
+                principal=p_.principal,
+                rank=p_.rank,
+                source=p_.source,
+                evidence=[{"text": deidentify_text(e.get("text", ""), known, days, base_year, rep)} for e in (p_.evidence or [])],
+            )
             for p_ in d.proposals
         ]
-        out.append(SimpleNamespace(
-            id=i, status=d.status, file_name=f"record-{i}", received_at=sd(d.received_at), finalized_at=sd(d.finalized_at),
-            finalized_by=None, document_type=d.document_type, priority=d.priority, encounter=ns_enc, proposals=proposals,
-            transcript=None if text is None else SimpleNamespace(text=text, language=d.transcript.language),
-        ))
+        out.append(
+            SimpleNamespace(
+                id=i,
+                status=d.status,
+                file_name=f"record-{i}",
+                received_at=sd(d.received_at),
+                finalized_at=sd(d.finalized_at),
+                finalized_by=None,
+                document_type=d.document_type,
+                priority=d.priority,
+                encounter=ns_enc,
+                proposals=proposals,
+                transcript=None if text is None else SimpleNamespace(text=text, language=d.transcript.language),
+            )
+        )
     return out, rep.counts
 
 

@@ -18,8 +18,23 @@ from pipeline.store.models import Dictation
 
 FORMATS = ("json", "csv", "fhir")
 CSV_COLUMNS = (
-    "record_id", "status", "mrn", "patient", "birth_date", "sex", "encounter", "setting", "date_of_service", "physician",
-    "document_type", "system", "code", "description", "principal", "outcome", "final",
+    "record_id",
+    "status",
+    "mrn",
+    "patient",
+    "birth_date",
+    "sex",
+    "encounter",
+    "setting",
+    "date_of_service",
+    "physician",
+    "document_type",
+    "system",
+    "code",
+    "description",
+    "principal",
+    "outcome",
+    "final",
 )
 
 
@@ -35,15 +50,29 @@ def record_dict(d: Dictation, finalized_by: str | None = None, final_only: bool 
         "finalized_by": finalized_by,
         "document_type": d.document_type,
         "priority": d.priority,
-        "patient": None if p is None else {"id": p.id, "mrn": p.mrn, "name": p.name, "birth_date": iso(p.birth_date), "sex": p.sex},
-        "encounter": None if enc is None else {
-            "id": enc.id, "external_id": enc.external_id, "setting": enc.setting,
-            "date_of_service": iso(enc.date_of_service), "physician": enc.physician,
+        "patient": None
+        if p is None
+        else {"id": p.id, "mrn": p.mrn, "name": p.name, "birth_date": iso(p.birth_date), "sex": p.sex},
+        "encounter": None
+        if enc is None
+        else {
+            "id": enc.id,
+            "external_id": enc.external_id,
+            "setting": enc.setting,
+            "date_of_service": iso(enc.date_of_service),
+            "physician": enc.physician,
         },
         "transcript": d.transcript.text if d.transcript else None,
         "codes": [
-            {"system": c.system, "code": c.code, "description": c.description, "principal": c.principal,
-             "outcome": c.status, "final": final, "evidence": [e.get("text") for e in (c.evidence or [])]}
+            {
+                "system": c.system,
+                "code": c.code,
+                "description": c.description,
+                "principal": c.principal,
+                "outcome": c.status,
+                "final": final,
+                "evidence": [e.get("text") for e in (c.evidence or [])],
+            }
             for c, final in exported_codes(d, include_provisional=not final_only)
         ],
     }
@@ -64,15 +93,32 @@ def csv_rows(records: list[dict]) -> list[dict]:
     for r in records:
         p, e = r["patient"] or {}, r["encounter"] or {}
         base = {
-            "record_id": r["id"], "status": r["status"], "mrn": p.get("mrn"), "patient": p.get("name"),
-            "birth_date": p.get("birth_date"), "sex": p.get("sex"), "encounter": e.get("external_id"), "setting": e.get("setting"),
-            "date_of_service": e.get("date_of_service"), "physician": e.get("physician"), "document_type": r["document_type"],
+            "record_id": r["id"],
+            "status": r["status"],
+            "mrn": p.get("mrn"),
+            "patient": p.get("name"),
+            "birth_date": p.get("birth_date"),
+            "sex": p.get("sex"),
+            "encounter": e.get("external_id"),
+            "setting": e.get("setting"),
+            "date_of_service": e.get("date_of_service"),
+            "physician": e.get("physician"),
+            "document_type": r["document_type"],
         }
         if not r["codes"]:
             rows.append({**base, **dict.fromkeys(("system", "code", "description", "principal", "outcome", "final"), "")})
         for c in r["codes"]:
-            rows.append({**base, "system": c["system"], "code": c["code"], "description": c["description"],
-                         "principal": c["principal"], "outcome": c["outcome"], "final": c["final"]})
+            rows.append(
+                {
+                    **base,
+                    "system": c["system"],
+                    "code": c["code"],
+                    "description": c["description"],
+                    "principal": c["principal"],
+                    "outcome": c["outcome"],
+                    "final": c["final"],
+                }
+            )
     return rows
 
 
@@ -89,7 +135,7 @@ def export(s: Session, ids: list[int], fmt: str, final_only: bool = False) -> tu
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     if fmt == "fhir":
-        from pipeline.records.fhir import bundle_json, build_bundle
+        from pipeline.records.fhir import build_bundle, bundle_json
 
         return bundle_json(build_bundle(s, ids, final_only=final_only)), "application/fhir+json"
     recs = records_dicts(s, ids, final_only)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,11 @@ ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
 MRN_SYSTEM = "urn:mrt:mrn"  # a site's own MRN namespace URI can replace this
 MRN_TYPE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-SETTING_CLASS = {"inpatient": ("IMP", "inpatient encounter"), "outpatient": ("AMB", "ambulatory"), "emergency": ("EMER", "emergency")}
+SETTING_CLASS = {
+    "inpatient": ("IMP", "inpatient encounter"),
+    "outpatient": ("AMB", "ambulatory"),
+    "emergency": ("EMER", "emergency"),
+}
 GENDER = {"M": "male", "F": "female", "U": "unknown", "O": "other", "X": "other"}
 _NS = uuid.UUID("6f1c7d2e-1f7a-4c55-9a2b-6d7e0c3b8a11")
 
@@ -48,7 +52,7 @@ def instant(v: datetime | None) -> str | None:
     if v is None:
         return None
     if v.tzinfo is None:
-        v = v.replace(tzinfo=timezone.utc)
+        v = v.replace(tzinfo=UTC)
     return v.isoformat(timespec="seconds")
 
 
@@ -72,8 +76,12 @@ def _patient(p) -> dict:
 def _encounter(d: Dictation, patient_ref: str | None) -> dict:
     enc = d.encounter
     code, display = SETTING_CLASS.get((enc.setting if enc else None) or "outpatient", SETTING_CLASS["outpatient"])
-    res: dict = {"resourceType": "Encounter", "id": f"encounter-{enc.id if enc else 'd' + str(d.id)}", "status": "finished",
-                 "class": {"system": ACT_CODE, "code": code, "display": display}}
+    res: dict = {
+        "resourceType": "Encounter",
+        "id": f"encounter-{enc.id if enc else 'd' + str(d.id)}",
+        "status": "finished",
+        "class": {"system": ACT_CODE, "code": code, "display": display},
+    }
     if enc is not None and enc.external_id:
         res["identifier"] = [{"system": "urn:mrt:encounter", "value": enc.external_id}]
     if patient_ref:
@@ -88,10 +96,19 @@ def _encounter(d: Dictation, patient_ref: str | None) -> dict:
 
 def _condition(d: Dictation, c, final: bool, refs: dict) -> dict:
     res = {
-        "resourceType": "Condition", "id": f"condition-{c.id}",
-        "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                                           "code": "confirmed" if final else "provisional"}]},
-        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "encounter-diagnosis"}]}],
+        "resourceType": "Condition",
+        "id": f"condition-{c.id}",
+        "verificationStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "code": "confirmed" if final else "provisional",
+                }
+            ]
+        },
+        "category": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "encounter-diagnosis"}]}
+        ],
         "code": {"coding": [{"system": ICD10CM, "code": c.code, "display": c.description}], "text": c.description},
         "subject": {"reference": refs["patient"]} if refs.get("patient") else {"display": "unknown patient"},
         "encounter": {"reference": refs["encounter"]},
@@ -103,7 +120,9 @@ def _condition(d: Dictation, c, final: bool, refs: dict) -> dict:
 
 def _procedure(d: Dictation, c, refs: dict) -> dict:
     res = {
-        "resourceType": "Procedure", "id": f"procedure-{c.id}", "status": "completed",
+        "resourceType": "Procedure",
+        "id": f"procedure-{c.id}",
+        "status": "completed",
         "code": {"coding": [{"system": ICD10PCS, "code": c.code, "display": c.description}], "text": c.description},
         "subject": {"reference": refs["patient"]} if refs.get("patient") else {"display": "unknown patient"},
         "encounter": {"reference": refs["encounter"]},
@@ -118,13 +137,23 @@ def _document(d: Dictation, refs: dict) -> dict | None:
     if d.transcript is None:
         return None
     res = {
-        "resourceType": "DocumentReference", "id": f"document-{d.id}", "status": "current",
+        "resourceType": "DocumentReference",
+        "id": f"document-{d.id}",
+        "status": "current",
         "docStatus": "final" if d.status == DictationStatus.FINALIZED else "preliminary",
         "type": {"text": d.document_type or "dictation"},
         "description": "Transcript of a dictation",
-        "content": [{"attachment": {"contentType": "text/plain; charset=utf-8", "language": d.transcript.language or "en",
-                                    "data": base64.b64encode(d.transcript.text.encode("utf-8")).decode("ascii"),
-                                    "title": d.file_name, "creation": instant(d.received_at)}}],
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/plain; charset=utf-8",
+                    "language": d.transcript.language or "en",
+                    "data": base64.b64encode(d.transcript.text.encode("utf-8")).decode("ascii"),
+                    "title": d.file_name,
+                    "creation": instant(d.received_at),
+                }
+            }
+        ],
         "context": {"encounter": [{"reference": refs["encounter"]}]},
     }
     if refs.get("patient"):

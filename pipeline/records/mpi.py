@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timezone
+from datetime import UTC, date
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
@@ -41,8 +41,14 @@ class DuplicatePair:
     b: dict = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
-        return {"patient_a": self.patient_a, "patient_b": self.patient_b, "score": round(self.score, 3),
-                "reasons": list(self.reasons), "a": self.a, "b": self.b}
+        return {
+            "patient_a": self.patient_a,
+            "patient_b": self.patient_b,
+            "score": round(self.score, 3),
+            "reasons": list(self.reasons),
+            "a": self.a,
+            "b": self.b,
+        }
 
 
 def normalize_mrn(mrn: str | None) -> str:
@@ -143,7 +149,7 @@ def find_duplicates(s: Session, min_score: float = MIN_SCORE) -> list[DuplicateP
             groups.setdefault(("mrn", normalize_mrn(p.mrn)), []).append(p)
         for key in _blocks(p):
             groups.setdefault(key, []).append(p)
-    candidates = {(x.id, y.id) for group in groups.values() for i, x in enumerate(group) for y in group[i + 1:]}
+    candidates = {(x.id, y.id) for group in groups.values() for i, x in enumerate(group) for y in group[i + 1 :]}
     index = {p.id: p for p in patients}
     pairs = []
     for ia, ib in candidates:
@@ -166,18 +172,37 @@ def merge(s: Session, survivor_id: int, merged_id: int, actor: str, reason: str 
         raise RecordError(f"patient {merged_id} is already merged into patient {links[merged_id]}")
     if survivor_id in links:
         raise RecordError(f"patient {survivor_id} was merged into patient {links[survivor_id]}: merge into that one")
-    encounters = list(s.scalars(select(Encounter).where(Encounter.patient_id == merged_id).options(selectinload(Encounter.dictations))))
-    m = PatientMerge(survivor_id=survivor_id, merged_id=merged_id, actor=actor, reason=reason or None,
-                     moved={"encounters": [e.id for e in encounters], "merged": _brief(dup), "survivor": _brief(survivor)})
+    encounters = list(
+        s.scalars(select(Encounter).where(Encounter.patient_id == merged_id).options(selectinload(Encounter.dictations)))
+    )
+    m = PatientMerge(
+        survivor_id=survivor_id,
+        merged_id=merged_id,
+        actor=actor,
+        reason=reason or None,
+        moved={"encounters": [e.id for e in encounters], "merged": _brief(dup), "survivor": _brief(survivor)},
+    )
     s.add(m)
     for e in encounters:
         e.patient_id = survivor_id
     s.flush()
-    audit(s, actor, "patient_merge", before={"patient": _brief(dup)},
-          after={"merge_id": m.id, "into": _brief(survivor), "encounters": m.moved["encounters"], "reason": reason or None})
+    audit(
+        s,
+        actor,
+        "patient_merge",
+        before={"patient": _brief(dup)},
+        after={"merge_id": m.id, "into": _brief(survivor), "encounters": m.moved["encounters"], "reason": reason or None},
+    )
     for e in encounters:
         for d in e.dictations:
-            audit(s, actor, "patient_merge", dictation_id=d.id, before={"patient_id": merged_id}, after={"patient_id": survivor_id, "merge_id": m.id})
+            audit(
+                s,
+                actor,
+                "patient_merge",
+                dictation_id=d.id,
+                before={"patient_id": merged_id},
+                after={"patient_id": survivor_id, "merge_id": m.id},
+            )
     return m
 
 
@@ -187,14 +212,29 @@ def unmerge(s: Session, merge_id: int, actor: str) -> PatientMerge:
     if m is None or m.undone_at is not None:
         raise RecordError(f"no merge {merge_id} in force")
     ids = (m.moved or {}).get("encounters", [])
-    encounters = list(s.scalars(select(Encounter).where(Encounter.id.in_(ids)).options(selectinload(Encounter.dictations)))) if ids else []
+    encounters = (
+        list(s.scalars(select(Encounter).where(Encounter.id.in_(ids)).options(selectinload(Encounter.dictations)))) if ids else []
+    )
     for e in encounters:
         e.patient_id = m.merged_id
     m.undone_at, m.undone_by = utcnow(), actor
-    audit(s, actor, "patient_unmerge", before={"merge_id": m.id, "survivor_id": m.survivor_id}, after={"patient_id": m.merged_id, "encounters": ids})
+    audit(
+        s,
+        actor,
+        "patient_unmerge",
+        before={"merge_id": m.id, "survivor_id": m.survivor_id},
+        after={"patient_id": m.merged_id, "encounters": ids},
+    )
     for e in encounters:
         for d in e.dictations:
-            audit(s, actor, "patient_unmerge", dictation_id=d.id, before={"patient_id": m.survivor_id}, after={"patient_id": m.merged_id})
+            audit(
+                s,
+                actor,
+                "patient_unmerge",
+                dictation_id=d.id,
+                before={"patient_id": m.survivor_id},
+                after={"patient_id": m.merged_id},
+            )
     return m
 
 
@@ -202,8 +242,9 @@ def merges(s: Session) -> list[PatientMerge]:
     return list(s.scalars(select(PatientMerge).order_by(PatientMerge.at.desc(), PatientMerge.id.desc())))
 
 
-def link_record(s: Session, dictation_id: int, patient_id: int, actor: str, *, actor_id: int | None = None,
-                supervisor: bool = False) -> Dictation:
+def link_record(
+    s: Session, dictation_id: int, patient_id: int, actor: str, *, actor_id: int | None = None, supervisor: bool = False
+) -> Dictation:
     """File a record under a patient (the review screen's "link to patient"): its encounter moves,
     with every record on it, or one is made for it.
 
@@ -221,8 +262,10 @@ def link_record(s: Session, dictation_id: int, patient_id: int, actor: str, *, a
     for o in touched:
         shared = "" if o is d else f" (it shares record {d.id}'s encounter)"
         if o.status == DictationStatus.FINALIZED:
-            raise RecordError(f"record {o.id}{shared} is finalized; a supervisor must reopen it before it moves to another patient")
-        expires = o.claim_expires_at.replace(tzinfo=o.claim_expires_at.tzinfo or timezone.utc) if o.claim_expires_at else None
+            raise RecordError(
+                f"record {o.id}{shared} is finalized; a supervisor must reopen it before it moves to another patient"
+            )
+        expires = o.claim_expires_at.replace(tzinfo=o.claim_expires_at.tzinfo or UTC) if o.claim_expires_at else None
         if not supervisor and o.claimed_by not in (None, actor_id) and expires is not None and expires > now:
             raise RecordError(f"record {o.id}{shared} is being worked by another coder; only they or a supervisor can move it")
     before = d.encounter.patient_id if d.encounter is not None else None
@@ -244,8 +287,11 @@ def patient_view(s: Session, patient_id: int) -> dict:
         raise RecordError(f"no patient with ID {patient_id}")
     records = list(
         s.scalars(
-            select(Dictation).join(Encounter, Dictation.encounter_id == Encounter.id).where(Encounter.patient_id == patient_id)
-            .options(selectinload(Dictation.encounter)).order_by(Dictation.id)
+            select(Dictation)
+            .join(Encounter, Dictation.encounter_id == Encounter.id)
+            .where(Encounter.patient_id == patient_id)
+            .options(selectinload(Dictation.encounter))
+            .order_by(Dictation.id)
         )
     )
     involved = (PatientMerge.survivor_id == patient_id) | (PatientMerge.merged_id == patient_id)

@@ -9,8 +9,8 @@ codes are never exported or counted.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -37,7 +37,8 @@ def load_records(s: Session, ids: Iterable[int]) -> list[Dictation]:
             select(Dictation)
             .where(Dictation.id.in_(ids))
             .options(
-                selectinload(Dictation.transcript), selectinload(Dictation.proposals),
+                selectinload(Dictation.transcript),
+                selectinload(Dictation.proposals),
                 selectinload(Dictation.encounter).selectinload(Encounter.patient),
             )
         )

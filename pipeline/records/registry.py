@@ -93,15 +93,19 @@ class RegistryCase:
 
 def find_cases(s: Session, include_review: bool = True) -> list[RegistryCase]:
     ids = s.scalars(
-        select(CodeProposalRecord.dictation_id).where(
-            CodeProposalRecord.system == CM, CodeProposalRecord.status != "rejected",
+        select(CodeProposalRecord.dictation_id)
+        .where(
+            CodeProposalRecord.system == CM,
+            CodeProposalRecord.status != "rejected",
             or_(CodeProposalRecord.code.like("C%"), CodeProposalRecord.code.like("D%")),
-        ).distinct()
+        )
+        .distinct()
     ).all()
     if not ids:
         return []
     records = s.scalars(
-        select(Dictation).where(Dictation.id.in_(ids))
+        select(Dictation)
+        .where(Dictation.id.in_(ids))
         .options(selectinload(Dictation.proposals), selectinload(Dictation.encounter).selectinload(Encounter.patient))
         .order_by(Dictation.id)
     )
@@ -113,10 +117,24 @@ def find_cases(s: Session, include_review: bool = True) -> list[RegistryCase]:
             hit = classify(c.code) if c.system == CM else None
             if hit is None or (hit[0] == "review" and not include_review):
                 continue
-            cases.append(RegistryCase(
-                d.id, p.id if p else None, p.mrn if p else None, p.name if p else None, iso(p.birth_date) if p else None,
-                p.sex if p else None, iso(service_date(d)), enc.physician if enc else None, c.code, c.description,
-                hit[0], hit[1], final, " | ".join(e.get("text", "") for e in (c.evidence or []))))
+            cases.append(
+                RegistryCase(
+                    d.id,
+                    p.id if p else None,
+                    p.mrn if p else None,
+                    p.name if p else None,
+                    iso(p.birth_date) if p else None,
+                    p.sex if p else None,
+                    iso(service_date(d)),
+                    enc.physician if enc else None,
+                    c.code,
+                    c.description,
+                    hit[0],
+                    hit[1],
+                    final,
+                    " | ".join(e.get("text", "") for e in (c.evidence or [])),
+                )
+            )
     return cases
 
 

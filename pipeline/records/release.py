@@ -47,8 +47,17 @@ def render(s: Session, ids: list[int], fmt: str, deidentify: bool = True) -> tup
     return (export.to_json(dicts), "application/json", counts) if fmt == "json" else (export.to_csv(dicts), "text/csv", counts)
 
 
-def release(s: Session, ids: list[int], *, actor: str, recipient: str, purpose: str, fmt: str = "json",
-            deidentify: bool = True, archive: Path | None = None) -> Release:
+def release(
+    s: Session,
+    ids: list[int],
+    *,
+    actor: str,
+    recipient: str,
+    purpose: str,
+    fmt: str = "json",
+    deidentify: bool = True,
+    archive: Path | None = None,
+) -> Release:
     """Render, record and audit a release; a copy of what left is kept in ``archive`` (the
     accounting of disclosures), written before the caller's transaction commits."""
     recipient, purpose = (recipient or "").strip(), (purpose or "").strip()
@@ -61,8 +70,15 @@ def release(s: Session, ids: list[int], *, actor: str, recipient: str, purpose: 
     ids = list(dict.fromkeys(int(i) for i in ids))
     content, media, counts = render(s, ids, fmt, deidentify)
     row = ReleaseOfInformation(
-        released_by=actor, recipient=recipient[:200], purpose=purpose, format=fmt, deidentified=deidentify, dictation_ids=ids,
-        record_count=len(ids), sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(), file_name="",
+        released_by=actor,
+        recipient=recipient[:200],
+        purpose=purpose,
+        format=fmt,
+        deidentified=deidentify,
+        dictation_ids=ids,
+        record_count=len(ids),
+        sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(),
+        file_name="",
     )
     s.add(row)
     s.flush()
@@ -72,10 +88,27 @@ def release(s: Session, ids: list[int], *, actor: str, recipient: str, purpose: 
         tmp = archive / (row.file_name + ".tmp")
         tmp.write_text(content, encoding="utf-8")
         tmp.replace(archive / row.file_name)
-    audit(s, actor, "release", after={"release_id": row.id, "recipient": row.recipient, "purpose": purpose, "format": fmt,
-                                      "deidentified": deidentify, "records": ids})
+    audit(
+        s,
+        actor,
+        "release",
+        after={
+            "release_id": row.id,
+            "recipient": row.recipient,
+            "purpose": purpose,
+            "format": fmt,
+            "deidentified": deidentify,
+            "records": ids,
+        },
+    )
     for rid in ids:
-        audit(s, actor, "release", dictation_id=rid, after={"release_id": row.id, "recipient": row.recipient, "deidentified": deidentify})
+        audit(
+            s,
+            actor,
+            "release",
+            dictation_id=rid,
+            after={"release_id": row.id, "recipient": row.recipient, "deidentified": deidentify},
+        )
     return Release(row, content, media, counts)
 
 

@@ -22,8 +22,10 @@ def _cell(v) -> str:
 
 def print_report(report: Report, console: Console, tables: list[str] | None = None) -> None:
     span = f"service {report.start or '…'} to {report.end or '…'}" if report.start or report.end else "all dates of service"
-    console.print(f"[bold]Records report[/bold] {span}: {report.records} records, {report.finalized} finalized; "
-                  f"codes counted: {'final only' if report.final_only else 'final and provisional'}")
+    console.print(
+        f"[bold]Records report[/bold] {span}: {report.records} records, {report.finalized} finalized; "
+        f"codes counted: {'final only' if report.final_only else 'final and provisional'}"
+    )
     for t in report.tables:
         if tables and t.name not in tables:
             continue
@@ -40,8 +42,16 @@ def report_csv(report: Report) -> str:
     """All tables in one CSV: each starts with a row naming it, then its header, then its rows."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["report", f"{report.start or ''}", f"{report.end or ''}", f"records={report.records}", f"finalized={report.finalized}",
-                "final codes only" if report.final_only else "final and provisional codes"])
+    w.writerow(
+        [
+            "report",
+            f"{report.start or ''}",
+            f"{report.end or ''}",
+            f"records={report.records}",
+            f"finalized={report.finalized}",
+            "final codes only" if report.final_only else "final and provisional codes",
+        ]
+    )
     for t in report.tables:
         w.writerow([])
         w.writerow([f"# {t.name}", t.title])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -56,9 +56,15 @@ class Report:
         return next(t for t in self.tables if t.name == name)
 
     def to_dict(self) -> dict:
-        return {"start": self.start.isoformat() if self.start else None, "end": self.end.isoformat() if self.end else None,
-                "period": self.period, "final_only": self.final_only, "records": self.records, "finalized": self.finalized,
-                "tables": [t.to_dict() for t in self.tables]}
+        return {
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "period": self.period,
+            "final_only": self.final_only,
+            "records": self.records,
+            "finalized": self.finalized,
+            "tables": [t.to_dict() for t in self.tables],
+        }
 
 
 @lru_cache(maxsize=20000)
@@ -95,9 +101,9 @@ def period_key(day: date, period: str) -> str:
 
 def _hours(a: datetime, b: datetime) -> float:
     if a.tzinfo is None:
-        a = a.replace(tzinfo=timezone.utc)
+        a = a.replace(tzinfo=UTC)
     if b.tzinfo is None:
-        b = b.replace(tzinfo=timezone.utc)
+        b = b.replace(tzinfo=UTC)
     return (b - a).total_seconds() / 3600
 
 
@@ -107,7 +113,8 @@ def _pct(values: list[float], q: float) -> float | None:
 
 def _load(s: Session, start: date | None, end: date | None) -> list[Dictation]:
     rows = s.scalars(
-        select(Dictation).where(Dictation.status.in_(COUNTED))
+        select(Dictation)
+        .where(Dictation.status.in_(COUNTED))
         .options(selectinload(Dictation.proposals), selectinload(Dictation.encounter).selectinload(Encounter.patient))
         .order_by(Dictation.id)
     )
@@ -120,8 +127,14 @@ def _load(s: Session, start: date | None, end: date | None) -> list[Dictation]:
     return out
 
 
-def build_report(s: Session, start: date | None = None, end: date | None = None, period: str = "month", top: int = 10,
-                 include_provisional: bool = False) -> Report:
+def build_report(
+    s: Session,
+    start: date | None = None,
+    end: date | None = None,
+    period: str = "month",
+    top: int = 10,
+    include_provisional: bool = False,
+) -> Report:
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
     if start and end and start > end:
@@ -164,23 +177,59 @@ def build_report(s: Session, start: date | None = None, end: date | None = None,
         return round(x, 2) if x is not None else None
 
     tables = [
-        ReportTable("chapters", "ICD-10-CM chapters (records)", ["chapter", "title", "records"],
-                    [[ch, title, n] for (ch, title), n in sorted(chapters.items(), key=lambda kv: (-kv[1], _chapter_order(kv[0][0])))]),
-        ReportTable("categories", "ICD-10-CM categories (records)", ["category", "title", "records"],
-                    [[c, cm_category_title(c), n] for c, n in _top(categories, None)]),
-        ReportTable("codes", f"Top {top} ICD-10-CM codes", ["code", "description", "records"],
-                    [[c, descriptions.get(c, ""), n] for c, n in _top(codes, top)]),
-        ReportTable("procedures", f"Top {top} ICD-10-PCS procedures", ["code", "description", "records"],
-                    [[c, descriptions.get(c, ""), n] for c, n in _top(procedures, top)]),
-        ReportTable("physicians", "By physician", ["physician", "records", "finalized", "codes"],
-                    [[p, c["records"], c["finalized"], c["codes"]]
-                     for p, c in sorted(physicians.items(), key=lambda kv: (-kv[1]["records"], kv[0]))]),
+        ReportTable(
+            "chapters",
+            "ICD-10-CM chapters (records)",
+            ["chapter", "title", "records"],
+            [[ch, title, n] for (ch, title), n in sorted(chapters.items(), key=lambda kv: (-kv[1], _chapter_order(kv[0][0])))],
+        ),
+        ReportTable(
+            "categories",
+            "ICD-10-CM categories (records)",
+            ["category", "title", "records"],
+            [[c, cm_category_title(c), n] for c, n in _top(categories, None)],
+        ),
+        ReportTable(
+            "codes",
+            f"Top {top} ICD-10-CM codes",
+            ["code", "description", "records"],
+            [[c, descriptions.get(c, ""), n] for c, n in _top(codes, top)],
+        ),
+        ReportTable(
+            "procedures",
+            f"Top {top} ICD-10-PCS procedures",
+            ["code", "description", "records"],
+            [[c, descriptions.get(c, ""), n] for c, n in _top(procedures, top)],
+        ),
+        ReportTable(
+            "physicians",
+            "By physician",
+            ["physician", "records", "finalized", "codes"],
+            [
+                [p, c["records"], c["finalized"], c["codes"]]
+                for p, c in sorted(physicians.items(), key=lambda kv: (-kv[1]["records"], kv[0]))
+            ],
+        ),
         ReportTable("settings", "By setting", ["setting", "records"], [[k, n] for k, n in _top(settings, None)]),
-        ReportTable("periods", f"By {period} of service", [period, "records", "finalized", "codes"],
-                    [[k, c["records"], c["finalized"], c["codes"]] for k, c in sorted(periods.items())]),
-        ReportTable("turnaround", "Turnaround, receipt to finalization (hours)", ["finalized records", "median", "p90", "mean"],
-                    [[len(turnaround), r2(_pct(turnaround, 50)), r2(_pct(turnaround, 90)),
-                      r2(float(np.mean(turnaround)) if turnaround else None)]]),
+        ReportTable(
+            "periods",
+            f"By {period} of service",
+            [period, "records", "finalized", "codes"],
+            [[k, c["records"], c["finalized"], c["codes"]] for k, c in sorted(periods.items())],
+        ),
+        ReportTable(
+            "turnaround",
+            "Turnaround, receipt to finalization (hours)",
+            ["finalized records", "median", "p90", "mean"],
+            [
+                [
+                    len(turnaround),
+                    r2(_pct(turnaround, 50)),
+                    r2(_pct(turnaround, 90)),
+                    r2(float(np.mean(turnaround)) if turnaround else None),
+                ]
+            ],
+        ),
         productivity_table(s, [d.id for d in records if d.status == DictationStatus.FINALIZED]),
     ]
     return Report(start, end, period, not include_provisional, len(records), finalized, tables)
@@ -197,13 +246,17 @@ def _chapter_order(ch: str) -> int:
 
 def productivity_table(s: Session, finalized_ids: list[int]) -> ReportTable:
     """Per coder: records finalized, handling hours, records per hour, last decision per proposal by outcome."""
-    table = ReportTable("productivity", "Coder productivity",
-                        ["coder", "records", "hours", "records/hour", "accepted", "edited", "rejected", "added", "acceptance rate"])
+    table = ReportTable(
+        "productivity",
+        "Coder productivity",
+        ["coder", "records", "hours", "records/hour", "accepted", "edited", "rejected", "added", "acceptance rate"],
+    )
     if not finalized_ids:
         return table
     events = s.execute(
         select(AuditEvent.dictation_id, AuditEvent.actor, AuditEvent.action, AuditEvent.at)
-        .where(AuditEvent.dictation_id.in_(finalized_ids), AuditEvent.actor != "pipeline").order_by(AuditEvent.at, AuditEvent.id)
+        .where(AuditEvent.dictation_id.in_(finalized_ids), AuditEvent.actor != "pipeline")
+        .order_by(AuditEvent.at, AuditEvent.id)
     ).all()
     first: dict[tuple[int, str], datetime] = {}
     stats: dict[str, Counter] = defaultdict(Counter)
@@ -217,16 +270,33 @@ def productivity_table(s: Session, finalized_ids: list[int]) -> ReportTable:
     # coder added and then removed again is not on the record, so it is no "added" code
     kept = set(s.scalars(select(CodeProposalRecord.id).where(CodeProposalRecord.dictation_id.in_(finalized_ids))))
     last: dict[int, ReviewDecision] = {}
-    for dec in s.scalars(select(ReviewDecision).where(ReviewDecision.dictation_id.in_(finalized_ids)).order_by(ReviewDecision.at, ReviewDecision.id)):
+    for dec in s.scalars(
+        select(ReviewDecision)
+        .where(ReviewDecision.dictation_id.in_(finalized_ids))
+        .order_by(ReviewDecision.at, ReviewDecision.id)
+    ):
         if dec.proposal_id in kept:
             last[dec.proposal_id] = dec
     for dec in last.values():
-        stats[dec.user][{"accept": "accepted", "edit": "edited", "reject": "rejected", "add": "added"}.get(dec.action, dec.action)] += 1
+        stats[dec.user][
+            {"accept": "accepted", "edit": "edited", "reject": "rejected", "add": "added"}.get(dec.action, dec.action)
+        ] += 1
     for coder in sorted(stats):
         c, h = stats[coder], hours.get(coder, 0.0)
         decided = c["accepted"] + c["edited"] + c["rejected"]
-        table.rows.append([coder, c["records"], round(h, 2), round(c["records"] / h, 2) if h > 0 else None,
-                           c["accepted"], c["edited"], c["rejected"], c["added"], round(c["accepted"] / decided, 3) if decided else None])
+        table.rows.append(
+            [
+                coder,
+                c["records"],
+                round(h, 2),
+                round(c["records"] / h, 2) if h > 0 else None,
+                c["accepted"],
+                c["edited"],
+                c["rejected"],
+                c["added"],
+                round(c["accepted"] / decided, 3) if decided else None,
+            ]
+        )
     return table
 
 

@@ -17,7 +17,13 @@ from pipeline.records.mpi import merged_ids, normalize_mrn
 from pipeline.records.records import RecordError, iso, service_date
 from pipeline.store.models import CodeProposalRecord, Dictation, DictationStatus, Encounter, Patient, TranscriptRecord
 
-STATUSES = (DictationStatus.CODED, DictationStatus.PENDING, DictationStatus.FINALIZED, DictationStatus.FAILED, DictationStatus.RECEIVED)
+STATUSES = (
+    DictationStatus.CODED,
+    DictationStatus.PENDING,
+    DictationStatus.FINALIZED,
+    DictationStatus.FAILED,
+    DictationStatus.RECEIVED,
+)
 
 
 @dataclass
@@ -36,8 +42,20 @@ class RecordQuery:
     limit: int = 500
 
     def is_empty(self) -> bool:
-        return not any((self.patient, self.mrn, self.date_from, self.date_to, self.physician, self.status,
-                        self.document_type, self.code, self.text, self.patient_id))
+        return not any(
+            (
+                self.patient,
+                self.mrn,
+                self.date_from,
+                self.date_to,
+                self.physician,
+                self.status,
+                self.document_type,
+                self.code,
+                self.text,
+                self.patient_id,
+            )
+        )
 
 
 @dataclass
@@ -89,8 +107,11 @@ def search_records(s: Session, q: RecordQuery) -> list[RecordRow]:
         select(Dictation)
         .outerjoin(Encounter, Dictation.encounter_id == Encounter.id)
         .outerjoin(Patient, Encounter.patient_id == Patient.id)
-        .options(selectinload(Dictation.proposals), selectinload(Dictation.encounter).selectinload(Encounter.patient),
-                 selectinload(Dictation.transcript))
+        .options(
+            selectinload(Dictation.proposals),
+            selectinload(Dictation.encounter).selectinload(Encounter.patient),
+            selectinload(Dictation.transcript),
+        )
     )
     conds = []
     if q.patient:
@@ -105,11 +126,19 @@ def search_records(s: Session, q: RecordQuery) -> list[RecordRow]:
         conds.append(Encounter.patient_id.in_(ids or [-1]))
     day = func.coalesce(Encounter.date_of_service, func.date(Dictation.received_at))
     if q.date_from:
-        conds.append(or_(Encounter.date_of_service >= q.date_from,
-                         and_(Encounter.date_of_service.is_(None), Dictation.received_at >= q.date_from)))
+        conds.append(
+            or_(
+                Encounter.date_of_service >= q.date_from,
+                and_(Encounter.date_of_service.is_(None), Dictation.received_at >= q.date_from),
+            )
+        )
     if q.date_to:
-        conds.append(or_(Encounter.date_of_service <= q.date_to,
-                         and_(Encounter.date_of_service.is_(None), func.date(Dictation.received_at) <= q.date_to.isoformat())))
+        conds.append(
+            or_(
+                Encounter.date_of_service <= q.date_to,
+                and_(Encounter.date_of_service.is_(None), func.date(Dictation.received_at) <= q.date_to.isoformat()),
+            )
+        )
     if q.physician:
         conds.append(_contains(Encounter.physician, q.physician.strip()))
     if q.status:
@@ -120,22 +149,37 @@ def search_records(s: Session, q: RecordQuery) -> list[RecordRow]:
         forms = code_forms(q.code)
         if not forms[0]:
             raise RecordError("code: give a code or the start of one")
-        match = CodeProposalRecord.code.in_(forms) if q.code_exact else or_(
-            *[CodeProposalRecord.code.like(f"{_escape(c)}%", escape="\\") for c in forms])
-        conds.append(exists().where(CodeProposalRecord.dictation_id == Dictation.id, CodeProposalRecord.status != "rejected", match))
+        match = (
+            CodeProposalRecord.code.in_(forms)
+            if q.code_exact
+            else or_(*[CodeProposalRecord.code.like(f"{_escape(c)}%", escape="\\") for c in forms])
+        )
+        conds.append(
+            exists().where(CodeProposalRecord.dictation_id == Dictation.id, CodeProposalRecord.status != "rejected", match)
+        )
     words = (q.text or "").split()
     if words:
-        conds.append(exists().where(TranscriptRecord.dictation_id == Dictation.id, *[_contains(TranscriptRecord.text, w) for w in words]))
+        conds.append(
+            exists().where(TranscriptRecord.dictation_id == Dictation.id, *[_contains(TranscriptRecord.text, w) for w in words])
+        )
     stmt = stmt.where(*conds).order_by(day.desc(), Dictation.id.desc()).limit(max(1, min(q.limit, 5000)))
     rows = []
     for d in s.scalars(stmt).unique():
         p = d.encounter.patient if d.encounter is not None else None
-        rows.append(RecordRow(
-            id=d.id, status=d.status, patient_id=p.id if p else None, mrn=p.mrn if p else None, patient=p.name if p else None,
-            date_of_service=iso(service_date(d)), physician=d.encounter.physician if d.encounter else None,
-            document_type=d.document_type, codes=[c.code for c in d.proposals if c.status != "rejected"],
-            snippet=_snippet(d.transcript.text if d.transcript else "", words),
-        ))
+        rows.append(
+            RecordRow(
+                id=d.id,
+                status=d.status,
+                patient_id=p.id if p else None,
+                mrn=p.mrn if p else None,
+                patient=p.name if p else None,
+                date_of_service=iso(service_date(d)),
+                physician=d.encounter.physician if d.encounter else None,
+                document_type=d.document_type,
+                codes=[c.code for c in d.proposals if c.status != "rejected"],
+                snippet=_snippet(d.transcript.text if d.transcript else "", words),
+            )
+        )
     return rows
 
 

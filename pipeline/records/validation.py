@@ -39,7 +39,9 @@ def validate(d: Dictation) -> list[Finding]:
         Finding(f.severity, f.kind, tuple(f.codes), f.message)
         for f in check_codes(
             [CodeLine(p.system, p.code, p.principal) for p in codes],
-            sex=sex, age=patient_age(d), setting=(enc.setting if enc is not None else None) or "outpatient",
+            sex=sex,
+            age=patient_age(d),
+            setting=(enc.setting if enc is not None else None) or "outpatient",
         )
     ]
     findings += _claim_findings(d)  # inpatient: the MS-DRG grouper's MCE edits, ungroupable stay, POA (pipeline.claim)
@@ -48,7 +50,12 @@ def validate(d: Dictation) -> list[Finding]:
     undecided = [p.code for p in codes if p.status == "proposed"]
     if undecided:
         findings.append(
-            Finding("error", "undecided", tuple(undecided), f"{len(undecided)} proposed code(s) not yet accepted, edited or rejected: {', '.join(undecided)}")
+            Finding(
+                "error",
+                "undecided",
+                tuple(undecided),
+                f"{len(undecided)} proposed code(s) not yet accepted, edited or rejected: {', '.join(undecided)}",
+            )
         )
     if not any(p.system == CM for p in codes):
         findings.append(Finding("error", "no_diagnosis", (), "The record has no ICD-10-CM diagnosis code"))
@@ -82,14 +89,18 @@ def _apply_overrides(d: Dictation, findings: list[Finding]) -> list[Finding]:
 
 
 def open_queries(s: Session, dictation_id: int) -> list[PhysicianQuery]:
-    return list(s.scalars(select(PhysicianQuery).where(PhysicianQuery.dictation_id == dictation_id, PhysicianQuery.status == "open")))
+    return list(
+        s.scalars(select(PhysicianQuery).where(PhysicianQuery.dictation_id == dictation_id, PhysicianQuery.status == "open"))
+    )
 
 
 def validate_record(s: Session, d: Dictation) -> list[Finding]:
     findings = validate(d)
     n_open = len(open_queries(s, d.id))
     if n_open:
-        findings.append(Finding("error", "open_query", (), f"{n_open} physician query(ies) still open: record the answer or close them"))
+        findings.append(
+            Finding("error", "open_query", (), f"{n_open} physician query(ies) still open: record the answer or close them")
+        )
     return findings
 
 

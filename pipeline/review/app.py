@@ -24,8 +24,22 @@ from sqlalchemy.orm import sessionmaker
 
 from pipeline.review.dependencies import LoginRequired
 from pipeline.review.responses import back, wants_json
-from pipeline.review.routers import (claim, coding, encoder, login, measures, patients, record_screen, record_workflow, registry,
-                                     releases, reports, search, users, worklist)
+from pipeline.review.routers import (
+    claim,
+    coding,
+    encoder,
+    login,
+    measures,
+    patients,
+    record_screen,
+    record_workflow,
+    registry,
+    releases,
+    reports,
+    search,
+    users,
+    worklist,
+)
 from pipeline.review.worklist import ClaimError
 from pipeline.settings import Settings, get_settings
 from pipeline.store.db import get_engine

@@ -164,7 +164,9 @@ def login(s: Session, username: str, password: str, settings: Settings) -> tuple
     purge_expired_sessions(s)
     token = secrets.token_urlsafe(32)
     ws = WebSession(
-        token_hash=_token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
+        token_hash=_token_hash(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
         expires_at=now + timedelta(hours=settings.session_hours),
     )
     s.add(ws)
@@ -205,4 +207,3 @@ def purge_expired_sessions(s: Session) -> int:
 
 def csrf_ok(expected: str, given: str | None) -> bool:
     return bool(given) and secrets.compare_digest(expected, given)
-

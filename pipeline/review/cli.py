@@ -86,7 +86,12 @@ def users_list() -> None:
 
     from pipeline.store.models import User
 
-    rows = _run(lambda s: [(u.username, u.full_name or "", u.role, "active" if u.active else "disabled") for u in s.scalars(select(User).order_by(User.username))])
+    rows = _run(
+        lambda s: [
+            (u.username, u.full_name or "", u.role, "active" if u.active else "disabled")
+            for u in s.scalars(select(User).order_by(User.username))
+        ]
+    )
     table = Table(title="Users")
     for col in ("User", "Name", "Role", "Status"):
         table.add_column(col)
@@ -112,8 +117,16 @@ def serve(
     if not _run(lambda s: s.scalar(select(func.count()).select_from(User))):
         err.print("[yellow]No accounts yet:[/yellow] add one with  mrt users add NAME --role admin")
     err.print(f"Review queue on http://{host}:{port}  (database: {settings.resolved_database_url.split('@')[-1]})")
-    uvicorn.run("pipeline.review.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning",
-                access_log=False, proxy_headers=True)
+    uvicorn.run(
+        "pipeline.review.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=True,
+    )
 
 
 def register(app: typer.Typer) -> None:

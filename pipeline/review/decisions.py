@@ -20,8 +20,12 @@ from pipeline.store.models import CodeProposalRecord, Dictation, ReviewDecision
 SYSTEMS = (CM, PCS)
 #: the reject-reason picker's choices (a coder may add a detail after the chosen reason)
 REJECT_REASONS = (
-    "Not documented in the dictation", "Negated or ruled out", "Integral to another coded condition",
-    "A more specific code applies", "History only, not current", "Wrong body part or laterality",
+    "Not documented in the dictation",
+    "Negated or ruled out",
+    "Integral to another coded condition",
+    "A more specific code applies",
+    "History only, not current",
+    "Wrong body part or laterality",
 )
 
 
@@ -70,25 +74,44 @@ def _proposal(d: Dictation, proposal_id: int) -> CodeProposalRecord:
     raise LookupError(f"code {proposal_id} is not on record {d.id}")
 
 
-def _decide(s: Session, d: Dictation, user: CurrentUser, p: CodeProposalRecord, action: str, before: dict, reason: str | None = None,
-            code_before: str | None = None) -> None:
+def _decide(
+    s: Session,
+    d: Dictation,
+    user: CurrentUser,
+    p: CodeProposalRecord,
+    action: str,
+    before: dict,
+    reason: str | None = None,
+    code_before: str | None = None,
+) -> None:
     s.add(
         ReviewDecision(
-            dictation_id=d.id, proposal_id=p.id, user=user.username, action=action, system=p.system,
-            code_before=code_before, code_after=p.code if p.status != "rejected" else None, reason=reason,
+            dictation_id=d.id,
+            proposal_id=p.id,
+            user=user.username,
+            action=action,
+            system=p.system,
+            code_before=code_before,
+            code_after=p.code if p.status != "rejected" else None,
+            reason=reason,
             model_version=p.model_version,
         )
     )
-    record(s, user.username, action, dictation_id=d.id, before=before, after={**_snapshot(p), **({"reason": reason} if reason else {})})
+    record(
+        s,
+        user.username,
+        action,
+        dictation_id=d.id,
+        before=before,
+        after={**_snapshot(p), **({"reason": reason} if reason else {})},
+    )
 
 
 def _check_not_duplicate(d: Dictation, system: str, code: str, other_than: int | None = None) -> None:
     for p in d.proposals:
         if p.system == system and p.code == code and p.id != other_than:
             state = "rejected" if p.status == "rejected" else "already on"
-            raise DecisionError(
-                f"{code} is {state} the record" + ("; use Undo on it instead" if p.status == "rejected" else "")
-            )
+            raise DecisionError(f"{code} is {state} the record" + ("; use Undo on it instead" if p.status == "rejected" else ""))
 
 
 def accept(s: Session, d: Dictation, user: CurrentUser, proposal_id: int) -> CodeProposalRecord:
@@ -140,7 +163,9 @@ def undo(s: Session, d: Dictation, user: CurrentUser, proposal_id: int) -> CodeP
     return p
 
 
-def edit(s: Session, d: Dictation, user: CurrentUser, proposal_id: int, new_code: str, reason: str | None = None) -> CodeProposalRecord:
+def edit(
+    s: Session, d: Dictation, user: CurrentUser, proposal_id: int, new_code: str, reason: str | None = None
+) -> CodeProposalRecord:
     p = _proposal(d, proposal_id)
     code, description = normalize_code(p.system, new_code)
     if code == p.code:
@@ -156,17 +181,26 @@ def edit(s: Session, d: Dictation, user: CurrentUser, proposal_id: int, new_code
     return p
 
 
-def add(s: Session, d: Dictation, user: CurrentUser, system: str, code: str, reason: str | None = None,
-        evidence: dict | None = None) -> CodeProposalRecord:
+def add(
+    s: Session, d: Dictation, user: CurrentUser, system: str, code: str, reason: str | None = None, evidence: dict | None = None
+) -> CodeProposalRecord:
     """Add a code; ``evidence`` (transcript words the coder highlighted, see
     :func:`pipeline.review.transcript_view.span_evidence`) is kept as its evidence."""
     code, description = normalize_code(system, code)
     _check_not_duplicate(d, system, code)
     rank = max((q.rank for q in d.proposals), default=0) + 1
     p = CodeProposalRecord(
-        system=system, code=code, description=description, score=None, rank=rank,
+        system=system,
+        code=code,
+        description=description,
+        score=None,
+        rank=rank,
         rationale=f"Added by {user.username}" + (f": {reason.strip()}" if reason and reason.strip() else ""),
-        evidence=[evidence] if evidence else [], edits=[], model_version="coder", status="added", source="coder",
+        evidence=[evidence] if evidence else [],
+        edits=[],
+        model_version="coder",
+        status="added",
+        source="coder",
         principal=system == CM and not any(q.principal for q in d.proposals if q.status in LIVE),
     )
     d.proposals.append(p)

@@ -14,7 +14,8 @@ supervisor's audited reopen (:func:`pipeline.review.workflow.reopen`).
 
 from __future__ import annotations
 
-from typing import Annotated, Iterator
+from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi import Path as PathParam
@@ -96,7 +97,9 @@ def load_record(s: Session, rid: int) -> Dictation:
         select(Dictation)
         .where(Dictation.id == rid)
         .options(
-            selectinload(Dictation.transcript), selectinload(Dictation.entities), selectinload(Dictation.proposals),
+            selectinload(Dictation.transcript),
+            selectinload(Dictation.entities),
+            selectinload(Dictation.proposals),
             selectinload(Dictation.encounter).selectinload(Encounter.patient),
         )
     )
@@ -117,8 +120,12 @@ def require_editable(s: Session, d: Dictation, user: CurrentUser, settings: Sett
     require_claim(s, d, user, settings)
 
 
-def editable_record(rid: RecordId, user: CurrentUser = Depends(require_coder), s: Session = Depends(db_session),
-                    settings: Settings = Depends(app_settings)) -> Dictation:
+def editable_record(
+    rid: RecordId,
+    user: CurrentUser = Depends(require_coder),
+    s: Session = Depends(db_session),
+    settings: Settings = Depends(app_settings),
+) -> Dictation:
     """A route dependency: the record ``rid`` from the path, which the user may change now
     (:func:`require_editable`); every change to a record goes through this one check."""
     d = load_record(s, rid)
@@ -126,8 +133,12 @@ def editable_record(rid: RecordId, user: CurrentUser = Depends(require_coder), s
     return d
 
 
-def linkable_record(rid: RecordId, user: CurrentUser = Depends(require_coder), s: Session = Depends(db_session),
-                    settings: Settings = Depends(app_settings)) -> Dictation:
+def linkable_record(
+    rid: RecordId,
+    user: CurrentUser = Depends(require_coder),
+    s: Session = Depends(db_session),
+    settings: Settings = Depends(app_settings),
+) -> Dictation:
     """Like :func:`editable_record`, for filing a record under another patient: its claim holder's
     action, or a supervisor's."""
     d = load_record(s, rid)
@@ -136,7 +147,20 @@ def linkable_record(rid: RecordId, user: CurrentUser = Depends(require_coder), s
 
 
 __all__ = [
-    "LOGIN_CSRF_COOKIE", "LoginRequired", "MAX_ID", "RecordId", "RowId", "SESSION_COOKIE", "app_settings", "current_user",
-    "db_session", "editable_record", "linkable_record", "load_record", "require_admin", "require_coder", "require_editable",
+    "LOGIN_CSRF_COOKIE",
+    "LoginRequired",
+    "MAX_ID",
+    "RecordId",
+    "RowId",
+    "SESSION_COOKIE",
+    "app_settings",
+    "current_user",
+    "db_session",
+    "editable_record",
+    "linkable_record",
+    "load_record",
+    "require_admin",
+    "require_coder",
+    "require_editable",
     "require_supervisor",
 ]

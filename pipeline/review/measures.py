@@ -44,8 +44,13 @@ class ModelMeasures:
 
 def review_measures(s: Session) -> list[ModelMeasures]:
     rows = s.execute(
-        select(CodeProposalRecord.dictation_id, CodeProposalRecord.system, CodeProposalRecord.status,
-               CodeProposalRecord.source, CodeProposalRecord.model_version)
+        select(
+            CodeProposalRecord.dictation_id,
+            CodeProposalRecord.system,
+            CodeProposalRecord.status,
+            CodeProposalRecord.source,
+            CodeProposalRecord.model_version,
+        )
         .join(Dictation, Dictation.id == CodeProposalRecord.dictation_id)
         .where(Dictation.status == DictationStatus.FINALIZED)
     ).all()
@@ -63,6 +68,8 @@ def review_measures(s: Session) -> list[ModelMeasures]:
             counts[key]["proposed"] += 1
             counts[key][r.status] += 1
     return [
-        ModelMeasures(model, system, len(records[(model, system)]), c["proposed"], c["accepted"], c["edited"], c["rejected"], c["added"])
+        ModelMeasures(
+            model, system, len(records[(model, system)]), c["proposed"], c["accepted"], c["edited"], c["rejected"], c["added"]
+        )
         for (model, system), c in sorted(counts.items())
     ]

@@ -4,8 +4,8 @@ message (``?msg=`` or ``?error=``); the same routes answer JSON when asked with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request
@@ -19,8 +19,11 @@ from pipeline.store.models import Dictation
 #: what a review action may be refused with (the message says why; nothing is changed)
 ACTION_ERRORS = (decisions.DecisionError, workflow.WorkflowError, worklist.ClaimError, auth.AccountError, PermissionError)
 
-DOWNLOAD_TYPES = {"json": ("application/json", "json"), "csv": ("text/csv; charset=utf-8", "csv"),
-                  "fhir": ("application/fhir+json", "fhir.json")}
+DOWNLOAD_TYPES = {
+    "json": ("application/json", "json"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "fhir": ("application/fhir+json", "fhir.json"),
+}
 
 
 def wants_json(request: Request) -> bool:
@@ -62,7 +65,9 @@ def refused(request: Request, s: Session, message: str, to: str, status: int, ex
     return back(to, error=message)
 
 
-def action_done(request: Request, s: Session, rid: int | None, msg: str, payload: dict | None = None, to: str | None = None) -> Response:
+def action_done(
+    request: Request, s: Session, rid: int | None, msg: str, payload: dict | None = None, to: str | None = None
+) -> Response:
     """A review action done: back to record ``rid``'s screen (or ``to``)."""
     return done(request, s, msg, to or f"/records/{rid}", payload)
 

@@ -76,11 +76,20 @@ def tabular(code: str) -> TabularEntry | None:
         return None
     api = cs.cm_api
     levels = [c] + [a for a in api.get_ancestors(c) if api.is_category_or_subcategory(a) or api.is_category(a)]
-    notes: dict[str, list[Note]] = {k: [] for k in ("includes", "excludes1", "excludes2", "code_first", "use_additional", "code_also", "notes")}
+    notes: dict[str, list[Note]] = {
+        k: [] for k in ("includes", "excludes1", "excludes2", "code_first", "use_additional", "code_also", "notes")
+    }
     for level in levels:
-        for kind, fn in (("includes", api.get_inclusion_term), ("includes", api.get_includes), ("excludes1", api.get_excludes1),
-                         ("excludes2", api.get_excludes2), ("code_first", api.get_code_first),
-                         ("use_additional", api.get_use_additional_code), ("code_also", api.get_code_also), ("notes", api.get_notes)):
+        for kind, fn in (
+            ("includes", api.get_inclusion_term),
+            ("includes", api.get_includes),
+            ("excludes1", api.get_excludes1),
+            ("excludes2", api.get_excludes2),
+            ("code_first", api.get_code_first),
+            ("use_additional", api.get_use_additional_code),
+            ("code_also", api.get_code_also),
+            ("notes", api.get_notes),
+        ):
             notes[kind] += [_note(t, level) for t in _lines(fn(level))]
     seventh = api.get_seven_chr_def(c, search_in_ancestors=True) or {}
     kids = list(api.get_children(c))
@@ -93,7 +102,10 @@ def tabular(code: str) -> TabularEntry | None:
             base = ""
     parent = api.get_parent(c)
     return TabularEntry(
-        CM, c, api.get_description(c), api.is_leaf(c),
+        CM,
+        c,
+        api.get_description(c),
+        api.is_leaf(c),
         children=tuple((k, api.get_description(k), api.is_leaf(k)) for k in kids),
         parent=parent if parent and cs.cm_is_valid(parent) else None,
         seventh=tuple(seventh.items()) if base else (),
@@ -130,16 +142,30 @@ def index_entries(main_term: str, limit: int = 400) -> list[IndexLine]:
                 continue
             seen.add(key)
             last = depth == len(e.path) - 1
-            out.append(IndexLine(depth, e.path[depth], (e.nemod[depth] if depth < len(e.nemod) else ""),
-                                 e.code if last else "", e.billable if last else False, e.see if last else "", e.see_also if last else ""))
+            out.append(
+                IndexLine(
+                    depth,
+                    e.path[depth],
+                    (e.nemod[depth] if depth < len(e.nemod) else ""),
+                    e.code if last else "",
+                    e.billable if last else False,
+                    e.see if last else "",
+                    e.see_also if last else "",
+                )
+            )
         if len(out) >= limit:
             break
     return out
 
 
 #: what the encoder's look-up searches: the CM Alphabetic Index, its two tables, the PCS Index, the PCS Tables
-BOOKS = {"index": "ICD-10-CM Alphabetic Index", "neoplasm": "Table of Neoplasms", "drugs": "Table of Drugs and Chemicals",
-         "pcs_index": "ICD-10-PCS Index", "pcs_table": "ICD-10-PCS Tables (first 3-4 characters)"}
+BOOKS = {
+    "index": "ICD-10-CM Alphabetic Index",
+    "neoplasm": "Table of Neoplasms",
+    "drugs": "Table of Drugs and Chemicals",
+    "pcs_index": "ICD-10-PCS Index",
+    "pcs_table": "ICD-10-PCS Tables (first 3-4 characters)",
+}
 
 
 @dataclass(frozen=True)

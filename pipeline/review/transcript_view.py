@@ -84,13 +84,28 @@ def build_view(text: str, segments: list[dict], entities: list) -> list[SegmentV
         seen: set[int] = set()
         for c in range(seg_start, seg_end + 1):
             i0 = run_start - seg_start
-            boundary = c == seg_end or (owner[c - seg_start], low[c - seg_start], heard[c - seg_start], suggested[c - seg_start]) != (
-                owner[i0], low[i0], heard[i0], suggested[i0])
+            boundary = c == seg_end or (
+                owner[c - seg_start],
+                low[c - seg_start],
+                heard[c - seg_start],
+                suggested[c - seg_start],
+            ) != (owner[i0], low[i0], heard[i0], suggested[i0])
             if boundary and c > run_start:
                 ent = owner[i0]
                 h = heard[i0]
-                runs.append(Run(run_start, c, text[run_start:c], ent, low[i0], ent is not None and ent not in seen,
-                                h[0] if h else None, h[1] if h else None, suggested[i0]))
+                runs.append(
+                    Run(
+                        run_start,
+                        c,
+                        text[run_start:c],
+                        ent,
+                        low[i0],
+                        ent is not None and ent not in seen,
+                        h[0] if h else None,
+                        h[1] if h else None,
+                        suggested[i0],
+                    )
+                )
                 if ent is not None:
                     seen.add(ent)
                 run_start = c
@@ -122,12 +137,20 @@ def span_evidence(text: str, segments: list[dict], start: int, end: int) -> dict
         cursor = seg_end
         if seg_end <= start or seg_start >= end:
             continue
-        timed = [(ws, we, w) for ws, we, w in _word_offsets(text, seg_start, seg_end, seg.get("words") or []) if ws < end and we > start]
+        timed = [
+            (ws, we, w)
+            for ws, we, w in _word_offsets(text, seg_start, seg_end, seg.get("words") or [])
+            if ws < end and we > start
+        ]
         first = timed[0][2].get("start") if timed else None
         last = timed[-1][2].get("end") if timed else None
         if audio_start is None:
             audio_start = float(first if first is not None else seg.get("start") or 0.0)
         audio_end = float(last if last is not None else seg.get("end") or 0.0)
-    return {"start": start, "end": end, "text": text[start:end],
-            "audio_start": round(audio_start, 2) if audio_start is not None else None,
-            "audio_end": round(audio_end, 2) if audio_end is not None else None}
+    return {
+        "start": start,
+        "end": end,
+        "text": text[start:end],
+        "audio_start": round(audio_start, 2) if audio_start is not None else None,
+        "audio_end": round(audio_end, 2) if audio_end is not None else None,
+    }

@@ -58,9 +58,7 @@ QUERY_TEMPLATES: dict[str, dict[str, str]] = {
     },
     "poa": {
         "title": "Present on admission",
-        "text": (
-            "Was {finding} present at the time of inpatient admission? yes ; no ; clinically undetermined."
-        ),
+        "text": ("Was {finding} present at the time of inpatient admission? yes ; no ; clinically undetermined."),
     },
 }
 
@@ -119,12 +117,17 @@ def set_note(s: Session, d: Dictation, user: CurrentUser, note: str) -> None:
     record(s, user.username, "note", dictation_id=d.id, before=before, after={"note": d.review_note})
 
 
-def create_query(s: Session, d: Dictation, user: CurrentUser, template: str, finding: str, question: str | None = None) -> PhysicianQuery:
+def create_query(
+    s: Session, d: Dictation, user: CurrentUser, template: str, finding: str, question: str | None = None
+) -> PhysicianQuery:
     if template not in QUERY_TEMPLATES:
         raise WorkflowError(f"unknown query template {template!r}")
     text = (question or "").strip() or QUERY_TEMPLATES[template]["text"].format(finding=(finding or "the condition").strip())
     q = PhysicianQuery(
-        dictation_id=d.id, template=template, question=text, created_by=user.id,
+        dictation_id=d.id,
+        template=template,
+        question=text,
+        created_by=user.id,
         physician=d.encounter.physician if d.encounter else None,
     )
     s.add(q)
@@ -181,7 +184,11 @@ def finalize(s: Session, d: Dictation, user: CurrentUser) -> list[Finding]:
     codes = [{"system": p.system, "code": p.code, "principal": p.principal, "outcome": p.status} for p in working_codes(d)]
     rejected = [p.code for p in d.proposals if p.status == "rejected"]
     record(
-        s, user.username, "finalize", dictation_id=d.id, before=before,
+        s,
+        user.username,
+        "finalize",
+        dictation_id=d.id,
+        before=before,
         after={"status": d.status, "codes": codes, "rejected": rejected, "warnings": [f.message for f in findings]},
     )
     return findings
@@ -197,7 +204,11 @@ def reopen(s: Session, d: Dictation, user: CurrentUser, reason: str) -> None:
     reason = reason.strip()
     if not reason:
         raise WorkflowError("say why the record is reopened (the reason goes on the audit trail)")
-    before = {"status": d.status, "finalized_by": d.finalized_by, "finalized_at": d.finalized_at.isoformat() if d.finalized_at else None}
+    before = {
+        "status": d.status,
+        "finalized_by": d.finalized_by,
+        "finalized_at": d.finalized_at.isoformat() if d.finalized_at else None,
+    }
     d.status = DictationStatus.CODED
     d.finalized_by = d.finalized_at = None
     d.claimed_by = d.claim_expires_at = None
@@ -205,6 +216,18 @@ def reopen(s: Session, d: Dictation, user: CurrentUser, reason: str) -> None:
 
 
 __all__ = [
-    "OVERRIDABLE", "PENDING_REASONS", "QUERY_TEMPLATES", "WorkflowError", "answer_query", "close_query",
-    "create_query", "finalize", "override_edit", "reopen", "queries", "resume", "set_note", "set_pending",
+    "OVERRIDABLE",
+    "PENDING_REASONS",
+    "QUERY_TEMPLATES",
+    "WorkflowError",
+    "answer_query",
+    "close_query",
+    "create_query",
+    "finalize",
+    "override_edit",
+    "reopen",
+    "queries",
+    "resume",
+    "set_note",
+    "set_pending",
 ]

@@ -13,10 +13,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from pipeline.store.audit import record
 from pipeline.review.auth import CurrentUser
 from pipeline.review.timeutil import as_utc
 from pipeline.settings import Settings
+from pipeline.store.audit import record
 from pipeline.store.models import Dictation, DictationStatus, Encounter, Patient, User, utcnow
 
 PRIORITIES = ("stat", "urgent", "routine")
@@ -119,11 +119,19 @@ def worklist(s: Session, user: CurrentUser, f: WorklistFilter = WorklistFilter()
     for d, enc, pat, holder in s.execute(_query(f, user, now).limit(limit)):
         rows.append(
             WorklistRow(
-                id=d.id, file_name=d.file_name, status=d.status, priority=d.priority, document_type=d.document_type,
-                physician=enc.physician if enc else None, setting=enc.setting if enc else None,
-                date_of_service=enc.date_of_service if enc else None, received_at=as_utc(d.received_at),
-                patient=(pat.name or pat.mrn) if pat else None, claimed_by=holder,
-                claim_expires_at=as_utc(d.claim_expires_at) if holder else None, edit_errors=d.edit_errors or 0,
+                id=d.id,
+                file_name=d.file_name,
+                status=d.status,
+                priority=d.priority,
+                document_type=d.document_type,
+                physician=enc.physician if enc else None,
+                setting=enc.setting if enc else None,
+                date_of_service=enc.date_of_service if enc else None,
+                received_at=as_utc(d.received_at),
+                patient=(pat.name or pat.mrn) if pat else None,
+                claimed_by=holder,
+                claim_expires_at=as_utc(d.claim_expires_at) if holder else None,
+                edit_errors=d.edit_errors or 0,
                 pending_reason=d.pending_reason,
             )
         )
@@ -135,15 +143,23 @@ def facets(s: Session) -> dict[str, list[str]]:
     open_ = Dictation.status.in_(DictationStatus.REVIEWABLE + (DictationStatus.FINALIZED,))
     doc_types = s.scalars(select(Dictation.document_type).where(open_, Dictation.document_type.is_not(None)).distinct())
     physicians = s.scalars(
-        select(Encounter.physician).join(Dictation, Dictation.encounter_id == Encounter.id)
-        .where(open_, Encounter.physician.is_not(None)).distinct()
+        select(Encounter.physician)
+        .join(Dictation, Dictation.encounter_id == Encounter.id)
+        .where(open_, Encounter.physician.is_not(None))
+        .distinct()
     )
     settings_ = s.scalars(
-        select(Encounter.setting).join(Dictation, Dictation.encounter_id == Encounter.id)
-        .where(open_, Encounter.setting.is_not(None)).distinct()
+        select(Encounter.setting)
+        .join(Dictation, Dictation.encounter_id == Encounter.id)
+        .where(open_, Encounter.setting.is_not(None))
+        .distinct()
     )
-    return {"document_types": sorted(doc_types), "physicians": sorted(physicians), "priorities": list(PRIORITIES),
-            "settings": sorted(settings_)}
+    return {
+        "document_types": sorted(doc_types),
+        "physicians": sorted(physicians),
+        "priorities": list(PRIORITIES),
+        "settings": sorted(settings_),
+    }
 
 
 def _ttl(settings: Settings) -> timedelta:
@@ -222,9 +238,7 @@ def require_claim(s: Session, d: Dictation, user: CurrentUser, settings: Setting
     """Changes need the claim; a coder's own claim is extended by each action."""
     if d.claimed_by != user.id or as_utc(d.claim_expires_at) <= utcnow():
         other = holder_name(s, d)
-        raise ClaimError(
-            f"record {d.id} is being worked by {other}" if other else f"claim record {d.id} before changing it"
-        )
+        raise ClaimError(f"record {d.id} is being worked by {other}" if other else f"claim record {d.id} before changing it")
     d.claim_expires_at = utcnow() + _ttl(settings)
 
 
@@ -266,4 +280,11 @@ def reassign(s: Session, supervisor: CurrentUser, dictation_id: int, to_username
     before = holder_name(s, d)
     d.claimed_by = target.id
     d.claim_expires_at = utcnow() + _ttl(settings)
-    record(s, supervisor.username, "reassign", dictation_id=dictation_id, before={"claimed_by": before}, after={"claimed_by": target.username})
+    record(
+        s,
+        supervisor.username,
+        "reassign",
+        dictation_id=dictation_id,
+        before={"claimed_by": before},
+        after={"claimed_by": target.username},
+    )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.store.models import Dictation, utcnow
 
+
 class LeaseLost(RuntimeError):
     """Another worker holds this dictation now (ours expired); our results are discarded."""
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, event, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -24,7 +24,7 @@ class Patient(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     sex: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    encounters: Mapped[list["Encounter"]] = relationship(back_populates="patient")
+    encounters: Mapped[list[Encounter]] = relationship(back_populates="patient")
 
 
 class Encounter(Base):
@@ -36,7 +36,7 @@ class Encounter(Base):
     date_of_service: Mapped[date | None] = mapped_column(Date)
     physician: Mapped[str | None] = mapped_column(String(200))
     patient: Mapped[Patient | None] = relationship(back_populates="encounters")
-    dictations: Mapped[list["Dictation"]] = relationship(back_populates="encounter")
+    dictations: Mapped[list[Dictation]] = relationship(back_populates="encounter")
 
 
 class DictationStatus:
@@ -94,13 +94,13 @@ class Dictation(Base):
     edit_overrides: Mapped[list | None] = mapped_column(JSON)  # [{kind, codes, reason, user, at}] coder-documented exceptions
 
     encounter: Mapped[Encounter | None] = relationship(back_populates="dictations")
-    transcript: Mapped["TranscriptRecord | None"] = relationship(
+    transcript: Mapped[TranscriptRecord | None] = relationship(
         back_populates="dictation", cascade="all, delete-orphan", uselist=False
     )
-    entities: Mapped[list["EntityRecord"]] = relationship(
+    entities: Mapped[list[EntityRecord]] = relationship(
         back_populates="dictation", cascade="all, delete-orphan", order_by="EntityRecord.start"
     )
-    proposals: Mapped[list["CodeProposalRecord"]] = relationship(
+    proposals: Mapped[list[CodeProposalRecord]] = relationship(
         back_populates="dictation", cascade="all, delete-orphan", order_by="CodeProposalRecord.rank"
     )
 

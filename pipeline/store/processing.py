@@ -18,9 +18,10 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -44,12 +45,11 @@ IN_PROGRESS = (
 TRANSIENT_KINDS = ("transient", "crashed")
 
 
-
 def aware(dt: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes; everything stored here is UTC."""
     if dt is None or dt.tzinfo is not None:
         return dt
-    return dt.replace(tzinfo=timezone.utc)
+    return dt.replace(tzinfo=UTC)
 
 
 _active_owners: set[str] = set()  # leases this process holds right now (threads of one worker)
@@ -101,7 +101,9 @@ def with_db_retry(fn: Callable[[], T], attempts: int, wait_s: float, what: str =
             if not is_transient_db_error(e) or i == attempts - 1:
                 raise
             delay = wait_s * (2**i)
-            log.warning("%s: database unavailable (%s); retrying in %.1f s (%d/%d)", what, type(e).__name__, delay, i + 1, attempts - 1)
+            log.warning(
+                "%s: database unavailable (%s); retrying in %.1f s (%d/%d)", what, type(e).__name__, delay, i + 1, attempts - 1
+            )
             try:
                 from pipeline.store.db import dispose_engines
 
@@ -148,7 +150,13 @@ def attach_metadata(session: Session, dictation: Dictation, sidecar, origin: dic
             survivor = resolve(session, patient.id)
             if survivor != patient.id:
                 patient = session.get(Patient, survivor)
-        _merge(session, dictation, patient, {"name": sidecar.patient_name, "birth_date": sidecar.birth_date, "sex": sidecar.sex}, "patient")
+        _merge(
+            session,
+            dictation,
+            patient,
+            {"name": sidecar.patient_name, "birth_date": sidecar.birth_date, "sex": sidecar.sex},
+            "patient",
+        )
         session.flush()
     if not (sidecar.has_encounter or patient is not None):
         return
@@ -165,9 +173,18 @@ def attach_metadata(session: Session, dictation: Dictation, sidecar, origin: dic
         session.add(encounter)
     if patient is not None and encounter.patient_id is None:
         encounter.patient = patient
-    _merge(session, dictation, encounter, {
-        "setting": sidecar.setting, "physician": sidecar.physician, "date_of_service": sidecar.date_of_service,
-    }, "encounter", overwrite=("setting",))
+    _merge(
+        session,
+        dictation,
+        encounter,
+        {
+            "setting": sidecar.setting,
+            "physician": sidecar.physician,
+            "date_of_service": sidecar.date_of_service,
+        },
+        "encounter",
+        overwrite=("setting",),
+    )
     session.flush()
     dictation.encounter_id = encounter.id
 
@@ -212,8 +229,15 @@ class Claim:
         return self.outcome == "claimed"
 
 
-def claim(session: Session, dictation_id: int, owner: str, lease_s: float, max_attempts: int,
-          respect_backoff: bool = True, reprocess: bool = False) -> Claim:
+def claim(
+    session: Session,
+    dictation_id: int,
+    owner: str,
+    lease_s: float,
+    max_attempts: int,
+    respect_backoff: bool = True,
+    reprocess: bool = False,
+) -> Claim:
     """Take the dictation for processing, if it is free, not done and tries remain."""
     d = session.get(Dictation, dictation_id)
     if d is None:
@@ -230,7 +254,11 @@ def claim(session: Session, dictation_id: int, owner: str, lease_s: float, max_a
     nxt = aware(d.next_attempt_at)
     if respect_backoff and d.status == DictationStatus.FAILED and nxt is not None and nxt > now:
         return Claim("backoff", d.id, status=d.status, attempts=d.attempts, until=nxt)
-    if d.attempts >= max_attempts and not reprocess and not (d.status == DictationStatus.FAILED and d.error_kind not in TRANSIENT_KINDS):
+    if (
+        d.attempts >= max_attempts
+        and not reprocess
+        and not (d.status == DictationStatus.FAILED and d.error_kind not in TRANSIENT_KINDS)
+    ):
         return Claim("exhausted", d.id, status=d.status, attempts=d.attempts)
     crashed = d.status in IN_PROGRESS[1:] and d.lease_owner is not None and d.lease_owner != owner
     previous = d.lease_owner
@@ -240,8 +268,13 @@ def claim(session: Session, dictation_id: int, owner: str, lease_s: float, max_a
         update(Dictation)
         .where(Dictation.id == d.id, Dictation.lease_owner.is_not_distinct_from(previous))
         .values(
-            lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_s), attempts=1 if fresh else Dictation.attempts + 1,
-            status=DictationStatus.LOADING, stage_started_at=now, next_attempt_at=None, updated_at=now,
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_s),
+            attempts=1 if fresh else Dictation.attempts + 1,
+            status=DictationStatus.LOADING,
+            stage_started_at=now,
+            next_attempt_at=None,
+            updated_at=now,
         )
         .execution_options(synchronize_session=False)
     )
@@ -252,8 +285,11 @@ def claim(session: Session, dictation_id: int, owner: str, lease_s: float, max_a
         return Claim("busy", d.id, status=d.status, attempts=d.attempts, until=aware(d.lease_expires_at))
     _active_owners.add(owner)
     if crashed:
-        session.add(AuditEvent(dictation_id=d.id, actor="pipeline", action="resumed",
-                               after={"previous_worker": previous, "stage": d.status}))
+        session.add(
+            AuditEvent(
+                dictation_id=d.id, actor="pipeline", action="resumed", after={"previous_worker": previous, "stage": d.status}
+            )
+        )
     session.refresh(d)
     return Claim("claimed", d.id, owner=owner, attempts=d.attempts, status=d.status)
 
@@ -271,9 +307,16 @@ def set_stage(session: Session, dictation_id: int, owner: str, status: str, leas
         raise LeaseLost(f"dictation {dictation_id}: another worker took it over")
 
 
-
-def record_failure(session: Session, dictation_id: int, owner: str, kind: str, reason: str, *,
-                   retry_in_s: float | None, stage_seconds: dict | None = None) -> Dictation | None:
+def record_failure(
+    session: Session,
+    dictation_id: int,
+    owner: str,
+    kind: str,
+    reason: str,
+    *,
+    retry_in_s: float | None,
+    stage_seconds: dict | None = None,
+) -> Dictation | None:
     """Mark the dictation failed. ``retry_in_s``: when a new try is due (None: never, permanent)."""
     if not renew(session, dictation_id, owner, 60):
         return None  # someone else holds it now: their outcome counts, not ours
@@ -301,13 +344,24 @@ def give_up(session: Session, dictation_id: int, reason: str) -> bool:
     res = session.execute(
         update(Dictation)
         .where(Dictation.id == dictation_id, Dictation.lease_owner.is_not_distinct_from(d.lease_owner))
-        .values(status=DictationStatus.FAILED, error_kind="gave_up", error=reason, last_error_at=now,
-                next_attempt_at=None, lease_owner=None, lease_expires_at=None, stage_started_at=None, updated_at=now)
+        .values(
+            status=DictationStatus.FAILED,
+            error_kind="gave_up",
+            error=reason,
+            last_error_at=now,
+            next_attempt_at=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            stage_started_at=None,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     if res.rowcount != 1:
         return False
-    session.add(AuditEvent(dictation_id=dictation_id, actor="pipeline", action="failed", after={"kind": "gave_up", "reason": reason}))
+    session.add(
+        AuditEvent(dictation_id=dictation_id, actor="pipeline", action="failed", after={"kind": "gave_up", "reason": reason})
+    )
     return True
 
 

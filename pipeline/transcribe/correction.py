@@ -24,8 +24,8 @@ the heard words stay and each one carries the term as ``Word.suggestion`` for th
 
 from __future__ import annotations
 
-import re
 import json
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -174,16 +174,28 @@ class TermCorrector:
                     continue
                 n, (target, conf), lead, trail, heard = best
                 span = words[i : i + n]
-                text = target.word.capitalize() if span[0].text.lstrip("\"'(")[:1].isupper() and target.word.islower() else target.word
+                text = (
+                    target.word.capitalize()
+                    if span[0].text.lstrip("\"'(")[:1].isupper() and target.word.islower()
+                    else target.word
+                )
                 probs = [w.probability for w in span if w.probability is not None]
                 if rewrite:
                     new_words.append(
-                        Word(span[0].start, span[-1].end, lead + text + trail, min(probs) if probs else None,
-                             original=" ".join(w.text for w in span), correction_confidence=round(conf, 3))
+                        Word(
+                            span[0].start,
+                            span[-1].end,
+                            lead + text + trail,
+                            min(probs) if probs else None,
+                            original=" ".join(w.text for w in span),
+                            correction_confidence=round(conf, 3),
+                        )
                     )
                 else:
                     new_words += [replace(w, suggestion=target.word, correction_confidence=round(conf, 3)) for w in span]
-                corrections.append(Correction(seg.id, span[0].start, span[-1].end, heard, target.word, target.label, round(conf, 3), rewrite))
+                corrections.append(
+                    Correction(seg.id, span[0].start, span[-1].end, heard, target.word, target.label, round(conf, 3), rewrite)
+                )
                 changed = True
                 i += n
             out_segments.append(with_words(seg, new_words) if changed else seg)
@@ -197,7 +209,12 @@ class TermCorrector:
         letters = key.replace(" ", "").replace("-", "")
         probs = [w.probability for w in span if w.probability is not None]
         unsure = bool(probs) and min(probs) < self.max_probability
-        if len(span) > 1 and letters in self.lexicon_words and unsure and not any(p in self.known_words for p in key.split() if len(p) > 1):
+        if (
+            len(span) > 1
+            and letters in self.lexicon_words
+            and unsure
+            and not any(p in self.known_words for p in key.split() if len(p) > 1)
+        ):
             return self.targets.get(letters) or Target(letters, "TERM_WORD", skeleton_key(letters)), 0.9  # "a cute" -> "acute"
         if common and not unsure:  # only if the same words were corrected elsewhere
             return decided.get(key)

@@ -22,14 +22,67 @@ from pipeline.transcribe.types import Segment, Word
 from pipeline.transcribe.words import with_words
 
 HEADERS_FILE = resources.files("pipeline.extract") / "data" / "section_headers.json"
-PUNCTUATION = {("period",): ".", ("full", "stop"): ".", ("comma",): ",", ("question", "mark"): "?",
-               ("semicolon",): ";", ("exclamation", "point"): "!"}
-BREAKS = {("new", "paragraph"): "paragraph", ("next", "paragraph"): "paragraph", ("next", "section"): "paragraph",
-          ("new", "section"): "paragraph", ("new", "line"): "line", ("next", "line"): "line"}
+PUNCTUATION = {
+    ("period",): ".",
+    ("full", "stop"): ".",
+    ("comma",): ",",
+    ("question", "mark"): "?",
+    ("semicolon",): ";",
+    ("exclamation", "point"): "!",
+}
+BREAKS = {
+    ("new", "paragraph"): "paragraph",
+    ("next", "paragraph"): "paragraph",
+    ("next", "section"): "paragraph",
+    ("new", "section"): "paragraph",
+    ("new", "line"): "line",
+    ("next", "line"): "line",
+}
 # "period" is prose after these words and before "of"
-_PROSE_BEFORE = {"a", "the", "this", "that", "each", "per", "postoperative", "perioperative", "recovery", "waiting", "same",
-                 "menstrual", "latent", "refractory", "short", "long", "brief", "one", "two", "three", "time", "trial"}
-_CONNECTORS = {"of", "is", "was", "were", "are", "and", "or", "to", "for", "in", "with", "from", "as", "at", "by", "on", "has", "had"}
+_PROSE_BEFORE = {
+    "a",
+    "the",
+    "this",
+    "that",
+    "each",
+    "per",
+    "postoperative",
+    "perioperative",
+    "recovery",
+    "waiting",
+    "same",
+    "menstrual",
+    "latent",
+    "refractory",
+    "short",
+    "long",
+    "brief",
+    "one",
+    "two",
+    "three",
+    "time",
+    "trial",
+}
+_CONNECTORS = {
+    "of",
+    "is",
+    "was",
+    "were",
+    "are",
+    "and",
+    "or",
+    "to",
+    "for",
+    "in",
+    "with",
+    "from",
+    "as",
+    "at",
+    "by",
+    "on",
+    "has",
+    "had",
+}
 _SENTENCE_END = (".", "?", "!", ":")
 _CORE = re.compile(r"[^a-z'-]")
 
@@ -162,7 +215,9 @@ def mark_sections(segments: list[Segment]) -> tuple[list[Segment], list[tuple[in
                 nxt = keys[i + n] if i + n < len(keys) else ""
                 ends = last.rstrip().endswith((".", ",", ":", ";")) or i + n == len(words)
                 ok = (starts_sentence and (ends or (n >= 2 and nxt not in _CONNECTORS))) or (
-                    n >= 3 and nxt not in _CONNECTORS and not (i > 0 and keys[i - 1] in _CONNECTORS | {"the", "a", "his", "her", "no"})
+                    n >= 3
+                    and nxt not in _CONNECTORS
+                    and not (i > 0 and keys[i - 1] in _CONNECTORS | {"the", "a", "his", "her", "no"})
                 )
                 if ok:
                     if cur:
@@ -253,8 +308,13 @@ def apply_edits(segments: list[Segment]) -> tuple[list[Segment], int]:
                 trail = re.search(r"[.,;:!?]*$", flat[j - 1][1].text).group(0)
                 heard = " ".join(w.text for _, w in replaced)
                 probs = [w.probability for _, w in replaced if w.probability is not None]
-                word = Word(first.start, flat[j - 1][1].end, text + trail, min(probs) if probs else None,
-                            original=heard.rstrip(",") if heard.rstrip(",").lower() != letters else None)
+                word = Word(
+                    first.start,
+                    flat[j - 1][1].end,
+                    text + trail,
+                    min(probs) if probs else None,
+                    original=heard.rstrip(",") if heard.rstrip(",").lower() != letters else None,
+                )
                 out.append((replaced[0][0], word))
                 used += 1
                 i = j

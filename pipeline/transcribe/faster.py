@@ -42,7 +42,9 @@ class FasterWhisperTranscriber:
             local_files_only=False,
         )
 
-    def segments(self, samples, bias: BiasPrompt | None = None, previous_text: str | None = None, settings: Settings | None = None) -> tuple[list[Segment], str]:
+    def segments(
+        self, samples, bias: BiasPrompt | None = None, previous_text: str | None = None, settings: Settings | None = None
+    ) -> tuple[list[Segment], str]:
         s = settings or self.settings
         segs, info = self._model.transcribe(
             samples,

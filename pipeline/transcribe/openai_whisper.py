@@ -43,7 +43,11 @@ class OpenAIWhisperTranscriber:
             self._model = whisper.load_model(checkpoint, device=settings.device, download_root=str(settings.cache_dir))
 
     def segments(
-        self, samples, bias: BiasPrompt | None = None, previous_text: str | None = None, speech: list[tuple[float, float]] | None = None,
+        self,
+        samples,
+        bias: BiasPrompt | None = None,
+        previous_text: str | None = None,
+        speech: list[tuple[float, float]] | None = None,
         settings: Settings | None = None,
     ) -> tuple[list[Segment], str]:
         s = settings or self.settings

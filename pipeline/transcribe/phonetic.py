@@ -12,9 +12,15 @@ import re
 from rapidfuzz import fuzz
 
 _PHONETIC = [
-    (re.compile(r"^pn"), "n"), (re.compile(r"^ps"), "s"), (re.compile(r"ph"), "f"), (re.compile(r"ch"), "k"),
-    (re.compile(r"c(?=[eiy])"), "s"), (re.compile(r"c"), "k"), (re.compile(r"y"), "i"),
-    (re.compile(r"(ae|oe)"), "e"), (re.compile(r"(.)\1+"), r"\1"),
+    (re.compile(r"^pn"), "n"),
+    (re.compile(r"^ps"), "s"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"ch"), "k"),
+    (re.compile(r"c(?=[eiy])"), "s"),
+    (re.compile(r"c"), "k"),
+    (re.compile(r"y"), "i"),
+    (re.compile(r"(ae|oe)"), "e"),
+    (re.compile(r"(.)\1+"), r"\1"),
 ]
 _VOICING = str.maketrans({"d": "t", "b": "p", "g": "k", "v": "f", "z": "s", "q": "k", "x": "s"})
 _NON_LETTERS = re.compile(r"[^a-z]")

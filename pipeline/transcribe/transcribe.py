@@ -12,16 +12,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from pipeline.settings import Settings
 from pipeline.transcribe.audio import Audio, load_media
 from pipeline.transcribe.cleanup import drop_non_speech, low_confidence, remove_repetitions, speech_regions
-from pipeline.transcribe.types import Correction, Segment, SectionMark, Transcript, Word
+from pipeline.transcribe.types import Correction, SectionMark, Segment, Transcript, Word
 from pipeline.transcribe.vocabulary import BiasPrompt, DictationContext, build_bias
 from pipeline.transcribe.words import with_words
 
@@ -38,7 +39,9 @@ class WhisperBackend(Protocol):
     backend: str
     model_id: str
 
-    def segments(self, samples, bias: BiasPrompt | None = None, previous_text: str | None = None) -> tuple[list[Segment], str]: ...
+    def segments(
+        self, samples, bias: BiasPrompt | None = None, previous_text: str | None = None
+    ) -> tuple[list[Segment], str]: ...
 
 
 def load_backend(backend: str, settings: Settings) -> WhisperBackend:
@@ -80,17 +83,31 @@ class Transcriber:
                 t0 = time.perf_counter()
                 self._models[key] = load_backend(name, s)
                 self.loads += 1
-                log.info("loaded %s model %s (%s, %s) in %.1f s", name, s.whisper_model, s.device, s.compute_type,
-                         time.perf_counter() - t0)
+                log.info(
+                    "loaded %s model %s (%s, %s) in %.1f s",
+                    name,
+                    s.whisper_model,
+                    s.device,
+                    s.compute_type,
+                    time.perf_counter() - t0,
+                )
             return self._models[key]
 
-    def transcribe(self, audio: Audio, context: DictationContext | None = None, backend: str | None = None,
-                   progress: Callable[[float], None] | None = None, settings: Settings | None = None) -> Transcript:
+    def transcribe(
+        self,
+        audio: Audio,
+        context: DictationContext | None = None,
+        backend: str | None = None,
+        progress: Callable[[float], None] | None = None,
+        settings: Settings | None = None,
+    ) -> Transcript:
         """``context`` (document type, specialty from the sidecar) chooses the biasing vocabulary."""
         s = settings or self.settings
         return transcribe_audio(audio, self.model(backend, s), s, context, progress)
 
-    def transcribe_file(self, path: str | Path, context: DictationContext | None = None, backend: str | None = None) -> Transcript:
+    def transcribe_file(
+        self, path: str | Path, context: DictationContext | None = None, backend: str | None = None
+    ) -> Transcript:
         s = self.settings
         audio = load_media(path, max_duration=s.max_duration_s, min_duration=s.min_duration_s, max_bytes=s.max_file_bytes)
         return self.transcribe(audio, context, backend)
@@ -181,8 +198,9 @@ def speech_gaps(regions: list[tuple[float, float]], segments: list[Segment], min
     return merged
 
 
-def fill_gaps(audio: Audio, segments: list[Segment], regions: list[tuple[float, float]] | None, model: WhisperBackend,
-              settings: Settings) -> list[Segment]:
+def fill_gaps(
+    audio: Audio, segments: list[Segment], regions: list[tuple[float, float]] | None, model: WhisperBackend, settings: Settings
+) -> list[Segment]:
     """Whisper sometimes ends a segment early and skips the rest of its window: with greedy decoding
     and a vocabulary prompt, sample 02 lost its last 20 seconds (the assessment) after "without".
     Speech the VAD hears but no word covers is decoded again on its own, without any prompt and with
@@ -201,12 +219,17 @@ def fill_gaps(audio: Audio, segments: list[Segment], regions: list[tuple[float, 
     added: list[Segment] = []
     for g0, g1 in gaps:
         c0, c1 = max(0.0, g0 - 0.3), min(audio.duration, g1 + 0.3)
-        piece = np.ascontiguousarray(audio.samples[int(c0 * SAMPLE_RATE): int(c1 * SAMPLE_RATE)])
+        piece = np.ascontiguousarray(audio.samples[int(c0 * SAMPLE_RATE) : int(c1 * SAMPLE_RATE)])
         kwargs = {"speech": [(0.0, c1 - c0)]} if model.backend == "openai-whisper" else {}
         segs, _ = model.segments(piece, None, None, settings=retry, **kwargs)
         near = _near_words(segments, g0, g1)
         for seg in segs:
-            if seg.no_speech_prob is not None and seg.avg_logprob is not None and seg.no_speech_prob > 0.5 and seg.avg_logprob < -0.8:
+            if (
+                seg.no_speech_prob is not None
+                and seg.avg_logprob is not None
+                and seg.no_speech_prob > 0.5
+                and seg.avg_logprob < -0.8
+            ):
                 continue
             seg = _shift(seg, c0, 0)
             inside = [w for w in seg.words if g0 - 0.2 <= (w.start + w.end) / 2 <= g1 + 0.2] if seg.words else []
@@ -295,7 +318,9 @@ def finish(
     if settings.correct_terms:
         from pipeline.transcribe.correction import default_corrector, may_rewrite
 
-        segments, corrections = default_corrector().correct_segments(segments, rewrite=may_rewrite(settings.correction_min_precision))
+        segments, corrections = default_corrector().correct_segments(
+            segments, rewrite=may_rewrite(settings.correction_min_precision)
+        )
     if not any(s.text.strip() for s in segments):
         flags.append("no_speech")
         segments = []
@@ -337,4 +362,13 @@ def transcribe_audio(
     return t
 
 
-__all__ = ["BACKENDS", "DictationContext", "Transcriber", "Transcript", "WhisperBackend", "Word", "load_backend", "transcribe_audio"]
+__all__ = [
+    "BACKENDS",
+    "DictationContext",
+    "Transcriber",
+    "Transcript",
+    "WhisperBackend",
+    "Word",
+    "load_backend",
+    "transcribe_audio",
+]

@@ -78,7 +78,7 @@ class Transcript:
     bias_terms: list[str] = field(default_factory=list)  # the vocabulary Whisper was prompted with
 
     @classmethod
-    def from_segments(cls, segments: list[Segment], **kw) -> "Transcript":
+    def from_segments(cls, segments: list[Segment], **kw) -> Transcript:
         parts: list[str] = []
         for s in segments:
             t = s.text.strip()
@@ -108,10 +108,8 @@ class Transcript:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Transcript":
-        segs = [
-            Segment(**{**s, "words": [Word(**w) for w in s.get("words", [])]}) for s in d.get("segments", [])
-        ]
+    def from_dict(cls, d: dict) -> Transcript:
+        segs = [Segment(**{**s, "words": [Word(**w) for w in s.get("words", [])]}) for s in d.get("segments", [])]
         corrections = [Correction(**c) for c in d.get("corrections", [])]
         sections = [SectionMark(**m) for m in d.get("sections", [])]
         return cls(**{**d, "segments": segs, "corrections": corrections, "sections": sections})

@@ -45,7 +45,7 @@ class DictationContext:
     specialty: str | None = None
 
     @classmethod
-    def from_metadata(cls, meta: dict | None) -> "DictationContext":
+    def from_metadata(cls, meta: dict | None) -> DictationContext:
         meta = meta or {}
         return cls(meta.get("document_type"), meta.get("specialty") or meta.get("medical_specialty"))
 
@@ -89,7 +89,9 @@ def load_site_vocabulary(path: str | Path | None = None) -> SiteVocabulary:
             if not m or (m.group(1).lower() != "all" and not m.group(2)):
                 raise ValueError(f"{src}:{n}: unknown section {line!r} (use [all], [document_type: X], [specialty: X])")
             kind = m.group(1).lower()
-            target = always if kind == "all" else (by_doc if kind == "document_type" else by_spec).setdefault(_key(m.group(2)), [])
+            target = (
+                always if kind == "all" else (by_doc if kind == "document_type" else by_spec).setdefault(_key(m.group(2)), [])
+            )
             continue
         target.append(line)
     return SiteVocabulary(tuple(always), {k: tuple(v) for k, v in by_doc.items()}, {k: tuple(v) for k, v in by_spec.items()})

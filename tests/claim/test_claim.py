@@ -9,11 +9,10 @@ import csv
 import io
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-
 from review_support import PASSWORD, add_user, pg_database
 
 from pipeline.claim.abstract import AbstractError, parse_abstract, read_abstract_sidecar
@@ -27,7 +26,13 @@ from pipeline.claim.reports import claim_report
 from pipeline.review.app import create_app
 from pipeline.store.db import session_scope
 from pipeline.store.models import (
-    CodeProposalRecord, Dictation, DictationStatus, Encounter, InpatientAbstractRecord, Patient, TranscriptRecord,
+    CodeProposalRecord,
+    Dictation,
+    DictationStatus,
+    Encounter,
+    InpatientAbstractRecord,
+    Patient,
+    TranscriptRecord,
 )
 
 JSON = {"Accept": "application/json"}
@@ -111,7 +116,9 @@ def test_poa_proposed_from_the_text():
 def test_abstract_validation_names_the_field(tmp_path):
     with pytest.raises(AbstractError) as e:
         parse_abstract({"discharge_status": "99", "admision_date": "2026-01-01"})
-    assert any("discharge_status" in p for p in e.value.problems) and any("admision_date: unknown field" in p for p in e.value.problems)
+    assert any("discharge_status" in p for p in e.value.problems) and any(
+        "admision_date: unknown field" in p for p in e.value.problems
+    )
     with pytest.raises(AbstractError, match="before admission_date"):
         parse_abstract({"admission_date": "2026-11-20", "discharge_date": "2026-11-18"})
     media = tmp_path / "stay 1.m4a"
@@ -144,7 +151,10 @@ def test_cdi_queries_show_each_answers_drg_and_never_lead():
     dx = ["J18.9", "I50.9", "I25.2"]
     base = GroupingInput("J18.9", (("I50.9", Poa.YES), ("I25.2", Poa.EXEMPT)), age=78, sex="F")
     found = {q.kind: q for q in suggest_queries(NOTE, dx, base, age=78, sex="F")}
-    assert set(found) == {CdiKind.HEART_FAILURE, CdiKind.LAB_WITHOUT_DIAGNOSIS}  # no aspiration or organism clue: no pneumonia query
+    assert set(found) == {
+        CdiKind.HEART_FAILURE,
+        CdiKind.LAB_WITHOUT_DIAGNOSIS,
+    }  # no aspiration or organism clue: no pneumonia query
     hf = found[CdiKind.HEART_FAILURE]
     drg = {o.codes[0] if o.codes else o.label: o.drg for o in hf.options}
     assert hf.current_drg == 195 and drg["I50.21"] == 193 and drg["I50.22"] == 194 and drg["Unable to determine"] == 195
@@ -170,26 +180,65 @@ CODES = [
 
 def seed_stay(url: str, status: str = DictationStatus.CODED, code_status: str = "accepted", key: str = "s1") -> int:
     with session_scope(url) as s:
-        d = Dictation(content_hash=f"claim-{key}-{url[-10:]}".ljust(64, "0")[:64], file_name=f"{key}.m4a", source_path=f"/nowhere/{key}.m4a",
-                      size_bytes=1, status=status, document_type="discharge_summary", duration=60.0, has_video=False,
-                      received_at=datetime(2026, 11, 21, 9, tzinfo=timezone.utc))
-        d.encounter = Encounter(patient=Patient(mrn=f"M-{key}", name="Ana Lima", birth_date=date(1948, 5, 2), sex="F"), setting="inpatient",
-                                physician="Dr. Okafor", date_of_service=date(2026, 11, 18), external_id=f"ENC-{key}")
-        d.transcript = TranscriptRecord(text=NOTE, language="en", model="tiny.en", backend="faster-whisper", duration=60.0,
-                                        processing_seconds=1.0, segments=[{"id": 0, "start": 0.0, "end": 60.0, "text": NOTE, "words": []}])
+        d = Dictation(
+            content_hash=f"claim-{key}-{url[-10:]}".ljust(64, "0")[:64],
+            file_name=f"{key}.m4a",
+            source_path=f"/nowhere/{key}.m4a",
+            size_bytes=1,
+            status=status,
+            document_type="discharge_summary",
+            duration=60.0,
+            has_video=False,
+            received_at=datetime(2026, 11, 21, 9, tzinfo=UTC),
+        )
+        d.encounter = Encounter(
+            patient=Patient(mrn=f"M-{key}", name="Ana Lima", birth_date=date(1948, 5, 2), sex="F"),
+            setting="inpatient",
+            physician="Dr. Okafor",
+            date_of_service=date(2026, 11, 18),
+            external_id=f"ENC-{key}",
+        )
+        d.transcript = TranscriptRecord(
+            text=NOTE,
+            language="en",
+            model="tiny.en",
+            backend="faster-whisper",
+            duration=60.0,
+            processing_seconds=1.0,
+            segments=[{"id": 0, "start": 0.0, "end": 60.0, "text": NOTE, "words": []}],
+        )
         for rank, (system, code, desc, principal, ev) in enumerate(CODES, start=1):
             start = NOTE.find(ev)
-            d.proposals.append(CodeProposalRecord(system=system, code=code, description=desc, score=0.9, rank=rank, rationale="test",
-                                                  evidence=[{"start": start, "end": start + len(ev), "text": ev, "audio_start": None, "audio_end": None}], model_version="test",
-                                                  status=code_status, principal=principal, proposed_code=code))
+            d.proposals.append(
+                CodeProposalRecord(
+                    system=system,
+                    code=code,
+                    description=desc,
+                    score=0.9,
+                    rank=rank,
+                    rationale="test",
+                    evidence=[{"start": start, "end": start + len(ev), "text": ev, "audio_start": None, "audio_end": None}],
+                    model_version="test",
+                    status=code_status,
+                    principal=principal,
+                    proposed_code=code,
+                )
+            )
         s.add(d)
         s.flush()
         return d.id
 
 
-ABSTRACT = {"admission_date": "2026-11-18", "discharge_date": "2026-11-21", "admission_type": "1", "admission_source": "1",
-            "discharge_status": "01", "service": "medicine", "poa": {"J18.9": "Y", "J96.01": "Y", "I50.9": "Y"},
-            "procedure_dates": {"BW03ZZZ": "2026-11-18"}}
+ABSTRACT = {
+    "admission_date": "2026-11-18",
+    "discharge_date": "2026-11-21",
+    "admission_type": "1",
+    "admission_source": "1",
+    "discharge_status": "01",
+    "service": "medicine",
+    "poa": {"J18.9": "Y", "J96.01": "Y", "I50.9": "Y"},
+    "procedure_dates": {"BW03ZZZ": "2026-11-18"},
+}
 
 
 def test_stored_record_abstract_drg_hcc_and_findings(settings):
@@ -223,12 +272,26 @@ def test_claim_validates_and_ub04_csv(settings):
     with session_scope(url) as s:
         d = s.get(Dictation, rid)
         res = claim_resource(s, d)  # validated with fhir.resources
-        assert res["resourceType"] == "Claim" and res["status"] == "active" and res["billablePeriod"] == {"start": "2026-11-18", "end": "2026-11-21"}
-        dx = [(x["sequence"], x["diagnosisCodeableConcept"]["coding"][0]["code"], x["onAdmission"]["coding"][0]["code"]) for x in res["diagnosis"]]
+        assert (
+            res["resourceType"] == "Claim"
+            and res["status"] == "active"
+            and res["billablePeriod"] == {"start": "2026-11-18", "end": "2026-11-21"}
+        )
+        dx = [
+            (x["sequence"], x["diagnosisCodeableConcept"]["coding"][0]["code"], x["onAdmission"]["coding"][0]["code"])
+            for x in res["diagnosis"]
+        ]
         assert dx == [(1, "J18.9", "Y"), (2, "J96.01", "Y"), (3, "I50.9", "Y"), (4, "I25.2", "1")]
-        assert res["procedure"] == [{"sequence": 1, "type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/ex-procedure-type", "code": "primary"}]}],
-                                     "procedureCodeableConcept": {"coding": [{"system": "http://www.cms.gov/Medicare/Coding/ICD10", "code": "BW03ZZZ"}]},
-                                     "date": "2026-11-18"}]
+        assert res["procedure"] == [
+            {
+                "sequence": 1,
+                "type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/ex-procedure-type", "code": "primary"}]}],
+                "procedureCodeableConcept": {
+                    "coding": [{"system": "http://www.cms.gov/Medicare/Coding/ICD10", "code": "BW03ZZZ"}]
+                },
+                "date": "2026-11-18",
+            }
+        ]
         drg_info = next(i for i in res["supportingInfo"] if i["category"]["coding"][0]["code"] == "drg")
         assert drg_info["code"]["coding"][0]["code"] == "193"
         broken = json.loads(json.dumps(res))
@@ -238,9 +301,20 @@ def test_claim_validates_and_ub04_csv(settings):
         rows = list(csv.reader(io.StringIO(ub04_csv(s, [d]))))
         assert rows[0] == ub04_header()
         row = dict(zip(rows[0], rows[1]))
-        assert (row["fl67_principal_dx"], row["fl67_poa"], row["fl67a_dx"], row["fl67c_dx"], row["fl67c_poa"], row["fl71_pps_code"]) == (
-            "J189", "Y", "J9601", "I252", "", "193")
-        assert (row["fl06_from"], row["fl17_discharge_status"], row["fl74_principal_px"], row["fl74_date"]) == ("11182026", "01", "BW03ZZZ", "11182026")
+        assert (
+            row["fl67_principal_dx"],
+            row["fl67_poa"],
+            row["fl67a_dx"],
+            row["fl67c_dx"],
+            row["fl67c_poa"],
+            row["fl71_pps_code"],
+        ) == ("J189", "Y", "J9601", "I252", "", "193")
+        assert (row["fl06_from"], row["fl17_discharge_status"], row["fl74_principal_px"], row["fl74_date"]) == (
+            "11182026",
+            "01",
+            "BW03ZZZ",
+            "11182026",
+        )
     rid2 = seed_stay(url, key="s2")  # not finalized: no claim unless a draft is asked for
     with session_scope(url) as s:
         d2 = s.get(Dictation, rid2)
@@ -280,11 +354,20 @@ def _walk(url: str, rid: int, login) -> None:
     assert api["drg"]["drg"] == 193 and api["what_if"]["after"]["drg"] == 195 and api["what_if"]["drg_changed"]
     # J96.01 is the MCC already: hyponatremia (a CC) would change nothing, so no sodium query; the heart failure
     # query stays for the HCC (226 -> 224/225), not the DRG
-    assert [(q["kind"], q["changes_drg"], q["changes_hcc"]) for q in api["queries"]] == [("heart_failure_specificity", False, True)]
+    assert [(q["kind"], q["changes_drg"], q["changes_hcc"]) for q in api["queries"]] == [
+        ("heart_failure_specificity", False, True)
+    ]
     assert c.post(f"/records/{rid}/abstract", data={"discharge_date": "2026-11-21"}, headers=h).status_code == 409  # not claimed
     assert c.post(f"/records/{rid}/claim", headers=h).status_code == 200
-    r = c.post(f"/records/{rid}/abstract", data={**{k: v for k, v in ABSTRACT.items() if isinstance(v, str)},
-                                                 **{f"poa_{k}": v for k, v in ABSTRACT["poa"].items()}, "date_BW03ZZZ": "2026-11-18"}, headers=h)
+    r = c.post(
+        f"/records/{rid}/abstract",
+        data={
+            **{k: v for k, v in ABSTRACT.items() if isinstance(v, str)},
+            **{f"poa_{k}": v for k, v in ABSTRACT["poa"].items()},
+            "date_BW03ZZZ": "2026-11-18",
+        },
+        headers=h,
+    )
     assert r.status_code == 200, r.text
     bad = c.post(f"/records/{rid}/abstract", data={"discharge_status": "99"}, headers=h)
     assert bad.status_code == 409 and "discharge_status" in bad.json()["error"]
@@ -297,7 +380,9 @@ def _walk(url: str, rid: int, login) -> None:
     blocked = c.post(f"/records/{rid}/finalize", headers=h)
     assert blocked.status_code == 409 and "query" in blocked.json()["error"]  # the open CDI query blocks finalizing
     qid = c.get(f"/api/records/{rid}").json()["queries"][0]["id"]
-    assert c.post(f"/records/{rid}/cdi/{qid}/answer", data={"option": "2"}, headers=h).status_code == 200  # acute on chronic systolic
+    assert (
+        c.post(f"/records/{rid}/cdi/{qid}/answer", data={"option": "2"}, headers=h).status_code == 200
+    )  # acute on chronic systolic
     assert c.get(f"/api/records/{rid}").json()["queries"][0]["answer"] == "Acute on chronic systolic (HFrEF) heart failure"
     done = c.post(f"/records/{rid}/finalize", headers=h)
     assert done.status_code == 200, done.text
@@ -398,8 +483,19 @@ def test_grouper_mce_edits_join_the_validation_panel(settings):
     rid = seed_stay(url)
     with session_scope(url) as s:
         d = s.get(Dictation, rid)
-        d.proposals.append(CodeProposalRecord(system="ICD-10-CM", code="Y65.51", description="Performance of wrong procedure (operation) on correct patient",
-                                              score=None, rank=9, rationale="test", evidence=[], model_version="test", status="added"))
+        d.proposals.append(
+            CodeProposalRecord(
+                system="ICD-10-CM",
+                code="Y65.51",
+                description="Performance of wrong procedure (operation) on correct patient",
+                score=None,
+                rank=9,
+                rationale="test",
+                evidence=[],
+                model_version="test",
+                status="added",
+            )
+        )
     with session_scope(url) as s:
         d = s.get(Dictation, rid)
         mce = [f for f in validate(d) if f.kind.startswith("mce_")]

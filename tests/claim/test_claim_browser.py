@@ -7,13 +7,9 @@ With MRT_UPDATE_SCREENSHOTS=1 the record screenshot replaces docs/screenshots/cl
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import expect
-
 from conftest import screenshot
+from playwright.sync_api import expect
 from review_support import PASSWORD, add_user, serve_app
 from test_claim import seed_stay
 

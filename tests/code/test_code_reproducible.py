@@ -34,14 +34,37 @@ def _inputs(folder: Path) -> list[str]:
 
 
 def _install(tmp: Path, name: str, seed: str, threads: str, inputs: Path) -> subprocess.Popen:
-    env = {**os.environ, "MRT_CACHE_DIR": str(tmp / name / "cache"), "MRT_DATA_DIR": str(tmp / name / "data"),
-           "PYTHONHASHSEED": seed, "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
-           "MKL_NUM_THREADS": threads}
+    env = {
+        **os.environ,
+        "MRT_CACHE_DIR": str(tmp / name / "cache"),
+        "MRT_DATA_DIR": str(tmp / name / "data"),
+        "PYTHONHASHSEED": seed,
+        "OMP_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+    }
     out = tmp / name / "codes.jsonl"
     out.parent.mkdir(parents=True)
     return subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "code", "--input-dir", str(inputs), "--json", "--setting", "inpatient",
-         "--output", str(out)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "code",
+            "--input-dir",
+            str(inputs),
+            "--json",
+            "--setting",
+            "inpatient",
+            "--output",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 @pytest.mark.slow

@@ -106,14 +106,17 @@ def test_index_covers_every_code():
 
 
 # ---------------------------------------------------------------- the Index path (issue 19, item 7)
-@pytest.mark.parametrize(("query", "system", "family"), [
-    ("community acquired pneumonia", None, "J18"),
-    ("pneumonia right lower lobe", None, "J18"),
-    ("copd with pneumonia", None, "J44.0"),
-    ("afib rvr", None, "I48"),
-    ("total knee arthroplasty", PCS, "0SR"),  # PCS Index: Arthroplasty, see Replacement, Lower Joints
-    ("reduction radius", PCS, "0PS"),  # PCS Index: Reduction, fracture, see Reposition
-])
+@pytest.mark.parametrize(
+    ("query", "system", "family"),
+    [
+        ("community acquired pneumonia", None, "J18"),
+        ("pneumonia right lower lobe", None, "J18"),
+        ("copd with pneumonia", None, "J44.0"),
+        ("afib rvr", None, "I48"),
+        ("total knee arthroplasty", PCS, "0SR"),  # PCS Index: Arthroplasty, see Replacement, Lower Joints
+        ("reduction radius", PCS, "0PS"),  # PCS Index: Reduction, fracture, see Reposition
+    ],
+)
 def test_phrases_a_coder_types_find_the_code_family_through_the_index(query, system, family):
     top5 = codes(query, system=system)[:5]
     assert any(c.startswith(family) for c in top5), top5

@@ -26,7 +26,7 @@ def test_office_note_expected_codes_in_top5(sample):
     for p in result.proposals:
         assert 0.0 <= p.score <= 1.0 and p.evidence and p.rationale
         for ev in p.evidence:
-            assert text[ev.start:ev.end] == ev.text
+            assert text[ev.start : ev.end] == ev.text
     rest = [p.score for p in result.proposals[1:]]  # the suggested principal diagnosis comes first
     assert rest == sorted(rest, reverse=True)
     assert result.proposals[0].system == "ICD-10-CM" and result.proposals[0].has(ReasonKind.SEQUENCED_FIRST)
@@ -36,7 +36,9 @@ def test_office_note_expected_codes_in_top5(sample):
 def test_negated_condition_is_never_proposed(sample):
     _, text, _ = sample("06")
     result, codes = codes_for(text)
-    assert not any(c.startswith(("J18", "R07", "R50", "R06.0", "R06.2")) for c in codes), codes  # pneumonia, chest pain, fever, SOB, wheezing
+    assert not any(c.startswith(("J18", "R07", "R50", "R06.0", "R06.2")) for c in codes), (
+        codes
+    )  # pneumonia, chest pain, fever, SOB, wheezing
     assert {s.text.lower() for s in result.skipped} >= {"chest pain", "fever", "pneumonia"}
     assert "J20.9" in codes[:5]
 
@@ -81,6 +83,7 @@ def test_history_code_mapping_uses_tabular_notes():
 
 def test_every_proposal_is_a_valid_fy2026_code(manifest):
     from conftest import SAMPLES
+
     from pipeline.code.lookup.codeset import get_codeset
 
     cs = get_codeset()
@@ -94,12 +97,15 @@ def test_every_proposal_is_a_valid_fy2026_code(manifest):
 
 
 # ---------------------------------------------------------------- one code per mention, type words
-@pytest.mark.parametrize("text, code, not_codes", [
-    ("Type 2 diabetes mellitus.", "E11.9", ("E10",)),
-    ("Type 1 diabetes mellitus.", "E10.9", ("E11",)),
-    ("Hyperlipidemia.", "E78.5", ("E78.49",)),
-    ("Essential hypertension.", "I10", ("I15",)),
-])
+@pytest.mark.parametrize(
+    "text, code, not_codes",
+    [
+        ("Type 2 diabetes mellitus.", "E11.9", ("E10",)),
+        ("Type 1 diabetes mellitus.", "E10.9", ("E11",)),
+        ("Hyperlipidemia.", "E78.5", ("E78.49",)),
+        ("Essential hypertension.", "I10", ("I15",)),
+    ],
+)
 def test_one_code_per_mention_and_type_words_agree(text, code, not_codes):
     _, codes = codes_for(text, "inpatient")
     assert codes[0] == code and not any(c.startswith(not_codes) for c in codes), codes
@@ -125,13 +131,16 @@ def test_diabetes_ckd_stage_and_hypertension_combination():
     assert e1122.has(ReasonKind.COMBINATION) and "I.A.15" in e1122.rationale and len(e1122.evidence) == 2
 
 
-@pytest.mark.parametrize("text, expected, gone", [
-    ("Type 2 diabetes mellitus with hyperglycemia.", {"E11.65"}, {"E11.9", "R73.9"}),
-    ("Type 1 diabetes mellitus with diabetic polyneuropathy.", {"E10.42"}, {"E10.9", "G62.9"}),
-    ("Hypertensive heart disease with congestive heart failure.", {"I11.0", "I50.9"}, {"I11.9", "I10", "I51.9"}),
-    ("Hypertension. Heart disease, unspecified.", {"I11.9"}, {"I10", "I51.9"}),  # I11 includes I51.9
-    ("Hypertension. Congestive heart failure. End stage renal disease on dialysis.", {"I13.2", "I50.9", "N18.6"}, {"I10"}),
-])
+@pytest.mark.parametrize(
+    "text, expected, gone",
+    [
+        ("Type 2 diabetes mellitus with hyperglycemia.", {"E11.65"}, {"E11.9", "R73.9"}),
+        ("Type 1 diabetes mellitus with diabetic polyneuropathy.", {"E10.42"}, {"E10.9", "G62.9"}),
+        ("Hypertensive heart disease with congestive heart failure.", {"I11.0", "I50.9"}, {"I11.9", "I10", "I51.9"}),
+        ("Hypertension. Heart disease, unspecified.", {"I11.9"}, {"I10", "I51.9"}),  # I11 includes I51.9
+        ("Hypertension. Congestive heart failure. End stage renal disease on dialysis.", {"I13.2", "I50.9", "N18.6"}, {"I10"}),
+    ],
+)
 def test_combination_codes(text, expected, gone):
     _, codes = codes_for(text, "inpatient")
     assert expected <= set(codes) and not gone & set(codes), codes
@@ -169,6 +178,7 @@ def test_outpatient_procedures_are_not_proposed_as_pcs():
     alt = next(p for p in result.alternatives if p.code == "0FT44ZZ")
     assert "CPT/HCPCS" in alt.rationale
 
+
 def test_issue_vignette_diabetic_ckd_stage_3_with_hypertension():
     result, codes = codes_for("Type 2 diabetes with diabetic chronic kidney disease stage 3 and hypertension.", "inpatient")
     assert {"E11.22", "I12.9", "N18.30"} <= set(codes), codes
@@ -185,8 +195,9 @@ def test_uncertain_outpatient_finding_coded_as_its_symptom():
 
 
 def test_gallbladder_calculus_with_cholecystitis_is_one_code():
-    result, codes = codes_for("Preoperative diagnosis: Acute calculous cholecystitis. Postoperative diagnosis: Same.",
-                              "inpatient")
+    result, codes = codes_for(
+        "Preoperative diagnosis: Acute calculous cholecystitis. Postoperative diagnosis: Same.", "inpatient"
+    )
     assert "K80.00" in codes and not any(c.startswith("K81") for c in codes), codes
     p = next(p for p in result.proposals if p.code == "K80.00")
     assert p.has(ReasonKind.COMBINATION) and "Calculus, gallbladder, with cholecystitis" in p.rationale
@@ -203,13 +214,14 @@ def test_clinic_note_codes_the_assessment_not_its_integral_symptom(sample):
 
 
 def test_site_phrase_after_a_bare_finding_word():
-    """"pain" followed by its site is coded by the site (Index: Pain, testicle), not as R52."""
+    """ "pain" followed by its site is coded by the site (Index: Pain, testicle), not as R52."""
     from pipeline.code.rules.specificity import site_query
 
     assert site_query("pain", " in the right testicle that began") == "pain in the right testicle"
     assert site_query("pain", " of three days duration") == "pain"  # not a site
     assert site_query("fracture", " of the distal radius") == (
-        "fracture of the lower end of radius initial encounter for closed fracture")  # closed unless stated open
+        "fracture of the lower end of radius initial encounter for closed fracture"
+    )  # closed unless stated open
     assert site_query("pneumonia", " of the right lower lobe") == "pneumonia"  # not a bare finding word
     ranked = ranked_for("He reports pain in the right testicle for two weeks.", "inpatient")
     assert ranked[0].code == "N50.811", [(p.code, p.score) for p in ranked[:5]]
@@ -219,8 +231,10 @@ def test_site_phrase_after_a_bare_finding_word():
 def test_alternatives_are_kept_per_code_system():
     from pipeline.settings import Settings
 
-    text = ("Admitted with community acquired pneumonia and acute kidney injury. Chest x-ray and abdominal CT. "
-            "Laparoscopic cholecystectomy for acute cholecystitis with gallstones.")
+    text = (
+        "Admitted with community acquired pneumonia and acute kidney injury. Chest x-ray and abdominal CT. "
+        "Laparoscopic cholecystectomy for acute cholecystitis with gallstones."
+    )
     result = propose_codes(extract(text), settings=Settings(max_alternatives=3), setting="inpatient", text=text)
     for system in ("ICD-10-CM", "ICD-10-PCS"):
         assert 0 < sum(p.system == system for p in result.alternatives) <= 3, [p.code for p in result.alternatives]
@@ -229,9 +243,11 @@ def test_alternatives_are_kept_per_code_system():
 def test_one_code_per_finding_yields_to_the_required_code():
     """The stated "persistent atrial fibrillation" (I48.19) is not reported with I48.91 for the same
     words; the heart failure type I11.0 asks for is the specific I50.20, without I50.9 as well."""
-    text = ("The patient has atrial fibrillation and hypertension with systolic congestive heart failure. "
-            "Assessment: 1. Persistent atrial fibrillation. 2. Hypertensive heart disease with systolic "
-            "congestive heart failure.")
+    text = (
+        "The patient has atrial fibrillation and hypertension with systolic congestive heart failure. "
+        "Assessment: 1. Persistent atrial fibrillation. 2. Hypertensive heart disease with systolic "
+        "congestive heart failure."
+    )
     result, codes = codes_for(text, "inpatient")
     assert {"I48.19", "I50.20", "I11.0"} <= set(codes), codes
     assert "I48.91" not in codes and "I50.9" not in codes, codes
@@ -239,7 +255,7 @@ def test_one_code_per_finding_yields_to_the_required_code():
 
 
 def test_acuity_stated_before_the_mention(sample):
-    """"Acute on chronic systolic congestive heart failure" (the mention is the words after "acute on
+    """ "Acute on chronic systolic congestive heart failure" (the mention is the words after "acute on
     chronic") is I50.23; the history's "chronic systolic ..." (I50.22) is the same condition and
     becomes an alternative; a category that distinguishes acuity says so when none is stated."""
     from pipeline.code.rules.specificity import acuity
@@ -258,7 +274,7 @@ def test_acuity_stated_before_the_mention(sample):
 
 
 def test_site_before_a_bare_finding_word_and_joint_pain_integral_to_arthritis(sample):
-    """"End-stage right knee pain" is knee pain (M25.561, not R52), and knee pain is part of the
+    """ "End-stage right knee pain" is knee pain (M25.561, not R52), and knee pain is part of the
     right knee osteoarthritis the report codes (M17.11), so it is not coded beside it."""
     from pipeline.code.rules.specificity import site_query
 
@@ -273,14 +289,16 @@ def test_site_before_a_bare_finding_word_and_joint_pain_integral_to_arthritis(sa
 
 
 def test_total_knee_arthroplasty_under_the_procedure_heading(sample):
-    """"Procedure: Right total knee arthroplasty, cemented" is Replacement of the right knee joint
+    """ "Procedure: Right total knee arthroplasty, cemented" is Replacement of the right knee joint
     with a synthetic substitute, cemented, open approach (0SRC0J9), proposed as the report states it."""
     from pipeline.code.rules.arthroplasty import arthroplasty_query
 
     assert arthroplasty_query("Right total knee arthroplasty", "cemented components") == (
-        "replacement of right knee joint with synthetic substitute cemented open approach")
+        "replacement of right knee joint with synthetic substitute cemented open approach"
+    )
     assert arthroplasty_query("left hip replacement", "a press-fit cup") == (
-        "replacement of left hip joint with synthetic substitute uncemented open approach")
+        "replacement of left hip joint with synthetic substitute uncemented open approach"
+    )
     assert arthroplasty_query("unicompartmental knee arthroplasty", "") is None
     assert arthroplasty_query("laparoscopic cholecystectomy", "") is None
     _, text, expected = sample("08")
@@ -327,8 +345,9 @@ def test_a_close_index_match_on_a_few_words_is_not_documentation_enough():
 
     def spelled(code: str, mention: str) -> bool:
         title = get_codeset().cm_description(code)
-        return _spelled_out(CodeProposal("ICD-10-CM", code, title, 1.0, [Evidence(0, len(mention), mention)], ()),
-                            Coder().index(CM))
+        return _spelled_out(
+            CodeProposal("ICD-10-CM", code, title, 1.0, [Evidence(0, len(mention), mention)], ()), Coder().index(CM)
+        )
 
     assert spelled("S52.502A", "Closed fracture of the left distal radius")
     assert spelled("L03.115", "Cellulitis of the right lower leg")
@@ -376,8 +395,10 @@ def test_tumour_morphology_follows_the_index_to_the_table_of_neoplasms():
     assert index_query("metastatic leiomyosarcoma") == "metastatic leiomyosarcoma"
     assert index_query("malignant schwannoma") == "malignant schwannoma"  # its own Index entry
     assert index_query("tumor") == index_query("neoplasia") == "neoplasm of unspecified behavior"
-    text = ("A 60-year-old man was admitted with hematuria. Cystoscopy showed a 2 cm bladder leiomyoma, which was "
-            "resected transurethrally. Pathology confirmed a leiomyoma without atypia. He was discharged on day 2.")
+    text = (
+        "A 60-year-old man was admitted with hematuria. Cystoscopy showed a 2 cm bladder leiomyoma, which was "
+        "resected transurethrally. Pathology confirmed a leiomyoma without atypia. He was discharged on day 2."
+    )
     proposals, _, _, _ = Coder().first_pass(extract(text), "inpatient", text)
     assert "D30.3" in [p.code for p in proposals] and "C67.9" not in [p.code for p in proposals]
     # the case statistics read "bladder" as cancer: a coder is not shown that against the documented behaviour
@@ -416,7 +437,7 @@ def test_a_word_the_index_only_cross_references_is_read_as_the_term_it_names():
 
 
 def test_a_match_that_misses_the_head_word_is_looked_up_without_the_site_phrase():
-    """"Community acquired pneumonia of the right lower lobe" matched M21.961 "acquired deformity of
+    """ "Community acquired pneumonia of the right lower lobe" matched M21.961 "acquired deformity of
     right lower leg" on the site phrase's words; the finding is pneumonia (J18.9)."""
     from pipeline.code.coder import _cm_candidates
 
@@ -431,10 +452,15 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     def code(system, c, start, end, score):
         return CodeProposal(system, c, c, score, [Evidence(start, end, "x" * (end - start))], _why("matched"))
 
-    ranked = [code("ICD-10-CM", "J20.9", 0, 16, 0.9), code("ICD-10-CM", "R05.9", 20, 25, 0.8),
-              code("ICD-10-CM", "J20.8", 0, 16, 0.7), code("ICD-10-CM", "R69", 30, 37, 0.6),
-              code("ICD-10-PCS", "BW03ZZZ", 40, 50, 0.6), code("ICD-10-CM", "C80.1", 55, 65, 0.5),
-              code("ICD-10-CM", "C34.90", 70, 80, 0.5)]
+    ranked = [
+        code("ICD-10-CM", "J20.9", 0, 16, 0.9),
+        code("ICD-10-CM", "R05.9", 20, 25, 0.8),
+        code("ICD-10-CM", "J20.8", 0, 16, 0.7),
+        code("ICD-10-CM", "R69", 30, 37, 0.6),
+        code("ICD-10-PCS", "BW03ZZZ", 40, 50, 0.6),
+        code("ICD-10-CM", "C80.1", 55, 65, 0.5),
+        code("ICD-10-CM", "C34.90", 70, 80, 0.5),
+    ]
     inpatient = FilterContext("inpatient", rule_codes=frozenset({"J20.9", "C34.90"}), required=frozenset({"J20.9"}))
     shown, moved = apply_filters(ranked, inpatient)
     assert [p.code for p in shown] == ["J20.9", "BW03ZZZ", "C34.90"]
@@ -446,40 +472,78 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
     shown, moved = apply_filters(ranked, FilterContext("outpatient", required=frozenset({"J20.9"})))
     assert "BW03ZZZ" not in [p.code for p in shown] and any("CPT/HCPCS" in p.rationale for p in moved)
     # a statistics-only code may not contradict the disease kind the mentions state
-    hepatitis = [CodeProposal("ICD-10-CM", "B19.10", "Unspecified viral hepatitis B without hepatic coma", 0.7, [], _why("similar cases")),
-                 CodeProposal("ICD-10-CM", "B15.9", "Hepatitis A without hepatic coma", 0.6, [Evidence(0, 17, "acute hepatitis A")], _why("matched"))]
+    hepatitis = [
+        CodeProposal("ICD-10-CM", "B19.10", "Unspecified viral hepatitis B without hepatic coma", 0.7, [], _why("similar cases")),
+        CodeProposal(
+            "ICD-10-CM", "B15.9", "Hepatitis A without hepatic coma", 0.6, [Evidence(0, 17, "acute hepatitis A")], _why("matched")
+        ),
+    ]
     context = FilterContext("inpatient", rule_codes=frozenset({"B15.9"}), mentions=((0, 17, "acute hepatitis A"),))
     shown, moved = apply_filters(hepatitis, context)
     assert [p.code for p in shown] == ["B15.9"] and "says hepatitis a, this code hepatitis b" in moved[0].rationale
     # nor a neoplasm behaviour the guideline pass did not code for that site (Table of Neoplasms);
     # a secondary site (C79.51) or another site (C61) is no contradiction
     neoplasms = [CodeProposal("ICD-10-CM", c, c, 0.7, [], _why("similar cases")) for c in ("C67.9", "C79.51", "C61")]
-    neoplasms.append(CodeProposal("ICD-10-CM", "D30.3", "Benign neoplasm of bladder", 0.4, [Evidence(0, 17, "bladder leiomyoma")], _why("matched")))
+    neoplasms.append(
+        CodeProposal(
+            "ICD-10-CM", "D30.3", "Benign neoplasm of bladder", 0.4, [Evidence(0, 17, "bladder leiomyoma")], _why("matched")
+        )
+    )
     shown, moved = apply_filters(neoplasms, FilterContext("inpatient", rule_codes=frozenset({"D30.3"})))
     assert [p.code for p in shown] == ["C79.51", "C61", "D30.3"]
     assert "D30.3 is a benign neoplasm of this site, this code malignant" in moved[0].rationale
     # two index matches for the same words: the one that names what the mention states ("chronic") stays
     words = [Evidence(16, 35, "chronic hepatitis C")]
-    both = [CodeProposal("ICD-10-CM", "B19.20", "Unspecified viral hepatitis C without hepatic coma", 0.89, words, _why("matched")),
-            CodeProposal("ICD-10-CM", "B18.2", "Chronic viral hepatitis C", 0.74, words, _why("matched"))]
+    both = [
+        CodeProposal("ICD-10-CM", "B19.20", "Unspecified viral hepatitis C without hepatic coma", 0.89, words, _why("matched")),
+        CodeProposal("ICD-10-CM", "B18.2", "Chronic viral hepatitis C", 0.74, words, _why("matched")),
+    ]
     shown, moved = apply_filters(both, FilterContext("inpatient", rule_codes=frozenset({"B19.20", "B18.2"})))
     assert [p.code for p in shown] == ["B18.2"] and moved[0].rationale.endswith("less specific than B18.2 for the same words")
     # a one-line note: a code no mention stands for stays out (the statistics learned whole case reports)
-    short = [CodeProposal("ICD-10-CM", "N18.9", "Chronic kidney disease", 0.6, [Evidence(12, 19, "chronic")], _why("document model")),
-             CodeProposal("ICD-10-CM", "B18.1", "Chronic viral hepatitis B", 0.9, [Evidence(12, 31, "chronic hepatitis B")], _why("matched"))]
-    shown, moved = apply_filters(short, FilterContext("inpatient", rule_codes=frozenset({"B18.1"}),
-                                                      mentions=((12, 31, "chronic hepatitis B"),), words=4))
+    short = [
+        CodeProposal("ICD-10-CM", "N18.9", "Chronic kidney disease", 0.6, [Evidence(12, 19, "chronic")], _why("document model")),
+        CodeProposal(
+            "ICD-10-CM", "B18.1", "Chronic viral hepatitis B", 0.9, [Evidence(12, 31, "chronic hepatitis B")], _why("matched")
+        ),
+    ]
+    shown, moved = apply_filters(
+        short, FilterContext("inpatient", rule_codes=frozenset({"B18.1"}), mentions=((12, 31, "chronic hepatitis B"),), words=4)
+    )
     assert [p.code for p in shown] == ["B18.1"] and "too short for them" in moved[0].rationale
     # T14 (injury of unspecified body region) yields to the injury of the stated site
-    eye = [CodeProposal("ICD-10-CM", "T14.90XA", "Injury, unspecified, initial encounter", 0.5, [Evidence(12, 25, "ocular trauma")], _why("lexicon")),
-           CodeProposal("ICD-10-CM", "S05.92XA", "Unspecified injury of left eye and orbit, initial encounter", 0.4,
-                        [Evidence(12, 25, "ocular trauma")], _why("matched"))]
+    eye = [
+        CodeProposal(
+            "ICD-10-CM",
+            "T14.90XA",
+            "Injury, unspecified, initial encounter",
+            0.5,
+            [Evidence(12, 25, "ocular trauma")],
+            _why("lexicon"),
+        ),
+        CodeProposal(
+            "ICD-10-CM",
+            "S05.92XA",
+            "Unspecified injury of left eye and orbit, initial encounter",
+            0.4,
+            [Evidence(12, 25, "ocular trauma")],
+            _why("matched"),
+        ),
+    ]
     shown, moved = apply_filters(eye, FilterContext("inpatient", rule_codes=frozenset({"S05.92XA"})))
     assert [p.code for p in shown] == ["S05.92XA"] and "site is documented (S05.92XA)" in moved[0].rationale
     # a condition only the patient's past history documents: its personal-history code reports it
-    past = [CodeProposal("ICD-10-CM", "K26.9", "Duodenal ulcer", 0.8, [Evidence(10, 24, "duodenal ulcer")], _why("similar cases")),
-            CodeProposal("ICD-10-CM", "Z87.11", "Personal history of peptic ulcer disease", 0.5,
-                         [Evidence(10, 24, "duodenal ulcer")], _why("personal history"))]
+    past = [
+        CodeProposal("ICD-10-CM", "K26.9", "Duodenal ulcer", 0.8, [Evidence(10, 24, "duodenal ulcer")], _why("similar cases")),
+        CodeProposal(
+            "ICD-10-CM",
+            "Z87.11",
+            "Personal history of peptic ulcer disease",
+            0.5,
+            [Evidence(10, 24, "duodenal ulcer")],
+            _why("personal history"),
+        ),
+    ]
     shown, moved = apply_filters(past, FilterContext("inpatient", rule_codes=frozenset({"Z87.11"}), past_history=frozenset({10})))
     assert [p.code for p in shown] == ["Z87.11"] and "only as past history" in moved[0].rationale
 
@@ -487,7 +551,11 @@ def test_guideline_filters_move_codes_to_the_alternatives_with_their_reason():
 def test_history_of_a_lifelong_or_chronic_condition_is_coded_as_current():
     from pipeline.code.rules.history import is_chronic
 
-    assert is_chronic("H40.9", "glaucoma") and is_chronic("J47.9", "bronchiectasis") and is_chronic("K26.9", "chronic duodenal ulcer")
+    assert (
+        is_chronic("H40.9", "glaucoma")
+        and is_chronic("J47.9", "bronchiectasis")
+        and is_chronic("K26.9", "chronic duodenal ulcer")
+    )
     assert not is_chronic("K26.9", "duodenal ulcer") and not is_chronic("J11.1", "influenza")
     text = "Past medical history: history of bronchiectasis and of chronic glaucoma. History of influenza."
     result = propose_codes(extract(text), setting="inpatient", text=text)
@@ -499,8 +567,10 @@ def test_history_of_a_lifelong_or_chronic_condition_is_coded_as_current():
 
 
 def test_past_procedure_gets_its_status_code_not_a_pcs_code():
-    text = ("A 62-year-old woman with a history of hysterectomy was admitted with community acquired pneumonia. "
-            "Chest X-ray showed a right lower lobe infiltrate.")
+    text = (
+        "A 62-year-old woman with a history of hysterectomy was admitted with community acquired pneumonia. "
+        "Chest X-ray showed a right lower lobe infiltrate."
+    )
     result = propose_codes(extract(text), setting="inpatient", text=text)
     ranked = result.proposals + result.alternatives
     assert not any(p.code.startswith("0UT") for p in ranked), [p.code for p in ranked]  # not done in this stay
@@ -546,13 +616,16 @@ def test_atrial_is_not_ventricular():
     assert "I49.01" not in [p.code for p in result.alternatives]  # a contradiction, not a choice
 
 
-@pytest.mark.parametrize(("mention", "code", "main_term"), [
-    ("community acquired pneumonia", "J18.9", "Pneumonia"),
-    ("pneumonia of the right lower lobe", "J18.9", "Pneumonia"),  # not J18.1: "lobe" is not "lobar"
-    ("Community acquired pneumonia of the right lower lobe", "J18.9", "Pneumonia"),
-    ("acute exacerbation of chronic obstructive pulmonary disease", "J44.1", "Disease, diseased"),
-    ("chronic obstructive pulmonary disease with pneumonia", "J44.0", "Disease, diseased"),
-])
+@pytest.mark.parametrize(
+    ("mention", "code", "main_term"),
+    [
+        ("community acquired pneumonia", "J18.9", "Pneumonia"),
+        ("pneumonia of the right lower lobe", "J18.9", "Pneumonia"),  # not J18.1: "lobe" is not "lobar"
+        ("Community acquired pneumonia of the right lower lobe", "J18.9", "Pneumonia"),
+        ("acute exacerbation of chronic obstructive pulmonary disease", "J44.1", "Disease, diseased"),
+        ("chronic obstructive pulmonary disease with pneumonia", "J44.0", "Disease, diseased"),
+    ],
+)
 def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, main_term: str):
     from pipeline.code.coder import _cm_candidates
     from pipeline.code.lookup.index_lookup import lookup
@@ -565,7 +638,7 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
 
 
 def test_the_index_path_leaves_a_partial_reading_to_the_search():
-    """"Nicotine dependence": nicotine is under Dependence, drug, which the mention skips; the Index
+    """ "Nicotine dependence": nicotine is under Dependence, drug, which the mention skips; the Index
     reading (F19.20, Dependence) is incomplete and the search's F17.200 stands."""
     from pipeline.code.coder import _cm_candidates
     from pipeline.code.lookup.index_lookup import lookup
@@ -582,7 +655,9 @@ def test_copd_exacerbation_and_copd_with_pneumonia_are_coded_from_the_index():
     result, both = codes_for("Assessment: COPD with pneumonia.", "inpatient")
     assert {"J44.0", "J18.9"} <= set(both) and "J44.9" not in both
     j440 = next(p for p in result.proposals if p.code == "J44.0")
-    assert j440.has(ReasonKind.COMBINATION) and "J18.9" in next(r.codes for r in j440.reasons if r.kind is ReasonKind.KEPT_ALONGSIDE)
+    assert j440.has(ReasonKind.COMBINATION) and "J18.9" in next(
+        r.codes for r in j440.reasons if r.kind is ReasonKind.KEPT_ALONGSIDE
+    )
 
 
 def test_discharge_summary_codes_pneumonia_and_copd(sample):

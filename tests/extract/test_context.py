@@ -19,9 +19,23 @@ ROOT = Path(__file__).resolve().parents[2]
 NEGEX_DIR = Path("/work/shared/data/negex")
 
 TERMS = [
-    "chest pain", "pneumonia", "fever", "chills", "night sweats", "pain", "colon cancer",
-    "myocardial infarction", "pulmonary embolism", "hypertension", "diabetes", "breast cancer",
-    "asthma", "cough", "appendectomy", "shortness of breath", "bacteremia",
+    "chest pain",
+    "pneumonia",
+    "fever",
+    "chills",
+    "night sweats",
+    "pain",
+    "colon cancer",
+    "myocardial infarction",
+    "pulmonary embolism",
+    "hypertension",
+    "diabetes",
+    "breast cancer",
+    "asthma",
+    "cough",
+    "appendectomy",
+    "shortness of breath",
+    "bacteremia",
 ]
 
 

@@ -13,8 +13,16 @@ def by_text(entities):
 
 def test_pipeline_components_in_order():
     assert shared_extractor().nlp.pipe_names == [
-        "sentencizer", "abbreviation_detector", "mrt_ner", "mrt_terminology", "mrt_procedures", "mrt_abbreviations",
-        "mrt_sections", "mrt_context", "mrt_linker", "mrt_audio_time",
+        "sentencizer",
+        "abbreviation_detector",
+        "mrt_ner",
+        "mrt_terminology",
+        "mrt_procedures",
+        "mrt_abbreviations",
+        "mrt_sections",
+        "mrt_context",
+        "mrt_linker",
+        "mrt_audio_time",
     ]
 
 
@@ -61,10 +69,16 @@ def test_labels_history_uncertainty_and_abbreviations():
 
 def test_entities_carry_audio_time_of_their_words():
     words1 = [Word(0.0, 0.5, "Patient"), Word(0.5, 0.9, "denies"), Word(0.9, 1.3, "chest", 0.95), Word(1.3, 1.8, "pain.", 0.4)]
-    words2 = [Word(2.0, 2.6, "Essential"), Word(2.6, 3.4, "hypertension."), ]
+    words2 = [
+        Word(2.0, 2.6, "Essential"),
+        Word(2.6, 3.4, "hypertension."),
+    ]
     t = Transcript.from_segments(
         [Segment(0, 0.0, 1.8, "Patient denies chest pain.", words1), Segment(1, 2.0, 3.4, "Essential hypertension.", words2)],
-        language="en", model="m", backend="b", duration=3.5,
+        language="en",
+        model="m",
+        backend="b",
+        duration=3.5,
     )
     ents = by_text(extract(t.text, t))
     cp = ents["chest pain"]

@@ -56,7 +56,10 @@ def test_lexicon_abbreviations_and_in_text_definitions():
         ("Excision of left breast mass and revision of scar.", "Excision of left breast mass"),
         ("Laparoscopic repair of incisional hernia.", "Laparoscopic repair of incisional hernia"),
         ("Total abdominal hysterectomy and bilateral salpingo-oophorectomy.", "bilateral salpingo-oophorectomy"),
-        ("Open reduction internal fixation of the left distal radius fracture.", "Open reduction internal fixation of the left distal radius fracture"),
+        (
+            "Open reduction internal fixation of the left distal radius fracture.",
+            "Open reduction internal fixation of the left distal radius fracture",
+        ),
         ("She underwent incision and drainage of the abscess.", "incision and drainage of the abscess"),
     ],
 )
@@ -66,7 +69,11 @@ def test_procedure_phrases(text, expected):
 
 
 def test_coordinated_procedures_are_separate_and_steps_are_not_procedures():
-    procs = [e.text for e in extract("Tonsillectomy and adenoidectomy. A skin incision was made and closure was done.") if e.label == "PROCEDURE"]
+    procs = [
+        e.text
+        for e in extract("Tonsillectomy and adenoidectomy. A skin incision was made and closure was done.")
+        if e.label == "PROCEDURE"
+    ]
     assert procs == ["Tonsillectomy", "adenoidectomy"]
 
 
@@ -136,8 +143,8 @@ def test_linker_shares_the_coders_index():
 
 # ------------------------------------------------------------------ commands
 def test_eval_context_command_on_a_slice():
-    from pipeline.cli import app
     from mrt_eval.extract.ner_corpora import shared_data_root
+    from pipeline.cli import app
 
     if not (shared_data_root() / "negex").is_dir():
         pytest.skip("NegEx gold set not available (../shared/data)")
@@ -157,8 +164,8 @@ def test_eval_procedures_command():
 
 
 def test_bench_extract_command_on_a_few_reports(tmp_path):
-    from pipeline.cli import app
     from mrt_eval.extract.ner_corpora import shared_data_root
+    from pipeline.cli import app
 
     if not (shared_data_root() / "mtsamples" / "mtsamples.csv").is_file():
         pytest.skip("MTSamples not available (../shared/data)")

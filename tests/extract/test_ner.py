@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from mrt_eval.extract.ner import score
+from mrt_eval.extract.ner_corpora import get_corpus, read_docs, shared_data_root
 from pipeline.errors import PipelineError
 from pipeline.extract.ner import SHIPPED, load_model, resolve_model, shipped_model_dir
-from mrt_eval.extract.ner_corpora import get_corpus, read_docs, shared_data_root
-from mrt_eval.extract.ner import score
 
 DATA = shared_data_root()
 
@@ -83,8 +83,14 @@ def test_score_is_exact_span_and_typed():
     from spacy.vocab import Vocab
 
     vocab = Vocab()
-    gold = Doc(vocab, words=["acute", "renal", "failure", "after", "cisplatin"], ents=["B-DISEASE", "I-DISEASE", "I-DISEASE", "O", "B-CHEMICAL"])
-    pred = Doc(vocab, words=["acute", "renal", "failure", "after", "cisplatin"], ents=["O", "B-DISEASE", "I-DISEASE", "O", "B-DISEASE"])
+    gold = Doc(
+        vocab,
+        words=["acute", "renal", "failure", "after", "cisplatin"],
+        ents=["B-DISEASE", "I-DISEASE", "I-DISEASE", "O", "B-CHEMICAL"],
+    )
+    pred = Doc(
+        vocab, words=["acute", "renal", "failure", "after", "cisplatin"], ents=["O", "B-DISEASE", "I-DISEASE", "O", "B-DISEASE"]
+    )
     overall, per_label = score([gold], [pred])
     assert (overall.tp, overall.fp, overall.fn) == (0, 2, 2)
     assert per_label["DISEASE"].fp == 2 and per_label["CHEMICAL"].fn == 1

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def prefect_api():
-    from flows import _prefect_env  # noqa: F401
     from prefect.testing.utilities import prefect_test_harness
+
+    from flows import _prefect_env  # noqa: F401
 
     with prefect_test_harness(server_startup_timeout=120):
         yield

@@ -11,7 +11,7 @@ import shutil
 import signal
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def prefect_api():
-    from flows import _prefect_env  # noqa: F401
     from prefect.testing.utilities import prefect_test_harness
+
+    from flows import _prefect_env  # noqa: F401
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
@@ -50,8 +51,14 @@ def ops(tmp_path, cluster):
     from pipeline.settings import get_settings
 
     # MRT_MIN_WORDS=0: the batches are clips of a few seconds cut from the samples, not whole dictations
-    values = {"MRT_DATA_DIR": str(tmp_path / "data"), "MRT_STABLE_SECONDS": "0", "MRT_RETRY_BACKOFF_S": "1",
-              "MRT_ORPHAN_SIDECAR_MINUTES": "0", "MRT_TASK_RETRIES": "2", "MRT_MIN_WORDS": "0"}
+    values = {
+        "MRT_DATA_DIR": str(tmp_path / "data"),
+        "MRT_STABLE_SECONDS": "0",
+        "MRT_RETRY_BACKOFF_S": "1",
+        "MRT_ORPHAN_SIDECAR_MINUTES": "0",
+        "MRT_TASK_RETRIES": "2",
+        "MRT_MIN_WORDS": "0",
+    }
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     get_settings.cache_clear()
@@ -120,8 +127,12 @@ def _worker_memory(dask_worker) -> dict:  # noqa: ANN001  (run on each worker by
     from flows.scaleout import peak_rss_bytes
 
     mm = dask_worker.memory_manager
-    return {"pause": mm.memory_pause_fraction, "terminate": dask.config.get("distributed.worker.memory.terminate"),
-            "peak": peak_rss_bytes(), "limit": mm.memory_limit}
+    return {
+        "pause": mm.memory_pause_fraction,
+        "terminate": dask.config.get("distributed.worker.memory.terminate"),
+        "peak": peak_rss_bytes(),
+        "limit": mm.memory_limit,
+    }
 
 
 def test_worker_killed_mid_transcription_resumes_with_one_record(ops, sample):
@@ -195,7 +206,7 @@ def test_nightly_batch_retries_and_writes_the_summary(ops, sample, tmp_path):
     stuck = elsewhere / "killed three times.flac"
     shutil.copy(media04, stuck)
     (inbox / "broken.wav").write_bytes(b"RIFF" + b"\x00" * 3000)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def register(sess, path):
         d, _ = repository.register_dictation(sess, path.resolve(), repository.sha256_file(path))
@@ -208,12 +219,22 @@ def test_nightly_batch_retries_and_writes_the_summary(ops, sample, tmp_path):
     with session_scope(settings=s) as sess:  # a worker on another host is working on `held`
         assert processing.claim(sess, held_id, other, 30, 3).claimed
         for did, nxt in ((retry_id, now - timedelta(minutes=1)), (waiting_id, now + timedelta(hours=2))):
-            sess.execute(text("UPDATE dictations SET status='failed', error_kind='transient', error='disk error', attempts=1, "
-                              "next_attempt_at=:n WHERE id=:i"), {"n": nxt, "i": did})
-        sess.execute(text("UPDATE dictations SET status='transcribing', lease_owner='other-host:1:x', attempts=3, "
-                          "lease_expires_at=:t WHERE id=:i"), {"t": now - timedelta(hours=1), "i": stuck_id})
+            sess.execute(
+                text(
+                    "UPDATE dictations SET status='failed', error_kind='transient', error='disk error', attempts=1, "
+                    "next_attempt_at=:n WHERE id=:i"
+                ),
+                {"n": nxt, "i": did},
+            )
+        sess.execute(
+            text(
+                "UPDATE dictations SET status='transcribing', lease_owner='other-host:1:x', attempts=3, "
+                "lease_expires_at=:t WHERE id=:i"
+            ),
+            {"t": now - timedelta(hours=1), "i": stuck_id},
+        )
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
 
     def other_host_dies_after_our_first_try():
         """Keeps its lease alive until our task has been turned away once (Prefect schedules a
@@ -226,8 +247,10 @@ def test_nightly_batch_retries_and_writes_the_summary(ops, sample, tmp_path):
                 waiting = [r for r in client.read_task_runs() if r.created >= started and r.state_name == "AwaitingRetry"]
             if waiting:
                 with session_scope(settings=s) as sess:
-                    sess.execute(text("UPDATE dictations SET lease_expires_at=:t WHERE id=:i"),
-                                 {"t": datetime.now(timezone.utc) - timedelta(seconds=1), "i": held_id})
+                    sess.execute(
+                        text("UPDATE dictations SET lease_expires_at=:t WHERE id=:i"),
+                        {"t": datetime.now(UTC) - timedelta(seconds=1), "i": held_id},
+                    )
                 return
             time.sleep(0.3)
 

@@ -54,11 +54,22 @@ def _drops(ops) -> dict[str, Drop]:
 def test_sidecar_setting_reaches_the_coder_and_the_database(ops, pneumonia_wav):
     inbox = ops.inbox_path
     shutil.copy(pneumonia_wav, inbox / "bed 12.wav")
-    (inbox / "bed 12.wav.json").write_text(json.dumps({
-        "mrn": "MRN-77", "patient_name": "John Roe", "birth_date": "1961-07-01", "sex": "M", "encounter_id": "ADM-5",
-        "physician": "Dr. Ng", "date_of_service": "2024-03-02", "document_type": "progress note", "setting": "inpatient",
-        "priority": "urgent",
-    }))
+    (inbox / "bed 12.wav.json").write_text(
+        json.dumps(
+            {
+                "mrn": "MRN-77",
+                "patient_name": "John Roe",
+                "birth_date": "1961-07-01",
+                "sex": "M",
+                "encounter_id": "ADM-5",
+                "physician": "Dr. Ng",
+                "date_of_service": "2024-03-02",
+                "document_type": "progress note",
+                "setting": "inpatient",
+                "priority": "urgent",
+            }
+        )
+    )
     with wave.open(str(pneumonia_wav)) as w:  # same speech, other bytes: a separate outpatient dictation
         frames, params = w.readframes(w.getnframes()), w.getparams()
     with wave.open(str(inbox / "clinic.wav"), "wb") as w:
@@ -81,7 +92,12 @@ def test_sidecar_setting_reaches_the_coder_and_the_database(ops, pneumonia_wav):
         enc = s.get(Encounter, d_in.encounter_id)
         patient = s.get(Patient, enc.patient_id)
         assert (patient.mrn, patient.name, str(patient.birth_date), patient.sex) == ("MRN-77", "John Roe", "1961-07-01", "M")
-        assert (enc.external_id, enc.setting, enc.physician, str(enc.date_of_service)) == ("ADM-5", "inpatient", "Dr. Ng", "2024-03-02")
+        assert (enc.external_id, enc.setting, enc.physician, str(enc.date_of_service)) == (
+            "ADM-5",
+            "inpatient",
+            "Dr. Ng",
+            "2024-03-02",
+        )
         assert (d_in.document_type, d_in.priority, d_in.status, d_in.attempts) == ("progress_note", "urgent", "coded", 1)
         assert set(d_in.stage_seconds) >= {"load", "transcribe", "extract", "code"} and d_in.lease_owner is None
     day = local_day(ops)
@@ -145,7 +161,12 @@ def test_corrupt_media_and_bad_sidecar_are_quarantined_with_reasons(ops, sample)
     assert (visit.outcome, visit.kind) == ("quarantined", "sidecar")
     q = ops.quarantine_path
     assert sorted(p.name for p in q.iterdir()) == [
-        "broken.mp3", "broken.mp3.error.txt", "visit.ogg", "visit.ogg.error.txt", "visit.ogg.json"]
+        "broken.mp3",
+        "broken.mp3.error.txt",
+        "visit.ogg",
+        "visit.ogg.error.txt",
+        "visit.ogg.json",
+    ]
     assert (q / "broken.mp3").read_bytes() == b"ID3 but not really an mp3" * 10  # moved, never altered
     note = (q / "visit.ogg.error.txt").read_text()
     assert "birth_date: not a valid date" in note and "settting: unknown field" in note and "1990-02-30" not in note

@@ -11,26 +11,32 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
+from store_support import db_url  # noqa: F401  (SQLite and PostgreSQL)
 
 from pipeline.intake import inbox as box
 from pipeline.intake.sidecar import SidecarError, parse_sidecar, read_sidecar
 from pipeline.store import processing, repository
 from pipeline.store.db import session_scope
-from pipeline.store.models import AuditEvent, Dictation, Encounter, Patient
 from pipeline.store.lease import LeaseGuard, LeaseLost
-
-from store_support import db_url  # noqa: F401  (SQLite and PostgreSQL)
+from pipeline.store.models import AuditEvent, Dictation, Encounter, Patient
 
 GOOD = {
-    "mrn": "A123456", "patient_name": "Jane Q. Doe", "birth_date": "1950-02-03", "sex": "female",
-    "encounter_id": "E-2024/0042", "physician": "Dr. Ada Smith", "date_of_service": "2024-05-06",
-    "document_type": "Discharge Summary", "setting": "Inpatient", "priority": "STAT",
+    "mrn": "A123456",
+    "patient_name": "Jane Q. Doe",
+    "birth_date": "1950-02-03",
+    "sex": "female",
+    "encounter_id": "E-2024/0042",
+    "physician": "Dr. Ada Smith",
+    "date_of_service": "2024-05-06",
+    "document_type": "Discharge Summary",
+    "setting": "Inpatient",
+    "priority": "STAT",
 }
 
 
@@ -73,8 +79,15 @@ def test_sidecar_errors_name_field_and_rule_not_the_value(change, field, words):
             assert value not in reason  # patient data stays out of error texts
 
 
-@pytest.mark.parametrize("raw, words", [(b"{not json", "not valid JSON"), (b"[1, 2]", "JSON object"),
-                                        (b"\xff\xfe\x00garbage", "not UTF-8"), (b"{" + b" " * 70000 + b"}", "larger than")])
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b"\xff\xfe\x00garbage", "not UTF-8"),
+        (b"{" + b" " * 70000 + b"}", "larger than"),
+    ],
+)
 def test_sidecar_that_is_not_a_sidecar(raw, words):
     with pytest.raises(SidecarError, match=words):
         parse_sidecar(raw)
@@ -171,8 +184,19 @@ def test_tracker_does_not_trust_an_old_mtime(tmp_path):
 
 @pytest.mark.parametrize(
     "name",
-    ["../../etc/passwd.wav", "..\\..\\Windows\\evil.wav", "-rf --no-preserve-root.mp3", "new\nline\r.wav", "tab\tand\x1b[31mred.wav",
-     "Zoë Müller 診察 ✓.m4a", "...", ".", "  .wav", "a" * 300 + ".wav", "ok?*:<>|\".wav"],
+    [
+        "../../etc/passwd.wav",
+        "..\\..\\Windows\\evil.wav",
+        "-rf --no-preserve-root.mp3",
+        "new\nline\r.wav",
+        "tab\tand\x1b[31mred.wav",
+        "Zoë Müller 診察 ✓.m4a",
+        "...",
+        ".",
+        "  .wav",
+        "a" * 300 + ".wav",
+        'ok?*:<>|".wav',
+    ],
 )
 def test_safe_name_is_one_harmless_component(name):
     safe = box.safe_name(name)
@@ -243,8 +267,17 @@ def test_quarantine_note_explains(tmp_path):
     media.write_bytes(b"junk")
     side = tmp_path / "broken.json"
     side.write_text("{}")
-    report = box.error_report(kind="not_media", reason="this file is not audio or video", original=media, inbox=tmp_path,
-                              sidecar=side, content_hash="ab" * 32, dictation_id=7, attempts=1, details=["one", "two"])
+    report = box.error_report(
+        kind="not_media",
+        reason="this file is not audio or video",
+        original=media,
+        inbox=tmp_path,
+        sidecar=side,
+        content_hash="ab" * 32,
+        dictation_id=7,
+        attempts=1,
+        details=["one", "two"],
+    )
     moved = box.quarantine_drop(box.Drop(media, side), tmp_path / "quarantine", report)
     note = moved["note"].read_text()
     assert moved["media"].read_bytes() == b"junk" and moved["sidecar"].name == "broken.mp3.json"
@@ -281,15 +314,19 @@ def test_claims_leases_and_takeover(db_url, tmp_path):  # noqa: F811
         busy = processing.claim(s, did, processing.new_owner(), 300, 3)
     assert busy.outcome == "busy" and busy.until is not None
     with session_scope(db_url) as s:  # its lease ran out: the host is presumed dead
-        s.execute(text("UPDATE dictations SET lease_expires_at = :t WHERE id = :i"),
-                  {"t": datetime.now(timezone.utc) - timedelta(seconds=1), "i": did})
+        s.execute(
+            text("UPDATE dictations SET lease_expires_at = :t WHERE id = :i"),
+            {"t": datetime.now(UTC) - timedelta(seconds=1), "i": did},
+        )
     me = processing.new_owner()
     with session_scope(db_url) as s:
         c2 = processing.claim(s, did, me, 300, 3)
     assert c2.claimed and c2.attempts == 2
     with session_scope(db_url) as s:  # a worker on this host that died: taken over at once
-        s.execute(text("UPDATE dictations SET lease_owner = :o, status = 'transcribing' WHERE id = :i"),
-                  {"o": f"{socket.gethostname()}:{_dead_pid()}:dead", "i": did})
+        s.execute(
+            text("UPDATE dictations SET lease_owner = :o, status = 'transcribing' WHERE id = :i"),
+            {"o": f"{socket.gethostname()}:{_dead_pid()}:dead", "i": did},
+        )
     with session_scope(db_url) as s:
         c3 = processing.claim(s, did, me, 300, 3)
         resumed = s.scalars(select(AuditEvent).where(AuditEvent.dictation_id == did, AuditEvent.action == "resumed")).all()
@@ -316,8 +353,10 @@ def test_only_the_holder_stores_and_backoff_is_respected(db_url, tmp_path):  # n
     with session_scope(db_url) as s:
         assert processing.claim(s, did, old, 300, 3).claimed
     with session_scope(db_url) as s:  # the old worker stalls past its lease; another takes over
-        s.execute(text("UPDATE dictations SET lease_expires_at = :t WHERE id = :i"),
-                  {"t": datetime.now(timezone.utc) - timedelta(seconds=1), "i": did})
+        s.execute(
+            text("UPDATE dictations SET lease_expires_at = :t WHERE id = :i"),
+            {"t": datetime.now(UTC) - timedelta(seconds=1), "i": did},
+        )
     with session_scope(db_url) as s:
         assert processing.claim(s, did, new, 300, 3).claimed
     results = dict(transcript=sample_transcript(), entities=[], proposals=[sample_proposal()], has_video=False, model_version="t")
@@ -329,7 +368,7 @@ def test_only_the_holder_stores_and_backoff_is_respected(db_url, tmp_path):  # n
         processing.record_failure(s, did, new, "transient", "disk error", retry_in_s=3600)
     with session_scope(db_url) as s:
         c = processing.claim(s, did, "h3:3:x", 300, 3)
-        assert c.outcome == "backoff" and c.until > datetime.now(timezone.utc) + timedelta(minutes=59)
+        assert c.outcome == "backoff" and c.until > datetime.now(UTC) + timedelta(minutes=59)
         assert processing.claim(s, did, "h3:3:x", 300, 3, respect_backoff=False).claimed
     with session_scope(db_url) as s:
         repository.store_results(s, did, **results, lease=LeaseGuard("h3:3:x", {"transcribe": 1.0}))
@@ -355,7 +394,9 @@ def test_sidecar_metadata_links_patient_and_encounter(db_url, tmp_path):  # noqa
         assert (p.mrn, p.name, p.birth_date, p.sex) == ("A123456", "Jane Q. Doe", date(1950, 2, 3), "F")
         encs = s.scalars(select(Encounter).order_by(Encounter.id)).all()
         assert [(e.external_id, e.setting, e.physician, e.patient_id) for e in encs] == [
-            ("E-2024/0042", "inpatient", "Dr. Ada Smith", p.id), ("E-2", "inpatient", "Dr. Ada Smith", p.id)]
+            ("E-2024/0042", "inpatient", "Dr. Ada Smith", p.id),
+            ("E-2", "inpatient", "Dr. Ada Smith", p.id),
+        ]
         d1 = s.scalar(select(Dictation).order_by(Dictation.id))
         assert (d1.document_type, d1.priority, d1.source_meta["sidecar"]["mrn"]) == ("discharge_summary", "stat", "A123456")
         mismatch = s.scalars(select(AuditEvent).where(AuditEvent.action == "patient_mismatch")).one()
@@ -363,17 +404,26 @@ def test_sidecar_metadata_links_patient_and_encounter(db_url, tmp_path):  # noqa
 
 
 def test_retry_candidates(db_url, tmp_path):  # noqa: F811
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with session_scope(db_url) as s:
         due, later, spent, bad, stuck = (_dictation(s, tmp_path, b"x" * i) for i in range(1, 6))
     with session_scope(db_url) as s:
-        for did, kind, nxt, attempts in ((due, "transient", now - timedelta(seconds=1), 1),
-                                         (later, "transient", now + timedelta(hours=1), 1),
-                                         (spent, "transient", None, 3), (bad, "not_media", None, 1)):
-            s.execute(text("UPDATE dictations SET status='failed', error_kind=:k, next_attempt_at=:n, attempts=:a WHERE id=:i"),
-                      {"k": kind, "n": nxt, "a": attempts, "i": did})
-        s.execute(text("UPDATE dictations SET status='transcribing', lease_owner='gone:1:x', lease_expires_at=:t, attempts=1 "
-                       "WHERE id=:i"), {"t": now - timedelta(minutes=1), "i": stuck})
+        for did, kind, nxt, attempts in (
+            (due, "transient", now - timedelta(seconds=1), 1),
+            (later, "transient", now + timedelta(hours=1), 1),
+            (spent, "transient", None, 3),
+            (bad, "not_media", None, 1),
+        ):
+            s.execute(
+                text("UPDATE dictations SET status='failed', error_kind=:k, next_attempt_at=:n, attempts=:a WHERE id=:i"),
+                {"k": kind, "n": nxt, "a": attempts, "i": did},
+            )
+        s.execute(
+            text(
+                "UPDATE dictations SET status='transcribing', lease_owner='gone:1:x', lease_expires_at=:t, attempts=1 WHERE id=:i"
+            ),
+            {"t": now - timedelta(minutes=1), "i": stuck},
+        )
     with session_scope(db_url) as s:
         assert [d.id for d in processing.retry_candidates(s, 3)] == [due, stuck]
         assert {d.id for d in processing.retry_candidates(s, None)} == {due, spent, stuck}
@@ -460,14 +510,21 @@ def test_daily_summary_counts_what_happened(tmp_path):
     for did in (a, b):
         with session_scope(url) as s:
             processing.claim(s, did, "h:1:t", 300, 3)
-            repository.store_results(s, did, transcript=sample_transcript(), entities=[],
-                                     proposals=[sample_proposal("R07.9"), sample_proposal("R51.9")], has_video=False, model_version="t",
-                                     lease=LeaseGuard("h:1:t", {"load": 0.5, "transcribe": 2.0}))
+            repository.store_results(
+                s,
+                did,
+                transcript=sample_transcript(),
+                entities=[],
+                proposals=[sample_proposal("R07.9"), sample_proposal("R51.9")],
+                has_video=False,
+                model_version="t",
+                lease=LeaseGuard("h:1:t", {"load": 0.5, "transcribe": 2.0}),
+            )
     with session_scope(url) as s:
         processing.claim(s, c, "h:1:t", 300, 3)
         processing.record_failure(s, c, "h:1:t", "not_media", "this file is not audio or video", retry_in_s=None)
     with session_scope(url) as s:
-        daily = summary.build_summary(s, datetime.now(timezone.utc) + timedelta(seconds=1), "Europe/Berlin", run={"coded": 2})
+        daily = summary.build_summary(s, datetime.now(UTC) + timedelta(seconds=1), "Europe/Berlin", run={"coded": 2})
     assert (daily.processed, daily.codes_proposed, daily.failed_count) == (2, 4, 1)
     assert daily.audio_hours == round(4.0 / 3600, 3) and daily.codes_by_system == {"ICD-10-CM": 4}
     assert daily.failures_by_kind == {"not_media": 1} and daily.failed[0]["reason"] == "this file is not audio or video"
@@ -478,7 +535,7 @@ def test_daily_summary_counts_what_happened(tmp_path):
     assert "| dictations coded | 2 |" in text_md and "not audio or video" in text_md
     assert ".wav" in text_md and ".wav" not in summary.render_markdown(daily, with_names=False)
     with session_scope(url) as s:  # a window before any of it: nothing
-        empty = summary.build_summary(s, datetime.now(timezone.utc) - timedelta(days=2), "UTC")
+        empty = summary.build_summary(s, datetime.now(UTC) - timedelta(days=2), "UTC")
     assert (empty.processed, empty.failed_count) == (0, 0)
 
 
@@ -523,8 +580,10 @@ def test_a_stalled_batch_stops_waiting_and_leaves_the_rest():
         def __init__(self, f):
             self.wrapped_future = f
 
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
-            Client(cluster, set_as_default=False) as client:
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
         quick = [Future(client.submit(time.sleep, 0.2, pure=False)) for _ in range(2)]
         assert _wait_for_progress(quick, stall_s=5) is False
         _GATE.clear()

@@ -7,8 +7,8 @@ import re
 from collections import Counter
 
 import pytest
-
 from conftest import SHARED_DATA
+
 from mrt_eval.coding.dictation import GOLD_FILE, SETTING, SPLITS, NoteType, load_gold
 from pipeline.code.types import CM, PCS
 
@@ -75,8 +75,13 @@ def test_records_carry_a_text_hash_and_a_care_setting(gold):
     for d, n in zip(raw, gold):
         assert re.fullmatch(r"[0-9a-f]{64}", d["sha256"])
         assert n.setting in ("inpatient", "outpatient")
-        if n.note_type in (NoteType.CLINIC_NOTE, NoteType.ED_NOTE, NoteType.CONSULT, NoteType.OPERATIVE_NOTE,
-                           NoteType.DISCHARGE_SUMMARY):
+        if n.note_type in (
+            NoteType.CLINIC_NOTE,
+            NoteType.ED_NOTE,
+            NoteType.CONSULT,
+            NoteType.OPERATIVE_NOTE,
+            NoteType.DISCHARGE_SUMMARY,
+        ):
             assert n.setting == SETTING[n.note_type], n.note_id  # only H&Ps seen in an office are overridden
 
 
@@ -98,8 +103,11 @@ def test_a_changed_note_is_an_error_not_a_silent_shift(tmp_path):
 
     note = load_gold()[0]
     csv_path = tmp_path / "mtsamples.csv"
-    csv_path.write_text("note_id,description,medical_specialty,sample_name,transcription,keywords\n"
-                        f'{note.note_id},d,Discharge Summary,n,"DISCHARGE DIAGNOSIS: edited text",k\n', encoding="utf-8")
+    csv_path.write_text(
+        "note_id,description,medical_specialty,sample_name,transcription,keywords\n"
+        f'{note.note_id},d,Discharge Summary,n,"DISCHARGE DIAGNOSIS: edited text",k\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ValueError, match="changed"):
         load_split(note.split, csv_path=csv_path)
 
@@ -169,17 +177,22 @@ def test_calibration_changes_only_dictations_and_fitting_is_deterministic():
     from pipeline.code.types import CodeProposal, Evidence, Reason, ReasonKind
     from pipeline.extract.types import Entity
 
-    p = CodeProposal(CM, "J18.9", "Pneumonia", 0.16, [Evidence(10, 19, "pneumonia")],
-                     (Reason(ReasonKind.INDEX_MATCH, ("J18.9",), "why"),))
+    p = CodeProposal(
+        CM, "J18.9", "Pneumonia", 0.16, [Evidence(10, 19, "pneumonia")], (Reason(ReasonKind.INDEX_MATCH, ("J18.9",), "why"),)
+    )
     case_report = [Entity(10, 19, "pneumonia", "PROBLEM", section="untitled")]
-    dictation = [Entity(0, 5, "fever", "SYMPTOM", section="hpi"),
-                 Entity(10, 19, "pneumonia", "PROBLEM", section="discharge_diagnosis")]
+    dictation = [
+        Entity(0, 5, "fever", "SYMPTOM", section="hpi"),
+        Entity(10, 19, "pneumonia", "PROBLEM", section="discharge_diagnosis"),
+    ]
     assert dc.calibrate([p], "inpatient", {"J18.9"}, case_report)[0].score == 0.16  # case reports keep theirs
     stated = dc.calibrate([p], "inpatient", {"J18.9"}, dictation)[0].score
     unstated = dc.calibrate([p], "inpatient", set(), dictation)[0].score
     assert stated > unstated and stated != 0.16
-    rows = [("inpatient", dc.CodeFacts(CM, str(i), (i % 10) / 10 + 0.05, i % 3 == 0, i % 2 == 0, i % 5 == 0), i % 3 == 0)
-            for i in range(200)]
+    rows = [
+        ("inpatient", dc.CodeFacts(CM, str(i), (i % 10) / 10 + 0.05, i % 3 == 0, i % 2 == 0, i % 5 == 0), i % 3 == 0)
+        for i in range(200)
+    ]
     assert dc.fit(rows) == dc.fit(rows)
 
 
@@ -215,8 +228,9 @@ def test_scores_do_not_depend_on_the_python_hash_seed():
     runs = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        done = subprocess.run([sys.executable, "-c", _CODE_SAMPLES], cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=600)
+        done = subprocess.run(
+            [sys.executable, "-c", _CODE_SAMPLES], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     assert runs[0] == runs[1]

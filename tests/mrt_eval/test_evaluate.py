@@ -72,8 +72,13 @@ def test_load_dev_split():
 @needs_codiesp
 @pytest.mark.slow
 def test_eval_cli_json_on_a_few_documents():
-    out = subprocess.run([sys.executable, "-m", "pipeline.cli", "eval", "coding", "--split", "dev", "--limit", "4", "--json"],
-                         capture_output=True, text=True, check=True, env={**os.environ, "COLUMNS": "200"})
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "eval", "coding", "--split", "dev", "--limit", "4", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     report = json.loads(out.stdout)
     assert report["documents"] == 4 and report["split"] == "dev"
     for system in (CM, PCS):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import get_settings
 from mrt_eval.transcribe import devset
-from pipeline.transcribe.types import Segment, Word
 from mrt_eval.transcribe.wer import keep_medical_words, normalize, word_counts
+from pipeline.settings import get_settings
+from pipeline.transcribe.types import Segment, Word
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "bench" / "transcribe_devset_manifest.json"
@@ -58,7 +58,11 @@ def test_devset_build_is_deterministic_and_matches_the_committed_manifest(built,
     for c in first["clips"]:
         ref = committed[c["name"]]
         assert (c["reference_sha256"], c["file"], c["condition"], c["voice"]) == (
-            ref["reference_sha256"], ref["file"], ref["condition"], ref["voice"])
+            ref["reference_sha256"],
+            ref["file"],
+            ref["condition"],
+            ref["voice"],
+        )
         assert abs(c["duration_s"] - ref["duration_s"]) < 0.5
         assert (out / c["file"]).is_file() and (out / c["file"]).with_suffix(".txt").is_file()
 
@@ -72,7 +76,9 @@ def test_medical_words_count_drugs_doses_and_units():
 
 # -- nothing after decoding invents speech -----------------------------------------------------------
 def _settings(**on):
-    stages = {s: False for s in ("bias_vocabulary", "fill_gaps", "drop_non_speech", "cut_loops", "dictation_commands", "correct_terms")}
+    stages = {
+        s: False for s in ("bias_vocabulary", "fill_gaps", "drop_non_speech", "cut_loops", "dictation_commands", "correct_terms")
+    }
     return get_settings().model_copy(update={"whisper_model": "tiny.en", "beam_size": 1, **stages, **on})
 
 
@@ -136,9 +142,9 @@ def test_gap_refill_recovers_skipped_speech_without_copying_what_came_before(bui
     lost_words = normalize(" ".join(s.text for s in dropped)).split()
     assert len(set(added_words) & set(lost_words)) >= len(set(lost_words)) * 0.6, (added_words, lost_words)
     before = normalize(" ".join(s.text for s in kept)).split()
-    trigrams = {tuple(before[i:i + 3]) for i in range(len(before) - 2)}
-    copied = [tuple(added_words[i:i + 3]) for i in range(len(added_words) - 2) if tuple(added_words[i:i + 3]) in trigrams]
-    lost_trigrams = {tuple(lost_words[i:i + 3]) for i in range(len(lost_words) - 2)}
+    trigrams = {tuple(before[i : i + 3]) for i in range(len(before) - 2)}
+    copied = [tuple(added_words[i : i + 3]) for i in range(len(added_words) - 2) if tuple(added_words[i : i + 3]) in trigrams]
+    lost_trigrams = {tuple(lost_words[i : i + 3]) for i in range(len(lost_words) - 2)}
     assert not [g for g in copied if g not in lost_trigrams], copied
 
 
@@ -169,15 +175,24 @@ def test_shipped_precision_is_what_the_dev_set_measured():
     from pipeline.transcribe.correction import PRECISION_FILE, may_rewrite, measured_precision
 
     data = json.loads(PRECISION_FILE.read_text())
-    assert data["split"] == "dev" and data["made"] > 0 and measured_precision() == pytest.approx(data["right"] / data["made"], abs=1e-3)
-    assert may_rewrite(get_settings().correction_min_precision) == (measured_precision() >= get_settings().correction_min_precision)
+    assert (
+        data["split"] == "dev"
+        and data["made"] > 0
+        and measured_precision() == pytest.approx(data["right"] / data["made"], abs=1e-3)
+    )
+    assert may_rewrite(get_settings().correction_min_precision) == (
+        measured_precision() >= get_settings().correction_min_precision
+    )
 
 
 def test_spoken_edits_scratch_that_and_spelled_words():
     from pipeline.transcribe.dictation import apply_edits
 
-    seg = _segment("He takes aspirin. She was given 55 milligrams, scratch that. She was given 25 milligrams. "
-                   "Started on meta pralled, spelled M-E-T-O-P-R-O-L-O-L, daily.", {})
+    seg = _segment(
+        "He takes aspirin. She was given 55 milligrams, scratch that. She was given 25 milligrams. "
+        "Started on meta pralled, spelled M-E-T-O-P-R-O-L-O-L, daily.",
+        {},
+    )
     (out,), used = apply_edits([seg])
     assert used == 2
     assert out.text == "He takes aspirin. She was given 25 milligrams. Started on metoprolol, daily."
@@ -218,7 +233,7 @@ def test_gap_refill_does_not_decode_again_speech_already_transcribed(built):
     seg = raw[k]
     step = 0.3 / len(seg.words)
     squeezed = [replace(w, start=seg.start + i * step, end=seg.start + (i + 1) * step) for i, w in enumerate(seg.words)]
-    drifted = raw[:k] + [replace(seg, words=squeezed)] + raw[k + 1:]
+    drifted = raw[:k] + [replace(seg, words=squeezed)] + raw[k + 1 :]
     assert speech_gaps(regions, drifted), "the drift must leave speech uncovered"
     filled = fill_gaps(audio, drifted, regions, model, _settings(fill_gaps=True))
     before = Counter(zip(*(normalize(" ".join(s.text for s in drifted)).split()[i:] for i in range(3))))

@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from records_support import seed_fixture
 from conftest import screenshot
+from records_support import seed_fixture
 from review_support import PASSWORD, serve_app
 
 pytestmark = pytest.mark.slow
@@ -32,8 +31,13 @@ def test_search_report_merge_and_release_in_the_browser(browser, records_server,
     page = ctx.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None)  # CSP refusals
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None
+    )  # CSP refusals
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 and not r.url.endswith("/favicon.ico") else None,
+    )
 
     page.goto(server + "/login")
     page.fill("input[name=username]", "sue")

@@ -9,10 +9,9 @@ import re
 from datetime import date
 
 import pytest
+from records_support import seed_fixture
 from sqlalchemy import select
 from typer.testing import CliRunner
-
-from records_support import seed_fixture
 
 from pipeline.records import deid, release
 from pipeline.records.fhir import bundle_codes
@@ -28,11 +27,47 @@ PLANTED_NOTE = (
     "She was seen at Mercy General Hospital on 2026-02-20 and returns on April 5th. Her 93-year-old mother lives in Shelbyville. "
     "Assessment: Parkinson disease with tremor. Plan: carbidopa levodopa, follow up with Dr. Lee."
 )
-IDENTIFIERS = ["Jane", "Doe", "A1001", "March 3, 2026", "Gregory", "House", "02/03/1950", "1420", "Maple Avenue", "Springfield",
-               "62704", "555", "123-4567", "987-6543", "Robert", "example.com", "123-45-6789", "Mary", "Johnson", "Mercy",
-               "2026-02-20", "April 5", "93-year-old", "Shelbyville", "Lee", "ENC-R1", "r1.m4a"]
-CLINICAL = ["Parkinson disease", "Hodgkin lymphoma", "Down syndrome", "Crohn's disease", "Alzheimer's dementia", "tremor",
-            "carbidopa levodopa", "Chief complaint", "Assessment", "Plan"]
+IDENTIFIERS = [
+    "Jane",
+    "Doe",
+    "A1001",
+    "March 3, 2026",
+    "Gregory",
+    "House",
+    "02/03/1950",
+    "1420",
+    "Maple Avenue",
+    "Springfield",
+    "62704",
+    "555",
+    "123-4567",
+    "987-6543",
+    "Robert",
+    "example.com",
+    "123-45-6789",
+    "Mary",
+    "Johnson",
+    "Mercy",
+    "2026-02-20",
+    "April 5",
+    "93-year-old",
+    "Shelbyville",
+    "Lee",
+    "ENC-R1",
+    "r1.m4a",
+]
+CLINICAL = [
+    "Parkinson disease",
+    "Hodgkin lymphoma",
+    "Down syndrome",
+    "Crohn's disease",
+    "Alzheimer's dementia",
+    "tremor",
+    "carbidopa levodopa",
+    "Chief complaint",
+    "Assessment",
+    "Plan",
+]
 
 
 @pytest.fixture
@@ -91,8 +126,15 @@ def test_names_from_metadata_and_cues_go_eponyms_stay():
 def test_release_is_recorded_audited_and_archived(known, tmp_path):
     url, ids = known
     with session_scope(url) as s:
-        r = release.release(s, [ids["r1"], ids["r2"]], actor="sue", recipient="State cancer registry", purpose="registry reporting",
-                            fmt="fhir", archive=tmp_path)
+        r = release.release(
+            s,
+            [ids["r1"], ids["r2"]],
+            actor="sue",
+            recipient="State cancer registry",
+            purpose="registry reporting",
+            fmt="fhir",
+            archive=tmp_path,
+        )
         rid = r.row.id
     assert r.replaced["NAME"] >= 5 and (tmp_path / r.row.file_name).read_text() == r.content
     bundle = json.loads(r.content)
@@ -101,7 +143,13 @@ def test_release_is_recorded_audited_and_archived(known, tmp_path):
     with session_scope(url) as s:
         row = s.get(ReleaseOfInformation, rid)
         assert (row.released_by, row.recipient, row.purpose, row.format, row.deidentified, row.dictation_ids) == (
-            "sue", "State cancer registry", "registry reporting", "fhir", True, [ids["r1"], ids["r2"]])
+            "sue",
+            "State cancer registry",
+            "registry reporting",
+            "fhir",
+            True,
+            [ids["r1"], ids["r2"]],
+        )
         assert re.fullmatch(r"[0-9a-f]{64}", row.sha256) and row.file_name == f"release-{rid}-deid.fhir.json"
         events = s.scalars(select(AuditEvent).where(AuditEvent.action == "release")).all()
         assert sorted(e.dictation_id or 0 for e in events) == sorted([0, ids["r1"], ids["r2"]])
@@ -123,11 +171,43 @@ def test_cli_release(settings, monkeypatch, tmp_path):
         ids = seed_fixture(url)
         runner = CliRunner()
         out = tmp_path / "out.csv"
-        res = runner.invoke(app, ["release", "create", str(ids["r2"]), "--to", "Quality committee", "--purpose", "quality review",
-                                  "--by", "alice", "--format", "csv", "-o", str(out)])
+        res = runner.invoke(
+            app,
+            [
+                "release",
+                "create",
+                str(ids["r2"]),
+                "--to",
+                "Quality committee",
+                "--purpose",
+                "quality review",
+                "--by",
+                "alice",
+                "--format",
+                "csv",
+                "-o",
+                str(out),
+            ],
+        )
         assert res.exit_code == 2 and "not an active supervisor" in res.output and not out.exists()
-        res = runner.invoke(app, ["release", "create", str(ids["r2"]), "--to", "Quality committee", "--purpose", "quality review",
-                                  "--by", "sue", "--format", "csv", "-o", str(out)])
+        res = runner.invoke(
+            app,
+            [
+                "release",
+                "create",
+                str(ids["r2"]),
+                "--to",
+                "Quality committee",
+                "--purpose",
+                "quality review",
+                "--by",
+                "sue",
+                "--format",
+                "csv",
+                "-o",
+                str(out),
+            ],
+        )
         assert res.exit_code == 0, res.output
         text = out.read_text()
         assert "C34.90" in text and "John" not in text and "Smith" not in text and "A1002" not in text
@@ -143,8 +223,17 @@ def test_capitalized_runs_names_versus_clinical_terms():
     known = deid.KnownIdentifiers()
     text = deid.deidentify_text(
         "Seen with Robert Jones and Mary Johnson. Parkinson Disease, Down Syndrome, Estimated Blood Loss minimal. "
-        "Transferred to the Intensive Care Unit. PREOPERATIVE DIAGNOSIS: Smith Fracture.", known, -5)
+        "Transferred to the Intensive Care Unit. PREOPERATIVE DIAGNOSIS: Smith Fracture.",
+        known,
+        -5,
+    )
     assert "Robert" not in text and "Jones" not in text and "Mary" not in text and "Johnson" not in text
-    for kept in ("Parkinson Disease", "Down Syndrome", "Estimated Blood Loss", "Intensive Care Unit", "PREOPERATIVE DIAGNOSIS",
-                 "Smith Fracture"):
+    for kept in (
+        "Parkinson Disease",
+        "Down Syndrome",
+        "Estimated Blood Loss",
+        "Intensive Care Unit",
+        "PREOPERATIVE DIAGNOSIS",
+        "Smith Fracture",
+    ):
         assert kept in text

@@ -10,9 +10,8 @@ import json
 from datetime import date
 
 import pytest
-from typer.testing import CliRunner
-
 from records_support import COUGH_NOTE, FULL_NOTE, seed_fixture
+from typer.testing import CliRunner
 
 from pipeline.records import completeness, export, fhir, registry
 from pipeline.records.report_files import report_csv, report_xlsx, write_daily_report
@@ -37,10 +36,14 @@ def test_fhir_bundle_validates_and_round_trips_codes(known):
     assert {"Patient", "Encounter", "Condition", "Procedure", "DocumentReference"} <= set(kinds)
     assert kinds.count("Patient") == 3 and kinds.count("DocumentReference") == 3
     assert fhir.bundle_codes(bundle) == {
-        (fhir.ICD10CM, "E11.22", "confirmed"), (fhir.ICD10CM, "N18.30", "confirmed"),  # r1: I10 was rejected: absent
-        (fhir.ICD10CM, "C34.90", "confirmed"), (fhir.ICD10CM, "E11.9", "confirmed"), (fhir.ICD10CM, "Z87.891", "confirmed"),
+        (fhir.ICD10CM, "E11.22", "confirmed"),
+        (fhir.ICD10CM, "N18.30", "confirmed"),  # r1: I10 was rejected: absent
+        (fhir.ICD10CM, "C34.90", "confirmed"),
+        (fhir.ICD10CM, "E11.9", "confirmed"),
+        (fhir.ICD10CM, "Z87.891", "confirmed"),
         (fhir.ICD10PCS, "0BTC4ZZ", "completed"),
-        (fhir.ICD10CM, "E11.65", "provisional"), (fhir.ICD10CM, "J20.9", "provisional"),  # r3 is not finalized
+        (fhir.ICD10CM, "E11.65", "provisional"),
+        (fhir.ICD10CM, "J20.9", "provisional"),  # r3 is not finalized
     }
     docs = {e["resource"]["id"]: e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference"}
     r1_doc = docs[f"document-{ids['r1']}"]
@@ -50,7 +53,11 @@ def test_fhir_bundle_validates_and_round_trips_codes(known):
     urls = {e["fullUrl"] for e in bundle["entry"]}
     refs = [r["subject"]["reference"] for r in (e["resource"] for e in bundle["entry"]) if "reference" in r.get("subject", {})]
     assert refs and set(refs) <= urls
-    patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient" and e["resource"]["identifier"][0]["value"] == "A1001")
+    patient = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Patient" and e["resource"]["identifier"][0]["value"] == "A1001"
+    )
     assert patient["name"][0]["family"] == "Doe" and patient["gender"] == "female" and patient["birthDate"] == "1950-02-03"
     with session_scope(url) as s:
         final_only = fhir.build_bundle(s, [ids["r1"], ids["r3"]], final_only=True)
@@ -59,8 +66,21 @@ def test_fhir_bundle_validates_and_round_trips_codes(known):
 
 def test_fhir_validation_refuses_a_broken_bundle():
     with pytest.raises(fhir.FhirValidationError):
-        fhir.validate({"resourceType": "Bundle", "type": "collection",
-                       "entry": [{"resource": {"resourceType": "Condition", "subject": {"reference": "Patient/1"}, "onsetDateTime": "yesterday"}}]})
+        fhir.validate(
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [
+                    {
+                        "resource": {
+                            "resourceType": "Condition",
+                            "subject": {"reference": "Patient/1"},
+                            "onsetDateTime": "yesterday",
+                        }
+                    }
+                ],
+            }
+        )
 
 
 def test_json_and_csv_exports_mark_final_codes(known):
@@ -71,7 +91,9 @@ def test_json_and_csv_exports_mark_final_codes(known):
     r1, r3 = data
     assert r1["patient"]["mrn"] == "A1001" and r1["finalized_by"] == "alice" and r1["transcript"] == FULL_NOTE
     assert [(c["code"], c["final"]) for c in r1["codes"]] == [("E11.22", True), ("N18.30", True)]
-    assert {(c["code"], c["final"]) for c in r3["codes"]} == {("E11.65", False), ("J20.9", False)} and r3["transcript"] == COUGH_NOTE
+    assert {(c["code"], c["final"]) for c in r3["codes"]} == {("E11.65", False), ("J20.9", False)} and r3[
+        "transcript"
+    ] == COUGH_NOTE
     assert {r["code"] for r in rows} == {"C34.90", "E11.9", "Z87.891", "0BTC4ZZ"} and {r["final"] for r in rows} == {"True"}
     assert rows[0]["physician"] == "Dr. Okafor" and rows[0]["setting"] == "inpatient"
 
@@ -111,7 +133,11 @@ def test_report_files_csv_xlsx_chart_and_daily(known, tmp_path):
         daily = write_daily_report(s, date(2026, 11, 3), tmp_path / "summaries")
     assert "# chapters" in text and "Dr. Okafor,2,1,4" in text
     wb = load_workbook(path)
-    assert [list(r) for r in wb["settings"].iter_rows(values_only=True)] == [["setting", "records"], ["outpatient", 4], ["inpatient", 1]]
+    assert [list(r) for r in wb["settings"].iter_rows(values_only=True)] == [
+        ["setting", "records"],
+        ["outpatient", 4],
+        ["inpatient", 1],
+    ]
     names = sorted(p.name for p in daily)
     assert names == ["2026-11-03-report-chapters.png", "2026-11-03-report.csv", "2026-11-03-report.xlsx"]
     png = (tmp_path / "summaries" / "2026-11-03-report-chapters.png").read_bytes()
@@ -154,13 +180,23 @@ def test_registry_case_finding(known):
     with session_scope(url) as s:
         cases = registry.find_cases(s)
     got = {(c.record_id, c.code, c.kind, c.final) for c in cases}
-    assert got == {(ids["r2"], "C34.90", "malignant", True), (ids["r4"], "D32.9", "benign CNS", True),
-                   (ids["r5"], "C50.911", "malignant", False)}
+    assert got == {
+        (ids["r2"], "C34.90", "malignant", True),
+        (ids["r4"], "D32.9", "benign CNS", True),
+        (ids["r5"], "C50.911", "malignant", False),
+    }
     assert next(c for c in cases if c.code == "D32.9").evidence == "benign meningioma"
     rows = list(csv.DictReader(io.StringIO(registry.cases_csv(cases))))
     assert {r["mrn"] for r in rows} == {"A1002", "B2001", "0A-1002"}
-    for code, kind in [("C44.91", "review"), ("C78.00", "secondary"), ("D05.10", "in situ"), ("D35.2", "benign CNS"),
-                       ("D44.4", "uncertain CNS"), ("D43.2", "uncertain CNS"), ("D46.9", "hematopoietic")]:
+    for code, kind in [
+        ("C44.91", "review"),
+        ("C78.00", "secondary"),
+        ("D05.10", "in situ"),
+        ("D35.2", "benign CNS"),
+        ("D44.4", "uncertain CNS"),
+        ("D43.2", "uncertain CNS"),
+        ("D46.9", "hematopoietic"),
+    ]:
         assert registry.classify(code)[0] == kind
     for code in ("D35.0", "D44.0", "D12.6", "E11.9", "Z85.3", "D3A.00"):
         assert registry.classify(code) is None
@@ -177,8 +213,22 @@ def test_cli_report_export_check_registry(settings, monkeypatch, tmp_path):
     try:
         ids = seed_fixture(url)
         runner = CliRunner()
-        res = runner.invoke(app, ["report", "--table", "chapters", "--table", "productivity", "--csv", str(tmp_path / "r.csv"),
-                                  "--xlsx", str(tmp_path / "r.xlsx"), "--chart", str(tmp_path / "c.png")])
+        res = runner.invoke(
+            app,
+            [
+                "report",
+                "--table",
+                "chapters",
+                "--table",
+                "productivity",
+                "--csv",
+                str(tmp_path / "r.csv"),
+                "--xlsx",
+                str(tmp_path / "r.xlsx"),
+                "--chart",
+                str(tmp_path / "c.png"),
+            ],
+        )
         assert res.exit_code == 0, res.output
         assert "Neoplasms (C00-D49)" in res.stdout and "alice" in res.stdout and "By physician" not in res.stdout
         assert (tmp_path / "r.xlsx").stat().st_size > 0 and (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
@@ -231,7 +281,9 @@ def test_report_fhir_registry_and_release_on_postgresql(tmp_path):
             bundle = fhir.build_bundle(s, [ids["r2"]])
             cases = registry.find_cases(s)
             checks = {c.id: c.missing for c in completeness.check_records(s)}
-            r = release.release(s, [ids["r1"]], actor="sue", recipient="Registry", purpose="reporting", fmt="csv", archive=tmp_path)
+            r = release.release(
+                s, [ids["r1"]], actor="sue", recipient="Registry", purpose="reporting", fmt="csv", archive=tmp_path
+            )
         t = {x.name: x.rows for x in rep.tables}
         assert t["turnaround"] == [[3, 6.0, 20.4, 10.67]] and t["productivity"][0] == ["alice", 2, 1.5, 1.33, 4, 1, 1, 1, 0.667]
         assert (fhir.ICD10CM, "C34.90", "confirmed") in fhir.bundle_codes(bundle)
@@ -246,8 +298,10 @@ def test_completeness_requirements_follow_the_kind_of_note(known):
     from pipeline.store.models import Dictation
 
     url, ids = known
-    op_note = ("Operative note. Preoperative diagnosis: acute cholecystitis. Postoperative diagnosis: same. "
-               "Procedure: laparoscopic cholecystectomy. Estimated blood loss minimal.")
+    op_note = (
+        "Operative note. Preoperative diagnosis: acute cholecystitis. Postoperative diagnosis: same. "
+        "Procedure: laparoscopic cholecystectomy. Estimated blood loss minimal."
+    )
     with session_scope(url) as s:
         d = s.get(Dictation, ids["r1"])
         d.transcript.text, d.document_type = op_note, "operative_note"
@@ -257,6 +311,9 @@ def test_completeness_requirements_follow_the_kind_of_note(known):
         d.transcript.text = "Operative note. Postoperative diagnosis: same. The patient tolerated it well."
         c = completeness.check_record(s, d)
         assert c.missing == ["chief_complaint", "procedure"] and "operative note" in c.details["procedure"]
-        d.document_type, d.transcript.text = "consult", "Reason for consultation: palpitations. Assessment: atrial fibrillation. Recommendations: diltiazem."
+        d.document_type, d.transcript.text = (
+            "consult",
+            "Reason for consultation: palpitations. Assessment: atrial fibrillation. Recommendations: diltiazem.",
+        )
         assert completeness.check_record(s, d).missing == []  # "Recommendations:" is a plan
         s.rollback()

@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
-from typer.testing import CliRunner
-
 from records_support import seed_fixture
 from review_support import pg_database
+from sqlalchemy import select
+from typer.testing import CliRunner
 
 from pipeline.records import mpi
 from pipeline.records.records import RecordError
@@ -110,7 +109,10 @@ def test_merge_moves_records_keeps_patient_audits_and_undoes(db):
     with session_scope(url) as s:
         assert s.get(Dictation, ids["r4"]).encounter.patient_id == ids["p3"]
         assert s.get(PatientMerge, merge_id).undone_by == "sue" and mpi.merged_ids(s) == {}
-        assert s.scalar(select(AuditEvent).where(AuditEvent.action == "patient_unmerge", AuditEvent.dictation_id == ids["r4"])) is not None
+        assert (
+            s.scalar(select(AuditEvent).where(AuditEvent.action == "patient_unmerge", AuditEvent.dictation_id == ids["r4"]))
+            is not None
+        )
 
 
 def test_new_dictation_for_a_merged_mrn_files_under_the_survivor(db, tmp_path):
@@ -122,8 +124,9 @@ def test_new_dictation_for_a_merged_mrn_files_under_the_survivor(db, tmp_path):
         mpi.merge(s, ids["p1"], ids["p3"], "sue", "same person")
         merged_mrn = s.get(Patient, ids["p3"]).mrn
         enc = Encounter(setting="outpatient")
-        d = Dictation(source_path=str(tmp_path / "new.wav"), file_name="new.wav", content_hash="f" * 64,
-                      size_bytes=1, encounter=enc)
+        d = Dictation(
+            source_path=str(tmp_path / "new.wav"), file_name="new.wav", content_hash="f" * 64, size_bytes=1, encounter=enc
+        )
         s.add_all([enc, d])
         s.flush()
         processing.attach_metadata(s, d, parse_sidecar(b'{"mrn": "%s"}' % merged_mrn.encode()), {}, "outpatient")
@@ -170,7 +173,9 @@ def test_cli_search_and_patients(cli_db):
     res = runner.invoke(app, ["patients", "merge", str(ids["p1"]), str(ids["p3"]), "--by", "sue", "--reason", "typo"])
     assert res.exit_code == 0, res.output
     with session_scope(url) as s:
-        moved = select(Encounter.patient_id).join(Dictation, Dictation.encounter_id == Encounter.id).where(Dictation.id == ids["r4"])
+        moved = (
+            select(Encounter.patient_id).join(Dictation, Dictation.encounter_id == Encounter.id).where(Dictation.id == ids["r4"])
+        )
         assert s.scalar(moved) == ids["p1"]
     res = runner.invoke(app, ["search", "--from", "2026-13-01"])
     assert res.exit_code == 2 and "YYYY-MM-DD" in res.output
@@ -179,10 +184,12 @@ def test_cli_search_and_patients(cli_db):
 def test_duplicates_across_birth_years_and_transposed_days(settings):
     url = settings.resolved_database_url
     with session_scope(url) as s:
-        people = [Patient(mrn="T1", name="Peter Novak", birth_date=date(1956, 4, 12), sex="M"),
-                  Patient(mrn="T2", name="Petr Novak", birth_date=date(1965, 4, 12), sex="M"),  # year digits transposed
-                  Patient(mrn="T3", name="Novak, Peter", birth_date=date(1956, 4, 21), sex=None),  # day digits transposed
-                  Patient(mrn="T4", name="Peter Novak", birth_date=date(1980, 9, 30), sex="M")]  # another man
+        people = [
+            Patient(mrn="T1", name="Peter Novak", birth_date=date(1956, 4, 12), sex="M"),
+            Patient(mrn="T2", name="Petr Novak", birth_date=date(1965, 4, 12), sex="M"),  # year digits transposed
+            Patient(mrn="T3", name="Novak, Peter", birth_date=date(1956, 4, 21), sex=None),  # day digits transposed
+            Patient(mrn="T4", name="Peter Novak", birth_date=date(1980, 9, 30), sex="M"),
+        ]  # another man
         s.add_all(people)
         s.flush()
         ids = [p.id for p in people]

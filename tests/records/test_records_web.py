@@ -11,7 +11,6 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-
 from records_support import seed_fixture
 from review_support import PASSWORD
 
@@ -63,9 +62,11 @@ def test_record_and_query_exports(site):
     assert c.get(f"/records/{ids['r1']}/export", params={"format": "xml"}).status_code == 400
     assert c.get("/records/999999/export").status_code == 409
     with session_scope(url) as s:
-        assert s.query(AuditEvent).filter_by(action="export", dictation_id=ids["r2"], actor="alice").count() == 2  # record + query
+        assert (
+            s.query(AuditEvent).filter_by(action="export", dictation_id=ids["r2"], actor="alice").count() == 2
+        )  # record + query
     record_page = c.get(f"/records/{ids['r1']}")
-    assert f'/records/{ids["r1"]}/export?format=fhir' in record_page.text and f'/patients/{ids["p1"]}' in record_page.text
+    assert f"/records/{ids['r1']}/export?format=fhir" in record_page.text and f"/patients/{ids['p1']}" in record_page.text
 
 
 def test_patients_merge_needs_a_supervisor_and_csrf(site):
@@ -81,7 +82,9 @@ def test_patients_merge_needs_a_supervisor_and_csrf(site):
     assert r.status_code == 200 and r.json()["ok"], r.text
     merged = sup.get(f"/patients/{ids['p3']}", headers=JSON).json()
     assert merged["merged_into"] == ids["p1"] and merged["records"] == []
-    assert sorted(x["id"] for x in sup.get(f"/patients/{ids['p1']}", headers=JSON).json()["records"]) == sorted([ids["r1"], ids["r4"]])
+    assert sorted(x["id"] for x in sup.get(f"/patients/{ids['p1']}", headers=JSON).json()["records"]) == sorted(
+        [ids["r1"], ids["r4"]]
+    )
     again = sup.post("/patients/merge", data=form, headers={**JSON, "X-CSRF-Token": sup.csrf})
     assert again.status_code == 409 and "already merged" in again.json()["error"]
     r = sup.post(f"/patients/merges/{r.json()['merge_id']}/undo", headers={**JSON, "X-CSRF-Token": sup.csrf})
@@ -142,8 +145,16 @@ def test_release_of_information_form(site, settings):
     h = {**JSON, "X-CSRF-Token": sup.csrf}
     bad = sup.post("/releases", data={"ids": f"{ids['r1']}", "recipient": "", "purpose": "research"}, headers=h)
     assert bad.status_code == 409 and "to whom" in bad.json()["error"]
-    r = sup.post("/releases", data={"ids": f"{ids['r1']}, {ids['r2']}", "recipient": "University research group",
-                                    "purpose": "research, IRB 2026-114", "format": "json"}, headers=h)
+    r = sup.post(
+        "/releases",
+        data={
+            "ids": f"{ids['r1']}, {ids['r2']}",
+            "recipient": "University research group",
+            "purpose": "research, IRB 2026-114",
+            "format": "json",
+        },
+        headers=h,
+    )
     assert r.status_code == 200, r.text
     f = sup.get(r.json()["file"])
     assert f.status_code == 200

@@ -9,10 +9,9 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from review_support import PASSWORD, add_user, seed_record
 from sqlalchemy import select, update
 from typer.testing import CliRunner
-
-from review_support import PASSWORD, add_user, run_pipeline, seed_record
 
 from pipeline.review.app import create_app
 from pipeline.store.db import session_scope
@@ -26,8 +25,10 @@ JSON = {"Accept": "application/json"}
 def site(settings, coded):
     """A database with three coded records and one user per role; login(name) -> client."""
     url = settings.resolved_database_url
-    ids = [seed_record(url, coded, i, priority=p, document_type=t, archive=settings.archive_path) for i, (p, t) in
-           enumerate([("routine", "office_note"), ("stat", "office_note"), ("routine", "consult")])]
+    ids = [
+        seed_record(url, coded, i, priority=p, document_type=t, archive=settings.archive_path)
+        for i, (p, t) in enumerate([("routine", "office_note"), ("stat", "office_note"), ("routine", "consult")])
+    ]
     for name, role in [("alice", "coder"), ("bob", "coder"), ("sue", "supervisor"), ("ada", "admin")]:
         add_user(url, name, role)
     app = create_app(settings)
@@ -181,7 +182,9 @@ def test_accept_reject_edit_add_undo_principal_and_order(site):
     assert after[c["id"]]["status"] == "edited" and after[c["id"]]["code"] == "E11.65"
     assert after[c["id"]]["proposed_code"] == c["code"]
     added = [x for x in after.values() if x["source"] == "coder"]
-    assert {x["code"] for x in added} == {"Z79.4", "0DTJ4ZZ"} and all(x["status"] == "added" and x["score"] is None for x in added)
+    assert {x["code"] for x in added} == {"Z79.4", "0DTJ4ZZ"} and all(
+        x["status"] == "added" and x["score"] is None for x in added
+    )
 
     assert alice.post(f"/records/{rid}/codes/{b['id']}/undo").status_code == 200
     assert {x["id"]: x for x in _codes(alice, rid)}[b["id"]]["status"] == "proposed"
@@ -223,12 +226,21 @@ def test_edits_block_finalizing_until_resolved_then_measures_count_outcomes(site
     assert rid not in {x["id"] for x in alice.get("/api/worklist?edits=no").json()["records"]}
     # a documented exception overrides it (Guidelines I.A.12.a: unrelated conditions) ...
     f = next(f for f in v["findings"] if f["kind"] == "excludes1")
-    assert alice.post(f"/records/{rid}/override", data={"kind": "excludes1", "codes": ",".join(f["codes"]), "reason": ""}).status_code == 409
+    assert (
+        alice.post(
+            f"/records/{rid}/override", data={"kind": "excludes1", "codes": ",".join(f["codes"]), "reason": ""}
+        ).status_code
+        == 409
+    )
     assert alice.post(f"/records/{rid}/override", data={"kind": "no_principal", "codes": "", "reason": "x"}).status_code == 409
-    r = alice.post(f"/records/{rid}/override", data={"kind": "excludes1", "codes": ",".join(f["codes"]), "reason": "test of override"})
+    r = alice.post(
+        f"/records/{rid}/override", data={"kind": "excludes1", "codes": ",".join(f["codes"]), "reason": "test of override"}
+    )
     assert r.status_code == 200
     v = alice.get(f"/api/records/{rid}/validation").json()
-    assert v["can_finalize"] and any(f["kind"] == "excludes1" and f["severity"] == "warning" and "test of override" in f["message"] for f in v["findings"])
+    assert v["can_finalize"] and any(
+        f["kind"] == "excludes1" and f["severity"] == "warning" and "test of override" in f["message"] for f in v["findings"]
+    )
     # ... but here the dictation says type 2, so the coder rejects type 1 instead
     e10 = next(c for c in _codes(alice, rid) if c["code"] == "E10.9")
     assert alice.post(f"/records/{rid}/codes/{e10['id']}/reject", data={"reason": "documented as type 2"}).status_code == 200
@@ -318,7 +330,9 @@ def test_transcript_and_user_text_are_escaped(site, coded):
     from pipeline.transcribe.types import Segment, Transcript
 
     evil = "Patient says <script>alert('x')</script> and <img src=x onerror=alert(1)> hurts."
-    t = Transcript.from_segments([Segment(0, 0.0, 3.0, evil, [])], language="en", model="tiny.en", backend="faster-whisper", duration=3.0)
+    t = Transcript.from_segments(
+        [Segment(0, 0.0, 3.0, evil, [])], language="en", model="tiny.en", backend="faster-whisper", duration=3.0
+    )
     rid = seed_record(site.url, replace(coded, transcript=t, entities=[]), 99)
     alice = site.login("alice")
     alice.post(f"/records/{rid}/claim")

@@ -8,13 +8,9 @@ replace the ones in docs/screenshots/ that the README shows.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import expect
-
 from conftest import screenshot
+from playwright.sync_api import expect
 from review_support import PASSWORD, add_user, run_pipeline, seed_record, serve_app
 
 pytestmark = pytest.mark.slow
@@ -27,8 +23,13 @@ def server(settings, sample):
     out = run_pipeline(media)
     seed_record(url, out, 0, priority="stat", document_type="office_note", sex="M", archive=settings.archive_path)
     for i, (prio, doc, doctor) in enumerate(
-        [("routine", "office_note", "Dr. Lee"), ("urgent", "consult", "Dr. Okafor"), ("routine", "follow_up", "Dr. Lee"),
-         (None, "office_note", "Dr. Ana Reyes")], start=1,
+        [
+            ("routine", "office_note", "Dr. Lee"),
+            ("urgent", "consult", "Dr. Okafor"),
+            ("routine", "follow_up", "Dr. Lee"),
+            (None, "office_note", "Dr. Ana Reyes"),
+        ],
+        start=1,
     ):
         seed_record(url, out, i, priority=prio, document_type=doc, physician=doctor, archive=settings.archive_path)
     add_user(url, "alice")
@@ -108,7 +109,7 @@ def test_coder_finalizes_a_dictation_in_the_browser(browser, server, tmp_path):
     expect(_row(page, "Z79.4").locator("[data-testid=code-status]")).to_have_text("added")
 
     # decide the rest
-    while (n := page.locator("[data-testid=accept]").count()):
+    while n := page.locator("[data-testid=accept]").count():
         page.locator("[data-testid=accept]").first.click()
         expect(page.locator("[data-testid=accept]")).to_have_count(n - 1)
 

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
-
 from review_support import PASSWORD, add_user, pg_database, run_pipeline, seed_record
 
 from pipeline.review import worklist
@@ -92,7 +91,9 @@ def test_two_coders_in_the_web_app_get_different_records(db_url, coded, settings
     def client(name: str) -> TestClient:
         c = TestClient(app)
         token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
-        r = c.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token}, headers={"Accept": "application/json"})
+        r = c.post(
+            "/login", data={"username": name, "password": PASSWORD, "csrf_token": token}, headers={"Accept": "application/json"}
+        )
         c.headers.update({"X-CSRF-Token": r.json()["csrf_token"], "Accept": "application/json"})
         return c
 

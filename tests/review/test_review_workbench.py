@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from review_support import add_user, login_client, seed_record
 from sqlalchemy import select, update
-
-from review_support import add_user, login_client, run_pipeline, seed_record
 
 from pipeline.review.app import create_app
 from pipeline.store.db import session_scope
@@ -22,8 +21,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def site(settings, coded):
     url = settings.resolved_database_url
-    ids = [seed_record(url, coded, i, priority=p, setting=s, archive=settings.archive_path)
-           for i, (p, s) in enumerate([("stat", "outpatient"), ("urgent", "inpatient"), ("routine", "outpatient")])]
+    ids = [
+        seed_record(url, coded, i, priority=p, setting=s, archive=settings.archive_path)
+        for i, (p, s) in enumerate([("stat", "outpatient"), ("urgent", "inpatient"), ("routine", "outpatient")])
+    ]
     with session_scope(url) as s:  # a distinct date of service on the last one
         enc = s.scalar(select(Dictation.encounter_id).where(Dictation.id == ids[2]))
         s.execute(update(Encounter).where(Encounter.id == enc).values(date_of_service=date(2026, 12, 1)))
@@ -45,7 +46,9 @@ def test_accept_remaining_then_finalize_and_next_claims_the_next_record(site):
     codes = _codes(alice, rid)
     bad = next(c for c in codes if c["code"].startswith("E10")) if any(c["code"].startswith("E10") for c in codes) else None
     if bad:  # the sample dictates type 2 diabetes: type 1 is rejected with a picked reason and a detail
-        r = alice.post(f"/records/{rid}/codes/{bad['id']}/reject", data={"reason": "A more specific code applies", "detail": "type 2"})
+        r = alice.post(
+            f"/records/{rid}/codes/{bad['id']}/reject", data={"reason": "A more specific code applies", "detail": "type 2"}
+        )
         assert r.status_code == 200, r.text
     proposed = [c for c in _codes(alice, rid) if c["status"] == "proposed"]
     assert proposed
@@ -93,7 +96,7 @@ def test_work_pane_and_history_leave_page_views_to_the_audit_trail(site):
     html = alice.get(f"/records/{rid}", headers={"Accept": "text/html"}).text
     pane = alice.get(f"/records/{rid}/work", headers={"Accept": "text/html"})
     assert pane.status_code == 200
-    assert 'data-swap="work"' in pane.text and 'data-swap="record-head"' in pane.text and "data-testid=\"finalize\"" in pane.text
+    assert 'data-swap="work"' in pane.text and 'data-swap="record-head"' in pane.text and 'data-testid="finalize"' in pane.text
     assert "<header" not in pane.text  # the pane, not a page
     with session_scope(url) as s:
         views = s.scalars(select(AuditEvent).where(AuditEvent.dictation_id == rid, AuditEvent.action == "view")).all()
@@ -128,15 +131,20 @@ def test_text_to_code_keeps_the_highlighted_words_and_their_audio_time_as_eviden
     rec = alice.get(f"/api/records/{rid}").json()
     text = rec["transcript"]
     start = text.lower().index("metformin")
-    r = alice.post(f"/records/{rid}/codes/add", data={"system": "ICD-10-CM", "code": "Z79.84",
-                                                     "evidence_start": start - 1, "evidence_end": start + len("metformin")})
+    r = alice.post(
+        f"/records/{rid}/codes/add",
+        data={"system": "ICD-10-CM", "code": "Z79.84", "evidence_start": start - 1, "evidence_end": start + len("metformin")},
+    )
     assert r.status_code == 200, r.text
     added = next(c for c in alice.get(f"/api/records/{rid}").json()["codes"] if c["code"] == "Z79.84")
     (ev,) = added["evidence"]
     assert ev["text"].lower() == "metformin" and ev["start"] == start  # the leading space is trimmed
     assert ev["audio_start"] is not None and 0 < ev["audio_start"] < ev["audio_end"] <= 60  # Whisper's word timing
-    for bad in ({"evidence_start": -1, "evidence_end": 5}, {"evidence_start": 10, "evidence_end": 10 ** 6},
-                {"evidence_start": "x", "evidence_end": 4}):
+    for bad in (
+        {"evidence_start": -1, "evidence_end": 5},
+        {"evidence_start": 10, "evidence_end": 10**6},
+        {"evidence_start": "x", "evidence_end": 4},
+    ):
         r = alice.post(f"/records/{rid}/codes/add", data={"system": "ICD-10-CM", "code": "Z79.4", **bad})
         assert r.status_code == 409 and "evidence" in r.json()["error"], r.text
     assert "Z79.4" not in {c["code"] for c in alice.get(f"/api/records/{rid}").json()["codes"]}  # refused: nothing added
@@ -153,7 +161,9 @@ def test_encoder_index_and_tabular_with_notes_inline_and_a_seventh_character_pic
     assert any("J44.0" in n["codes"] for n in j441["excludes2"]) and any("asthma" in n["text"] for n in j441["code_also"])
     assert alice.get("/api/encoder/code/I11.0").json()["use_additional"][0]["codes"] == ["I50"]
     fx = alice.get("/api/encoder/code/S52.501").json()
-    assert not fx["billable"] and fx["seventh_base"] == "S52.501" and ["A", "initial encounter for closed fracture"] in fx["seventh"]
+    assert (
+        not fx["billable"] and fx["seventh_base"] == "S52.501" and ["A", "initial encounter for closed fracture"] in fx["seventh"]
+    )
     assert alice.get("/api/encoder/code/s52501a").json()["billable"]
     assert alice.get("/api/encoder/code/Q99.99").status_code == 404
     page = alice.get("/encoder", params={"term": "fracture", "code": "S52.501"}, headers={"Accept": "text/html"}).text

@@ -10,10 +10,9 @@ import json
 import os
 
 import pytest
-from playwright.sync_api import expect
-
 from conftest import ROOT
-from review_support import PASSWORD, add_user, run_pipeline, seed_record, serve_app
+from playwright.sync_api import expect
+from review_support import PASSWORD, add_user, seed_record, serve_app
 
 pytestmark = pytest.mark.slow
 AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
@@ -125,7 +124,9 @@ def test_keyboard_codes_a_record_in_place(browser, server, tmp_path):
     page.keyboard.press("Escape")
 
     # r + a digit rejects with that reason from the picker
-    target = page.evaluate("() => [...document.querySelectorAll('tr.code')].find(r => r.dataset.status === 'proposed' && r.dataset.code.startsWith('E10'))?.dataset.code")
+    target = page.evaluate(
+        "() => [...document.querySelectorAll('tr.code')].find(r => r.dataset.status === 'proposed' && r.dataset.code.startsWith('E10'))?.dataset.code"
+    )
     if target is None:  # the sample's proposals vary with Whisper: add type 1 diabetes to have one to reject
         page.keyboard.press("n")
         page.keyboard.type("E10.9")

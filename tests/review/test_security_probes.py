@@ -19,15 +19,14 @@ import time
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import select
-
 from conftest import ROOT, make_media
+from fastapi.testclient import TestClient
 from review_support import PASSWORD
+from sqlalchemy import select
 from test_review_api import site  # noqa: F401  (three coded records, a user per role)
 
 from pipeline.store.db import session_scope
-from pipeline.store.models import AuditEvent, Dictation, DictationStatus, Encounter, Patient, User, utcnow
+from pipeline.store.models import AuditEvent, Dictation, DictationStatus, Patient, User, utcnow
 
 JSON = {"Accept": "application/json"}
 
@@ -39,8 +38,7 @@ def test_a_file_name_is_never_read_by_ffmpeg_as_a_protocol(tmp_path, ffmpeg, mon
 
     make_media(ffmpeg, tmp_path / "a.wav", "-f", "lavfi", "-i", "sine=frequency=440:duration=3")
     make_media(ffmpeg, tmp_path / "b.wav", "-f", "lavfi", "-i", "sine=frequency=660:duration=3")
-    make_media(ffmpeg, tmp_path / "concat:a.wav|b.wav", "-f", "lavfi", "-i", "sine=frequency=550:duration=1.5",
-               "-f", "wav")
+    make_media(ffmpeg, tmp_path / "concat:a.wav|b.wav", "-f", "lavfi", "-i", "sine=frequency=550:duration=1.5", "-f", "wav")
     monkeypatch.chdir(tmp_path)
     audio = load_media("concat:a.wav|b.wav")  # relative, as `mrt process .` passes it
     assert abs(audio.duration - 1.5) < 0.1, audio.duration  # the named file, not 6 s of a + b
@@ -218,8 +216,9 @@ def test_secure_cookies_over_plain_http_say_what_is_wrong(site):
 
 
 # ------------------------------------------------------------------ `mrt process`: sidecar, reprocess, archive
-def test_mrt_process_stores_the_sidecar_files_the_media_and_never_reprocesses_a_finalized_record(settings, sample, tmp_path,
-                                                                                                     monkeypatch):
+def test_mrt_process_stores_the_sidecar_files_the_media_and_never_reprocesses_a_finalized_record(
+    settings, sample, tmp_path, monkeypatch
+):
     from flows.dictation import run_dictation
     from pipeline.errors import RecordLocked
 
@@ -234,10 +233,20 @@ def test_mrt_process_stores_the_sidecar_files_the_media_and_never_reprocesses_a_
         work.mkdir()
         local = work / media.name
         shutil.copy(media, local)
-        (work / (media.stem + ".json")).write_text(json.dumps({
-            "mrn": "MRN-4", "patient_name": "Pat Doe", "physician": "Dr. Ng", "document_type": "discharge summary",
-            "setting": "inpatient", "priority": "stat", "encounter_id": "ADM-4", "date_of_service": "2026-11-02",
-        }))
+        (work / (media.stem + ".json")).write_text(
+            json.dumps(
+                {
+                    "mrn": "MRN-4",
+                    "patient_name": "Pat Doe",
+                    "physician": "Dr. Ng",
+                    "document_type": "discharge summary",
+                    "setting": "inpatient",
+                    "priority": "stat",
+                    "encounter_id": "ADM-4",
+                    "date_of_service": "2026-11-02",
+                }
+            )
+        )
         summary, error = run_dictation(local)
         assert error is None, error
         rid = summary["id"]
@@ -260,8 +269,9 @@ def test_mrt_process_stores_the_sidecar_files_the_media_and_never_reprocesses_a_
             d = s.get(Dictation, rid)
             assert d.status == DictationStatus.FINALIZED and d.finalized_at is not None
             assert sorted(p.code for p in d.proposals) == codes and {p.status for p in d.proposals} == {"accepted"}
-            assert not s.scalars(select(AuditEvent).where(AuditEvent.dictation_id == rid, AuditEvent.action == "coded")
-                                 .offset(1)).first()  # coded once, never again
+            assert not s.scalars(
+                select(AuditEvent).where(AuditEvent.dictation_id == rid, AuditEvent.action == "coded").offset(1)
+            ).first()  # coded once, never again
     finally:
         get_settings.cache_clear()
 
@@ -328,8 +338,9 @@ def test_the_ephemeral_prefect_server_dies_when_its_parent_is_killed(tmp_path):
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_URL")}
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
-    parent = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True)
+    parent = subprocess.Popen(
+        [sys.executable, str(script)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
         deadline = time.time() + 180
         line = ""

@@ -6,13 +6,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
+from store_support import db_url, sample_proposal, sample_transcript  # noqa: F401  (db_url: a fixture)
 
 from pipeline.extract.types import Entity
 from pipeline.store import repository
 from pipeline.store.db import get_engine, session_scope
 from pipeline.store.models import AuditEvent, CodeProposalRecord, Dictation, DictationStatus
-
-from store_support import db_url, sample_proposal, sample_transcript  # noqa: F401  (db_url: a fixture)
 
 
 def test_register_is_idempotent_by_content(db_url, tmp_path):  # noqa: F811
@@ -53,7 +52,15 @@ def test_store_results_replaces_atomically(db_url, tmp_path):  # noqa: F811
     ent = Entity(3, 13, "chest pain", "SYMPTOM", negated=True, audio_start=0.4, audio_end=2.0)
     for _ in range(2):  # storing twice replaces, never duplicates
         with session_scope(db_url) as s:
-            repository.store_results(s, d.id, transcript=sample_transcript(), entities=[ent], proposals=[sample_proposal()], has_video=False, model_version="t")
+            repository.store_results(
+                s,
+                d.id,
+                transcript=sample_transcript(),
+                entities=[ent],
+                proposals=[sample_proposal()],
+                has_video=False,
+                model_version="t",
+            )
     with session_scope(db_url) as s:
         stored = repository.load_dictation(s, d.id)
         assert stored.status == DictationStatus.CODED
@@ -66,7 +73,15 @@ def test_store_results_replaces_atomically(db_url, tmp_path):  # noqa: F811
     # a failure in the middle of a write leaves the earlier results in place
     with pytest.raises(RuntimeError):
         with session_scope(db_url) as s:
-            repository.store_results(s, d.id, transcript=sample_transcript(), entities=[], proposals=[sample_proposal("I10")], has_video=False, model_version="t")
+            repository.store_results(
+                s,
+                d.id,
+                transcript=sample_transcript(),
+                entities=[],
+                proposals=[sample_proposal("I10")],
+                has_video=False,
+                model_version="t",
+            )
             raise RuntimeError("worker crashed before commit")
     with session_scope(db_url) as s:
         assert [p.code for p in s.scalars(select(CodeProposalRecord).where(CodeProposalRecord.dictation_id == d.id))] == ["R07.9"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import make_media
+
 from pipeline.errors import MediaError
 from pipeline.transcribe.audio import SAMPLE_RATE, load_media
 

@@ -86,13 +86,14 @@ def _greedy_logits_check(ct2_mod, ct2_model, model, mel, prompt: list[int], step
     import torch
 
     feats = ct2_mod.StorageView.from_array(np.ascontiguousarray(mel, dtype=np.float32))
-    res = ct2_model.generate(feats, [prompt], beam_size=1, suppress_blank=False, suppress_tokens=[],
-                             max_length=steps, return_logits_vocab=True)[0]
+    res = ct2_model.generate(
+        feats, [prompt], beam_size=1, suppress_blank=False, suppress_tokens=[], max_length=steps, return_logits_vocab=True
+    )[0]
     ref = np.stack([np.asarray(step).reshape(-1) for step in res.logits[0]])
     tokens = res.sequences_ids[0]
     seq = torch.tensor([prompt + tokens[: len(ref) - 1]])
     with torch.no_grad():
-        ours = model.decoder(seq, model.encoder(torch.from_numpy(mel)))[0, len(prompt) - 1:].numpy()
+        ours = model.decoder(seq, model.encoder(torch.from_numpy(mel)))[0, len(prompt) - 1 :].numpy()
     assert ours.shape == ref.shape
     assert (ours.argmax(-1) == ref.argmax(-1)).all()
     return float(np.abs(ours - ref).max())
@@ -101,9 +102,18 @@ def _greedy_logits_check(ct2_mod, ct2_model, model, mel, prompt: list[int], step
 def test_dims_from_variables(model_dir: Path) -> None:
     v = cv.read_ct2_variables(model_dir)
     assert v["decoder/projection/weight"] is v["decoder/embeddings/weight"]  # alias resolved
-    assert cv.model_dims(v) == {"n_mels": 80, "n_audio_ctx": 1500, "n_audio_state": 384, "n_audio_head": 6,
-                                "n_audio_layer": 4, "n_vocab": 51864, "n_text_ctx": 448, "n_text_state": 384,
-                                "n_text_head": 6, "n_text_layer": 4}
+    assert cv.model_dims(v) == {
+        "n_mels": 80,
+        "n_audio_ctx": 1500,
+        "n_audio_state": 384,
+        "n_audio_head": 6,
+        "n_audio_layer": 4,
+        "n_vocab": 51864,
+        "n_text_ctx": 448,
+        "n_text_state": 384,
+        "n_text_head": 6,
+        "n_text_layer": 4,
+    }
 
 
 @pytest.mark.slow
@@ -150,19 +160,34 @@ def test_alignment_heads_applied(model_dir: Path, converted) -> None:
 
 # -- synthetic models: multilingual shapes (n_vocab 51865, 128 mels) and every CT2 weight dtype --------
 
-def _synthetic_model(out: Path, quantization: str, d: int = 64, heads: int = 2, layers: int = 2,
-                     n_mels: int = 128, n_vocab: int = 51865) -> dict[str, np.ndarray]:
+
+def _synthetic_model(
+    out: Path, quantization: str, d: int = 64, heads: int = 2, layers: int = 2, n_mels: int = 128, n_vocab: int = 51865
+) -> dict[str, np.ndarray]:
     from ctranslate2.specs import model_spec, whisper_spec
     from whisper.tokenizer import LANGUAGES
 
     rng = np.random.default_rng(0)
     w = lambda *s: (rng.standard_normal(s) / np.sqrt(np.prod(s[1:]))).astype(np.float32)  # noqa: E731
     b = lambda *s: (rng.standard_normal(s) * 0.02).astype(np.float32)  # noqa: E731
-    v = {"encoder/conv1/weight": w(d, n_mels, 3), "encoder/conv1/bias": b(d), "encoder/conv2/weight": w(d, d, 3),
-         "encoder/conv2/bias": b(d), "encoder/position_encodings/encodings": b(1500, d),
-         "decoder/position_encodings/encodings": b(448, d), "decoder/embeddings/weight": w(n_vocab, d)}
-    shapes = {"self_attention/linear_0": 3 * d, "self_attention/linear_1": d, "ffn/linear_0": 4 * d, "ffn/linear_1": d,
-              "attention/linear_0": d, "attention/linear_1": 2 * d, "attention/linear_2": d}
+    v = {
+        "encoder/conv1/weight": w(d, n_mels, 3),
+        "encoder/conv1/bias": b(d),
+        "encoder/conv2/weight": w(d, d, 3),
+        "encoder/conv2/bias": b(d),
+        "encoder/position_encodings/encodings": b(1500, d),
+        "decoder/position_encodings/encodings": b(448, d),
+        "decoder/embeddings/weight": w(n_vocab, d),
+    }
+    shapes = {
+        "self_attention/linear_0": 3 * d,
+        "self_attention/linear_1": d,
+        "ffn/linear_0": 4 * d,
+        "ffn/linear_1": d,
+        "attention/linear_0": d,
+        "attention/linear_1": 2 * d,
+        "attention/linear_2": d,
+    }
     for side in ("encoder", "decoder"):
         v[f"{side}/layer_norm/gamma"], v[f"{side}/layer_norm/beta"] = 1 + b(d), b(d)
         for i in range(layers):
@@ -173,7 +198,7 @@ def _synthetic_model(out: Path, quantization: str, d: int = 64, heads: int = 2, 
                 v[f"{p}/weight"], v[f"{p}/bias"] = w(rows, 4 * d if name == "ffn/linear_1" else d), b(rows)
                 v[p.rsplit("/", 1)[0] + "/layer_norm/gamma"] = 1 + b(d)
                 v[p.rsplit("/", 1)[0] + "/layer_norm/beta"] = b(d)
-            v[f"{side}/layer_{i}/self_attention/linear_0/bias"][d:2 * d] = 0  # no key bias in Whisper
+            v[f"{side}/layer_{i}/self_attention/linear_0/bias"][d : 2 * d] = 0  # no key bias in Whisper
             if side == "decoder":
                 v[f"decoder/layer_{i}/attention/linear_1/bias"][:d] = 0
     spec = whisper_spec.WhisperSpec(layers, heads, layers, heads)
@@ -182,8 +207,17 @@ def _synthetic_model(out: Path, quantization: str, d: int = 64, heads: int = 2, 
         setattr(model_spec.index_spec(spec, scope), attr, a.copy())
     spec.decoder.projection.weight = v["decoder/embeddings/weight"].copy()
     langs = [f"<|{code}|>" for code in list(LANGUAGES)[: n_vocab - 51766]]
-    specials = ["<|endoftext|>", "<|startoftranscript|>", *langs, "<|translate|>", "<|transcribe|>",
-                "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>", "<|notimestamps|>"]
+    specials = [
+        "<|endoftext|>",
+        "<|startoftranscript|>",
+        *langs,
+        "<|translate|>",
+        "<|transcribe|>",
+        "<|startoflm|>",
+        "<|startofprev|>",
+        "<|nocaptions|>",
+        "<|notimestamps|>",
+    ]
     tokens = [f"tok{i}" for i in range(50257)] + specials
     spec.register_vocabulary(tokens + ["<|%.2f|>" % (0.02 * i) for i in range(n_vocab - len(tokens))])
     spec._config.alignment_heads = [[layers - 1, 0], [layers - 1, heads - 1]]
@@ -197,8 +231,7 @@ def _synthetic_model(out: Path, quantization: str, d: int = 64, heads: int = 2, 
 
 
 # relative (to the tensor's max |value|) round-trip error of each CT2 storage type
-_STORAGE_TOL = {"float32": 0.0, "float16": 2 ** -11, "bfloat16": 2 ** -8, "int8": 0.5 / 127 * 1.001,
-                "int16": 0.5 / 1024 * 1.001}
+_STORAGE_TOL = {"float32": 0.0, "float16": 2**-11, "bfloat16": 2**-8, "int8": 0.5 / 127 * 1.001, "int16": 0.5 / 1024 * 1.001}
 
 
 @pytest.mark.slow
@@ -227,6 +260,7 @@ def test_synthetic_multilingual(tmp_path: Path, quantization: str) -> None:
 
 # -- cache ------------------------------------------------------------------------------------------
 
+
 def test_cache_converts_once(model_dir: Path, tmp_path: Path) -> None:
     first = cv.openai_checkpoint_for(model_dir, tmp_path / "cache")
     mtime = first.stat().st_mtime_ns
@@ -238,8 +272,7 @@ def test_cache_converts_once(model_dir: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("full_hash_limit", [1 << 30, 1 << 20])  # whole-file hash, sampled hash
-def test_fingerprint_changes_with_model_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            full_hash_limit: int) -> None:
+def test_fingerprint_changes_with_model_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_hash_limit: int) -> None:
     monkeypatch.setattr(cv, "_FULL_HASH_LIMIT", full_hash_limit)
     data = bytearray(np.random.default_rng(0).bytes(3 << 20))
     (tmp_path / "model.bin").write_bytes(data)

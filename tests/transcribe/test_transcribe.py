@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from mrt_eval.transcribe.wer import word_error_rate
 from pipeline.settings import get_settings
 from pipeline.transcribe.audio import load_media
-from mrt_eval.transcribe.wer import word_error_rate
 from pipeline.transcribe.transcribe import Transcriber
 
 TRANSCRIBER = Transcriber(get_settings())  # models load on first use, once for this module

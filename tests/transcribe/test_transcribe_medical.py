@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mrt_eval.transcribe.wer import medical_term_errors, medwer_scores
 from pipeline.settings import get_settings
 from pipeline.transcribe.audio import load_media
 from pipeline.transcribe.cleanup import cut_loops, remove_repetitions
@@ -19,7 +20,6 @@ from pipeline.transcribe.lexicon import token_count
 from pipeline.transcribe.transcribe import Transcriber, finish
 from pipeline.transcribe.types import Segment, Transcript, Word
 from pipeline.transcribe.vocabulary import PROMPT_TOKEN_LIMIT, DictationContext, build_bias, load_site_vocabulary
-from mrt_eval.transcribe.wer import medical_term_errors, medwer_scores
 
 TRANSCRIBER = Transcriber(get_settings())  # models load on first use, once for this module
 
@@ -107,7 +107,9 @@ def test_correction_fixes_what_tiny_en_misspelled(office_note):
     plain = TRANSCRIBER.transcribe(audio, backend="faster-whisper", settings=_settings())
     assert "adorvastatin" in plain.text.lower(), plain.text
     # rewriting (no precision bar): the term replaces what was heard
-    fixed = TRANSCRIBER.transcribe(audio, backend="faster-whisper", settings=_settings(correct_terms=True, correction_min_precision=0.0))
+    fixed = TRANSCRIBER.transcribe(
+        audio, backend="faster-whisper", settings=_settings(correct_terms=True, correction_min_precision=0.0)
+    )
     assert "atorvastatin" in fixed.text.lower()
     c = next(c for c in fixed.corrections if c.term == "atorvastatin")
     assert c.heard.lower() == "adorvastatin" and c.confidence > 0.5 and c.applied
@@ -148,8 +150,9 @@ def test_repetition_loop_is_cut():
 
 # -- dictation conventions -------------------------------------------------------------------------
 def test_spoken_commands_become_punctuation_and_layout():
-    seg = _segment("he takes metformin period new paragraph blood pressure is fine comma stable period "
-                   "next section she had a period of rest")
+    seg = _segment(
+        "he takes metformin period new paragraph blood pressure is fine comma stable period next section she had a period of rest"
+    )
     segs, used = apply_commands([seg])
     t = Transcript.from_segments(segs, language="en", model="m", backend="b", duration=10.0)
     assert used == 5
@@ -163,8 +166,10 @@ def test_spoken_headers_become_sections_extraction_finds():
 
     import pipeline.extract.sections  # noqa: F401  (registers mrt_sections)
 
-    seg = _segment("Office visit. History of present illness, a 64 year old man. past medical history "
-                   "hypertension. Assessment and plan. Diabetes.")
+    seg = _segment(
+        "Office visit. History of present illness, a 64 year old man. past medical history "
+        "hypertension. Assessment and plan. Diabetes."
+    )
     segs, marks = mark_sections([seg])
     t = Transcript.from_segments(segs, language="en", model="m", backend="b", duration=10.0)
     assert [name for _, name in marks] == ["hpi", "past_medical_history", "assessment_and_plan"]

@@ -32,8 +32,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from pipeline.code.edits.tabular import (
-    EXTERNAL_CAUSE, checkable_use_additional, cm_api, cm_display, cm_status, code_first_notes, code_title, is_manifestation,
-    lineage_notes, mce_lists, named,
+    EXTERNAL_CAUSE,
+    checkable_use_additional,
+    cm_api,
+    cm_display,
+    cm_status,
+    code_first_notes,
+    code_title,
+    is_manifestation,
+    lineage_notes,
+    mce_lists,
+    named,
 )
 from pipeline.code.lookup.codeset import get_codeset
 from pipeline.code.types import CM, PCS, CodeProposal
@@ -99,13 +108,21 @@ def _validity(lines: Sequence[CodeLine]) -> tuple[list[EditFinding], list[_Line]
             code = cm_display(line.code)
             status = cm_status(code)
             if status == "invalid":
-                findings.append(EditFinding(ERROR, "invalid_code", (code,), f"{code or '(empty)'} is not an ICD-10-CM (FY2026) code."))
+                findings.append(
+                    EditFinding(ERROR, "invalid_code", (code,), f"{code or '(empty)'} is not an ICD-10-CM (FY2026) code.")
+                )
                 continue
             if status == "header":
                 kids = cm_api().get_children(code)
                 example = ", ".join(kids[:4]) + (" ..." if len(kids) > 4 else "")
-                findings.append(EditFinding(ERROR, "not_billable", (code,),
-                                            f"{named(CM, code)} is a header code, not billable: it needs more characters ({example})."))
+                findings.append(
+                    EditFinding(
+                        ERROR,
+                        "not_billable",
+                        (code,),
+                        f"{named(CM, code)} is a header code, not billable: it needs more characters ({example}).",
+                    )
+                )
                 continue
         elif line.system == PCS:
             code = cs.pcs_normalize(line.code)
@@ -113,8 +130,14 @@ def _validity(lines: Sequence[CodeLine]) -> tuple[list[EditFinding], list[_Line]
                 findings.append(EditFinding(ERROR, "pcs_invalid", (code,), _pcs_invalid_message(code)))
                 continue
         else:
-            findings.append(EditFinding(ERROR, "invalid_code", (line.code,),
-                                        f"{line.code!r} has an unknown code system {line.system!r} (expected {CM} or {PCS})."))
+            findings.append(
+                EditFinding(
+                    ERROR,
+                    "invalid_code",
+                    (line.code,),
+                    f"{line.code!r} has an unknown code system {line.system!r} (expected {CM} or {PCS}).",
+                )
+            )
             continue
         if (line.system, code) in seen:
             findings.append(EditFinding(ERROR, "duplicate", (code,), f"{code} is listed more than once; report each code once."))
@@ -142,14 +165,28 @@ def _principal_rule(r: _Record, all_lines: Sequence[CodeLine]) -> list[EditFindi
     if cm_lines:
         flagged = [cm_display(x.code) for x in cm_lines if x.principal]
         if not flagged:
-            out.append(EditFinding(ERROR, "no_principal", (), "No diagnosis is marked as the principal (first-listed) diagnosis."))
+            out.append(
+                EditFinding(ERROR, "no_principal", (), "No diagnosis is marked as the principal (first-listed) diagnosis.")
+            )
         elif len(flagged) > 1:
-            out.append(EditFinding(ERROR, "multiple_principal", tuple(flagged),
-                                   f"{len(flagged)} diagnoses are marked principal ({', '.join(flagged)}); only one can be."))
+            out.append(
+                EditFinding(
+                    ERROR,
+                    "multiple_principal",
+                    tuple(flagged),
+                    f"{len(flagged)} diagnoses are marked principal ({', '.join(flagged)}); only one can be.",
+                )
+            )
     procs = [get_codeset().pcs_normalize(x.code) for x in all_lines if x.system == PCS and x.principal]
     if len(procs) > 1:
-        out.append(EditFinding(ERROR, "multiple_principal", tuple(procs),
-                               f"{len(procs)} procedures are marked principal ({', '.join(procs)}); only one can be."))
+        out.append(
+            EditFinding(
+                ERROR,
+                "multiple_principal",
+                tuple(procs),
+                f"{len(procs)} procedures are marked principal ({', '.join(procs)}); only one can be.",
+            )
+        )
     return out
 
 
@@ -157,7 +194,7 @@ def _excludes1_rule(r: _Record) -> list[EditFinding]:
     out = []
     cm_lines = r.cm
     for i, a in enumerate(cm_lines):
-        for b in cm_lines[i + 1:]:
+        for b in cm_lines[i + 1 :]:
             notes = [n for n in lineage_notes(a.code, "excludes1") if n.covers(b.key) and not n.covers(a.key)]
             notes += [n for n in lineage_notes(b.code, "excludes1") if n.covers(a.key) and not n.covers(b.key)]
             if notes:
@@ -165,11 +202,15 @@ def _excludes1_rule(r: _Record) -> list[EditFinding]:
                 for n in notes:
                     first.setdefault(n.text, n.where)
                 why = "; ".join(f"{where} excludes \u201c{text}\u201d" for text, where in first.items())
-                out.append(EditFinding(
-                    ERROR, "excludes1", (a.code, b.code),
-                    f"{named(CM, a.code)} and {named(CM, b.code)} cannot be reported together: Excludes1 ({why}). "
-                    "Keep the one the documentation supports, unless the two conditions are unrelated (Guidelines I.A.12.a).",
-                ))
+                out.append(
+                    EditFinding(
+                        ERROR,
+                        "excludes1",
+                        (a.code, b.code),
+                        f"{named(CM, a.code)} and {named(CM, b.code)} cannot be reported together: Excludes1 ({why}). "
+                        "Keep the one the documentation supports, unless the two conditions are unrelated (Guidelines I.A.12.a).",
+                    )
+                )
     return out
 
 
@@ -187,28 +228,52 @@ def _code_first_rule(r: _Record) -> list[EditFinding]:
         present = [x for x in others if any(n.covers(x.key) for n in notes)]
         manifestation = is_manifestation(m.code)
         if manifestation and m.principal:
-            out.append(EditFinding(ERROR, "manifestation_principal", (m.code,),
-                                   f"{named(CM, m.code)} is a manifestation code and cannot be the principal diagnosis: "
-                                   "code the underlying condition first (Guidelines I.A.13)."))
+            out.append(
+                EditFinding(
+                    ERROR,
+                    "manifestation_principal",
+                    (m.code,),
+                    f"{named(CM, m.code)} is a manifestation code and cannot be the principal diagnosis: "
+                    "code the underlying condition first (Guidelines I.A.13).",
+                )
+            )
         if present:
             if all(x.position > m.position for x in present):
                 first = ", ".join(x.code for x in present)
                 where = next(n.where for n in notes if n.covers(present[0].key))
-                out.append(EditFinding(WARNING, "code_first_order", (m.code, *(x.code for x in present)),
-                                       f"{m.code} is listed before {first}, but the tabular says to code {first} first "
-                                       f"(\u201ccode first\u201d note under {where}): sequence {first} ahead of {m.code}."))
+                out.append(
+                    EditFinding(
+                        WARNING,
+                        "code_first_order",
+                        (m.code, *(x.code for x in present)),
+                        f"{m.code} is listed before {first}, but the tabular says to code {first} first "
+                        f"(\u201ccode first\u201d note under {where}): sequence {first} ahead of {m.code}.",
+                    )
+                )
             continue
         if not manifestation:
             continue
         if notes:
             listed = "; ".join(_short(n.text, 120) for n in notes[:3])
-            out.append(EditFinding(WARNING, "code_first", (m.code,),
-                                   f"{named(CM, m.code)} is a manifestation code: code first its underlying condition "
-                                   f"({listed}); none of these is on the record."))
+            out.append(
+                EditFinding(
+                    WARNING,
+                    "code_first",
+                    (m.code,),
+                    f"{named(CM, m.code)} is a manifestation code: code first its underlying condition "
+                    f"({listed}); none of these is on the record.",
+                )
+            )
         elif not any(not is_manifestation(x.code) for x in others):
-            out.append(EditFinding(WARNING, "code_first", (m.code,),
-                                   f"{named(CM, m.code)} is a manifestation code: code first its underlying condition; "
-                                   "no other diagnosis is on the record."))
+            out.append(
+                EditFinding(
+                    WARNING,
+                    "code_first",
+                    (m.code,),
+                    f"{named(CM, m.code)} is a manifestation code: code first its underlying condition; "
+                    "no other diagnosis is on the record.",
+                )
+            )
     return out
 
 
@@ -218,8 +283,14 @@ def _use_additional_rule(r: _Record) -> list[EditFinding]:
     for a in cm_lines:
         for n in lineage_notes(a.code, "use_additional"):
             if checkable_use_additional(n) and not any(n.covers(x.key) for x in cm_lines if x is not a):
-                out.append(EditFinding(WARNING, "use_additional", (a.code,),
-                                       f"{named(CM, a.code)}: \u201cuse additional {n.text}\u201d ({n.where}); no such code is on the record."))
+                out.append(
+                    EditFinding(
+                        WARNING,
+                        "use_additional",
+                        (a.code,),
+                        f"{named(CM, a.code)}: \u201cuse additional {n.text}\u201d ({n.where}); no such code is on the record.",
+                    )
+                )
     return out
 
 
@@ -233,16 +304,25 @@ def _sex_rule(r: _Record) -> list[EditFinding]:
     other = "M" if r.sex == "F" else "F"
     edit = f"sex_{_SEX_WORD[other]}"
     return [
-        EditFinding(ERROR, "sex_conflict", (x.code,),
-                    f"{named(x.system, x.code)} is a {_SEX_WORD[other]}-only code (MCE sex edit), but the patient is {_SEX_WORD[r.sex]}.")
-        for x in r.lines if mce.has(x.system, edit, x.code)
+        EditFinding(
+            ERROR,
+            "sex_conflict",
+            (x.code,),
+            f"{named(x.system, x.code)} is a {_SEX_WORD[other]}-only code (MCE sex edit), but the patient is {_SEX_WORD[r.sex]}.",
+        )
+        for x in r.lines
+        if mce.has(x.system, edit, x.code)
     ]
 
 
 # newborn and maternity codes describe the patient (age 0; a pregnancy): a conflict is an error;
 # pediatric and adult codes describe conditions typical of an age band: a conflict is a warning
-AGE_EDITS = {"age_newborn": ("newborn", ERROR), "age_maternity": ("maternity", ERROR),
-             "age_pediatric": ("pediatric", WARNING), "age_adult": ("adult", WARNING)}
+AGE_EDITS = {
+    "age_newborn": ("newborn", ERROR),
+    "age_maternity": ("maternity", ERROR),
+    "age_pediatric": ("pediatric", WARNING),
+    "age_adult": ("adult", WARNING),
+}
 
 
 def _age_rule(r: _Record) -> list[EditFinding]:
@@ -255,9 +335,15 @@ def _age_rule(r: _Record) -> list[EditFinding]:
             lo, hi = mce.ages[edit]
             if mce.has(CM, edit, x.code) and not lo <= r.age <= hi:
                 span = f"age {lo}" if lo == hi else f"ages {lo}-{hi}"
-                out.append(EditFinding(severity, "age_conflict", (x.code,),
-                                       f"{named(CM, x.code)} is {'an' if label[0] in 'aeiou' else 'a'} {label} diagnosis (MCE: {span}), "
-                                       f"but the patient is {r.age}."))
+                out.append(
+                    EditFinding(
+                        severity,
+                        "age_conflict",
+                        (x.code,),
+                        f"{named(CM, x.code)} is {'an' if label[0] in 'aeiou' else 'a'} {label} diagnosis (MCE: {span}), "
+                        f"but the patient is {r.age}.",
+                    )
+                )
     return out
 
 
@@ -274,33 +360,68 @@ def _principal_lists_rule(r: _Record) -> list[EditFinding]:
     out = []
     for p in r.principal:
         if EXTERNAL_CAUSE.covers(p.key):
-            out.append(EditFinding(ERROR, "external_cause_principal", (p.code,),
-                                   f"{named(CM, p.code)} is an external cause code; it is never the principal or first-listed "
-                                   "diagnosis (Guidelines I.C.20)."))
+            out.append(
+                EditFinding(
+                    ERROR,
+                    "external_cause_principal",
+                    (p.code,),
+                    f"{named(CM, p.code)} is an external cause code; it is never the principal or first-listed "
+                    "diagnosis (Guidelines I.C.20).",
+                )
+            )
         elif mce.has(CM, "unacceptable_principal", p.code) and not is_manifestation(p.code):
             if r.inpatient:
-                out.append(EditFinding(ERROR, "unacceptable_principal", (p.code,),
-                                       f"{named(CM, p.code)} is not acceptable as the principal diagnosis (MCE unacceptable principal diagnosis)."))
+                out.append(
+                    EditFinding(
+                        ERROR,
+                        "unacceptable_principal",
+                        (p.code,),
+                        f"{named(CM, p.code)} is not acceptable as the principal diagnosis (MCE unacceptable principal diagnosis).",
+                    )
+                )
             elif not _outpatient_reason(p.code):
-                out.append(EditFinding(WARNING, "unacceptable_principal", (p.code,),
-                                       f"{named(CM, p.code)} is on the MCE list of unacceptable principal diagnoses (an "
-                                       "inpatient edit); make sure it is the reason for this encounter."))
+                out.append(
+                    EditFinding(
+                        WARNING,
+                        "unacceptable_principal",
+                        (p.code,),
+                        f"{named(CM, p.code)} is on the MCE list of unacceptable principal diagnoses (an "
+                        "inpatient edit); make sure it is the reason for this encounter.",
+                    )
+                )
         if r.inpatient and mce.has(CM, "questionable_admission", p.code):
-            out.append(EditFinding(WARNING, "questionable_admission", (p.code,),
-                                   f"{named(CM, p.code)} as the principal diagnosis is a questionable reason for an inpatient admission (MCE)."))
+            out.append(
+                EditFinding(
+                    WARNING,
+                    "questionable_admission",
+                    (p.code,),
+                    f"{named(CM, p.code)} as the principal diagnosis is a questionable reason for an inpatient admission (MCE).",
+                )
+            )
         if r.inpatient and mce.has(CM, "requires_secondary", p.code) and len(r.cm) == 1:
-            out.append(EditFinding(WARNING, "requires_secondary", (p.code,),
-                                   f"{named(CM, p.code)} is acceptable as principal only with a secondary diagnosis (MCE); none is coded."))
+            out.append(
+                EditFinding(
+                    WARNING,
+                    "requires_secondary",
+                    (p.code,),
+                    f"{named(CM, p.code)} is acceptable as principal only with a secondary diagnosis (MCE); none is coded.",
+                )
+            )
     return out
 
 
 def _first_listed_rule(r: _Record) -> list[EditFinding]:
     mce = mce_lists()
     return [
-        EditFinding(WARNING, "first_listed_only", (x.code,),
-                    f"{named(CM, x.code)} may only be reported as the principal/first-listed diagnosis (Guidelines I.C.21.c.15), "
-                    "except when same-day encounters are combined.")
-        for x in r.cm if not x.principal and mce.has(CM, "first_listed_only", x.code)
+        EditFinding(
+            WARNING,
+            "first_listed_only",
+            (x.code,),
+            f"{named(CM, x.code)} may only be reported as the principal/first-listed diagnosis (Guidelines I.C.21.c.15), "
+            "except when same-day encounters are combined.",
+        )
+        for x in r.cm
+        if not x.principal and mce.has(CM, "first_listed_only", x.code)
     ]
 
 
@@ -316,13 +437,25 @@ def _integral_symptom_rule(r: _Record) -> list[EditFinding]:
         if dx is None:
             continue
         if x.principal:
-            out.append(EditFinding(ERROR, "symptom_principal", (x.code, dx),
-                                   f"{named(CM, x.code)} is the principal diagnosis, but it is a symptom of {named(CM, dx)}, "
-                                   "which is established: sequence the definitive diagnosis first (Guidelines II.A)."))
+            out.append(
+                EditFinding(
+                    ERROR,
+                    "symptom_principal",
+                    (x.code, dx),
+                    f"{named(CM, x.code)} is the principal diagnosis, but it is a symptom of {named(CM, dx)}, "
+                    "which is established: sequence the definitive diagnosis first (Guidelines II.A).",
+                )
+            )
         else:
-            out.append(EditFinding(ERROR, "integral_symptom", (x.code, dx),
-                                   f"{named(CM, x.code)} is routinely part of {named(CM, dx)}: {GUIDELINE}. Remove it, or "
-                                   "override with the reason if it is unrelated here."))
+            out.append(
+                EditFinding(
+                    ERROR,
+                    "integral_symptom",
+                    (x.code, dx),
+                    f"{named(CM, x.code)} is routinely part of {named(CM, dx)}: {GUIDELINE}. Remove it, or "
+                    "override with the reason if it is unrelated here.",
+                )
+            )
     return out
 
 
@@ -341,9 +474,15 @@ def _unspecified_with_specified_rule(r: _Record) -> list[EditFinding]:
         specific = [y.code for y in r.cm if y.code != x.code and y.key[:3] == x.key[:3] and not is_unspecified(y.code)]
         if specific:
             names = ", ".join(named(CM, c) for c in specific)
-            out.append(EditFinding(ERROR, "unspecified_with_specified", (x.code, *specific),
-                                   f"{named(CM, x.code)} is unspecified, and the record also has {names} of the same category: "
-                                   "report the specific code the documentation supports, not both (Guidelines I.A.9, I.B.18)."))
+            out.append(
+                EditFinding(
+                    ERROR,
+                    "unspecified_with_specified",
+                    (x.code, *specific),
+                    f"{named(CM, x.code)} is unspecified, and the record also has {names} of the same category: "
+                    "report the specific code the documentation supports, not both (Guidelines I.A.9, I.B.18).",
+                )
+            )
     return out
 
 
@@ -354,8 +493,17 @@ def check_codes(
     findings, good = _validity(lines)
     record = _Record(tuple(good), _sex(sex), age, (setting or "").strip().lower() == INPATIENT)
     findings += _principal_rule(record, lines)
-    for rule in (_excludes1_rule, _code_first_rule, _use_additional_rule, _sex_rule, _age_rule,
-                 _principal_lists_rule, _first_listed_rule, _integral_symptom_rule, _unspecified_with_specified_rule):
+    for rule in (
+        _excludes1_rule,
+        _code_first_rule,
+        _use_additional_rule,
+        _sex_rule,
+        _age_rule,
+        _principal_lists_rule,
+        _first_listed_rule,
+        _integral_symptom_rule,
+        _unspecified_with_specified_rule,
+    ):
         findings += rule(record)
     return sorted(findings, key=lambda f: f.severity != ERROR)
 

@@ -144,8 +144,7 @@ def lineage_notes(code: str, kind: str) -> tuple[Note, ...]:
     """The notes of one kind ('excludes1', 'code_first', 'use_additional') on a billable CM code and
     on every level above it, one Note per note line (or per header+list for excludes1)."""
     cm = cm_api()
-    getter = {"excludes1": cm.get_excludes1, "code_first": cm.get_code_first,
-              "use_additional": cm.get_use_additional_code}[kind]
+    getter = {"excludes1": cm.get_excludes1, "code_first": cm.get_code_first, "use_additional": cm.get_use_additional_code}[kind]
     out: list[Note] = []
     seen: set[tuple[str, str]] = set()
     for owner in [code, *cm.get_ancestors(code)]:
@@ -160,7 +159,9 @@ def lineage_notes(code: str, kind: str) -> tuple[Note, ...]:
 
 
 def is_manifestation(code: str) -> bool:
-    return mce_lists().has(CM, "manifestation", code) or "in diseases classified elsewhere" in cm_api().get_description(code).lower()
+    return (
+        mce_lists().has(CM, "manifestation", code) or "in diseases classified elsewhere" in cm_api().get_description(code).lower()
+    )
 
 
 def code_first_notes(code: str) -> list[Note]:
@@ -181,13 +182,21 @@ def code_first_notes(code: str) -> list[Note]:
 _CHECKABLE = re.compile(
     r"^code(?:\(s\))? to (?:identify|indicate|specify) (?:the )?(?:stage|type|site|severity|outcome of delivery|"
     r"dialysis status|joint|limb amputated|heart failure|deep vein thrombosis|superficial thrombophlebitis|"
-    r"retinal detachment)\b", re.IGNORECASE)
-_SOFT = re.compile(r"if applicable|if known|where applicable|when applicable|such as|\bany\b|associated|if present", re.IGNORECASE)
+    r"retinal detachment)\b",
+    re.IGNORECASE,
+)
+_SOFT = re.compile(
+    r"if applicable|if known|where applicable|when applicable|such as|\bany\b|associated|if present", re.IGNORECASE
+)
 EXTERNAL_CAUSE = Ref("V00", "Y99")  # external cause codes (chapter 20)
 
 
 def checkable_use_additional(note: Note) -> bool:
     """A "use additional code" note that names one required detail and its codes (not 'if applicable',
     'if known', 'any', 'such as', and not external cause codes, which have no national reporting mandate)."""
-    return (bool(note.refs) and bool(_CHECKABLE.match(note.text)) and not _SOFT.search(note.text)
-            and not all(EXTERNAL_CAUSE.covers(ref.lo) for ref in note.refs))
+    return (
+        bool(note.refs)
+        and bool(_CHECKABLE.match(note.text))
+        and not _SOFT.search(note.text)
+        and not all(EXTERNAL_CAUSE.covers(ref.lo) for ref in note.refs)
+    )

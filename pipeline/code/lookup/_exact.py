@@ -85,8 +85,7 @@ class ExactIndex:
 
     def save(self, directory: Path) -> None:
         """Plain files: the vocabulary (JSON), the idf and the by-feature CSR arrays (.npy)."""
-        (directory / "vocabulary.json").write_text(json.dumps(self.vocabulary, ensure_ascii=False) + "\n",
-                                                   encoding="utf-8")
+        (directory / "vocabulary.json").write_text(json.dumps(self.vocabulary, ensure_ascii=False) + "\n", encoding="utf-8")
         np.save(directory / "idf.npy", self.idf)
         m = self.by_feature
         np.save(directory / "by_feature_data.npy", m.data.astype(np.float32))
@@ -98,8 +97,14 @@ class ExactIndex:
     def load(cls, directory: Path) -> ExactIndex:
         vocabulary = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
         shape = tuple(int(x) for x in np.load(directory / "by_feature_shape.npy"))
-        m = sp.csr_matrix((np.load(directory / "by_feature_data.npy"), np.load(directory / "by_feature_indices.npy"),
-                           np.load(directory / "by_feature_indptr.npy")), shape=shape)
+        m = sp.csr_matrix(
+            (
+                np.load(directory / "by_feature_data.npy"),
+                np.load(directory / "by_feature_indices.npy"),
+                np.load(directory / "by_feature_indptr.npy"),
+            ),
+            shape=shape,
+        )
         m.has_sorted_indices = True
         return cls(vocabulary, np.load(directory / "idf.npy"), m)
 

@@ -28,9 +28,38 @@ ALIAS_VERSION = "7"  # bump when the alias rules change (part of the index cache
 _NOISE = re.compile(r"\b(NEC|NOS)\b")
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _CONNECTORS = (
-    "with", "without", "in", "due to", "of", "from", "by", "following", "complicating", "complicated",
-    "affecting", "after", "during", "at", "on", "for", "to", "as", "involving", "associated", "related",
-    "not", "and", "or", "causing", "resulting", "except", "other than", "between", "into", "via", "under",
+    "with",
+    "without",
+    "in",
+    "due to",
+    "of",
+    "from",
+    "by",
+    "following",
+    "complicating",
+    "complicated",
+    "affecting",
+    "after",
+    "during",
+    "at",
+    "on",
+    "for",
+    "to",
+    "as",
+    "involving",
+    "associated",
+    "related",
+    "not",
+    "and",
+    "or",
+    "causing",
+    "resulting",
+    "except",
+    "other than",
+    "between",
+    "into",
+    "via",
+    "under",
 )
 _CONNECTOR_RE = re.compile(r"^(" + "|".join(re.escape(c) for c in _CONNECTORS) + r")\b", re.I)
 
@@ -147,8 +176,11 @@ def _cm_aliases(cs: CodeSet) -> list[Alias]:
         site = " ".join(_main_head(p) for p in t.path[1:])
         for col, patterns in _BEHAVIOUR.items():
             # the Table's first row has no site: "neoplasm of unspecified behavior" is D49.9
-            texts = [p.format(site) for p in patterns] if site else [re.sub(r"\s+(?:of|to)$", "", p.format("").strip())
-                                                                      for p in patterns]
+            texts = (
+                [p.format(site) for p in patterns]
+                if site
+                else [re.sub(r"\s+(?:of|to)$", "", p.format("").strip()) for p in patterns]
+            )
             add(texts, target(t.codes.get(col, ""), table=True), "neoplasm")
     return [(text, code, source) for (text, code), source in out.items()]
 

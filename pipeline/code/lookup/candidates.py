@@ -50,8 +50,15 @@ class CodeIndex:
 
     MEMO_SIZE = 50000  # mentions remembered per process (the linker's queries serve the coder's)
 
-    def __init__(self, system: str, directory: Path, index: ExactIndex, aliases: list[str],
-                 alias_codes: list[tuple[str, ...]], descriptions: dict[str, str]) -> None:
+    def __init__(
+        self,
+        system: str,
+        directory: Path,
+        index: ExactIndex,
+        aliases: list[str],
+        alias_codes: list[tuple[str, ...]],
+        descriptions: dict[str, str],
+    ) -> None:
         self.system = system
         self.directory = directory
         self._index = index
@@ -157,8 +164,7 @@ class CodeIndex:
         ties = self._description_similarity(texts, per_mention)
         out = []
         for cands, tie in zip(per_mention, ties):
-            order = sorted(range(len(cands)), key=lambda i: (-round(cands[i].score, 4), -round(float(tie[i]), 6),
-                                                             cands[i].code))
+            order = sorted(range(len(cands)), key=lambda i: (-round(cands[i].score, 4), -round(float(tie[i]), 6), cands[i].code))
             out.append([cands[i] for i in order[:k]])
         return out
 
@@ -171,7 +177,7 @@ class CodeIndex:
         d = self._index.vectors(descs)
         out, row = [], 0
         for j, cands in enumerate(per_mention):
-            block = d[row:row + len(cands)]
+            block = d[row : row + len(cands)]
             out.append(np.asarray((block @ m[j].T).todense()).ravel())
             row += len(cands)
         return out

@@ -118,8 +118,11 @@ class CodeSet:
         """A FY2026 category, subcategory or code (billable or not); chapters and blocks are not."""
         c = self.cm_normalize(code)
         # 39 categories share their name with their block (B20, C50, F99, R99, Z66 ...): still codes
-        return bool(c) and "-" not in c and self._cm.is_valid_item(c) and (
-            not self._cm.is_chapter_or_block(c) or self._cm.is_category(c)
+        return (
+            bool(c)
+            and "-" not in c
+            and self._cm.is_valid_item(c)
+            and (not self._cm.is_chapter_or_block(c) or self._cm.is_category(c))
         )
 
     def cm_is_billable(self, code: str) -> bool:
@@ -194,9 +197,14 @@ class CodeSet:
         col = {name: i for i, name in enumerate(header)}
         return [
             CmIndexEntry(
-                path=_levels(r[col["path"]]), nemod=_levels(r[col["nemod"]]), code=r[col["code"]],
-                valid=r[col["valid"]] == "1", billable=r[col["billable"]] == "1",
-                incomplete=r[col["incomplete"]] == "1", see=r[col["see"]], see_also=r[col["see_also"]],
+                path=_levels(r[col["path"]]),
+                nemod=_levels(r[col["nemod"]]),
+                code=r[col["code"]],
+                valid=r[col["valid"]] == "1",
+                billable=r[col["billable"]] == "1",
+                incomplete=r[col["incomplete"]] == "1",
+                see=r[col["see"]],
+                see_also=r[col["see_also"]],
                 see_code=r[col["see_code"]],
             )
             for r in rows
@@ -205,9 +213,7 @@ class CodeSet:
     def _cm_table(self, name: str) -> list[CmTableEntry]:
         header, rows, _ = read_tsv(self.data_dir / name)
         code_cols = header[2:-2]
-        return [
-            CmTableEntry(_levels(r[0]), _levels(r[1]), dict(zip(code_cols, r[2:-2])), r[-2], r[-1]) for r in rows
-        ]
+        return [CmTableEntry(_levels(r[0]), _levels(r[1]), dict(zip(code_cols, r[2:-2])), r[-2], r[-1]) for r in rows]
 
     @cached_property
     def cm_neoplasm_table(self) -> list[CmTableEntry]:

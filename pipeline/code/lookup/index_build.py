@@ -63,9 +63,17 @@ def build(system: str, cs: CodeSet, directory: Path) -> None:
         with open(tmp / "descriptions.jsonl", "w", encoding="utf-8") as fh:
             for code in concepts:
                 fh.write(json.dumps([code, describe(code) or code], ensure_ascii=False) + "\n")
-        meta = {"system": system, "format": INDEX_FORMAT, "aliases": len(aliases), "concepts": len(concepts),
-                "alias_code_pairs": len(triples), "features": index.features, "nonzeros": index.nonzeros,
-                "min_df": MIN_DF, "search": "exact cosine (sparse matrix product)"}
+        meta = {
+            "system": system,
+            "format": INDEX_FORMAT,
+            "aliases": len(aliases),
+            "concepts": len(concepts),
+            "alias_code_pairs": len(triples),
+            "features": index.features,
+            "nonzeros": index.nonzeros,
+            "min_df": MIN_DF,
+            "search": "exact cosine (sparse matrix product)",
+        }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
         os.chmod(tmp, 0o755)
         try:

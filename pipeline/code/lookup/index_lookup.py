@@ -28,21 +28,47 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-STOP = frozenset("a an and the of in on at to by for with without due from as or nos nec is was his her their this "
-                 "that other specified unspecified".split())
-CONNECTOR_LEVELS = frozenset({"with", "without", "in", "due to", "due", "of", "by", "following", "during",
-                              "complicating", "affecting", "associated with", "in (due to)"})
+STOP = frozenset(
+    "a an and the of in on at to by for with without due from as or nos nec is was his her their this "
+    "that other specified unspecified".split()
+)
+CONNECTOR_LEVELS = frozenset(
+    {
+        "with",
+        "without",
+        "in",
+        "due to",
+        "due",
+        "of",
+        "by",
+        "following",
+        "during",
+        "complicating",
+        "affecting",
+        "associated with",
+        "in (due to)",
+    }
+)
 # the Index's word -> the words a dictation uses for it (each also matches itself)
 SYNONYMS = {
-    "lung": ("pulmonary", "lungs"), "kidney": ("renal", "kidneys"), "heart": ("cardiac",), "liver": ("hepatic",),
-    "stomach": ("gastric",), "brain": ("cerebral",), "skin": ("cutaneous",), "obstructive": ("obstruction",),
-    "exacerbation": ("exacerbated", "exacerbations", "flare"), "decompensated": ("decompensation",),
+    "lung": ("pulmonary", "lungs"),
+    "kidney": ("renal", "kidneys"),
+    "heart": ("cardiac",),
+    "liver": ("hepatic",),
+    "stomach": ("gastric",),
+    "brain": ("cerebral",),
+    "skin": ("cutaneous",),
+    "obstructive": ("obstruction",),
+    "exacerbation": ("exacerbated", "exacerbations", "flare"),
+    "decompensated": ("decompensation",),
 }
 # subterm words a dictation word implies (never a main term): pneumonia is an acute lower respiratory
 # infection (J44.0's "COPD with acute lower respiratory infection"), an exacerbation is acute
 IMPLIED = {
-    "infection": ("pneumonia", "bronchopneumonia"), "respiratory": ("pneumonia", "bronchopneumonia"),
-    "lower": ("pneumonia", "bronchopneumonia"), "acute": ("pneumonia", "bronchopneumonia", "exacerbation"),
+    "infection": ("pneumonia", "bronchopneumonia"),
+    "respiratory": ("pneumonia", "bronchopneumonia"),
+    "lower": ("pneumonia", "bronchopneumonia"),
+    "acute": ("pneumonia", "bronchopneumonia", "exacerbation"),
 }
 _WORD = re.compile(r"[a-z0-9]+")
 _PAREN = re.compile(r"\([^)]*\)")
@@ -117,8 +143,9 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
         code = target(e.see_code) if e.see_code else (target(e.code) if e.code and e.valid else None)
         if not code:
             continue
-        levels = tuple(() if _PAREN.sub("", s).strip().lower().rstrip(":") in CONNECTOR_LEVELS else _alternatives(s)
-                       for s in e.path[1:])
+        levels = tuple(
+            () if _PAREN.sub("", s).strip().lower().rstrip(":") in CONNECTOR_LEVELS else _alternatives(s) for s in e.path[1:]
+        )
         nemod = frozenset(w for n in e.nemod for w in words(n.replace("(", " ").replace(")", " ")) if n)
         level_words = tuple(frozenset(w for part in level for alt in part for w in alt) for level in levels)
         entry = _Entry(levels, level_words, nemod, code, e.path)
@@ -193,16 +220,14 @@ def lookup(mention: str) -> IndexHit | None:
     unread = {w for w, ms in said.items() if not ms & covered}  # Index words the mention states but the entry does not read
     first = [p.strip() for p in _PAREN.sub("", entry.path[0]).split(",") if p.strip()][:1]
     by_adjective = bool(first) and key != frozenset(words(first[0]))
-    return IndexHit(entry.code, entry.path, len(covered), len(mention_words), unread.isdisjoint(_term_words()[key]),
-                    by_adjective)
+    return IndexHit(entry.code, entry.path, len(covered), len(mention_words), unread.isdisjoint(_term_words()[key]), by_adjective)
 
 
 @lru_cache(maxsize=1)
 def _term_words() -> dict[frozenset[str], frozenset[str]]:
     """Main term -> every word of its subterms (not of the nonessential modifiers, which never
     change the code: "Pneumonia, lobar" lists "(lobe)", yet "right lower lobe" pneumonia is J18.9)."""
-    return {key: frozenset(w for e in entries for ws in e.level_words for w in ws)
-            for key, entries in _entries().items()}
+    return {key: frozenset(w for e in entries for ws in e.level_words for w in ws) for key, entries in _entries().items()}
 
 
 def _main_terms(said: frozenset[str]) -> dict[frozenset[str], list[_Entry]]:

@@ -53,7 +53,7 @@ def _plain(text: str) -> str:
 def as_indexed(q: str) -> str:
     """``q`` with its head word, when the Index only cross-references it, as the term it names."""
     tail = _TAIL.search(q)
-    head_part, rest = (q[:tail.start()], q[tail.start():]) if tail else (q, "")
+    head_part, rest = (q[: tail.start()], q[tail.start() :]) if tail else (q, "")
     words = head_part.split()
     terms = see_terms()
     for n in (3, 2, 1):

@@ -43,8 +43,17 @@ log = logging.getLogger(__name__)
 CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "data" / "dictation_calibration.json"
 FORMAT = 1
 FEATURES = ("logit_score", "stated", "in_diagnosis_section", "only_in_exam")
-DIAGNOSIS_SECTIONS = frozenset({"assessment", "assessment_and_plan", "impression", "admission_diagnosis",
-                                "discharge_diagnosis", "preoperative_diagnosis", "postoperative_diagnosis"})
+DIAGNOSIS_SECTIONS = frozenset(
+    {
+        "assessment",
+        "assessment_and_plan",
+        "impression",
+        "admission_diagnosis",
+        "discharge_diagnosis",
+        "preoperative_diagnosis",
+        "postoperative_diagnosis",
+    }
+)
 EXAM_SECTIONS = frozenset({"review_of_systems", "physical_exam", "vital_signs", "labs", "imaging", "findings"})
 MIN_HEADED_SECTIONS = 2
 UNTITLED_SECTIONS = frozenset({None, "", "untitled"})
@@ -93,11 +102,15 @@ def _load(path: str) -> dict[tuple[str, str], Logistic]:
         return {}
     data = json.loads(p.read_text(encoding="utf-8"))
     if data.get("format") != FORMAT or tuple(data.get("features", ())) != FEATURES:
-        raise ValueError(f"{p}: calibration format {data.get('format')} / features {data.get('features')} "
-                         f"do not match this version ({FORMAT}, {FEATURES}); rebuild it with "
-                         "scripts/build_dictation_calibration.py")
-    return {(m["setting"], m["system"]): Logistic(tuple(m["weights"]), m["intercept"], m["examples"], m["positives"])
-            for m in data["models"]}
+        raise ValueError(
+            f"{p}: calibration format {data.get('format')} / features {data.get('features')} "
+            f"do not match this version ({FORMAT}, {FEATURES}); rebuild it with "
+            "scripts/build_dictation_calibration.py"
+        )
+    return {
+        (m["setting"], m["system"]): Logistic(tuple(m["weights"]), m["intercept"], m["examples"], m["positives"])
+        for m in data["models"]
+    }
 
 
 def models(path: Path | None = None) -> dict[tuple[str, str], Logistic]:
@@ -121,12 +134,21 @@ def collecting() -> Iterator[list[tuple[str, CodeFacts]]]:
 
 def facts_of(p: CodeProposal, stated: set[str], section_at: dict[int, str | None]) -> CodeFacts:
     sections = [section_at.get(ev.start) for ev in p.evidence]
-    return CodeFacts(p.system, p.code, p.score, p.code in stated, any(s in DIAGNOSIS_SECTIONS for s in sections),
-                     bool(sections) and all(s in EXAM_SECTIONS for s in sections))
+    return CodeFacts(
+        p.system,
+        p.code,
+        p.score,
+        p.code in stated,
+        any(s in DIAGNOSIS_SECTIONS for s in sections),
+        bool(sections) and all(s in EXAM_SECTIONS for s in sections),
+    )
 
 
 def calibrate(
-    proposals: Sequence[CodeProposal], setting: str, stated: Iterable[str], entities: Sequence,
+    proposals: Sequence[CodeProposal],
+    setting: str,
+    stated: Iterable[str],
+    entities: Sequence,
     path: Path | None = None,
 ) -> list[CodeProposal]:
     """``proposals`` with dictation-calibrated scores (same order; the caller re-sorts).
@@ -151,8 +173,9 @@ def calibrate(
     return out
 
 
-def fit(rows: Sequence[tuple[str, CodeFacts, bool]], c: float = 1.0, min_examples: int = 30,
-        min_positives: int = 10) -> list[dict]:
+def fit(
+    rows: Sequence[tuple[str, CodeFacts, bool]], c: float = 1.0, min_examples: int = 30, min_positives: int = 10
+) -> list[dict]:
     """Logistic models per (setting, system) from (setting, facts, is_gold) rows; deterministic (lbfgs,
     fixed order). A (setting, system) with fewer than ``min_examples`` codes or ``min_positives`` gold
     codes among them gets no model (its codes keep the re-ranker's scores)."""
@@ -168,6 +191,14 @@ def fit(rows: Sequence[tuple[str, CodeFacts, bool]], c: float = 1.0, min_example
             continue
         model = LogisticRegression(C=c, solver="lbfgs", max_iter=1000)
         model.fit([list(x) for x, _ in pairs], ys)
-        out.append({"setting": setting, "system": system, "weights": [round(float(w), 6) for w in model.coef_[0]],
-                    "intercept": round(float(model.intercept_[0]), 6), "examples": len(pairs), "positives": sum(ys)})
+        out.append(
+            {
+                "setting": setting,
+                "system": system,
+                "weights": [round(float(w), 6) for w in model.coef_[0]],
+                "intercept": round(float(model.intercept_[0]), 6),
+                "examples": len(pairs),
+                "positives": sum(ys),
+            }
+        )
     return out

@@ -40,8 +40,7 @@ class DocModel:
         """Where the ``n`` terms that weigh most for code ``j`` first occur in ``text``."""
         row = self.coef.getrow(j)
         present = dict(zip(v.indices, v.data))
-        weights = sorted(((w * present[i], i) for i, w in zip(row.indices, row.data) if i in present and w > 0),
-                         reverse=True)
+        weights = sorted(((w * present[i], i) for i, w in zip(row.indices, row.data) if i in present and w > 0), reverse=True)
         out = []
         for _, i in weights[:n]:
             m = re.search(r"\b" + r"\s+".join(map(re.escape, self.terms[i].split())) + r"\b", text, re.I)
@@ -62,8 +61,14 @@ def fit(texts: Sequence[str], golds: Sequence[Sequence[str]]) -> DocModel | None
     codes = sorted(c for c, k in counts.items() if k >= MIN_DOCS)
     if not codes:
         return None
-    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=3, max_features=MAX_FEATURES, sublinear_tf=True,
-                          token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b", dtype=np.float32)
+    vec = TfidfVectorizer(
+        ngram_range=(1, 2),
+        min_df=3,
+        max_features=MAX_FEATURES,
+        sublinear_tf=True,
+        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b",
+        dtype=np.float32,
+    )
     x = vec.fit_transform(texts)
     rows, intercepts = [], []
     for code in codes:

@@ -64,8 +64,15 @@ def fit(texts: Sequence[str], golds: Sequence[Sequence[str]]) -> Neighbours | No
 
     if not texts:
         return None
-    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=MAX_FEATURES, sublinear_tf=True,
-                          stop_words="english", token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b", dtype=np.float32)
+    vec = TfidfVectorizer(
+        ngram_range=(1, 2),
+        min_df=2,
+        max_features=MAX_FEATURES,
+        sublinear_tf=True,
+        stop_words="english",
+        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b",
+        dtype=np.float32,
+    )
     matrix = vec.fit_transform(texts).tocsr()
     vec.stop_words_ = None  # not needed at prediction time; keeps the shipped file small
     return Neighbours(vec, matrix, [tuple(g) for g in golds])

@@ -53,11 +53,47 @@ LEX_MIN_COUNT = 2  # a lexicon code must have been given at least this often wit
 LEX_MIN_P = 0.1  # ... in at least this fraction of the cases with the mention
 LEX_MIN_LIFT = 2.0  # ... and this many times more often than in cases at large
 FEATURES = (
-    "rule_score", "in_rule", "max_sim", "best_rank", "n_sim", "lex_p", "lex_n", "lex_docs", "link_p", "link_n",
-    "prior", "cat_prior", "symptom_chapter", "problem", "symptom", "procedure", "test", "uncertain", "historical",
-    "first_pos", "n_evidence", "lift", "n_mentions", "doc_p", "doc_only", "rule_sibling", "cat_candidates", "best_in_cat",
-    "knn_p", "knn_n", "knn_cat_p", "knn_top_sim", "overlap", "knn_only", "sentence_overlap", "title_words", "chapter",
-    "block", "alias_overlap", "alias_sentence_overlap", "word_match",
+    "rule_score",
+    "in_rule",
+    "max_sim",
+    "best_rank",
+    "n_sim",
+    "lex_p",
+    "lex_n",
+    "lex_docs",
+    "link_p",
+    "link_n",
+    "prior",
+    "cat_prior",
+    "symptom_chapter",
+    "problem",
+    "symptom",
+    "procedure",
+    "test",
+    "uncertain",
+    "historical",
+    "first_pos",
+    "n_evidence",
+    "lift",
+    "n_mentions",
+    "doc_p",
+    "doc_only",
+    "rule_sibling",
+    "cat_candidates",
+    "best_in_cat",
+    "knn_p",
+    "knn_n",
+    "knn_cat_p",
+    "knn_top_sim",
+    "overlap",
+    "knn_only",
+    "sentence_overlap",
+    "title_words",
+    "chapter",
+    "block",
+    "alias_overlap",
+    "alias_sentence_overlap",
+    "word_match",
 )
 KNN_CANDIDATE_P = 0.05  # a code similar cases give with at least this share of their weight becomes a candidate
 
@@ -97,6 +133,7 @@ class Stats:
 
     def pruned(self) -> Stats:
         """Only the lexicon entries :meth:`useful` keeps (what ships)."""
+
         def prune(table):
             out = {}
             for key, (n, codes) in table.items():
@@ -105,8 +142,15 @@ class Stats:
                     out[key] = (n, kept)
             return out
 
-        return Stats(self.docs, dict(self.code_docs), dict(self.cat_docs), prune(self.lex), prune(self.link), self.doc_model,
-                     self.neighbours)
+        return Stats(
+            self.docs,
+            dict(self.code_docs),
+            dict(self.cat_docs),
+            prune(self.lex),
+            prune(self.link),
+            self.doc_model,
+            self.neighbours,
+        )
 
 
 @dataclass
@@ -122,8 +166,11 @@ class Exclusions:
     def allows(self, code: str) -> bool:
         """Not replaced, not of a category ruled out, and not a sibling of a code specificity chose."""
         cat = code.replace(".", "")[:3]
-        return (code not in self.codes and cat not in self.categories
-                and not any(s.replace(".", "")[:3] == cat for s in self.specified))
+        return (
+            code not in self.codes
+            and cat not in self.categories
+            and not any(s.replace(".", "")[:3] == cat for s in self.specified)
+        )
 
 
 @dataclass
@@ -206,8 +253,16 @@ def _proposable(system: str, code: str) -> str | None:
 
 
 def candidates(
-    system: str, rule: Sequence[CodeProposal], mentions: Sequence, stats: Stats, replaced: set[str], text: str | None = None,
-    exclusions: Exclusions | None = None, source: str | None = None, *, index: CodeIndex,
+    system: str,
+    rule: Sequence[CodeProposal],
+    mentions: Sequence,
+    stats: Stats,
+    replaced: set[str],
+    text: str | None = None,
+    exclusions: Exclusions | None = None,
+    source: str | None = None,
+    *,
+    index: CodeIndex,
 ) -> list[_Cand]:
     """The document's candidate codes for one system with their evidence and raw statistics.
     ``text``: the document with the findings not coded blanked (:func:`masked`); ``source``: as written;
@@ -258,7 +313,12 @@ def candidates(
                 c = cand(target)
                 if k / (n + 1) > c.lex_p:
                     c.lex_p, c.lex_n, c.lex_docs = k / (n + 1), k, n
-                c.support(e, Reason(ReasonKind.CODED_CASES, (code,), f'"{e.text}" was coded {code} in {k} of {n} coded cases (CodiEsp train)'))
+                c.support(
+                    e,
+                    Reason(
+                        ReasonKind.CODED_CASES, (code,), f'"{e.text}" was coded {code} in {k} of {n} coded cases (CodiEsp train)'
+                    ),
+                )
         if m.candidates:
             n, codes = stats.link.get(m.candidates[0].code, (0, {}))
             for code, k in codes.items():
@@ -266,8 +326,14 @@ def candidates(
                     c = cand(target)
                     if k / (n + 1) > c.link_p:
                         c.link_p, c.link_n = k / (n + 1), k
-                    c.support(e, Reason(ReasonKind.CODED_CASES, (code,),
-                                        f'"{e.text}" (index {m.candidates[0].code}) was coded {code} in {k} of {n} coded cases'))
+                    c.support(
+                        e,
+                        Reason(
+                            ReasonKind.CODED_CASES,
+                            (code,),
+                            f'"{e.text}" (index {m.candidates[0].code}) was coded {code} in {k} of {n} coded cases',
+                        ),
+                    )
     if stats.doc_model is not None and text:
         from pipeline.code.rank.doc_model import CANDIDATE_P
 
@@ -285,8 +351,13 @@ def candidates(
                 for ev in evidence:
                     c.evidence.setdefault(ev.start, ev)
                 words = ", ".join(f'"{ev.text}"' for ev in evidence)
-                c.why = (Reason(ReasonKind.DOCUMENT_MODEL, (code,),
-                                f"document-level model (CodiEsp train): wording such as {words} goes with {code} (p={pj:.2f})"),)
+                c.why = (
+                    Reason(
+                        ReasonKind.DOCUMENT_MODEL,
+                        (code,),
+                        f"document-level model (CodiEsp train): wording such as {words} goes with {code} (p={pj:.2f})",
+                    ),
+                )
     if stats.neighbours is not None and text:
         _add_neighbour_votes(system, out, stats.neighbours.votes(text), allowed)
     if text:
@@ -307,8 +378,17 @@ def _add_neighbour_votes(system: str, out: dict[str, _Cand], votes, allowed) -> 
         if code not in out:
             if share < KNN_CANDIDATE_P or not allowed(code, ""):
                 continue
-            out[code] = _Cand(code, why=(Reason(ReasonKind.SIMILAR_CASES, (given,), f"given in {n} of the {K_NEIGHBOURS} most "
-                                               "similar coded cases (CodiEsp train)" + (f" as {given}" if given != code else "")),))
+            out[code] = _Cand(
+                code,
+                why=(
+                    Reason(
+                        ReasonKind.SIMILAR_CASES,
+                        (given,),
+                        f"given in {n} of the {K_NEIGHBOURS} most "
+                        "similar coded cases (CodiEsp train)" + (f" as {given}" if given != code else ""),
+                    ),
+                ),
+            )
         c = out[code]
         c.knn_p, c.knn_n = share, n
     for c in out.values():
@@ -349,24 +429,48 @@ def features(system: str, cands: Sequence[_Cand], stats: Stats, doc_len: int, n_
         same = by_cat[_category(c.code)]
         strength = _strength(c)
         first = min(c.evidence) if c.evidence else 0
-        rows.append((
-            c.rule.score if c.rule else 0.0, 1.0 if c.rule else 0.0, c.max_sim, c.best_rank, c.n_sim,
-            c.lex_p, math.log1p(c.lex_n), math.log1p(c.lex_docs), c.link_p, math.log1p(c.link_n),
-            math.log(stats.prior(c.code)),
-            math.log((stats.cat_docs.get(c.code.replace(".", "")[:3], 0) + 0.5) / n),
-            1.0 if c.code.startswith("R") else 0.0,
-            *(1.0 if label in c.labels else 0.0 for label in ("PROBLEM", "SYMPTOM", "PROCEDURE", "TEST")),
-            1.0 if c.uncertain else 0.0, 1.0 if c.historical else 0.0,
-            first / max(doc_len, 1), len(c.evidence),
-            math.log(max(c.lex_p, c.link_p, 1e-3) / stats.prior(c.code)), math.log1p(n_mentions),
-            c.doc_p, 1.0 if not c.labels and c.rule is None else 0.0,
-            1.0 if c.rule is None and any(o.rule is not None for o in same) else 0.0, len(same),
-            1.0 if all(strength >= _strength(o) for o in same) else 0.0,
-            c.knn_p, math.log1p(c.knn_n), c.knn_cat_p, c.knn_top, c.overlap,
-            1.0 if not c.labels and c.rule is None and not c.doc_p else 0.0,
-            c.sentence_overlap, len(title_overlap.title_stems(system, c.code)), ord(c.code[0]) - 65,
-            int(c.code[1:3]) if c.code[1:3].isdigit() else -1, c.alias_overlap, c.alias_sentence_overlap, c.word_match,
-        ))
+        rows.append(
+            (
+                c.rule.score if c.rule else 0.0,
+                1.0 if c.rule else 0.0,
+                c.max_sim,
+                c.best_rank,
+                c.n_sim,
+                c.lex_p,
+                math.log1p(c.lex_n),
+                math.log1p(c.lex_docs),
+                c.link_p,
+                math.log1p(c.link_n),
+                math.log(stats.prior(c.code)),
+                math.log((stats.cat_docs.get(c.code.replace(".", "")[:3], 0) + 0.5) / n),
+                1.0 if c.code.startswith("R") else 0.0,
+                *(1.0 if label in c.labels else 0.0 for label in ("PROBLEM", "SYMPTOM", "PROCEDURE", "TEST")),
+                1.0 if c.uncertain else 0.0,
+                1.0 if c.historical else 0.0,
+                first / max(doc_len, 1),
+                len(c.evidence),
+                math.log(max(c.lex_p, c.link_p, 1e-3) / stats.prior(c.code)),
+                math.log1p(n_mentions),
+                c.doc_p,
+                1.0 if not c.labels and c.rule is None else 0.0,
+                1.0 if c.rule is None and any(o.rule is not None for o in same) else 0.0,
+                len(same),
+                1.0 if all(strength >= _strength(o) for o in same) else 0.0,
+                c.knn_p,
+                math.log1p(c.knn_n),
+                c.knn_cat_p,
+                c.knn_top,
+                c.overlap,
+                1.0 if not c.labels and c.rule is None and not c.doc_p else 0.0,
+                c.sentence_overlap,
+                len(title_overlap.title_stems(system, c.code)),
+                ord(c.code[0]) - 65,
+                int(c.code[1:3]) if c.code[1:3].isdigit() else -1,
+                c.alias_overlap,
+                c.alias_sentence_overlap,
+                c.word_match,
+            )
+        )
     return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
 
 
@@ -437,9 +541,16 @@ class Reranker:
         self.models = payload["models"]  # system -> pipeline.code.rank.trees.TreeEnsemble
         self.calibrators = payload["calibrators"]  # system -> pipeline.code.rank.trees.Isotonic
 
-    def rescore(self, proposals: Sequence[CodeProposal], mentions: Sequence, text: str | None,
-                not_coded: Sequence[tuple[int, int]] = (), exclusions: Exclusions | None = None, *,
-                index_for: Callable[[str], CodeIndex]) -> list[CodeProposal]:
+    def rescore(
+        self,
+        proposals: Sequence[CodeProposal],
+        mentions: Sequence,
+        text: str | None,
+        not_coded: Sequence[tuple[int, int]] = (),
+        exclusions: Exclusions | None = None,
+        *,
+        index_for: Callable[[str], CodeIndex],
+    ) -> list[CodeProposal]:
         """All candidate codes with calibrated scores. ``not_coded``: spans of findings the guidelines
         keep out (negated, hypothetical, uncertain outpatient, family history); the document-level
         model does not read them. ``index_for``: a code system's candidate index."""
@@ -472,15 +583,23 @@ def to_proposal(system: str, c: _Cand, score: float) -> CodeProposal:
     from pipeline.code.lookup.codeset import get_codeset
 
     cs = get_codeset()
-    description = (c.rule.description if c.rule else None) or (
-        cs.cm_description(c.code) if system == CM else cs.pcs_description(c.code)) or ""
+    description = (
+        (c.rule.description if c.rule else None)
+        or (cs.cm_description(c.code) if system == CM else cs.pcs_description(c.code))
+        or ""
+    )
     # the guideline pass's own evidence first (the mention its code is for), then what the statistics add
     own = {ev.start for ev in c.rule.evidence} if c.rule else set()
     evidence = sorted(c.evidence.values(), key=lambda ev: (ev.start not in own, ev.start))
     why = c.why or (c.rule.reasons if c.rule else ())
     if c.lex_n and c.rule is not None and not any(r.kind in (ReasonKind.CODED_CASES, ReasonKind.SIMILAR_CASES) for r in why):
-        why += (Reason(ReasonKind.CASES_WITH_MENTION, (c.code,),
-                       f"given in {c.lex_n} of {c.lex_docs} CodiEsp train cases with this mention"),)
+        why += (
+            Reason(
+                ReasonKind.CASES_WITH_MENTION,
+                (c.code,),
+                f"given in {c.lex_n} of {c.lex_docs} CodiEsp train cases with this mention",
+            ),
+        )
     base = c.rule or CodeProposal(system, c.code, description, 0.0, evidence, why)
     return replace(base, description=description, score=round(score, 4), evidence=evidence, reasons=why)
 

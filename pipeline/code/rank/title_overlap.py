@@ -53,8 +53,11 @@ def alias_stems(index: CodeIndex, code: str) -> tuple[frozenset[str], ...]:
 
 def best_alias(index: CodeIndex, code: str, words: set[str]) -> tuple[float, frozenset[str]]:
     """(share of the best-covered name's content words that ``words`` holds, that name's words)."""
-    return max(((len(st & words) / len(st), st) for st in alias_stems(index, code)),
-               key=lambda x: (x[0], len(x[1])), default=(0.0, frozenset()))
+    return max(
+        ((len(st & words) / len(st), st) for st in alias_stems(index, code)),
+        key=lambda x: (x[0], len(x[1])),
+        default=(0.0, frozenset()),
+    )
 
 
 def overlap(system: str, code: str, words: set[str]) -> float:

@@ -36,14 +36,30 @@ class TreeEnsemble:
             if nodes["is_categorical"].any():
                 raise ValueError("categorical splits are not supported")
             roots.append(offset)
-            parts.append((nodes["feature_idx"], nodes["num_threshold"], nodes["left"].astype(np.int64) + offset,
-                          nodes["right"].astype(np.int64) + offset, nodes["value"], nodes["is_leaf"].astype(bool)))
+            parts.append(
+                (
+                    nodes["feature_idx"],
+                    nodes["num_threshold"],
+                    nodes["left"].astype(np.int64) + offset,
+                    nodes["right"].astype(np.int64) + offset,
+                    nodes["value"],
+                    nodes["is_leaf"].astype(bool),
+                )
+            )
             depth = max(depth, int(nodes["depth"].max()))
             offset += len(nodes)
         cols = [np.concatenate([p[i] for p in parts]) for i in range(6)]
-        return cls(float(np.ravel(model._baseline_prediction)[0]), np.asarray(roots, np.int64),
-                   cols[0].astype(np.int64), cols[1].astype(np.float64), cols[2], cols[3], cols[4].astype(np.float64),
-                   cols[5], depth)
+        return cls(
+            float(np.ravel(model._baseline_prediction)[0]),
+            np.asarray(roots, np.int64),
+            cols[0].astype(np.int64),
+            cols[1].astype(np.float64),
+            cols[2],
+            cols[3],
+            cols[4].astype(np.float64),
+            cols[5],
+            depth,
+        )
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Probability of the positive class for each row of ``x``."""

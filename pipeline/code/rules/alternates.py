@@ -37,12 +37,16 @@ class ContrastGroup:
 
 
 CONTRASTS: tuple[ContrastGroup, ...] = (
-    ContrastGroup((("type 1", "type i", "insulin dependent", "juvenile"),
-                   ("type 2", "type ii", "non insulin dependent", "adult onset")), disease_kind=True),
+    ContrastGroup(
+        (("type 1", "type i", "insulin dependent", "juvenile"), ("type 2", "type ii", "non insulin dependent", "adult onset")),
+        disease_kind=True,
+    ),
     # "atrial fibrillation" is never I49.01 ventricular fibrillation
     ContrastGroup((("atrial", "auricular"), ("ventricular",)), disease_kind=True),
-    ContrastGroup((("hepatitis a",), ("hepatitis b",), ("hepatitis c",), ("hepatitis d", "delta agent"), ("hepatitis e",)),
-                  disease_kind=True),
+    ContrastGroup(
+        (("hepatitis a",), ("hepatitis b",), ("hepatitis c",), ("hepatitis d", "delta agent"), ("hepatitis e",)),
+        disease_kind=True,
+    ),
     ContrastGroup((("essential", "primary"), ("secondary",))),
     ContrastGroup((("left",), ("right",), ("bilateral", "both"))),
     ContrastGroup((("acute",), ("chronic",))),

@@ -18,9 +18,12 @@ from pipeline.code.rules.specificity import mention_side
 _JOINT = r"(knee|hip|shoulder|ankle|elbow)"
 _TOTAL = re.compile(
     rf"\b{_JOINT}\s+(?:joint\s+)?(?:arthroplasty|replacement)\b"
-    rf"|\b(?:arthroplasty|replacement)\s+of\s+(?:the\s+)?(?:(?:right|left)\s+)?{_JOINT}\b", re.I)
+    rf"|\b(?:arthroplasty|replacement)\s+of\s+(?:the\s+)?(?:(?:right|left)\s+)?{_JOINT}\b",
+    re.I,
+)
 _NOT_TOTAL = re.compile(
-    r"\b(?:partial|unicompartmental|unicondylar|hemi-?\s*arthroplasty|resurfacing|revision|patellofemoral)\b", re.I)
+    r"\b(?:partial|unicompartmental|unicondylar|hemi-?\s*arthroplasty|resurfacing|revision|patellofemoral)\b", re.I
+)
 _UNCEMENTED = re.compile(r"\b(?:uncemented|cementless|non-?cemented|press[- ]fit)\b", re.I)
 _CEMENTED = re.compile(r"\bcement(?:ed)?\b", re.I)
 _CEMENT_QUALIFIER = ("knee", "hip")  # PCS qualifiers 9 / A exist for these joints only

@@ -45,15 +45,17 @@ def _said(p: CodeProposal, *words: str) -> bool:
 
 COMPLICATIONS: tuple[Complication, ...] = (
     Complication("chronic kidney disease", _prefix("N18."), lambda p: "22", True),
-    Complication("neuropathy", _prefix("G62.", "G63", "G60.9", "G64"),
-                 lambda p: "42" if _said(p, "poly", "peripheral") else "40", False),
+    Complication(
+        "neuropathy", _prefix("G62.", "G63", "G60.9", "G64"), lambda p: "42" if _said(p, "poly", "peripheral") else "40", False
+    ),
     Complication("mononeuropathy", _prefix("G58.9"), lambda p: "41", False),
     Complication("hyperglycemia", _prefix("R73."), lambda p: "65", False),
     Complication("hypoglycemia", _prefix("E16.0", "E16.1", "E16.2"), lambda p: "649", False),
     Complication("retinopathy", _prefix("H35.00", "H35.0", "H36"), lambda p: "319", False),
     Complication("peripheral angiopathy", _prefix("I73.9"), lambda p: "51", False),
-    Complication("foot ulcer", lambda p: p.code.startswith("L97.") and _said(p, "foot", "heel", "toe", "ankle"),
-                 lambda p: "621", True),
+    Complication(
+        "foot ulcer", lambda p: p.code.startswith("L97.") and _said(p, "foot", "heel", "toe", "ankle"), lambda p: "621", True
+    ),
     Complication("gastroparesis", _prefix("K31.84"), lambda p: "43", True),
 )
 
@@ -86,8 +88,13 @@ def diabetes(props: list[CodeProposal]) -> list[CodeProposal]:
             code = f"{cat}.{comp.suffix(p)}"
             if not _valid(code):
                 continue
-            why = [Reason(ReasonKind.COMBINATION, (base.code, p.code), f"{base.code} documented with {comp.name} "
-                          f"({p.code}): combination code {code} (Guidelines I.A.15, \"with\")")]
+            why = [
+                Reason(
+                    ReasonKind.COMBINATION,
+                    (base.code, p.code),
+                    f'{base.code} documented with {comp.name} ({p.code}): combination code {code} (Guidelines I.A.15, "with")',
+                )
+            ]
             if comp.keep:
                 why.append(Reason(ReasonKind.KEPT_ALONGSIDE, (p.code,), f"{p.code} kept as the use-additional code"))
             added.append(_merge(code, [base, p], why))
@@ -133,11 +140,17 @@ def hypertension(props: list[CodeProposal]) -> list[CodeProposal]:
     else:
         code = "I11.0" if hf else "I11.9"
     parts = htn + hf + heart + ckd
-    why = [Reason(ReasonKind.COMBINATION, tuple(p.code for p in parts), "hypertension documented with "
-                  f"{', '.join(x for x, ok in (('heart failure', hf), ('heart disease', heart), ('chronic kidney disease', ckd)) if ok)}: "
-                  f"the link is presumed (Guidelines I.C.9.a), combination code {code}")]
+    why = [
+        Reason(
+            ReasonKind.COMBINATION,
+            tuple(p.code for p in parts),
+            "hypertension documented with "
+            f"{', '.join(x for x, ok in (('heart failure', hf), ('heart disease', heart), ('chronic kidney disease', ckd)) if ok)}: "
+            f"the link is presumed (Guidelines I.C.9.a), combination code {code}",
+        )
+    ]
     if hf or ckd:
-        kept = tuple(x for x, ok in (('I50.-', hf), ('N18.-', ckd)) if ok)
+        kept = tuple(x for x, ok in (("I50.-", hf), ("N18.-", ckd)) if ok)
         why.append(Reason(ReasonKind.KEPT_ALONGSIDE, kept, f"{', '.join(kept)} kept as use-additional code"))
     # I11 "includes any condition in I51.4-I51.7, I51.89, I51.9 due to hypertension": not coded apart
     included = {p.code for p in heart if p.code.startswith(HEART_INCLUDED)}
@@ -157,16 +170,22 @@ def gallbladder(props: list[CodeProposal]) -> list[CodeProposal]:
     if not parts:
         return props
     best = max(combo, key=lambda p: p.score)
-    why = [*best.reasons, Reason(ReasonKind.COMBINATION, tuple(p.code for p in parts), f"{', '.join(p.code for p in parts)} "
-           "included: gallbladder calculus with cholecystitis is one combination code (Index: Calculus, gallbladder, with cholecystitis)")]
+    why = [
+        *best.reasons,
+        Reason(
+            ReasonKind.COMBINATION,
+            tuple(p.code for p in parts),
+            f"{', '.join(p.code for p in parts)} "
+            "included: gallbladder calculus with cholecystitis is one combination code (Index: Calculus, gallbladder, with cholecystitis)",
+        ),
+    ]
     gone = {p.code for p in parts} | {best.code}
     return [p for p in props if p.code not in gone or p.system != CM] + [_merge(best.code, [best, *parts], why)]
 
 
 # acute lower respiratory infections: pneumonia (J12-J18), influenza with pneumonia, acute bronchitis and
 # bronchiolitis (J20, J21), unspecified acute lower respiratory infection (J22)
-LOWER_RESPIRATORY_INFECTION = ("J12", "J13", "J14", "J15", "J16", "J17", "J18", "J09.X1", "J10.0", "J11.0", "J20",
-                               "J21", "J22")
+LOWER_RESPIRATORY_INFECTION = ("J12", "J13", "J14", "J15", "J16", "J17", "J18", "J09.X1", "J10.0", "J11.0", "J20", "J21", "J22")
 
 
 def copd_infection(props: list[CodeProposal]) -> list[CodeProposal]:
@@ -182,12 +201,20 @@ def copd_infection(props: list[CodeProposal]) -> list[CodeProposal]:
     infection = [p for p in infection if p in best.values()]
     if not copd or not infection or any(p.code == "J44.0" for p in props):
         return props
-    why = [Reason(ReasonKind.COMBINATION, tuple(p.code for p in [*copd, *infection]),
-                  f"COPD ({', '.join(p.code for p in copd)}) documented with an acute lower respiratory infection "
-                  f"({', '.join(p.code for p in infection)}): combination code J44.0 (Index: Disease, lung, obstructive, with, "
-                  f"acute, lower respiratory infection; Guidelines I.A.15, \"with\")"),
-           Reason(ReasonKind.KEPT_ALONGSIDE, tuple(p.code for p in infection),
-                  f"{', '.join(p.code for p in infection)} kept as the code-also code")]
+    why = [
+        Reason(
+            ReasonKind.COMBINATION,
+            tuple(p.code for p in [*copd, *infection]),
+            f"COPD ({', '.join(p.code for p in copd)}) documented with an acute lower respiratory infection "
+            f"({', '.join(p.code for p in infection)}): combination code J44.0 (Index: Disease, lung, obstructive, with, "
+            f'acute, lower respiratory infection; Guidelines I.A.15, "with")',
+        ),
+        Reason(
+            ReasonKind.KEPT_ALONGSIDE,
+            tuple(p.code for p in infection),
+            f"{', '.join(p.code for p in infection)} kept as the code-also code",
+        ),
+    ]
     gone = {"J44.9"}
     return [p for p in props if p.code not in gone or p.system != CM] + [_merge("J44.0", [*copd, *infection], why)]
 

@@ -35,18 +35,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pipeline.code.edits.integral import GUIDELINE as INTEGRAL_GUIDELINE
+from pipeline.code.edits.integral import integral_to
 from pipeline.code.rules import neoplasm, specificity
 from pipeline.code.rules.alternates import (
     disease_kind,
     excludes1_conflict,
     qualifiers_named,
 )
-from pipeline.code.edits.integral import GUIDELINE as INTEGRAL_GUIDELINE
-from pipeline.code.edits.integral import integral_to
 from pipeline.code.types import CM, PCS, CodeProposal, Reason, ReasonKind
 
-OUTPATIENT_PCS = ("outpatient encounter: not proposed, ICD-10-PCS reports inpatient hospital procedures "
-                  "(outpatient procedures are reported with CPT/HCPCS)")
+OUTPATIENT_PCS = (
+    "outpatient encounter: not proposed, ICD-10-PCS reports inpatient hospital procedures "
+    "(outpatient procedures are reported with CPT/HCPCS)"
+)
 UNSPECIFIED_ILLNESS = ("R69",)  # never next to a documented diagnosis (Guidelines I.B.4-5, II.A)
 UNSPECIFIED_SITE_MALIGNANCY = ("C80.1",)  # only when no primary site is documented (Tabular C80.1, Guidelines I.C.2)
 
@@ -181,19 +183,29 @@ def acute_on_chronic(shown: list[CodeProposal], ctx: FilterContext) -> dict[int,
 
 
 def unspecified_illness(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
-    """"Illness, unspecified" only without a documented diagnosis."""
+    """ "Illness, unspecified" only without a documented diagnosis."""
     if not any(p.system == CM and p.code[0] not in "RZ" for p in shown):
         return {}
-    return {i: "not reported next to a documented diagnosis (Guidelines I.B.4-5)"
-            for i, p in enumerate(shown) if p.code in UNSPECIFIED_ILLNESS}
+    return {
+        i: "not reported next to a documented diagnosis (Guidelines I.B.4-5)"
+        for i, p in enumerate(shown)
+        if p.code in UNSPECIFIED_ILLNESS
+    }
 
 
 def past_history_only(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
     """A condition code whose only evidence is the patient's past history: the personal-history code
     stands for it (Guidelines I.C.21.c.4); the condition itself is for the coder to add if it is current."""
-    return {i: "documented only as past history, which its personal-history code reports (Guidelines I.C.21.c.4)"
-            for i, p in enumerate(shown) if p.system == CM and p.code not in ctx.rule_codes and not p.code.startswith("Z8")
-            and p.code not in ctx.required and p.evidence and all(ev.start in ctx.past_history for ev in p.evidence)}
+    return {
+        i: "documented only as past history, which its personal-history code reports (Guidelines I.C.21.c.4)"
+        for i, p in enumerate(shown)
+        if p.system == CM
+        and p.code not in ctx.rule_codes
+        and not p.code.startswith("Z8")
+        and p.code not in ctx.required
+        and p.evidence
+        and all(ev.start in ctx.past_history for ev in p.evidence)
+    }
 
 
 def stated_words_read_once(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
@@ -201,9 +213,14 @@ def stated_words_read_once(shown: list[CodeProposal], ctx: FilterContext) -> dic
     the physician states and with all its evidence inside that statement's words, reads those words
     differently (C16.9 stomach from "adenocarcinoma" in "adenocarcinoma of the sigmoid colon", C18.7)."""
     spans = [(p.code[0], ev.start, ev.end) for p in shown if p.code in ctx.stated for ev in p.evidence]
-    return {i: "the physician's stated diagnosis reads these words otherwise" for i, p in enumerate(shown)
-            if p.system == CM and p.code not in ctx.rule_codes and p.evidence
-            and all(any(ch == p.code[0] and a <= ev.start and ev.end <= b for ch, a, b in spans) for ev in p.evidence)}
+    return {
+        i: "the physician's stated diagnosis reads these words otherwise"
+        for i, p in enumerate(shown)
+        if p.system == CM
+        and p.code not in ctx.rule_codes
+        and p.evidence
+        and all(any(ch == p.code[0] and a <= ev.start and ev.end <= b for ch, a, b in spans) for ev in p.evidence)
+    }
 
 
 def operative_report_procedures(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
@@ -211,8 +228,11 @@ def operative_report_procedures(shown: list[CodeProposal], ctx: FilterContext) -
     statistics suggest (similar cases, wording) stay alternatives."""
     if not ctx.operative_report:
         return {}
-    return {i: "not among the procedures the report lists" for i, p in enumerate(shown)
-            if p.system == PCS and p.code not in ctx.rule_codes and p.code not in ctx.required}
+    return {
+        i: "not among the procedures the report lists"
+        for i, p in enumerate(shown)
+        if p.system == PCS and p.code not in ctx.rule_codes and p.code not in ctx.required
+    }
 
 
 def unspecified_site_malignancy(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
@@ -222,18 +242,19 @@ def unspecified_site_malignancy(shown: list[CodeProposal], ctx: FilterContext) -
 
 def unspecified_region_injury(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
     """T14 (injury of unspecified body region) only when no injury of a stated site is proposed."""
-    return _yields_to_a_stated_site(shown, lambda c: c.startswith(specificity.UNSPECIFIED_BODY_REGION),
-                                    lambda c: c.startswith("S"), "injury")
+    return _yields_to_a_stated_site(
+        shown, lambda c: c.startswith(specificity.UNSPECIFIED_BODY_REGION), lambda c: c.startswith("S"), "injury"
+    )
 
 
-def _yields_to_a_stated_site(shown: list[CodeProposal], unspecified: Callable[[str], bool],
-                             stated_site: Callable[[str], bool], what: str) -> dict[int, str]:
+def _yields_to_a_stated_site(
+    shown: list[CodeProposal], unspecified: Callable[[str], bool], stated_site: Callable[[str], bool], what: str
+) -> dict[int, str]:
     """The ``unspecified``-site CM codes, once a CM code of a ``stated_site`` is in the list."""
     site = next((p.code for p in shown if p.system == CM and stated_site(p.code)), None)
     if not site:
         return {}
-    return {i: f"the {what}'s site is documented ({site})" for i, p in enumerate(shown)
-            if p.system == CM and unspecified(p.code)}
+    return {i: f"the {what}'s site is documented ({site})" for i, p in enumerate(shown) if p.system == CM and unspecified(p.code)}
 
 
 def site_malignancy(code: str) -> bool:
@@ -258,9 +279,13 @@ def statistics_need_a_document(shown: list[CodeProposal], ctx: FilterContext) ->
     if ctx.words is None or ctx.words >= MIN_WORDS_FOR_STATISTICS:
         return {}
     spans = {(start, end) for start, end, _ in ctx.mentions}
-    return {i: f"only case statistics suggest this code, and a note of {ctx.words} words is too short for them"
-            for i, p in enumerate(shown) if p.code not in ctx.rule_codes and p.code not in ctx.required
-            and not any((ev.start, ev.end) in spans for ev in p.evidence)}
+    return {
+        i: f"only case statistics suggest this code, and a note of {ctx.words} words is too short for them"
+        for i, p in enumerate(shown)
+        if p.code not in ctx.rule_codes
+        and p.code not in ctx.required
+        and not any((ev.start, ev.end) in spans for ev in p.evidence)
+    }
 
 
 def integral_symptoms(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
@@ -276,17 +301,27 @@ def integral_symptoms(shown: list[CodeProposal], ctx: FilterContext) -> dict[int
 
 
 FILTERS: tuple[Filter, ...] = (
-    one_per_finding, excludes1_with_guideline_codes, contradicts_the_mentions, neoplasm_behaviour,
+    one_per_finding,
+    excludes1_with_guideline_codes,
+    contradicts_the_mentions,
+    neoplasm_behaviour,
     less_specific_for_the_same_words,
-    acute_on_chronic, unspecified_illness, past_history_only,
-    stated_words_read_once, operative_report_procedures, unspecified_site_malignancy, unspecified_region_injury,
+    acute_on_chronic,
+    unspecified_illness,
+    past_history_only,
+    stated_words_read_once,
+    operative_report_procedures,
+    unspecified_site_malignancy,
+    unspecified_region_injury,
     outpatient_procedures,
-    statistics_need_a_document, integral_symptoms,
+    statistics_need_a_document,
+    integral_symptoms,
 )
 
 
-def apply_filters(ranked: list[CodeProposal], ctx: FilterContext,
-                  filters: tuple[Filter, ...] = FILTERS) -> tuple[list[CodeProposal], list[CodeProposal]]:
+def apply_filters(
+    ranked: list[CodeProposal], ctx: FilterContext, filters: tuple[Filter, ...] = FILTERS
+) -> tuple[list[CodeProposal], list[CodeProposal]]:
     """(shown, alternatives): ``ranked`` (best first) through the filters in order; each code a filter
     moves carries its reason in its rationale."""
     shown, moved = list(ranked), []

@@ -13,24 +13,32 @@ from __future__ import annotations
 import re
 
 # modality pattern -> the words PCS uses for the type axis
-MODALITIES: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p, re.I), q) for p, q in (
-    (r"\b(?:CT|CAT|computed tomograph\w*|computeri[sz]ed tomograph\w*|tomograph\w*|angio-?CT|CT angiograph\w*)\b",
-     "computerized tomography"),
-    (r"\b(?:MRI|MR|NMR|magnetic resonance(?: imaging)?)\b", "magnetic resonance imaging"),
-    (r"\b(?:x-?rays?|radiograph\w*|plain films?|roentgenogra\w*)\b", "plain radiography"),
-    (r"\b(?:ultrasound|ultrasonograph\w*|sonograph\w*|echograph\w*|ecograph\w*|US|doppler)\b", "ultrasonography"),
-))
+MODALITIES: tuple[tuple[re.Pattern, str], ...] = tuple(
+    (re.compile(p, re.I), q)
+    for p, q in (
+        (
+            r"\b(?:CT|CAT|computed tomograph\w*|computeri[sz]ed tomograph\w*|tomograph\w*|angio-?CT|CT angiograph\w*)\b",
+            "computerized tomography",
+        ),
+        (r"\b(?:MRI|MR|NMR|magnetic resonance(?: imaging)?)\b", "magnetic resonance imaging"),
+        (r"\b(?:x-?rays?|radiograph\w*|plain films?|roentgenogra\w*)\b", "plain radiography"),
+        (r"\b(?:ultrasound|ultrasonograph\w*|sonograph\w*|echograph\w*|ecograph\w*|US|doppler)\b", "ultrasonography"),
+    )
+)
 
 # body-part words (nouns and adjectives) -> PCS body part words; order of the tuple is the order
 # PCS names combined regions in ("chest, abdomen and pelvis")
-REGIONS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(p, re.I)) for name, p in (
-    ("chest", r"\b(?:chest|thora(?:x|cic|co\w*)|lungs?|pulmonary)\b"),
-    ("abdomen", r"\b(?:abdom\w*|abdomino\w*)\b"),
-    ("pelvis", r"\b(?:pelvi[cs]|pelvis|\w*-?pelvic)\b"),
-    ("brain", r"\b(?:brain|cranial|cerebral|head|skull|encephal\w*)\b"),
-    ("neck", r"\b(?:neck|cervical)\b"),
-    ("kidneys", r"\b(?:renal|kidneys?|nephr\w*)\b"),
-))
+REGIONS: tuple[tuple[str, re.Pattern], ...] = tuple(
+    (name, re.compile(p, re.I))
+    for name, p in (
+        ("chest", r"\b(?:chest|thora(?:x|cic|co\w*)|lungs?|pulmonary)\b"),
+        ("abdomen", r"\b(?:abdom\w*|abdomino\w*)\b"),
+        ("pelvis", r"\b(?:pelvi[cs]|pelvis|\w*-?pelvic)\b"),
+        ("brain", r"\b(?:brain|cranial|cerebral|head|skull|encephal\w*)\b"),
+        ("neck", r"\b(?:neck|cervical)\b"),
+        ("kidneys", r"\b(?:renal|kidneys?|nephr\w*)\b"),
+    )
+)
 COMBINED = {  # PCS body part values for combined regions
     ("abdomen", "pelvis"): "abdomen and pelvis",
     ("abdomen", "chest"): "chest and abdomen",
@@ -49,13 +57,14 @@ def modality(text: str) -> str | None:
 
 def _sentence_window(text: str, start: int, end: int) -> tuple[str, str]:
     """The words before and after a mention, within its sentence and the window."""
-    left = text[max(0, start - BEFORE):start]
+    left = text[max(0, start - BEFORE) : start]
     left = re.split(r"[.;:\n]\s", left)[-1]
-    right = text[end:end + AFTER]
+    right = text[end : end + AFTER]
     right = re.split(r"[.;:\n](?:\s|$)", right)[0]
     # only the words that describe this study: stop at the next verb-like break ("... CT showed")
-    right = re.split(r"\b(?:showed|shows|revealed|reveals|was|were|is|are|with|without|which|that|and then)\b",
-                     right, maxsplit=1)[0]
+    right = re.split(
+        r"\b(?:showed|shows|revealed|reveals|was|were|is|are|with|without|which|that|and then)\b", right, maxsplit=1
+    )[0]
     return left, right
 
 

@@ -27,23 +27,37 @@ from functools import lru_cache
 from pipeline.code.lookup.codeset import subterm_words
 from pipeline.code.rules.sides import SIDE_WORDS
 
-_TUMOR = re.compile(r"\s*(?P<pre>[a-z ]*?)\s*\b(?:tumou?rs?|neoplasms?|neoplasia)\b(?:\s+(?:of|in|on)\s+(?:the\s+)?(?P<post>[a-z ]+?))?\s*", re.I)
-SITE_ADJECTIVES = {"testicular": "testis", "rectal": "rectum", "colonic": "colon", "vesical": "bladder",
-                   "mammary": "breast", "uterine": "uterus"}
+_TUMOR = re.compile(
+    r"\s*(?P<pre>[a-z ]*?)\s*\b(?:tumou?rs?|neoplasms?|neoplasia)\b(?:\s+(?:of|in|on)\s+(?:the\s+)?(?P<post>[a-z ]+?))?\s*", re.I
+)
+SITE_ADJECTIVES = {
+    "testicular": "testis",
+    "rectal": "rectum",
+    "colonic": "colon",
+    "vesical": "bladder",
+    "mammary": "breast",
+    "uterine": "uterus",
+}
 
 # morphology the Index sends to the Neoplasm Table's malignant primary column; not carcinoma in situ
 # (D00-D09), carcinoid (C7A), secondary / metastatic (C77-C79) or skin carcinoma (C44, coded by type)
 _MALIGNANT_MORPHOLOGY = re.compile(
     r"\b(?:(?:invasive|infiltrating|ductal|lobular|papillary|squamous cell|serous|mucinous|urothelial)\s+)*"
-    r"(?:adeno)?carcinomas?\b|\bmalignant\s+(?:neoplasms?|tumou?rs?)\b", re.I)
+    r"(?:adeno)?carcinomas?\b|\bmalignant\s+(?:neoplasms?|tumou?rs?)\b",
+    re.I,
+)
 _NOT_PRIMARY_MALIGNANT = re.compile(
-    r"\bin situ\b|\bcarcinoid\b|\bmetasta\w*|\bsecondary\b|\bbenign\b|\bneuroendocrine\b|\bbasal cell\b|\bskin\b", re.I)
+    r"\bin situ\b|\bcarcinoid\b|\bmetasta\w*|\bsecondary\b|\bbenign\b|\bneuroendocrine\b|\bbasal cell\b|\bskin\b", re.I
+)
 
 #: the Table's columns as its alias patterns word them (pipeline.code.lookup.aliases); "... of <site>", or
 #: alone for the Table's first row (no site: C80.1, D36.9, D48.9, D49.9 ...)
 BEHAVIOUR_PHRASES = {
-    "malignant": "malignant neoplasm", "benign": "benign neoplasm", "in situ": "carcinoma in situ",
-    "uncertain behavior": "neoplasm of uncertain behavior", "unspecified behavior": "neoplasm of unspecified behavior",
+    "malignant": "malignant neoplasm",
+    "benign": "benign neoplasm",
+    "in situ": "carcinoma in situ",
+    "uncertain behavior": "neoplasm of uncertain behavior",
+    "unspecified behavior": "neoplasm of unspecified behavior",
 }
 # main terms read by the rules above (carcinoma, cancer, tumor), and the words a site phrase may
 # carry besides the site
@@ -91,8 +105,11 @@ def morphology_query(q: str) -> str | None:
     tissue, behaviour, own_subterms = morphology_terms()[term]
     if _STATED_BEHAVIOUR & (set(words) - {behaviour}):  # "malignant schwannoma" has its own Index entry
         return None
-    site = [SITE_ADJECTIVES.get(w, w) for w in words[:start] + words[end:]
-            if w not in _FILLER and w not in SIDE_WORDS and w not in _STATED_BEHAVIOUR]
+    site = [
+        SITE_ADJECTIVES.get(w, w)
+        for w in words[:start] + words[end:]
+        if w not in _FILLER and w not in SIDE_WORDS and w not in _STATED_BEHAVIOUR
+    ]
     if not all(w in site_words() for w in site) or any(w in own_subterms for w in site):
         return None
     phrase = BEHAVIOUR_PHRASES[behaviour]
@@ -108,7 +125,7 @@ def _find_morphology(words: list[str]) -> tuple[str, int, int] | None:
     terms = morphology_terms()
     for size in (3, 2, 1):
         for i in range(len(words) - size + 1):
-            phrase = " ".join(words[i:i + size])
+            phrase = " ".join(words[i : i + size])
             for form in (phrase, phrase[:-1] if phrase.endswith("s") else None):
                 if form in terms:
                     return form, i, i + size
@@ -130,8 +147,13 @@ def morphology_terms() -> dict[str, tuple[str | None, str, frozenset[str]]]:
     for e in index:
         term = e.path[0].lower()
         ref = e.see or e.see_also
-        if (len(e.path) != 1 or e.code or not ref.startswith("Neoplasm,") or term in _HANDLED_ELSEWHERE
-                or not _WORD.fullmatch(term.replace(" ", ""))):
+        if (
+            len(e.path) != 1
+            or e.code
+            or not ref.startswith("Neoplasm,")
+            or term in _HANDLED_ELSEWHERE
+            or not _WORD.fullmatch(term.replace(" ", ""))
+        ):
             continue
         parts = [_row_name(p) for p in ref.split(",")[1:]]
         behaviour = next((p for p in parts if p in BEHAVIOUR_PHRASES), None)
@@ -148,9 +170,32 @@ def site_words() -> frozenset[str]:
     from pipeline.code.lookup.codeset import get_codeset
 
     out = subterm_words(t.path for t in get_codeset().cm_neoplasm_table)
-    return frozenset(out - {"and", "with", "other", "specified", "unspecified", "see", "also", "benign", "malignant",
-                            "carcinoid", "cell", "cells", "giant", "germ", "stromal", "mixed", "tumor", "neoplasm",
-                            "metastatic", "secondary", "primary"})
+    return frozenset(
+        out
+        - {
+            "and",
+            "with",
+            "other",
+            "specified",
+            "unspecified",
+            "see",
+            "also",
+            "benign",
+            "malignant",
+            "carcinoid",
+            "cell",
+            "cells",
+            "giant",
+            "germ",
+            "stromal",
+            "mixed",
+            "tumor",
+            "neoplasm",
+            "metastatic",
+            "secondary",
+            "primary",
+        }
+    )
 
 
 @lru_cache(maxsize=32)
@@ -158,8 +203,9 @@ def tissue_site_words(tissue: str) -> frozenset[str]:
     """Words of the sites the Table lists under a tissue (connective tissue: thigh, leg, abdomen ...)."""
     from pipeline.code.lookup.codeset import get_codeset
 
-    return frozenset(subterm_words(t.path[1:] for t in get_codeset().cm_neoplasm_table
-                                   if len(t.path) > 2 and _row_name(t.path[1]) == tissue))
+    return frozenset(
+        subterm_words(t.path[1:] for t in get_codeset().cm_neoplasm_table if len(t.path) > 2 and _row_name(t.path[1]) == tissue)
+    )
 
 
 #: the Table's columns of a primary neoplasm's behaviour (one finding has one); a secondary site may

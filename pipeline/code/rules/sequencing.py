@@ -47,7 +47,12 @@ def sequence(proposals: Sequence[CodeProposal], setting: str, stated: Sequence[s
     if _rank(best, codes) == 3:
         return list(proposals)
     kind = "principal diagnosis" if setting == "inpatient" else "first-listed diagnosis"
-    reason = ("the physician's stated diagnosis" if best.code in stated and _rank(best, codes) == 0
-              else "best-scored definitive diagnosis" if _rank(best, codes) == 0 else "best-scored code that may stand first")
+    reason = (
+        "the physician's stated diagnosis"
+        if best.code in stated and _rank(best, codes) == 0
+        else "best-scored definitive diagnosis"
+        if _rank(best, codes) == 0
+        else "best-scored code that may stand first"
+    )
     first = best.because(Reason(ReasonKind.SEQUENCED_FIRST, (best.code,), f"suggested {kind} ({reason}; Guidelines II / IV.A)"))
     return [first] + [p for j, p in enumerate(proposals) if j != i]

@@ -68,7 +68,7 @@ def _unspecified_side(code: str, title: str, side: str) -> str | None:
     """The sibling naming ``side`` where this code's title says "unspecified <site>"."""
     titles = _titles(code[:3])
     for m in re.finditer(r"\bunspecified\b", title):
-        other = titles.get(title[: m.start()] + side + title[m.end():])
+        other = titles.get(title[: m.start()] + side + title[m.end() :])
         if other:
             return other
     return None
@@ -102,11 +102,31 @@ _INJURY = re.compile(r"\b(?:fractures?|injur(?:y|ies)|trauma(?:tism)?|contusions
 _NOT_ACUTE_INJURY = re.compile(r"\b(?:encounter|sequela|history|old|healed|nonunion|malunion)\b", re.I)
 _BONE_DISEASE_FRACTURE = re.compile(r"\b(?:stress|pathologic(?:al)?|osteoporotic|fragility|insufficiency|fatigue)\b", re.I)
 _INJURY_SITE_ADJECTIVES = {
-    "ocular": "eye", "orbital": "orbit", "cranial": "head", "facial": "face", "nasal": "nose", "mandibular": "mandible",
-    "dental": "tooth", "vertebral": "vertebra", "thoracic": "thorax", "costal": "rib", "clavicular": "clavicle",
-    "scapular": "scapula", "humeral": "humerus", "radial": "radius", "ulnar": "ulna", "pelvic": "pelvis",
-    "femoral": "femur", "tibial": "tibia", "fibular": "fibula", "abdominal": "abdomen", "renal": "kidney",
-    "hepatic": "liver", "splenic": "spleen", "diaphyseal": "shaft", "diaphysis": "shaft",
+    "ocular": "eye",
+    "orbital": "orbit",
+    "cranial": "head",
+    "facial": "face",
+    "nasal": "nose",
+    "mandibular": "mandible",
+    "dental": "tooth",
+    "vertebral": "vertebra",
+    "thoracic": "thorax",
+    "costal": "rib",
+    "clavicular": "clavicle",
+    "scapular": "scapula",
+    "humeral": "humerus",
+    "radial": "radius",
+    "ulnar": "ulna",
+    "pelvic": "pelvis",
+    "femoral": "femur",
+    "tibial": "tibia",
+    "fibular": "fibula",
+    "abdominal": "abdomen",
+    "renal": "kidney",
+    "hepatic": "liver",
+    "splenic": "spleen",
+    "diaphyseal": "shaft",
+    "diaphysis": "shaft",
 }
 _OPEN = re.compile(r"\bopen\b", re.I)
 _BONE_PARTS = frozenset("shaft plateau condyle malleolus epiphysis metaphysis diaphysis".split())
@@ -114,9 +134,13 @@ _INJURY_ADJECTIVE = re.compile(r"\b(" + "|".join(_INJURY_SITE_ADJECTIVES) + r")\
 
 
 UNSPECIFIED_BODY_REGION = "T14."  # injury of unspecified body region (Tabular T14: only when no site is documented)
-_INJURY_QUERY_WORDS = frozenset(
-    "fracture fractures injury injuries contusion contusions laceration lacerations sprain sprains dislocation "
-    "dislocations initial encounter for closed open of the in a an multiple severe mild minor".split()) | SIDE_WORDS
+_INJURY_QUERY_WORDS = (
+    frozenset(
+        "fracture fractures injury injuries contusion contusions laceration lacerations sprain sprains dislocation "
+        "dislocations initial encounter for closed open of the in a an multiple severe mild minor".split()
+    )
+    | SIDE_WORDS
+)
 
 
 def injury_site_named(query: str) -> bool:
@@ -156,8 +180,7 @@ SITE_HEADS = frozenset(
     "bleeding hemorrhage haemorrhage cyst abscess injury wound laceration contusion stenosis obstruction".split()
 )
 UNSPECIFIED_SITE = frozenset({"R52"})  # codes for the finding without its site (Pain, unspecified)
-_SITE_AFTER = re.compile(
-    r"^\s*(?:in|of|at|on|over)\s+(?:the\s+|his\s+|her\s+|both\s+)?((?:[a-z]+\s+){0,2}[a-z]+)", re.I)
+_SITE_AFTER = re.compile(r"^\s*(?:in|of|at|on|over)\s+(?:the\s+|his\s+|her\s+|both\s+)?((?:[a-z]+\s+){0,2}[a-z]+)", re.I)
 _NOT_A_SITE = frozenset(
     "a an one two three four five six seven eight nine ten several few many some days weeks months years hours "
     "day week month year hour evolution onset intensity duration moderate severe mild sudden long short type "
@@ -195,8 +218,9 @@ def site_before(mention: str, preceding: str) -> str | None:
     site: list[str] = []
     for w in reversed(clause.split()[-3:]):
         w = w.lower()
-        if w in _NOT_A_SITE or not (w in SIDE_WORDS or w in _index_site_words() or w in _INJURY_SITE_ADJECTIVES
-                                    or w in _BONE_PARTS):
+        if w in _NOT_A_SITE or not (
+            w in SIDE_WORDS or w in _index_site_words() or w in _INJURY_SITE_ADJECTIVES or w in _BONE_PARTS
+        ):
             break
         site.insert(0, _INJURY_SITE_ADJECTIVES.get(w, w))  # "femoral shaft" + "fracture": the femur's shaft
     return " ".join(site) if site and site[-1] not in SIDE_WORDS else None
@@ -209,7 +233,9 @@ def _index_site_words() -> frozenset[str]:
 
     heads = {h.capitalize() for h in SITE_HEADS}
     out = subterm_words(e.path for e in get_codeset().cm_index if e.path[0] in heads)
-    return frozenset(out - _NOT_A_SITE - {"acute", "chronic", "and", "with", "without", "due", "other", "specified", "unspecified"})
+    return frozenset(
+        out - _NOT_A_SITE - {"acute", "chronic", "and", "with", "without", "due", "other", "specified", "unspecified"}
+    )
 
 
 def lateral(code: str, mention: str, phrase: str = "") -> tuple[str, str | None]:
@@ -255,7 +281,7 @@ _ACUITY_FREE = re.compile(rf"\b(?:{_ACUITY})\b(?:\s+or\s+unspecified)?|\bunspeci
 
 
 def _acuity_key(words: str) -> str:
-    """"Acute and chronic" (the Tabular's J96.2 wording) is "acute on chronic"."""
+    """ "Acute and chronic" (the Tabular's J96.2 wording) is "acute on chronic"."""
     return " ".join(words.lower().split()).replace("acute and chronic", "acute on chronic")
 
 
@@ -353,7 +379,8 @@ def gallbladder_calculus(code: str, context: str) -> tuple[str, str | None]:
     cholecystitis = code.startswith("K81") or (
         # the index's nearest "calculus ... with cholecystitis" may be a bile-duct code (K80.3-/K80.4-/K80.6-);
         # without a duct in the text the stones are the gallbladder's
-        code.startswith(("K80.3", "K80.4", "K80.6")) and "cholecystitis" in context.lower() and not _DUCT.search(context))
+        code.startswith(("K80.3", "K80.4", "K80.6")) and "cholecystitis" in context.lower() and not _DUCT.search(context)
+    )
     if not cholecystitis or not _CALCULUS.search(context):
         return code, None
     acute = code in ("K81.0", "K81.2") or bool(_ACUTE.search(context))

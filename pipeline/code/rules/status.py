@@ -14,8 +14,9 @@ from collections.abc import Sequence
 
 STATUS_CATEGORIES = tuple(f"Z{n}" for n in range(89, 100))  # Z89 acquired absence of limb ... Z99 dependence on machines
 STATUS_MIN_SCORE = 0.75
-PAST_PROCEDURE = ("a past procedure, not performed in this encounter: no ICD-10-PCS code "
-                  "(ICD-10-PCS reports this stay's procedures)")
+PAST_PROCEDURE = (
+    "a past procedure, not performed in this encounter: no ICD-10-PCS code (ICD-10-PCS reports this stay's procedures)"
+)
 
 
 def status_query(procedure: str) -> str:

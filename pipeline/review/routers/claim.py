@@ -48,13 +48,26 @@ def claim_panel(d: Dictation, request: Request) -> dict:
         log.warning("claim panel failed for record %s", d.id, exc_info=True)
         return {"rc": None, "failed": True}
     asked = cdi_tracking.records_for(s, d.id)
-    return {"rc": rc, "what_if": wi, "codes": ub04_codes(), "asked": asked, "wi_principal": principal or "", "wi_remove": ",".join(remove)}
+    return {
+        "rc": rc,
+        "what_if": wi,
+        "codes": ub04_codes(),
+        "asked": asked,
+        "wi_principal": principal or "",
+        "wi_remove": ",".join(remove),
+    }
 
 
 def _load(s: Session, rid: int) -> Dictation:
-    d = s.scalar(select(Dictation).where(Dictation.id == rid).options(
-        selectinload(Dictation.transcript), selectinload(Dictation.proposals),
-        selectinload(Dictation.encounter).selectinload(Encounter.patient)))
+    d = s.scalar(
+        select(Dictation)
+        .where(Dictation.id == rid)
+        .options(
+            selectinload(Dictation.transcript),
+            selectinload(Dictation.proposals),
+            selectinload(Dictation.encounter).selectinload(Encounter.patient),
+        )
+    )
     if d is None or d.status in (DictationStatus.RECEIVED, DictationStatus.FAILED):
         raise HTTPException(404, f"no record {rid}")
     return d
@@ -77,11 +90,26 @@ def claim_api(rid: RecordId, request: Request, user=Depends(require_coder), s: S
 
 
 @router.post("/records/{rid}/abstract")
-async def abstract_save(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                        d: Dictation = Depends(editable_record)) -> Response:
+async def abstract_save(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     form = await request.form()
-    data = {k: str(form.get(k, "")) for k in ("admission_date", "discharge_date", "admission_type", "admission_source",
-                                               "discharge_status", "service", "principal_procedure")}
+    data = {
+        k: str(form.get(k, ""))
+        for k in (
+            "admission_date",
+            "discharge_date",
+            "admission_type",
+            "admission_source",
+            "discharge_status",
+            "service",
+            "principal_procedure",
+        )
+    }
     data = {k: v for k, v in data.items() if v.strip()}
     data["poa"] = {k[4:]: str(v) for k, v in form.items() if k.startswith("poa_") and str(v).strip()}
     data["procedure_dates"] = {k[5:]: str(v) for k, v in form.items() if k.startswith("date_") and str(v).strip()}
@@ -94,8 +122,13 @@ async def abstract_save(rid: RecordId, request: Request, user=Depends(require_co
 
 
 @router.post("/records/{rid}/cdi")
-async def cdi_ask(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                  d: Dictation = Depends(editable_record)) -> Response:
+async def cdi_ask(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     form = await request.form()
     kind = str(form.get("kind", ""))
     try:
@@ -110,14 +143,22 @@ async def cdi_ask(rid: RecordId, request: Request, user=Depends(require_coder), 
 
 
 @router.post("/records/{rid}/cdi/{qid}/answer")
-async def cdi_answer(rid: RecordId, qid: RowId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                     d: Dictation = Depends(editable_record)) -> Response:
+async def cdi_answer(
+    rid: RecordId,
+    qid: RowId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     form = await request.form()
     try:
         option = int(str(form.get("option", "")))
         cdi_tracking.answer(s, d, user.username, qid, option)
     except ValueError as e:
-        return _finish(request, s, rid, str(e) if isinstance(e, cdi_tracking.CdiError) else "choose an option", error=True, status=409)
+        return _finish(
+            request, s, rid, str(e) if isinstance(e, cdi_tracking.CdiError) else "choose an option", error=True, status=409
+        )
     except (LookupError, ClaimError) as e:
         return _finish(request, s, rid, str(e).strip("'\""), error=True, status=404 if isinstance(e, LookupError) else 409)
     return _finish(request, s, rid, f"Answer to query {qid} recorded.")
@@ -145,7 +186,9 @@ def claim_export(rid: RecordId, fmt: str, user=Depends(require_coder), s: Sessio
 def claims_report_page(request: Request, user=Depends(require_supervisor), s: Session = Depends(db_session)) -> Response:
     rep = claim_report(s)
     s.rollback()
-    return request.app.state.templates.TemplateResponse(request, "claim_report.html", {"user": user, "rep": rep, "msg": None, "error": None})
+    return request.app.state.templates.TemplateResponse(
+        request, "claim_report.html", {"user": user, "rep": rep, "msg": None, "error": None}
+    )
 
 
 @router.get("/api/reports/claims")

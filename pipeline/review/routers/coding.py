@@ -20,8 +20,13 @@ CODE_ACTIONS = ("accept", "reject", "edit", "undo", "principal", "up", "down")
 
 
 @router.post("/records/{rid}/codes/add")
-async def add_code(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                   d: Dictation = Depends(editable_record)) -> Response:
+async def add_code(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     form = await request.form()
     system = str(form.get("system") or CM)
 
@@ -29,8 +34,12 @@ async def add_code(rid: RecordId, request: Request, user=Depends(require_coder),
         evidence = None
         if form.get("evidence_start") not in (None, "") or form.get("evidence_end") not in (None, ""):
             try:  # text to code: the highlighted words become the added code's evidence
-                evidence = span_evidence(d.transcript.text, d.transcript.segments or [],
-                                         int(str(form.get("evidence_start"))), int(str(form.get("evidence_end"))))
+                evidence = span_evidence(
+                    d.transcript.text,
+                    d.transcript.segments or [],
+                    int(str(form.get("evidence_start"))),
+                    int(str(form.get("evidence_end"))),
+                )
             except ValueError as e:
                 raise decisions.DecisionError(f"evidence: {e}") from e
         p = decisions.add(s, d, user, system, str(form.get("code", "")), str(form.get("reason", "")), evidence=evidence)
@@ -40,8 +49,15 @@ async def add_code(rid: RecordId, request: Request, user=Depends(require_coder),
 
 
 @router.post("/records/{rid}/codes/{pid}/{action}")
-async def code_action(rid: RecordId, pid: RowId, action: str, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                      d: Dictation = Depends(editable_record)) -> Response:
+async def code_action(
+    rid: RecordId,
+    pid: RowId,
+    action: str,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     if action not in CODE_ACTIONS:
         raise HTTPException(404, "no such action")
     form = await request.form()
@@ -70,8 +86,13 @@ async def code_action(rid: RecordId, pid: RowId, action: str, request: Request, 
 
 
 @router.post("/records/{rid}/accept-remaining")
-async def accept_remaining(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                           d: Dictation = Depends(editable_record)) -> Response:
+async def accept_remaining(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     def fn(d: Dictation) -> str:
         accepted = decisions.accept_remaining(s, d, user)
         return f"Accepted {len(accepted)} remaining code(s)" + (f": {', '.join(p.code for p in accepted)}." if accepted else ".")

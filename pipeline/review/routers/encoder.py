@@ -28,14 +28,23 @@ def encoder_page(request: Request, user=Depends(require_coder)) -> Response:
         book = "index"
     code = (request.query_params.get("code") or "").strip()[:12]
     entry = tabular(code) if code else None
-    return request.app.state.templates.TemplateResponse(request, "encoder.html", {
-        "user": user, "term": term, "book": book, "books": BOOKS, "code": code, "entry": entry,
-        "lines": index_entries(term) if book == "index" else [],
-        "table": table_rows(book, term) if book in ("neoplasm", "drugs") else [],
-        "pcs_lines": pcs_index_rows(term) if book == "pcs_index" else [],
-        "pcs_codes": pcs_table(term) if book == "pcs_table" else [],
-        "error": f"{code} is not an ICD-10-CM or ICD-10-PCS code" if code and entry is None else None,
-    })
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "encoder.html",
+        {
+            "user": user,
+            "term": term,
+            "book": book,
+            "books": BOOKS,
+            "code": code,
+            "entry": entry,
+            "lines": index_entries(term) if book == "index" else [],
+            "table": table_rows(book, term) if book in ("neoplasm", "drugs") else [],
+            "pcs_lines": pcs_index_rows(term) if book == "pcs_index" else [],
+            "pcs_codes": pcs_table(term) if book == "pcs_table" else [],
+            "error": f"{code} is not an ICD-10-CM or ICD-10-PCS code" if code and entry is None else None,
+        },
+    )
 
 
 @router.get("/api/encoder/index")

@@ -16,9 +16,11 @@ from pipeline.settings import Settings
 
 router = APIRouter()
 
-INSECURE_TRANSPORT = ("This server is set to send its cookies over HTTPS only (MRT_SECURE_COOKIES=true), but this page was "
-                      "opened over plain HTTP, so the browser cannot log in. Open it through the HTTPS address, or unset "
-                      "MRT_SECURE_COOKIES when serving plain HTTP.")
+INSECURE_TRANSPORT = (
+    "This server is set to send its cookies over HTTPS only (MRT_SECURE_COOKIES=true), but this page was "
+    "opened over plain HTTP, so the browser cannot log in. Open it through the HTTPS address, or unset "
+    "MRT_SECURE_COOKIES when serving plain HTTP."
+)
 
 
 def _over_https(request: Request) -> bool:
@@ -36,8 +38,14 @@ def healthz() -> dict:
 def login_page(request: Request, settings: Settings = Depends(app_settings)) -> Response:
     token = secrets.token_urlsafe(32)
     problem = INSECURE_TRANSPORT if settings.secure_cookies and not _over_https(request) else None
-    resp = page(request, "login.html", None, csrf=token, next=safe_next(request.query_params.get("next")),
-                **({"error": problem} if problem else {}))
+    resp = page(
+        request,
+        "login.html",
+        None,
+        csrf=token,
+        next=safe_next(request.query_params.get("next")),
+        **({"error": problem} if problem else {}),
+    )
     resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=settings.secure_cookies)
     return resp
 
@@ -51,16 +59,26 @@ async def login(request: Request, s: Session = Depends(db_session), settings: Se
             return back("/login", error=INSECURE_TRANSPORT, next=nxt)
         return back("/login", error="The login form expired; please try again.", next=nxt)
     try:  # password hashing takes a while: off the event loop, so other requests are not held up
-        token, user = await run_in_threadpool(auth.login, s, str(form.get("username", "")), str(form.get("password", "")), settings)
+        token, user = await run_in_threadpool(
+            auth.login, s, str(form.get("username", "")), str(form.get("password", "")), settings
+        )
     except auth.AuthError as e:
         s.commit()  # the failed attempt (and any lockout) is recorded
         if wants_json(request):
             return JSONResponse({"ok": False, "error": str(e)}, status_code=401)
         return back("/login", error=str(e), next=nxt)
     s.commit()
-    resp = JSONResponse({"ok": True, "csrf_token": user.csrf_token}) if wants_json(request) else RedirectResponse(nxt, status_code=303)
+    resp = (
+        JSONResponse({"ok": True, "csrf_token": user.csrf_token})
+        if wants_json(request)
+        else RedirectResponse(nxt, status_code=303)
+    )
     resp.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.secure_cookies,
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
         max_age=int(settings.session_hours * 3600),
     )
     resp.delete_cookie(LOGIN_CSRF_COOKIE)

@@ -38,11 +38,17 @@ def patient_page(pid: RowId, request: Request, user=Depends(require_coder), s: S
     if wants_json(request):
         p = view["patient"]
         born = p.birth_date.isoformat() if p.birth_date else None
-        return JSONResponse({"patient": {"id": p.id, "mrn": p.mrn, "name": p.name, "birth_date": born, "sex": p.sex},
-                             "merged_into": view["merged_into"],
-                             "records": [{"id": d.id, "status": d.status} for d in view["records"]],
-                             "merges": [{"id": m.id, "survivor_id": m.survivor_id, "merged_id": m.merged_id, "undone": m.undone_at is not None}
-                                        for m in view["merges"]]})
+        return JSONResponse(
+            {
+                "patient": {"id": p.id, "mrn": p.mrn, "name": p.name, "birth_date": born, "sex": p.sex},
+                "merged_into": view["merged_into"],
+                "records": [{"id": d.id, "status": d.status} for d in view["records"]],
+                "merges": [
+                    {"id": m.id, "survivor_id": m.survivor_id, "merged_id": m.merged_id, "undone": m.undone_at is not None}
+                    for m in view["merges"]
+                ],
+            }
+        )
     dups = [p for p in mpi.find_duplicates(s) if pid in (p.patient_a, p.patient_b)] if user.has_role("supervisor") else []
     return page(request, "patient.html", user, **view, dups=dups)
 
@@ -58,12 +64,19 @@ async def patients_merge(request: Request, user=Depends(require_supervisor), s: 
         m = mpi.merge(s, survivor, duplicate, user.username, str(form.get("reason", "")).strip())
     except RecordError as e:
         return records_refused(request, s, e, "/patients")
-    return done(request, s, f"Patient {duplicate} merged into {survivor} ({len(m.moved['encounters'])} encounter(s) moved).",
-                f"/patients/{survivor}", {"merge_id": m.id})
+    return done(
+        request,
+        s,
+        f"Patient {duplicate} merged into {survivor} ({len(m.moved['encounters'])} encounter(s) moved).",
+        f"/patients/{survivor}",
+        {"merge_id": m.id},
+    )
 
 
 @router.post("/patients/merges/{mid}/undo")
-async def patients_unmerge(mid: RowId, request: Request, user=Depends(require_supervisor), s: Session = Depends(db_session)) -> Response:
+async def patients_unmerge(
+    mid: RowId, request: Request, user=Depends(require_supervisor), s: Session = Depends(db_session)
+) -> Response:
     try:
         m = mpi.unmerge(s, mid, user.username)
     except RecordError as e:
@@ -77,8 +90,13 @@ def link_page(rid: RecordId, request: Request, user=Depends(require_coder), s: S
 
 
 @router.post("/records/{rid}/link")
-async def link_record(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                      d: Dictation = Depends(linkable_record)) -> Response:
+async def link_record(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(linkable_record),
+) -> Response:
     form = await request.form()
     mrn = str(form.get("mrn", "")).strip()
     wanted = mpi.normalize_mrn(mrn)

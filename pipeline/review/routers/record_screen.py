@@ -39,15 +39,25 @@ def record_context(s: Session, d: Dictation, user: auth.CurrentUser) -> dict:
         if p.system == PCS:
             cs_axes[p.id] = get_codeset().pcs_axes(p.code)
     return {
-        "d": d, "t": t, "segments": build_view(t.text, t.segments or [], ents), "entities": ents,
-        "codes": sorted(d.proposals, key=lambda p: (p.system != CM, p.rank)), "findings": findings,
-        "errors": [f for f in findings if f.severity == "error"], "holder": holder,
+        "d": d,
+        "t": t,
+        "segments": build_view(t.text, t.segments or [], ents),
+        "entities": ents,
+        "codes": sorted(d.proposals, key=lambda p: (p.system != CM, p.rank)),
+        "findings": findings,
+        "errors": [f for f in findings if f.severity == "error"],
+        "holder": holder,
         "code_findings": {c: [f for f in findings if c in f.codes] for c in {p.code for p in d.proposals}},
-        "mine": holder == user.username, "queries": workflow.queries(s, d.id),
+        "mine": holder == user.username,
+        "queries": workflow.queries(s, d.id),
         "history": [e for e in timeline(s, d.id) if e.action not in PAGE_VIEWS],  # page views stay in the audit trail only
         "reject_reasons": decisions.REJECT_REASONS,
-        "pending_reasons": workflow.PENDING_REASONS, "overridable": workflow.OVERRIDABLE, "templates_": workflow.QUERY_TEMPLATES, "axes": cs_axes,
-        "is_video": bool(d.has_video), "users": list(s.scalars(select(User.username).where(User.active.is_(True)))),
+        "pending_reasons": workflow.PENDING_REASONS,
+        "overridable": workflow.OVERRIDABLE,
+        "templates_": workflow.QUERY_TEMPLATES,
+        "axes": cs_axes,
+        "is_video": bool(d.has_video),
+        "users": list(s.scalars(select(User.username).where(User.active.is_(True)))),
         "tabular": {p.id: tabular(p.code) for p in d.proposals if p.system == CM},  # Tabular notes inline on each line
     }
 
@@ -55,19 +65,36 @@ def record_context(s: Session, d: Dictation, user: auth.CurrentUser) -> dict:
 def record_json(ctx: dict) -> dict:
     d = ctx["d"]
     return {
-        "id": d.id, "status": d.status, "claimed_by": ctx["holder"], "pending_reason": d.pending_reason, "note": d.review_note,
+        "id": d.id,
+        "status": d.status,
+        "claimed_by": ctx["holder"],
+        "pending_reason": d.pending_reason,
+        "note": d.review_note,
         "transcript": ctx["t"].text,
         "codes": [
             {
-                "id": p.id, "system": p.system, "code": p.code, "description": p.description, "score": p.score,
-                "status": p.status, "source": p.source, "proposed_code": p.proposed_code, "principal": p.principal,
-                "rank": p.rank, "evidence": p.evidence, "rationale": p.rationale, "reject_reason": p.reject_reason,
+                "id": p.id,
+                "system": p.system,
+                "code": p.code,
+                "description": p.description,
+                "score": p.score,
+                "status": p.status,
+                "source": p.source,
+                "proposed_code": p.proposed_code,
+                "principal": p.principal,
+                "rank": p.rank,
+                "evidence": p.evidence,
+                "rationale": p.rationale,
+                "reject_reason": p.reject_reason,
             }
             for p in ctx["codes"]
         ],
         "findings": [f.__dict__ for f in ctx["findings"]],
         "queries": [{"id": q.id, "status": q.status, "question": q.question, "answer": q.answer} for q in ctx["queries"]],
-        "history": [{"actor": e.actor, "action": e.action, "at": e.at.isoformat(), "before": e.before, "after": e.after} for e in ctx["history"]],
+        "history": [
+            {"actor": e.actor, "action": e.action, "at": e.at.isoformat(), "before": e.before, "after": e.after}
+            for e in ctx["history"]
+        ],
     }
 
 
@@ -108,7 +135,9 @@ def validation_api(rid: RecordId, user=Depends(require_coder), s: Session = Depe
 
 
 @router.get("/records/{rid}/media")
-def media(rid: RecordId, user=Depends(require_coder), s: Session = Depends(db_session), settings: Settings = Depends(app_settings)) -> Response:
+def media(
+    rid: RecordId, user=Depends(require_coder), s: Session = Depends(db_session), settings: Settings = Depends(app_settings)
+) -> Response:
     try:
         m = stored_media(load_record(s, rid), settings)
     except MediaUnavailable as e:

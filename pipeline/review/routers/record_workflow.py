@@ -8,8 +8,16 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pipeline.review import workflow, worklist
-from pipeline.review.dependencies import (RecordId, RowId, app_settings, db_session, editable_record, load_record, require_coder,
-                                          require_supervisor)
+from pipeline.review.dependencies import (
+    RecordId,
+    RowId,
+    app_settings,
+    db_session,
+    editable_record,
+    load_record,
+    require_coder,
+    require_supervisor,
+)
 from pipeline.review.responses import ACTION_ERRORS, action_done, action_refused, record_change
 from pipeline.settings import Settings
 from pipeline.store.models import Dictation, DictationStatus
@@ -18,42 +26,78 @@ router = APIRouter()
 
 
 @router.post("/records/{rid}/pending")
-async def pending(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                  d: Dictation = Depends(editable_record)) -> Response:
+async def pending(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     form = await request.form()
-    resp = record_change(request, s, d, lambda d: (workflow.set_pending(s, d, user, str(form.get("reason", "")), str(form.get("note", ""))),
-                                                   "Record parked as pending.")[1])
+    resp = record_change(
+        request,
+        s,
+        d,
+        lambda d: (
+            workflow.set_pending(s, d, user, str(form.get("reason", "")), str(form.get("note", ""))),
+            "Record parked as pending.",
+        )[1],
+    )
     return resp
 
 
 @router.post("/records/{rid}/resume")
-async def resume(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                 d: Dictation = Depends(editable_record)) -> Response:
+async def resume(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     return record_change(request, s, d, lambda d: (workflow.resume(s, d, user), "Record taken off hold.")[1])
 
 
 @router.post("/records/{rid}/note")
-async def note(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-               d: Dictation = Depends(editable_record)) -> Response:
+async def note(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     form = await request.form()
     return record_change(request, s, d, lambda d: (workflow.set_note(s, d, user, str(form.get("note", ""))), "Note saved.")[1])
 
 
 @router.post("/records/{rid}/queries")
-async def create_query(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                       d: Dictation = Depends(editable_record)) -> Response:
+async def create_query(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     form = await request.form()
 
     def fn(d: Dictation) -> str:
-        q = workflow.create_query(s, d, user, str(form.get("template", "")), str(form.get("finding", "")), str(form.get("question", "")))
+        q = workflow.create_query(
+            s, d, user, str(form.get("template", "")), str(form.get("finding", "")), str(form.get("question", ""))
+        )
         return f"Physician query {q.id} created."
 
     return record_change(request, s, d, fn)
 
 
 @router.post("/records/{rid}/queries/{qid}/{action}")
-async def query_action(rid: RecordId, qid: RowId, action: str, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                       d: Dictation = Depends(editable_record)) -> Response:
+async def query_action(
+    rid: RecordId,
+    qid: RowId,
+    action: str,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     if action not in ("answer", "close"):
         raise HTTPException(404, "no such action")
     form = await request.form()
@@ -69,8 +113,13 @@ async def query_action(rid: RecordId, qid: RowId, action: str, request: Request,
 
 
 @router.post("/records/{rid}/override")
-async def override(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                   d: Dictation = Depends(editable_record)) -> Response:
+async def override(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     form = await request.form()
     codes = [c for c in str(form.get("codes", "")).split(",") if c]
 
@@ -82,8 +131,13 @@ async def override(rid: RecordId, request: Request, user=Depends(require_coder),
 
 
 @router.post("/records/{rid}/finalize")
-async def finalize(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                   d: Dictation = Depends(editable_record)) -> Response:
+async def finalize(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+) -> Response:
     try:
         workflow.finalize(s, d, user)
     except ACTION_ERRORS + (LookupError,) as e:
@@ -92,8 +146,14 @@ async def finalize(rid: RecordId, request: Request, user=Depends(require_coder),
 
 
 @router.post("/records/{rid}/finalize-next")
-async def finalize_next(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                        d: Dictation = Depends(editable_record), settings: Settings = Depends(app_settings)) -> Response:
+async def finalize_next(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    d: Dictation = Depends(editable_record),
+    settings: Settings = Depends(app_settings),
+) -> Response:
     """Finalize this record, then claim the next one awaiting review and go there (or to the worklist)."""
     try:
         workflow.finalize(s, d, user)
@@ -101,10 +161,21 @@ async def finalize_next(rid: RecordId, request: Request, user=Depends(require_co
         return action_refused(request, s, rid, e)
     nxt = worklist.claim_next(s, user, settings)
     if nxt is None:
-        return action_done(request, s, rid, f"Record {rid} finalized. No record is waiting for review.",
-                           {"status": DictationStatus.FINALIZED, "next": None}, to="/worklist")
-    return action_done(request, s, nxt, f"Record {rid} finalized. Record {nxt} is yours for {settings.claim_minutes:.0f} minutes.",
-                       {"status": DictationStatus.FINALIZED, "next": nxt})
+        return action_done(
+            request,
+            s,
+            rid,
+            f"Record {rid} finalized. No record is waiting for review.",
+            {"status": DictationStatus.FINALIZED, "next": None},
+            to="/worklist",
+        )
+    return action_done(
+        request,
+        s,
+        nxt,
+        f"Record {rid} finalized. Record {nxt} is yours for {settings.claim_minutes:.0f} minutes.",
+        {"status": DictationStatus.FINALIZED, "next": nxt},
+    )
 
 
 @router.post("/records/{rid}/reopen")

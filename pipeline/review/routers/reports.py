@@ -22,8 +22,13 @@ def parse_report(request: Request) -> dict:
         top = max(1, min(int(q.get("top") or 10), 100))
     except ValueError:
         raise HTTPException(400, "top: a whole number")
-    return dict(start=query_day(request, "from"), end=query_day(request, "to"), period=q.get("period") or "month", top=top,
-                include_provisional=q.get("provisional") == "1")
+    return dict(
+        start=query_day(request, "from"),
+        end=query_day(request, "to"),
+        period=q.get("period") or "month",
+        top=top,
+        include_provisional=q.get("provisional") == "1",
+    )
 
 
 def build(s: Session, request: Request) -> reports.Report:
@@ -39,8 +44,16 @@ def report_page(request: Request, user=Depends(require_supervisor), s: Session =
     if wants_json(request):
         return JSONResponse(rep.to_dict())
     qs = urlencode({k: v for k, v in request.query_params.items() if v})
-    return page(request, "report.html", user, rep=rep, qs=qs, args=request.query_params, periods=reports.PERIODS,
-                charts=["chapters", "codes", "periods", "physicians"])
+    return page(
+        request,
+        "report.html",
+        user,
+        rep=rep,
+        qs=qs,
+        args=request.query_params,
+        periods=reports.PERIODS,
+        charts=["chapters", "codes", "periods", "physicians"],
+    )
 
 
 @router.get("/reports/chart/{kind}.png")
@@ -76,5 +89,12 @@ def deviations_page(request: Request, user=Depends(require_coder), s: Session = 
     groups = completeness.deviations_by_physician(checks)
     if wants_json(request):
         return JSONResponse({"records": [c.to_dict() for c in checks], "missing": completeness.element_counts(checks)})
-    return page(request, "deviations.html", user, groups=groups, checked=len(checks), counts=completeness.element_counts(checks),
-                elements=completeness.ELEMENTS)
+    return page(
+        request,
+        "deviations.html",
+        user,
+        groups=groups,
+        checked=len(checks),
+        counts=completeness.element_counts(checks),
+        elements=completeness.ELEMENTS,
+    )

@@ -22,9 +22,16 @@ router = APIRouter()
 def parse_query(request: Request) -> search.RecordQuery:
     q = request.query_params
     return search.RecordQuery(
-        patient=q.get("patient") or None, mrn=q.get("mrn") or None, date_from=query_day(request, "from"), date_to=query_day(request, "to"),
-        physician=q.get("physician") or None, status=q.get("status") or None, code=q.get("code") or None,
-        code_exact=q.get("exact") == "1", text=q.get("text") or None, limit=200,
+        patient=q.get("patient") or None,
+        mrn=q.get("mrn") or None,
+        date_from=query_day(request, "from"),
+        date_to=query_day(request, "to"),
+        physician=q.get("physician") or None,
+        status=q.get("status") or None,
+        code=q.get("code") or None,
+        code_exact=q.get("exact") == "1",
+        text=q.get("text") or None,
+        limit=200,
     )
 
 
@@ -42,8 +49,17 @@ def search_page(request: Request, user=Depends(require_coder), s: Session = Depe
             return JSONResponse({"ok": False, "error": error}, status_code=400)
         return JSONResponse({"records": [r.to_dict() for r in rows]})
     qs = urlencode({k: v for k, v in request.query_params.items() if k != "format" and v})
-    return page(request, "search.html", user, q=q, rows=rows, searched=not q.is_empty(), qs=qs, error=error or request.query_params.get("error"),
-                statuses=search.STATUSES)
+    return page(
+        request,
+        "search.html",
+        user,
+        q=q,
+        rows=rows,
+        searched=not q.is_empty(),
+        qs=qs,
+        error=error or request.query_params.get("error"),
+        statuses=search.STATUSES,
+    )
 
 
 @router.get("/api/search")
@@ -80,9 +96,13 @@ def search_export(request: Request, user=Depends(require_coder), s: Session = De
         raise HTTPException(400, str(e))
     if not ids:
         raise HTTPException(404, "no record matches")
-    return export_response(s, user, ids, request.query_params.get("format", "csv"), "records", request.query_params.get("final") == "1")
+    return export_response(
+        s, user, ids, request.query_params.get("format", "csv"), "records", request.query_params.get("final") == "1"
+    )
 
 
 @router.get("/records/{rid}/export")
 def record_export(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session)) -> Response:
-    return export_response(s, user, [rid], request.query_params.get("format", "json"), f"record-{rid}", request.query_params.get("final") == "1")
+    return export_response(
+        s, user, [rid], request.query_params.get("format", "json"), f"record-{rid}", request.query_params.get("final") == "1"
+    )

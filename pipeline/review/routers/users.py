@@ -25,15 +25,23 @@ def users_page(request: Request, user=Depends(require_admin), s: Session = Depen
 async def users_add(request: Request, user=Depends(require_admin), s: Session = Depends(db_session)) -> Response:
     form = await request.form()
     try:
-        u = auth.add_user(s, str(form.get("username", "")), str(form.get("password", "")), str(form.get("role", "")),
-                          str(form.get("full_name", "")) or None, actor=user.username)
+        u = auth.add_user(
+            s,
+            str(form.get("username", "")),
+            str(form.get("password", "")),
+            str(form.get("role", "")),
+            str(form.get("full_name", "")) or None,
+            actor=user.username,
+        )
     except auth.AccountError as e:
         return action_refused(request, s, None, e, to="/admin/users")
     return action_done(request, s, None, f"User {u.username} added.", to="/admin/users")
 
 
 @router.post("/admin/users/{username}/{action}")
-async def users_change(username: str, action: str, request: Request, user=Depends(require_admin), s: Session = Depends(db_session)) -> Response:
+async def users_change(
+    username: str, action: str, request: Request, user=Depends(require_admin), s: Session = Depends(db_session)
+) -> Response:
     form = await request.form()
     try:
         if action == "disable":

@@ -30,10 +30,17 @@ def parse_filter(request: Request) -> worklist.WorklistFilter:
 
     edits = q.get("edits")
     return worklist.WorklistFilter(
-        status=q.get("status") or None, physician=q.get("physician") or None, document_type=q.get("document_type") or None,
-        priority=q.get("priority") or None, received_from=day("from"), received_to=day("to"),
-        setting=q.get("setting") or None, service_from=day("service_from"), service_to=day("service_to"),
-        edits_pending=True if edits == "yes" else False if edits == "no" else None, mine=q.get("mine") == "1",
+        status=q.get("status") or None,
+        physician=q.get("physician") or None,
+        document_type=q.get("document_type") or None,
+        priority=q.get("priority") or None,
+        received_from=day("from"),
+        received_to=day("to"),
+        setting=q.get("setting") or None,
+        service_from=day("service_from"),
+        service_to=day("service_to"),
+        edits_pending=True if edits == "yes" else False if edits == "no" else None,
+        mine=q.get("mine") == "1",
         sort=q.get("sort") or "priority",
     )
 
@@ -47,8 +54,14 @@ def home(user=Depends(require_coder)) -> Response:
 def worklist_page(request: Request, user=Depends(require_coder), s: Session = Depends(db_session)) -> Response:
     f = parse_filter(request)
     rows = worklist.worklist(s, user, f)
-    users = list(s.scalars(select(User.username).where(User.active.is_(True)).order_by(User.username))) if user.has_role("supervisor") else []
-    return page(request, "worklist.html", user, rows=rows, f=f, facets=worklist.facets(s), sorts=list(worklist.SORTS), users=users)
+    users = (
+        list(s.scalars(select(User.username).where(User.active.is_(True)).order_by(User.username)))
+        if user.has_role("supervisor")
+        else []
+    )
+    return page(
+        request, "worklist.html", user, rows=rows, f=f, facets=worklist.facets(s), sorts=list(worklist.SORTS), users=users
+    )
 
 
 @router.get("/api/worklist")
@@ -58,8 +71,9 @@ def worklist_api(request: Request, user=Depends(require_coder), s: Session = Dep
 
 
 @router.post("/worklist/next")
-async def next_record(request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                      settings: Settings = Depends(app_settings)) -> Response:
+async def next_record(
+    request: Request, user=Depends(require_coder), s: Session = Depends(db_session), settings: Settings = Depends(app_settings)
+) -> Response:
     rid = worklist.claim_next(s, user, settings)
     if rid is None:
         s.commit()
@@ -70,8 +84,13 @@ async def next_record(request: Request, user=Depends(require_coder), s: Session 
 
 
 @router.post("/records/{rid}/claim")
-async def claim(rid: RecordId, request: Request, user=Depends(require_coder), s: Session = Depends(db_session),
-                settings: Settings = Depends(app_settings)) -> Response:
+async def claim(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_coder),
+    s: Session = Depends(db_session),
+    settings: Settings = Depends(app_settings),
+) -> Response:
     try:
         worklist.claim(s, user, rid, settings)
     except (worklist.ClaimError, LookupError) as e:
@@ -89,8 +108,13 @@ async def release(rid: RecordId, request: Request, user=Depends(require_coder), 
 
 
 @router.post("/records/{rid}/reassign")
-async def reassign(rid: RecordId, request: Request, user=Depends(require_supervisor), s: Session = Depends(db_session),
-                   settings: Settings = Depends(app_settings)) -> Response:
+async def reassign(
+    rid: RecordId,
+    request: Request,
+    user=Depends(require_supervisor),
+    s: Session = Depends(db_session),
+    settings: Settings = Depends(app_settings),
+) -> Response:
     form = await request.form()
     try:
         worklist.reassign(s, user, rid, str(form.get("to", "")), settings)

@@ -47,8 +47,12 @@ def test_header_code_needs_more_characters_and_billable_code_passes():
 
 def test_codes_are_normalised_and_invalid_ones_named():
     assert check_codes(dx("e119")) == []
-    f = kinds(check_codes(dx("E11.9", "X99.99") + [CodeLine(PCS, "0dtj4zz"), CodeLine(PCS, "0DTJ"), CodeLine(PCS, "0DTJ4ZY"),
-                                                  CodeLine(PCS, "E11.9")]))
+    f = kinds(
+        check_codes(
+            dx("E11.9", "X99.99")
+            + [CodeLine(PCS, "0dtj4zz"), CodeLine(PCS, "0DTJ"), CodeLine(PCS, "0DTJ4ZY"), CodeLine(PCS, "E11.9")]
+        )
+    )
     assert [x.codes for x in f["invalid_code"]] == [("X99.99",)]
     assert [x.codes for x in f["pcs_invalid"]] == [("0DTJ",), ("0DTJ4ZY",), ("E119",)]
     assert "7 characters" in f["pcs_invalid"][0].message
@@ -187,7 +191,9 @@ def test_first_listed_only_z_codes():
 
 def test_other_principal_rules():
     assert [x.kind for x in check_codes(dx("W19.XXXA", "S72.001A"))] == ["external_cause_principal"]
-    assert [(x.kind, x.severity) for x in check_codes(dx("E11.9"), setting="inpatient")] == [("questionable_admission", "warning")]
+    assert [(x.kind, x.severity) for x in check_codes(dx("E11.9"), setting="inpatient")] == [
+        ("questionable_admission", "warning")
+    ]
     assert [x.kind for x in check_codes(dx("Z51.89"), setting="inpatient")] == ["requires_secondary"]
     assert check_codes(dx("Z51.89", "I10"), setting="inpatient") == []
 

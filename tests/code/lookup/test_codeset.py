@@ -19,9 +19,22 @@ def cs() -> CodeSet:
 # ---------------------------------------------------------------- ICD-10-CM
 @pytest.mark.parametrize(
     ("code", "billable"),
-    [("E11.9", True), ("E119", True), ("e11.9", True), ("E11", False), ("I10", True), ("J18.9", True),
-     ("S52.502A", True), ("S52.502", False), ("I48.91", True), ("J44.9", True), ("E11.22", True),
-     ("A00-A09", False), ("Z99.99", False), ("", False)],
+    [
+        ("E11.9", True),
+        ("E119", True),
+        ("e11.9", True),
+        ("E11", False),
+        ("I10", True),
+        ("J18.9", True),
+        ("S52.502A", True),
+        ("S52.502", False),
+        ("I48.91", True),
+        ("J44.9", True),
+        ("E11.22", True),
+        ("A00-A09", False),
+        ("Z99.99", False),
+        ("", False),
+    ],
 )
 def test_cm_billable(cs: CodeSet, code: str, billable: bool) -> None:
     assert cs.cm_is_billable(code) is billable
@@ -69,7 +82,8 @@ def test_pcs_validity_and_description(cs: CodeSet) -> None:
     assert not cs.pcs_is_valid("0FT4ZZZ")
     assert cs.pcs_description("0FT4ZZZ") is None
     assert cs.pcs_description("0SR9019") == (
-        "Replacement of Right Hip Joint with Metal Synthetic Substitute, Cemented, Open Approach")
+        "Replacement of Right Hip Joint with Metal Synthetic Substitute, Cemented, Open Approach"
+    )
     assert cs.pcs_description("0DB60ZX") == "Excision of Stomach, Open Approach, Diagnostic"
     assert 78_000 < sum(1 for _ in cs.pcs_codes()) < 81_000
 
@@ -138,9 +152,13 @@ def pcs_index(index_cache: Path):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("mention", "code"),
-    [("type 2 diabetes mellitus", "E11.9"), ("essential hypertension", "I10"),
-     ("community acquired pneumonia", "J18.9"), ("atrial fibrillation", "I48.91"),
-     ("chronic obstructive pulmonary disease", "J44.9")],
+    [
+        ("type 2 diabetes mellitus", "E11.9"),
+        ("essential hypertension", "I10"),
+        ("community acquired pneumonia", "J18.9"),
+        ("atrial fibrillation", "I48.91"),
+        ("chronic obstructive pulmonary disease", "J44.9"),
+    ],
 )
 def test_cm_candidates(cm_index, mention: str, code: str) -> None:
     (cands,) = cm_index.candidates([mention], k=10)

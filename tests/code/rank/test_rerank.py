@@ -58,8 +58,9 @@ def test_expected_calibration_error():
 def test_document_model_learns_and_points_at_its_words():
     from pipeline.code.rank import doc_model
 
-    texts = ([f"patient with severe headache case {i}" for i in range(12)]
-             + [f"fracture of the wrist after a fall {i}" for i in range(12)])
+    texts = [f"patient with severe headache case {i}" for i in range(12)] + [
+        f"fracture of the wrist after a fall {i}" for i in range(12)
+    ]
     golds = [("R51",)] * 12 + [("S52.509",)] * 12
     dm = doc_model.fit(texts, golds)
     text = "She reports a severe headache since morning."
@@ -70,15 +71,16 @@ def test_document_model_learns_and_points_at_its_words():
     assert q[k] > q[j]
     ev = dm.evidence(text, v, j)
     # the words that weigh for R51 here (L1 picks among "severe", "headache" and their pair)
-    assert ev and all(text[e.start:e.end] == e.text for e in ev)
+    assert ev and all(text[e.start : e.end] == e.text for e in ev)
     assert all(e.text.lower() in ("severe", "headache", "severe headache") for e in ev)
 
 
 def test_similar_cases_vote_for_their_codes(monkeypatch):
     from pipeline.code.rank import neighbours
 
-    texts = ([f"acute appendicitis with abdominal pain, appendectomy performed, case {i}" for i in range(10)]
-             + [f"renal colic from a kidney stone, ureteroscopy, case {i}" for i in range(10)])
+    texts = [f"acute appendicitis with abdominal pain, appendectomy performed, case {i}" for i in range(10)] + [
+        f"renal colic from a kidney stone, ureteroscopy, case {i}" for i in range(10)
+    ]
     golds = [("K35.80", "R10.9")] * 10 + [("N20.0",)] * 10
     nn = neighbours.fit(texts, golds)
     monkeypatch.setattr(neighbours, "MIN_WORDS", 3)
@@ -124,8 +126,10 @@ def test_shipped_model_scores_and_guidelines():
     from pipeline.extract.pipeline import extract
     from pipeline.settings import Settings
 
-    text = ("Patient admitted with fever and productive cough. Chest x-ray showed right lower lobe pneumonia. "
-            "No chest pain. No history of diabetes.")
+    text = (
+        "Patient admitted with fever and productive cough. Chest x-ray showed right lower lobe pneumonia. "
+        "No chest pain. No history of diabetes."
+    )
     result = propose_codes(extract(text), setting="inpatient", text=text)
     ranked = result.proposals + result.alternatives
     assert result.proposals and all(0.0 <= p.score <= 1.0 for p in ranked)
@@ -145,7 +149,7 @@ def test_shipped_model_scores_and_guidelines():
     for p in ranked:
         assert p.evidence and p.rationale
         for ev in p.evidence:
-            assert text[ev.start:ev.end] == ev.text
+            assert text[ev.start : ev.end] == ev.text
     # turned off, the guideline pass's own scores are used
     plain = propose_codes(extract(text), settings=Settings(rerank=False), setting="inpatient", text=text)
     assert any(p.code.startswith("J18") for p in plain.proposals)
@@ -198,11 +202,19 @@ def test_guideline_required_codes():
     def because(code: str, *reasons: Reason):
         return replace(_p(code, 0.1), reasons=reasons)
 
-    ps = [because("I13.0", Reason(ReasonKind.COMBINATION, ("I10", "I50.9", "N18.30"), "combination code I13.0"),
-                  Reason(ReasonKind.KEPT_ALONGSIDE, ("I50.-", "N18.-"), "I50.-, N18.- kept as use-additional code")),
-          _p("I50.9", 0.1), _p("I50.20", 0.1), _p("N18.30", 0.1), _p("R05.9", 0.1),
-          because("Z80.0", Reason(ReasonKind.FAMILY_HISTORY, ("C18.9",), "is family history")),
-          because("Z86.19", Reason(ReasonKind.PERSONAL_HISTORY, ("B19.9",), "is personal history"))]
+    ps = [
+        because(
+            "I13.0",
+            Reason(ReasonKind.COMBINATION, ("I10", "I50.9", "N18.30"), "combination code I13.0"),
+            Reason(ReasonKind.KEPT_ALONGSIDE, ("I50.-", "N18.-"), "I50.-, N18.- kept as use-additional code"),
+        ),
+        _p("I50.9", 0.1),
+        _p("I50.20", 0.1),
+        _p("N18.30", 0.1),
+        _p("R05.9", 0.1),
+        because("Z80.0", Reason(ReasonKind.FAMILY_HISTORY, ("C18.9",), "is family history")),
+        because("Z86.19", Reason(ReasonKind.PERSONAL_HISTORY, ("B19.9",), "is personal history")),
+    ]
     assert guideline_required(ps) == {"I13.0", "I50.20", "N18.30", "Z80.0"}
     # the same words without the kinds decide nothing
     assert guideline_required([_p("I13.0", 0.2, "combination code I13.0; I50.- kept as use-additional code")]) == set()
@@ -219,6 +231,11 @@ def test_bench_code_command_prints_documents_per_second():
 
     if not (codiesp_dir() / "dev").is_dir():
         pytest.skip("CodiEsp not in ../shared/data")
-    out = subprocess.run([sys.executable, "-m", "pipeline.cli", "bench", "code", "--limit", "3"], capture_output=True,
-                         text=True, check=True, env={**os.environ, "COLUMNS": "200"})
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "bench", "code", "--limit", "3"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert "documents / second" in out.stdout and "median ms / document" in out.stdout

@@ -6,19 +6,26 @@ import re
 
 import pytest
 
-from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.edits.integral import integral_to
+from pipeline.code.rules.imaging import imaging_query
 
 
-@pytest.mark.parametrize("sentence, mention, query", [
-    ("The abdominal-pelvic CT showed no changes.", "CT", "computerized tomography of abdomen and pelvis"),
-    ("A CT scan of the chest, abdomen and pelvis showed nodes.", "CT scan", "computerized tomography of chest, abdomen and pelvis"),
-    ("Thoraco-abdominal CT was normal.", "CT", "computerized tomography of chest and abdomen"),
-    ("Renal ultrasound showed a cyst.", "ultrasound", "ultrasonography of kidneys"),
-    ("Brain MRI showed two lesions.", "MRI", "magnetic resonance imaging of brain"),
-    ("Chest X-ray and CT scan confirmed it.", "CT scan", None),  # the chest belongs to the x-ray
-    ("Laparoscopic cholecystectomy was done.", "cholecystectomy", None),  # not imaging
-])
+@pytest.mark.parametrize(
+    "sentence, mention, query",
+    [
+        ("The abdominal-pelvic CT showed no changes.", "CT", "computerized tomography of abdomen and pelvis"),
+        (
+            "A CT scan of the chest, abdomen and pelvis showed nodes.",
+            "CT scan",
+            "computerized tomography of chest, abdomen and pelvis",
+        ),
+        ("Thoraco-abdominal CT was normal.", "CT", "computerized tomography of chest and abdomen"),
+        ("Renal ultrasound showed a cyst.", "ultrasound", "ultrasonography of kidneys"),
+        ("Brain MRI showed two lesions.", "MRI", "magnetic resonance imaging of brain"),
+        ("Chest X-ray and CT scan confirmed it.", "CT scan", None),  # the chest belongs to the x-ray
+        ("Laparoscopic cholecystectomy was done.", "cholecystectomy", None),  # not imaging
+    ],
+)
 def test_imaging_query_reads_the_body_part_next_to_the_mention(sentence, mention, query):
     m = re.search(re.escape(mention), sentence)
     assert imaging_query(mention, sentence, m.start(), m.end()) == query

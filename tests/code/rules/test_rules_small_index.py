@@ -16,22 +16,39 @@ from pipeline.settings import Settings
 
 ALIASES = {
     CM: {
-        "type 2 diabetes mellitus": "E11.9", "type 2 diabetes": "E11.9", "diabetes mellitus type 2": "E11.9",
-        "chronic kidney disease": "N18.9", "chronic kidney disease stage 3a": "N18.31",
-        "chronic kidney disease stage 3": "N18.30", "essential hypertension": "I10", "hypertension": "I10",
-        "congestive heart failure": "I50.9", "heart failure": "I50.9",
-        "fracture of distal radius": "S52.509A", "distal radius fracture": "S52.509A",
-        "fracture of left distal radius": "S52.502A", "fracture of right distal radius": "S52.501A",
-        "breast cancer": "C50.919", "malignant neoplasm of breast": "C50.919",
-        "pneumonia": "J18.9", "pneumonia unspecified organism": "J18.9",
-        "myocardial infarction": "I21.9", "acute myocardial infarction": "I21.9",
-        "chest pain": "R07.9", "chest pain unspecified": "R07.9", "cough": "R05.9",
-        "acute bronchitis": "J20.9", "asthma": "J45.909",
-        "chronic obstructive pulmonary disease": "J44.9", "copd": "J44.9",
+        "type 2 diabetes mellitus": "E11.9",
+        "type 2 diabetes": "E11.9",
+        "diabetes mellitus type 2": "E11.9",
+        "chronic kidney disease": "N18.9",
+        "chronic kidney disease stage 3a": "N18.31",
+        "chronic kidney disease stage 3": "N18.30",
+        "essential hypertension": "I10",
+        "hypertension": "I10",
+        "congestive heart failure": "I50.9",
+        "heart failure": "I50.9",
+        "fracture of distal radius": "S52.509A",
+        "distal radius fracture": "S52.509A",
+        "fracture of left distal radius": "S52.502A",
+        "fracture of right distal radius": "S52.501A",
+        "breast cancer": "C50.919",
+        "malignant neoplasm of breast": "C50.919",
+        "pneumonia": "J18.9",
+        "pneumonia unspecified organism": "J18.9",
+        "myocardial infarction": "I21.9",
+        "acute myocardial infarction": "I21.9",
+        "chest pain": "R07.9",
+        "chest pain unspecified": "R07.9",
+        "cough": "R05.9",
+        "acute bronchitis": "J20.9",
+        "asthma": "J45.909",
+        "chronic obstructive pulmonary disease": "J44.9",
+        "copd": "J44.9",
     },
     PCS: {
-        "laparoscopic cholecystectomy": "0FT44ZZ", "resection of gallbladder percutaneous endoscopic approach": "0FT44ZZ",
-        "appendectomy": "0DTJ0ZZ", "resection of appendix open approach": "0DTJ0ZZ",
+        "laparoscopic cholecystectomy": "0FT44ZZ",
+        "resection of gallbladder percutaneous endoscopic approach": "0FT44ZZ",
+        "appendectomy": "0DTJ0ZZ",
+        "resection of appendix open approach": "0DTJ0ZZ",
     },
 }
 
@@ -47,8 +64,14 @@ class SmallIndexes:
             index, kept = ExactIndex.fit(aliases, min_df=1)
             assert all(kept)
             describe = cs.cm_description if system == CM else cs.pcs_description
-            self.loaded[system] = CodeIndex(system, directory, index, aliases, [(entries[a],) for a in aliases],
-                                            {c: describe(c) or c for c in entries.values()})
+            self.loaded[system] = CodeIndex(
+                system,
+                directory,
+                index,
+                aliases,
+                [(entries[a],) for a in aliases],
+                {c: describe(c) or c for c in entries.values()},
+            )
 
     def get(self, system: str) -> CodeIndex:
         return self.loaded[system]
@@ -80,8 +103,12 @@ def test_the_small_index_is_what_the_coder_reads(coder):
 
 def test_negated_hypothetical_and_outpatient_uncertain_findings_are_not_coded(coder):
     text = "No chest pain. Rule out pneumonia. Watch for asthma."
-    ents = mentions(text, ("chest pain", "SYMPTOM", {"negated": True}), ("pneumonia", "PROBLEM", {"uncertain": True}),
-                    ("asthma", "PROBLEM", {"hypothetical": True}))
+    ents = mentions(
+        text,
+        ("chest pain", "SYMPTOM", {"negated": True}),
+        ("pneumonia", "PROBLEM", {"uncertain": True}),
+        ("asthma", "PROBLEM", {"hypothetical": True}),
+    )
     result = coder.propose(ents, "outpatient", text)
     assert not result.proposals and not result.alternatives
     assert [s.text for s in result.skipped] == ["chest pain", "pneumonia", "asthma"]
