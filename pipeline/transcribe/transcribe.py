@@ -236,6 +236,9 @@ def fill_gaps(
             inside = _trim_edges(inside, segments, g0, g1)
             if not inside or _repeats(inside, near):
                 continue
+            inside = _without_copied_runs(inside, near)  # new words stay, a run spelled again does not
+            if not inside:
+                continue
             added.append(with_words(replace(seg, start=inside[0].start, end=inside[-1].end), inside))
     if not added:
         return segments
@@ -243,8 +246,19 @@ def fill_gaps(
     return [replace(seg, id=i) if seg.id != i else seg for i, seg in enumerate(merged)]
 
 
+_NUMBER_WORDS = {
+    w: str(n)
+    for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
+        " seventeen eighteen nineteen twenty".split()
+    )
+} | {w: str(10 * n) for n, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), start=3)}
+
+
 def _norm_word(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
+    """Lower-case letters and digits; a number word as its digits (a refill may write "two" for "2")."""
+    key = "".join(ch for ch in text.lower() if ch.isalnum())
+    return _NUMBER_WORDS.get(key, key)
 
 
 def _trim_edges(words: list[Word], segments: list[Segment], g0: float, g1: float) -> list[Word]:
@@ -291,6 +305,30 @@ def _repeats(words: list[Word], near: list[str], min_run: int = 3) -> bool:
             for k in range(i, i + min_run):
                 copied[k] = True
     return sum(copied) >= len(keys) / 2
+
+
+def _without_copied_runs(words: list[Word], near: list[str], min_run: int = 3) -> list[Word]:
+    """``words`` less every run of ``min_run`` or more words found, in that order, in the text decoded
+    next to the gap: a refill that is mostly new may still spell again the end of the sentence before
+    it ("... for about 2 or 3" once decoded and once refilled)."""
+    keyed = [(w, _norm_word(w.text)) for w in words]
+    keys = [k for _, k in keyed if k]
+    grams = {tuple(near[i : i + min_run]) for i in range(len(near) - min_run + 1)}
+    copied = [False] * len(keys)
+    for i in range(len(keys) - min_run + 1):
+        if tuple(keys[i : i + min_run]) in grams:
+            copied[i : i + min_run] = [True] * min_run
+    if not any(copied):
+        return words
+    out, j = [], 0
+    for w, k in keyed:
+        if k:
+            if not copied[j]:
+                out.append(w)
+            j += 1
+        elif out:  # punctuation-only words stay only after a kept word
+            out.append(w)
+    return out
 
 
 def finish(

@@ -61,7 +61,9 @@ def test_biasing_turns_misheard_drug_into_the_term(office_note):
     ctx = DictationContext("office_note")
     plain = TRANSCRIBER.transcribe(audio, ctx, "faster-whisper", settings=_settings())
     biased = TRANSCRIBER.transcribe(audio, ctx, "faster-whisper", settings=_settings(bias_vocabulary=True))
-    assert "lisinopril" not in plain.text.lower() and "listen april" in plain.text.lower(), plain.text
+    # tiny.en mishears the drug (as "listen April" on Intel CPUs, "listen opera" on AMD: CTranslate2's
+    # int8 kernels differ); what it heard is not the point, that biasing turns it into the term is
+    assert "lisinopril" not in plain.text.lower(), plain.text
     assert biased.text.lower().count("lisinopril") == 2, biased.text
     assert "lisinopril" in biased.bias_terms and not biased.corrections
 
@@ -105,14 +107,15 @@ def test_correction_leaves_right_words_alone():
 def test_correction_fixes_what_tiny_en_misspelled(office_note):
     audio, reference = office_note
     plain = TRANSCRIBER.transcribe(audio, backend="faster-whisper", settings=_settings())
-    assert "adorvastatin" in plain.text.lower(), plain.text
+    assert "atorvastatin" not in plain.text.lower(), plain.text  # misheard ("adorvastatin", "Ador Vastatin" by CPU)
     # rewriting (no precision bar): the term replaces what was heard
     fixed = TRANSCRIBER.transcribe(
         audio, backend="faster-whisper", settings=_settings(correct_terms=True, correction_min_precision=0.0)
     )
     assert "atorvastatin" in fixed.text.lower()
     c = next(c for c in fixed.corrections if c.term == "atorvastatin")
-    assert c.heard.lower() == "adorvastatin" and c.confidence > 0.5 and c.applied
+    assert c.heard.lower() in plain.text.lower() and c.heard.lower() != "atorvastatin", c.heard
+    assert c.confidence > 0.5 and c.applied
     assert medical_term_errors(reference, fixed.text).wrong < medical_term_errors(reference, plain.text).wrong
     # at the shipped bar with a measured precision under it: the text stays as heard, the word is flagged
     from pipeline.transcribe.correction import may_rewrite
