@@ -34,7 +34,7 @@ import threading
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
@@ -42,6 +42,7 @@ from typing import NamedTuple
 from pipeline.code.lookup.codeset import DATA_DIR, get_codeset, read_tsv
 from pipeline.code.types import CM, PCS
 
+SIDE_WORDS = frozenset({"left", "right", "bilateral", "unilateral"})
 STOPWORDS = frozenset({"a", "an", "and", "at", "by", "due", "for", "in", "of", "on", "or", "the", "to", "with"})
 PCS_APPROACH_WORDS = {  # 5th character of a Medical and Surgical (0) or Other Procedures (X) code
     "0": "open",
@@ -62,6 +63,10 @@ class CodeHit:
     code: str  # CM dotted (E11.65), PCS undotted
     description: str
     billable: bool
+    # a code that takes a 7th character is one hit, not one per character: ``stem`` (the code without
+    # it) and the characters the Tabular allows there, each with its meaning; ``code`` is the best-ranked
+    seventh: tuple[tuple[str, str], ...] = ()
+    stem: str = ""
 
 
 def words(text: str) -> list[str]:
@@ -277,11 +282,33 @@ def abbreviations() -> dict[str, list[str]]:
 
 # ---------------------------------------------------------------- query
 def word_queries(query: str) -> list[list[str]]:
-    """The query's words with abbreviations spelled out (when it has any), then as typed; stop words dropped."""
+    """The query's words in the Index's wording where a phrase has one ("former smoker": history personal
+    nicotine dependence), with abbreviations spelled out (when it has any), then as typed; stop words dropped."""
     raw = [w for w in words(query or "") if w not in STOPWORDS]
     abbr = abbreviations()
     expanded = [x for w in raw for x in abbr.get(w, [w]) if x not in STOPWORDS]
-    return [q for q in dict.fromkeys(map(tuple, (expanded, raw))) if q]  # type: ignore[misc]
+    return [q for q in dict.fromkeys(map(tuple, (_index_wording(words(query or "")), expanded, raw))) if q]  # type: ignore[misc]
+
+
+def _index_wording(ws: list[str]) -> list[str]:
+    """``ws`` with its longest phrase from ``data/search_phrases.tsv`` in the Index's words; [] without one."""
+    phrases = search_phrases()
+    for n in range(len(ws), 0, -1):
+        for i in range(len(ws) - n + 1):
+            if (index_words := phrases.get(tuple(ws[i : i + n]))) is not None:
+                return [w for w in (*ws[:i], *index_words, *ws[i + n :]) if w not in STOPWORDS]
+    return []
+
+
+@lru_cache(maxsize=1)
+def search_phrases() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Phrase words -> the Alphabetic Index's words for them (``data/search_phrases.tsv``)."""
+    out: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for line in (DATA_DIR / "search_phrases.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            phrase, index_words = line.split("\t")[:2]
+            out[tuple(words(phrase))] = tuple(words(index_words))
+    return out
 
 
 def search_codes(query: str, system: str | None = None, limit: int = 20, billable_only: bool = False) -> list[CodeHit]:
@@ -310,13 +337,31 @@ def search_codes(query: str, system: str | None = None, limit: int = 20, billabl
         found += mine
     hits: list[CodeHit] = []
     seen: set[tuple[str, int]] = set()
+    stems: set[str] = set()
     for _, ix, i in sorted(found, key=lambda f: f[0]):
         if (ix.system, i) not in seen:
             seen.add((ix.system, i))
-            hits.append(ix.hit(i))
+            hit = ix.hit(i)
+            choices = seventh_characters(hit.code) if ix.system == CM else ()
+            if choices:
+                if hit.code[:-1] in stems:
+                    continue
+                stems.add(hit.code[:-1])
+                hit = replace(hit, seventh=choices, stem=hit.code[:-1])
+            hits.append(hit)
             if len(hits) >= limit:
                 break
     return hits
+
+
+def seventh_characters(code: str) -> tuple[tuple[str, str], ...]:
+    """For a billable ICD-10-CM code whose 7th character is chosen from the Tabular's list (S52.502A):
+    the characters valid for its stem, each with its meaning; () for any other code."""
+    if len(code.replace(".", "")) != 7:
+        return ()
+    cs = get_codeset()
+    meanings = cs.cm_api.get_seven_chr_def(code, search_in_ancestors=True) or {}
+    return tuple((ch, text) for ch, text in meanings.items() if cs.cm_is_billable(code[:-1] + ch))
 
 
 # ---------------------------------------------------------------- the Index path
@@ -325,15 +370,20 @@ def _index_path(ix: SystemIndex, variants: list[tuple[str, ...]], billable_only:
     :func:`pipeline.code.lookup.index_lookup.lookup`), ranked right after an exact code: "community
     acquired pneumonia" is Pneumonia, J18.9, though no code's terms hold "community"."""
     from pipeline.code.lookup.index_lookup import lookup
-    from pipeline.code.rules.specificity import index_query
+    from pipeline.code.rules.specificity import index_query, lateral, mention_side
 
     out = []
     for n, ws in enumerate(variants):
         if len(ws) < 1:
             continue
-        hit = lookup(index_query(" ".join(ws)))
+        # the side is not an Index subterm: the entry is read without it, then the code for that side
+        # taken (Fracture, radius, lower end: S52.509A; "left": S52.502A)
+        side = mention_side(" ".join(ws))
+        hit = lookup(index_query(" ".join(w for w in ws if w not in SIDE_WORDS) if side else " ".join(ws)))
         if hit is None or not hit.complete:
             continue
+        if side:
+            hit = replace(hit, code=lateral(hit.code, " ".join(ws))[0])
         known = all(any(f in ix.postings or f in _clinical_words() for f in forms(w)) for w in ws)
         if not known and hit.share <= 0.5:
             continue  # mostly words neither the codes nor the clinical lexicon use ("diabetes zzqx"): no reading

@@ -113,6 +113,8 @@ def test_index_covers_every_code():
         ("pneumonia right lower lobe", None, "J18"),
         ("copd with pneumonia", None, "J44.0"),
         ("afib rvr", None, "I48"),
+        ("former smoker", None, "Z87.891"),  # data/search_phrases.tsv: History, personal, nicotine dependence
+        ("displaced fracture distal radius left", None, "S52.502"),  # Fracture, radius, lower end; the left side
         ("total knee arthroplasty", PCS, "0SR"),  # PCS Index: Arthroplasty, see Replacement, Lower Joints
         ("reduction radius", PCS, "0PS"),  # PCS Index: Reduction, fracture, see Reposition
     ],
@@ -133,3 +135,14 @@ def test_pcs_see_references_name_root_operations():
     assert see["arthroplasty"][0] == "replacement" and "reposition" == see["reduction"][0]
     assert "appendectomy" not in see  # its see names a body part: already in the codes' own terms
     assert codes("laparoscopic appendectomy", system=PCS)[:2] == ["0DBJ4ZZ", "0DTJ4ZZ"]
+
+
+def test_a_code_that_takes_a_7th_character_is_one_hit_with_its_choices():
+    hits = search_codes("fracture distal radius left", limit=10)
+    stems = [h.stem for h in hits if h.stem]
+    assert len(stems) == len(set(stems)), stems  # never one row per 7th character
+    top = hits[0]
+    assert top.stem == "S52.502" and top.code == "S52.502A"
+    choices = dict(top.seventh)
+    assert {"A", "B", "C", "D", "S"} <= set(choices) and "initial encounter for closed fracture" in choices["A"].lower()
+    assert not next(h for h in search_codes("pneumonia") if h.code == "J18.9").seventh  # codes without one: none

@@ -108,6 +108,21 @@ def test_coder_finalizes_a_dictation_in_the_browser(browser, server, tmp_path):
     page.click("[data-testid=add]")
     expect(_row(page, "Z79.4").locator("[data-testid=code-status]")).to_have_text("added")
 
+    # a code that takes a 7th character is one suggestion; choosing it lists the characters to pick from
+    page.fill("[data-testid=add-code]", "")
+    page.type("[data-testid=add-code]", "fracture distal radius left", delay=30)
+    stem = page.locator(".ta-list li[data-code='S52.502']")
+    stem.wait_for(timeout=10_000)
+    assert page.locator(".ta-list li[data-code^='S52.502']").count() == 1  # not one row per 7th character
+    stem.dispatch_event("mousedown")
+    later = page.locator(".ta-list li[data-code='S52.502D']")
+    later.wait_for(timeout=5_000)
+    assert "subsequent encounter" in later.inner_text()
+    assert page.input_value("[data-testid=add-code]") == "fracture distal radius left"  # nothing taken yet
+    later.dispatch_event("mousedown")
+    assert page.input_value("[data-testid=add-code]") == "S52.502D"
+    page.fill("[data-testid=add-code]", "")
+
     # decide the rest
     while n := page.locator("[data-testid=accept]").count():
         page.locator("[data-testid=accept]").first.click()

@@ -87,24 +87,46 @@
     input.setAttribute("aria-expanded", list.children.length ? "true" : "false");
     if (!list.children.length) input.removeAttribute("aria-activedescendant");
   }
+  // a code that takes a 7th character comes as one hit (its stem); choosing it lists the characters
+  function seventhChoices(hit) {
+    return hit.seventh.map(function (c) {
+      return { code: hit.stem + c[0], description: c[0] + " \u2014 " + c[1], billable: true, system: hit.system };
+    });
+  }
+  function choose(li, list, input) {
+    var hit = li.hit;
+    if (hit && hit.seventh && hit.seventh.length) {
+      render(list, input, seventhChoices(hit));
+      var first = list.firstElementChild;
+      if (first) {
+        first.classList.add("active");
+        first.setAttribute("aria-selected", "true");
+        input.setAttribute("aria-activedescendant", first.id);
+      }
+      return;
+    }
+    input.value = li.dataset.code;
+    list.textContent = "";
+    setExpanded(input, list);
+  }
   function render(list, input, results) {
     list.textContent = "";
     results.forEach(function (hit, i) {
       var li = document.createElement("li");
+      var picks = hit.seventh && hit.seventh.length;
       li.setAttribute("role", "option");
       li.id = list.id + "-" + i;
-      li.dataset.code = hit.code;
+      li.dataset.code = picks ? hit.stem : hit.code;
+      li.hit = hit;
       var code = document.createElement("strong");
-      code.textContent = hit.code;
+      code.textContent = picks ? hit.stem + "_" : hit.code;
       var desc = document.createElement("span");
-      desc.textContent = " " + hit.description + (hit.billable ? "" : " (needs more characters)");
+      desc.textContent = " " + hit.description + (picks ? " (pick the 7th character)" : hit.billable ? "" : " (needs more characters)");
       li.appendChild(code);
       li.appendChild(desc);
       li.addEventListener("mousedown", function (e) {
         e.preventDefault();
-        input.value = hit.code;
-        list.textContent = "";
-        setExpanded(input, list);
+        choose(li, list, input);
       });
       list.appendChild(li);
     });
@@ -129,9 +151,7 @@
     } else if (ev.key === "Enter" && at >= 0) {
       ev.preventDefault();
       ev.stopPropagation();
-      input.value = items[at].dataset.code;
-      list.textContent = "";
-      setExpanded(input, list);
+      choose(items[at], list, input);
     } else if (ev.key === "Escape") {
       ev.stopPropagation();
       list.textContent = "";

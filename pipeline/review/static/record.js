@@ -316,18 +316,7 @@
       .then(function (res) { return res.ok ? res.json() : { results: [] }; })
       .then(function (data) {
         list.textContent = "";
-        (data.results || []).slice(0, 8).forEach(function (hit) {
-          var li = document.createElement("li"), btn = document.createElement("button");
-          btn.type = "button";
-          btn.dataset.code = hit.code;
-          btn.dataset.system = hit.system || "";
-          var strong = document.createElement("strong");
-          strong.textContent = hit.code;
-          btn.appendChild(strong);
-          btn.appendChild(document.createTextNode(" " + hit.description + (hit.billable === false ? " (needs more characters)" : "")));
-          li.appendChild(btn);
-          list.appendChild(li);
-        });
+        t2cHits(list, (data.results || []).slice(0, 8));
         if (!list.children.length) {
           var none = document.createElement("li");
           none.className = "hint";
@@ -336,6 +325,24 @@
         }
       })
       .catch(function () {});
+  }
+  // the offered codes; a code that takes a 7th character is one button, which lists the characters
+  function t2cHits(list, hits) {
+    list.textContent = "";
+    hits.forEach(function (hit) {
+      var li = document.createElement("li"), btn = document.createElement("button");
+      var picks = hit.seventh && hit.seventh.length;
+      btn.type = "button";
+      btn.dataset.code = picks ? "" : hit.code;
+      btn.dataset.system = hit.system || "";
+      btn.hit = hit;
+      var strong = document.createElement("strong");
+      strong.textContent = picks ? hit.stem + "_" : hit.code;
+      btn.appendChild(strong);
+      btn.appendChild(document.createTextNode(" " + hit.description + (picks ? " (pick the 7th character)" : hit.billable === false ? " (needs more characters)" : "")));
+      li.appendChild(btn);
+      list.appendChild(li);
+    });
   }
   if (t2c) {
     document.addEventListener("mouseup", function (ev) {
@@ -346,6 +353,14 @@
     t2c.addEventListener("click", function (ev) {
       var b = ev.target.closest(".t2c-list button");
       if (!b) return;
+      if (b.hit && b.hit.seventh && b.hit.seventh.length) {
+        var hit = b.hit, list = $(".t2c-list", t2c);
+        t2cHits(list, hit.seventh.map(function (c) {
+          return { code: hit.stem + c[0], description: c[0] + " \u2014 " + c[1], billable: true, system: hit.system };
+        }));
+        if (list.querySelector("button")) list.querySelector("button").focus();
+        return;
+      }
       var form = $("[data-t2c-form]", t2c);
       form.elements.code.value = b.dataset.code;
       if (b.dataset.system) form.elements.system.value = b.dataset.system;
