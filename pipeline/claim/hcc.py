@@ -108,4 +108,7 @@ def hcc_profile(codes: list[str], age: int | None = None, sex: str | None = None
         by = next((p for p in sorted(_parents().get(cc, ())) if p in kept), None)
         cats.append(HccCategory(cc, hcc_label(cc), cc_to_dx[cc], None, False, by))
     inter = tuple(k for k, v in (res.interactions or {}).items() if v and not _DEMOGRAPHIC.search(k))
-    return HccProfile(MODEL, tuple(cats), res.risk_score, inter)
+    # hccinfhir sums the coefficients in set order, so the float's last digits follow PYTHONHASHSEED
+    # (0.758 or 0.7580000000000001); the coefficients have 3 decimals, and so has the score
+    score = round(res.risk_score, 3) if res.risk_score is not None else None
+    return HccProfile(MODEL, tuple(cats), score, inter)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from datetime import UTC, date, datetime
 
@@ -137,6 +138,24 @@ def test_hcc_bearing_code_is_flagged():
     assert set(kept) == {"38", "224"} and kept["224"].codes == ("I5023",)
     dropped = [c for c in prof.categories if not c.kept]
     assert [(c.hcc, c.dropped_by) for c in dropped] == [("226", "224")]  # acute on chronic HF outranks HF
+
+
+def test_risk_score_is_the_same_whatever_the_hash_seed():
+    import subprocess
+    import sys
+
+    script = (
+        "from pipeline.claim.hcc import hcc_profile; "
+        "p = hcc_profile(['I50.23', 'E11.9', 'N18.4', 'J44.1', 'F32.9', 'I48.19'], 78, 'F'); print(repr(p.risk_score))"
+    )
+    scores = {
+        subprocess.run(
+            [sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for seed in ("0", "1", "2", "3", "42")
+    }
+    assert len(scores) == 1, scores
+    assert len(scores.pop().split(".")[1]) <= 3
 
 
 # ---------------------------------------------------------------- CDI
