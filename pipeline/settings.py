@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     dictation_commands: bool = Field(
         default=True, description="Spoken punctuation, layout, section headers and edits (scratch that, spelled words)"
     )
+    read_suggestions: bool = Field(
+        default=True,
+        description="Extraction reads a flagged word's suggested term (the transcript keeps what was heard; evidence stays on it)",
+    )
     fill_gaps: bool = Field(default=False, description="Decode again, alone, speech the VAD heard but no decoded word covers")
     cut_loops: bool = Field(
         default=False, description="Cut repetition loops (a phrase 3+ times back to back, a segment repeated)"

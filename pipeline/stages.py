@@ -33,6 +33,7 @@ from pipeline.code.coder import MODEL_VERSION, Coder, CodingResult
 from pipeline.code.lookup.indexes import shared_code_indexes
 from pipeline.errors import MediaError, RecordLocked
 from pipeline.extract.pipeline import Extractor
+from pipeline.extract.reading import heard_result, read_entity, suggested_reading
 from pipeline.extract.types import Entity
 from pipeline.intake import inbox
 from pipeline.intake.sidecar import Sidecar, sidecar_for
@@ -280,12 +281,20 @@ class StageRunner:
             )
 
     def extract(self, transcript: Transcript) -> list[Entity]:
-        return self.models.extractor.extract(transcript.text, transcript)
+        return self.models.extractor.extract(transcript.text, transcript, read_suggestions=self.settings.read_suggestions)
 
-    def code(self, entities: list[Entity], setting: str | None = None, text: str | None = None) -> CodingResult:
+    def code(
+        self, entities: list[Entity], setting: str | None = None, text: str | None = None, transcript: Transcript | None = None
+    ) -> CodingResult:
         """Code proposals; ``text`` (the transcript the entities come from) lets the coder read details
-        stated next to a mention (CKD stage, episode of care, laterality)."""
-        return self.models.coder.propose(entities, setting, text)
+        stated next to a mention (CKD stage, episode of care, laterality). With ``transcript`` and
+        ``read_suggestions``, the coder reads what extraction read (the term corrector's suggestions in
+        place of the words heard) and the evidence is put back on the words as heard."""
+        reading = suggested_reading(transcript) if self.settings.read_suggestions and transcript is not None else None
+        if reading is None or reading.heard != text:
+            return self.models.coder.propose(entities, setting, text)
+        result = self.models.coder.propose([read_entity(e, reading) for e in entities], setting, reading.text)
+        return heard_result(result, reading)
 
     def store(
         self,
@@ -379,7 +388,7 @@ class StageRunner:
                 entities = call("extract", self.extract, (transcript,))
             enter(DictationStatus.CODING)
             with timed("code"):
-                coding = call("code", self.code, (entities, setting, transcript.text))
+                coding = call("code", self.code, (entities, setting, transcript.text, transcript))
             if getattr(beat, "lost", False):
                 raise LeaseLost(f"dictation {dictation_id}: lease lost")
             guard = hooks.lease() if hooks.lease else None

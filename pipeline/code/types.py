@@ -46,6 +46,7 @@ class ReasonKind(Enum):
     SEQUENCED_FIRST = "sequenced_first"  # suggested principal / first-listed diagnosis
     NOT_PROPOSED = "not_proposed"  # a guideline filter's reason for keeping it as an alternative
     REQUIRED_BELOW_THRESHOLD = "required_below_threshold"  # proposed although its score is below the threshold
+    READ_AS_SUGGESTED = "read_as_suggested"  # its evidence was read with the term corrector's suggestion for misheard words
 
 
 @dataclass(frozen=True)

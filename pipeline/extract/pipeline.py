@@ -31,6 +31,7 @@ from pipeline.extract import (  # noqa: F401  (register factories)
     terminology,
     timing,
 )
+from pipeline.extract.reading import heard_entity, suggested_reading
 from pipeline.extract.types import Entity
 from pipeline.settings import Settings, get_settings
 from pipeline.transcribe.types import Transcript
@@ -108,9 +109,20 @@ class Extractor:
             doc._.word_times = timing.word_times(transcript)
         return doc
 
-    def extract(self, text: str, transcript: Transcript | None = None) -> list[Entity]:
-        """Entities in ``text``; when ``transcript`` is the source of ``text``, with audio times."""
-        return entities_from_doc(self.nlp(self.make_doc(text, transcript)))
+    def extract(self, text: str, transcript: Transcript | None = None, *, read_suggestions: bool | None = None) -> list[Entity]:
+        """Entities in ``text``; when ``transcript`` is the source of ``text``, with audio times, and
+        (``read_suggestions``, default from the settings) read with the term corrector's suggestions in
+        place of the words they were made for (:mod:`pipeline.extract.reading`)."""
+        if read_suggestions is None:
+            read_suggestions = self.settings.read_suggestions
+        reading = (
+            suggested_reading(transcript) if read_suggestions and transcript is not None and transcript.text == text else None
+        )
+        if reading is None:
+            return entities_from_doc(self.nlp(self.make_doc(text, transcript)))
+        doc = self.nlp.make_doc(reading.text)
+        doc._.word_times = [(*reading.read_span(s, e), t0, t1, p) for s, e, t0, t1, p in timing.word_times(transcript)]
+        return [heard_entity(e, reading) for e in entities_from_doc(self.nlp(doc))]
 
     def extract_many(self, texts: list[str], batch_size: int = 32) -> list[list[Entity]]:
         return [entities_from_doc(doc) for doc in self.nlp.pipe(texts, batch_size=batch_size)]

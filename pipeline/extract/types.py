@@ -29,6 +29,10 @@ class Entity:
     candidates: list[tuple[str, float]] = field(default_factory=list)
     # long forms of an ambiguous abbreviation the context did not resolve (left for the coder)
     abbreviation_senses: list[str] = field(default_factory=list)
+    # the words extraction read here when the transcript carries the term corrector's suggestion for
+    # the words heard ("cholecystitis" for "colysis status"; see pipeline.extract.reading); ``text``
+    # stays what was heard
+    read_as: str | None = None
 
     @property
     def asserted_present(self) -> bool:
@@ -37,8 +41,9 @@ class Entity:
 
     @property
     def query_text(self) -> str:
-        """Words to look the mention up by: the long form of an abbreviation."""
-        return self.long_form or self.text
+        """Words to look the mention up by: the long form of an abbreviation, or what the mention was
+        read as (a suggested term in place of misheard words)."""
+        return self.long_form or self.read_as or self.text
 
     def to_dict(self) -> dict:
         return asdict(self)
