@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import spacy
 from spacy.language import Language
@@ -85,7 +85,8 @@ def build_nlp(pipeline: list[tuple[str, dict]], code_indexes: CodeIndexes | None
     for name, config in pipeline:
         component = nlp.add_pipe(name, config=config)
         if name == "mrt_linker":  # handed the code indexes the coder of this process reads (as scispaCy's linker its KB)
-            component.use_indexes(code_indexes)
+            assert code_indexes is not None  # checked above
+            cast(linker.EntityLinker, component).use_indexes(code_indexes)
     return nlp
 
 

@@ -13,6 +13,7 @@ import gzip
 import re
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -23,7 +24,7 @@ from pipeline.extract import _extensions  # noqa: F401
 from pipeline.extract.spelling import SuffixSpeller
 from pipeline.extract.types import LABELS
 
-DATA = resources.files("pipeline.extract") / "data"
+DATA = cast(Path, resources.files("pipeline.extract") / "data")  # the package is installed as files on disk
 DEFAULT_MODIFIERS = [
     "left",
     "right",
