@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import CursorResult
@@ -46,6 +46,10 @@ IN_PROGRESS = (
 TRANSIENT_KINDS = ("transient", "crashed")
 
 
+@overload
+def aware(dt: datetime) -> datetime: ...
+@overload
+def aware(dt: None) -> None: ...
 def aware(dt: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes; everything stored here is UTC."""
     if dt is None or dt.tzinfo is not None:
