@@ -98,7 +98,7 @@ _TYPE_LETTER = re.compile(r"[A-Z]\.?")
 
 
 class TerminologyRecognizer:
-    def __init__(self, nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix, spelling_min_ratio):
+    def __init__(self, nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix, spelling_min_ratio) -> None:
         wanted = set(labels)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         by_label: dict[str, list[str]] = {}
