@@ -137,6 +137,7 @@ def _text_inputs(text_file: Optional[Path], input_dir: Optional[Path]) -> list[t
         raise typer.Exit(2)
     if text_file:
         return [(text_file.stem, text_file.read_text(encoding="utf-8"))]
+    assert input_dir is not None  # exactly one of the two is given
     files = sorted(input_dir.glob("*.txt"))
     if not files:
         err.print(f"[red]No *.txt files in {input_dir}[/red]")

@@ -248,6 +248,7 @@ class StageRunner:
 
         def attach(s: Session) -> str:
             d = s.get(Dictation, dictation_id)
+            assert d is not None  # registered before its metadata is attached; dictations are not deleted
             processing.attach_metadata(s, d, sidecar, origin, default)
             s.flush()
             return processing.care_setting(s, dictation_id, default)
@@ -332,6 +333,7 @@ class StageRunner:
         app plays. The original is only read."""
         with session_scope(settings=self.settings) as s:
             d = repository.load_dictation(s, registration.dictation_id)
+            assert d is not None  # registered; dictations are not deleted
             current = Path(d.source_path)
         archive = self.settings.archive_path.resolve()
         if current.is_relative_to(archive) and current.is_file() and not current.is_symlink():
@@ -353,6 +355,7 @@ class StageRunner:
     def existing_summary(self, registration: Registration) -> dict:
         with session_scope(settings=self.settings) as s:
             d = repository.load_dictation(s, registration.dictation_id)
+            assert d is not None  # registered; dictations are not deleted
             return {**repository.dictation_summary(d), "duplicate": True}
 
     # -- the order ------------------------------------------------------------------------------

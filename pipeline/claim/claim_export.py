@@ -61,6 +61,7 @@ def _check(d: Dictation, rc: RecordClaim, draft: bool) -> None:
 
 def claim_dict(d: Dictation, rc: RecordClaim, draft: bool = False) -> dict:
     _check(d, rc, draft)
+    assert rc.drg is not None  # _check refuses a record without a valid MS-DRG
     a = rc.abstract
     p = d.encounter.patient if d.encounter is not None else None
     patient: dict = {"display": "patient"}
@@ -207,6 +208,7 @@ def _day(v: date | None) -> str:
 
 def ub04_row(d: Dictation, rc: RecordClaim, draft: bool = False) -> list[str]:
     _check(d, rc, draft)
+    assert rc.drg is not None  # _check refuses a record without a valid MS-DRG
     a = rc.abstract
     p = d.encounter.patient if d.encounter is not None else None
     dx = sorted(a.diagnoses, key=lambda x: not x.principal)

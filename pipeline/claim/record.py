@@ -178,7 +178,9 @@ def record_claim(s: Session, d: Dictation, *, with_queries: bool = True, version
     )
     age, sex = _age_sex(d)
     inp = grouping_input(abstract, age, sex)
-    drg, mce, queries = None, (), ()
+    drg: DrgResult | None = None
+    mce: tuple[MceEdit, ...] = ()
+    queries: tuple[QuerySuggestion, ...] = ()
     dx_codes = [x.code for x in abstract.diagnoses]
     if inp is not None:
         try:

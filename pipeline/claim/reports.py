@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -86,6 +87,10 @@ def _cmi(rows: dict[str, list[float]]) -> tuple[CmiRow, ...]:
     return tuple(CmiRow(k, len(v), round(sum(v) / len(v), 4), round(sum(v), 4)) for k, v in sorted(rows.items()) if v)
 
 
+@overload
+def _aware(v: datetime) -> datetime: ...
+@overload
+def _aware(v: None) -> None: ...
 def _aware(v: datetime | None) -> datetime | None:
     return v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
 
@@ -149,6 +154,7 @@ def claim_report(s: Session, today: date | None = None) -> ClaimReport:
         by_physician[(d.encounter.physician if d.encounter else None) or "unknown"].append(w)
         given = ((d.source_meta or {}).get("sidecar") or {}) if isinstance(d.source_meta, dict) else {}
         by_service[a.service or given.get("specialty") or "unassigned"].append(w)
+        assert rc.drg.drg is not None  # groupable
         drgs[rc.drg.drg] += 1
         titles[rc.drg.drg] = rc.drg.drg_title or ""
         for c in rc.hcc.kept:

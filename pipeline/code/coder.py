@@ -566,17 +566,17 @@ def first_pass(
         found_status = index_for(CM).candidates([status_query(e.query_text) for e in past_procedures], k=1)
         for e, cs in zip(past_procedures, found_status):
             skipped.append(SkippedFinding(e.text, e.start, e.end, PAST_PROCEDURE))
-            if c := status_candidate(cs):
+            if status := status_candidate(cs):
                 add(
                     CM,
-                    c.code,
-                    _cm_title(c.code) or c.description,
-                    c.score,
+                    status.code,
+                    _cm_title(status.code) or status.description,
+                    status.score,
                     e,
                     Reason(
                         ReasonKind.PAST_PROCEDURE_STATUS,
-                        (c.code,),
-                        f'"{e.text}" is a past procedure: its status code {c.code} ({c.alias}; Guidelines I.C.21.c.3)',
+                        (status.code,),
+                        f'"{e.text}" is a past procedure: its status code {status.code} ({status.alias}; Guidelines I.C.21.c.3)',
                     ),
                 )
 

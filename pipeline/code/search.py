@@ -281,13 +281,13 @@ def abbreviations() -> dict[str, list[str]]:
 
 
 # ---------------------------------------------------------------- query
-def word_queries(query: str) -> list[list[str]]:
+def word_queries(query: str) -> list[tuple[str, ...]]:
     """The query's words in the Index's wording where a phrase has one ("former smoker": history personal
     nicotine dependence), with abbreviations spelled out (when it has any), then as typed; stop words dropped."""
     raw = [w for w in words(query or "") if w not in STOPWORDS]
     abbr = abbreviations()
     expanded = [x for w in raw for x in abbr.get(w, [w]) if x not in STOPWORDS]
-    return [q for q in dict.fromkeys(map(tuple, (_index_wording(words(query or "")), expanded, raw))) if q]  # type: ignore[misc]
+    return [q for q in dict.fromkeys(map(tuple, (_index_wording(words(query or "")), expanded, raw))) if q]
 
 
 def _index_wording(ws: list[str]) -> list[str]:
@@ -438,6 +438,7 @@ def _reworded(
 
     out: list[tuple[float, tuple[str, ...]]] = []
     see = pcs_see_terms() if ix.system == PCS else {}
+    n: float  # a variant's position, then a reworded query's rank
     for n, ws in enumerate(variants):
         out += [(n + j / 100, combo) for j, combo in enumerate(_product([see.get(w, (w,)) for w in ws], limit=3))]
         if ix.system == CM:

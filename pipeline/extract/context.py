@@ -100,10 +100,10 @@ class ContextComponent:
             by_literal.setdefault(rule.literal, []).append(rule)
         self._rules_by_key: dict[int, list[ContextRule]] = {}
         literals = list(by_literal)
-        for literal, pattern in zip(literals, nlp.tokenizer.pipe(literals)):
+        for literal, pattern in zip(literals, nlp.tokenizer.pipe(literals)):  # type: ignore[union-attr]  # spaCy types Language.tokenizer as a callable; it is a Tokenizer
             self.matcher.add(literal, [pattern])
             self._rules_by_key[nlp.vocab.strings[literal]] = by_literal[literal]
-        self.matcher.add(_SELF_KEY, list(nlp.tokenizer.pipe([t.lower() for t in self_terms])))
+        self.matcher.add(_SELF_KEY, list(nlp.tokenizer.pipe([t.lower() for t in self_terms])))  # type: ignore[union-attr]  # spaCy types Language.tokenizer as a callable; it is a Tokenizer
         self._self_key = nlp.vocab.strings[_SELF_KEY]
 
     # -- matching -------------------------------------------------------------------------

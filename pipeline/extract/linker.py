@@ -61,6 +61,7 @@ class EntityLinker:
         if queries and self.index_for is None:
             raise RuntimeError("mrt_linker has no code indexes: hand them over with EntityLinker.use_indexes")
         for system, qs in queries.items():
+            assert self.index_for is not None  # checked above
             unique = list(dict.fromkeys(qs))
             # asked at the coder's depth: the index remembers the answers and the coder reuses them
             for q, cands in zip(unique, self.index_for(system).candidates(unique, k=max(self.k, CANDIDATES_K))):
@@ -68,7 +69,7 @@ class EntityLinker:
         for ent in doc.ents:
             system = self.systems.get(ent.label_)
             found = system and not ent._.abbreviation_senses
-            ent._.kb_candidates = list(self._memo.get((system, self.query(ent)), [])) if found else []
+            ent._.kb_candidates = list(self._memo.get((system, self.query(ent)), [])) if system and found else []
         return doc
 
     @staticmethod

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -61,7 +62,7 @@ class Gazetteer:
         :meth:`to_disk` saves them, so loading a model does not run the tokenizer 165k times."""
         if not tokenized:
             terms = list(terms)
-            docs = self.nlp.tokenizer.pipe([t for t, _ in terms], batch_size=1000)
+            docs = self.nlp.tokenizer.pipe([t for t, _ in terms], batch_size=1000)  # type: ignore[union-attr]  # spaCy types Language.tokenizer as a callable; it is a Tokenizer
             terms = [(SEP.join(tok.text for tok in doc), kind) for doc, (_, kind) in zip(docs, terms)]
         self.terms = sorted(set(terms))
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
@@ -88,7 +89,10 @@ class Gazetteer:
 
     def from_disk(self, path, exclude=()) -> Gazetteer:
         with gzip.open(Path(path) / TERMS_FILE, "rt", encoding="utf-8") as fh:
-            self.set_terms([tuple(line.rstrip("\n").split("\t")) for line in fh if "\t" in line], tokenized=True)
+            self.set_terms(
+                [cast("tuple[str, str]", tuple(line.rstrip("\n").split("\t"))) for line in fh if "\t" in line],  # term, kind
+                tokenized=True,
+            )
         return self
 
 

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import spacy
 from spacy.language import Language
@@ -86,7 +86,8 @@ def build_nlp(pipeline: list[tuple[str, dict]], code_indexes: CodeIndexes | None
     for name, config in pipeline:
         component = nlp.add_pipe(name, config=config)
         if name == "mrt_linker":  # handed the code indexes the coder of this process reads (as scispaCy's linker its KB)
-            component.use_indexes(code_indexes)
+            assert code_indexes is not None  # checked above
+            cast(linker.EntityLinker, component).use_indexes(code_indexes)
     return nlp
 
 
@@ -115,9 +116,9 @@ class Extractor:
         place of the words they were made for (:mod:`pipeline.extract.reading`)."""
         if read_suggestions is None:
             read_suggestions = self.settings.read_suggestions
-        reading = (
-            suggested_reading(transcript) if read_suggestions and transcript is not None and transcript.text == text else None
-        )
+        if not (read_suggestions and transcript is not None and transcript.text == text):
+            return entities_from_doc(self.nlp(self.make_doc(text, transcript)))
+        reading = suggested_reading(transcript)
         if reading is None:
             return entities_from_doc(self.nlp(self.make_doc(text, transcript)))
         doc = self.nlp.make_doc(reading.text)

@@ -139,7 +139,7 @@ class ProcedureRecognizer:
         self.max_object_words = max_object_words
         self.suffix_re = re.compile(suffix)
         self.named = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self.named.add("NAMED", list(nlp.tokenizer.pipe(sorted(lex.get("named", ())))))
+        self.named.add("NAMED", list(nlp.tokenizer.pipe(sorted(lex.get("named", ())))))  # type: ignore[union-attr]  # spaCy types Language.tokenizer as a callable; it is a Tokenizer
 
     def _is_suffix_word(self, lower: str) -> bool:
         return len(lower) > 6 and bool(self.suffix_re.search(lower))

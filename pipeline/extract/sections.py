@@ -80,7 +80,7 @@ class SectionComponent:
         for group, table in load_headers(headers_path).items():
             for canonical, variants in table.items():
                 key = f"{group}:{canonical}"
-                self.matcher.add(key, list(nlp.tokenizer.pipe([v.lower() for v in variants])))
+                self.matcher.add(key, list(nlp.tokenizer.pipe([v.lower() for v in variants])))  # type: ignore[union-attr]  # spaCy types Language.tokenizer as a callable; it is a Tokenizer
                 self._keys[nlp.vocab.strings[key]] = (group, canonical)
 
     # -- header detection ---------------------------------------------------------------
@@ -181,7 +181,7 @@ class SectionComponent:
             if separated and i < len(doc):
                 starts[i] = 1
         starts[starts == 0] = -1  # the sentencizer's "not a start" (0 would mean unknown)
-        doc.from_array([SENT_START], starts.astype(np.uint64).reshape(-1, 1))
+        doc.from_array([SENT_START], starts.astype(np.uint64).reshape(-1, 1))  # type: ignore[arg-type]  # spaCy types it as thinc Ints2d; a 2-d integer array
 
 
 @Language.factory(

@@ -13,6 +13,7 @@ import gzip
 import re
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -23,7 +24,7 @@ from pipeline.extract import _extensions  # noqa: F401
 from pipeline.extract.spelling import SuffixSpeller
 from pipeline.extract.types import LABELS
 
-DATA = resources.files("pipeline.extract") / "data"
+DATA = cast(Path, resources.files("pipeline.extract") / "data")  # the package is installed as files on disk
 DEFAULT_MODIFIERS = [
     "left",
     "right",
@@ -97,7 +98,7 @@ _TYPE_LETTER = re.compile(r"[A-Z]\.?")
 
 
 class TerminologyRecognizer:
-    def __init__(self, nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix, spelling_min_ratio):
+    def __init__(self, nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix, spelling_min_ratio) -> None:
         wanted = set(labels)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         by_label: dict[str, list[str]] = {}

@@ -385,6 +385,7 @@ def _lease_hooks(settings: Settings, claim: processing.Claim, timer: _Timer, slo
     """The drop folder's hooks on the stage runner: the lease (stage records, heartbeat, store
     guard), stage timings, the transcription slot, database steps retried."""
     dictation_id, owner = claim.dictation_id, claim.owner
+    assert owner is not None  # claimed: the claim names its holder
 
     def enter_stage(status: str) -> None:
         _db(settings, lambda s: processing.set_stage(s, dictation_id, owner, status, settings.lease_seconds), status)
@@ -400,13 +401,14 @@ def _lease_hooks(settings: Settings, claim: processing.Claim, timer: _Timer, slo
 
 
 def _with_lease(job: DropJob, settings: Settings, c: processing.Claim, out: Outcome, timer: _Timer) -> Outcome:
-    dictation_id, drop = c.dictation_id, job.drop
+    dictation_id, drop, owner = c.dictation_id, job.drop, c.owner
+    assert owner is not None  # claimed: the claim names its holder
 
     def fail(kind: str, reason: str, retry_in: float | None) -> None:
         _db(
             settings,
             lambda s: processing.record_failure(
-                s, dictation_id, c.owner, kind, reason, retry_in_s=retry_in, stage_seconds=timer.seconds
+                s, dictation_id, owner, kind, reason, retry_in_s=retry_in, stage_seconds=timer.seconds
             ),
             "record failure",
         )

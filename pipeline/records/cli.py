@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
@@ -341,7 +341,7 @@ def release_list(as_json: bool = typer.Option(False, "--json")) -> None:
     from pipeline.records.release import releases
 
     with _session() as s:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": r.id,
                 "at": r.released_at.isoformat(),
@@ -412,6 +412,7 @@ def patients_merge(
         with _session() as s:
             _supervisor(s, by)
             m = merge(s, survivor, duplicate, by, reason)
+            assert m.moved is not None  # merge() records what it moved
             moved = len(m.moved["encounters"])
     except (RecordError, PermissionError) as e:
         _fail(e)

@@ -36,7 +36,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -285,7 +285,7 @@ def shift_dates(text: str, days: int, base_year: int, rep: Replacement) -> str:
         return new.strftime(fmt)
 
     for kind, pat in DATE_PATTERNS:
-        text = pat.sub(lambda m, k=kind: sub(k, m), text)
+        text = pat.sub(partial(sub, kind), text)
     return text
 
 
@@ -313,7 +313,11 @@ def deidentify_text(
     if not text:
         return text
     for kind, pat in PATTERNS:
-        text = pat.sub(lambda m, k=kind: rep.tag(k), text)
+
+        def tag(m: re.Match[str], k: str = kind) -> str:
+            return rep.tag(k)
+
+        text = pat.sub(tag, text)
     text = MRN_CUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{rep.tag('MRN')}", text)
     for value in sorted(known.numbers, key=len, reverse=True):
         text = re.sub(rf"(?<![\w]){re.escape(value)}(?![\w])", lambda m: rep.tag("ID"), text, flags=re.I)
@@ -328,16 +332,16 @@ def deidentify_text(
         return cue + rep.tag("LOCATION" if any(w in cue for w in ("live", "resident", "town", "moved")) else "NAME")
 
     for i, cue in enumerate(NAME_CUES):
-        text = cue.sub(lambda m, t=(i == 0): cued(m, t), text)
+        text = cue.sub(partial(cued, titled=(i == 0)), text)
     for parts in sorted(known.full_names, key=len, reverse=True):  # whole names, in either order, any case
         for seq in (parts, parts[::-1]):
             text = re.sub(
                 r"\b" + r",?\s+".join(map(re.escape, seq)) + r"(?:'s|’s)?\b", lambda m: rep.tag("NAME"), text, flags=re.I
             )
     # single name parts, capitalized, except as an eponym ("Bell's palsy" when the patient is a Bell)
-    parts = sorted(known.names, key=len, reverse=True)
-    if parts:
-        alternatives = "|".join(f"{re.escape(n[:1].upper() + n[1:].lower())}|{re.escape(n.upper())}" for n in parts)
+    name_parts = sorted(known.names, key=len, reverse=True)
+    if name_parts:
+        alternatives = "|".join(f"{re.escape(n[:1].upper() + n[1:].lower())}|{re.escape(n.upper())}" for n in name_parts)
         text = re.sub(rf"\b(?:{alternatives})(?:'s|’s)?\b(?!\s+{EPONYM_HEADS})", lambda m: rep.tag("NAME"), text)
 
     def run(m: re.Match) -> str:
@@ -396,6 +400,7 @@ def deidentified_records(s: Session, records: list[Dictation]) -> tuple[list[Sim
         base_year = enc.date_of_service.year if enc is not None and enc.date_of_service else d.received_at.year
         ns_patient = None
         if p is not None:
+            assert enc is not None  # p is the encounter's patient
             n = patient_no.setdefault(p.id, len(patient_no) + 1)
             old = (_age(p.birth_date, enc.date_of_service or d.received_at.date()) or 0) > 89
             ns_patient = SimpleNamespace(id=n, mrn=None, name=None, sex=p.sex, birth_date=None if old else sd(p.birth_date))
@@ -438,7 +443,9 @@ def deidentified_records(s: Session, records: list[Dictation]) -> tuple[list[Sim
                 priority=d.priority,
                 encounter=ns_enc,
                 proposals=proposals,
-                transcript=None if text is None else SimpleNamespace(text=text, language=d.transcript.language),
+                transcript=None
+                if text is None or d.transcript is None
+                else SimpleNamespace(text=text, language=d.transcript.language),
             )
         )
     return out, rep.counts

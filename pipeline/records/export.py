@@ -81,7 +81,7 @@ def record_dict(d: Dictation, finalized_by: str | None = None, final_only: bool 
 def records_dicts(s: Session, ids: list[int], final_only: bool = False) -> list[dict]:
     records = load_records(s, ids)
     names = finalizer_names(s, records)
-    return [record_dict(d, names.get(d.finalized_by), final_only) for d in records]
+    return [record_dict(d, names.get(d.finalized_by) if d.finalized_by is not None else None, final_only) for d in records]
 
 
 def to_json(records: list[dict]) -> str:

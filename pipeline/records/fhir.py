@@ -18,6 +18,7 @@ import base64
 import json
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -57,7 +58,7 @@ def instant(v: datetime | None) -> str | None:
 
 
 def _patient(p) -> dict:
-    res = {"resourceType": "Patient", "id": f"patient-{p.id}"}
+    res: dict[str, Any] = {"resourceType": "Patient", "id": f"patient-{p.id}"}
     if p.mrn:
         res["identifier"] = [{"use": "usual", "type": MRN_TYPE, "system": MRN_SYSTEM, "value": p.mrn}]
     if p.name:
@@ -136,7 +137,7 @@ def _procedure(d: Dictation, c, refs: dict) -> dict:
 def _document(d: Dictation, refs: dict) -> dict | None:
     if d.transcript is None:
         return None
-    res = {
+    res: dict[str, Any] = {
         "resourceType": "DocumentReference",
         "id": f"document-{d.id}",
         "status": "current",

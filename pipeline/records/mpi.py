@@ -186,6 +186,7 @@ def merge(s: Session, survivor_id: int, merged_id: int, actor: str, reason: str 
     for e in encounters:
         e.patient_id = survivor_id
     s.flush()
+    assert m.moved is not None  # set above
     audit(
         s,
         actor,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from pipeline.records import export
 from pipeline.records.records import RecordError, load_records
 from pipeline.store.audit import record as audit
-from pipeline.store.models import ReleaseOfInformation
+from pipeline.store.models import Dictation, ReleaseOfInformation
 
 EXTENSIONS = {"json": "json", "csv": "csv", "fhir": "fhir.json"}
 
@@ -37,13 +38,14 @@ def render(s: Session, ids: list[int], fmt: str, deidentify: bool = True) -> tup
     from pipeline.records.deid import deidentified_records
 
     clones, counts = deidentified_records(s, records)
+    stand_ins = cast("list[Dictation]", clones)  # with the attributes the exports read
     if fmt == "fhir":
         from pipeline.records.fhir import bundle_for, bundle_json, validate
 
-        bundle = bundle_for(clones)
+        bundle = bundle_for(stand_ins)
         validate(bundle)
         return bundle_json(bundle), "application/fhir+json", counts
-    dicts = [export.record_dict(c) for c in clones]
+    dicts = [export.record_dict(c) for c in stand_ins]
     return (export.to_json(dicts), "application/json", counts) if fmt == "json" else (export.to_csv(dicts), "text/csv", counts)
 
 

@@ -140,10 +140,14 @@ def build_report(
     if start and end and start > end:
         raise ValueError("the report period ends before it starts")
     records = _load(s, start, end)
-    chapters, categories, codes, procedures = Counter(), Counter(), Counter(), Counter()
+    chapters: Counter[tuple[str, str]] = Counter()  # (chapter, title)
+    categories: Counter[str] = Counter()
+    codes: Counter[str] = Counter()
+    procedures: Counter[str] = Counter()
     descriptions: dict[str, str] = {}
     physicians: dict[str, Counter] = defaultdict(Counter)
-    settings, periods = Counter(), defaultdict(Counter)
+    settings: Counter[str] = Counter()
+    periods: defaultdict[str, Counter[str]] = defaultdict(Counter)
     turnaround: list[float] = []
     for d in records:
         enc = d.encounter
@@ -165,7 +169,9 @@ def build_report(
         physicians[doc]["finalized"] += d.status == DictationStatus.FINALIZED
         physicians[doc]["codes"] += len(cm_codes) + len(pcs_codes)
         settings[(enc.setting if enc else None) or "(none)"] += 1
-        key = period_key(service_date(d), period)
+        day = service_date(d)
+        assert day is not None  # received_at is NOT NULL
+        key = period_key(day, period)
         periods[key]["records"] += 1
         periods[key]["finalized"] += d.status == DictationStatus.FINALIZED
         periods[key]["codes"] += len(cm_codes) + len(pcs_codes)

@@ -13,10 +13,12 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from pipeline.review.timeutil import as_utc
@@ -202,8 +204,9 @@ def logout(s: Session, token: str | None) -> None:
 
 
 def purge_expired_sessions(s: Session) -> int:
-    return s.execute(delete(WebSession).where(WebSession.expires_at <= utcnow())).rowcount or 0
+    res = cast("CursorResult[Any]", s.execute(delete(WebSession).where(WebSession.expires_at <= utcnow())))  # a DELETE's result
+    return res.rowcount or 0
 
 
 def csrf_ok(expected: str, given: str | None) -> bool:
-    return bool(given) and secrets.compare_digest(expected, given)
+    return bool(given and secrets.compare_digest(expected, given))

@@ -15,7 +15,7 @@ supervisor's audited reopen (:func:`pipeline.review.workflow.reopen`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Request
 from fastapi import Path as PathParam
@@ -77,7 +77,7 @@ def _role(required: str):
         if request.method == "POST":
             token = request.headers.get("x-csrf-token")
             if token is None:
-                token = (await request.form()).get("csrf_token")
+                token = cast("str | None", (await request.form()).get("csrf_token"))
             if not auth.csrf_ok(user.csrf_token, token):
                 raise HTTPException(403, "the form expired or did not come from this site (CSRF check); reload the page")
         return user

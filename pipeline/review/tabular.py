@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from pipeline.code.lookup.codeset import get_codeset
 from pipeline.code.types import CM, PCS
@@ -101,6 +102,7 @@ def tabular(code: str) -> TabularEntry | None:
         if not seventh:
             base = ""
     parent = api.get_parent(c)
+    note_fields: dict[str, Any] = {k: tuple(v) for k, v in notes.items()}  # includes=..., excludes1=..., notes=...
     return TabularEntry(
         CM,
         c,
@@ -111,7 +113,7 @@ def tabular(code: str) -> TabularEntry | None:
         seventh=tuple(seventh.items()) if base else (),
         seventh_note=(_lines(api.get_seven_chr_note(c, search_in_ancestors=True)) or [""])[0] if base else "",
         seventh_base=base,
-        **{k: tuple(v) for k, v in notes.items()},
+        **note_fields,
     )
 
 

@@ -7,8 +7,10 @@ at the same time always get different records, on SQLite and on PostgreSQL alike
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -155,8 +157,8 @@ def facets(s: Session) -> dict[str, list[str]]:
         .distinct()
     )
     return {
-        "document_types": sorted(doc_types),
-        "physicians": sorted(physicians),
+        "document_types": sorted(cast("Iterable[str]", doc_types)),  # NULLs filtered out above
+        "physicians": sorted(cast("Iterable[str]", physicians)),
         "priorities": list(PRIORITIES),
         "settings": sorted(settings_),
     }
@@ -226,9 +228,16 @@ def claim(s: Session, user: CurrentUser, dictation_id: int, settings: Settings) 
     record(s, user.username, "claim", dictation_id=dictation_id)
 
 
+def _claim_expired(d: Dictation) -> bool:
+    """For a claimed record: its claim has run out."""
+    expires = as_utc(d.claim_expires_at)
+    assert expires is not None  # set and cleared together with claimed_by
+    return expires <= utcnow()
+
+
 def holder_name(s: Session, d: Dictation) -> str | None:
     """Who holds the record now (None when unclaimed or the claim expired)."""
-    if d.claimed_by is None or as_utc(d.claim_expires_at) <= utcnow():
+    if d.claimed_by is None or _claim_expired(d):
         return None
     u = s.get(User, d.claimed_by)
     return u.username if u else None
@@ -236,7 +245,7 @@ def holder_name(s: Session, d: Dictation) -> str | None:
 
 def require_claim(s: Session, d: Dictation, user: CurrentUser, settings: Settings) -> None:
     """Changes need the claim; a coder's own claim is extended by each action."""
-    if d.claimed_by != user.id or as_utc(d.claim_expires_at) <= utcnow():
+    if d.claimed_by != user.id or _claim_expired(d):
         other = holder_name(s, d)
         raise ClaimError(f"record {d.id} is being worked by {other}" if other else f"claim record {d.id} before changing it")
     d.claim_expires_at = utcnow() + _ttl(settings)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any, cast
 
 from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from pipeline.store.models import Dictation, utcnow
@@ -28,10 +30,13 @@ class LeaseGuard:
 
 def renew(session: Session, dictation_id: int, owner: str, lease_s: float) -> bool:
     now = utcnow()
-    res = session.execute(
-        update(Dictation)
-        .where(Dictation.id == dictation_id, Dictation.lease_owner == owner)
-        .values(lease_expires_at=now + timedelta(seconds=lease_s))
-        .execution_options(synchronize_session=False)
+    res = cast(
+        "CursorResult[Any]",  # an UPDATE's result: it has a rowcount
+        session.execute(
+            update(Dictation)
+            .where(Dictation.id == dictation_id, Dictation.lease_owner == owner)
+            .values(lease_expires_at=now + timedelta(seconds=lease_s))
+            .execution_options(synchronize_session=False)
+        ),
     )
     return res.rowcount == 1

@@ -21,9 +21,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar, cast, overload
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -45,6 +46,10 @@ IN_PROGRESS = (
 TRANSIENT_KINDS = ("transient", "crashed")
 
 
+@overload
+def aware(dt: datetime) -> datetime: ...
+@overload
+def aware(dt: None) -> None: ...
 def aware(dt: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes; everything stored here is UTC."""
     if dt is None or dt.tzinfo is not None:
@@ -264,23 +269,27 @@ def claim(
     previous = d.lease_owner
     # a person dropped a refused file again (after fixing it): its automatic tries start over
     fresh = d.status == DictationStatus.FAILED and d.error_kind not in TRANSIENT_KINDS
-    res = session.execute(
-        update(Dictation)
-        .where(Dictation.id == d.id, Dictation.lease_owner.is_not_distinct_from(previous))
-        .values(
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_s),
-            attempts=1 if fresh else Dictation.attempts + 1,
-            status=DictationStatus.LOADING,
-            stage_started_at=now,
-            next_attempt_at=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    res = cast(
+        "CursorResult[Any]",  # an UPDATE's result: it has a rowcount
+        session.execute(
+            update(Dictation)
+            .where(Dictation.id == d.id, Dictation.lease_owner.is_not_distinct_from(previous))
+            .values(
+                lease_owner=owner,
+                lease_expires_at=now + timedelta(seconds=lease_s),
+                attempts=1 if fresh else Dictation.attempts + 1,
+                status=DictationStatus.LOADING,
+                stage_started_at=now,
+                next_attempt_at=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ),
     )
     if res.rowcount != 1:  # another worker claimed it between our read and write
         session.rollback()
         d = session.get(Dictation, dictation_id)
+        assert d is not None  # read above; dictations are not deleted
         session.refresh(d)
         return Claim("busy", d.id, status=d.status, attempts=d.attempts, until=aware(d.lease_expires_at))
     _active_owners.add(owner)
@@ -297,11 +306,14 @@ def claim(
 def set_stage(session: Session, dictation_id: int, owner: str, status: str, lease_s: float) -> None:
     """Record the stage the holder is in now (and renew its lease)."""
     now = utcnow()
-    res = session.execute(
-        update(Dictation)
-        .where(Dictation.id == dictation_id, Dictation.lease_owner == owner)
-        .values(status=status, stage_started_at=now, lease_expires_at=now + timedelta(seconds=lease_s), updated_at=now)
-        .execution_options(synchronize_session=False)
+    res = cast(
+        "CursorResult[Any]",  # an UPDATE's result: it has a rowcount
+        session.execute(
+            update(Dictation)
+            .where(Dictation.id == dictation_id, Dictation.lease_owner == owner)
+            .values(status=status, stage_started_at=now, lease_expires_at=now + timedelta(seconds=lease_s), updated_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if res.rowcount != 1:
         raise LeaseLost(f"dictation {dictation_id}: another worker took it over")
@@ -321,6 +333,7 @@ def record_failure(
     if not renew(session, dictation_id, owner, 60):
         return None  # someone else holds it now: their outcome counts, not ours
     d = session.get(Dictation, dictation_id)
+    assert d is not None  # renew() has just updated its row
     session.refresh(d)
     now = utcnow()
     repository.mark_failed(session, dictation_id, kind, reason)
@@ -341,21 +354,24 @@ def give_up(session: Session, dictation_id: int, reason: str) -> bool:
     now = utcnow()
     if d.lease_owner and owner_alive(d.lease_owner) is not False and (aware(d.lease_expires_at) or now) > now:
         return False
-    res = session.execute(
-        update(Dictation)
-        .where(Dictation.id == dictation_id, Dictation.lease_owner.is_not_distinct_from(d.lease_owner))
-        .values(
-            status=DictationStatus.FAILED,
-            error_kind="gave_up",
-            error=reason,
-            last_error_at=now,
-            next_attempt_at=None,
-            lease_owner=None,
-            lease_expires_at=None,
-            stage_started_at=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    res = cast(
+        "CursorResult[Any]",  # an UPDATE's result: it has a rowcount
+        session.execute(
+            update(Dictation)
+            .where(Dictation.id == dictation_id, Dictation.lease_owner.is_not_distinct_from(d.lease_owner))
+            .values(
+                status=DictationStatus.FAILED,
+                error_kind="gave_up",
+                error=reason,
+                last_error_at=now,
+                next_attempt_at=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                stage_started_at=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ),
     )
     if res.rowcount != 1:
         return False

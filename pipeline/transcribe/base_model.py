@@ -88,8 +88,8 @@ def assemble_base(cache_dir: Path) -> Path:
             raise BaseModelError(
                 f"joined Whisper base model.bin has SHA-256 {h.hexdigest()}, expected {MODEL_SHA256}: {INSTALL_HINT}"
             )
-        for f in SIDE_FILES:
-            shutil.copyfile(dirs[0] / f, target / f)
+        for name in SIDE_FILES:
+            shutil.copyfile(dirs[0] / name, target / name)
         os.replace(tmp, model)  # atomic: readers see no file or the verified one
     finally:
         tmp.unlink(missing_ok=True)

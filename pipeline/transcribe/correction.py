@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
+from typing import cast
 
 from rapidfuzz import fuzz, process
 
@@ -124,7 +125,7 @@ class TermCorrector:
 
     def _candidate(self, words: list[Word], i: int, n: int) -> tuple[str, str, str] | None:
         """(heard text, leading punct, trailing punct) if words[i:i+n] may be corrected."""
-        parts = [_EDGE_PUNCT.match(w.text).groups() for w in words[i : i + n]]
+        parts = [cast("re.Match[str]", _EDGE_PUNCT.match(w.text)).groups() for w in words[i : i + n]]  # a word is one line
         core = [p[1] for p in parts]
         if not all(_ALPHA.match(c) for c in core):
             return None

@@ -305,7 +305,9 @@ def apply_edits(segments: list[Segment]) -> tuple[list[Segment], int]:
                 del out[-best_n:]
                 first = replaced[0][1]
                 text = letters.capitalize() if first.text.lstrip("\"'(")[:1].isupper() else letters
-                trail = re.search(r"[.,;:!?]*$", flat[j - 1][1].text).group(0)
+                trailing = re.search(r"[.,;:!?]*$", flat[j - 1][1].text)
+                assert trailing is not None  # the pattern matches an empty string
+                trail = trailing.group(0)
                 heard = " ".join(w.text for _, w in replaced)
                 probs = [w.probability for _, w in replaced if w.probability is not None]
                 word = Word(

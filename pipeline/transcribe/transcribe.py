@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,7 +40,7 @@ class WhisperBackend(Protocol):
     model_id: str
 
     def segments(
-        self, samples, bias: BiasPrompt | None = None, previous_text: str | None = None
+        self, samples, bias: BiasPrompt | None = None, previous_text: str | None = None, *, settings: Settings | None = None
     ) -> tuple[list[Segment], str]: ...
 
 
@@ -155,7 +155,7 @@ def decode(
     previous: str | None = None
     for c0, c1 in plan_chunks(regions or [], audio.duration, settings.transcribe_chunk_s):
         piece = audio.samples[int(c0 * SAMPLE_RATE) : int(c1 * SAMPLE_RATE)]
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         if model.backend == "openai-whisper":
             kwargs["speech"] = [(max(s, c0) - c0, min(e, c1) - c0) for s, e in regions or [] if e > c0 and s < c1]
         segs, language = model.segments(np.ascontiguousarray(piece), bias, previous, settings=settings, **kwargs)
@@ -220,7 +220,7 @@ def fill_gaps(
     for g0, g1 in gaps:
         c0, c1 = max(0.0, g0 - 0.3), min(audio.duration, g1 + 0.3)
         piece = np.ascontiguousarray(audio.samples[int(c0 * SAMPLE_RATE) : int(c1 * SAMPLE_RATE)])
-        kwargs = {"speech": [(0.0, c1 - c0)]} if model.backend == "openai-whisper" else {}
+        kwargs: dict[str, Any] = {"speech": [(0.0, c1 - c0)]} if model.backend == "openai-whisper" else {}
         segs, _ = model.segments(piece, None, None, settings=retry, **kwargs)
         near = _near_words(segments, g0, g1)
         for seg in segs:

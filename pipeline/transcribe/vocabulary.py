@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from pipeline.transcribe.lexicon import DATA, is_common_word, read_vocabulary, token_count
 
 PROMPT_TOKEN_LIMIT = 223  # Whisper: n_text_ctx // 2 - 1 tokens of prompt before <|startoftranscript|>
-DEFAULT_SITE_VOCABULARY = DATA / "site_vocabulary.txt"
+DEFAULT_SITE_VOCABULARY = cast(Path, DATA / "site_vocabulary.txt")  # the package is installed as files on disk
 # Document types (sidecar ``document_type``) -> report categories of the vocabulary counts.
 DOCUMENT_CATEGORIES = {
     "office_note": ("Office Notes", "SOAP / Chart / Progress Notes", "General Medicine"),

@@ -198,7 +198,7 @@ def _excludes1_rule(r: _Record) -> list[EditFinding]:
             notes = [n for n in lineage_notes(a.code, "excludes1") if n.covers(b.key) and not n.covers(a.key)]
             notes += [n for n in lineage_notes(b.code, "excludes1") if n.covers(a.key) and not n.covers(b.key)]
             if notes:
-                first = {}  # the same note repeated on several levels: name the most specific one
+                first: dict[str, str] = {}  # the same note repeated on several levels: name the most specific one
                 for n in notes:
                     first.setdefault(n.text, n.where)
                 why = "; ".join(f"{where} excludes \u201c{text}\u201d" for text, where in first.items())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,9 +26,9 @@ MAX_FEATURES = 12000
 
 @dataclass
 class DocModel:
-    vectorizer: object  # fitted TfidfVectorizer
+    vectorizer: Any  # fitted TfidfVectorizer
     codes: list[str]  # gold-form codes (may be 2018 / 4-character PCS forms)
-    coef: object  # scipy.sparse csr (codes x features), float32
+    coef: Any  # scipy.sparse csr (codes x features), float32
     intercept: np.ndarray
     terms: list[str]  # feature index -> term
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +34,8 @@ class Votes:
 
 @dataclass
 class Neighbours:
-    vectorizer: object  # fitted TfidfVectorizer
-    matrix: object  # scipy.sparse csr, documents x features, rows L2-normalized, float32
+    vectorizer: Any  # fitted TfidfVectorizer
+    matrix: Any  # scipy.sparse csr, documents x features, rows L2-normalized, float32
     codes: list[tuple[str, ...]]  # per training document, its gold codes (one system)
 
     def votes(self, text: str, k: int = K, power: float = POWER) -> Votes:

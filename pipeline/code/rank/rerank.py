@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -44,6 +45,10 @@ from pipeline.code.rank import title_overlap
 from pipeline.code.rank.neighbours import K as K_NEIGHBOURS
 from pipeline.code.rules.combinations import HEART_INCLUDED
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, Reason, ReasonKind
+
+if TYPE_CHECKING:
+    from pipeline.code.rank.doc_model import DocModel
+    from pipeline.code.rank.neighbours import Neighbours
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +122,8 @@ class Stats:
     cat_docs: dict[str, int] = field(default_factory=dict)
     lex: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)  # mention key -> (docs, {code: docs})
     link: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)  # index code -> (docs, {code: docs})
-    doc_model: object | None = None  # pipeline.code.rank.doc_model.DocModel
-    neighbours: object | None = None  # pipeline.code.rank.neighbours.Neighbours
+    doc_model: DocModel | None = None
+    neighbours: Neighbours | None = None
 
     def prior(self, code: str) -> float:
         """Share of cases coded with ``code`` or with a shorter code it refines (a 2018 code FY2026

@@ -18,8 +18,12 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pipeline.code.types import CM
+
+if TYPE_CHECKING:
+    from pipeline.code.lookup.candidates import Candidate
 
 ALTERNATE_RATIO = 0.85  # alternatives must score within 15% of the best candidate
 ALTERNATE_DISCOUNT = 0.8
@@ -112,7 +116,7 @@ def excludes1_conflict(a: str, b: str) -> bool:
     )
 
 
-def select(system: str, mention: str, cands: Sequence, k: int) -> Iterator[tuple[object, float]]:
+def select(system: str, mention: str, cands: Sequence[Candidate], k: int) -> Iterator[tuple[Candidate, float]]:
     """(candidate, score) pairs to propose for one mention, best first. ``cands`` are sorted best first."""
     agreeing = [c for c in cands if not disagrees(mention, f"{c.description} {c.alias}")]
     if not agreeing:

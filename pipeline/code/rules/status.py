@@ -11,6 +11,10 @@ only a close match to a status code (Z89-Z99) counts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.code.lookup.candidates import Candidate
 
 STATUS_CATEGORIES = tuple(f"Z{n}" for n in range(89, 100))  # Z89 acquired absence of limb ... Z99 dependence on machines
 STATUS_MIN_SCORE = 0.75
@@ -23,7 +27,7 @@ def status_query(procedure: str) -> str:
     return f"status post {procedure}"
 
 
-def status_candidate(candidates: Sequence) -> object | None:
+def status_candidate(candidates: Sequence[Candidate]) -> Candidate | None:
     """The best index candidate for a "status post <procedure>" query when it is a close status code."""
     best = candidates[0] if candidates else None
     if best is None or best.score < STATUS_MIN_SCORE or not best.code.startswith(STATUS_CATEGORIES):

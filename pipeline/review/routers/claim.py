@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
@@ -98,7 +99,7 @@ async def abstract_save(
     d: Dictation = Depends(editable_record),
 ) -> Response:
     form = await request.form()
-    data = {
+    data: dict[str, Any] = {
         k: str(form.get(k, ""))
         for k in (
             "admission_date",

@@ -33,6 +33,7 @@ async def add_code(
     def fn(d: Dictation) -> str:
         evidence = None
         if form.get("evidence_start") not in (None, "") or form.get("evidence_end") not in (None, ""):
+            assert d.transcript is not None  # editable_record() lets only transcribed records through
             try:  # text to code: the highlighted words become the added code's evidence
                 evidence = span_evidence(
                     d.transcript.text,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any, cast
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -38,13 +39,14 @@ def healthz() -> dict:
 def login_page(request: Request, settings: Settings = Depends(app_settings)) -> Response:
     token = secrets.token_urlsafe(32)
     problem = INSECURE_TRANSPORT if settings.secure_cookies and not _over_https(request) else None
+    error: dict[str, Any] = {"error": problem} if problem else {}
     resp = page(
         request,
         "login.html",
         None,
         csrf=token,
         next=safe_next(request.query_params.get("next")),
-        **({"error": problem} if problem else {}),
+        **error,
     )
     resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=settings.secure_cookies)
     return resp
@@ -53,8 +55,8 @@ def login_page(request: Request, settings: Settings = Depends(app_settings)) -> 
 @router.post("/login")
 async def login(request: Request, s: Session = Depends(db_session), settings: Settings = Depends(app_settings)) -> Response:
     form = await request.form()
-    nxt = safe_next(form.get("next"))
-    if not auth.csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), form.get("csrf_token")):
+    nxt = safe_next(cast("str | None", form.get("next")))
+    if not auth.csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), cast("str | None", form.get("csrf_token"))):
         if settings.secure_cookies and LOGIN_CSRF_COOKIE not in request.cookies and not _over_https(request):
             return back("/login", error=INSECURE_TRANSPORT, next=nxt)
         return back("/login", error="The login form expired; please try again.", next=nxt)

@@ -3,6 +3,8 @@ undoing a merge (supervisors), and filing a record under another patient."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
@@ -57,17 +59,19 @@ def patient_page(pid: RowId, request: Request, user=Depends(require_coder), s: S
 async def patients_merge(request: Request, user=Depends(require_supervisor), s: Session = Depends(db_session)) -> Response:
     form = await request.form()
     try:
-        survivor, duplicate = int(form.get("survivor", "")), int(form.get("duplicate", ""))
+        survivor, duplicate = int(cast(str, form.get("survivor", ""))), int(cast(str, form.get("duplicate", "")))
     except ValueError:
         return records_refused(request, s, RecordError("choose the surviving and the duplicate patient"), "/patients")
     try:
         m = mpi.merge(s, survivor, duplicate, user.username, str(form.get("reason", "")).strip())
     except RecordError as e:
         return records_refused(request, s, e, "/patients")
+    moved = m.moved
+    assert moved is not None  # merge() records what it moved
     return done(
         request,
         s,
-        f"Patient {duplicate} merged into {survivor} ({len(m.moved['encounters'])} encounter(s) moved).",
+        f"Patient {duplicate} merged into {survivor} ({len(moved['encounters'])} encounter(s) moved).",
         f"/patients/{survivor}",
         {"merge_id": m.id},
     )
@@ -107,4 +111,5 @@ async def link_record(
         d = mpi.link_record(s, rid, pid, user.username, actor_id=user.id, supervisor=user.has_role("supervisor"))
     except RecordError as e:
         return records_refused(request, s, e, f"/records/{rid}/link")
+    assert d.encounter is not None  # link_record() files the record under an encounter
     return done(request, s, f"Record {rid} filed under patient {d.encounter.patient_id}.", f"/records/{rid}")

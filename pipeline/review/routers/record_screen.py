@@ -30,6 +30,7 @@ PAGE_VIEWS = ("view",)
 def record_context(s: Session, d: Dictation, user: auth.CurrentUser) -> dict:
     findings = validate_record(s, d)
     t = d.transcript
+    assert t is not None  # load_record() lets only transcribed records through
     ents = list(d.entities)
     holder = worklist.holder_name(s, d)
     cs_axes = {}

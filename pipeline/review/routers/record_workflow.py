@@ -34,15 +34,12 @@ async def pending(
     d: Dictation = Depends(editable_record),
 ) -> Response:
     form = await request.form()
-    resp = record_change(
-        request,
-        s,
-        d,
-        lambda d: (
-            workflow.set_pending(s, d, user, str(form.get("reason", "")), str(form.get("note", ""))),
-            "Record parked as pending.",
-        )[1],
-    )
+
+    def park(d: Dictation) -> str:
+        workflow.set_pending(s, d, user, str(form.get("reason", "")), str(form.get("note", "")))
+        return "Record parked as pending."
+
+    resp = record_change(request, s, d, park)
     return resp
 
 
@@ -54,7 +51,11 @@ async def resume(
     s: Session = Depends(db_session),
     d: Dictation = Depends(editable_record),
 ) -> Response:
-    return record_change(request, s, d, lambda d: (workflow.resume(s, d, user), "Record taken off hold.")[1])
+    def take_off_hold(d: Dictation) -> str:
+        workflow.resume(s, d, user)
+        return "Record taken off hold."
+
+    return record_change(request, s, d, take_off_hold)
 
 
 @router.post("/records/{rid}/note")
@@ -66,7 +67,12 @@ async def note(
     d: Dictation = Depends(editable_record),
 ) -> Response:
     form = await request.form()
-    return record_change(request, s, d, lambda d: (workflow.set_note(s, d, user, str(form.get("note", ""))), "Note saved.")[1])
+
+    def save_note(d: Dictation) -> str:
+        workflow.set_note(s, d, user, str(form.get("note", "")))
+        return "Note saved."
+
+    return record_change(request, s, d, save_note)
 
 
 @router.post("/records/{rid}/queries")
