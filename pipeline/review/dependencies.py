@@ -15,12 +15,13 @@ supervisor's audited reopen (:func:`pipeline.review.workflow.reopen`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi import Path as PathParam
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from starlette.datastructures import FormData
 
 from pipeline.review import auth
 from pipeline.review.auth import CurrentUser
@@ -67,6 +68,13 @@ def current_user(request: Request, s: Session = Depends(db_session)) -> CurrentU
     return user
 
 
+def form_text(form: FormData, name: str) -> str | None:
+    """A form field's text; None when it is missing or is not text (a file posted under that name is
+    refused like a missing field, never a 500)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
 def _role(required: str):
     """A route dependency: the logged-in user, who must hold at least the ``required`` role; on a
     POST the CSRF token (header ``X-CSRF-Token`` or form field ``csrf_token``) must match too."""
@@ -77,7 +85,7 @@ def _role(required: str):
         if request.method == "POST":
             token = request.headers.get("x-csrf-token")
             if token is None:
-                token = cast("str | None", (await request.form()).get("csrf_token"))
+                token = form_text(await request.form(), "csrf_token")
             if not auth.csrf_ok(user.csrf_token, token):
                 raise HTTPException(403, "the form expired or did not come from this site (CSRF check); reload the page")
         return user

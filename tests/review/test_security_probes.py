@@ -112,6 +112,19 @@ def test_a_nul_in_a_search_matches_nothing_and_says_why(site):
     assert alice.get("/api/search", params={"text": "diabetes"}).status_code == 200
 
 
+def test_a_file_posted_as_a_form_field_is_refused_not_a_500(site):
+    """A multipart POST with a file where the form expects text (the CSRF token, the login's next page,
+    the patients to merge) is refused like a missing field."""
+    alice = site.login("alice")
+    token = alice.headers.pop("X-CSRF-Token")
+    file = {"csrf_token": ("token.txt", token.encode(), "text/plain")}
+    r = alice.post(f"/records/{site.ids[0]}/claim", files=file)
+    assert r.status_code == 403 and "CSRF" in r.text
+    anonymous = TestClient(alice.app)
+    r = anonymous.post("/login", data={"username": "alice", "password": PASSWORD}, files=file)
+    assert r.status_code < 500 and "expired" in anonymous.get(r.headers.get("location", "/login")).text + r.text
+
+
 def _claim(c: TestClient, rid: int) -> None:
     assert c.post(f"/records/{rid}/claim").status_code == 200
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any, cast
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.review import auth
-from pipeline.review.dependencies import LOGIN_CSRF_COOKIE, SESSION_COOKIE, app_settings, db_session, require_coder
+from pipeline.review.dependencies import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    app_settings,
+    db_session,
+    form_text,
+    require_coder,
+)
 from pipeline.review.responses import back, page, safe_next, wants_json
 from pipeline.settings import Settings
 
@@ -55,8 +62,8 @@ def login_page(request: Request, settings: Settings = Depends(app_settings)) -> 
 @router.post("/login")
 async def login(request: Request, s: Session = Depends(db_session), settings: Settings = Depends(app_settings)) -> Response:
     form = await request.form()
-    nxt = safe_next(cast("str | None", form.get("next")))
-    if not auth.csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), cast("str | None", form.get("csrf_token"))):
+    nxt = safe_next(form_text(form, "next"))
+    if not auth.csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), form_text(form, "csrf_token")):
         if settings.secure_cookies and LOGIN_CSRF_COOKIE not in request.cookies and not _over_https(request):
             return back("/login", error=INSECURE_TRANSPORT, next=nxt)
         return back("/login", error="The login form expired; please try again.", next=nxt)

@@ -3,8 +3,6 @@ undoing a merge (supervisors), and filing a record under another patient."""
 
 from __future__ import annotations
 
-from typing import cast
-
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
@@ -12,7 +10,15 @@ from sqlalchemy.orm import Session
 
 from pipeline.records import mpi
 from pipeline.records.records import RecordError
-from pipeline.review.dependencies import RecordId, RowId, db_session, linkable_record, require_coder, require_supervisor
+from pipeline.review.dependencies import (
+    RecordId,
+    RowId,
+    db_session,
+    form_text,
+    linkable_record,
+    require_coder,
+    require_supervisor,
+)
 from pipeline.review.responses import done, page, records_refused, wants_json
 from pipeline.store.models import Dictation, Patient
 
@@ -59,7 +65,7 @@ def patient_page(pid: RowId, request: Request, user=Depends(require_coder), s: S
 async def patients_merge(request: Request, user=Depends(require_supervisor), s: Session = Depends(db_session)) -> Response:
     form = await request.form()
     try:
-        survivor, duplicate = int(cast(str, form.get("survivor", ""))), int(cast(str, form.get("duplicate", "")))
+        survivor, duplicate = int(form_text(form, "survivor") or ""), int(form_text(form, "duplicate") or "")
     except ValueError:
         return records_refused(request, s, RecordError("choose the surviving and the duplicate patient"), "/patients")
     try:
