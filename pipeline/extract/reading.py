@@ -14,6 +14,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from pipeline.extract.timing import word_spans
 from pipeline.extract.types import Entity
 
 if TYPE_CHECKING:
@@ -88,27 +89,18 @@ def suggested_reading(transcript: Transcript) -> Reading | None:
     carry the same suggestion ("colysis" "status" -> cholecystitis) are read as one term."""
     text = transcript.text
     spans: list[tuple[int, int, str]] = []  # (start, end, suggestion) in the transcript text
-    for seg_start, seg_end, seg in transcript.segment_spans():
-        pos = seg_start
-        last_suggestion: str | None = None
-        for w in seg.words:
-            token = w.text.strip()
-            if not token:
-                continue
-            at = text.find(token, pos, seg_end)
-            if at < 0:
-                last_suggestion = None
-                continue
-            pos = at + len(token)
-            lo, hi = _core(token)
-            if not w.suggestion or hi <= lo:
-                last_suggestion = None
-                continue
-            if last_suggestion == w.suggestion and spans and text[spans[-1][1] : at + lo].strip(" ,") == "":
-                spans[-1] = (spans[-1][0], at + hi, w.suggestion)
-            else:
-                spans.append((at + lo, at + hi, w.suggestion))
-            last_suggestion = w.suggestion
+    last_suggestion: str | None = None
+    last_end = -1
+    for at, token_end, w in word_spans(transcript):
+        lo, hi = _core(text[at:token_end])
+        if not w.suggestion or hi <= lo:
+            last_suggestion = None
+            continue
+        if last_suggestion == w.suggestion and spans and spans[-1][1] == last_end and text[last_end : at + lo].strip(" ,") == "":
+            spans[-1] = (spans[-1][0], at + hi, w.suggestion)
+        else:
+            spans.append((at + lo, at + hi, w.suggestion))
+        last_suggestion, last_end = w.suggestion, at + hi
     if not spans:
         return None
     parts: list[str] = []

@@ -7,27 +7,21 @@ runs) and stamps every entity with ``audio_start``/``audio_end`` and its lowest 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from pipeline.extract import _extensions  # noqa: F401
-from pipeline.transcribe.types import Transcript
+from pipeline.transcribe.types import Transcript, Word
 
 WordTime = tuple[int, int, float, float, float | None]
 
 
-def word_times(transcript: Transcript) -> list[WordTime]:
-    """(start_char, end_char, start_s, end_s, probability) for every word in ``transcript.text``.
-
-    Segments without word timings contribute one entry spanning the whole segment.
-    """
-    out: list[WordTime] = []
+def word_spans(transcript: Transcript) -> Iterator[tuple[int, int, Word]]:
+    """(start_char, end_char, word) for every timed word found in ``transcript.text``, in order."""
     text = transcript.text
     for seg_start, seg_end, seg in transcript.segment_spans():
-        if not seg.words:
-            out.append((seg_start, seg_end, seg.start, seg.end, None))
-            continue
         pos = seg_start
         for w in seg.words:
             token = w.text.strip()
@@ -36,9 +30,18 @@ def word_times(transcript: Transcript) -> list[WordTime]:
             at = text.find(token, pos, seg_end)
             if at < 0:
                 continue
-            out.append((at, at + len(token), w.start, w.end, w.probability))
+            yield at, at + len(token), w
             pos = at + len(token)
-    return out
+
+
+def word_times(transcript: Transcript) -> list[WordTime]:
+    """(start_char, end_char, start_s, end_s, probability) for every word in ``transcript.text``.
+
+    Segments without word timings contribute one entry spanning the whole segment.
+    """
+    untimed = [(start, end, seg.start, seg.end, None) for start, end, seg in transcript.segment_spans() if not seg.words]
+    timed = [(start, end, w.start, w.end, w.probability) for start, end, w in word_spans(transcript)]
+    return sorted(untimed + timed, key=lambda t: t[0])
 
 
 @Language.factory("mrt_audio_time")
