@@ -28,15 +28,20 @@ class LeaseGuard:
     stage_seconds: dict = field(default_factory=dict)
 
 
-def renew(session: Session, dictation_id: int, owner: str, lease_s: float) -> bool:
-    now = utcnow()
+def update_held(session: Session, dictation_id: int, owner: str, **values: Any) -> bool:
+    """Set ``values`` on the dictation only while ``owner`` holds its lease; whether it did."""
     res = cast(
         "CursorResult[Any]",  # an UPDATE's result: it has a rowcount
         session.execute(
             update(Dictation)
             .where(Dictation.id == dictation_id, Dictation.lease_owner == owner)
-            .values(lease_expires_at=now + timedelta(seconds=lease_s))
+            .values(**values)
             .execution_options(synchronize_session=False)
         ),
     )
     return res.rowcount == 1
+
+
+def renew(session: Session, dictation_id: int, owner: str, lease_s: float) -> bool:
+    """Extend ``owner``'s lease by ``lease_s`` from now; False when it no longer holds it."""
+    return update_held(session, dictation_id, owner, lease_expires_at=utcnow() + timedelta(seconds=lease_s))

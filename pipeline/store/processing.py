@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from pipeline.store import repository
-from pipeline.store.lease import LeaseLost, renew
+from pipeline.store.lease import LeaseLost, renew, update_held
 from pipeline.store.models import AuditEvent, Dictation, DictationStatus, Encounter, Patient, utcnow
 
 log = logging.getLogger(__name__)
@@ -306,16 +306,8 @@ def claim(
 def set_stage(session: Session, dictation_id: int, owner: str, status: str, lease_s: float) -> None:
     """Record the stage the holder is in now (and renew its lease)."""
     now = utcnow()
-    res = cast(
-        "CursorResult[Any]",  # an UPDATE's result: it has a rowcount
-        session.execute(
-            update(Dictation)
-            .where(Dictation.id == dictation_id, Dictation.lease_owner == owner)
-            .values(status=status, stage_started_at=now, lease_expires_at=now + timedelta(seconds=lease_s), updated_at=now)
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    if res.rowcount != 1:
+    values = {"status": status, "stage_started_at": now, "lease_expires_at": now + timedelta(seconds=lease_s), "updated_at": now}
+    if not update_held(session, dictation_id, owner, **values):
         raise LeaseLost(f"dictation {dictation_id}: another worker took it over")
 
 
