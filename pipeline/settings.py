@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         default=True,
         description="Extraction reads a flagged word's suggested term (the transcript keeps what was heard; evidence stays on it)",
     )
+    temperature_fallback: bool = Field(
+        default=False,
+        description="Decode a window that fails Whisper's checks again by sampling at higher temperatures. Off: the "
+        "sampling is random (sample 04 came out four ways in four runs) and it changed nothing on the development set",
+    )
     fill_gaps: bool = Field(default=False, description="Decode again, alone, speech the VAD heard but no decoded word covers")
     cut_loops: bool = Field(
         default=False, description="Cut repetition loops (a phrase 3+ times back to back, a segment repeated)"

@@ -57,7 +57,7 @@ class OpenAIWhisperTranscriber:
             samples,
             language=s.language,
             beam_size=s.beam_size if s.beam_size > 1 else None,
-            temperature=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+            temperature=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if s.temperature_fallback else 0.0,
             fp16=False,
             word_timestamps=True,
             condition_on_previous_text=True,

@@ -38,6 +38,16 @@ def test_backend_transcribes_sample_within_wer_bound(backend, prefix, sample):
         assert t.text[start:end] == seg.text
 
 
+def test_the_same_audio_gives_the_same_text_every_time(sample):
+    """With the temperature fallback (random sampling) on, sample 04 came out four ways in four runs in
+    one process; the default decodes deterministically."""
+    from pipeline.transcribe.vocabulary import DictationContext
+
+    audio = load_media(sample("04")[0])
+    texts = {TRANSCRIBER.transcribe(audio, DictationContext("discharge_summary")).text for _ in range(3)}
+    assert len(texts) == 1, texts
+
+
 def test_video_sample_transcribes(sample):
     media, reference, _ = sample("06")  # mp4
     audio = load_media(media)
