@@ -169,4 +169,4 @@ def build_kb() -> None:
     from pipeline.code.lookup.indexes import build_kb as build
 
     for system, meta in build().items():
-        out.print(f"{system}: {meta['concepts']} codes, {meta['aliases']} aliases ({meta['backend']}) in {meta['directory']}")
+        out.print(f"{system}: {meta['concepts']} codes, {meta['aliases']} aliases ({meta['search']}) in {meta['directory']}")

@@ -28,6 +28,13 @@ def test_commands_are_registered():
     assert "pipeline" in bench
 
 
+def test_build_kb_reports_both_code_indexes():
+    r = run("build-kb")  # the indexes of this machine's cache (built once)
+    assert r.returncode == 0, r.stderr[-2000:]
+    for system in ("ICD-10-CM", "ICD-10-PCS"):
+        assert re.search(rf"{system}: \d+ codes, \d+ aliases \(exact cosine", r.stdout), r.stdout
+
+
 def test_deploy_without_a_prefect_server_says_how_to_start_one(tmp_path):
     r = run("deploy", env={"PREFECT_API_URL": "", "PREFECT_HOME": str(tmp_path / "prefect-home")})
     assert r.returncode == 2 and "prefect server start" in r.stderr
