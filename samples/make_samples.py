@@ -166,7 +166,7 @@ SAMPLES = [
             ("S52.502A", "Closed fracture of the left distal radius, initial encounter"),
             ("W00.0XXA", "slipped on ice"),
             ("Y92.014", "on her driveway"),
-            ("Y93.01", "walking her dog"),
+            ("Y93.K1", "walking her dog"),
             ("Y99.8", "walking her dog"),
         ],
         pcs=[],

@@ -160,6 +160,8 @@ def _additions() -> list[Rule]:
         "is negative for",
         "are negative for",
         "without signs of",
+        # review-of-systems templates: "(-) constitutional symptoms, such as fever, headache"
+        "(-)",
     ]
     neg_bwd = [
         "is negative",
@@ -493,6 +495,7 @@ def _additions() -> list[Rule]:
     ]
     rules += [(t, "all", "terminate") for t in term_all]
     rules += [(t, c, "terminate") for t in term_neg for c in ("negated", "uncertain")]
+    rules += [("(+)", "negated", "terminate")]  # "(-) chest pain, (+) cough": the positive finding ends the negation
     rules += [(t, "hypothetical", "terminate") for t in ("since", "because", "due to", "secondary to")]
     rules += [(t, "family", "terminate") for t in ("patient", "patient's", "the patient", "pt")]
     return rules

@@ -86,9 +86,11 @@ class ContextComponent:
         historical_sections: Iterable[str] = ("past_medical_history", "past_surgical_history"),
         self_terms: Iterable[str] = ("patient", "patient's", "pt"),
         terminate_on_newline: bool = True,
+        list_scope: bool = True,
     ) -> None:
         self.name = name
         self.max_scope = max_scope
+        self.list_scope = list_scope  # a negation runs through a list longer than max_scope (see _in_scope)
         self.use_sections = use_sections
         self.family_sections = frozenset(family_sections)
         self.historical_sections = frozenset(historical_sections)
@@ -144,6 +146,9 @@ class ContextComponent:
 
         # Word counts (spaces and punctuation excluded: scope is measured in words) and newline terminators.
         cum: list[int] = [0] + np.cumsum((arrays[:, 1] == 0) & (arrays[:, 2] == 0)).tolist()
+        # list separators, so a negation runs through a list longer than max_scope ("denies chest pain,
+        # palpitations, ..., diabetes"): see :meth:`_in_scope`
+        commas: list[int] = [0] + np.cumsum([tok.text in (",", ";") for tok in doc]).tolist()
         newlines: list[int] = []
         if self.terminate_on_newline:
             newlines = [int(i) for i in np.flatnonzero(arrays[:, 1]) if "\n" in doc[int(i)].text]
@@ -180,7 +185,7 @@ class ContextComponent:
                     continue  # a trigger inside the entity is part of its wording
                 if sec_starts and sec_index(doc[t.start].idx) != ent_sec:
                     continue
-                if self._in_scope(t, ent, s_lo, s_hi, cum, term[t.rule.category], term_starts[t.rule.category]):
+                if self._in_scope(t, ent, s_lo, s_hi, cum, term[t.rule.category], term_starts[t.rule.category], commas):
                     flags[t.rule.category] = True
                     if t.text not in cues:
                         cues.append(t.text)
@@ -200,8 +205,13 @@ class ContextComponent:
         cum: list[int],
         term: list[tuple[int, int]],
         term_starts: list[int],
+        commas: list[int] | None = None,
     ) -> bool:
-        """Whether ``ent`` falls in the scope of trigger ``t`` (sentence, terminators, max words)."""
+        """Whether ``ent`` falls in the scope of trigger ``t`` (sentence, terminators, max words). A
+        forward negation with no rule-set limit also reaches past ``max_scope`` words through a list
+        (at least :data:`LIST_MIN_SEPARATORS` commas, one per :data:`LIST_WORDS_PER_SEPARATOR` words
+        or fewer): a review of systems' "denies ..." covers the whole list, to the sentence's end or a
+        terminator ("but", "(+)")."""
         limit = t.rule.max_scope or self.max_scope
         d = t.rule.direction
         if d in ("forward", "bidirectional") and ent.start > t.start:
@@ -209,7 +219,15 @@ class ContextComponent:
                 return True  # the trigger runs into the entity ("no acute" + "acute distress")
             k = bisect_left(term_starts, t.end)
             hi = min(s_hi, term[k][0]) if k < len(term) else s_hi
-            return ent.start < hi and cum[ent.start] - cum[t.end] < limit
+            if ent.start >= hi:
+                return False
+            words = cum[ent.start] - cum[t.end]
+            if words < limit:
+                return True
+            if commas is None or not self.list_scope or t.rule.category != "negated" or t.rule.max_scope:
+                return False
+            separators = commas[ent.start] - commas[t.end]
+            return separators >= LIST_MIN_SEPARATORS and separators * LIST_WORDS_PER_SEPARATOR >= words
         if d in ("backward", "bidirectional") and ent.end < t.end:
             if ent.end > t.start:
                 return True
@@ -232,6 +250,10 @@ class ContextComponent:
             cues.append(f"section:{section}")
 
 
+LIST_MIN_SEPARATORS = 3
+LIST_WORDS_PER_SEPARATOR = 4
+
+
 @Language.factory(
     "mrt_context",
     default_config={
@@ -242,6 +264,7 @@ class ContextComponent:
         "historical_sections": ["past_medical_history", "past_surgical_history"],
         "self_terms": ["patient", "patient's", "pt"],
         "terminate_on_newline": True,
+        "list_scope": True,
     },
 )
 def make_context(
@@ -254,6 +277,7 @@ def make_context(
     historical_sections: list[str],
     self_terms: list[str],
     terminate_on_newline: bool,
+    list_scope: bool,
 ) -> ContextComponent:
     """spaCy factory for :class:`ContextComponent` (``nlp.add_pipe("mrt_context")``)."""
     return ContextComponent(
@@ -266,4 +290,5 @@ def make_context(
         historical_sections,
         self_terms,
         terminate_on_newline,
+        list_scope,
     )

@@ -3,7 +3,8 @@
 Components, each registered by name and set by config:
 ``sentencizer`` -> ``abbreviation_detector`` (scispaCy) -> ``mrt_ner`` (trained disease/chemical
 models, ``settings.ner_models``) -> ``mrt_terminology`` (lexicon: symptoms, procedures, tests, and
-the rest) -> ``mrt_procedures`` (PCS root operation + body part phrases) -> ``mrt_abbreviations``
+the rest) -> ``mrt_procedures`` (PCS root operation + body part phrases) -> ``mrt_tobacco`` (tobacco use
+statements) -> ``mrt_external_causes`` (how, where, doing what an injury happened) -> ``mrt_abbreviations``
 (in-text definitions, ambiguous abbreviations) -> ``mrt_sections`` -> ``mrt_context`` ->
 ``mrt_linker`` (ranked ICD-10 candidates, ``settings.link_candidates``) -> ``mrt_audio_time``.
 An :class:`Extractor` owns the built pipeline (one per process or worker).
@@ -24,12 +25,14 @@ from pipeline.extract import (  # noqa: F401  (register factories)
     _extensions,  # noqa: F401
     abbreviations,
     context,
+    external_causes,
     linker,
     ner,
     procedures,
     sections,
     terminology,
     timing,
+    tobacco,
 )
 from pipeline.extract.reading import heard_entity, suggested_reading
 from pipeline.extract.types import Entity
@@ -47,6 +50,8 @@ PIPELINE: list[tuple[str, dict]] = [
     ("mrt_ner", {}),
     ("mrt_terminology", {}),
     ("mrt_procedures", {}),
+    ("mrt_tobacco", {}),
+    ("mrt_external_causes", {}),
     ("mrt_abbreviations", {}),
     ("mrt_sections", {}),
     ("mrt_context", {}),

@@ -162,6 +162,8 @@ class SectionComponent:
         if self.split_sentences and headers and doc.has_annotation("SENT_START") and not doc.has_annotation("DEP"):
             self._split(doc, headers)
 
+        if headers:  # a heading's words are the heading, not a finding ("IMPRESSION:", "FAMILY HISTORY:")
+            doc.ents = [e for e in doc.ents if not any(e.start < h.end and h.start < e.end for h in headers)]
         sec_starts = [s for s, _, _ in sections]
         for ent in doc.ents:
             i = bisect_right(sec_starts, ent.start_char) - 1

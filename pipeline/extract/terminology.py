@@ -25,6 +25,12 @@ from pipeline.extract.spelling import SuffixSpeller
 from pipeline.extract.types import LABELS
 
 DATA = cast(Path, resources.files("pipeline.extract") / "data")  # the package is installed as files on disk
+# words a trained model or the speller sometimes labels that are never a finding on their own: headings,
+# the month or modal "may", a bare side (the lexicon's blocked terms, data/blocked_terms.txt, keep general
+# words such as "pain" out of the lexicon, but the model's "pain" before its site is a finding)
+NOT_FINDINGS_ALONE = frozenset({"impression", "presenting", "personal", "admission", "may", "lateral", "medial", "nerves"})
+
+
 DEFAULT_MODIFIERS = [
     "left",
     "right",
@@ -124,6 +130,7 @@ class TerminologyRecognizer:
                 self.abbr_matcher.add(label, [nlp.make_doc(abbr)])
                 self.long_forms[abbr] = long_form
         self.modifiers = {m.lower() for m in modifiers}
+        self.not_findings = NOT_FINDINGS_ALONE
         self.procedure_re = re.compile(procedure_suffix) if "PROCEDURE" in wanted else None
 
     def __call__(self, doc: Doc) -> Doc:
@@ -142,9 +149,10 @@ class TerminologyRecognizer:
                 spans.append(span)
             elif self.procedure_re and len(t) > 6 and self.procedure_re.search(t.lower_):
                 spans.append(Span(doc, t.i, t.i + 1, label="PROCEDURE"))
-        spans = [self._widen(doc, s) for s in spans]
+        spans = [self._widen(doc, s) for s in spans if not self._no_finding(s)]
+        model = [e for e in doc.ents if not self._no_finding(e)]
         kept = filter_spans(
-            spans + [self._with_type_letter(doc, e) for e in doc.ents]
+            spans + [self._with_type_letter(doc, e) for e in model]
         )  # same extent: the lexicon label (SYMPTOM) beats a model's (PROBLEM)
         for span in kept:
             if span._.normalized_form is None and span.text in self.long_forms:
@@ -153,6 +161,12 @@ class TerminologyRecognizer:
                 self._carry_normalized(doc, span, spans)
         doc.ents = kept
         return doc
+
+    def _no_finding(self, span: Span) -> bool:
+        """A span whose words are only words that are never a finding on their own: a heading
+        ("IMPRESSION", "ADMISSION,1"), the month or modal "may", a side ("lateral")."""
+        words = [t.lower_ for t in span if t.is_alpha]
+        return not words or " ".join(words) in self.not_findings
 
     @staticmethod
     def _carry_normalized(doc: Doc, span: Span, lexicon_spans: list[Span]) -> None:

@@ -170,10 +170,15 @@ def test_config_overrides() -> None:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("entity_ruler").add_patterns([{"label": "P", "pattern": "cough"}])
-    nlp.add_pipe("mrt_context", config={"max_scope": 2})
+    nlp.add_pipe("mrt_context", config={"max_scope": 2, "list_scope": False})
     doc = nlp("No fever, chills, nausea, vomiting or cough.")
     assert not doc.ents[0]._.negated  # out of the 2-word scope
     assert nlp.get_pipe("mrt_context").max_scope == 2
+    listed = spacy.blank("en")
+    listed.add_pipe("sentencizer")
+    listed.add_pipe("entity_ruler").add_patterns([{"label": "P", "pattern": "cough"}])
+    listed.add_pipe("mrt_context", config={"max_scope": 2})
+    assert listed("No fever, chills, nausea, vomiting or cough.").ents[0]._.negated  # the list carries the negation
 
 
 def _load_eval():  # type: ignore[no-untyped-def]

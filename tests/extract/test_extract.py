@@ -18,6 +18,8 @@ def test_pipeline_components_in_order():
         "mrt_ner",
         "mrt_terminology",
         "mrt_procedures",
+        "mrt_tobacco",
+        "mrt_external_causes",
         "mrt_abbreviations",
         "mrt_sections",
         "mrt_context",

@@ -24,7 +24,15 @@ reason, which the alternative carries in its rationale for the coder to read:
 12. :func:`unspecified_region_injury`: T14 only when no injury of a stated site is proposed;
 13. :func:`outpatient_procedures`: no ICD-10-PCS for an outpatient encounter;
 14. :func:`statistics_need_a_document`: no code only case statistics suggest in a note of a few lines;
-15. :func:`integral_symptoms`: no symptom code integral to a proposed diagnosis.
+15. :func:`integral_symptoms`: no symptom code integral to a proposed diagnosis;
+16. :func:`symptoms_the_diagnoses_leave_out`: in a note whose physician states diagnoses, no sign or
+    symptom read only from the history, review of systems or examination;
+17. :func:`family_history_unless_stated`: family history codes are the coder's call unless the
+    physician names the history among the diagnoses or the reason for the encounter;
+18. :func:`past_tobacco_with_current_use`: no personal history of nicotine dependence next to current
+    dependence (Z87.891 Excludes1 F17.2-);
+19. :func:`statistics_only_in_a_dictation`: in a note laid out under section headings, no code that
+    only case statistics suggest.
 
 Codes the guidelines require (:attr:`FilterContext.required`) pass the first filter whatever else
 shares their finding.
@@ -32,6 +40,7 @@ shares their finding.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -65,6 +74,18 @@ class FilterContext:
     mentions: tuple[tuple[int, int, str], ...] = ()  # (start, end, text) of the mentions coded
     words: int | None = None  # the document's length in words, when known
     past_history: frozenset[int] = frozenset()  # starts of mentions coded to a personal-history code
+    # starts of the mentions under the physician's own conclusions (assessment, impression, diagnosis
+    # headings, plan, indications); empty when the note states none
+    concluded: frozenset[int] = frozenset()
+    symptoms: frozenset[int] = frozenset()  # starts of the mentions extraction labelled SYMPTOM
+    dictation: bool = False  # the document is laid out under section headings, as dictated notes are
+    family_history_bears: bool = False  # the physician gives the family history as a reason (screening, risk)
+    # the proposal with only the evidence of the mentions it codes (the coder's evidence owner); None: as is
+    owned: Callable[[CodeProposal], CodeProposal] | None = None
+
+    def own_evidence(self, p: CodeProposal) -> list:
+        """The evidence of the mentions ``p`` codes (not every mention whose candidates named it)."""
+        return self.owned(p).evidence if self.owned else p.evidence
 
 
 #: a filter: the positions in the list it moves to the alternatives, each with its reason
@@ -300,6 +321,99 @@ def integral_symptoms(shown: list[CodeProposal], ctx: FilterContext) -> dict[int
     return out
 
 
+def symptoms_the_diagnoses_leave_out(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A note whose physician states diagnoses (assessment, impression, diagnosis headings): a sign or
+    symptom code (chapter R, or a finding extraction read as a symptom) whose words are all outside
+    those conclusions is an alternative. The physician's diagnoses account for the encounter; a
+    symptom from the history, the review of systems or the examination is coded only when the
+    physician carries it into the conclusions (Guidelines I.B.4-6, IV.D)."""
+    if not ctx.concluded:
+        return {}
+    out = {}
+    for i, p in enumerate(shown):
+        evidence = ctx.own_evidence(p)
+        if p.system != CM or p.code in ctx.stated or not evidence:
+            continue
+        symptom = p.code[0] == "R" or all(ev.start in ctx.symptoms for ev in evidence)
+        if symptom and not any(ev.start in ctx.concluded for ev in evidence):
+            out[i] = (
+                "a sign or symptom the physician does not carry into the assessment or diagnoses, "
+                "which account for the encounter (Guidelines I.B.4-6, IV.D)"
+            )
+    return out
+
+
+def family_history_unless_stated(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A relative's condition (Z80-Z84) is reported when it bears on this encounter (Guidelines
+    I.C.21.c.4: a screening, a work-up, a risk the physician names); in a dictated note (section
+    headings) or one whose physician states conclusions, a family history section's list is the coder's call, so its codes are alternatives
+    unless the physician names the history among the conclusions or gives it as a reason ("because of her family history, referred for a screening
+    colonoscopy": :func:`family_history_bears`)."""
+    if ctx.family_history_bears or not (ctx.concluded or ctx.dictation):
+        return {}
+    return {
+        i: "a relative's condition from the family history: report it when it bears on this encounter (Guidelines I.C.21.c.4)"
+        for i, p in enumerate(shown)
+        if p.system == CM
+        and p.code.startswith(FAMILY_HISTORY_CATEGORIES)
+        and not any(ev.start in ctx.concluded for ev in ctx.own_evidence(p))
+    }
+
+
+FAMILY_HISTORY_CATEGORIES = ("Z80", "Z81", "Z82", "Z83", "Z84")
+_FAMILY_HISTORY_AS_REASON = re.compile(
+    r"\b(?:because\s+of|due\s+to|given|in\s+view\s+of|in\s+light\s+of|based\s+on)\s+(?:\w+\s+){0,2}family\s+history\b"
+    r"|\bfamily\s+history\b[^.]{0,80}\b(?:screening|surveillance|increased\s+risk|high\s+risk|at\s+risk)\b"
+    r"|\b(?:screening|surveillance|increased\s+risk|high\s+risk)\b[^.]{0,80}\bfamily\s+history\b",
+    re.I,
+)
+
+
+def family_history_bears(text: str | None) -> bool:
+    """Whether the note gives the family history as a reason for this encounter's care: "because of her
+    family history, she was referred for a screening colonoscopy", "high risk given a family history"."""
+    return bool(text and _FAMILY_HISTORY_AS_REASON.search(text))
+
+
+UNSPECIFIED_NICOTINE_DEPENDENCE = "F17.200"
+
+
+def past_tobacco_with_current_use(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """ "Smoked heavily until last year, now smokes three cigarettes a day": the current dependence is
+    coded, and Z87.891 (personal history of nicotine dependence) excludes it (Tabular Excludes1 F17.2-).
+    One dependence code per patient: F17.200 (product not stated) yields to the code that names it."""
+    current = [p.code for p in shown if p.system == CM and p.code.startswith("F17.2")]
+    if not current:
+        return {}
+    named = next((c for c in current if c != UNSPECIFIED_NICOTINE_DEPENDENCE), None)  # the product is stated
+    out = {}
+    for i, p in enumerate(shown):
+        if p.system != CM:
+            continue
+        if p.code == "Z87.891":
+            out[i] = f"Excludes1 with {current[0]}: the patient uses tobacco now (Tabular Z87.891)"
+        elif p.code == UNSPECIFIED_NICOTINE_DEPENDENCE and named:
+            out[i] = f"the documentation names the product: {named}"
+    return out
+
+
+STATISTICS = (ReasonKind.CODED_CASES, ReasonKind.SIMILAR_CASES, ReasonKind.DOCUMENT_MODEL)
+
+
+def statistics_only_in_a_dictation(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A dictated note (laid out under section headings): a code that only the case statistics suggest
+    (CodiEsp cases coded the words so, similar cases, the document-level model) and no guideline rule
+    wrote is an alternative. The statistics learned published case reports; on the dictation set's dev
+    notes none of the 24 such codes proposed was one the hand coder gave."""
+    if not ctx.dictation:
+        return {}
+    return {
+        i: "only case-report statistics suggest this code; a dictated note's codes come from its words"
+        for i, p in enumerate(shown)
+        if p.code not in ctx.rule_codes and p.code not in ctx.required and p.reasons and p.reasons[0].kind in STATISTICS
+    }
+
+
 FILTERS: tuple[Filter, ...] = (
     one_per_finding,
     excludes1_with_guideline_codes,
@@ -316,6 +430,10 @@ FILTERS: tuple[Filter, ...] = (
     outpatient_procedures,
     statistics_need_a_document,
     integral_symptoms,
+    symptoms_the_diagnoses_leave_out,
+    family_history_unless_stated,
+    past_tobacco_with_current_use,
+    statistics_only_in_a_dictation,
 )
 
 

@@ -10,21 +10,56 @@ only a close match to a status code (Z89-Z99) counts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from pipeline.code.lookup.candidates import Candidate
+from pipeline.code.lookup.candidates import Candidate
+from pipeline.code.lookup.index_lookup import lookup
 
 STATUS_CATEGORIES = tuple(f"Z{n}" for n in range(89, 100))  # Z89 acquired absence of limb ... Z99 dependence on machines
 STATUS_MIN_SCORE = 0.75
+# the statuses a coder reports whenever documented, since they bear on care (Guidelines I.C.21.c.3):
+# artificial openings, transplants, cardiac implants and grafts, joint implants, dialysis; an acquired
+# absence (Z90, "status post cholecystectomy") is the coder's call
+REPORTED_STATUS = ("Z93", "Z94", "Z95", "Z96.6", "Z99.2")
 PAST_PROCEDURE = (
     "a past procedure, not performed in this encounter: no ICD-10-PCS code (ICD-10-PCS reports this stay's procedures)"
 )
 
 
+# a past procedure as dictated -> the Index's words for what it left (Status, Presence): "CABG" is
+# Status, aortocoronary bypass; an AICD is Presence, cardiac, defibrillator; a stent in a coronary
+# artery is Status, angioplasty, coronary artery, with implant
+STATUS_READINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.I), query)
+    for pattern, query in (
+        (
+            r"\bcabg\b|\bcoronary\s+(?:artery\s+)?bypass\b|\baortocoronary\b|\bbypass\s+graft",
+            "status post coronary artery bypass graft",
+        ),
+        (r"\ba?icd\b|\bdefibrillator\b", "presence of cardiac defibrillator"),
+        (r"\bpacemaker\b|\bppm\b", "status post cardiac pacemaker"),
+        (r"\bstent(?:s|ing|ed)?\b|\bpci\b|\bptca\b|\bangioplasty\b", "status post angioplasty coronary artery with implant"),
+        (r"\bknee\s+(?:replacement|arthroplasty)\b|\btka\b|\btkr\b", "presence of knee joint implant"),
+        (r"\bhip\s+(?:replacement|arthroplasty)\b|\btha\b|\bthr\b", "presence of hip joint implant"),
+        (r"\b(?:hemo|peritoneal\s+)?dialysis\b", "status post renal dialysis"),
+    )
+)
+
+
 def status_query(procedure: str) -> str:
-    return f"status post {procedure}"
+    """The Index query for what a past procedure left: a reading of :data:`STATUS_READINGS`, else
+    "status post <procedure>"."""
+    return next((query for pattern, query in STATUS_READINGS if pattern.search(procedure)), f"status post {procedure}")
+
+
+def index_status(query: str) -> Candidate | None:
+    """The Alphabetic Index's status code for a :func:`status_query` (Status, Presence, Transplant),
+    read as a coder reads it, when it is a status code (Z89-Z99)."""
+    hit = lookup(query)
+    if hit is None or not hit.code.startswith(STATUS_CATEGORIES) or hit.covered < hit.words:
+        return None
+    return Candidate(hit.code, hit.code, ", ".join(hit.path), 1.0)
 
 
 def status_candidate(candidates: Sequence[Candidate]) -> Candidate | None:

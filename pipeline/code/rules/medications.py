@@ -1,0 +1,104 @@
+"""Status codes a coder reads from the medication and allergy lists.
+
+A dictated note's medication list says which drugs the patient takes long term; its allergy list
+which drugs the patient must not get. Coders report both with status codes:
+
+* **Long-term (current) drug therapy**, category Z79 (Guidelines I.C.21.c.3; for diabetes I.C.4.a.3:
+  Z79.4 insulin, Z79.84 oral hypoglycemics, Z79.85 injectable non-insulin antidiabetics): a drug of a
+  class in ``data/drug_classes.tsv`` named under a medication heading, or "on <drug>" anywhere in the
+  note ("atrial fibrillation, on Coumadin" -> Z79.01).
+* **Allergy status**, Z88 (Index: Allergy, status, to ... penicillin Z88.0, narcotic agent Z88.5) and
+  Z91.04- (latex, radiographic dye): a drug named under the allergy heading, or after "allergic to" /
+  "allergy to". "No known drug allergies" names no drug, and a negated mention codes nothing.
+
+The table holds the classes whose status bears on care (anticoagulants, antiplatelets, antidiabetics,
+hormonal cancer therapy); a statin or an antihypertensive gets no Z79 code here, as the hand-coded
+dictation set does not give one. :func:`status_codes` only reads extraction's MEDICATION mentions, so
+the evidence is the words (and audio) of the drug itself.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.extract.types import Entity
+
+DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "drug_classes.tsv"
+
+MEDICATION_SECTIONS = frozenset({"medications", "discharge_medications"})
+ALLERGY_SECTIONS = frozenset({"allergies"})
+_ON_BEFORE = re.compile(r"\b(?:on|taking|takes|uses|using)\s+(?:(?:chronic|long[- ]term|daily|home|her|his)\s+)?$", re.I)
+_ALLERGIC_BEFORE = re.compile(
+    r"\b(?:allergic|allergy|allergies|intolerant|intolerance)\s+(?:to\s+)?(?:\w+\s+(?:and|or)\s+)?$", re.I
+)
+_NOT_THE_DRUG = re.compile(r"^[- ]?(?:dependent|requiring|resistant|independent|naive)\b", re.I)  # "non-insulin-dependent"
+_NON_BEFORE = re.compile(r"\bnon[- ]?$", re.I)
+
+
+class StatusKind(enum.Enum):
+    LONG_TERM = "long_term"  # Z79: the patient takes the drug long term
+    ALLERGY = "allergy"  # Z88 / Z91.04-: the patient is allergic to it
+
+
+@dataclass(frozen=True)
+class DrugStatus:
+    """One status code and the drug mentions it stands on."""
+
+    kind: StatusKind
+    code: str
+    mentions: tuple[Entity, ...]
+
+    @property
+    def why(self) -> str:
+        drugs = ", ".join(dict.fromkeys(e.text for e in self.mentions))
+        if self.kind is StatusKind.LONG_TERM:
+            return f"the patient takes {drugs} (medication list): long-term drug therapy (Guidelines I.C.21.c.3)"
+        return f"the patient is allergic to {drugs} (allergy list): allergy status (Index: Allergy, status)"
+
+
+@lru_cache(maxsize=1)
+def drug_classes() -> dict[str, tuple[str | None, str | None]]:
+    """Drug name (lower case) -> (long-term code or None, allergy code or None)."""
+    table: dict[str, tuple[str | None, str | None]] = {}
+    for line in DATA_FILE.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        drug, long_term, allergy = line.split("\t")
+        table[drug.strip()] = (None if long_term == "-" else long_term, None if allergy == "-" else allergy)
+    return table
+
+
+def _drug(e: Entity, text: str) -> str | None:
+    """The table's drug the mention names, or None ("non-insulin-dependent" names no insulin)."""
+    name = re.sub(r"\s+", " ", e.text.lower()).strip(" .,;:")
+    if name not in drug_classes():
+        return None
+    if _NOT_THE_DRUG.match(text[e.end : e.end + 12]) or _NON_BEFORE.search(text[max(0, e.start - 4) : e.start]):
+        return None
+    return name
+
+
+def status_codes(entities: list[Entity], text: str | None) -> list[DrugStatus]:
+    """The long-term drug therapy and allergy status codes the note's medication mentions support, one
+    per code with all its mentions, in the order of their first mention."""
+    if not text:
+        return []
+    found: dict[tuple[StatusKind, str], list[Entity]] = {}
+    for e in entities:
+        if e.label != "MEDICATION" or e.negated or e.family or e.hypothetical:
+            continue
+        drug = _drug(e, text)
+        if drug is None:
+            continue
+        long_term, allergy = drug_classes()[drug]
+        before = text[max(0, e.start - 40) : e.start]
+        if e.section in ALLERGY_SECTIONS or _ALLERGIC_BEFORE.search(before):
+            if allergy:
+                found.setdefault((StatusKind.ALLERGY, allergy), []).append(e)
+        elif long_term and (e.section in MEDICATION_SECTIONS or _ON_BEFORE.search(before)):
+            found.setdefault((StatusKind.LONG_TERM, long_term), []).append(e)
+    return [DrugStatus(kind, code, tuple(ms)) for (kind, code), ms in found.items()]

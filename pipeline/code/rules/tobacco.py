@@ -1,0 +1,88 @@
+"""Tobacco use, coded as the Alphabetic Index codes it.
+
+Extraction marks tobacco statements (:mod:`pipeline.extract.tobacco`); their code follows the Index
+and the Tabular (Guidelines I.C.5.b.1, I.C.21.c.4):
+
+* past use ("former smoker", "ex-smoker", "quit smoking", "smoked ... until 2001") -> Z87.891
+  History, personal, nicotine dependence;
+* "Smoker" -> Dependence, drug, nicotine: by the product the sentence names, cigarettes F17.210,
+  chewing tobacco F17.220, cigars or a pipe F17.290, none named F17.200;
+* "tobacco use" / "uses tobacco" with no dependence words -> Z72.0 Use, tobacco;
+* other people's smoking where the patient lives ("lives in a home where there are smokers",
+  "parents smoke at home") -> Z77.22 Exposure, tobacco smoke (second hand); a relative's smoking
+  anywhere else is not the patient's and gets no code (None).
+
+A negated statement ("denies tobacco use", "never smoked") is skipped before it gets here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.extract.tobacco import PATTERN
+from pipeline.extract.types import Entity
+
+_PAST = re.compile(
+    r"\b(?:ex|former|past|previous|prior|quit|quitting|stopped|gave\s+up|used\s+to|remote|formerly)\b[- ]?|"
+    r"\bsmoked\b.{0,60}\b(?:ago|until|before|in\s+the\s+past|for\s+\d+\s+years?\s+but)\b",
+    re.I,
+)
+_CIGARETTES = re.compile(r"\bcigarettes?\b|\bpacks?\b|\bppd\b|\bpack[- ]years?\b|\bcigs?\b", re.I)
+_CHEW = re.compile(r"\bchew(?:s|ing)?\b|\bsnuff\b|\bdip(?:s|ping)?\b|\bsmokeless\b", re.I)
+_CIGAR_PIPE = re.compile(r"\bcigars?\b|\bpipes?\b", re.I)
+_USE_ONLY = re.compile(r"\b(?:tobacco|nicotine)\s+use\b|\buses\s+tobacco\b", re.I)
+
+HISTORY = "Z87.891"
+USE = "Z72.0"
+EXPOSURE = "Z77.22"
+_OTHERS = re.compile(
+    r"\b(?:mother|father|parents?|grand(?:mother|father|parents?)|brothers?|sisters?|siblings?|husband|wife|"
+    r"spouse|partner|boyfriend|girlfriend|roommates?|family|household|caregivers?)\b",
+    re.I,
+)
+_AT_HOME = re.compile(r"\b(?:home|house|household|lives?\s+with|living\s+with)\b", re.I)
+
+
+def is_tobacco(e: Entity) -> bool:
+    """Whether the mention is a tobacco statement as extraction marks them (all its words)."""
+    return bool(PATTERN.fullmatch(e.text.strip()))
+
+
+def tobacco_code(e: Entity, text: str | None) -> tuple[str, str] | None:
+    """(code, Index path) for a tobacco statement, read with its sentence; None when the smoking is a
+    relative's, not where the patient lives."""
+    sentence = _sentence(e, text)
+    others = re.search(r"smokers\b", e.text, re.I) or _OTHERS.search(
+        sentence[: max(0, e.start - _start(e, text))] if text else ""
+    )
+    if others:
+        if _AT_HOME.search(sentence) or re.search(r"smokers\b", e.text, re.I):
+            return EXPOSURE, "Exposure, tobacco smoke (second hand) Z77.22"
+        return None
+    if _PAST.search(e.text) or _PAST.search(sentence):
+        return HISTORY, "History, personal, nicotine dependence Z87.891"
+    if _USE_ONLY.search(e.text) and not re.search(r"smok", sentence, re.I):
+        return USE, "Use, tobacco Z72.0"
+    if _CHEW.search(sentence) and not re.search(r"smok", e.text, re.I):
+        return "F17.220", "Dependence, drug, nicotine, chewing tobacco F17.220"
+    if _CIGARETTES.search(sentence):
+        return "F17.210", "Dependence, drug, nicotine, cigarettes F17.210"
+    if _CIGAR_PIPE.search(sentence):
+        return "F17.290", "Dependence, drug, nicotine, specified product NEC F17.290"
+    return "F17.200", "Smoker - see Dependence, drug, nicotine F17.200"
+
+
+def _start(e: Entity, text: str | None) -> int:
+    """Where the mention's sentence starts in ``text``."""
+    if not text:
+        return e.start
+    return max(text.rfind(".", 0, e.start), text.rfind("\n", 0, e.start)) + 1
+
+
+def _sentence(e: Entity, text: str | None) -> str:
+    """The words of the mention's sentence (to the nearest period or line break on each side)."""
+    if not text:
+        return e.text
+    lo = max(text.rfind(".", 0, e.start), text.rfind("\n", 0, e.start)) + 1
+    ends = [i for i in (text.find(".", e.end), text.find("\n", e.end)) if i >= 0]
+    return text[lo : min(ends) if ends else len(text)]

@@ -1,0 +1,58 @@
+"""Tobacco use recognizer: ``mrt_tobacco``.
+
+Dictations state tobacco use in the social history in words the code-set lexicon does not hold as a
+finding: "Smoker.", "She smokes a pack of cigarettes a day", "former smoker", "quit smoking in
+1990", "27 pack-year smoking history", "chews tobacco", "denies tobacco use". Each becomes a
+``PROBLEM`` span (``Span._.source == "tobacco"``), so the context component reads its negation
+("denies", "never") like any finding's, and the coder (:mod:`pipeline.code.rules.tobacco`) codes it
+to nicotine dependence by product, personal history of it, or tobacco use.
+
+"Nonsmoker" / "non-smoker" is no finding and gets no span, nor is "smoking cessation" (counseling). The span is the tobacco words only
+("smokes", "smoker", "tobacco use"); the coder reads the sentence around it for the product and for
+whether the use is past.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import filter_spans
+
+LABEL = "PROBLEM"
+PATTERN = re.compile(
+    r"(?<![\w-])(?:"
+    r"(?:ex|former|past|previous|prior|current|heavy|active|chronic|daily)[- ]?smokers?"
+    r"|smokers?|smokes|smoked|smoking(?:\s+history)?(?!\s+cessation)"
+    r"|(?:tobacco|nicotine)\s+(?:use|abuse|dependence|addiction)|uses\s+tobacco|chews\s+tobacco|chewing\s+tobacco"
+    r")(?![\w-])",
+    re.I,
+)
+_NOT_A_FINDING = re.compile(r"non[- ]?$", re.I)  # "nonsmoker", "non-smoker"
+
+
+class TobaccoRecognizer:
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = []
+        for m in PATTERN.finditer(doc.text):
+            if _NOT_A_FINDING.search(doc.text[max(0, m.start() - 4) : m.start()]):
+                continue
+            span = doc.char_span(m.start(), m.end(), label=LABEL, alignment_mode="expand")
+            if span is None:
+                continue
+            span._.source = "tobacco"
+            spans.append(span)
+        if spans:
+            # a lexicon or NER span over the same words yields to the tobacco span (the longest wins)
+            doc.ents = filter_spans(spans + [e for e in doc.ents if not any(e.start < s.end and s.start < e.end for s in spans)])
+        return doc
+
+
+@Language.factory("mrt_tobacco")
+def make_tobacco(nlp: Language, name: str) -> TobaccoRecognizer:
+    """spaCy factory: ``nlp.add_pipe("mrt_tobacco")`` after ``mrt_procedures``."""
+    return TobaccoRecognizer(nlp, name)

@@ -1,0 +1,45 @@
+"""External cause codes for an injury (Guidelines I.C.20), from the phrases extraction marks."""
+
+from __future__ import annotations
+
+from pipeline.code.rules.external_causes import external_causes, injury_character, is_external_cause
+from pipeline.extract.types import Entity
+
+TEXT = "She slipped on ice on her driveway while walking her dog, and fell. She was at work."
+
+
+def phrases(*words: str) -> list[Entity]:
+    out = []
+    for w in words:
+        start = TEXT.index(w)
+        out.append(Entity(start, start + len(w), w, "PROBLEM"))
+    return out
+
+
+def test_an_injury_gets_one_mechanism_place_activity_and_status():
+    found = external_causes(
+        phrases("slipped on ice", "on her driveway", "walking her dog", "fell", "at work"), ["S52.502A", "I10"]
+    )
+    # the most specific mechanism (ice before a plain fall), walking an animal before walking
+    assert [c.code for c in found] == ["W00.0XXA", "Y92.014", "Y93.K1", "Y99.0"]
+    assert all("Index of External Causes" in c.why for c in found)
+
+
+def test_no_injury_code_no_external_cause():
+    assert external_causes(phrases("slipped on ice", "fell"), ["R55", "I10"]) == []
+
+
+def test_a_subsequent_encounter_takes_the_mechanism_with_its_character_and_nothing_else():
+    found = external_causes(phrases("slipped on ice", "on her driveway", "walking her dog"), ["S52.502D"])
+    assert [c.code for c in found] == ["W00.0XXD"]
+
+
+def test_the_injury_character_is_the_first_injury_codes():
+    assert injury_character(["I10", "S52.502A", "T14.8XXD"]) == "A"
+    assert injury_character(["I10", "T78.40XA"]) == "A"
+    assert injury_character(["I10", "E11.9"]) is None
+
+
+def test_only_table_phrases_are_external_causes():
+    assert is_external_cause(Entity(0, 4, "fell", "PROBLEM"))
+    assert not is_external_cause(Entity(0, 9, "fracture", "PROBLEM"))

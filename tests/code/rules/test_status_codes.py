@@ -1,0 +1,101 @@
+"""Status codes from the medication, allergy and social history lists (Z79, Z88, F17/Z87.891/Z77.22),
+read from extraction's mentions: no model, no index."""
+
+from __future__ import annotations
+
+from pipeline.code.rules.medications import StatusKind, status_codes
+from pipeline.code.rules.tobacco import is_tobacco, tobacco_code
+from pipeline.extract.types import Entity
+
+
+def mentions(text: str, *spans: tuple[str, str, str | None], **flags) -> list[Entity]:
+    """Entities for the given (words, label, section) in ``text`` (first occurrence after the last)."""
+    out, pos = [], 0
+    for words, label, section in spans:
+        start = text.index(words, pos)
+        out.append(Entity(start, start + len(words), words, label, section=section, **flags))
+        pos = start + len(words)
+    return out
+
+
+def codes(text: str, *spans, **flags) -> dict[str, str]:
+    return {s.code: s.kind.value for s in status_codes(mentions(text, *spans, **flags), text)}
+
+
+def test_a_medication_list_gives_the_long_term_drug_therapy_codes_that_bear_on_care():
+    text = "MEDICATIONS: Coumadin 5 mg daily, Lantus 20 units, metformin 500 mg, atorvastatin 40 mg, Plavix 75 mg."
+    found = codes(
+        text,
+        ("Coumadin", "MEDICATION", "medications"),
+        ("Lantus", "MEDICATION", "medications"),
+        ("metformin", "MEDICATION", "medications"),
+        ("atorvastatin", "MEDICATION", "medications"),
+        ("Plavix", "MEDICATION", "medications"),
+    )
+    assert found == {"Z79.01": "long_term", "Z79.4": "long_term", "Z79.84": "long_term", "Z79.02": "long_term"}
+
+
+def test_on_a_drug_in_the_history_is_long_term_use_and_a_drug_given_once_is_not():
+    text = "History of atrial fibrillation, on Coumadin. In the emergency room she was given insulin."
+    assert codes(text, ("Coumadin", "MEDICATION", "hpi"), ("insulin", "MEDICATION", "hpi")) == {"Z79.01": "long_term"}
+
+
+def test_non_insulin_dependent_diabetes_names_no_insulin():
+    text = "MEDICATIONS: non-insulin-dependent diabetes managed with diet."
+    assert codes(text, ("insulin", "MEDICATION", "medications")) == {}
+
+
+def test_the_allergy_list_gives_allergy_status_by_drug_class():
+    text = "ALLERGIES: Penicillin, codeine and sulfa. He is also allergic to aspirin."
+    found = codes(
+        text,
+        ("Penicillin", "MEDICATION", "allergies"),
+        ("codeine", "MEDICATION", "allergies"),
+        ("sulfa", "MEDICATION", "allergies"),
+        ("aspirin", "MEDICATION", "social_history"),
+    )
+    assert found == {"Z88.0": "allergy", "Z88.5": "allergy", "Z88.2": "allergy", "Z88.6": "allergy"}
+
+
+def test_a_negated_drug_gives_no_status_code():
+    text = "ALLERGIES: No allergy to penicillin."
+    assert codes(text, ("penicillin", "MEDICATION", "allergies"), negated=True) == {}
+
+
+def test_each_status_code_lists_all_its_mentions_and_says_why():
+    text = "MEDICATIONS: warfarin. DISCHARGE MEDICATIONS: Coumadin."
+    (status,) = status_codes(
+        mentions(text, ("warfarin", "MEDICATION", "medications"), ("Coumadin", "MEDICATION", "discharge_medications")), text
+    )
+    assert status.kind is StatusKind.LONG_TERM and [e.text for e in status.mentions] == ["warfarin", "Coumadin"]
+    assert "long-term drug therapy" in status.why
+
+
+def tobacco(text: str, words: str) -> str | None:
+    (e,) = mentions(text, (words, "PROBLEM", "social_history"))
+    assert is_tobacco(e)
+    read = tobacco_code(e, text)
+    return read[0] if read else None
+
+
+def test_tobacco_statements_are_coded_as_the_index_codes_them():
+    assert tobacco("SOCIAL HISTORY: Smoker. Drinks socially.", "Smoker") == "F17.200"
+    assert tobacco("SOCIAL HISTORY: She smokes one pack of cigarettes a day.", "smokes") == "F17.210"
+    assert tobacco("SOCIAL HISTORY: 27 pack-year smoking history.", "smoking history") == "F17.210"
+    assert tobacco("SOCIAL HISTORY: He smokes a pipe.", "smokes") == "F17.290"
+    assert tobacco("SOCIAL HISTORY: He chews tobacco daily.", "chews tobacco") == "F17.220"
+    assert tobacco("SOCIAL HISTORY: Former smoker, quit in 1990.", "Former smoker") == "Z87.891"
+    assert tobacco("SOCIAL HISTORY: He quit smoking ten years ago.", "smoking") == "Z87.891"
+    assert tobacco("SOCIAL HISTORY: Occasional tobacco use.", "tobacco use") == "Z72.0"
+
+
+def test_other_peoples_smoking_is_exposure_at_home_and_otherwise_not_the_patients():
+    assert tobacco("He lives in a home where there are smokers.", "smokers") == "Z77.22"
+    assert tobacco("Both parents smoke at home; father is a heavy smoker at home.", "heavy smoker") == "Z77.22"
+    assert tobacco("Grandmother is a heavy smoker.", "heavy smoker") is None
+
+
+def test_smokers_cough_is_a_finding_not_a_tobacco_statement():
+    text = "He has a smokers cough."
+    (e,) = mentions(text, ("smokers cough", "SYMPTOM", None))
+    assert not is_tobacco(e)

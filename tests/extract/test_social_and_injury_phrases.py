@@ -1,0 +1,54 @@
+"""Extraction of tobacco statements (mrt_tobacco), external causes (mrt_external_causes), list-shaped
+negation and headings that are no findings, through the real pipeline."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract.pipeline import extract
+
+
+@pytest.fixture(scope="module")
+def found():
+    def run(text: str) -> dict[str, object]:
+        return {e.text: e for e in extract(text)}
+
+    return run
+
+
+def test_tobacco_statements_are_findings_with_their_negation(found):
+    ents = found("SOCIAL HISTORY: Smoker. She smokes a pack a day. Denies tobacco use. Nonsmoker husband.")
+    assert {"Smoker", "smokes", "tobacco use"} <= set(ents)
+    assert ents["tobacco use"].negated and not ents["smokes"].negated
+    assert not any("onsmoker" in t for t in ents)
+    assert "smoking cessation" not in found("PLAN: Counseled on smoking cessation.")
+
+
+def test_external_cause_phrases_are_marked_only_where_an_injury_is_told(found):
+    ents = found("She slipped on ice on her driveway while walking her dog and fell onto her left hand.")
+    assert {"slipped on ice", "on her driveway", "walking her dog"} <= set(ents)
+    assert "walking" not in found("He has difficulty walking. Gait is slow.")
+
+
+def test_a_denial_covers_a_whole_review_of_systems_list(found):
+    ents = found(
+        "He specifically denies chest pain, palpitations, arrhythmia, high cholesterol, pulmonary embolism, "
+        "venous insufficiency, thrombophlebitis, asthma, shortness of breath, COPD, emphysema, sleep apnea, "
+        "diabetes, osteoarthritis, rheumatoid arthritis, but has hemorrhoids."
+    )
+    assert ents["diabetes"].negated and ents["rheumatoid arthritis"].negated and ents["COPD"].negated
+    assert not ents["hemorrhoids"].negated  # "but" ends the denial
+    # a short denial does not run into the next sentence's list
+    ents = found("Patient denies fever. He has diabetes, hypertension, asthma, COPD and gout.")
+    assert ents["fever"].negated and not ents["diabetes"].negated and not ents["gout"].negated
+
+
+def test_a_template_minus_sign_negates_and_a_plus_sign_ends_it(found):
+    ents = found("REVIEW OF SYSTEMS: (-) constitutional symptoms, such as fever, headache, nausea. (+) cough.")
+    assert ents["fever"].negated and ents["nausea"].negated and not ents["cough"].negated
+
+
+def test_headings_and_words_that_are_never_findings_alone_are_not_findings(found):
+    ents = found("IMPRESSION:\n1. Pneumonia.\nHe may return in May. FAMILY HISTORY: Mother had diabetes.")
+    assert "Pneumonia" in ents
+    assert not {"IMPRESSION", "may", "May", "FAMILY HISTORY"} & set(ents)
