@@ -100,6 +100,11 @@ class Settings(BaseSettings):
         default=0.5, ge=0, description="Audio seconds added each side of a re-decoded window, never into a word kept"
     )
     redecode_merge_s: float = Field(default=1.0, ge=0, description="Re-decoded words this close (seconds) go in one window")
+    redecode_more_confident: bool = Field(
+        default=True,
+        description="Take the second model's words for a window only when their mean word log-probability beats the "
+        "first model's there (dev part: without it WER 52.0%, medical-word WER 56.5%, worse than tiny.en alone; with it 46.7% / 50.7%)",
+    )
     redecode_min_s: float = Field(
         default=3.0, ge=0, description="A shorter re-decoded window is widened word by word (Whisper hallucinates on fragments)"
     )

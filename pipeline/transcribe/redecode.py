@@ -21,6 +21,7 @@ prompting each window with tiny.en's words before it made base repeat the prompt
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -55,6 +56,7 @@ class RedecodeOptions:
     pad_s: float = 0.5
     merge_s: float = 1.0
     min_s: float = 3.0  # shorter windows are widened word by word
+    more_confident: bool = True  # take the second model's words only where it is surer than the first
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedecodeOptions | None:
@@ -68,6 +70,7 @@ class RedecodeOptions:
             settings.redecode_pad_s,
             settings.redecode_merge_s,
             settings.redecode_min_s,
+            settings.redecode_more_confident,
         )
 
     def model_settings(self, settings: Settings) -> Settings:
@@ -147,14 +150,37 @@ def plan_windows(words: Sequence[Word], duration: float, options: RedecodeOption
     return windows
 
 
-def plausible(new: Sequence[Word], old: Sequence[Word], window: Window) -> bool:
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def trim_repeated_edges(new: list[Word], before: Word | None, after: Word | None) -> list[Word]:
+    """``new`` less a first word that spells again the kept word just before the window, and a last word
+    that spells again the kept word just after it: the first model's word times are loose, so a window's
+    padding can hold a little of its neighbour ("twice per day day")."""
+    if new and before is not None and _key(new[0].text) and _key(new[0].text) == _key(before.text):
+        new = new[1:]
+    if new and after is not None and _key(new[-1].text) and _key(new[-1].text) == _key(after.text):
+        new = new[:-1]
+    return new
+
+
+def _mean_log_probability(words: Sequence[Word]) -> float:
+    probs = [w.probability for w in words if w.probability is not None]
+    return sum(math.log(max(p, 1e-6)) for p in probs) / len(probs) if probs else -math.inf
+
+
+def plausible(new: Sequence[Word], old: Sequence[Word], window: Window, more_confident: bool = False) -> bool:
     """Whether the second model's words for a window can stand in for the first model's: no repetition
-    loop, and not far more words than the first model heard there or than anyone says in that time."""
+    loop, not far more words than the first model heard there or than anyone says in that time, and
+    (``more_confident``) a higher mean word log-probability than the first model's words there."""
     if not new:
         return False
     if len(cut_loops(list(new))) < len(new):
         return False
-    return len(new) <= 2 * len(old) + 4 and len(new) <= MAX_WORDS_PER_S * max(window.end - window.start, 1.0)
+    if len(new) > 2 * len(old) + 4 or len(new) > MAX_WORDS_PER_S * max(window.end - window.start, 1.0):
+        return False
+    return not more_confident or _mean_log_probability(new) > _mean_log_probability(old)
 
 
 def _decode_window(audio: Audio, window: Window, model: Any, settings: Settings, bias: BiasPrompt | None) -> list[Word]:
@@ -209,7 +235,9 @@ def redecode(
     for w in windows:
         new = _decode_window(audio, w, model, msettings, bias)
         old = words[w.first : w.last + 1]
-        if plausible(new, old, w):  # else (nothing heard, a loop): the first model's words stay
+        after = words[w.last + 1] if w.last + 1 < len(words) else None
+        new = trim_repeated_edges(new, words[w.first - 1] if w.first else None, after)
+        if plausible(new, old, w, options.more_confident):  # else the first model's words stay
             replacement[w.first] = (w, _match_edges(new, old, words[w.first - 1] if w.first else None))
         else:
             log.debug("window %.2f-%.2f s: the second model's %d words not taken", w.start, w.end, len(new))
