@@ -76,7 +76,7 @@ class Transcript:
     corrections: list[Correction] = field(default_factory=list)
     sections: list[SectionMark] = field(default_factory=list)
     bias_terms: list[str] = field(default_factory=list)  # the vocabulary Whisper was prompted with
-    # audio windows (start, end seconds) a second model decoded again (profile cpu-combined; see redecode.py)
+    # audio windows (start, end seconds) whose words a second model decoded again and replaced (cpu-combined; redecode.py)
     redecoded: list[tuple[float, float]] = field(default_factory=list)
 
     @classmethod
