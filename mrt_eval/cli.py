@@ -401,7 +401,12 @@ def bench_code(
 def bench_transcribe(
     dirs: list[Path] = typer.Argument(None, help="Folders of media with NAME.txt references (default: samples/)"),
     backend: list[str] = typer.Option(["faster-whisper"], "--backend", help="faster-whisper and/or openai-whisper (repeat)"),
-    model: list[str] = typer.Option(["tiny.en"], "--model", help="tiny.en, base (the optional extra) or a path (repeat)"),
+    model: list[str] = typer.Option(
+        ["tiny.en"],
+        "--model",
+        help="tiny.en, base (the optional extra), a path, or tiny.en+base: tiny.en, then base re-decodes "
+        "its unsure and medical words (MRT_REDECODE_* settings) (repeat)",
+    ),
     variant: list[str] = typer.Option(["plain", "bias+correct"], "--variant", help="plain (Whisper alone) and/or bias+correct"),
     beam: int = typer.Option(1, help="Beam size with biasing+correction (the default configuration)"),
     plain_beam: int = typer.Option(5, help="Beam size of the plain configuration (the previous default)"),

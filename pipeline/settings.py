@@ -18,12 +18,23 @@ APP_NAME = "mrt"
 
 Backend = Literal["faster-whisper", "openai-whisper"]
 CareSetting = Literal["outpatient", "inpatient"]
-TranscribeProfile = Literal["cpu-throughput", "cpu-accuracy", "gpu"]
+TranscribeProfile = Literal["cpu-throughput", "cpu-combined", "cpu-accuracy", "gpu"]
 # What each transcription profile sets, unless the setting is given explicitly (docs/transcription.md has
 # the figures that chose them, on the held-apart part of the development set). "gpu" needs
 # MRT_WHISPER_MODEL: a larger model the site supplies (a CTranslate2 directory or a hub name).
 TRANSCRIBE_PROFILES: dict[str, dict] = {
     "cpu-throughput": {"whisper_model": "tiny.en", "beam_size": 1, "compute_type": "int8", "device": "cpu"},
+    # tiny.en decodes everything, Whisper base (beam 5) decodes again only the windows around tiny.en's
+    # unsure and medical words (pipeline/transcribe/redecode.py). Opt-in: on the dev part it beat tiny.en
+    # (WER 46.7% vs 48.1%, medical-word WER 50.7% vs 51.0%) but cost more than base beam 5 (RTF 0.169 vs 0.104)
+    # and was far less accurate than it
+    "cpu-combined": {
+        "whisper_model": "tiny.en",
+        "beam_size": 1,
+        "compute_type": "int8",
+        "device": "cpu",
+        "redecode_model": "base",
+    },
     "cpu-accuracy": {"whisper_model": "base", "beam_size": 5, "compute_type": "int8", "device": "cpu"},
     "gpu": {"beam_size": 5, "compute_type": "float16", "device": "cuda"},
 }
@@ -63,7 +74,8 @@ class Settings(BaseSettings):
     # Transcription
     transcribe_profile: TranscribeProfile = Field(
         default="cpu-throughput",
-        description="cpu-throughput (tiny.en, greedy), cpu-accuracy (base, beam 5) or gpu (MRT_WHISPER_MODEL, beam 5, float16); "
+        description="cpu-throughput (tiny.en, greedy), cpu-combined (tiny.en, then base re-decodes tiny.en's unsure and "
+        "medical words), cpu-accuracy (base, beam 5) or gpu (MRT_WHISPER_MODEL, beam 5, float16); "
         "an explicit model/beam/compute type/device setting wins over the profile",
     )
     transcribe_backend: Backend = "faster-whisper"
@@ -72,6 +84,32 @@ class Settings(BaseSettings):
     device: str = "cpu"
     cpu_threads: int = 0
     beam_size: int = Field(default=1, description="1 (greedy) meets 20x real time on 2 cores; 5 was the old default")
+    redecode_model: str | None = Field(
+        default=None,
+        description="A second Whisper model (base: the .[base] extra) that decodes again only the windows around the "
+        "words the first model was unsure of or wrote as medical words (drug names, doses, units); its words replace "
+        "the first model's there. None: off (profile cpu-combined sets base)",
+    )
+    redecode_beam_size: int = Field(default=5, ge=1, description="Beam size of the second model's re-decoding")
+    redecode_max_probability: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="A word of the first model under this probability is re-decoded (0: none; medical words still are)",
+    )
+    redecode_medical: bool = Field(default=True, description="Re-decode the first model's medical words too")
+    redecode_pad_s: float = Field(
+        default=0.5, ge=0, description="Audio seconds added each side of a re-decoded window, never into a word kept"
+    )
+    redecode_merge_s: float = Field(default=1.0, ge=0, description="Re-decoded words this close (seconds) go in one window")
+    redecode_more_confident: bool = Field(
+        default=True,
+        description="Take the second model's words for a window only when their mean word log-probability beats the "
+        "first model's there (dev part: without it WER 52.0%, medical-word WER 56.5%, worse than tiny.en alone; with it 46.7% / 50.7%)",
+    )
+    redecode_min_s: float = Field(
+        default=3.0, ge=0, description="A shorter re-decoded window is widened word by word (Whisper hallucinates on fragments)"
+    )
     language: str | None = "en"
     vad_filter: bool = True
     # The word transformations' defaults follow `mrt bench transcribe --split dev --ablation` (chosen on the

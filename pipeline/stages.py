@@ -65,6 +65,8 @@ MODEL_FIELDS = (
     "device",
     "cpu_threads",
     "beam_size",
+    "redecode_model",
+    "redecode_beam_size",
     "language",
     "vad_filter",
     "cache_dir",
@@ -96,7 +98,7 @@ class Models:
 
         out = {}
         for name, fn in (
-            ("whisper", lambda: self.transcriber.model(settings=self.settings)),
+            ("whisper", lambda: self.transcriber.warm(self.settings)),  # and the second model of cpu-combined
             ("cm_index", lambda: self.coder.index(CM)),
             ("pcs_index", lambda: self.coder.index(PCS)),
             ("reranker", lambda: self.coder.reranker),

@@ -45,9 +45,11 @@ class Config:
         return "bias+correct" if self.enhanced else "plain"
 
     def settings(self, base: Settings) -> Settings:
+        first, second = split_model(self.model)
         return base.model_copy(
             update={
-                "whisper_model": self.model,
+                "whisper_model": first,
+                "redecode_model": second,
                 "compute_type": self.compute_type,
                 "beam_size": self.beam_size,
                 "bias_vocabulary": self.enhanced,
@@ -108,7 +110,7 @@ def run_config(config: Config, items: list[Item], base: Settings, on_file: Calla
     settings = config.settings(base)
     t0 = time.perf_counter()
     transcriber = Transcriber(settings)
-    transcriber.model(config.backend)
+    transcriber.warm(settings, config.backend)
     load_s = time.perf_counter() - t0
     transcriber.transcribe(items[0].audio, items[0].context, config.backend)  # warm-up: caches, lexicon
     per, refs, hyps = [], [], []
@@ -242,6 +244,7 @@ class Variant:
     beam_size: int = 1
     compute_type: str = "int8"
     stages: frozenset[str] = frozenset(STAGES)
+    redecode: str | None = None  # a second model re-decoding the first's unsure and medical words (tiny.en+base)
 
     def settings(self, base: Settings) -> Settings:
         return base.model_copy(
@@ -249,13 +252,29 @@ class Variant:
                 "whisper_model": self.model,
                 "beam_size": self.beam_size,
                 "compute_type": self.compute_type,
+                "redecode_model": self.redecode,
                 **{s: s in self.stages for s in STAGES},
             }
         )
 
     @property
-    def decode_key(self) -> tuple:
+    def model_label(self) -> str:
+        return f"{self.model}+{self.redecode}" if self.redecode else self.model
+
+    @property
+    def first_pass_key(self) -> tuple:
+        """What the first model decodes (shared by a combination and its first model alone)."""
         return (self.model, self.beam_size, self.compute_type, tuple(s for s in DECODE_STAGES if s in self.stages))
+
+    @property
+    def decode_key(self) -> tuple:
+        return self.first_pass_key + ((self.redecode,) if self.redecode else ())
+
+
+def split_model(name: str) -> tuple[str, str | None]:
+    """``tiny.en+base`` -> ("tiny.en", "base"): the first model, and the second that re-decodes its doubtful words."""
+    first, _, second = name.partition("+")
+    return first, second or None
 
 
 def profile_variants(base: Settings) -> list[Variant]:
@@ -265,19 +284,32 @@ def profile_variants(base: Settings) -> list[Variant]:
 
     out = []
     for name, preset in TRANSCRIBE_PROFILES.items():
-        if preset.get("device", "cpu") != "cpu" or (preset.get("whisper_model") == "base" and not base_model.is_available()):
+        needs_base = "base" in (preset.get("whisper_model"), preset.get("redecode_model"))
+        if preset.get("device", "cpu") != "cpu" or (needs_base and not base_model.is_available()):
             continue
         stages = frozenset(s for s in STAGES if getattr(base, s))
-        out.append(Variant(f"profile {name}", preset["whisper_model"], preset["beam_size"], preset["compute_type"], stages))
+        out.append(
+            Variant(
+                f"profile {name}",
+                preset["whisper_model"],
+                preset["beam_size"],
+                preset["compute_type"],
+                stages,
+                preset.get("redecode_model"),
+            )
+        )
     return out
 
 
 def model_variants(model: str, beam: int, base: Settings) -> list[Variant]:
-    """Plain decoding and the default word transformations, for one model and beam size."""
+    """Plain decoding and the default word transformations, for one model and beam size. ``tiny.en+base``:
+    tiny.en at ``beam``, then base (``MRT_REDECODE_BEAM_SIZE``, 5) on tiny.en's unsure and medical words."""
     defaults = frozenset(s for s in STAGES if getattr(base, s))
+    first, second = split_model(model)
+    label = f"{first} beam {beam}" + (f" + {second} beam {base.redecode_beam_size}" if second else "")
     return [
-        Variant(f"{model} beam {beam} plain", model, beam, stages=frozenset()),
-        Variant(f"{model} beam {beam} defaults", model, beam, stages=defaults),
+        Variant(f"{label} plain", first, beam, stages=frozenset(), redecode=second),
+        Variant(f"{label} defaults", first, beam, stages=defaults, redecode=second),
     ]
 
 
@@ -358,6 +390,7 @@ def run_matrix(
 
     from mrt_eval.transcribe.devset import voice_of
     from mrt_eval.transcribe.wer import ZERO, word_counts
+    from pipeline.transcribe.redecode import RedecodeOptions, redecode
     from pipeline.transcribe.transcribe import Transcriber, decode, fill_gaps, finish
     from pipeline.transcribe.vocabulary import build_bias
 
@@ -371,10 +404,13 @@ def run_matrix(
     correction_right = correction_made = 0
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_by_model: dict[str, float] = {}
+    redecoded_s: dict[tuple, float] = {}  # audio seconds the second model decoded, per decoding
     transcriber = Transcriber(base)  # one model per distinct model setting, across the groups
     for key, vs in groups.items():
         dsettings = vs[0].settings(base)
         model = transcriber.model(settings=dsettings)  # loaded even when decodings are cached: its memory counts
+        second = transcriber.redecoder(settings=dsettings)
+        options = RedecodeOptions.from_settings(dsettings)
         for it in items:
             bias = None
             if dsettings.bias_vocabulary and dsettings.bias_max_tokens > 0:
@@ -382,8 +418,11 @@ def run_matrix(
                     it.context, str(dsettings.vocabulary_file) if dsettings.vocabulary_file else None, dsettings.bias_max_tokens
                 )
             dsettings = dsettings.model_copy(update={"fill_gaps": False})
+            first_key = vs[0].first_pass_key  # a combination's first pass is its first model's decoding
             cached = (
-                Path(decode_cache) / f"{_decode_cache_key(key, it.name, base, it.audio.samples)}.pkl" if decode_cache else None
+                Path(decode_cache) / f"{_decode_cache_key(first_key, it.name, base, it.audio.samples)}.pkl"
+                if decode_cache
+                else None
             )
             if cached is not None and cached.is_file():
                 import pickle
@@ -398,6 +437,11 @@ def run_matrix(
 
                     cached.parent.mkdir(parents=True, exist_ok=True)
                     cached.write_bytes(pickle.dumps((raw, regions, decode_s)))
+            if second is not None and options is not None:  # the second model's re-decoding: never cached
+                t0 = time.perf_counter()
+                raw, windows = redecode(it.audio, list(raw), second, dsettings, options, bias)
+                decode_s += time.perf_counter() - t0
+                redecoded_s[key] = redecoded_s.get(key, 0.0) + sum(w.end - w.start for w in windows)
             filled = None
             for v in vs:
                 vsettings = v.settings(base)
@@ -436,8 +480,8 @@ def run_matrix(
                     correction_made += m
             if on_file:
                 on_file(it.name)
-        peak_by_model[vs[0].model] = max(
-            peak_by_model.get(vs[0].model, 0.0), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_by_model[vs[0].model_label] = max(
+            peak_by_model.get(vs[0].model_label, 0.0), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         )
     rows = []
     for name, pv in per_variant.items():
@@ -445,12 +489,17 @@ def run_matrix(
         rows.append(
             {
                 "variant": name,
-                "model": pv["variant"].model,
+                "model": pv["variant"].model_label,
                 "beam": pv["variant"].beam_size,
                 "stages": sorted(pv["variant"].stages),
                 "audio_s": round(pv["audio"], 1),
                 "rtf": round(pv["seconds"] / pv["audio"], 4) if pv["audio"] else None,
-                "peak_rss_mb": round(peak_by_model.get(pv["variant"].model, 0.0)),
+                "peak_rss_mb": round(peak_by_model.get(pv["variant"].model_label, 0.0)),
+                "redecoded_share": (
+                    round(redecoded_s[pv["variant"].decode_key] / pv["audio"], 4)
+                    if pv["variant"].decode_key in redecoded_s and pv["audio"]
+                    else None
+                ),
                 "all": _counts_dict(total),
                 "voices": {k: _counts_dict(c) for k, c in sorted(pv["counts"].items())},
                 "files": pv["files"],
@@ -485,7 +534,7 @@ def matrix_table(result: dict, title: str, per_voice: bool = True):
     from rich.table import Table
 
     tab = Table(title=title)
-    for col in ("configuration", "voice", "WER", "med-WER", "ins", "del", "RTF", "peak MB"):
+    for col in ("configuration", "voice", "WER", "med-WER", "ins", "del", "RTF", "peak MB", "re-decoded"):
         tab.add_column(col, justify="left" if col in ("configuration", "voice") else "right")
     pct = lambda x: f"{100 * x:.1f}%" if x is not None else "-"
     for r in result["rows"]:
@@ -498,10 +547,13 @@ def matrix_table(result: dict, title: str, per_voice: bool = True):
             str(r["all"]["deletions"]),
             f"{r['rtf']:.3f}",
             str(r["peak_rss_mb"]),
+            pct(r.get("redecoded_share")),  # share of the audio the second model decoded again
         )
         if per_voice:
             for voice, c in r["voices"].items():
-                tab.add_row("", voice, pct(c["wer"]), pct(c["medical_wer"]), str(c["insertions"]), str(c["deletions"]), "", "")
+                tab.add_row(
+                    "", voice, pct(c["wer"]), pct(c["medical_wer"]), str(c["insertions"]), str(c["deletions"]), "", "", ""
+                )
     return tab
 
 

@@ -8,65 +8,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-
-@lru_cache(maxsize=1)
-def _normalizer():
-    from whisper.normalizers import EnglishTextNormalizer
-
-    return EnglishTextNormalizer()
-
-
-# spoken and written units are the same word for scoring ("25 milligrams" == "25 mg")
-UNIT_WORDS = {
-    "milligram": "mg",
-    "milligrams": "mg",
-    "mgs": "mg",
-    "microgram": "mcg",
-    "micrograms": "mcg",
-    "ug": "mcg",
-    "milliliter": "ml",
-    "milliliters": "ml",
-    "millilitre": "ml",
-    "millilitres": "ml",
-    "mls": "ml",
-    "kilogram": "kg",
-    "kilograms": "kg",
-    "gram": "g",
-    "grams": "g",
-    "gm": "g",
-    "milliequivalent": "meq",
-    "milliequivalents": "meq",
-    "unit": "units",
-    "iu": "units",
-    "liter": "l",
-    "liters": "l",
-    "litre": "l",
-    "litres": "l",
-    "cc": "cc",
-    "ccs": "cc",
-    "percent": "%",
-}
-UNIT_TOKENS = frozenset(UNIT_WORDS.values()) | {
-    "mg",
-    "mcg",
-    "ml",
-    "kg",
-    "g",
-    "meq",
-    "units",
-    "l",
-    "cc",
-    "%",
-    "mmhg",
-    "puffs",
-    "tablets",
-    "tabs",
-}
-
-
-def normalize(text: str) -> str:
-    """Whisper's English normalizer, then one spelling per unit (``UNIT_WORDS``)."""
-    return " ".join(UNIT_WORDS.get(w, w) for w in _normalizer()(text).split())
+# the normalizer, the units and what counts as a medical word are the product's own (the re-decoding of
+# tiny.en's medical spans uses them too): pipeline/transcribe/lexicon.py
+from pipeline.transcribe.lexicon import (  # noqa: F401  (re-exported)
+    UNIT_TOKENS,
+    UNIT_WORDS,
+    medical_spans,
+    medical_word_entries,
+    normalize,
+)
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
@@ -145,47 +95,11 @@ def medwer_scores(references: list[str], hypotheses: list[str]) -> dict:
     return _medwer_scorer().corpus(references, hypotheses)
 
 
-@lru_cache(maxsize=1)
-def medical_word_entries() -> tuple[frozenset[str], int]:
-    """What counts as a medical word: medwer's public term list plus the shipped vocabulary's drug
-    names (label MEDICATION) and the lexicon's medication terms, in normalized spelling."""
-    import medwer
-
-    from pipeline.transcribe.lexicon import read_lexicon_terms, read_vocabulary
-
-    entries, _ = medwer.load_terms(medwer.default_terms_path())
-    out = set(entries)
-    for e in read_vocabulary():
-        if e.label == "MEDICATION":
-            out.add(normalize(e.term))
-    for term, label in read_lexicon_terms().items():
-        if label == "MEDICATION":
-            out.add(normalize(term))
-    out.discard("")
-    return frozenset(out), max(len(e.split()) for e in out)
-
-
 def keep_medical_words(norm_text: str) -> list[str]:
     """The medical words of normalized text: terms (greedy longest match, one token per term), units,
     and doses (a number right before a unit)."""
-    entries, longest = medical_word_entries()
     toks = norm_text.split()
-    out, i = [], 0
-    while i < len(toks):
-        t = toks[i]
-        if t in UNIT_TOKENS or (i + 1 < len(toks) and toks[i + 1] in UNIT_TOKENS and re.fullmatch(r"[\d.,/]+", t)):
-            out.append(t)
-            i += 1
-            continue
-        for n in range(min(longest, len(toks) - i), 0, -1):
-            cand = " ".join(toks[i : i + n])
-            if cand in entries:
-                out.append(cand.replace(" ", "_"))
-                i += n
-                break
-        else:
-            i += 1
-    return out
+    return ["_".join(toks[a:b]) for a, b in medical_spans(toks)]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ as one token (" fever", " pain"): the recognizer gets them right and they are ne
 from __future__ import annotations
 
 import gzip
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -100,6 +101,110 @@ def find_terms(words: list[str], terms: frozenset[str] | None = None) -> list[tu
             cand = " ".join(words[i : i + n])
             if cand in terms:
                 out.append((i, i + n, cand))
+                i += n
+                break
+        else:
+            i += 1
+    return out
+
+
+# -- medical words: what the re-decoding of tiny.en's spans and the benchmark's medical-word WER count ----
+@lru_cache(maxsize=1)
+def _normalizer():
+    from whisper.normalizers import EnglishTextNormalizer
+
+    return EnglishTextNormalizer()
+
+
+# spoken and written units are the same word for scoring ("25 milligrams" == "25 mg")
+UNIT_WORDS = {
+    "milligram": "mg",
+    "milligrams": "mg",
+    "mgs": "mg",
+    "microgram": "mcg",
+    "micrograms": "mcg",
+    "ug": "mcg",
+    "milliliter": "ml",
+    "milliliters": "ml",
+    "millilitre": "ml",
+    "millilitres": "ml",
+    "mls": "ml",
+    "kilogram": "kg",
+    "kilograms": "kg",
+    "gram": "g",
+    "grams": "g",
+    "gm": "g",
+    "milliequivalent": "meq",
+    "milliequivalents": "meq",
+    "unit": "units",
+    "iu": "units",
+    "liter": "l",
+    "liters": "l",
+    "litre": "l",
+    "litres": "l",
+    "cc": "cc",
+    "ccs": "cc",
+    "percent": "%",
+}
+UNIT_TOKENS = frozenset(UNIT_WORDS.values()) | {
+    "mg",
+    "mcg",
+    "ml",
+    "kg",
+    "g",
+    "meq",
+    "units",
+    "l",
+    "cc",
+    "%",
+    "mmhg",
+    "puffs",
+    "tablets",
+    "tabs",
+}
+
+
+def normalize(text: str) -> str:
+    """Whisper's English normalizer, then one spelling per unit (``UNIT_WORDS``)."""
+    return " ".join(UNIT_WORDS.get(w, w) for w in _normalizer()(text).split())
+
+
+@lru_cache(maxsize=1)
+def medical_word_entries() -> tuple[frozenset[str], int]:
+    """What counts as a medical word: medwer's public term list plus the shipped vocabulary's drug
+    names (label MEDICATION) and the lexicon's medication terms, in normalized spelling; and the
+    longest entry's length in words."""
+    import medwer
+
+    entries, _ = medwer.load_terms(medwer.default_terms_path())
+    out = set(entries)
+    for e in read_vocabulary():
+        if e.label == "MEDICATION":
+            out.add(normalize(e.term))
+    for term, label in read_lexicon_terms().items():
+        if label == "MEDICATION":
+            out.add(normalize(term))
+    out.discard("")
+    return frozenset(out), max(len(e.split()) for e in out)
+
+
+_DOSE_NUMBER = re.compile(r"[\d.,/]+")
+
+
+def medical_spans(tokens: list[str]) -> list[tuple[int, int]]:
+    """(start, end) token spans of the medical words in normalized ``tokens``: terms (greedy longest
+    match), units, and doses (a number right before a unit)."""
+    entries, longest = medical_word_entries()
+    out, i = [], 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t in UNIT_TOKENS or (i + 1 < len(tokens) and tokens[i + 1] in UNIT_TOKENS and _DOSE_NUMBER.fullmatch(t)):
+            out.append((i, i + 1))
+            i += 1
+            continue
+        for n in range(min(longest, len(tokens) - i), 0, -1):
+            if " ".join(tokens[i : i + n]) in entries:
+                out.append((i, i + n))
                 i += n
                 break
         else:

