@@ -64,24 +64,23 @@ class ExternalCauseRecognizer:
         self.name = name
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
-        mechanisms = [m for r in external_cause_rules() if r.kind == "mechanism" for m in r.pattern.finditer(text)]
-        if not mechanisms and not _INJURY_WORDS.search(text):
+        matches = [(r, m) for r in external_cause_rules() for m in r.pattern.finditer(doc.text)]
+        mechanisms = [m.start() for r, m in matches if r.kind == "mechanism"]
+        if not matches or not (mechanisms or _INJURY_WORDS.search(doc.text)):
             return doc
-        injury_sentences = {
+        injury_sentences = [
             (s.start_char, s.end_char)
             for s in doc.sents
-            if any(s.start_char <= m.start() < s.end_char for m in mechanisms) or _INJURY_WORDS.search(s.text)
-        }
+            if any(s.start_char <= m < s.end_char for m in mechanisms) or _INJURY_WORDS.search(s.text)
+        ]
         spans = []
-        for r in external_cause_rules():
-            for m in r.pattern.finditer(text):
-                if r.kind != "mechanism" and not any(a <= m.start() < b for a, b in injury_sentences):
-                    continue
-                span = doc.char_span(m.start(), m.end(), label=LABEL, alignment_mode="expand")
-                if span is not None:
-                    span._.source = SOURCE
-                    spans.append(span)
+        for r, m in matches:
+            if r.kind != "mechanism" and not any(a <= m.start() < b for a, b in injury_sentences):
+                continue
+            span = doc.char_span(m.start(), m.end(), label=LABEL, alignment_mode="expand")
+            if span is not None:
+                span._.source = SOURCE
+                spans.append(span)
         if spans:
             spans = filter_spans(spans)
             doc.ents = filter_spans(spans + [e for e in doc.ents if not any(e.start < s.end and s.start < e.end for s in spans)])

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 
 from pipeline.code.edits.integral import GUIDELINE as INTEGRAL_GUIDELINE
 from pipeline.code.edits.integral import integral_to
-from pipeline.code.rules import neoplasm, specificity
+from pipeline.code.rules import history, neoplasm, specificity
 from pipeline.code.rules.alternates import (
     disease_kind,
     excludes1_conflict,
@@ -355,12 +355,11 @@ def family_history_unless_stated(shown: list[CodeProposal], ctx: FilterContext) 
         i: "a relative's condition from the family history: report it when it bears on this encounter (Guidelines I.C.21.c.4)"
         for i, p in enumerate(shown)
         if p.system == CM
-        and p.code.startswith(FAMILY_HISTORY_CATEGORIES)
+        and p.code.startswith(history.FAMILY)
         and not any(ev.start in ctx.concluded for ev in ctx.own_evidence(p))
     }
 
 
-FAMILY_HISTORY_CATEGORIES = ("Z80", "Z81", "Z82", "Z83", "Z84")
 _FAMILY_HISTORY_AS_REASON = re.compile(
     r"\b(?:because\s+of|due\s+to|given|in\s+view\s+of|in\s+light\s+of|based\s+on)\s+(?:\w+\s+){0,2}family\s+history\b"
     r"|\bfamily\s+history\b[^.]{0,80}\b(?:screening|surveillance|increased\s+risk|high\s+risk|at\s+risk)\b"

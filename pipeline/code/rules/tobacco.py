@@ -83,6 +83,5 @@ def _sentence(e: Entity, text: str | None) -> str:
     """The words of the mention's sentence (to the nearest period or line break on each side)."""
     if not text:
         return e.text
-    lo = max(text.rfind(".", 0, e.start), text.rfind("\n", 0, e.start)) + 1
     ends = [i for i in (text.find(".", e.end), text.find("\n", e.end)) if i >= 0]
-    return text[lo : min(ends) if ends else len(text)]
+    return text[_start(e, text) : min(ends) if ends else len(text)]
