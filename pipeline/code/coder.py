@@ -220,11 +220,11 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         proposals = model.rescore(
             proposals, mentions, text, not_coded_spans(entities, skipped), exclusions, index_for=coder.index
         )
+        # the codes the note's lists document keep the score they earned on the dictation set's dev notes
+        # (11 of 12 right), not the re-ranker's, which learned case reports without such lists
+        proposals = [replace(p, score=max(p.score, LIST_STATUS_SCORE)) if _documented_status(p) else p for p in proposals]
         # a looser match stands on the physician's word only where the re-ranker does not rule it out
         # ("community acquired pneumonia of the right lower lobe" is not M21.961 "acquired deformity of right lower leg")
-        # the medication and allergy lists' status codes keep the score they earned on the dictation set's
-        # dev notes (11 of 12 right), not the re-ranker's, which learned case reports without such lists
-        proposals = [replace(p, score=max(p.score, LIST_STATUS_SCORE)) if _documented_status(p) else p for p in proposals]
         scored = {p.code: p.score for p in proposals}
         specific = {c for c in specific if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
         stated = {c: why for c, why in stated.items() if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
