@@ -263,6 +263,11 @@ def _additions() -> list[Rule]:
         "unable to rule out",
     ]
     unc_bwd = [
+        # a test result not yet back: "Chlamydia and gonorrhea are pending"
+        "is pending",
+        "are pending",
+        "still pending",
+        "results pending",
         "is possible",
         "is likely",
         "is suspected",

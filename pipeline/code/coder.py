@@ -61,8 +61,17 @@ from pipeline.code.rules.guideline_filters import FilterContext, apply_filters, 
 from pipeline.code.rules.history import acute_only, history_code_for, is_chronic
 from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.rules.medications import StatusKind, status_codes
+from pipeline.code.rules.pregnancy import gestation_weeks
 from pipeline.code.rules.sequencing import sequence
-from pipeline.code.rules.status import PAST_PROCEDURE, REPORTED_STATUS, index_status, status_candidate, status_query
+from pipeline.code.rules.social_history import is_social_history, social_code
+from pipeline.code.rules.status import (
+    PAST_PROCEDURE,
+    REPORTED_STATUS,
+    index_status,
+    ongoing_dependences,
+    status_candidate,
+    status_query,
+)
 from pipeline.code.rules.tobacco import is_tobacco, tobacco_code
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, Reason, ReasonKind, SkippedFinding
 from pipeline.extract.types import Entity
@@ -245,6 +254,7 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         past_history(entities, rule_codes, proposals),
         concluded=frozenset(e.start for e in entities if e.section in CONCLUSION_SECTIONS),
         symptoms=frozenset(e.start for e in entities if e.label == "SYMPTOM"),
+        review_of_systems=frozenset(e.start for e in entities if e.section == REVIEW_OF_SYSTEMS),
         dictation=is_dictation(entities),
         owned=own.trim,
         family_history_bears=family_history_bears(text),
@@ -351,12 +361,16 @@ DIAGNOSIS_SECTIONS = {
 }
 # where the physician concludes: the diagnosis headings, and the plan and indications that name what is treated
 CONCLUSION_SECTIONS = frozenset(DIAGNOSIS_SECTIONS) | {"plan", "indications"}
+REVIEW_OF_SYSTEMS = "review_of_systems"
 PROCEDURE_SECTIONS = {"procedure"}  # "Procedure:", "Operation performed:", "Description of procedure:" ...
 LIST_STATUS_REASONS = (
     ReasonKind.LONG_TERM_DRUG_THERAPY,
+    ReasonKind.DEPENDENCE_STATUS,
     ReasonKind.ALLERGY_STATUS,
     ReasonKind.TOBACCO_USE,
     ReasonKind.EXTERNAL_CAUSE,
+    ReasonKind.WEEKS_OF_GESTATION,
+    ReasonKind.SOCIAL_DETERMINANT,
 )
 LIST_STATUS_SCORE = 0.9
 
@@ -419,9 +433,6 @@ def best_per_mention(proposals: list[CodeProposal], mentions: Callable[[CodeProp
     return best
 
 
-_HEAD_CUT = re.compile(r"\s+(?:of|with|in|on|involving|due to)\s+", re.I)
-
-
 SPELLED_OUT_SHARE = 0.6
 _WITHOUT = re.compile(r"\bwithout\b(.*)", re.I)
 
@@ -445,18 +456,11 @@ def _spelled_out(p: CodeProposal, index: CodeIndex) -> bool:
     )
 
 
-def _head_stem(mention: str) -> str | None:
-    """The first five letters of the finding's head word, the last word before "of", "with" ...
-    ("pneumonia" of "community acquired pneumonia of the right lower lobe"); None for a short one."""
-    words = re.findall(r"[a-z]+", _HEAD_CUT.split(mention.lower())[0])
-    return words[-1][:5] if words and len(words[-1]) >= 4 else None
-
-
 def _head_agrees(p: CodeProposal) -> bool:
     """The finding's head word is in the code's title: "fracture" of "closed fracture of the left
     distal radius" in S52.502A's, but "pneumonia" of "community acquired pneumonia of the right lower
     lobe" not in M21.961 "acquired deformity of right lower leg"."""
-    stem = _head_stem(p.evidence[0].text) if p.evidence else None
+    stem = specificity.head_stem(p.evidence[0].text) if p.evidence else None
     return stem is not None and stem in p.description.lower()
 
 
@@ -550,12 +554,12 @@ def first_pass(
         ]
         cands = _cm_candidates(queries, settings, index_for(CM), [_lead(e, text) for e in cm_live + cm_out])
         for e, q, cs in zip(cm_live, queries, cands):
-            # "pain in the right testicle" coded by its site: R52 "pain, unspecified" does not apply
+            # "pain in the right testicle", "ankle pain" coded by its site: R52 "pain, unspecified" does not apply
             if (
                 cs
                 and cs[0].score >= settings.min_code_score
                 and cs[0].code not in specificity.UNSPECIFIED_SITE
-                and q != specificity.index_query(e.query_text)
+                and (q != specificity.index_query(e.query_text) or specificity.names_a_site(e.query_text))
             ):
                 exclusions.codes |= specificity.UNSPECIFIED_SITE
         for e, cs in zip(cm_out, cands[len(cm_live) :]):
@@ -573,6 +577,21 @@ def first_pass(
                 code, path = read
                 mentions.append(MentionCandidates(e, CM, cs))
                 add(CM, code, _cm_title(code) or code, 1.0, e, Reason(ReasonKind.TOBACCO_USE, (code,), f"Index: {path}"))
+                continue
+            if is_social_history(e):  # "lives alone", "unemployed": the Index's social determinant codes
+                social = social_code(e)
+                if social is None:
+                    skipped.append(SkippedFinding(e.text, e.start, e.end, "no social determinant code in the Index"))
+                    continue
+                mentions.append(MentionCandidates(e, CM, cs))
+                add(
+                    CM,
+                    social.code,
+                    _cm_title(social.code) or social.code,
+                    1.0,
+                    e,
+                    Reason(ReasonKind.SOCIAL_DETERMINANT, (social.code,), social.why),
+                )
                 continue
             if specificity.injury_site_named(q):  # "ocular trauma": an eye injury, not T14.90XA (unspecified region)
                 cs = [c for c in cs if not c.code.startswith(specificity.UNSPECIFIED_BODY_REGION)]
@@ -654,6 +673,24 @@ def first_pass(
             cause.mention,
             Reason(ReasonKind.EXTERNAL_CAUSE, (cause.code,), cause.why),
         )
+    if weeks := gestation_weeks(entities, text, [code for system, code in found if system == CM]):
+        add(
+            CM,
+            weeks.code,
+            _cm_title(weeks.code) or weeks.code,
+            1.0,
+            weeks.mention,
+            Reason(ReasonKind.WEEKS_OF_GESTATION, (weeks.code,), weeks.why),
+        )
+    for dependence in ongoing_dependences(entities, text):
+        add(
+            CM,
+            dependence.code,
+            _cm_title(dependence.code) or dependence.code,
+            1.0,
+            dependence.mention,
+            Reason(ReasonKind.DEPENDENCE_STATUS, (dependence.code,), dependence.why),
+        )
     for drug in status_codes(entities, text):
         kind = ReasonKind.LONG_TERM_DRUG_THERAPY if drug.kind is StatusKind.LONG_TERM else ReasonKind.ALLERGY_STATUS
         for e in drug.mentions:
@@ -726,7 +763,7 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
     if hit is None:
         return cands
     top = cands[0] if cands else None
-    stem = _head_stem(query)
+    stem = specificity.head_stem(query)
     heads = stem is not None and stem in hit.path[0].lower()  # the entry's main term is the finding
     if hit.by_adjective and not heads:
         return cands  # "diabetic polyneuropathy": the document's diabetes type decides (pipeline.code.rules.combinations)
@@ -745,7 +782,7 @@ def _names_the_head(query: str, c) -> bool:
     """The match names the finding the query is about: "pneumonia" of "community acquired pneumonia
     of the right lower lobe" is not in M21.961 "acquired deformity of right lower leg", which the
     site phrase's words brought up."""
-    stem = _head_stem(query)
+    stem = specificity.head_stem(query)
     return stem is None or stem in f"{c.alias} {c.description}".lower()
 
 

@@ -39,10 +39,13 @@ class ReasonKind(Enum):
     PERSONAL_HISTORY = "personal_history"  # a past condition, coded to its history code (codes: the condition)
     LIFELONG_CONDITION = "lifelong_condition"  # documented as history, coded as current
     PAST_PROCEDURE_STATUS = "past_procedure_status"  # a past procedure's status code (I.C.21.c.3)
+    DEPENDENCE_STATUS = "dependence_status"  # a treatment the patient lives on: dialysis, home oxygen (Z99, I.C.21.c.3)
     LONG_TERM_DRUG_THERAPY = "long_term_drug_therapy"  # a drug of the medication list (Z79, I.C.21.c.3)
     ALLERGY_STATUS = "allergy_status"  # a drug of the allergy list (Z88, Z91.04-)
     TOBACCO_USE = "tobacco_use"  # a tobacco statement of the social history (F17.2-, Z87.891, Z72.0)
     EXTERNAL_CAUSE = "external_cause"  # how, where, doing what the record's injury happened (I.C.20)
+    WEEKS_OF_GESTATION = "weeks_of_gestation"  # a maternal record's weeks of gestation (Z3A, I.C.15.b.4)
+    SOCIAL_DETERMINANT = "social_determinant"  # a circumstance the note states: living alone, unemployment (I.C.21.c.17)
     CODED_CASES = "coded_cases"  # CodiEsp train cases coded the mention to the code
     SIMILAR_CASES = "similar_cases"  # the most similar coded cases (CodiEsp train) give the code
     DOCUMENT_MODEL = "document_model"  # the document-level model links the document's wording to the code

@@ -173,6 +173,9 @@ class ContextComponent:
         def sec_index(char: int) -> int:
             return bisect_right(sec_starts, char) - 1
 
+        # a trigger inside parentheses speaks of what is inside them: "The left eardrum (not the
+        # surgical ear) has a definite infection" does not negate the infection
+        groups = _parenthesised(doc)
         trig_starts = [t.start for t in active]
         for ent in ents:
             si = bisect_right(sent_starts, ent.start) - 1
@@ -184,6 +187,9 @@ class ContextComponent:
                 if ent.start <= t.start and t.end <= ent.end:
                     continue  # a trigger inside the entity is part of its wording
                 if sec_starts and sec_index(doc[t.start].idx) != ent_sec:
+                    continue
+                group = groups.get(t.start)
+                if group and not (group[0] < ent.start and ent.end <= group[1]):
                     continue
                 if self._in_scope(t, ent, s_lo, s_hi, cum, term[t.rule.category], term_starts[t.rule.category], commas):
                     flags[t.rule.category] = True
@@ -292,3 +298,18 @@ def make_context(
         terminate_on_newline,
         list_scope,
     )
+
+
+def _parenthesised(doc: Doc) -> dict[int, tuple[int, int]]:
+    """Token index -> (its opening "(", its closing ")") for the tokens inside a closed pair of
+    parentheses (the innermost pair)."""
+    out: dict[int, tuple[int, int]] = {}
+    opened: list[int] = []
+    for tok in doc:
+        if tok.text == "(":
+            opened.append(tok.i)
+        elif tok.text == ")" and opened:
+            start = opened.pop()
+            for i in range(start + 1, tok.i):
+                out.setdefault(i, (start, tok.i))
+    return out

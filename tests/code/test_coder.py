@@ -638,16 +638,59 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
     assert cands[0].code == code and cands[0].alias.startswith("Index: ") and cands[0].score >= 0.5
 
 
+@pytest.mark.parametrize(
+    ("mention", "code", "path"),
+    [
+        # one unstated level read past, above a stated one: Pain, joint, ankle
+        ("ankle pain", "M25.579", ("Pain", "joint", "ankle")),
+        # a level that makes the condition another kind is not: Hemorrhage, traumatic - code to specific injury
+        ("cerebellar intraparenchymal hemorrhage", "I61.4", ("Hemorrhage, hemorrhagic", "cerebellar, cerebellum")),
+        # nor a relative's: history of colon polyps is no family history
+        ("history of colon polyps", "K63.5", ("Polyp, polypus", "colon")),
+        # a subterm with only a "see also" is read on under the term it names
+        ("left ear infection", "H66.90", ("Infection, infected, infective", "ear", "see Otitis media")),
+        ("nicotine dependence", "F17.200", ("Dependence", "nicotine", "see Dependence, drug, nicotine")),
+        # a main term's other spelling, and the words a dictation uses for the Index's
+        ("lumbar diskitis", "M46.40", ("Discitis, diskitis",)),
+        ("rectal polyps", "K62.1", ("Polyp, polypus", "rectum")),
+        ("substance abuse", "F19.10", ("Abuse", "drug NEC")),
+        ("protein malnourishment", "E46", ("Malnutrition", "protein")),
+        ("nuclear sclerotic cataract", "H25.10", ("Cataract", "nuclear", "sclerosis")),
+    ],
+)
+def test_the_index_is_read_past_unstated_levels_and_see_references(mention: str, code: str, path: tuple[str, ...]):
+    from pipeline.code.lookup.index_lookup import lookup
+
+    hit = lookup(mention)
+    assert hit is not None and (hit.code, hit.path) == (code, path), hit
+
+
+def test_the_words_around_a_mention_that_the_index_reads_are_read_with_it():
+    from pipeline.code.rules.specificity import site_query
+
+    assert site_query("cataract", ", right eye.", "PREOPERATIVE DIAGNOSIS:\nNuclear sclerotic ") == "Nuclear sclerotic cataract"
+    assert site_query("Atrial fibrillation", ", chronic, on Coumadin.", "") == "Atrial fibrillation chronic"
+    assert site_query("atrial fibrillation", " chronic, on anticoagulation.", "hyperlipidemia, ") == "atrial fibrillation chronic"
+    # words the Index would not then read stay out: its burn degrees are under a site
+    assert site_query("burns", " on the skin of the face", "Second and third degree ") == "burns"
+    assert site_query("pneumonia", ".", "history of ") == "pneumonia"
+    _, codes = codes_for(
+        "PREOPERATIVE DIAGNOSIS: Nuclear sclerotic cataract, right eye. INDICATION: A visually significant cataract.", "inpatient"
+    )
+    assert "H25.11" in codes and "H26.9" not in codes, codes
+
+
 def test_the_index_path_leaves_a_partial_reading_to_the_search():
-    """ "Nicotine dependence": nicotine is under Dependence, drug, which the mention skips; the Index
-    reading (F19.20, Dependence) is incomplete and the search's F17.200 stands."""
+    """ "Subdural hematoma": the Index's Hematoma, subdural has no code of its own (only its
+    traumatic and nontraumatic subterms), so the reading stops at Hematoma (T14.8XXA) without
+    "subdural"; that partial reading leaves the search's I62.00 first."""
     from pipeline.code.coder import _cm_candidates
     from pipeline.code.lookup.index_lookup import lookup
 
-    hit = lookup("nicotine dependence")
+    hit = lookup("subdural hematoma")
     assert hit is not None and not hit.complete
-    (cands,) = _cm_candidates(["nicotine dependence"], get_settings(), Coder().index(CM))
-    assert cands[0].code == "F17.200"
+    (cands,) = _cm_candidates(["subdural hematoma"], get_settings(), Coder().index(CM))
+    assert cands[0].code == "I62.00"
 
 
 def test_copd_exacerbation_and_copd_with_pneumonia_are_coded_from_the_index():

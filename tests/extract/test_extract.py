@@ -20,6 +20,7 @@ def test_pipeline_components_in_order():
         "mrt_procedures",
         "mrt_tobacco",
         "mrt_external_causes",
+        "mrt_social_history",
         "mrt_abbreviations",
         "mrt_sections",
         "mrt_context",

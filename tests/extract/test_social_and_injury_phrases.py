@@ -52,3 +52,21 @@ def test_headings_and_words_that_are_never_findings_alone_are_not_findings(found
     ents = found("IMPRESSION:\n1. Pneumonia.\nHe may return in May. FAMILY HISTORY: Mother had diabetes.")
     assert "Pneumonia" in ents
     assert not {"IMPRESSION", "may", "May", "FAMILY HISTORY"} & set(ents)
+
+
+def test_social_circumstances_are_findings_in_the_index_words(found):
+    ents = found("SOCIAL HISTORY: He lives alone and has been unemployed since 2005. History of exposure to asbestos.")
+    assert ents["lives alone"].query_text == "living alone" and ents["unemployed"].query_text == "unemployment"
+    assert ents["exposure to asbestos"].label == "PROBLEM"  # not the chemical "asbestos"
+    assert not any("alone" in t for t in found("She does not live alone."))
+
+
+def test_a_trigger_in_parentheses_speaks_of_what_they_hold(found):
+    ents = found("The left eardrum (not the surgical ear) has a definite infection with a bulging drum.")
+    assert not ents["infection"].negated
+    assert found("No fever (and no chills).")["chills"].negated
+
+
+def test_a_result_still_pending_is_uncertain(found):
+    ents = found("Wet prep shows clue cells. Chlamydia and gonorrhea are pending at this time.")
+    assert ents["Chlamydia"].uncertain and ents["gonorrhea"].uncertain

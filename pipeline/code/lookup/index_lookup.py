@@ -15,8 +15,16 @@ modifiers (in parentheses) count as read when present and are not needed. Index 
 states differently are matched through :data:`SYNONYMS` ("pulmonary" is "lung") and, in subterms
 only, :data:`IMPLIED` ("pneumonia" is an acute lower respiratory infection, so "COPD with
 pneumonia" reads Disease, lung, obstructive, with, acute, lower respiratory infection, J44.0). An entry that says "see" is
-followed to the code of the entry it names (``see_code``). The best entry covers the most mention
-words; of equals, the shallower (the default code of the term) comes first, then the code.
+followed to the code of the entry it names (``see_code``); a subterm with no code of its own whose
+"see" or "see also" names a term with subterms is read on there, with the mention's words it did not
+read ("left ear infection": Infection, ear, see also Otitis media, left, H66.92).
+
+A coder also reads past one subterm level the mention leaves unstated, above a level it states
+("ankle pain" is Pain, joint, ankle, M25.57-), when every entry that reads the mention so gives the
+same code (:data:`LOOSE_LEVELS`). A level stated only by its nonessential modifier is not read so:
+"(venous)" in Thrombosis, cavernous (venous) sinus does not make a venous thrombosis a sinus one. The
+best entry covers the most mention words; of equals, the one that skips no level, then the
+shallower (the default code of the term) comes first, then the code.
 
 The char-3-gram search (:mod:`pipeline.code.lookup.candidates`) stays the fallback, for misspellings and
 wordings the Index lacks; :func:`pipeline.code.coder._cm_candidates` puts an Index hit first.
@@ -61,6 +69,25 @@ SYNONYMS = {
     "obstructive": ("obstruction",),
     "exacerbation": ("exacerbated", "exacerbations", "flare"),
     "decompensated": ("decompensation",),
+    "sclerosis": ("sclerotic",),
+    # a site's adjective: "rectal polyps" is Polyp, rectum
+    "rectum": ("rectal",),
+    "colon": ("colonic",),
+    "uterus": ("uterine",),
+    "ovary": ("ovarian",),
+    "prostate": ("prostatic",),
+    "vagina": ("vaginal",),
+    "nose": ("nasal",),
+    "larynx": ("laryngeal",),
+    "pharynx": ("pharyngeal",),
+    "esophagus": ("esophageal",),
+    "duodenum": ("duodenal",),
+    "pancreas": ("pancreatic",),
+    "spleen": ("splenic",),
+    "bladder": ("vesical",),
+    "drug": ("substance", "substances"),  # Abuse, drug NEC: "substance abuse"
+    "cannabis": ("marijuana", "marihuana"),
+    "malnutrition": ("malnourishment", "malnourished"),
 }
 # subterm words a dictation word implies (never a main term): pneumonia is an acute lower respiratory
 # infection (J44.0's "COPD with acute lower respiratory infection"), an exacerbation is acute
@@ -70,6 +97,16 @@ IMPLIED = {
     "lower": ("pneumonia", "bronchopneumonia"),
     "acute": ("pneumonia", "bronchopneumonia", "exacerbation"),
 }
+LOOSE_LEVELS = 1  # subterm levels an entry may skip (unstated, above a level the mention states)
+# a level that makes the condition another kind is never read past unstated: "cerebellar" hemorrhage
+# is not Hemorrhage, traumatic - code to specific injury, cerebellar
+_UNSKIPPABLE = re.compile(
+    r"\b(?:traumatic|nontraumatic|newborn|congenital|pathologic(?:al)?|fetal|perinatal|maternal|puerperal|pregnancy|"
+    r"obstetric|postoperative|postprocedural|induced|drug|sequelae?|late effect|old|healed|history|family)\b|\bcode to\b",
+    re.I,
+)
+_NO_REDIRECT = re.compile(r"\b(?:condition|by site|by type|category)\b", re.I)  # "see condition": nothing to read on under
+MAX_REDIRECTS = 2
 _WORD = re.compile(r"[a-z0-9]+")
 _PAREN = re.compile(r"\([^)]*\)")
 MIN_HEAD_LETTERS = 4  # a main term shorter than this ("ear", "leg") is not looked up as a head
@@ -118,8 +155,11 @@ class _Entry:
     levels: tuple[tuple[tuple[frozenset[str], ...], ...], ...]
     level_words: tuple[frozenset[str], ...]  # every word of each level (a quick test before the full one)
     nemod: frozenset[str]  # nonessential modifier words of every level
-    code: str
+    code: str | None  # None: the entry only sends on (``redirect``)
     path: tuple[str, ...]
+    level_nemod: tuple[frozenset[str], ...] = ()  # each level's nonessential modifier words
+    skippable: tuple[bool, ...] = ()  # per level: may be read past when the mention leaves it unstated
+    redirect: str = ""  # the term a codeless subterm's "see" or "see also" names, read on with the mention's other words
 
 
 @lru_cache(maxsize=1)
@@ -141,23 +181,45 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
     out: dict[frozenset[str], list[_Entry]] = {}
     for e in cs.cm_index:
         code = target(e.see_code) if e.see_code else (target(e.code) if e.code and e.valid else None)
+        redirect = ""
         if not code:
-            continue
+            redirect = e.see or e.see_also
+            if len(e.path) < 2 or not redirect or _NO_REDIRECT.search(redirect):
+                continue
         levels = tuple(
             () if _PAREN.sub("", s).strip().lower().rstrip(":") in CONNECTOR_LEVELS else _alternatives(s) for s in e.path[1:]
         )
-        nemod = frozenset(w for n in e.nemod for w in words(n.replace("(", " ").replace(")", " ")) if n)
+        level_nemod = tuple(_one_word_modifiers(n) for n in e.nemod[1:])
+        nemod = frozenset(w for n in e.nemod for w in _nemod_words(n))
         level_words = tuple(frozenset(w for part in level for alt in part for w in alt) for level in levels)
-        entry = _Entry(levels, level_words, nemod, code, e.path)
+        skippable = tuple(not _UNSKIPPABLE.search(level) for level in e.path[1:])
+        entry = _Entry(levels, level_words, nemod, code, e.path, level_nemod=level_nemod, skippable=skippable, redirect=redirect)
         main = e.path[0]
         spellings = [p.strip() for p in _PAREN.sub("", main).split(",") if p.strip()]
         head = spellings[0] if spellings else main
         # "Disease, diseased": each spelling is the term; "Abduction contracture, hip": the first part only
-        keys = [head] + [s for s in spellings[1:] if s[:4].lower() == head[:4].lower()]
+        keys = [head] + [s for s in spellings[1:] if _same_term(s, head)]
         for key in dict.fromkeys(frozenset(words(k)) for k in keys):
             if key:
                 out.setdefault(key, []).append(entry)
     return out
+
+
+def _one_word_modifiers(nemod: str) -> frozenset[str]:
+    """The nonessential modifiers of one word that may state their level ("(erosive)"; not
+    "(involving lobes)", whose "lobe" does not make a right lower lobe pneumonia a bronchopneumonia)."""
+    return frozenset(w for group in re.findall(r"\(([^)]*)\)", nemod) for w in words(group) if len(words(group)) == 1)
+
+
+def _nemod_words(nemod: str) -> frozenset[str]:
+    return frozenset(words(nemod.replace("(", " ").replace(")", " "))) if nemod else frozenset()
+
+
+def _same_term(spelling: str, head: str) -> bool:
+    """Another spelling of the main term ("Dilated, dilation", "Discitis, diskitis"), not a qualifier
+    after its comma ("Abduction contracture, hip")."""
+    a, b = spelling.lower().strip(), head.lower().strip()
+    return a[:4] == b[:4] or (" " not in a and " " not in b and a[:3] == b[:3] and abs(len(a) - len(b)) <= 2)
 
 
 @lru_cache(maxsize=100000)
@@ -165,12 +227,22 @@ def _alternatives(subterm: str) -> tuple[tuple[frozenset[str], ...], ...]:
     """A subterm as parts that must all be stated (split at its commas), each with its
     alternatives (split at "or"): "atrial or auricular" -> ({atrial}, {auricular}); "pneumococcal,
     acute or subacute" -> ({pneumococcal},), ({acute}, {subacute})."""
-    parts = []
+    parts: list[tuple[frozenset[str], ...]] = []
     for part in _PAREN.sub(" ", subterm.lower()).split(","):
         alts = tuple(a for a in dict.fromkeys(frozenset(words(a)) for a in re.split(r"\bor\b", part)) if a)
-        if alts:
+        if alts and parts and _spelling_of(alts, parts[-1]):
+            parts[-1] = parts[-1] + alts  # "cerebellar, cerebellum": two spellings, either states the level
+        elif alts:
             parts.append(alts)
     return tuple(parts)
+
+
+def _spelling_of(alts: tuple[frozenset[str], ...], previous: tuple[frozenset[str], ...]) -> bool:
+    """One word that begins as the previous part's one word does (five letters): another spelling."""
+    if len(alts) != 1 or len(alts[0]) != 1:
+        return False
+    (word,) = alts[0]
+    return any(len(p) == 1 and len(word) >= 5 and next(iter(p))[:5] == word[:5] for p in previous)
 
 
 def _expanded(mention_words: set[str], table: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
@@ -184,7 +256,7 @@ def _expanded(mention_words: set[str], table: dict[str, tuple[str, ...]]) -> dic
 
 
 @lru_cache(maxsize=20000)
-def lookup(mention: str) -> IndexHit | None:
+def lookup(mention: str, _redirects: int = MAX_REDIRECTS) -> IndexHit | None:
     """The Index entry a coder would read for ``mention`` (in the Index's words), or None when no
     main term of the Index is a word of the mention."""
     mention_words = set(words(mention))
@@ -192,35 +264,98 @@ def lookup(mention: str) -> IndexHit | None:
         return None
     named = _expanded(mention_words, SYNONYMS)
     said = _expanded(mention_words, {**SYNONYMS, **{w: SYNONYMS.get(w, ()) + IMPLIED[w] for w in IMPLIED}})
-    best: tuple | None = None
+    readings: list[_Reading] = []
     for key, entries in _main_terms(frozenset(named)).items():
         head = set().union(*(named[w] for w in key))
         for entry in entries:
-            if any(level and entry_words.isdisjoint(said) for level, entry_words in zip(entry.levels, entry.level_words)):
-                continue  # a level none of whose words the mention states
-            covered = set(head)
-            ok = True
-            for level in entry.levels:
-                if not level:
-                    continue
-                stated = [[alt for alt in part if alt <= said.keys()] for part in level]
-                if not all(stated):
-                    ok = False
-                    break
-                covered |= {m for part in stated for alt in part for w in alt for m in said[w]}
-            if not ok:
+            reading = _read(entry, head, said)
+            if reading is None:
                 continue
-            covered |= set().union(*(said[w] for w in entry.nemod if w in said))
-            rank = (-len(covered), len(entry.path), entry.code, entry.path)
-            if best is None or rank < best[0]:
-                best = (rank, entry, covered, key)
+            covered, skips = reading
+            rank = (-len(covered), skips, len(entry.path), entry.code or "", entry.path)
+            readings.append((rank, entry, covered, key, skips))
+    best = _best(readings)
     if best is None:
         return None
-    _, entry, covered, key = best
+    _, entry, covered, key, _ = best
+    if entry.code is not None:
+        return _hit(entry, covered, key, said, len(mention_words))
+    # "Infection, ear - see also Otitis media": read on under the term it names, with the words left
+    rest = sorted(mention_words - covered)
+    on = lookup(" ".join([entry.redirect.replace(",", " "), *rest]), _redirects - 1) if _redirects else None
+    if on is not None and words(on.path[0].split(",")[0]) == words(entry.redirect.split(",")[0].split()[0]):
+        read = len(covered) + len(set(rest) & set(words(" ".join(on.path))))
+        by_adjective = _hit(entry, covered, key, said, len(mention_words)).by_adjective
+        path = (*entry.path, f"see {entry.redirect}")
+        return IndexHit(on.code, path, min(read, len(mention_words)), len(mention_words), on.complete, by_adjective)
+    # nothing to read on there (or only under another term the words hold): the best entry with a code
+    coded = next((r for r in readings if r[1].code is not None and not r[4]), None)
+    return _hit(coded[1], coded[2], coded[3], said, len(mention_words)) if coded else None
+
+
+def _hit(entry: _Entry, covered: set[str], key: frozenset[str], said: dict[str, set[str]], n_words: int) -> IndexHit:
     unread = {w for w, ms in said.items() if not ms & covered}  # Index words the mention states but the entry does not read
     first = [p.strip() for p in _PAREN.sub("", entry.path[0]).split(",") if p.strip()][:1]
     by_adjective = bool(first) and key != frozenset(words(first[0]))
-    return IndexHit(entry.code, entry.path, len(covered), len(mention_words), unread.isdisjoint(_term_words()[key]), by_adjective)
+    return IndexHit(entry.code or "", entry.path, len(covered), n_words, unread.isdisjoint(_term_words()[key]), by_adjective)
+
+
+_Reading = tuple[tuple, _Entry, set[str], frozenset[str], int]  # (rank, entry, words read, main term, levels skipped)
+
+
+def _best(readings: list[_Reading]) -> _Reading | None:
+    """The best reading: the first by rank; one that skips a level only when every reading that reads
+    as many words by skipping agrees on the code ("femur" under Fracture, pathological and Fracture,
+    traumatic does not)."""
+    if not readings:
+        return None
+    readings.sort(key=lambda r: r[0])
+    best = readings[0]
+    if best[4] and len({r[1].code or r[1].redirect for r in readings if r[4] and r[0][0] == best[0][0]}) > 1:
+        return next((r for r in readings if not r[4]), None)
+    return best
+
+
+def _read(entry: _Entry, head: set[str], said: dict[str, set[str]]) -> tuple[set[str], int] | None:
+    """The mention words ``entry`` reads and how many of its levels it skips; None when the mention
+    does not state the entry."""
+    real = [i for i, level in enumerate(entry.levels) if level]
+    unstated = [i for i in real if entry.level_words[i].isdisjoint(said)]
+    if len(unstated) > LOOSE_LEVELS or (unstated and (unstated[-1] == real[-1] or not entry.skippable[unstated[0]])):
+        return None  # a quick test: more levels unstated than may be skipped, or the deepest one
+    covered = set(head)
+    skips = 0
+    for i in real:
+        stated = [[alt for alt in part if alt <= said.keys()] for part in entry.levels[i]]
+        if all(stated):
+            covered |= {m for part in stated for alt in part for w in alt for m in said[w]}
+        elif i == real[-1] or any(stated) or skips == LOOSE_LEVELS or not entry.skippable[i]:
+            return None
+        else:
+            skips += 1  # "nuclear sclerotic cataract": Cataract, senile, nuclear
+    covered |= set().union(*(said[w] for w in entry.nemod if w in said))
+    return covered, skips
+
+
+@lru_cache(maxsize=20000)
+def modifier_words(mention: str) -> frozenset[str]:
+    """Words the Index reads under the main terms ``mention`` names (their subterms' words, one-word
+    nonessential modifiers, and the dictation words :data:`SYNONYMS` gives for them): the words a
+    coder reads with the mention when the dictation puts them before it ("Nuclear sclerotic" +
+    "cataract") or after a comma ("Atrial fibrillation, chronic")."""
+    named = _expanded(set(words(mention)), SYNONYMS)
+    out: set[str] = set()
+    for key in _main_terms(frozenset(named)):
+        out |= _term_words()[key] | _modifier_words()[key]
+    for index_word, said in SYNONYMS.items():
+        if index_word in out:
+            out.update(said)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def _modifier_words() -> dict[frozenset[str], frozenset[str]]:
+    return {key: frozenset(w for e in entries for ws in e.level_nemod for w in ws) for key, entries in _entries().items()}
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,10 @@ After the re-ranker has scored every code, the document's list goes through the 
 filters below, in this order. Each one names the codes it moves to the alternatives and the
 reason, which the alternative carries in its rationale for the coder to read:
 
+0. :func:`specified_elsewhere`: the code of a bare mention of a condition the documentation gives
+   with more detail, in another mention or in the words around this one ("cataract" H26.9 next to
+   "nuclear sclerotic cataract, right eye" H25.11; "atrial fibrillation" I48.91 next to "atrial
+   fibrillation chronic" I48.20), is an alternative;
 1. :func:`one_per_finding`: one code per finding (a second code of the same category, or PCS body
    part, for the same words);
 2. :func:`excludes1_with_guideline_codes`: no code the re-ranker added that an Excludes1 note forbids
@@ -15,7 +19,7 @@ reason, which the alternative carries in its rationale for the coder to read:
 5. :func:`less_specific_for_the_same_words`: of two index matches for the very same words, the one
    naming less of what the mention states is an alternative;
 6. :func:`acute_on_chronic`: an acute or chronic code next to the acute-on-chronic code of the condition;
-7. :func:`unspecified_illness`: R69 only without a documented diagnosis;
+7. :func:`unspecified_illness`: R69 (and in a dictation R52) only without a documented diagnosis;
 8. :func:`past_history_only`: a condition documented only as past history is reported by its
    personal-history code;
 9. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
@@ -32,7 +36,10 @@ reason, which the alternative carries in its rationale for the coder to read:
 18. :func:`past_tobacco_with_current_use`: no personal history of nicotine dependence next to current
     dependence (Z87.891 Excludes1 F17.2-);
 19. :func:`statistics_only_in_a_dictation`: in a note laid out under section headings, no code that
-    only case statistics suggest.
+    only case statistics suggest;
+20. :func:`review_of_systems_only`: no code read only from the review of systems;
+21. :func:`substance_use_hierarchy`: of one substance's use, abuse and dependence, only the highest
+    (Guidelines I.C.5.b.1).
 
 Codes the guidelines require (:attr:`FilterContext.required`) pass the first filter whatever else
 shares their finding.
@@ -78,6 +85,7 @@ class FilterContext:
     # headings, plan, indications); empty when the note states none
     concluded: frozenset[int] = frozenset()
     symptoms: frozenset[int] = frozenset()  # starts of the mentions extraction labelled SYMPTOM
+    review_of_systems: frozenset[int] = frozenset()  # starts of the mentions under the review of systems
     dictation: bool = False  # the document is laid out under section headings, as dictated notes are
     family_history_bears: bool = False  # the physician gives the family history as a reason (screening, risk)
     # the proposal with only the evidence of the mentions it codes (the coder's evidence owner); None: as is
@@ -204,13 +212,17 @@ def acute_on_chronic(shown: list[CodeProposal], ctx: FilterContext) -> dict[int,
 
 
 def unspecified_illness(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
-    """ "Illness, unspecified" only without a documented diagnosis."""
+    """ "Illness, unspecified" only without a documented diagnosis; in a dictated note, "Pain,
+    unspecified" too: pain of no stated site next to a diagnosis is the diagnosis's pain (postoperative
+    pain, the fracture's pain). Case reports' coders give R52 beside diagnoses (CodiEsp: 6 of 12 such
+    R52 codes were theirs), so there it stays the re-ranker's call."""
     if not any(p.system == CM and p.code[0] not in "RZ" for p in shown):
         return {}
+    unspecified = UNSPECIFIED_ILLNESS + (specificity.UNSPECIFIED_SITE_CODES if ctx.dictation else ())
     return {
         i: "not reported next to a documented diagnosis (Guidelines I.B.4-5)"
         for i, p in enumerate(shown)
-        if p.code in UNSPECIFIED_ILLNESS
+        if p.code in unspecified and p.code not in ctx.stated
     }
 
 
@@ -224,8 +236,8 @@ def past_history_only(shown: list[CodeProposal], ctx: FilterContext) -> dict[int
         and p.code not in ctx.rule_codes
         and not p.code.startswith("Z8")
         and p.code not in ctx.required
-        and p.evidence
-        and all(ev.start in ctx.past_history for ev in p.evidence)
+        and (evidence := ctx.own_evidence(p))
+        and all(ev.start in ctx.past_history for ev in evidence)
     }
 
 
@@ -413,7 +425,97 @@ def statistics_only_in_a_dictation(shown: list[CodeProposal], ctx: FilterContext
     }
 
 
+def review_of_systems_only(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A code whose every mention is in the review of systems: the patient's answers to the system
+    questions are not the physician's diagnoses, and a coder does not code from them (a condition that
+    matters comes back in the history, the examination or the assessment)."""
+    if not ctx.review_of_systems:
+        return {}
+    return {
+        i: "read only from the review of systems, which records the patient's answers, not the physician's diagnoses"
+        for i, p in enumerate(shown)
+        if p.system == CM
+        and p.code not in ctx.stated
+        and p.code not in ctx.required
+        and (evidence := ctx.own_evidence(p))
+        and all(ev.start in ctx.review_of_systems for ev in evidence)
+    }
+
+
+# F10-F19, by the 4th character: 1 abuse, 2 dependence, 9 use (F17 nicotine has dependence only)
+_SUBSTANCE_LEVEL = {"9": 0, "1": 1, "2": 2}
+
+
+def substance_use_hierarchy(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """One substance's use, abuse and dependence documented together are coded once, at the highest
+    (Guidelines I.C.5.b.1): abuse and dependence, dependence only (F19.10 yields to F19.20); use and
+    abuse, abuse only."""
+    level: dict[int, tuple[str, int]] = {}
+    for i, p in enumerate(shown):
+        c = p.code.replace(".", "")
+        if p.system == CM and c[:2] == "F1" and len(c) >= 4 and c[3] in _SUBSTANCE_LEVEL:
+            level[i] = (c[:3], _SUBSTANCE_LEVEL[c[3]])
+    out = {}
+    for i, (category, rank) in level.items():
+        higher = next((shown[j].code for j, (cat, r) in level.items() if cat == category and r > rank), None)
+        if higher:
+            out[i] = f"{higher} documents this substance at a higher level (Guidelines I.C.5.b.1)"
+    return out
+
+
+_NOT_SPECIFIED = re.compile(r"\bnot specified as\b.*$|\bunspecified\b(?:\s+(?:site|type|part|organism))?|\bNOS\b", re.I)
+
+
+def specified_elsewhere(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A condition is coded once, to the detail the note documents (Guidelines I.B.1-2): a code whose
+    title says only what another shown code of the same finding says, and less ("Unspecified
+    cataract" next to "Age-related nuclear cataract, right eye"; "Obesity, unspecified" next to
+    "Morbid (severe) obesity"), for mentions of the same head word, is an alternative. A code kept
+    alongside a combination code stays, and only a code the guideline pass read from the
+    documentation counts as the detail."""
+    kept = tuple(c.rstrip("-") for p in shown for r in p.reasons if r.kind is ReasonKind.KEPT_ALONGSIDE for c in r.codes)
+    heads: dict[int, set[str]] = {}
+    for i, p in enumerate(shown):
+        if p.system == CM and p.evidence:
+            heads[i] = {h for ev in ctx.own_evidence(p) if (h := _head_word(ev.text))}
+    out = {}
+    for i, p in enumerate(shown):
+        if i not in heads or not heads[i] or p.code.startswith(kept) or not _NOT_SPECIFIED.search(p.description):
+            continue
+        said = _title_words(_NOT_SPECIFIED.sub(" ", p.description))
+        for j, q in enumerate(shown):
+            if j == i or j not in heads or j in out or q.code not in ctx.rule_codes:
+                continue
+            if q.code[:1] != p.code[:1] or not heads[i] <= heads[j]:
+                continue
+            theirs = _title_words(_NOT_SPECIFIED.sub(" ", q.description))
+            if said and said < theirs:
+                out[i] = f"the note documents this condition with more detail: {q.code}"
+                break
+    return out
+
+
+def _title_words(title: str) -> frozenset[str]:
+    """A title's content words, without a plural ending (whole words: "tachycardia" is not "tachypnea")."""
+    return frozenset(_singular(w) for w in re.findall(r"[a-z]+", title.lower()) if len(w) > 2 and w not in _TITLE_STOP)
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "is", "us")) else word
+
+
+def _head_word(mention: str) -> str | None:
+    """The finding's head word, the last word before "of", "with" ... ("cataract" of "nuclear
+    sclerotic cataract of the right eye"); None for a short one."""
+    words = re.findall(r"[a-z]+", specificity.HEAD_CUT.split(mention.lower())[0])
+    return _singular(words[-1]) if words and len(words[-1]) >= 4 else None
+
+
+_TITLE_STOP = frozenset("and the with for due other without".split())
+
+
 FILTERS: tuple[Filter, ...] = (
+    specified_elsewhere,
     one_per_finding,
     excludes1_with_guideline_codes,
     contradicts_the_mentions,
@@ -433,6 +535,8 @@ FILTERS: tuple[Filter, ...] = (
     family_history_unless_stated,
     past_tobacco_with_current_use,
     statistics_only_in_a_dictation,
+    review_of_systems_only,
+    substance_use_hierarchy,
 )
 
 

@@ -81,8 +81,19 @@ def mention_side(text: str) -> str | None:
 
 
 def same_phrase(context: str) -> str:
-    """The context up to the next coordinated finding ("..., and ...")."""
-    return re.split(r",|;|\band\b|\bwith\b", context, maxsplit=1)[0]
+    """The context up to the next coordinated finding ("..., and ..."); a side after a comma is the
+    finding's own ("Nuclear sclerotic cataract, right eye")."""
+    return re.split(r",(?!\s*(?:right|left|bilateral)\b)|;|\band\b|\bwith\b", context, maxsplit=1)[0]
+
+
+HEAD_CUT = re.compile(r"\s+(?:of|with|in|on|involving|due to)\s+", re.I)
+
+
+def head_stem(mention: str) -> str | None:
+    """The first five letters of the finding's head word, the last word before "of", "with" ...
+    ("pneumonia" of "community acquired pneumonia of the right lower lobe"); None for a short one."""
+    words = re.findall(r"[a-z]+", HEAD_CUT.split(mention.lower())[0])
+    return words[-1][:5] if words and len(words[-1]) >= 4 else None
 
 
 @lru_cache(maxsize=8192)
@@ -179,7 +190,8 @@ SITE_HEADS = frozenset(
     "pain pains ache discomfort tenderness swelling mass lump nodule ulcer ulceration fracture edema oedema "
     "bleeding hemorrhage haemorrhage cyst abscess injury wound laceration contusion stenosis obstruction".split()
 )
-UNSPECIFIED_SITE = frozenset({"R52"})  # codes for the finding without its site (Pain, unspecified)
+UNSPECIFIED_SITE_CODES = ("R52",)  # codes for the finding without its site (Pain, unspecified)
+UNSPECIFIED_SITE = frozenset(UNSPECIFIED_SITE_CODES)
 _SITE_AFTER = re.compile(r"^\s*(?:in|of|at|on|over)\s+(?:the\s+|his\s+|her\s+|both\s+)?((?:[a-z]+\s+){0,2}[a-z]+)", re.I)
 _NOT_A_SITE = frozenset(
     "a an one two three four five six seven eight nine ten several few many some days weeks months years hours "
@@ -193,11 +205,13 @@ _SITE_STOP = re.compile(r"\b(?:and|with|without|that|which|who|for|since|after|o
 def site_query(mention: str, following: str, preceding: str = "") -> str:
     """The Index query for a mention: with the site phrase that follows it when the mention is a
     bare finding word ("pain" + " in the right testicle" -> "pain in the right testicle"), or else
-    with the site words right before it ("right knee" + "pain" -> "pain in right knee")."""
+    with the site words right before it ("right knee" + "pain" -> "pain in right knee"); any other
+    mention with the Index's words for it that the dictation puts around it (:func:`with_modifiers`)."""
     q = index_query(mention)
     words = mention.lower().split()
     if not words or words[-1] not in SITE_HEADS:
-        return q
+        said = with_modifiers(mention, following, preceding)
+        return index_query(said) if said != mention else q
     m = _SITE_AFTER.match(following)
     if not m:
         site = site_before(mention, preceding)
@@ -206,6 +220,49 @@ def site_query(mention: str, following: str, preceding: str = "") -> str:
     if not site or site.split()[0].lower() in _NOT_A_SITE:
         return q
     return index_query(f"{mention} {following[: m.start(1)].strip()} {site}")
+
+
+_CLAUSE_END = re.compile(r"[.;:,()\n]")
+_AFTER_COMMA = re.compile(r"^,?\s*([a-z]+(?:\s+[a-z]+)?)\s*(?=[,.;\n]|$)", re.I)
+MAX_MODIFIERS = 3
+
+
+def with_modifiers(mention: str, following: str, preceding: str) -> str:
+    """``mention`` with the words a coder reads with it under its main term that the dictation puts
+    right before it in its clause ("Nuclear sclerotic" + "cataract": Cataract, senile, nuclear) or
+    alone after it, up to a comma ("Atrial fibrillation, chronic,": Fibrillation, atrial, chronic, I48.20).
+    A word the Index does not list under the term ends the reading ("history of acute gastritis"
+    reads "acute", not "history"), and the words are kept only when the Index entry then reads them
+    ("Second and third degree" + "burns" is not read: the Index's burn degrees are under a site)."""
+    from pipeline.code.lookup.index_lookup import lookup, modifier_words, words
+
+    known = modifier_words(mention)
+    if not known:
+        return mention
+    before: list[str] = []
+    for w in reversed(_CLAUSE_END.split(preceding)[-1].split()[-MAX_MODIFIERS:]):
+        read = words(w)
+        if len(read) != 1 or read[0] not in known or read[0] in SIDE_WORDS:
+            break
+        before.insert(0, w)
+    after = ""
+    if m := _AFTER_COMMA.match(following):
+        read = words(m.group(1))
+        # modifiers only: "with pneumonia" names another finding, which the combination rules read
+        if read and len(read) == len(m.group(1).split()) and all(w in known and w not in SIDE_WORDS for w in read):
+            after = m.group(1)
+    said = " ".join([*before, mention, after]).strip()
+    if said == mention:
+        return mention
+    # only words the Index then reads: "third degree" + "burns" needs a site the mention lacks
+    hit, plain = lookup(index_query(said)), lookup(index_query(mention))
+    return said if hit is not None and hit.complete and hit.covered > (plain.covered if plain else 0) else mention
+
+
+def names_a_site(mention: str) -> bool:
+    """A finding word with its site in the mention itself ("Ankle pain", "knee swelling")."""
+    words = mention.lower().split()
+    return len(words) > 1 and words[-1] in SITE_HEADS and any(w in _index_site_words() for w in words[:-1])
 
 
 def site_before(mention: str, preceding: str) -> str | None:

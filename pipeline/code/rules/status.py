@@ -6,15 +6,20 @@ an ICD-10-CM status code: the absence of the organ it removed (Z90.710), the tra
 implant (Z96.641), the ostomy (Z93.3). The Alphabetic Index holds these under "Status (post)" and
 "Absence, acquired", so the mention is looked up as "status post <procedure>" in the ICD-10-CM index;
 only a close match to a status code (Z89-Z99) counts.
+
+A treatment the patient lives on ("ESRD on hemodialysis", "home oxygen") is a status too, the Z99
+dependence codes, whether or not the treatment is also given in this stay (:func:`ongoing_dependences`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pipeline.code.lookup.candidates import Candidate
 from pipeline.code.lookup.index_lookup import lookup
+from pipeline.extract.types import Entity
 
 STATUS_CATEGORIES = tuple(f"Z{n}" for n in range(89, 100))  # Z89 acquired absence of limb ... Z99 dependence on machines
 STATUS_MIN_SCORE = 0.75
@@ -45,6 +50,55 @@ STATUS_READINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:hemo|peritoneal\s+)?dialysis\b", "status post renal dialysis"),
     )
 )
+
+
+# a treatment the patient lives on, as dictated -> (its Z99 dependence code, the Index's words): "ESRD on
+# hemodialysis", "continue with dialysis", "on home oxygen" (not oxygen given during the stay)
+ONGOING_DEPENDENCE: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (
+        re.compile(
+            r"\b(?:on|receiv\w*|continu\w*(?:\s+with)?|needs?|needed|requir\w*|dependent\s+on)\s+"
+            r"(?:chronic\s+|regular\s+|outpatient\s+|home\s+)?(?:hemo|peritoneal\s+)?dialysis\b|\bdialysis[- ]dependent\b",
+            re.I,
+        ),
+        "Z99.2",
+        "Dependence, on, renal dialysis",
+    ),
+    (
+        re.compile(r"\bhome\s+(?:oxygen|o2)\b|\b(?:oxygen|o2)\s+at\s+home\b|\b(?:oxygen|o2)[- ]dependent\b", re.I),
+        "Z99.81",
+        "Dependence, on, supplemental oxygen",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class OngoingDependence:
+    code: str
+    mention: Entity  # the mention of the treatment (its evidence)
+    why: str
+
+
+def ongoing_dependences(entities: Sequence[Entity], text: str | None) -> list[OngoingDependence]:
+    """The Z99 dependence codes for treatments the note says the patient lives on (Guidelines
+    I.C.21.c.3: a status a coder reports whenever documented), each with the mention of the treatment
+    inside the words that say so; a negated, hypothetical or relative's mention says nothing."""
+    if not text:
+        return []
+    out: dict[str, OngoingDependence] = {}
+    for pattern, code, path in ONGOING_DEPENDENCE:
+        for m in pattern.finditer(text):
+            e = next(
+                (
+                    e
+                    for e in entities
+                    if m.start() <= e.start and e.end <= m.end() and not (e.negated or e.hypothetical or e.family)
+                ),
+                None,
+            )
+            if e is not None and code not in out:
+                out[code] = OngoingDependence(code, e, f'"{m.group(0)}": Index: {path}, {code} (Guidelines I.C.21.c.3)')
+    return list(out.values())
 
 
 def status_query(procedure: str) -> str:

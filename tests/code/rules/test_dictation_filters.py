@@ -61,3 +61,52 @@ def test_one_tobacco_code_current_use_and_the_named_product_first():
     assert [p.code for p in shown] == ["F17.210"]
     why = {p.code: p.rationale for p in moved}
     assert "Excludes1 with F17.210" in why["Z87.891"] and "names the product" in why["F17.200"]
+
+
+def said(c: str, start: int, words: str, kind: ReasonKind = ReasonKind.INDEX_MATCH, title: str | None = None) -> CodeProposal:
+    from pipeline.code.lookup.codeset import get_codeset
+
+    title = title or get_codeset().cm_description(c) or c
+    return CodeProposal(CM, c, title, 0.9, [Evidence(start, start + len(words), words)], (Reason(kind, (), "why"),))
+
+
+def test_a_bare_mention_yields_to_the_same_condition_documented_with_more_detail():
+    ranked = [said("H26.9", 300, "cataract"), said("H25.11", 20, "cataract"), said("I48.91", 400, "atrial fibrillation")]
+    ranked += [said("I48.20", 500, "atrial fibrillation"), said("J40", 600, "Bronchitis"), said("J20.9", 700, "Acute bronchitis")]
+    ctx = FilterContext("inpatient", rule_codes=frozenset(p.code for p in ranked))
+    shown, moved = apply_filters(ranked, ctx)
+    assert [p.code for p in shown] == ["H25.11", "I48.20", "J20.9"]
+    assert "more detail: H25.11" in next(p.rationale for p in moved if p.code == "H26.9")
+    # another condition whose word begins alike is no more detail ("tachycardia" is not "tachypnea")
+    other = [said("R00.0", 10, "tachycardia"), said("R06.82", 50, "tachypnea")]
+    assert shown_codes(other, FilterContext("inpatient", rule_codes=frozenset({"R00.0", "R06.82"}))) == ["R00.0", "R06.82"]
+    # the detail must be the documentation's (a code the guideline pass wrote), not the statistics'
+    assert shown_codes(ranked[:2], FilterContext("inpatient", rule_codes=frozenset({"H26.9"}))) == ["H26.9", "H25.11"]
+
+
+def test_a_code_read_only_from_the_review_of_systems_is_an_alternative():
+    ranked = [said("I10", 100, "Hypertension"), said("I49.9", 500, "Arrhythmia"), said("R11.0", 520, "Nausea")]
+    ctx = FilterContext("outpatient", rule_codes=frozenset(p.code for p in ranked), review_of_systems=frozenset({500, 520}))
+    shown, moved = apply_filters(ranked, ctx)
+    assert [p.code for p in shown] == ["I10"]
+    assert all("review of systems" in p.rationale for p in moved)
+
+
+def test_one_substance_is_coded_at_its_highest_level_of_use():
+    ranked = [
+        said("F19.10", 10, "Substance abuse"),
+        said("F19.20", 50, "substance dependence"),
+        said("F10.90", 90, "alcohol use"),
+    ]
+    assert shown_codes(ranked, FilterContext("outpatient", rule_codes=frozenset(p.code for p in ranked))) == ["F19.20", "F10.90"]
+
+
+def test_pain_of_no_site_is_not_reported_next_to_a_diagnosis_in_a_dictation():
+    ranked = [said("S93.401A", 10, "ankle sprain"), said("R52", 80, "pain")]
+    rule = frozenset(p.code for p in ranked)
+    assert shown_codes(ranked, FilterContext("outpatient", rule_codes=rule, dictation=True)) == ["S93.401A"]
+    assert shown_codes(ranked, FilterContext("outpatient", rule_codes=rule)) == [
+        "S93.401A",
+        "R52",
+    ]  # a case report: the model's call
+    assert shown_codes(ranked[1:], FilterContext("outpatient", rule_codes=rule, dictation=True)) == ["R52"]

@@ -1,5 +1,6 @@
 """Status codes from the medication, allergy and social history lists (Z79, Z88, F17/Z87.891/Z77.22),
-read from extraction's mentions: no model, no index."""
+dependence on dialysis or home oxygen (Z99), weeks of gestation (Z3A) and social circumstances (Z55-Z65,
+Z77, Z91.1), read from extraction's mentions: no model."""
 
 from __future__ import annotations
 
@@ -99,3 +100,42 @@ def test_smokers_cough_is_a_finding_not_a_tobacco_statement():
     text = "He has a smokers cough."
     (e,) = mentions(text, ("smokers cough", "SYMPTOM", None))
     assert not is_tobacco(e)
+
+
+def test_a_maternal_record_reports_the_weeks_of_gestation():
+    from pipeline.code.rules.pregnancy import gestation_weeks, weeks_code
+
+    text = "PREOPERATIVE DIAGNOSIS: A 39-week intrauterine pregnancy with complete breech presentation."
+    ents = mentions(text, ("complete breech presentation", "PROBLEM", "preoperative_diagnosis"))
+    found = gestation_weeks(ents, text, ["O32.1XX0"])
+    assert found is not None and found.code == "Z3A.39" and found.mention.text == "complete breech presentation"
+    assert gestation_weeks(ents, text, ["J18.9"]) is None  # no pregnancy code: not a maternal record
+    cough = "Assessment: a 2-week history of cough."
+    assert gestation_weeks(mentions(cough, ("cough", "SYMPTOM", "assessment")), cough, ["O99.89"]) is None
+    assert (weeks_code(6), weeks_code(28), weeks_code(43)) == ("Z3A.01", "Z3A.28", "Z3A.49")
+
+
+def test_a_treatment_the_patient_lives_on_is_a_dependence_status():
+    from pipeline.code.rules.status import ongoing_dependences
+
+    text = "End-stage renal disease on hemodialysis. She uses home oxygen at 2 liters. Dialysis was discussed."
+    ents = mentions(text, ("hemodialysis", "PROCEDURE", "discharge_diagnosis"), ("home oxygen", "PROCEDURE", "hpi"))
+    assert {d.code: d.mention.text for d in ongoing_dependences(ents, text)} == {"Z99.2": "hemodialysis", "Z99.81": "home oxygen"}
+    only_discussed = "Dialysis was discussed with the family."
+    assert ongoing_dependences(mentions(only_discussed, ("Dialysis", "PROCEDURE", "plan")), only_discussed) == []
+    negated = "She is not on dialysis."
+    assert ongoing_dependences(mentions(negated, ("dialysis", "PROCEDURE", "hpi"), negated=True), negated) == []
+
+
+def test_social_circumstances_are_coded_from_the_index():
+    from pipeline.code.rules.social_history import social_code
+
+    text = "SOCIAL HISTORY: Lives alone, unemployed. Noncompliant with her medications. Exposure to asbestos."
+    ents = mentions(
+        text,
+        ("Lives alone", "PROBLEM", "social_history"),
+        ("unemployed", "PROBLEM", "social_history"),
+        ("Noncompliant with her medications", "PROBLEM", "social_history"),
+        ("Exposure to asbestos", "PROBLEM", "social_history"),
+    )
+    assert [c.code for e in ents if (c := social_code(e))] == ["Z60.2", "Z56.0", "Z91.148", "Z77.090"]
