@@ -663,38 +663,21 @@ def first_pass(
             for c, score in select(PCS, e.query_text, cs, k):
                 add(PCS, c.code, c.description, score, e, _match(e, c))
 
+    def add_documented(code: str, mention: Entity, kind: ReasonKind, why: str) -> None:
+        """A code the documentation states outright (an external cause, a status, a list's drug)."""
+        add(CM, code, _cm_title(code) or code, 1.0, mention, Reason(kind, (code,), why))
+
     injuries = sorted((code for system, code in found if system == CM), key=lambda c: found[(CM, c)]["first"])
     for cause in external_causes(cause_mentions, injuries):
-        add(
-            CM,
-            cause.code,
-            _cm_title(cause.code) or cause.code,
-            1.0,
-            cause.mention,
-            Reason(ReasonKind.EXTERNAL_CAUSE, (cause.code,), cause.why),
-        )
+        add_documented(cause.code, cause.mention, ReasonKind.EXTERNAL_CAUSE, cause.why)
     if weeks := gestation_weeks(entities, text, [code for system, code in found if system == CM]):
-        add(
-            CM,
-            weeks.code,
-            _cm_title(weeks.code) or weeks.code,
-            1.0,
-            weeks.mention,
-            Reason(ReasonKind.WEEKS_OF_GESTATION, (weeks.code,), weeks.why),
-        )
+        add_documented(weeks.code, weeks.mention, ReasonKind.WEEKS_OF_GESTATION, weeks.why)
     for dependence in ongoing_dependences(entities, text):
-        add(
-            CM,
-            dependence.code,
-            _cm_title(dependence.code) or dependence.code,
-            1.0,
-            dependence.mention,
-            Reason(ReasonKind.DEPENDENCE_STATUS, (dependence.code,), dependence.why),
-        )
+        add_documented(dependence.code, dependence.mention, ReasonKind.DEPENDENCE_STATUS, dependence.why)
     for drug in status_codes(entities, text):
         kind = ReasonKind.LONG_TERM_DRUG_THERAPY if drug.kind is StatusKind.LONG_TERM else ReasonKind.ALLERGY_STATUS
         for e in drug.mentions:
-            add(CM, drug.code, _cm_title(drug.code) or drug.code, 1.0, e, Reason(kind, (drug.code,), drug.why))
+            add_documented(drug.code, e, kind, drug.why)
 
     proposals = [
         CodeProposal(

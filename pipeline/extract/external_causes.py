@@ -23,7 +23,8 @@ from typing import cast
 
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.util import filter_spans
+
+from pipeline.extract.spans import take_over
 
 DATA_FILE = cast(Path, resources.files("pipeline.extract") / "data" / "external_causes.tsv")
 LABEL = "PROBLEM"
@@ -81,9 +82,7 @@ class ExternalCauseRecognizer:
             if span is not None:
                 span._.source = SOURCE
                 spans.append(span)
-        if spans:
-            spans = filter_spans(spans)
-            doc.ents = filter_spans(spans + [e for e in doc.ents if not any(e.start < s.end and s.start < e.end for s in spans)])
+        take_over(doc, spans)  # a lexicon or NER span over the same words yields to the phrase
         return doc
 
 

@@ -21,7 +21,8 @@ from typing import cast
 
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.util import filter_spans
+
+from pipeline.extract.spans import take_over
 
 DATA_FILE = cast(Path, resources.files("pipeline.extract") / "data" / "social_history.tsv")
 LABEL = "PROBLEM"
@@ -65,10 +66,7 @@ class SocialHistoryRecognizer:
                     span._.source = SOURCE
                     span._.normalized_form = rule.index
                     spans.append(span)
-        if spans:
-            spans = filter_spans(spans)
-            # a lexicon or NER span over the same words ("asbestos" as a chemical) yields to the phrase
-            doc.ents = filter_spans(spans + [e for e in doc.ents if not any(e.start < s.end and s.start < e.end for s in spans)])
+        take_over(doc, spans)  # a lexicon or NER span over the same words yields to the phrase
         return doc
 
 

@@ -18,7 +18,8 @@ import re
 
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.util import filter_spans
+
+from pipeline.extract.spans import take_over
 
 LABEL = "PROBLEM"
 PATTERN = re.compile(
@@ -46,9 +47,7 @@ class TobaccoRecognizer:
                 continue
             span._.source = "tobacco"
             spans.append(span)
-        if spans:
-            # a lexicon or NER span over the same words yields to the tobacco span (the longest wins)
-            doc.ents = filter_spans(spans + [e for e in doc.ents if not any(e.start < s.end and s.start < e.end for s in spans)])
+        take_over(doc, spans)  # a lexicon or NER span over the same words yields to the phrase
         return doc
 
 
