@@ -477,7 +477,7 @@ def specified_elsewhere(shown: list[CodeProposal], ctx: FilterContext) -> dict[i
     heads: dict[int, set[str]] = {}
     for i, p in enumerate(shown):
         if p.system == CM and p.evidence:
-            heads[i] = {h for ev in ctx.own_evidence(p) if (h := _head_word(ev.text))}
+            heads[i] = {_singular(h) for ev in ctx.own_evidence(p) if (h := specificity.head_word(ev.text))}
     out = {}
     for i, p in enumerate(shown):
         if i not in heads or not heads[i] or p.code.startswith(kept) or not _NOT_SPECIFIED.search(p.description):
@@ -502,13 +502,6 @@ def _title_words(title: str) -> frozenset[str]:
 
 def _singular(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "is", "us")) else word
-
-
-def _head_word(mention: str) -> str | None:
-    """The finding's head word, the last word before "of", "with" ... ("cataract" of "nuclear
-    sclerotic cataract of the right eye"); None for a short one."""
-    words = re.findall(r"[a-z]+", specificity.HEAD_CUT.split(mention.lower())[0])
-    return _singular(words[-1]) if words and len(words[-1]) >= 4 else None
 
 
 _TITLE_STOP = frozenset("and the with for due other without".split())

@@ -86,14 +86,20 @@ def same_phrase(context: str) -> str:
     return re.split(r",(?!\s*(?:right|left|bilateral)\b)|;|\band\b|\bwith\b", context, maxsplit=1)[0]
 
 
-HEAD_CUT = re.compile(r"\s+(?:of|with|in|on|involving|due to)\s+", re.I)
+_HEAD_CUT = re.compile(r"\s+(?:of|with|in|on|involving|due to)\s+", re.I)
+
+
+def head_word(mention: str) -> str | None:
+    """The finding's head word, the last word before "of", "with" ... ("pneumonia" of "community
+    acquired pneumonia of the right lower lobe"); None for a short one."""
+    words = re.findall(r"[a-z]+", _HEAD_CUT.split(mention.lower())[0])
+    return words[-1] if words and len(words[-1]) >= 4 else None
 
 
 def head_stem(mention: str) -> str | None:
-    """The first five letters of the finding's head word, the last word before "of", "with" ...
-    ("pneumonia" of "community acquired pneumonia of the right lower lobe"); None for a short one."""
-    words = re.findall(r"[a-z]+", HEAD_CUT.split(mention.lower())[0])
-    return words[-1][:5] if words and len(words[-1]) >= 4 else None
+    """The first five letters of the finding's head word (:func:`head_word`)."""
+    head = head_word(mention)
+    return head[:5] if head else None
 
 
 @lru_cache(maxsize=8192)
