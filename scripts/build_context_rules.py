@@ -319,6 +319,12 @@ def _additions() -> list[Rule]:
         "days history of",
         "year history of",
         "years history of",
+        # a long history of a condition is its course so far, not a past episode ("a long history of
+        # gastroparesis dating back to 2000", as "a 10-year history of")
+        "long history of",
+        "long-standing history of",
+        "longstanding history of",
+        "lengthy history of",
         "history of present illness",
         "history of the present illness",
         "family history",
@@ -484,6 +490,26 @@ def _additions() -> list[Rule]:
         "referred for",
         "was referred",
     ]
+    term_hist = [
+        "presents",
+        "presented",
+        "presenting",
+        "presents with",
+        "presented with",
+        "presenting with",
+        "was admitted",
+        "is admitted",
+        "admitted for",
+        "admitted with",
+        "came to",
+        "comes to",
+        "comes in",
+        "came in",
+        "consulted for",
+        "was referred",
+        "referred for",
+        "with the diagnosis of",
+    ]
     rules: list[Rule] = []
     rules += [(t, "negated", "forward") for t in neg_fwd] + [(t, "negated", "backward") for t in neg_bwd]
     rules += [(t, "uncertain", "forward") for t in unc_fwd] + [(t, "uncertain", "backward") for t in unc_bwd]
@@ -502,6 +528,9 @@ def _additions() -> list[Rule]:
     rules += [(t, c, "terminate") for t in term_neg for c in ("negated", "uncertain")]
     rules += [("(+)", "negated", "terminate")]  # "(-) chest pain, (+) cough": the positive finding ends the negation
     rules += [(t, "hypothetical", "terminate") for t in ("since", "because", "due to", "secondary to")]
+    # the present illness begins: "with no relevant past medical history presented with a pruritic rash",
+    # "with a history of hypertension, was admitted with the diagnosis of obstructive jaundice"
+    rules += [(t, "historical", "terminate") for t in term_hist]
     rules += [(t, "family", "terminate") for t in ("patient", "patient's", "the patient", "pt")]
     return rules
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from pipeline.code.edits.checks import with_edits
 from pipeline.code.lookup.candidates import CANDIDATES_K, Candidate, CodeIndex
 from pipeline.code.lookup.codeset import get_codeset
-from pipeline.code.lookup.index_lookup import lookup
+from pipeline.code.lookup.index_lookup import lookup, without_episode
 from pipeline.code.lookup.indexes import CodeIndexes, shared_code_indexes
 from pipeline.code.rank import title_overlap
 from pipeline.code.rank.dictation_calibration import calibrate as calibrate_dictation
@@ -58,7 +58,8 @@ from pipeline.code.rules.arthroplasty import arthroplasty_query
 from pipeline.code.rules.combinations import combine
 from pipeline.code.rules.external_causes import external_causes, is_external_cause
 from pipeline.code.rules.guideline_filters import FilterContext, apply_filters, family_history_bears
-from pipeline.code.rules.history import acute_only, history_code_for, is_chronic
+from pipeline.code.rules.history import MALIGNANCY as MALIGNANCY_HISTORY
+from pipeline.code.rules.history import MALIGNANCY_WORDS, acute_only, history_code_for, is_chronic
 from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.rules.medications import StatusKind, status_codes
 from pipeline.code.rules.pregnancy import gestation_weeks
@@ -124,6 +125,8 @@ def _operative_blood_loss(e: Entity, text: str | None) -> bool:
 
 
 _ALLERGY_WORD = re.compile(r"^(?:drug\s+|medication\s+)?allerg(?:y|ies|ic)$", re.I)
+# the reaction after an allergy list's drug: "Celecoxib (rash)", "penicillin - hives", "sulfa causes a rash"
+_REACTION_BEFORE = re.compile(r"[A-Za-z]\s*(?:\(|[-–:]|\bcaus(?:es|ed|ing)\b|\bgives?\b)\s*(?:a\s+|an\s+)?$")
 
 
 def _skip_reason(e: Entity, setting: str, text: str | None = None) -> str | None:
@@ -133,6 +136,13 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None) -> str | None
         return "negated: documented as absent, not coded"
     if e.section == "allergies" and _ALLERGY_WORD.match(e.text):
         return "an allergy list's heading word: the drug it names is reported by its allergy status code (Z88)"
+    if (
+        e.section == "allergies"
+        and e.label in CM_LABELS
+        and text
+        and _REACTION_BEFORE.search(text[max(0, e.start - 25) : e.start])
+    ):
+        return 'a reaction the allergy list gives for a drug ("celecoxib (rash)"): a past reaction, reported by the allergy status code (Z88)'
     if e.hypothetical:
         return "hypothetical: a possible future condition, not coded"
     if e.uncertain and not e.family and setting == "outpatient":
@@ -251,7 +261,7 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         operative,
         tuple((m.entity.start, m.entity.end, m.entity.text) for m in mentions),
         len(text.split()) if text else None,
-        past_history(entities, rule_codes, proposals),
+        past_history(entities, rule_codes, [own.trim(p) for p in proposals]),
         concluded=frozenset(e.start for e in entities if e.section in CONCLUSION_SECTIONS),
         symptoms=frozenset(e.start for e in entities if e.label == "SYMPTOM"),
         review_of_systems=frozenset(e.start for e in entities if e.section == REVIEW_OF_SYSTEMS),
@@ -327,7 +337,8 @@ def _with_guideline_reasons(below: list[CodeProposal], shown: list[CodeProposal]
 
 def past_history(entities: list[Entity], rule_codes: set[str], proposals: list[CodeProposal]) -> frozenset[int]:
     """Starts of the mentions documented as the patient's past history and coded to a personal-history
-    code (not kept current as a lifelong condition)."""
+    code (not kept current as a lifelong condition). ``proposals`` carry their own evidence only
+    (:class:`_EvidenceOwner`): a current code that similar cases brought up lists other mentions too."""
     current = {
         ev.start
         for p in proposals
@@ -377,8 +388,17 @@ LIST_STATUS_SCORE = 0.9
 
 def _documented_status(p: CodeProposal) -> bool:
     """A code the note's lists document outright: long-term drugs, allergies, tobacco, an injury's
-    external causes, and the statuses a coder always reports (a graft, an implant, dialysis)."""
-    return p.has(*LIST_STATUS_REASONS) or (p.has(ReasonKind.PAST_PROCEDURE_STATUS) and p.code.startswith(REPORTED_STATUS))
+    external causes, and the statuses a coder always reports (a graft, an implant, dialysis, a
+    malignancy's former site, Guidelines I.C.2.d)."""
+    return (
+        p.has(*LIST_STATUS_REASONS)
+        or (p.has(ReasonKind.PAST_PROCEDURE_STATUS) and p.code.startswith(REPORTED_STATUS))
+        or (
+            p.has(ReasonKind.PERSONAL_HISTORY)
+            and p.code.startswith(MALIGNANCY_HISTORY)
+            and any(MALIGNANCY_WORDS.search(ev.text) for ev in p.evidence)
+        )
+    )
 
 
 STATED_MIN_SCORE = 0.75  # the diagnosis's words match the code's Index entry or title closely ...
@@ -742,11 +762,12 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
     char-3-gram match is off the finding or weak ("community acquired pneumonia of the right lower
     lobe" is not "acquired deformity of right lower leg"). Otherwise the char-3-gram candidates
     stand ("nicotine dependence": nicotine is under Dependence, drug, which the mention skips)."""
-    hit = lookup(f"{lead} {query}" if lead else query)
+    read = without_episode(query)
+    hit = lookup(f"{lead} {read}" if lead else read)
     if hit is None:
         return cands
     top = cands[0] if cands else None
-    stem = specificity.head_stem(query)
+    stem = specificity.head_stem(read)
     heads = stem is not None and stem in hit.path[0].lower()  # the entry's main term is the finding
     if hit.by_adjective and not heads:
         return cands  # "diabetic polyneuropathy": the document's diabetes type decides (pipeline.code.rules.combinations)

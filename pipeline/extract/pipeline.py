@@ -4,7 +4,8 @@ Components, each registered by name and set by config:
 ``sentencizer`` -> ``abbreviation_detector`` (scispaCy) -> ``mrt_ner`` (trained disease/chemical
 models, ``settings.ner_models``) -> ``mrt_terminology`` (lexicon: symptoms, procedures, tests, and
 the rest) -> ``mrt_procedures`` (PCS root operation + body part phrases) -> ``mrt_tobacco`` (tobacco use
-statements) -> ``mrt_external_causes`` (how, where, doing what an injury happened) -> ``mrt_social_history``
+statements) -> ``mrt_injury_statements`` (injuries told by their verb: "twisted his right ankle") ->
+``mrt_external_causes`` (how, where, doing what an injury happened) -> ``mrt_social_history``
 (circumstances a coder reports: living alone, unemployment, noncompliance) -> ``mrt_abbreviations``
 (in-text definitions, ambiguous abbreviations) -> ``mrt_sections`` -> ``mrt_context`` ->
 ``mrt_linker`` (ranked ICD-10 candidates, ``settings.link_candidates``) -> ``mrt_audio_time``.
@@ -27,6 +28,7 @@ from pipeline.extract import (  # noqa: F401  (register factories)
     abbreviations,
     context,
     external_causes,
+    injury_statements,
     linker,
     ner,
     procedures,
@@ -53,6 +55,7 @@ PIPELINE: list[tuple[str, dict]] = [
     ("mrt_terminology", {}),
     ("mrt_procedures", {}),
     ("mrt_tobacco", {}),
+    ("mrt_injury_statements", {}),
     ("mrt_external_causes", {}),
     ("mrt_social_history", {}),
     ("mrt_abbreviations", {}),

@@ -656,6 +656,12 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
         ("substance abuse", "F19.10", ("Abuse", "drug NEC")),
         ("protein malnourishment", "E46", ("Malnutrition", "protein")),
         ("nuclear sclerotic cataract", "H25.10", ("Cataract", "nuclear", "sclerosis")),
+        # a code printed without its 7th character is the initial encounter; the episode words are not read
+        ("laceration of the forehead initial encounter", "S01.81XA", ("Laceration", "forehead")),
+        ("laceration over the chin", "S01.81XA", ("Laceration", "chin")),
+        # a main term's qualifier that makes it another kind is read only when stated
+        ("femur fracture", "S72.90XA", ("Fracture, traumatic", "femur, femoral")),
+        ("pathologic fracture of the femur", "M84.453A", ("Fracture, pathological", "femur")),
     ],
 )
 def test_the_index_is_read_past_unstated_levels_and_see_references(mention: str, code: str, path: tuple[str, ...]):
@@ -734,3 +740,23 @@ def test_evidence_lists_only_the_mentions_a_code_codes(sample):
 
 def _why(text: str) -> tuple[Reason, ...]:
     return (Reason(ReasonKind.INDEX_MATCH, (), text),)
+
+
+def test_a_site_adjective_reads_the_table_of_neoplasms_row():
+    from pipeline.code.rules.specificity import index_query
+
+    assert index_query("uterine cancer") == "uterus cancer" and index_query("ovarian carcinoma") == "ovary cancer"
+    assert index_query("renal cell carcinoma") == "renal cell cancer"  # a morphology, not the site's adjective
+
+
+def test_a_removed_cancer_is_its_personal_history_and_an_allergy_reaction_no_finding():
+    text = (
+        "HISTORY OF PRESENT ILLNESS: A 73-year-old woman with bright red blood per rectum.\n"
+        "PAST MEDICAL HISTORY: Hypertension. Renal cell carcinoma status post left nephrectomy.\n"
+        "ALLERGIES: Celecoxib (rash).\n"
+        "ASSESSMENT: Rectal bleeding."
+    )
+    result, codes = codes_for(text)
+    assert "Z85.528" in codes and not any(c.startswith("C64") for c in codes), codes
+    assert "R21" not in codes  # the reaction is no rash finding
+    assert any("allergy list gives for a drug" in s.reason for s in result.skipped), result.skipped

@@ -83,6 +83,11 @@ def flags(span: Span) -> set[str]:
         # "was negative for" reaches forward, past "was negative" (backward, the earlier match)
         ("The serology was negative for pneumonia.", "pneumonia", {"negated"}),
         ("A breast mass without ruling out breast cancer.", "breast cancer", {"uncertain"}),
+        # the present illness ends a history's reach; a long history is the condition's course so far
+        ("A girl with no relevant past medical history presented with cough.", "cough", set()),
+        ("He has a history of hypertension and presents with chest pain.", "chest pain", set()),
+        ("He has a history of hypertension and presents with chest pain.", "hypertension", {"historical"}),
+        ("She has a long history of asthma since childhood.", "asthma", set()),
     ],
 )
 def test_assertion_flags(nlp: Language, text: str, concept: str, expected: set[str]) -> None:

@@ -19,6 +19,7 @@ def test_pipeline_components_in_order():
         "mrt_terminology",
         "mrt_procedures",
         "mrt_tobacco",
+        "mrt_injury_statements",
         "mrt_external_causes",
         "mrt_social_history",
         "mrt_abbreviations",

@@ -1,5 +1,6 @@
-"""Extraction of tobacco statements (mrt_tobacco), external causes (mrt_external_causes), list-shaped
-negation and headings that are no findings, through the real pipeline."""
+"""Extraction of tobacco statements (mrt_tobacco), injuries told by their verb (mrt_injury_statements),
+injury nouns, external causes (mrt_external_causes), list-shaped negation and headings that are no
+findings, through the real pipeline."""
 
 from __future__ import annotations
 
@@ -70,3 +71,16 @@ def test_a_trigger_in_parentheses_speaks_of_what_they_hold(found):
 def test_a_result_still_pending_is_uncertain(found):
     ents = found("Wet prep shows clue cells. Chlamydia and gonorrhea are pending at this time.")
     assert ents["Chlamydia"].uncertain and ents["gonorrhea"].uncertain
+
+
+def test_an_injury_told_by_its_verb_is_a_finding_in_the_index_words(found):
+    ents = found("Someone stepped on his ankle and he twisted his right ankle playing basketball. He denies hurting his back.")
+    assert ents["twisted his right ankle"].query_text == "injury of right ankle"
+    assert ents["hurting his back"].negated
+    assert found("She broke her left wrist.")["broke her left wrist"].query_text == "fracture of left wrist"
+    assert not any("hurt" in t for t in found("It hurts to move the ankle."))
+
+
+def test_injury_nouns_the_index_codes_only_by_site_are_findings(found):
+    ents = found("A 2 cm laceration over the chin and abrasions of the forehead. The lacerations were sutured.")
+    assert {"laceration", "lacerations"} <= set(ents) and any(t.startswith("abrasions") for t in ents), set(ents)

@@ -175,6 +175,11 @@ class CodeSet:
                 c = f"{c}.9"
             elif "." in c and len(unspecified) == 1:
                 c = unspecified[0]
+            elif _episodes_of(cm, c, kids):
+                # an injury's subcategory printed without its 7th character ("Laceration, forehead S01.81"):
+                # the initial encounter (A), which pipeline.code.rules.specificity.episode moves to the
+                # episode the documentation states
+                c = kids[0]
             elif "." in c and unspecified and most_unspecified:
                 # the most "unspecified" child (C34.9 -> C34.90 "unspecified part of unspecified bronchus");
                 # children that differ only by sex (C50.91 female, C50.92 male) tie: the first, which the
@@ -294,3 +299,13 @@ def get_codeset() -> CodeSet:
         if _instance is None:
             _instance = CodeSet()
         return _instance
+
+
+def _episodes_of(cm: ModuleType, code: str, kids: list[str]) -> bool:
+    """Whether ``kids`` are ``code``'s 7th-character variants (S01.81XA, S01.81XD, S01.81XS), the
+    first of them the initial encounter."""
+    return (
+        bool(kids)
+        and all(len(k.replace(".", "")) == 7 and k.startswith(code) for k in kids)
+        and "initial encounter" in cm.get_description(kids[0]).lower()
+    )

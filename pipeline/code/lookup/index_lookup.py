@@ -57,34 +57,43 @@ CONNECTOR_LEVELS = frozenset(
         "in (due to)",
     }
 )
+# a site's adjective -> the Index's and the Table of Neoplasms' word for the site: "rectal polyps" is
+# Polyp, rectum; "uterine cancer" is Neoplasm, uterus, malignant
+SITE_ADJECTIVES = {
+    "pulmonary": "lung",
+    "renal": "kidney",
+    "cardiac": "heart",
+    "hepatic": "liver",
+    "gastric": "stomach",
+    "cerebral": "brain",
+    "cutaneous": "skin",
+    "rectal": "rectum",
+    "colonic": "colon",
+    "uterine": "uterus",
+    "ovarian": "ovary",
+    "prostatic": "prostate",
+    "vaginal": "vagina",
+    "vulvar": "vulva",
+    "nasal": "nose",
+    "laryngeal": "larynx",
+    "pharyngeal": "pharynx",
+    "esophageal": "esophagus",
+    "duodenal": "duodenum",
+    "pancreatic": "pancreas",
+    "splenic": "spleen",
+    "vesical": "bladder",
+    "testicular": "testis",
+    "mammary": "breast",
+}
 # the Index's word -> the words a dictation uses for it (each also matches itself)
 SYNONYMS = {
     "lung": ("pulmonary", "lungs"),
     "kidney": ("renal", "kidneys"),
-    "heart": ("cardiac",),
-    "liver": ("hepatic",),
-    "stomach": ("gastric",),
-    "brain": ("cerebral",),
-    "skin": ("cutaneous",),
+    **{site: (adjective,) for adjective, site in SITE_ADJECTIVES.items() if site not in ("lung", "kidney")},
     "obstructive": ("obstruction",),
     "exacerbation": ("exacerbated", "exacerbations", "flare"),
     "decompensated": ("decompensation",),
     "sclerosis": ("sclerotic",),
-    # a site's adjective: "rectal polyps" is Polyp, rectum
-    "rectum": ("rectal",),
-    "colon": ("colonic",),
-    "uterus": ("uterine",),
-    "ovary": ("ovarian",),
-    "prostate": ("prostatic",),
-    "vagina": ("vaginal",),
-    "nose": ("nasal",),
-    "larynx": ("laryngeal",),
-    "pharynx": ("pharyngeal",),
-    "esophagus": ("esophageal",),
-    "duodenum": ("duodenal",),
-    "pancreas": ("pancreatic",),
-    "spleen": ("splenic",),
-    "bladder": ("vesical",),
     "drug": ("substance", "substances"),  # Abuse, drug NEC: "substance abuse"
     "cannabis": ("marijuana", "marihuana"),
     "malnutrition": ("malnourishment", "malnourished"),
@@ -97,6 +106,9 @@ IMPLIED = {
     "lower": ("pneumonia", "bronchopneumonia"),
     "acute": ("pneumonia", "bronchopneumonia", "exacerbation"),
 }
+# words that state what the code is anyway: a fracture not stated open or closed is closed, not stated
+# displaced or not is displaced (Guidelines I.C.19.c.1), so an entry that does not read them reads the mention
+DEFAULT_READINGS = frozenset({"displaced", "closed"})
 LOOSE_LEVELS = 1  # subterm levels an entry may skip (unstated, above a level the mention states)
 # a level that makes the condition another kind is never read past unstated: "cerebellar" hemorrhage
 # is not Hemorrhage, traumatic - code to specific injury, cerebellar
@@ -186,23 +198,40 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
             redirect = e.see or e.see_also
             if len(e.path) < 2 or not redirect or _NO_REDIRECT.search(redirect):
                 continue
-        levels = tuple(
-            () if _PAREN.sub("", s).strip().lower().rstrip(":") in CONNECTOR_LEVELS else _alternatives(s) for s in e.path[1:]
-        )
-        level_nemod = tuple(_one_word_modifiers(n) for n in e.nemod[1:])
-        nemod = frozenset(w for n in e.nemod for w in _nemod_words(n))
-        level_words = tuple(frozenset(w for part in level for alt in part for w in alt) for level in levels)
-        skippable = tuple(not _UNSKIPPABLE.search(level) for level in e.path[1:])
-        entry = _Entry(levels, level_words, nemod, code, e.path, level_nemod=level_nemod, skippable=skippable, redirect=redirect)
         main = e.path[0]
         spellings = [p.strip() for p in _PAREN.sub("", main).split(",") if p.strip()]
         head = spellings[0] if spellings else main
         # "Disease, diseased": each spelling is the term; "Abduction contracture, hip": the first part only
         keys = [head] + [s for s in spellings[1:] if _same_term(s, head)]
+        # "Fracture, pathological (pathologic)": a qualifier that makes the condition another kind is
+        # read only when stated, as its first level ("femur fracture" is not Fracture, pathological, femur)
+        qualifier = _kind_qualifier([s for s in spellings[1:] if not _same_term(s, head)], e.nemod[0] if e.nemod else "")
+        levels = qualifier + tuple(
+            () if _PAREN.sub("", s).strip().lower().rstrip(":") in CONNECTOR_LEVELS else _alternatives(s) for s in e.path[1:]
+        )
+        level_nemod: tuple[frozenset[str], ...] = (frozenset(),) * len(qualifier) + tuple(
+            _one_word_modifiers(n) for n in e.nemod[1:]
+        )
+        nemod = frozenset(w for n in e.nemod for w in _nemod_words(n))
+        level_words = tuple(frozenset(w for part in level for alt in part for w in alt) for level in levels)
+        skippable = (False,) * len(qualifier) + tuple(not _UNSKIPPABLE.search(level) for level in e.path[1:])
+        entry = _Entry(levels, level_words, nemod, code, e.path, level_nemod=level_nemod, skippable=skippable, redirect=redirect)
         for key in dict.fromkeys(frozenset(words(k)) for k in keys):
             if key:
                 out.setdefault(key, []).append(entry)
     return out
+
+
+def _kind_qualifier(qualifiers: list[str], nemod: str) -> tuple[tuple[tuple[frozenset[str], ...], ...], ...]:
+    """A main term's qualifier after its comma that makes the condition another kind (pathological,
+    nontraumatic, congenital ...: :data:`_UNSKIPPABLE`), as one level any of its words (or its
+    one-word nonessential modifiers: "(pathologic)") states; () for none, or for "traumatic", the
+    reading an injury term has unless another kind is stated."""
+    said = [q for q in qualifiers if _UNSKIPPABLE.search(q) and q.lower() != "traumatic"]
+    if not said:
+        return ()
+    forms = [w for q in said for w in words(q)] + sorted(_one_word_modifiers(nemod))
+    return (((tuple(frozenset({w}) for w in dict.fromkeys(forms))),),)
 
 
 def _one_word_modifiers(nemod: str) -> frozenset[str]:
@@ -238,11 +267,12 @@ def _alternatives(subterm: str) -> tuple[tuple[frozenset[str], ...], ...]:
 
 
 def _spelling_of(alts: tuple[frozenset[str], ...], previous: tuple[frozenset[str], ...]) -> bool:
-    """One word that begins as the previous part's one word does (five letters): another spelling."""
+    """One word that is another spelling of the previous part's one word (:func:`_same_term`:
+    "cerebellar, cerebellum", "femur, femoral")."""
     if len(alts) != 1 or len(alts[0]) != 1:
         return False
     (word,) = alts[0]
-    return any(len(p) == 1 and len(word) >= 5 and next(iter(p))[:5] == word[:5] for p in previous)
+    return any(len(p) == 1 and len(word) >= 5 and _same_term(word, next(iter(p))) for p in previous)
 
 
 def _expanded(mention_words: set[str], table: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
@@ -255,11 +285,22 @@ def _expanded(mention_words: set[str], table: dict[str, tuple[str, ...]]) -> dic
     return out
 
 
+_EPISODE_WORDS = re.compile(r"\s+initial encounter(?:\s+for\s+(?:closed\s+|open\s+)?fracture)?\s*$", re.I)
+
+
+def without_episode(query: str) -> str:
+    """An injury query without the Tabular's episode words (pipeline.code.rules.specificity adds
+    them for the title search): the Alphabetic Index lists no episode, so "laceration of the forehead
+    initial encounter" is Laceration, forehead, not Encounter."""
+    return _EPISODE_WORDS.sub("", query)
+
+
 @lru_cache(maxsize=20000)
 def lookup(mention: str, _redirects: int = MAX_REDIRECTS) -> IndexHit | None:
-    """The Index entry a coder would read for ``mention`` (in the Index's words), or None when no
-    main term of the Index is a word of the mention."""
-    mention_words = set(words(mention))
+    """The Index entry a coder would read for ``mention`` (in the Index's words; an injury query's
+    episode words are not read: :func:`without_episode`), or None when no main term of the Index is
+    a word of the mention."""
+    mention_words = set(words(without_episode(mention)))
     if not mention_words:
         return None
     named = _expanded(mention_words, SYNONYMS)
@@ -294,7 +335,8 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS) -> IndexHit | None:
 
 
 def _hit(entry: _Entry, covered: set[str], key: frozenset[str], said: dict[str, set[str]], n_words: int) -> IndexHit:
-    unread = {w for w, ms in said.items() if not ms & covered}  # Index words the mention states but the entry does not read
+    # Index words the mention states but the entry does not read (a default reading need not be read)
+    unread = {w for w, ms in said.items() if not ms & covered} - DEFAULT_READINGS
     first = [p.strip() for p in _PAREN.sub("", entry.path[0]).split(",") if p.strip()][:1]
     by_adjective = bool(first) and key != frozenset(words(first[0]))
     return IndexHit(entry.code or "", entry.path, len(covered), n_words, unread.isdisjoint(_term_words()[key]), by_adjective)

@@ -39,7 +39,9 @@ reason, which the alternative carries in its rationale for the coder to read:
     only case statistics suggest;
 20. :func:`review_of_systems_only`: no code read only from the review of systems;
 21. :func:`substance_use_hierarchy`: of one substance's use, abuse and dependence, only the highest
-    (Guidelines I.C.5.b.1).
+    (Guidelines I.C.5.b.1);
+22. :func:`malignancy_history_with_current_malignancy`: no history of a malignancy (Z85) next to a
+    current malignancy of the same site (Guidelines I.C.2.d).
 
 Codes the guidelines require (:attr:`FilterContext.required`) pass the first filter whatever else
 shares their finding.
@@ -372,6 +374,27 @@ def family_history_unless_stated(shown: list[CodeProposal], ctx: FilterContext) 
     }
 
 
+def malignancy_history_with_current_malignancy(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """No personal history of a malignancy (Z85) next to a current malignancy of the same site that the
+    documentation codes: Z85 is for a malignancy excised or eradicated, with no treatment directed to
+    the site and none remaining there (Guidelines I.C.2.d). "History of breast cancer ... scheduled for
+    mastectomy" is C50.-, not Z85.3; next to a tumor of no stated site ("history of lung cancer ...
+    tumor occluding the right middle lobe") the malignancy is not shown gone either."""
+    # the guideline pass's malignancies, shown or not; a neoplasm of no stated site may be the same one
+    current = sorted(c for c in ctx.rule_codes if c.startswith("C") or c in UNSTATED_SITE_NEOPLASM)
+    return {
+        i: f"the note documents this malignancy as current ({c}): Z85 is for one excised or eradicated (Guidelines I.C.2.d)"
+        for i, p in enumerate(shown)
+        if p.system == CM
+        and p.code.startswith(history.MALIGNANCY)
+        and (c := next((c for c in current if c in UNSTATED_SITE_NEOPLASM or history.covers_malignancy(p.code, c)), None))
+    }
+
+
+# neoplasms of no stated site: "tumor" (D49.9), "malignancy" (C80.1), "metastatic disease" (C79.9)
+UNSTATED_SITE_NEOPLASM = frozenset({"D49.9", "C80.1", "C80.0", "C79.9"})
+
+
 _FAMILY_HISTORY_AS_REASON = re.compile(
     r"\b(?:because\s+of|due\s+to|given|in\s+view\s+of|in\s+light\s+of|based\s+on)\s+(?:\w+\s+){0,2}family\s+history\b"
     r"|\bfamily\s+history\b[^.]{0,80}\b(?:screening|surveillance|increased\s+risk|high\s+risk|at\s+risk)\b"
@@ -530,6 +553,7 @@ FILTERS: tuple[Filter, ...] = (
     statistics_only_in_a_dictation,
     review_of_systems_only,
     substance_use_hierarchy,
+    malignancy_history_with_current_malignancy,
 )
 
 

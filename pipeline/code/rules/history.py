@@ -15,6 +15,13 @@ import simple_icd_10_cm as cm
 
 FAMILY = ("Z80", "Z81", "Z82", "Z83", "Z84")
 PERSONAL = ("Z85", "Z86", "Z87")
+MALIGNANCY = "Z85"  # personal history of malignant neoplasm (Guidelines I.C.2.d)
+# the words that name a malignancy ("retroperitoneal bleed" matched to C48.0 names none)
+MALIGNANCY_WORDS = re.compile(
+    r"cancer|carcinoma|malignan|sarcoma|lymphoma|leukemia|leukaemia|melanoma|myeloma|mesothelioma|blastoma|seminoma|"
+    r"\btumou?r|neoplasm",
+    re.I,
+)
 _RANGE = re.compile(r"([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:-([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?))?")
 
 
@@ -233,6 +240,15 @@ def history_code_for(condition_code: str, condition_text: str, kind: str) -> His
     scored = [(len(words & _stems(h.description)), h) for h in candidates]
     overlap, best = max(scored, key=lambda x: x[0], default=(0, None))
     return best if overlap >= 1 else None
+
+
+def covers_malignancy(history_code: str, condition_code: str) -> bool:
+    """Whether the personal-history code ``history_code`` (Z85) is the one for a malignancy coded
+    ``condition_code``: Z85.3 for C50.911 (its Tabular note: conditions classifiable to C50)."""
+    if not history_code.startswith(MALIGNANCY) or not condition_code.startswith("C"):
+        return False
+    h = history_code_for(condition_code, "", "personal")
+    return h is not None and h.code == history_code
 
 
 def _stems(text: str) -> set[str]:

@@ -37,6 +37,12 @@ _ALLERGIC_BEFORE = re.compile(
 )
 _NOT_THE_DRUG = re.compile(r"^[- ]?(?:dependent|requiring|resistant|independent|naive)\b", re.I)  # "non-insulin-dependent"
 _NON_BEFORE = re.compile(r"\bnon[- ]?$", re.I)
+# a drug the list says the patient no longer takes: "Warfarin discontinued 10 days earlier", "stopped her
+# Coumadin" (not "held", which is a pause of a drug the patient stays on)
+_STOPPED_AFTER = re.compile(r"^[^.;,\n]{0,12}?\b(?:was\s+|were\s+|has\s+been\s+)?(?:discontinued|stopped|d/c'?d)\b", re.I)
+_STOPPED_BEFORE = re.compile(
+    r"\b(?:discontinued|stopped|off(?:\s+of)?|no\s+longer\s+(?:on|taking))\s+(?:(?:his|her|the)\s+)?$", re.I
+)
 
 
 class StatusKind(enum.Enum):
@@ -99,6 +105,11 @@ def status_codes(entities: list[Entity], text: str | None) -> list[DrugStatus]:
         if e.section in ALLERGY_SECTIONS or _ALLERGIC_BEFORE.search(before):
             if allergy:
                 found.setdefault((StatusKind.ALLERGY, allergy), []).append(e)
-        elif long_term and (e.section in MEDICATION_SECTIONS or _ON_BEFORE.search(before)):
+        elif (
+            long_term
+            and (e.section in MEDICATION_SECTIONS or _ON_BEFORE.search(before))
+            and not _STOPPED_AFTER.match(text[e.end : e.end + 40])
+            and not _STOPPED_BEFORE.search(before)
+        ):
             found.setdefault((StatusKind.LONG_TERM, long_term), []).append(e)
     return [DrugStatus(kind, code, tuple(ms)) for (kind, code), ms in found.items()]

@@ -25,19 +25,12 @@ import re
 from functools import lru_cache
 
 from pipeline.code.lookup.codeset import subterm_words
+from pipeline.code.lookup.index_lookup import SITE_ADJECTIVES
 from pipeline.code.rules.sides import SIDE_WORDS
 
 _TUMOR = re.compile(
     r"\s*(?P<pre>[a-z ]*?)\s*\b(?:tumou?rs?|neoplasms?|neoplasia)\b(?:\s+(?:of|in|on)\s+(?:the\s+)?(?P<post>[a-z ]+?))?\s*", re.I
 )
-SITE_ADJECTIVES = {
-    "testicular": "testis",
-    "rectal": "rectum",
-    "colonic": "colon",
-    "vesical": "bladder",
-    "mammary": "breast",
-    "uterine": "uterus",
-}
 
 # morphology the Index sends to the Neoplasm Table's malignant primary column; not carcinoma in situ
 # (D00-D09), carcinoid (C7A), secondary / metastatic (C77-C79) or skin carcinoma (C44, coded by type)
@@ -70,8 +63,15 @@ _STATED_BEHAVIOUR = frozenset({"benign", "malignant"})
 
 def malignant_as_cancer(q: str) -> str:
     """ "Papillary carcinoma of the thyroid" -> "cancer of the thyroid" (Index: Carcinoma - see
-    Neoplasm, by site, malignant); not in situ, carcinoid, secondary or skin carcinoma."""
-    return q if _NOT_PRIMARY_MALIGNANT.search(q) else _MALIGNANT_MORPHOLOGY.sub("cancer", q)
+    Neoplasm, by site, malignant); not in situ, carcinoid, secondary or skin carcinoma. A site named
+    by its adjective is read as the Table's row: "uterine cancer" -> "uterus cancer" (C55)."""
+    if _NOT_PRIMARY_MALIGNANT.search(q):
+        return q
+    q = _MALIGNANT_MORPHOLOGY.sub("cancer", q)
+    return _SITE_ADJECTIVE_CANCER.sub(lambda m: f"{SITE_ADJECTIVES[m.group(1).lower()]} cancer", q)
+
+
+_SITE_ADJECTIVE_CANCER = re.compile(r"\b(" + "|".join(SITE_ADJECTIVES) + r")\s+cancer\b", re.I)
 
 
 def tumor_query(q: str) -> str | None:

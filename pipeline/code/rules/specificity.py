@@ -86,7 +86,7 @@ def same_phrase(context: str) -> str:
     return re.split(r",(?!\s*(?:right|left|bilateral)\b)|;|\band\b|\bwith\b", context, maxsplit=1)[0]
 
 
-_HEAD_CUT = re.compile(r"\s+(?:of|with|in|on|involving|due to)\s+", re.I)
+_HEAD_CUT = re.compile(r"\s+(?:of|with|in|on|over|involving|due to)\s+", re.I)
 
 
 def head_word(mention: str) -> str | None:
@@ -198,7 +198,13 @@ SITE_HEADS = frozenset(
 )
 UNSPECIFIED_SITE_CODES = ("R52",)  # codes for the finding without its site (Pain, unspecified)
 UNSPECIFIED_SITE = frozenset(UNSPECIFIED_SITE_CODES)
-_SITE_AFTER = re.compile(r"^\s*(?:in|of|at|on|over)\s+(?:the\s+|his\s+|her\s+|both\s+)?((?:[a-z]+\s+){0,2}[a-z]+)", re.I)
+# "in the right testicle", "over the base of the chin" (the part of a site: the site's code)
+_SITE_AFTER = re.compile(
+    r"^\s*(?:in|of|at|on|over)\s+(?:the\s+|his\s+|her\s+|both\s+)?"
+    r"(?P<part>(?:base|tip|side|front|back|dorsum|top|bridge|area|region|aspect|surface)\s+of\s+(?:the\s+|his\s+|her\s+)?)?"
+    r"((?:[a-z]+\s+){0,2}[a-z]+)",
+    re.I,
+)
 _NOT_A_SITE = frozenset(
     "a an one two three four five six seven eight nine ten several few many some days weeks months years hours "
     "day week month year hour evolution onset intensity duration moderate severe mild sudden long short type "
@@ -222,10 +228,11 @@ def site_query(mention: str, following: str, preceding: str = "") -> str:
     if not m:
         site = site_before(mention, preceding)
         return index_query(f"{mention} in {site}") if site else q
-    site = _SITE_STOP.sub("", m.group(1)).strip()
+    site = _SITE_STOP.sub("", m.group(2)).strip()
     if not site or site.split()[0].lower() in _NOT_A_SITE:
         return q
-    return index_query(f"{mention} {following[: m.start(1)].strip()} {site}")
+    lead = following[: m.start("part") if m.group("part") else m.start(2)].strip()
+    return index_query(f"{mention} {lead} {site}")
 
 
 _CLAUSE_END = re.compile(r"[.;:,()\n]")

@@ -110,3 +110,18 @@ def test_pain_of_no_site_is_not_reported_next_to_a_diagnosis_in_a_dictation():
         "R52",
     ]  # a case report: the model's call
     assert shown_codes(ranked[1:], FilterContext("outpatient", rule_codes=rule, dictation=True)) == ["R52"]
+
+
+def test_a_malignancy_history_yields_to_a_current_malignancy_of_its_site():
+    ranked = [
+        said("C50.911", 10, "right breast cancer"),
+        said("Z85.3", 100, "breast cancer"),
+        said("Z85.42", 200, "uterine cancer"),
+    ]
+    ctx = FilterContext("outpatient", rule_codes=frozenset(p.code for p in ranked))
+    shown, moved = apply_filters(ranked, ctx)
+    assert [p.code for p in shown] == ["C50.911", "Z85.42"]
+    assert "current (C50.911)" in moved[0].rationale
+    # a tumour of no stated site may be the same malignancy: "history of lung cancer ... tumor occluding the lobe"
+    ranked = [said("D49.9", 10, "tumor"), said("Z85.118", 100, "lung cancer")]
+    assert shown_codes(ranked, FilterContext("inpatient", rule_codes=frozenset({"D49.9", "Z85.118"}))) == ["D49.9"]

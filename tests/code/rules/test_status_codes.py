@@ -41,6 +41,15 @@ def test_on_a_drug_in_the_history_is_long_term_use_and_a_drug_given_once_is_not(
     assert codes(text, ("Coumadin", "MEDICATION", "hpi"), ("insulin", "MEDICATION", "hpi")) == {"Z79.01": "long_term"}
 
 
+def test_a_drug_the_note_says_was_stopped_is_no_long_term_therapy():
+    text = "MEDICATIONS: Diltiazem 30 mg tid. Warfarin discontinued approximately 10 days earlier. Plavix 75 mg."
+    assert codes(text, ("Warfarin", "MEDICATION", "medications"), ("Plavix", "MEDICATION", "medications")) == {
+        "Z79.02": "long_term"
+    }
+    text = "MEDICATIONS: Coumadin, held for the bleed."  # a pause: the patient stays on it
+    assert codes(text, ("Coumadin", "MEDICATION", "medications")) == {"Z79.01": "long_term"}
+
+
 def test_non_insulin_dependent_diabetes_names_no_insulin():
     text = "MEDICATIONS: non-insulin-dependent diabetes managed with diet."
     assert codes(text, ("insulin", "MEDICATION", "medications")) == {}
