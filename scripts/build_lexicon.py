@@ -6,6 +6,8 @@ Sources (public domain, CDC/NCHS and CMS): the ICD-10-CM Alphabetic Index and Ta
 terms (``simple-icd-10-cm``), the ICD-10-PCS Index (FY2025). Plus the hand-kept lists in
 ``pipeline/extract/data/curated_terms.tsv``.
 
+Also the dictation's wordings of those findings (:func:`finding_variants`: plurals, site adjectives).
+
 Output: ``pipeline/extract/data/terms.tsv.gz`` with columns term, label, source.
 Labels: PROBLEM (diagnoses, disorders, injuries), SYMPTOM, PROCEDURE, MEDICATION, TEST.
 
@@ -82,10 +84,19 @@ def index_terms(csv_path: Path) -> list[tuple[str, str, str]]:
             if all(s and len(s.split()) <= 3 and not _PREP.search(s) for s in subs):
                 for variant in _or_variants(" ".join(reversed(subs))):
                     out.append((f"{variant} {main}", label, "cm-index"))
+    coded_main = {
+        clean(rows[i]["Term"]).split(",")[0].strip().lower(): label_for_code((rows[i]["Code"] or "").strip())
+        for i in main_labels
+        if rows[i]["Code"]
+    }
     for i in main_labels:
-        # a main term alone is a finding only when the Index codes it directly
-        # ("Pneumonia J18.9"); bare anatomy and qualifiers ("Abdomen", "Acute") are not
+        # a main term alone is a finding only when the Index codes it directly ("Pneumonia J18.9"),
+        # or sends it to a main term that it codes ("Reactive airway disease - see Asthma"); bare
+        # anatomy and qualifiers ("Abdomen", "Acute") are not
         label = label_for_code((rows[i]["Code"] or "").strip()) if rows[i]["Code"] else None
+        see = (rows[i]["See"] or "").strip().lower()
+        if label is None and see and "," not in see:
+            label = coded_main.get(see)
         if label:
             out.append((clean(rows[i]["Term"]).split(",")[0].strip(), label, "cm-index"))
     return out
@@ -134,6 +145,34 @@ def procedure_terms(xml_path: Path) -> list[tuple[str, str, str]]:
     return out
 
 
+FINDING_LABELS = ("PROBLEM", "SYMPTOM")
+_NO_PLURAL = re.compile(r"(?:s|x|z|sh|ch|y|ia|itis|osis|emia|ism|ness|[^e]ed|ing|al|ic|ous|ar|ive|ful)$")
+# words whose plural a dictation uses for something else ("the wounds were closed": a surgical wound)
+_PLURAL_NOT_A_FINDING = frozenset("wound break shock collapse exposure fall drop state".split())
+
+
+def finding_variants(terms: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The ways a dictation words the Index's findings that the Index does not print: the plural of a
+    finding's head word ("nosebleeds", "kidney stones"), and a site's adjective for a site word before the finding
+    ("solitary pulmonary nodule" for the Index's "solitary lung nodule": index_lookup.SITE_ADJECTIVES)."""
+    from pipeline.code.lookup.index_lookup import SITE_ADJECTIVES
+
+    adjective_of: dict[str, list[str]] = {}
+    for adjective, site in SITE_ADJECTIVES.items():
+        adjective_of.setdefault(site, []).append(adjective)
+    out = []
+    for term, label, source in terms:
+        if label not in FINDING_LABELS or source not in ("cm-index", "cm-tabular"):
+            continue
+        words = term.split()
+        head = words[-1]  # the plural of the finding's head word: "nosebleeds", "kidney stones"
+        if head.isalpha() and len(head) >= 5 and not _NO_PLURAL.search(head) and head not in _PLURAL_NOT_A_FINDING:
+            out.append((" ".join([*words[:-1], head + "s"]), label, "variant"))
+        for i, w in enumerate(words[:-1]):  # a site word before the finding ("solitary lung nodule")
+            out += [(" ".join([*words[:i], a, *words[i + 1 :]]), label, "variant") for a in adjective_of.get(w, ())]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "data" / "icd10")
@@ -149,7 +188,9 @@ def main() -> None:
     terms += drug_terms(src / "cm-tables-2025" / "icd-10-cm-drug-2025.xml")
     terms += procedure_terms(src / "pcs-2025" / "icd10pcs_index_2025.xml")
 
-    priority = {"curated": 0, "cm-tabular": 1, "cm-index": 2, "pcs-index": 3, "cm-drug-table": 4}
+    terms += finding_variants(terms)
+
+    priority = {"curated": 0, "cm-tabular": 1, "cm-index": 2, "pcs-index": 3, "cm-drug-table": 4, "variant": 5}
     best: dict[str, tuple[str, str]] = {}
     for line in CURATED.read_text().splitlines():
         if line.strip() and not line.startswith("#"):

@@ -69,6 +69,7 @@ from pipeline.code.rules.status import (
     PAST_PROCEDURE,
     REPORTED_STATUS,
     index_status,
+    names_a_past_procedure,
     ongoing_dependences,
     status_candidate,
     status_query,
@@ -559,6 +560,9 @@ def first_pass(
             log.debug("not coded: %r (%s)", e.text, reason)  # patient text: debug level only
             skipped.append(SkippedFinding(e.text, e.start, e.end, reason))
     cm_live = [e for e in cm_mentions if not _skip_reason(e, setting, text)]
+    # a device or past procedure extraction took for a finding ("status post AICD"): its status code
+    devices = [e for e in cm_live if e.historical and not e.family and names_a_past_procedure(e.query_text)]
+    cm_live = [e for e in cm_live if e not in devices]
     # findings the guidelines keep out: their codes are not brought back by the re-ranker
     cm_out = [e for e in cm_mentions if _skip_reason(e, setting, text) or e.family]
     exclusions = Exclusions()
@@ -648,7 +652,7 @@ def first_pass(
                     exclusions.specified.add(code)
                 add(CM, code, _cm_title(code) or c.description, score, e, *why, *notes)
 
-    past_procedures = [e for e in pcs_live if e.historical]
+    past_procedures = [e for e in pcs_live if e.historical] + devices
     pcs_live = [e for e in pcs_live if not e.historical]
     if past_procedures:
         status_queries = [status_query(e.query_text) for e in past_procedures]

@@ -662,6 +662,14 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
         # a main term's qualifier that makes it another kind is read only when stated
         ("femur fracture", "S72.90XA", ("Fracture, traumatic", "femur, femoral")),
         ("pathologic fracture of the femur", "M84.453A", ("Fracture, pathological", "femur")),
+        # a reference with its own code is read on where the term it names goes deeper
+        ("foot pain", "M79.673", ("Pain", "foot", "see Pain, limb, lower")),
+        # "see Diabetes, by type, with hyperglycemia": the type stated, else the default
+        (
+            "diabetes mellitus poorly controlled",
+            "E11.65",
+            ("Diabetes, diabetic", "poorly controlled", "see Diabetes, with hyperglycemia"),
+        ),
     ],
 )
 def test_the_index_is_read_past_unstated_levels_and_see_references(mention: str, code: str, path: tuple[str, ...]):
@@ -760,3 +768,8 @@ def test_a_removed_cancer_is_its_personal_history_and_an_allergy_reaction_no_fin
     assert "Z85.528" in codes and not any(c.startswith("C64") for c in codes), codes
     assert "R21" not in codes  # the reaction is no rash finding
     assert any("allergy list gives for a drug" in s.reason for s in result.skipped), result.skipped
+
+
+def test_a_device_extraction_took_for_a_finding_is_its_status():
+    _, codes = codes_for("HISTORY: History of coronary artery disease and congestive heart failure status post AICD.")
+    assert "Z95.810" in codes, codes

@@ -84,3 +84,8 @@ def test_an_injury_told_by_its_verb_is_a_finding_in_the_index_words(found):
 def test_injury_nouns_the_index_codes_only_by_site_are_findings(found):
     ents = found("A 2 cm laceration over the chin and abrasions of the forehead. The lacerations were sutured.")
     assert {"laceration", "lacerations"} <= set(ents) and any(t.startswith("abrasions") for t in ents), set(ents)
+
+
+def test_findings_in_the_words_a_dictation_uses_for_the_index_terms(found):
+    ents = found("He has frequent nosebleeds. CT shows kidney stones. A pulmonary nodule. Reactive airway disease.")
+    assert {"nosebleeds", "kidney stones", "pulmonary nodule", "Reactive airway disease"} <= set(ents), set(ents)

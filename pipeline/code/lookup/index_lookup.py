@@ -118,6 +118,9 @@ _UNSKIPPABLE = re.compile(
     re.I,
 )
 _NO_REDIRECT = re.compile(r"\b(?:condition|by site|by type|category)\b", re.I)  # "see condition": nothing to read on under
+# "see Diabetes, by type, with hyperglycemia": the type the mention states is read on its own, so the
+# reference is read on as Diabetes, with hyperglycemia (the default type unless the mention names one)
+_BY_TYPE = re.compile(r",\s*by type\b", re.I)
 MAX_REDIRECTS = 2
 _WORD = re.compile(r"[a-z0-9]+")
 _PAREN = re.compile(r"\([^)]*\)")
@@ -194,8 +197,11 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
     for e in cs.cm_index:
         code = target(e.see_code) if e.see_code else (target(e.code) if e.code and e.valid else None)
         redirect = ""
+        if code and e.see_code and len(e.path) >= 2 and "," in e.see:
+            # "Pain, foot - see Pain, limb, lower" (M79.60-): the coder reads on there to foot (M79.67-)
+            redirect = e.see
         if not code:
-            redirect = e.see or e.see_also
+            redirect = _BY_TYPE.sub("", e.see or e.see_also)
             if len(e.path) < 2 or not redirect or _NO_REDIRECT.search(redirect):
                 continue
         main = e.path[0]
@@ -319,11 +325,21 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS) -> IndexHit | None:
     if best is None:
         return None
     _, entry, covered, key, _ = best
-    if entry.code is not None:
+    if entry.code is not None and not entry.redirect:
         return _hit(entry, covered, key, said, len(mention_words))
     # "Infection, ear - see also Otitis media": read on under the term it names, with the words left
     rest = sorted(mention_words - covered)
     on = lookup(" ".join([entry.redirect.replace(",", " "), *rest]), _redirects - 1) if _redirects else None
+    # the words the redirecting subterm read go on too when the term it names reads them deeper
+    # ("foot pain": Pain, foot - see Pain, limb, lower, whose foot is M79.67-)
+    carried = sorted(mention_words - {m for w in key for m in named.get(w, {w})})
+    if _redirects and carried != rest:
+        deeper = lookup(" ".join([entry.redirect.replace(",", " "), *carried]), _redirects - 1)
+        if deeper is not None and (on is None or len(deeper.path) > len(on.path)):
+            on = deeper
+    if entry.code is not None:  # a reference with its own code: only a deeper reading there improves on it
+        if on is None or len(on.path) <= entry.redirect.count(",") + 1:
+            return _hit(entry, covered, key, said, len(mention_words))
     if on is not None and words(on.path[0].split(",")[0]) == words(entry.redirect.split(",")[0].split()[0]):
         read = len(covered) + len(set(rest) & set(words(" ".join(on.path))))
         by_adjective = _hit(entry, covered, key, said, len(mention_words)).by_adjective

@@ -236,14 +236,16 @@ def site_query(mention: str, following: str, preceding: str = "") -> str:
 
 
 _CLAUSE_END = re.compile(r"[.;:,()\n]")
-_AFTER_COMMA = re.compile(r"^,?\s*([a-z]+(?:\s+[a-z]+)?)\s*(?=[,.;\n]|$)", re.I)
+# "Atrial fibrillation, chronic,", "Diabetes mellitus (poorly controlled)."
+_AFTER_COMMA = re.compile(r"^\s*[,(]?\s*([a-z]+(?:\s+[a-z]+)?)\s*(?=[,.;)\n]|$)", re.I)
 MAX_MODIFIERS = 3
 
 
 def with_modifiers(mention: str, following: str, preceding: str) -> str:
     """``mention`` with the words a coder reads with it under its main term that the dictation puts
     right before it in its clause ("Nuclear sclerotic" + "cataract": Cataract, senile, nuclear) or
-    alone after it, up to a comma ("Atrial fibrillation, chronic,": Fibrillation, atrial, chronic, I48.20).
+    alone after it, up to a comma ("Atrial fibrillation, chronic,": Fibrillation, atrial, chronic, I48.20)
+    or in parentheses ("Diabetes mellitus (poorly controlled)": Diabetes, poorly controlled, E11.65).
     A word the Index does not list under the term ends the reading ("history of acute gastritis"
     reads "acute", not "history"), and the words are kept only when the Index entry then reads them
     ("Second and third degree" + "burns" is not read: the Index's burn degrees are under a site)."""

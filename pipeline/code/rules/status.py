@@ -101,6 +101,12 @@ def ongoing_dependences(entities: Sequence[Entity], text: str | None) -> list[On
     return list(out.values())
 
 
+def names_a_past_procedure(mention: str) -> bool:
+    """A mention :data:`STATUS_READINGS` reads as what a past procedure left, whatever extraction
+    labelled it ("history of congestive heart failure status post AICD": the AICD as a finding)."""
+    return any(pattern.search(mention) for pattern, _ in STATUS_READINGS)
+
+
 def status_query(procedure: str) -> str:
     """The Index query for what a past procedure left: a reading of :data:`STATUS_READINGS`, else
     "status post <procedure>"."""
