@@ -307,6 +307,19 @@ def _additions() -> list[Rule]:
         "long-standing",
         "chronic history of",
         "former",
+        # an earlier stay's condition ("she recently had an admission for pneumonia ... she improved")
+        "recently had an admission for",
+        "recent admission for",
+        "recently admitted for",
+        "recently admitted with",
+        "recently hospitalized for",
+        "recently hospitalized with",
+        "recent hospitalization for",
+        "previous admission for",
+        "prior admission for",
+        "previous hospitalization for",
+        "prior hospitalization for",
+        "recently treated for",
     ]
     hist_bwd = ["in the past", "years ago", "year ago", "months ago", "in childhood", "as a child", "previously"]
     hist_pseudo = [

@@ -145,6 +145,19 @@ def procedure_terms(xml_path: Path) -> list[tuple[str, str, str]]:
     return out
 
 
+DRUG_CLASSES = ROOT / "pipeline" / "code" / "data" / "drug_classes.tsv"
+
+
+def coded_drug_terms() -> list[tuple[str, str, str]]:
+    """Every drug the coder's drug-class table codes (long-term therapy, allergy status), so that a
+    medication list's "Avandamet" is a medication mention for it to read."""
+    out = []
+    for line in DRUG_CLASSES.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            out.append((line.split("\t")[0].strip().lower(), "MEDICATION", "cm-drug-table"))
+    return out
+
+
 FINDING_LABELS = ("PROBLEM", "SYMPTOM")
 _NO_PLURAL = re.compile(r"(?:s|x|z|sh|ch|y|ia|itis|osis|emia|ism|ness|[^e]ed|ing|al|ic|ous|ar|ive|ful)$")
 # words whose plural a dictation uses for something else ("the wounds were closed": a surgical wound)
@@ -189,6 +202,7 @@ def main() -> None:
     terms += procedure_terms(src / "pcs-2025" / "icd10pcs_index_2025.xml")
 
     terms += finding_variants(terms)
+    terms += coded_drug_terms()
 
     priority = {"curated": 0, "cm-tabular": 1, "cm-index": 2, "pcs-index": 3, "cm-drug-table": 4, "variant": 5}
     best: dict[str, tuple[str, str]] = {}

@@ -55,7 +55,7 @@ from pipeline.code.rank.rerank import (
 from pipeline.code.rules import specificity
 from pipeline.code.rules.alternates import select
 from pipeline.code.rules.arthroplasty import arthroplasty_query
-from pipeline.code.rules.combinations import combine
+from pipeline.code.rules.combinations import BLEEDING_CODES, combine
 from pipeline.code.rules.external_causes import external_causes, is_external_cause
 from pipeline.code.rules.guideline_filters import FilterContext, apply_filters, family_history_bears
 from pipeline.code.rules.history import MALIGNANCY as MALIGNANCY_HISTORY
@@ -714,8 +714,10 @@ def first_pass(
         )
         for (system, code), v in found.items()
     ]
-    combined = combine(proposals)
+    combined = combine(proposals, text)
     exclusions.codes |= {p.code for p in proposals} - {p.code for p in combined}  # replaced by combination codes
+    if any(p.has(ReasonKind.COMBINATION) and set(p.reasons[0].codes) & set(BLEEDING_CODES) for p in combined):
+        exclusions.codes |= set(BLEEDING_CODES)  # the bleed is coded by its source's "with bleeding" code
     exclusions.categories -= {p.code.replace(".", "")[:3] for p in combined}  # also documented as present
     return combined, skipped, mentions, exclusions
 
@@ -852,12 +854,22 @@ def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[Reason]
     code = note_of(ReasonKind.MISSING_LATERALITY, specificity.lateral(code, e.query_text, phrase))
     if code.startswith("N18.") and (stage := specificity.ckd_stage(context)):
         code = stage
+    code = specificity.remission(code, _line_after(e, text))
     code = note_of(ReasonKind.MISSING_EPISODE_OF_CARE, specificity.episode(code, context))
     code = note_of(ReasonKind.MISSING_ACUITY, specificity.acuity(code, e.query_text, before))
     code = note_of(ReasonKind.MISSING_TOBACCO_PRODUCT, specificity.tobacco_product(code, before + " " + context))
     # "with gallbladder calculus": the combination code the Index gives (Calculus, gallbladder, with cholecystitis)
     code = note_of(ReasonKind.COMBINATION, specificity.gallbladder_calculus(code, before + " " + context))
     return code, notes
+
+
+def _line_after(e: Entity, text: str | None) -> str:
+    """The mention and the rest of its line of the note, up to 300 characters (an assessment item:
+    "mantle cell lymphoma ... He is without evidence of disease at the present time.")."""
+    if not text or text[e.start : e.end] != e.text:
+        return e.query_text
+    tail = text[e.end : e.end + 300]
+    return e.text + tail.split("\n", 1)[0]
 
 
 def _sentence_before(e: Entity, text: str | None) -> str:

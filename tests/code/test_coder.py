@@ -139,6 +139,8 @@ def test_diabetes_ckd_stage_and_hypertension_combination():
         ("Hypertensive heart disease with congestive heart failure.", {"I11.0", "I50.9"}, {"I11.9", "I10", "I51.9"}),
         ("Hypertension. Heart disease, unspecified.", {"I11.9"}, {"I10", "I51.9"}),  # I11 includes I51.9
         ("Hypertension. Congestive heart failure. End stage renal disease on dialysis.", {"I13.2", "I50.9", "N18.6"}, {"I10"}),
+        # a bleed whose sentence names its source: the source's "with bleeding" code
+        ("DIAGNOSES: Upper gastrointestinal bleeding from erosive gastritis.", {"K29.01"}, {"K92.2", "K29.70"}),
     ],
 )
 def test_combination_codes(text, expected, gone):
@@ -773,3 +775,12 @@ def test_a_removed_cancer_is_its_personal_history_and_an_allergy_reaction_no_fin
 def test_a_device_extraction_took_for_a_finding_is_its_status():
     _, codes = codes_for("HISTORY: History of coronary artery disease and congestive heart failure status post AICD.")
     assert "Z95.810" in codes, codes
+
+
+def test_a_lymphoma_without_evidence_of_disease_is_in_remission():
+    from pipeline.code.rules.specificity import remission
+
+    assert remission("C83.10", "mantle cell lymphoma, post allotransplant.  He is without evidence of disease.") == "C83.1A"
+    assert remission("C91.00", "acute lymphoblastic leukemia in complete remission") == "C91.01"
+    assert remission("C91.00", "acute lymphoblastic leukemia, not in remission") == "C91.00"
+    assert remission("C50.911", "breast cancer, no evidence of disease") == "C50.911"  # not a blood cancer's remission

@@ -88,6 +88,9 @@ def flags(span: Span) -> set[str]:
         ("He has a history of hypertension and presents with chest pain.", "chest pain", set()),
         ("He has a history of hypertension and presents with chest pain.", "hypertension", {"historical"}),
         ("She has a long history of asthma since childhood.", "asthma", set()),
+        # an earlier stay's condition is past; this stay's is not
+        ("She recently had an admission for pneumonia and improved.", "pneumonia", {"historical"}),
+        ("She was admitted for pneumonia.", "pneumonia", set()),
     ],
 )
 def test_assertion_flags(nlp: Language, text: str, concept: str, expected: set[str]) -> None:
@@ -137,6 +140,12 @@ def test_dictated_sections(nlp: Language) -> None:
     assert by["appendectomy"]._.historical
     assert by["colon cancer"]._.family
     assert by["pneumonia"]._.section == "assessment_and_plan" and not flags(by["pneumonia"])
+
+
+def test_review_of_symptoms_is_the_review_of_systems(nlp: Language) -> None:
+    doc = nlp("HISTORY OF PRESENT ILLNESS: Cough.\nREVIEW OF SYMPTOMS: Positive for fever.\nASSESSMENT: Pneumonia.")
+    assert [n for _, _, n in doc._.sections] == ["hpi", "review_of_systems", "assessment"]
+    assert {e.text.lower(): e for e in doc.ents}["fever"]._.section == "review_of_systems"
 
 
 def test_written_sections_and_family_section(nlp: Language) -> None:

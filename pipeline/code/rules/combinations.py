@@ -11,6 +11,10 @@
   I10; I50.- and N18.- stay as "use additional code".
 * Gallbladder calculus with cholecystitis (Index: Calculus, gallbladder, with cholecystitis): one
   K80.0- / K80.1- code takes in a separate K80.2- calculus or K81.- cholecystitis code.
+* A gastrointestinal bleed the note attributes to a digestive condition ("upper GI bleed from erosive
+  gastritis"): the condition's "with bleeding" code the Index gives (Gastritis, acute, with bleeding
+  K29.01; Ulcer, stomach, with hemorrhage K25.4; Diverticulosis, with bleeding K57.91) takes the place
+  of the condition's code and the bleeding code (:func:`bleeding_from_source`).
 * COPD with an acute lower respiratory infection (Index: Disease, lung, obstructive, with, acute,
   lower respiratory infection J44.0; "with" presumes the link, I.A.15): J44.0 takes the place of
   J44.9, an exacerbation stays J44.1 beside it, and the infection keeps its own code (J44.0: "code
@@ -19,6 +23,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -219,5 +224,52 @@ def copd_infection(props: list[CodeProposal]) -> list[CodeProposal]:
     return [p for p in props if p.code not in gone or p.system != CM] + [_merge("J44.0", [*copd, *infection], why)]
 
 
-def combine(props: list[CodeProposal]) -> list[CodeProposal]:
-    return copd_infection(gallbladder(hypertension(diabetes(list(props)))))
+GI_BLEEDING = ("K92.0", "K92.1", "K92.2", "K62.5")  # hematemesis, melena, GI hemorrhage, rectal bleeding
+BLEEDING_CODES = (*GI_BLEEDING, "R58")  # what a bleed with a named source is no longer coded as
+# the bleed's source right after its words: "bleed from", "bleeding secondary to", "hemorrhage due to the"
+_SOURCE_AFTER = re.compile(r"^[\s,]*(?:\w+\s+){0,2}?(?:from|due\s+to|secondary\s+to|caused\s+by|attributed\s+to)\b", re.I)
+_SENTENCE_END = re.compile(r"\.\s|\n|;")
+_BLEEDING_LEVEL = re.compile(r"\b(?:bleeding|hemorrhage)\b", re.I)
+
+
+def bleeding_from_source(props: list[CodeProposal], text: str | None) -> list[CodeProposal]:
+    """A gastrointestinal bleed whose sentence names its source right after it ("upper GI bleed from
+    erosive gastritis seen at endoscopy") is the source's "with bleeding" code, read in the Index
+    (Guidelines I.A.15: the combination code, not the two codes)."""
+    from pipeline.code.lookup.index_lookup import lookup
+
+    if not text:
+        return props
+    for bleed in [p for p in props if p.system == CM and p.code.startswith(GI_BLEEDING)]:
+        for ev in bleed.evidence:
+            stop = _SENTENCE_END.search(text, ev.end)
+            sentence_end = stop.start() if stop else len(text)
+            link = _SOURCE_AFTER.match(text[ev.end : sentence_end])
+            if not link:
+                continue
+            after = ev.end + link.end()
+            for source in props:
+                if source is bleed or source.system != CM or not source.code.startswith("K"):
+                    continue
+                said = next((x for x in source.evidence if after <= x.start < sentence_end), None)
+                if said is None:
+                    continue
+                # the source with the words before it in the sentence ("erosive" gastritis: Gastritis, acute)
+                hit = lookup(f"{text[after : said.end]} with bleeding")
+                if hit is None or not _BLEEDING_LEVEL.search(" ".join(hit.path)) or hit.code == source.code:
+                    continue
+                why = [
+                    Reason(
+                        ReasonKind.COMBINATION,
+                        (bleed.code, source.code),
+                        f'"{said.text}" is the source of the bleed ({bleed.code}): combination code {hit.code} '
+                        f"(Index: {', '.join(hit.path)}; Guidelines I.A.15)",
+                    )
+                ]
+                gone = {bleed.code, source.code}
+                return [p for p in props if p.code not in gone or p.system != CM] + [_merge(hit.code, [source, bleed], why)]
+    return props
+
+
+def combine(props: list[CodeProposal], text: str | None = None) -> list[CodeProposal]:
+    return bleeding_from_source(copd_infection(gallbladder(hypertension(diabetes(list(props))))), text)

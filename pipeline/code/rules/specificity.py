@@ -429,6 +429,27 @@ def tobacco_product(code: str, context: str) -> tuple[str, str | None]:
     return code, "missing: tobacco product (cigarettes, chewing tobacco or other)"
 
 
+# a hematologic malignancy the note says is in remission ("He is without evidence of disease at the
+# present time"), not "not in remission" / "not having achieved remission"
+_REMISSION = re.compile(
+    r"(?<!not )(?<!never )\b(?:in (?:complete |partial |continued )?remission|without (?:any )?evidence of (?:active |residual )?"
+    r"disease|no evidence of (?:active |residual )?disease|NED)\b",
+    re.I,
+)
+
+
+def remission(code: str, item: str) -> str:
+    """The "in remission" code of a lymphoma, leukemia or myeloma (C81-C96: C83.10 -> C83.1A, C91.00 ->
+    C91.01) when ``item`` (the mention's line of the note) says the disease is in remission; else ``code``."""
+    if not code.startswith("C") or not ("C81" <= code[:3] <= "C96") or not _REMISSION.search(item):
+        return code
+    from pipeline.code.lookup.codeset import get_codeset
+
+    cs = get_codeset()
+    siblings = [c for c in cs.cm_api.get_children(code[:5]) if cs.cm_is_billable(c)] if len(code) > 5 else []
+    return next((c for c in siblings if "in remission" in (cs.cm_description(c) or "").lower() and c != code), code)
+
+
 def ckd_stage(context: str) -> str | None:
     for pattern, code in CKD_STAGES:
         if pattern.search(context):

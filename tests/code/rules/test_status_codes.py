@@ -148,3 +148,11 @@ def test_social_circumstances_are_coded_from_the_index():
         ("Exposure to asbestos", "PROBLEM", "social_history"),
     )
     assert [c.code for e in ents if (c := social_code(e))] == ["Z60.2", "Z56.0", "Z91.148", "Z77.090"]
+
+
+def test_every_drug_the_drug_table_codes_is_a_medication_mention():
+    from pipeline.extract.pipeline import extract
+
+    text = "MEDICATIONS:\n1. Avandamet 4/1000 mg daily.\n2. NovoLog 25/50."
+    found = {s.code for s in status_codes(extract(text), text)}
+    assert {"Z79.84", "Z79.4"} <= found, found
