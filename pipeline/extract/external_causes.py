@@ -24,7 +24,7 @@ from typing import cast
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.extract.spans import take_over
+from pipeline.extract.spans import phrase_span, take_over
 
 DATA_FILE = cast(Path, resources.files("pipeline.extract") / "data" / "external_causes.tsv")
 LABEL = "PROBLEM"
@@ -78,9 +78,7 @@ class ExternalCauseRecognizer:
         for r, m in matches:
             if r.kind != "mechanism" and not any(a <= m.start() < b for a, b in injury_sentences):
                 continue
-            span = doc.char_span(m.start(), m.end(), label=LABEL, alignment_mode="expand")
-            if span is not None:
-                span._.source = SOURCE
+            if (span := phrase_span(doc, m, LABEL, SOURCE)) is not None:
                 spans.append(span)
         take_over(doc, spans)  # a lexicon or NER span over the same words yields to the phrase
         return doc

@@ -20,7 +20,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.extract.spans import take_over
+from pipeline.extract.spans import phrase_span, take_over
 
 LABEL = "PROBLEM"
 SOURCE = "injury_statement"
@@ -78,10 +78,7 @@ class InjuryStatementRecognizer:
     def __call__(self, doc: Doc) -> Doc:
         spans = []
         for m in _STATEMENT.finditer(doc.text):
-            span = doc.char_span(m.start(), m.end(), label=LABEL, alignment_mode="expand")
-            if span is not None:
-                span._.source = SOURCE
-                span._.normalized_form = injury_reading(m.group(0))
+            if (span := phrase_span(doc, m, LABEL, SOURCE, injury_reading(m.group(0)))) is not None:
                 spans.append(span)
         take_over(doc, spans)  # "ankle" or "hurt" found alone by another component yields to the statement
         return doc

@@ -22,7 +22,7 @@ from typing import cast
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.extract.spans import take_over
+from pipeline.extract.spans import phrase_span, take_over
 
 DATA_FILE = cast(Path, resources.files("pipeline.extract") / "data" / "social_history.tsv")
 LABEL = "PROBLEM"
@@ -61,10 +61,7 @@ class SocialHistoryRecognizer:
         spans = []
         for rule in social_history_rules():
             for m in rule.pattern.finditer(doc.text):
-                span = doc.char_span(m.start(), m.end(), label=LABEL, alignment_mode="expand")
-                if span is not None:
-                    span._.source = SOURCE
-                    span._.normalized_form = rule.index
+                if (span := phrase_span(doc, m, LABEL, SOURCE, rule.index)) is not None:
                     spans.append(span)
         take_over(doc, spans)  # a lexicon or NER span over the same words yields to the phrase
         return doc

@@ -19,7 +19,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.extract.spans import take_over
+from pipeline.extract.spans import phrase_span, take_over
 
 LABEL = "PROBLEM"
 PATTERN = re.compile(
@@ -42,11 +42,8 @@ class TobaccoRecognizer:
         for m in PATTERN.finditer(doc.text):
             if _NOT_A_FINDING.search(doc.text[max(0, m.start() - 4) : m.start()]):
                 continue
-            span = doc.char_span(m.start(), m.end(), label=LABEL, alignment_mode="expand")
-            if span is None:
-                continue
-            span._.source = "tobacco"
-            spans.append(span)
+            if (span := phrase_span(doc, m, LABEL, "tobacco")) is not None:
+                spans.append(span)
         take_over(doc, spans)  # a lexicon or NER span over the same words yields to the phrase
         return doc
 
