@@ -152,13 +152,15 @@ class CodeSet:
             return {"excludes1": [], "excludes2": []}
         return {"excludes1": list(self._cm.get_excludes1(c)), "excludes2": list(self._cm.get_excludes2(c))}
 
-    def cm_unspecified_child(self, code: str, most_unspecified: bool = False) -> str | None:
+    def cm_unspecified_child(self, code: str, most_unspecified: bool = False, initial_encounter: bool = False) -> str | None:
         """The billable code an index/category code obviously stands for, else None.
 
         A billable code is itself. A non-leaf goes to its only child; a category to ``code.9``;
         a subcategory to its one child described as "unspecified" (with ``most_unspecified``, as the
         Table of Neoplasms' "C50.9-" needs: the most so, the first of a tie); repeated down to a leaf.
-        Anything else is ambiguous (None).
+        With ``initial_encounter``, a code whose children are its 7th-character variants goes to the
+        initial encounter (the Alphabetic Index's "Laceration, forehead S01.81" is S01.81XA; the
+        search's aliases keep only the Tabular's titles for such codes). Anything else is ambiguous (None).
         """
         cm = self._cm
         c = self.cm_normalize(code)
@@ -175,7 +177,7 @@ class CodeSet:
                 c = f"{c}.9"
             elif "." in c and len(unspecified) == 1:
                 c = unspecified[0]
-            elif _episodes_of(cm, c, kids):
+            elif initial_encounter and _episodes_of(cm, c, kids):
                 # an injury's subcategory printed without its 7th character ("Laceration, forehead S01.81"):
                 # the initial encounter (A), which pipeline.code.rules.specificity.episode moves to the
                 # episode the documentation states

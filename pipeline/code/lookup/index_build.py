@@ -26,6 +26,11 @@ MIN_DF = 2
 INDEX_FORMAT = "exact-tfidf-1"  # bump when the files or the vectors change (part of the cache fingerprint)
 
 
+# the modules whose code decides what the index holds: a change to any of them builds a new index
+# (an upgrade must not keep an index its aliases no longer match)
+BUILDER_MODULES = ("aliases.py", "codeset.py", "index_build.py", "_exact.py")
+
+
 def fingerprint(cs: CodeSet, system: str) -> str:
     import importlib.metadata as md
 
@@ -33,6 +38,10 @@ def fingerprint(cs: CodeSet, system: str) -> str:
     for path in cs.data_files():
         h.update(path.name.encode())
         h.update(path.read_bytes())
+    here = Path(__file__).parent
+    for name in BUILDER_MODULES:
+        h.update(name.encode())
+        h.update((here / name).read_bytes().replace(b"\r\n", b"\n"))
     for part in (system, ALIAS_VERSION, md.version("simple_icd_10_cm"), str(MIN_DF), INDEX_FORMAT):
         h.update(part.encode())
     return h.hexdigest()[:16]

@@ -190,7 +190,8 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
         if code not in resolved:
             c = code.rstrip("-").rstrip(".")
             most = code.endswith("-") or c[:1] in "ST"
-            resolved[code] = c if c in billable else cs.cm_unspecified_child(c, most_unspecified=most)
+            # a code printed without its 7th character is the initial encounter ("Laceration, forehead S01.81")
+            resolved[code] = c if c in billable else cs.cm_unspecified_child(c, most_unspecified=most, initial_encounter=True)
         return resolved[code]
 
     out: dict[frozenset[str], list[_Entry]] = {}

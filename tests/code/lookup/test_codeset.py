@@ -222,3 +222,18 @@ def test_index_build_is_deterministic(tmp_path: Path) -> None:
     files = sorted(p.name for p in a.iterdir())
     assert files == sorted(p.name for p in b.iterdir()) and "meta.json" in files
     assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+
+
+def test_the_index_fingerprint_follows_the_code_that_builds_it(monkeypatch) -> None:
+    """A change to the code that builds the aliases builds a new index: an upgrade never searches an
+    index its aliases no longer match (a cached one from before made a fresh install and an old one
+    code differently)."""
+    from pipeline.code.lookup import index_build
+    from pipeline.code.lookup.codeset import get_codeset
+
+    cs = get_codeset()
+    before = index_build.fingerprint(cs, "ICD-10-PCS")
+    assert index_build.fingerprint(cs, "ICD-10-PCS") == before
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: real(self) + (b"# changed" if self.name == "aliases.py" else b""))
+    assert index_build.fingerprint(cs, "ICD-10-PCS") != before
