@@ -145,6 +145,60 @@ def coding(
         out.print(_errors_table(report))
 
 
+@eval_app.command("agreement")
+def agreement(
+    split: str = typer.Option("dev", help="The dictation set's split; the second reading covers the dev notes"),
+    product: bool = typer.Option(True, "--product/--no-product", help="Also score the product's proposals against both readings"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Agreement of two coders on the dictation set (ICD-10-CM): a second, independent reading of the
+    notes scored against the gold, by note type and code group, and the product between the two."""
+    from mrt_eval.coding.agreement import GROUPS, evaluate_agreement
+
+    try:
+        report = evaluate_agreement(split, with_product=product)
+    except (FileNotFoundError, ValueError) as e:
+        err.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+        return
+    table = Table(
+        title=f"Two coders on the dictation set, {split} ({report['notes']} notes, ICD-10-CM): "
+        "the second reading scored against the gold"
+    )
+    for col in ("Part", "Notes", "Gold codes", "Second's codes", "Both", "P", "R", "F1"):
+        table.add_column(col, justify="left" if col == "Part" else "right")
+
+    def row(name: str, s: dict) -> None:
+        table.add_row(
+            name,
+            str(s["notes"]),
+            str(s["reference"]),
+            str(s["compared"]),
+            str(s["both"]),
+            *(f"{s[k]:.3f}" for k in ("precision", "recall", "f1")),
+        )
+
+    row("all, full code", report["second_vs_first"]["full"])
+    row("all, category", report["second_vs_first"]["category"])
+    for t, s in report["by_note_type"].items():
+        row(t, s)
+    for g in GROUPS:
+        row(f"codes: {g}", report["by_code_group"][g])
+    out.print(table)
+    if "product" in report:
+        p = report["product"]
+        t2 = Table(title="The product's proposals (full code) between the two readings")
+        for col in ("Against", "P", "R", "F1"):
+            t2.add_column(col, justify="left" if col == "Against" else "right")
+        for name, key in (("the gold (first coder)", "vs_first"), ("the second coder", "vs_second")):
+            t2.add_row(name, *(f"{p[key][k]:.3f}" for k in ("precision", "recall", "f1")))
+        t2.add_row("codes both coders assign (recall)", "", f"{p['recall_of_codes_both_assign']:.3f}", "")
+        t2.add_row("codes either coder assigns (precision)", f"{p['precision_against_codes_either_assigns']:.3f}", "", "")
+        out.print(t2)
+
+
 @eval_app.command("ner")
 def ner(
     corpus: str = typer.Option(..., help="ncbi (NCBI-disease) or bc5cdr (BC5CDR, disease + chemical)"),

@@ -716,7 +716,7 @@ def first_pass(
     ]
     combined = combine(proposals, text)
     exclusions.codes |= {p.code for p in proposals} - {p.code for p in combined}  # replaced by combination codes
-    if any(p.has(ReasonKind.COMBINATION) and set(p.reasons[0].codes) & set(BLEEDING_CODES) for p in combined):
+    if any(r.kind is ReasonKind.COMBINATION and set(r.codes) & set(BLEEDING_CODES) for p in combined for r in p.reasons):
         exclusions.codes |= set(BLEEDING_CODES)  # the bleed is coded by its source's "with bleeding" code
     exclusions.categories -= {p.code.replace(".", "")[:3] for p in combined}  # also documented as present
     return combined, skipped, mentions, exclusions
