@@ -102,7 +102,7 @@ def _errors_table(report: dict) -> Table:
 
 @eval_app.command("coding")
 def coding(
-    split: str = typer.Option("dev", help="CodiEsp split: dev or train; dictation set: dev or test"),
+    split: str = typer.Option("dev", help="CodiEsp split: dev or train; dictation set: train, dev or test"),
     dataset: str = typer.Option(
         "codiesp",
         help="codiesp (case reports) or dictation (hand-coded MTSamples dictations, "
@@ -121,7 +121,7 @@ def coding(
     if dataset not in ("codiesp", "dictation"):
         err.print("[red]--dataset must be codiesp or dictation.[/red]")
         raise typer.Exit(2)
-    splits = ("dev", "test") if dataset == "dictation" else ("dev", "train")
+    splits = ("train", "dev", "test") if dataset == "dictation" else ("dev", "train")
     if split not in splits:
         err.print(f"[red]--split must be {' or '.join(splits)} for --dataset {dataset}.[/red]")
         raise typer.Exit(2)

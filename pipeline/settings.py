@@ -169,11 +169,12 @@ class Settings(BaseSettings):
         default=0.35, ge=0, le=1, description="Calibrated score a code needs to be proposed (chosen on CodiEsp dev for F1)"
     )
     calibrate_dictations: bool = Field(
-        default=False,
-        description="On dictated notes (laid out under section headings), map re-ranker scores through the "
-        "per-setting calibration fitted on the dictation set's dev notes (pipeline/code/data/dictation_calibration.json). "
-        "Off by default: on the held-apart test notes it lowered CM F1 at the threshold from 0.352 to 0.229 (recall halved), "
-        "though it lowers calibration error (ECE 0.116 -> 0.031) and raises MAP (0.228 -> 0.269); docs/benchmarks.md",
+        default=True,
+        description="On dictated notes (laid out under section headings), score every code with the probability that a "
+        "coder assigns it and decide with that score: the decision model learned from the dictation set's hand-coded "
+        "training notes (pipeline/code/data/dictation_calibration.json, scripts/build_dictation_calibration.py). Codes the "
+        "guidelines or the physician's statement require stay proposed; codes a guideline filter moved aside stay aside. "
+        "Case reports and other unheaded text keep the re-ranker's scores and the rules' decisions; docs/coding.md",
     )
     max_alternatives: int = Field(
         default=30, ge=0, description="Ranked codes below the threshold kept as alternatives, per code system"

@@ -32,7 +32,9 @@ def test_code_json_contract_and_ranking(sample):
     out = json.loads(run("code", "--text-file", str(media.with_suffix(".txt")), "--json").stdout)
     codes = out["codes"]
     assert codes and all({"system", "code", "description", "score", "evidence"} <= c.keys() for c in codes)
-    assert [c["score"] for c in codes] == sorted((c["score"] for c in codes), reverse=True)
+    # the principal (first-listed) diagnosis first, then the rest best first
+    assert "suggested first-listed" in codes[0]["rationale"] or "suggested principal" in codes[0]["rationale"]
+    assert [c["score"] for c in codes[1:]] == sorted((c["score"] for c in codes[1:]), reverse=True)
     assert all(0.0 <= c["score"] <= 1.0 and c["system"] in ("ICD-10-CM", "ICD-10-PCS") for c in codes)
     for c in codes:
         for ev in c["evidence"]:

@@ -11,7 +11,9 @@ How the notes were chosen and coded: docs/dictation_set.md.
 The selection is deterministic (:func:`select_notes`): each note type is a filter on MTSamples'
 specialty, sample name and headings; notes of 700-3,500 characters are ordered by a salted hash of
 their id, the first :data:`PER_TYPE` kept, and split alternately dev/test in that order, before any
-system output was seen.
+system output was seen. The training notes (:func:`select_training_notes`, ``tests/data/dictation/train.jsonl``)
+are the next notes in the same order, coded the same way; what the product learns from dictations is
+fitted on them, so the dev notes can check it and the test notes report it.
 """
 
 from __future__ import annotations
@@ -30,8 +32,13 @@ from pipeline.code.types import CM, PCS
 
 _REPO = Path(__file__).resolve().parents[2]
 GOLD_FILE = _REPO / "tests" / "data" / "dictation" / "gold.jsonl"
-SPLITS = ("dev", "test")
+TRAIN_FILE = GOLD_FILE.with_name("train.jsonl")
+SPLITS = ("dev", "test")  # the gold file's
+TRAIN = "train"  # the training notes' file (TRAIN_FILE): what the dictation decision model is fitted on
+ALL_SPLITS = (TRAIN, *SPLITS)
 PER_TYPE = 11
+TRAIN_PER_TYPE = 20
+NEAR_DUPLICATE = 0.3  # share of a note's 8-word shingles found in a gold note: a near copy is never a training note
 SALT = "mrt-dictation-set-v1"
 MIN_CHARS, MAX_CHARS = 700, 3500
 
@@ -96,8 +103,8 @@ def read_rows(path: Path | None = None) -> dict[str, dict]:
         return {row["note_id"]: row for row in csv.DictReader(fh)}
 
 
-def select_notes(rows: dict[str, dict]) -> list[dict]:
-    """The deterministic selection: note_id, note type, setting and split for each chosen note."""
+def _ordered_by_type(rows: dict[str, dict]) -> dict[NoteType, list[str]]:
+    """Each note type's candidate notes (700-3,500 characters, one per distinct text), in salted-hash order."""
     seen: set[str] = set()
     by_type: dict[NoteType, list[tuple[str, str]]] = {t: [] for t in NoteType}
     for note_id, row in rows.items():
@@ -112,10 +119,43 @@ def select_notes(rows: dict[str, dict]) -> list[dict]:
             continue
         seen.add(digest)
         by_type[t].append((hashlib.sha256(f"{SALT}:{note_id}".encode()).hexdigest(), note_id))
+    return {t: [note_id for _, note_id in sorted(pairs)] for t, pairs in by_type.items()}
+
+
+def select_notes(rows: dict[str, dict]) -> list[dict]:
+    """The deterministic selection: note_id, note type, setting and split for each chosen note."""
+    ordered = _ordered_by_type(rows)
     out = []
     for t in NoteType:
-        for i, (_, note_id) in enumerate(sorted(by_type[t])[:PER_TYPE]):
+        for i, note_id in enumerate(ordered[t][:PER_TYPE]):
             out.append({"note_id": note_id, "note_type": t.value, "setting": SETTING[t], "split": SPLITS[i % 2]})
+    return out
+
+
+def _shingles(text: str) -> set[str]:
+    words = re.findall(r"\w+", text.lower())
+    return {" ".join(words[i : i + 8]) for i in range(len(words) - 7)}
+
+
+def select_training_notes(rows: dict[str, dict]) -> list[dict]:
+    """The training notes: the next :data:`TRAIN_PER_TYPE` notes of each type in the same salted order,
+    after the gold notes (fewer where a type has fewer), skipping any that is a near copy of a gold
+    note (MTSamples holds templates filed twice with a word changed). Split by document: no training
+    note is a dev or test note."""
+    gold = [n["note_id"] for n in select_notes(rows)]
+    held = [_shingles(rows[i]["transcription"]) for i in gold]
+    ordered = _ordered_by_type(rows)
+    out = []
+    for t in NoteType:
+        kept = 0
+        for note_id in ordered[t][PER_TYPE:]:
+            if kept == TRAIN_PER_TYPE:
+                break
+            sh = _shingles(rows[note_id]["transcription"])
+            if any(len(sh & h) > NEAR_DUPLICATE * max(1, min(len(sh), len(h))) for h in held):
+                continue
+            out.append({"note_id": note_id, "note_type": t.value, "setting": SETTING[t], "split": TRAIN})
+            kept += 1
     return out
 
 
@@ -164,11 +204,11 @@ def load_split(
     Raises FileNotFoundError without the shared corpus, ValueError when a note's text changed."""
     from mrt_eval.extract.bench import clean_mtsamples
 
-    if split not in SPLITS:
-        raise ValueError(f"unknown dictation split {split!r}; expected one of {SPLITS}")
+    if split not in ALL_SPLITS:
+        raise ValueError(f"unknown dictation split {split!r}; expected one of {ALL_SPLITS}")
     rows = read_rows(csv_path)
     out = []
-    for note in load_gold(gold_path):
+    for note in load_gold(gold_path or (TRAIN_FILE if split == TRAIN else GOLD_FILE)):
         if note.split != split:
             continue
         row = rows.get(note.note_id)

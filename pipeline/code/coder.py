@@ -42,7 +42,7 @@ from pipeline.code.lookup.codeset import get_codeset
 from pipeline.code.lookup.index_lookup import lookup, without_episode
 from pipeline.code.lookup.indexes import CodeIndexes, shared_code_indexes
 from pipeline.code.rank import title_overlap
-from pipeline.code.rank.dictation_calibration import calibrate as calibrate_dictation
+from pipeline.code.rank.dictation_calibration import decide as decide_dictation
 from pipeline.code.rank.dictation_calibration import is_dictation
 from pipeline.code.rank.rerank import (
     MODEL_PATH,
@@ -249,8 +249,6 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         specific = {c for c in specific if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
         stated = {c: why for c, why in stated.items() if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
     required |= specific | set(stated) | set(performed)
-    if model is not None and settings.calibrate_dictations:
-        proposals = calibrate_dictation(proposals, setting, set(stated) | set(performed), entities)
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
     operative = any(e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS for e in entities)
@@ -286,6 +284,8 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     ]
     below = _with_guideline_reasons([p for p in proposals if p.score < threshold and p.code not in required], shown, context)
     rest = sorted(rest + below, key=lambda p: -p.score)
+    if model is not None and settings.calibrate_dictations:
+        shown, rest = decide_dictation(shown, rest, setting, required, set(stated) | set(performed), entities)
     rest = _first_per_system(rest, settings.max_alternatives)
     shown = with_edits(sequence(shown, setting, list(stated)), setting=setting)
     return CodingResult([own.trim(p) for p in shown], skipped, [own.trim(p) for p in rest])

@@ -117,9 +117,39 @@ def test_the_eval_command_refuses_a_wrong_split_for_the_dictation_set():
 
     from pipeline.cli import app
 
-    r = CliRunner().invoke(app, ["eval", "coding", "--dataset", "dictation", "--split", "train"])
+    r = CliRunner().invoke(app, ["eval", "coding", "--dataset", "dictation", "--split", "validation"])
     assert r.exit_code == 2
-    assert "dev or test" in r.output
+    assert "train or dev or test" in r.output
+
+
+def test_training_notes_are_coded_billable_and_apart_from_the_gold_notes():
+    from mrt_eval.coding.dictation import TRAIN_FILE
+    from pipeline.code.lookup.codeset import get_codeset
+
+    cs = get_codeset()
+    train = load_gold(TRAIN_FILE)
+    assert len(train) >= 100 and {n.split for n in train} == {"train"}
+    assert not {n.note_id for n in train} & {n.note_id for n in load_gold()}
+    assert set(Counter(n.note_type for n in train)) == set(NoteType)
+    for n in train:
+        assert n.codes, n.note_id
+        assert len({(c.system, c.code) for c in n.codes}) == len(n.codes), n.note_id
+        for c in n.codes:
+            assert c.rationale.strip(), (n.note_id, c.code)
+            assert cs.cm_is_billable(c.code) if c.system == CM else cs.pcs_is_valid(c.code), (n.note_id, c.code)
+
+
+@needs_mtsamples
+def test_training_notes_match_their_deterministic_selection_and_text():
+    from mrt_eval.coding.dictation import TRAIN_FILE, read_rows, select_training_notes, text_hash
+
+    rows = read_rows(MTSAMPLES)
+    chosen = select_training_notes(rows)
+    train = load_gold(TRAIN_FILE)
+    assert [(n.note_id, n.note_type.value, n.setting) for n in train] == [
+        (c["note_id"], c["note_type"], c["setting"]) for c in chosen
+    ]
+    assert all(n.sha256 == text_hash(rows[n.note_id]["transcription"].strip()) for n in train)
 
 
 @needs_mtsamples
@@ -160,37 +190,65 @@ def test_a_stated_discharge_diagnosis_is_proposed_first_above_the_threshold():
     assert "I10" in {p.code for p in cm}
 
 
-def test_shipped_calibration_covers_both_settings_and_weighs_a_stated_diagnosis_up():
+def _facts(**kw):
+    from pipeline.code.rank import dictation_calibration as dc
+    from pipeline.code.types import ReasonKind
+
+    base = dict(
+        system=CM,
+        code="J18.9",
+        score=0.3,
+        setting="inpatient",
+        proposed_by_rules=False,
+        required=False,
+        stated=False,
+        kinds=frozenset({ReasonKind.INDEX_MATCH}),
+        sections=("physical_exam",),
+    )
+    return dc.CodeFacts(**{**base, **kw})
+
+
+def test_shipped_decision_model_was_fitted_on_training_notes_and_weighs_a_stated_diagnosis_up():
     from pipeline.code.rank import dictation_calibration as dc
 
-    table = dc.models()
-    for setting in ("inpatient", "outpatient"):
-        m = table[(setting, CM)]
-        assert m.examples >= 100 and m.positives >= 10
-        plain = dc.CodeFacts(CM, "X", 0.2, stated=False, in_diagnosis_section=False, only_in_exam=False)
-        stated = dc.CodeFacts(CM, "X", 0.2, stated=True, in_diagnosis_section=True, only_in_exam=False)
-        assert m(stated.vector()) > m(plain.vector())
+    data = json.loads(dc.CALIBRATION_FILE.read_text())
+    assert "training notes" in data["fitted_on"]
+    m = dc.models()[CM]
+    assert m.examples >= 500 and m.positives >= 100 and 0.2 <= m.threshold <= 0.7
+    exam = _facts()
+    stated = _facts(stated=True, required=True, proposed_by_rules=True, sections=("discharge_diagnosis",), score=0.6)
+    assert m(stated.vector()) > m.threshold > m(exam.vector())
 
 
-def test_calibration_changes_only_dictations_and_fitting_is_deterministic():
+def test_the_decision_changes_only_dictations_keeps_required_codes_and_filtered_codes_aside():
     from pipeline.code.rank import dictation_calibration as dc
     from pipeline.code.types import CodeProposal, Evidence, Reason, ReasonKind
     from pipeline.extract.types import Entity
 
-    p = CodeProposal(
-        CM, "J18.9", "Pneumonia", 0.16, [Evidence(10, 19, "pneumonia")], (Reason(ReasonKind.INDEX_MATCH, ("J18.9",), "why"),)
-    )
+    def proposal(code, start, *kinds, score=0.16):
+        return CodeProposal(
+            CM, code, code, score, [Evidence(start, start + 5, "words")], tuple(Reason(k, (code,), "why") for k in kinds)
+        )
+
+    stated = proposal("J18.9", 10, ReasonKind.INDEX_MATCH, score=0.5)
+    exam_only = proposal("R50.9", 30, ReasonKind.INDEX_MATCH, score=0.5)
+    filtered = proposal("R05.9", 50, ReasonKind.INDEX_MATCH, ReasonKind.NOT_PROPOSED, score=0.99)
     case_report = [Entity(10, 19, "pneumonia", "PROBLEM", section="untitled")]
     dictation = [
-        Entity(0, 5, "fever", "SYMPTOM", section="hpi"),
         Entity(10, 19, "pneumonia", "PROBLEM", section="discharge_diagnosis"),
+        Entity(30, 35, "fever", "SYMPTOM", section="vital_signs"),
+        Entity(50, 55, "cough", "SYMPTOM", section="hpi"),
     ]
-    assert dc.calibrate([p], "inpatient", {"J18.9"}, case_report)[0].score == 0.16  # case reports keep theirs
-    stated = dc.calibrate([p], "inpatient", {"J18.9"}, dictation)[0].score
-    unstated = dc.calibrate([p], "inpatient", set(), dictation)[0].score
-    assert stated > unstated and stated != 0.16
+    shown, rest = dc.decide([stated, exam_only], [filtered], "inpatient", {"J18.9"}, {"J18.9"}, case_report)
+    assert [p.score for p in shown] == [0.5, 0.5] and rest == [filtered]  # case reports: as the rules decided
+    shown, rest = dc.decide([stated, exam_only], [filtered], "inpatient", {"J18.9"}, {"J18.9"}, dictation)
+    assert [p.code for p in shown] == ["J18.9"]  # required by the statement, whatever its score
+    assert shown[0].score != 0.5 and shown[0].score > max(p.score for p in rest if p.code == "R50.9")
+    moved = next(p for p in rest if p.code == "R50.9")
+    assert moved.has(ReasonKind.NOT_PROPOSED) and "dictations" in moved.rationale
+    assert "R05.9" in {p.code for p in rest}  # a guideline filter's decision is never overturned
     rows = [
-        ("inpatient", dc.CodeFacts(CM, str(i), (i % 10) / 10 + 0.05, i % 3 == 0, i % 2 == 0, i % 5 == 0), i % 3 == 0)
+        (_facts(code=str(i), score=(i % 10) / 10 + 0.05, stated=i % 3 == 0, proposed_by_rules=i % 2 == 0), i % 3 == 0)
         for i in range(200)
     ]
     assert dc.fit(rows) == dc.fit(rows)

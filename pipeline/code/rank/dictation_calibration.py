@@ -1,27 +1,29 @@
-"""Scores that mean the same on dictations: a per-setting calibration fitted on the dictation set's dev part.
+"""What coders do with a dictation's codes: scores and decisions learned from hand-coded dictations.
 
 The re-ranker (:mod:`pipeline.code.rank.rerank`) learned from CodiEsp case reports, which have no
-"Discharge diagnoses:" or "Assessment:" heading; on a dictation it gives a diagnosis the physician
-states 0.16-0.21, so the score a reviewer sees says "unsure" about the codes a coder is surest of.
-This module maps a code's re-ranker score to the probability that a coder assigns it *in a dictated
-note*, per care setting and code system, from three facts of the document:
+"Discharge diagnoses:" or "Assessment:" heading, and the guideline rules decide from wording. On a
+dictated note neither says how often a coder assigns a code like this one, from this part of the note.
+This module does: a logistic model over facts of each code the rules proposed or kept as an
+alternative, fitted by ``scripts/build_dictation_calibration.py`` on the dictation set's *training*
+notes (``tests/data/dictation/train.jsonl``; the dev notes check it, the test notes report it) and
+shipped as ``data/dictation_calibration.json`` with the decision threshold chosen on those notes.
 
-* the re-ranker's score (as its logit),
-* ``stated``: the code is the physician's own diagnostic statement, a problem named under a diagnosis
-  heading whose best code matches it closely (:func:`pipeline.code.coder.stated_diagnoses`), or a
-  procedure named under the operative report's procedure heading
-  (:func:`pipeline.code.coder.stated_procedures`);
-* ``in_diagnosis_section``: some of the code's evidence lies under a diagnosis heading (assessment,
-  impression, admission/discharge/pre-/postoperative diagnosis), however loosely it matches;
-* ``only_in_exam``: all of its evidence lies in the review of systems, vital signs, examination,
-  labs, imaging or findings (what the physician observed, not what they concluded).
+The facts (:data:`FEATURES`), all read from the code's proposal and the document's sections:
 
-The map is a logistic regression per (setting, system) over those features, fitted by
-``scripts/build_dictation_calibration.py`` on the dev notes of the dictation set
-(``tests/data/dictation/gold.jsonl``; the test notes are never read) and shipped as
-``data/dictation_calibration.json``. It is applied only to dictations: documents with at least
-:data:`MIN_HEADED_SECTIONS` distinct section headings (CodiEsp case reports have none, and keep the
-re-ranker's scores). A (setting, system) the file lacks keeps the re-ranker's scores.
+* the re-ranker's score (as its logit), and what the rules decided: proposed, required by a guideline
+  or by the physician's statement, stated under a diagnosis heading, or moved aside by a filter;
+* where its evidence lies: a diagnosis heading, only the review of systems / examination / vitals /
+  labs / imaging, the present illness, the past history, the medication list, the plan;
+* what its reasons are (an Index match, CodiEsp cases, a history code, a drug of the medication list...);
+* what kind of code it is (a symptom, a status or history code, an external cause, an injury);
+* the care setting.
+
+:func:`decide` gives every code of a dictation its probability as its score and re-decides: a code
+scoring at least the threshold is proposed; one below it is an alternative. Two decisions stay the
+rules': a code a guideline filter moved aside is never proposed, and a code the guidelines or the
+physician's own statement require stays proposed (with its learned score). It applies only to
+dictations: documents with at least :data:`MIN_HEADED_SECTIONS` distinct section headings (CodiEsp case
+reports have none). A setting or system the file has no model for is left as the rules decided.
 """
 
 from __future__ import annotations
@@ -36,13 +38,12 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.code.types import CodeProposal
+from pipeline.code.types import CodeProposal, Reason, ReasonKind
 
 log = logging.getLogger(__name__)
 
 CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "data" / "dictation_calibration.json"
-FORMAT = 1
-FEATURES = ("logit_score", "stated", "in_diagnosis_section", "only_in_exam")
+FORMAT = 2
 DIAGNOSIS_SECTIONS = frozenset(
     {
         "assessment",
@@ -55,31 +56,96 @@ DIAGNOSIS_SECTIONS = frozenset(
     }
 )
 EXAM_SECTIONS = frozenset({"review_of_systems", "physical_exam", "vital_signs", "labs", "imaging", "findings"})
+HISTORY_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
 MIN_HEADED_SECTIONS = 2
 UNTITLED_SECTIONS = frozenset({None, "", "untitled"})
+# the reasons whose presence the model weighs (the rest are too rare on the training notes to learn)
+REASON_FEATURES = (
+    ReasonKind.INDEX_MATCH,
+    ReasonKind.CODED_CASES,
+    ReasonKind.SIMILAR_CASES,
+    ReasonKind.CASES_WITH_MENTION,
+    ReasonKind.DOCUMENT_MODEL,
+    ReasonKind.LIFELONG_CONDITION,
+    ReasonKind.PERSONAL_HISTORY,
+    ReasonKind.COMBINATION,
+    ReasonKind.KEPT_ALONGSIDE,
+    ReasonKind.LONG_TERM_DRUG_THERAPY,
+    ReasonKind.ALLERGY_STATUS,
+    ReasonKind.TOBACCO_USE,
+    ReasonKind.EXTERNAL_CAUSE,
+    ReasonKind.MISSING_EPISODE_OF_CARE,
+    ReasonKind.MISSING_LATERALITY,
+    ReasonKind.MISSING_ACUITY,
+)
+FEATURES = (
+    "logit_score",
+    "proposed_by_rules",
+    "required",
+    "stated",
+    "moved_by_filter",
+    "in_diagnosis_section",
+    "only_in_exam",
+    "in_present_illness",
+    "in_past_history",
+    "in_medications",
+    "in_plan",
+    "log_evidence",
+    *(f"reason:{k.value}" for k in REASON_FEATURES),
+    "symptom_code",
+    "status_code",
+    "external_cause_code",
+    "injury_code",
+    "inpatient",
+)
 _EPS = 1e-4
 
 
 @dataclass(frozen=True)
 class CodeFacts:
-    """What the calibration reads about one candidate code of one document."""
+    """What the model reads about one code of one document."""
 
     system: str
     code: str
-    score: float  # the re-ranker's
+    score: float  # the re-ranker's (after the rules' floors)
+    setting: str
+    proposed_by_rules: bool
+    required: bool
     stated: bool
-    in_diagnosis_section: bool
-    only_in_exam: bool
+    kinds: frozenset[ReasonKind]
+    sections: tuple[str | None, ...]  # of its evidence
 
     def vector(self) -> tuple[float, ...]:
         s = min(max(self.score, _EPS), 1 - _EPS)
-        return (math.log(s / (1 - s)), float(self.stated), float(self.in_diagnosis_section), float(self.only_in_exam))
+        secs = set(self.sections)
+        first = self.code[:1]
+        return (
+            math.log(s / (1 - s)),
+            float(self.proposed_by_rules),
+            float(self.required),
+            float(self.stated),
+            float(ReasonKind.NOT_PROPOSED in self.kinds),
+            float(bool(secs & DIAGNOSIS_SECTIONS)),
+            float(bool(secs) and secs <= EXAM_SECTIONS),
+            float("hpi" in secs),
+            float(bool(secs & HISTORY_SECTIONS)),
+            float("medications" in secs),
+            float(bool(secs & {"plan", "assessment_and_plan"})),
+            math.log1p(len(self.sections)),
+            *(float(k in self.kinds) for k in REASON_FEATURES),
+            float(first == "R"),
+            float(first == "Z"),
+            float(first in "VWXY"),
+            float(first in "ST"),
+            float(self.setting == "inpatient"),
+        )
 
 
 @dataclass(frozen=True)
 class Logistic:
     weights: tuple[float, ...]  # one per FEATURES
     intercept: float
+    threshold: float  # proposed at or above
     examples: int
     positives: int
 
@@ -95,25 +161,25 @@ def is_dictation(entities: Iterable) -> bool:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str) -> dict[tuple[str, str], Logistic]:
+def _load(path: str) -> dict[str, Logistic]:
     p = Path(path)
     if not p.is_file():
-        log.info("no dictation calibration at %s; re-ranker scores are used as they are", p)
+        log.info("no dictation calibration at %s; the rules' decisions and scores stand", p)
         return {}
     data = json.loads(p.read_text(encoding="utf-8"))
     if data.get("format") != FORMAT or tuple(data.get("features", ())) != FEATURES:
         raise ValueError(
             f"{p}: calibration format {data.get('format')} / features {data.get('features')} "
-            f"do not match this version ({FORMAT}, {FEATURES}); rebuild it with "
+            f"do not match this version ({FORMAT}, {len(FEATURES)} features); rebuild it with "
             "scripts/build_dictation_calibration.py"
         )
     return {
-        (m["setting"], m["system"]): Logistic(tuple(m["weights"]), m["intercept"], m["examples"], m["positives"])
+        m["system"]: Logistic(tuple(m["weights"]), m["intercept"], m["threshold"], m["examples"], m["positives"])
         for m in data["models"]
     }
 
 
-def models(path: Path | None = None) -> dict[tuple[str, str], Logistic]:
+def models(path: Path | None = None) -> dict[str, Logistic]:
     return _load(str(path or CALIBRATION_FILE))
 
 
@@ -121,10 +187,10 @@ _collector: ContextVar[list | None] = ContextVar("dictation_calibration_collecto
 
 
 @contextmanager
-def collecting() -> Iterator[list[tuple[str, CodeFacts]]]:
-    """While open, :func:`calibrate` records (setting, facts) of every code it sees and changes no
-    score: how the build script gets the re-ranker's own scores to fit on."""
-    rows: list[tuple[str, CodeFacts]] = []
+def collecting() -> Iterator[list[CodeFacts]]:
+    """While open, :func:`decide` records the facts of every code it sees and changes nothing: how
+    the build script gets the rules' own decisions and scores to fit on."""
+    rows: list[CodeFacts] = []
     token = _collector.set(rows)
     try:
         yield rows
@@ -132,71 +198,112 @@ def collecting() -> Iterator[list[tuple[str, CodeFacts]]]:
         _collector.reset(token)
 
 
-def facts_of(p: CodeProposal, stated: set[str], section_at: dict[int, str | None]) -> CodeFacts:
-    sections = [section_at.get(ev.start) for ev in p.evidence]
+def facts_of(
+    p: CodeProposal, setting: str, proposed: bool, required: set[str], stated: set[str], section_at: dict[int, str | None]
+) -> CodeFacts:
     return CodeFacts(
         p.system,
         p.code,
         p.score,
+        setting,
+        proposed,
+        p.code in required,
         p.code in stated,
-        any(s in DIAGNOSIS_SECTIONS for s in sections),
-        bool(sections) and all(s in EXAM_SECTIONS for s in sections),
+        frozenset(r.kind for r in p.reasons),
+        tuple(section_at.get(ev.start) for ev in p.evidence),
     )
 
 
-def calibrate(
-    proposals: Sequence[CodeProposal],
+def decide(
+    shown: Sequence[CodeProposal],
+    rest: Sequence[CodeProposal],
     setting: str,
+    required: Iterable[str],
     stated: Iterable[str],
     entities: Sequence,
     path: Path | None = None,
-) -> list[CodeProposal]:
-    """``proposals`` with dictation-calibrated scores (same order; the caller re-sorts).
-
-    ``stated``: codes the physician states (diagnoses and named procedures); ``entities``: the
-    document's mentions (their sections). Not a dictation, or no model for the (setting, system):
-    the score is unchanged."""
+) -> tuple[list[CodeProposal], list[CodeProposal]]:
+    """(proposals, alternatives) of a dictation re-decided by the learned model (see the module doc);
+    each code's score becomes the probability that a coder assigns it. Not a dictation, or no model
+    for a code's system: as the rules decided."""
     if not is_dictation(entities):
-        return list(proposals)
-    stated = set(stated)
+        return list(shown), list(rest)
+    required, stated = set(required), set(stated)
     section_at = {e.start: e.section for e in entities}
-    facts = [facts_of(p, stated, section_at) for p in proposals]
+    facts = [facts_of(p, setting, True, required, stated, section_at) for p in shown]
+    facts += [facts_of(p, setting, False, required, stated, section_at) for p in rest]
     rows = _collector.get()
     if rows is not None:
-        rows.extend((setting, f) for f in facts)
-        return list(proposals)
+        rows.extend(facts)
+        return list(shown), list(rest)
     table = models(path)
-    out = []
-    for p, f in zip(proposals, facts):
-        m = table.get((setting, p.system))
-        out.append(replace(p, score=round(m(f.vector()), 4)) if m is not None else p)
-    return out
+    out_shown: list[CodeProposal] = []
+    out_rest: list[CodeProposal] = []
+    for p, f in zip([*shown, *rest], facts):
+        m = table.get(p.system)
+        if m is None:
+            (out_shown if f.proposed_by_rules else out_rest).append(p)
+            continue
+        score = round(m(f.vector()), 4)
+        q = replace(p, score=score)
+        if proposes(f, score, m.threshold):
+            if score < m.threshold and not q.has(ReasonKind.REQUIRED_BELOW_THRESHOLD):
+                q = q.because(
+                    Reason(
+                        ReasonKind.REQUIRED_BELOW_THRESHOLD,
+                        (),
+                        f"proposed although coders assign a code like this in {score:.0%} of dictations: "
+                        "the guidelines or the physician's statement require it",
+                    )
+                )
+            out_shown.append(q)
+        else:
+            if f.proposed_by_rules:
+                q = q.because(
+                    Reason(
+                        ReasonKind.NOT_PROPOSED,
+                        (),
+                        f"coders assign a code like this in {score:.0%} of dictations "
+                        f"(below {m.threshold:.0%}, learned from hand-coded dictations)",
+                    )
+                )
+            out_rest.append(q)
+    out_shown.sort(key=lambda p: -p.score)
+    out_rest.sort(key=lambda p: -p.score)
+    return out_shown, out_rest
 
 
-def fit(
-    rows: Sequence[tuple[str, CodeFacts, bool]], c: float = 1.0, min_examples: int = 30, min_positives: int = 10
-) -> list[dict]:
-    """Logistic models per (setting, system) from (setting, facts, is_gold) rows; deterministic (lbfgs,
-    fixed order). A (setting, system) with fewer than ``min_examples`` codes or ``min_positives`` gold
-    codes among them gets no model (its codes keep the re-ranker's scores)."""
+def proposes(f: CodeFacts, probability: float, threshold: float) -> bool:
+    """The decision: a code the rules must propose stays proposed; one a guideline filter moved aside
+    stays aside; any other is proposed when its probability reaches the threshold."""
+    if f.required and f.proposed_by_rules:
+        return True
+    return probability >= threshold and ReasonKind.NOT_PROPOSED not in f.kinds
+
+
+def fit(rows: Sequence[tuple[CodeFacts, bool]], c: float = 1.0, threshold: float = 0.5, min_positives: int = 10) -> list[dict]:
+    """One logistic model per code system from (facts, is_gold) rows, with ``threshold`` as its decision
+    threshold (the build script chooses ``c`` and the threshold by cross-validation over notes);
+    deterministic (lbfgs, fixed order). A system with fewer than ``min_positives`` gold codes (or
+    non-gold codes) among the rows gets no model."""
     from sklearn.linear_model import LogisticRegression
 
-    groups: dict[tuple[str, str], list[tuple[tuple[float, ...], bool]]] = {}
-    for setting, f, gold in rows:
-        groups.setdefault((setting, f.system), []).append((f.vector(), gold))
+    groups: dict[str, list[tuple[tuple[float, ...], bool]]] = {}
+    for f, gold in rows:
+        groups.setdefault(f.system, []).append((f.vector(), gold))
     out = []
-    for (setting, system), pairs in sorted(groups.items()):
+    for system, pairs in sorted(groups.items()):
         ys = [int(g) for _, g in pairs]
-        if len(pairs) < min_examples or sum(ys) < min_positives or len(ys) - sum(ys) < min_positives:
+        if sum(ys) < min_positives or len(ys) - sum(ys) < min_positives:
             continue
-        model = LogisticRegression(C=c, solver="lbfgs", max_iter=1000)
+        model = LogisticRegression(C=c, solver="lbfgs", max_iter=5000)
         model.fit([list(x) for x, _ in pairs], ys)
         out.append(
             {
-                "setting": setting,
                 "system": system,
                 "weights": [round(float(w), 6) for w in model.coef_[0]],
                 "intercept": round(float(model.intercept_[0]), 6),
+                "threshold": threshold,
                 "examples": len(pairs),
                 "positives": sum(ys),
             }
