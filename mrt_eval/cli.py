@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Optional
 
@@ -30,6 +31,19 @@ def register(app: typer.Typer) -> None:
     """Add the ``eval`` and ``bench`` groups to the ``mrt`` app."""
     app.add_typer(eval_app, name="eval")
     app.add_typer(bench_app, name="bench")
+
+
+def _report_or_exit(make: Callable[[], dict], *errors: type[Exception]) -> dict:
+    """``make()``'s report; one of ``errors`` (missing corpus, wrong split) is printed and exits 2."""
+    try:
+        return make()
+    except errors as e:
+        err.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+
+
+def _print_json(report: dict) -> None:
+    sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
 
 
 def _tables(report: dict) -> list[Table]:
@@ -128,16 +142,17 @@ def coding(
     if setting not in ("inpatient", "outpatient"):
         err.print("[red]--setting must be inpatient or outpatient.[/red]")
         raise typer.Exit(2)
-    try:
-        if dataset == "dictation":
-            report = evaluate_dictation(split, limit, threshold=threshold)
-        else:
-            report = evaluate(split, limit, setting=setting, threshold=threshold)
-    except (FileNotFoundError, ValueError) as e:
-        err.print(f"[red]{e}[/red]")
-        raise typer.Exit(2)
+    report = _report_or_exit(
+        lambda: (
+            evaluate_dictation(split, limit, threshold=threshold)
+            if dataset == "dictation"
+            else evaluate(split, limit, setting=setting, threshold=threshold)
+        ),
+        FileNotFoundError,
+        ValueError,
+    )
     if as_json:
-        sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+        _print_json(report)
         return
     for table in _tables(report):
         out.print(table)
@@ -155,13 +170,9 @@ def agreement(
     notes scored against the gold, by note type and code group, and the product between the two."""
     from mrt_eval.coding.agreement import GROUPS, evaluate_agreement
 
-    try:
-        report = evaluate_agreement(split, with_product=product)
-    except (FileNotFoundError, ValueError) as e:
-        err.print(f"[red]{e}[/red]")
-        raise typer.Exit(2)
+    report = _report_or_exit(lambda: evaluate_agreement(split, with_product=product), FileNotFoundError, ValueError)
     if as_json:
-        sys.stdout.write(json.dumps(report) + "\n")
+        _print_json(report)
         return
     table = Table(
         title=f"Two coders on the dictation set, {split} ({report['notes']} notes, ICD-10-CM): "
@@ -293,15 +304,12 @@ def procedures(
     """P/R/F1 of PROCEDURE mentions on the hand-checked MTSamples dev set (tests/data/procedures)."""
     from mrt_eval.extract.procedures import evaluate as evaluate_procedures
 
-    try:
-        if split not in ("dev", "test"):
-            raise FileNotFoundError("--split must be dev or test")
-        report = evaluate_procedures(split=split)
-    except FileNotFoundError as e:
-        err.print(f"[red]{e}[/red]")
+    if split not in ("dev", "test"):
+        err.print("[red]--split must be dev or test[/red]")
         raise typer.Exit(2)
+    report = _report_or_exit(lambda: evaluate_procedures(split=split), FileNotFoundError)
     if as_json:
-        sys.stdout.write(json.dumps(report) + "\n")
+        _print_json(report)
         return
     table = Table(
         title=f"Procedures on the MTSamples {split} set ({report['documents']} excerpts, {report['gold']} gold mentions)"
