@@ -268,16 +268,14 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         owned=own.trim,
         family_history_bears=family_history_bears(text),
     )
+    why_required = {c: stated.get(c) or performed.get(c) or "the guidelines require this code" for c in required}
     shown, rest = apply_filters([p for p in proposals if p.score >= threshold or p.code in required], context)
     shown = [
         p
         if p.score >= threshold
         else p.because(
             Reason(
-                ReasonKind.REQUIRED_BELOW_THRESHOLD,
-                (),
-                f"proposed although scored below {threshold:.2f}: "
-                f"{stated.get(p.code) or performed.get(p.code) or 'the guidelines require this code'}",
+                ReasonKind.REQUIRED_BELOW_THRESHOLD, (), f"proposed although scored below {threshold:.2f}: {why_required[p.code]}"
             )
         )
         for p in shown
@@ -285,7 +283,7 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     below = _with_guideline_reasons([p for p in proposals if p.score < threshold and p.code not in required], shown, context)
     rest = sorted(rest + below, key=lambda p: -p.score)
     if model is not None and settings.calibrate_dictations:
-        shown, rest = decide_dictation(shown, rest, setting, required, set(stated) | set(performed), entities)
+        shown, rest = decide_dictation(shown, rest, setting, why_required, set(stated) | set(performed), entities)
     rest = _first_per_system(rest, settings.max_alternatives)
     shown = with_edits(sequence(shown, setting, list(stated)), setting=setting)
     return CodingResult([own.trim(p) for p in shown], skipped, [own.trim(p) for p in rest])

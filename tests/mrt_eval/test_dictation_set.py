@@ -230,7 +230,10 @@ def test_the_decision_changes_only_dictations_keeps_required_codes_and_filtered_
             CM, code, code, score, [Evidence(start, start + 5, "words")], tuple(Reason(k, (code,), "why") for k in kinds)
         )
 
-    stated = proposal("J18.9", 10, ReasonKind.INDEX_MATCH, score=0.5)
+    stated = proposal("J18.9", 10, ReasonKind.INDEX_MATCH, score=0.5).because(
+        Reason(ReasonKind.REQUIRED_BELOW_THRESHOLD, (), "proposed although scored below 0.35: the physician states it")
+    )
+    weak = proposal("K21.9", 60, ReasonKind.INDEX_MATCH, score=0.001)  # required, but only read from the vital signs
     exam_only = proposal("R50.9", 30, ReasonKind.INDEX_MATCH, score=0.5)
     filtered = proposal("R05.9", 50, ReasonKind.INDEX_MATCH, ReasonKind.NOT_PROPOSED, score=0.99)
     case_report = [Entity(10, 19, "pneumonia", "PROBLEM", section="untitled")]
@@ -239,10 +242,17 @@ def test_the_decision_changes_only_dictations_keeps_required_codes_and_filtered_
         Entity(30, 35, "fever", "SYMPTOM", section="vital_signs"),
         Entity(50, 55, "cough", "SYMPTOM", section="hpi"),
     ]
-    shown, rest = dc.decide([stated, exam_only], [filtered], "inpatient", {"J18.9"}, {"J18.9"}, case_report)
+    required = {"J18.9": "the physician states this diagnosis in the discharge diagnosis"}
+    shown, rest = dc.decide([stated, exam_only], [filtered], "inpatient", required, {"J18.9"}, case_report)
     assert [p.score for p in shown] == [0.5, 0.5] and rest == [filtered]  # case reports: as the rules decided
-    shown, rest = dc.decide([stated, exam_only], [filtered], "inpatient", {"J18.9"}, {"J18.9"}, dictation)
-    assert [p.code for p in shown] == ["J18.9"]  # required by the statement, whatever its score
+    dictation.append(Entity(60, 65, "heartburn", "PROBLEM", section="vital_signs"))
+    required["K21.9"] = "the guidelines require this code"
+    shown, rest = dc.decide([stated, exam_only, weak], [filtered], "inpatient", required, {"J18.9"}, dictation)
+    assert [p.code for p in shown] == ["J18.9", "K21.9"]  # required, whatever their scores
+    threshold = dc.models()[CM].threshold
+    assert shown[0].score >= threshold and "scored below" not in shown[0].rationale  # the old threshold's word goes
+    assert shown[1].score < threshold
+    assert "coders assign a code like this in" in shown[1].rationale and "the guidelines require" in shown[1].rationale
     assert shown[0].score != 0.5 and shown[0].score > max(p.score for p in rest if p.code == "R50.9")
     moved = next(p for p in rest if p.code == "R50.9")
     assert moved.has(ReasonKind.NOT_PROPOSED) and "dictations" in moved.rationale

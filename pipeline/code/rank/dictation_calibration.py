@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -218,20 +218,21 @@ def decide(
     shown: Sequence[CodeProposal],
     rest: Sequence[CodeProposal],
     setting: str,
-    required: Iterable[str],
+    required: Mapping[str, str],
     stated: Iterable[str],
     entities: Sequence,
     path: Path | None = None,
 ) -> tuple[list[CodeProposal], list[CodeProposal]]:
     """(proposals, alternatives) of a dictation re-decided by the learned model (see the module doc);
-    each code's score becomes the probability that a coder assigns it. Not a dictation, or no model
-    for a code's system: as the rules decided."""
+    each code's score becomes the probability that a coder assigns it. ``required``: the codes the
+    guidelines or the physician's statement require, each with why (the rationale a required code
+    below the threshold shows). Not a dictation, or no model for a code's system: as the rules decided."""
     if not is_dictation(entities):
         return list(shown), list(rest)
-    required, stated = set(required), set(stated)
+    required_codes, stated = set(required), set(stated)
     section_at = {e.start: e.section for e in entities}
-    facts = [facts_of(p, setting, True, required, stated, section_at) for p in shown]
-    facts += [facts_of(p, setting, False, required, stated, section_at) for p in rest]
+    facts = [facts_of(p, setting, True, required_codes, stated, section_at) for p in shown]
+    facts += [facts_of(p, setting, False, required_codes, stated, section_at) for p in rest]
     rows = _collector.get()
     if rows is not None:
         rows.extend(facts)
@@ -245,15 +246,16 @@ def decide(
             (out_shown if f.proposed_by_rules else out_rest).append(p)
             continue
         score = round(m(f.vector()), 4)
-        q = replace(p, score=score)
+        # the re-ranker's threshold no longer decides: a reason that said the code scored below it goes
+        q = replace(p, score=score, reasons=tuple(r for r in p.reasons if r.kind is not ReasonKind.REQUIRED_BELOW_THRESHOLD))
         if proposes(f, score, m.threshold):
-            if score < m.threshold and not q.has(ReasonKind.REQUIRED_BELOW_THRESHOLD):
+            if score < m.threshold:
                 q = q.because(
                     Reason(
                         ReasonKind.REQUIRED_BELOW_THRESHOLD,
                         (),
                         f"proposed although coders assign a code like this in {score:.0%} of dictations: "
-                        "the guidelines or the physician's statement require it",
+                        f"{required.get(p.code, 'the guidelines require this code')}",
                     )
                 )
             out_shown.append(q)
