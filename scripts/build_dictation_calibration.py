@@ -92,7 +92,7 @@ def cross_validate(notes: list[NoteRows], system: str) -> tuple[float, float, fl
             if system not in models:
                 continue
             m = models[system]
-            model = dc.Logistic(tuple(m["weights"]), m["intercept"], 0.5, m["examples"], m["positives"])
+            model = dc.Logistic.from_dict(m)  # its threshold is not used here: the grid below is
             for n in folds[k]:
                 for f, _ in n.rows:
                     if f.system == system:
@@ -123,7 +123,7 @@ def main() -> None:
             continue
         fitted = dc.fit([r for n in train for r in n.rows if r[0].system == system], c=c, threshold=t)
         m = fitted[0]
-        model = dc.Logistic(tuple(m["weights"]), m["intercept"], t, m["examples"], m["positives"])
+        model = dc.Logistic.from_dict(m)
         rules = f1_of(dev, system, lambda f: f.proposed_by_rules)
         learned = f1_of(dev, system, lambda f, model=model, t=t: dc.proposes(f, model(f.vector()), t))
         m["chosen_by"] = f"5-fold cross-validation over {len(train)} training notes: C={c}, F1 {cv_f1:.3f}"

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from mrt_eval.coding.dictation import GOLD_FILE, DictationNote, GoldCode, load_gold
+from mrt_eval.coding.metrics import category
 from pipeline.code.types import CM
 
 SECOND_READING_FILE = GOLD_FILE.with_name("second_reading.jsonl")
@@ -86,28 +87,22 @@ def load_second_reading(path: Path | None = None) -> list[DictationNote]:
     if not p.is_file():
         raise FileNotFoundError(f"no second reading at {p}")
     gold = {n.note_id: n for n in load_gold()}
-    notes = _load_lines(p, gold)
-    for n in notes:
-        g = gold.get(n.note_id)
-        if g is None or g.sha256 != n.sha256:
-            raise ValueError(f"{p}: note {n.note_id} is not a gold note or its text hash differs from the gold file's")
-    return notes
+    return _load_lines(p, gold)
 
 
 def _load_lines(path: Path, gold: dict[str, DictationNote]) -> list[DictationNote]:
-    """Each line's codes on its gold note's record (type, setting, split), with the line's text hash."""
+    """Each line's codes on its gold note's record (type, setting, split); the line must carry that note's text hash."""
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         d = json.loads(line)
         g = gold.get(d["note_id"])
-        if g is None:
-            raise ValueError(f"{path}: note {d['note_id']} is not a gold note")
+        if g is None or d.get("sha256") != g.sha256:
+            raise ValueError(f"{path}: note {d['note_id']} is not a gold note or its text hash differs from the gold file's")
         out.append(
             replace(
                 g,
-                sha256=d.get("sha256", g.sha256),
                 codes=tuple(GoldCode(c["code"], c["system"], c["rationale"]) for c in d["codes"]),
             )
         )
@@ -129,8 +124,8 @@ def agreement(
     b = {n.note_id: cm_codes(n) for n in notes}
     ids = [n.note_id for n in notes]
 
-    def two_readings(keep=lambda note_id, code: True) -> SetScores:
-        return score_sets(({c for c in a[i] if keep(i, c)}, {c for c in b[i] if keep(i, c)}) for i in ids)
+    def two_readings(keep=lambda code: True) -> SetScores:
+        return score_sets(({c for c in a[i] if keep(c)}, {c for c in b[i] if keep(c)}) for i in ids)
 
     report: dict = {
         "notes": len(ids),
@@ -138,10 +133,10 @@ def agreement(
         "second_codes": sum(len(b[i]) for i in ids),
         "second_vs_first": {
             "full": two_readings().to_dict(),
-            "category": score_sets(({c[:3] for c in a[i]}, {c[:3] for c in b[i]}) for i in ids).to_dict(),
+            "category": score_sets(({category(c) for c in a[i]}, {category(c) for c in b[i]}) for i in ids).to_dict(),
         },
         "by_note_type": {},
-        "by_code_group": {g: two_readings(lambda _i, c, g=g: code_group(c) == g).to_dict() for g in GROUPS},
+        "by_code_group": {g: two_readings(lambda c, g=g: code_group(c) == g).to_dict() for g in GROUPS},
     }
     types = sorted({by_id[i].note_type.value for i in ids})
     for t in types:

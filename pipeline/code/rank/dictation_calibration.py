@@ -149,6 +149,11 @@ class Logistic:
     examples: int
     positives: int
 
+    @classmethod
+    def from_dict(cls, m: dict) -> Logistic:
+        """A model as :func:`fit` writes it (and the shipped file holds it)."""
+        return cls(tuple(m["weights"]), m["intercept"], m["threshold"], m["examples"], m["positives"])
+
     def __call__(self, x: Sequence[float]) -> float:
         z = self.intercept + sum(w * v for w, v in zip(self.weights, x))
         return 1.0 / (1.0 + math.exp(-z))
@@ -173,10 +178,7 @@ def _load(path: str) -> dict[str, Logistic]:
             f"do not match this version ({FORMAT}, {len(FEATURES)} features); rebuild it with "
             "scripts/build_dictation_calibration.py"
         )
-    return {
-        m["system"]: Logistic(tuple(m["weights"]), m["intercept"], m["threshold"], m["examples"], m["positives"])
-        for m in data["models"]
-    }
+    return {m["system"]: Logistic.from_dict(m) for m in data["models"]}
 
 
 def models(path: Path | None = None) -> dict[str, Logistic]:
