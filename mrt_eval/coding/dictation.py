@@ -142,9 +142,8 @@ def select_training_notes(rows: dict[str, dict]) -> list[dict]:
     after the gold notes (fewer where a type has fewer), skipping any that is a near copy of a gold
     note (MTSamples holds templates filed twice with a word changed). Split by document: no training
     note is a dev or test note."""
-    gold = [n["note_id"] for n in select_notes(rows)]
-    held = [_shingles(rows[i]["transcription"]) for i in gold]
     ordered = _ordered_by_type(rows)
+    held = [_shingles(rows[i]["transcription"]) for t in NoteType for i in ordered[t][:PER_TYPE]]  # the gold notes
     out = []
     for t in NoteType:
         kept = 0
