@@ -56,6 +56,7 @@ from pipeline.code.rules import specificity
 from pipeline.code.rules.alternates import select
 from pipeline.code.rules.arthroplasty import arthroplasty_query
 from pipeline.code.rules.combinations import BLEEDING_CODES, combine
+from pipeline.code.rules.drug_effects import drug_effects
 from pipeline.code.rules.external_causes import external_causes, is_external_cause
 from pipeline.code.rules.guideline_filters import FilterContext, apply_filters, family_history_bears
 from pipeline.code.rules.history import MALIGNANCY as MALIGNANCY_HISTORY
@@ -249,6 +250,7 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         specific = {c for c in specific if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
         stated = {c: why for c, why in stated.items() if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
     required |= specific | set(stated) | set(performed)
+    proposals, required, stated = _both_sides(proposals, required, stated)
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
     operative = any(e.label in PCS_LABELS and e.section in PROCEDURE_SECTIONS for e in entities)
@@ -287,6 +289,30 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     rest = _first_per_system(rest, settings.max_alternatives)
     shown = with_edits(sequence(shown, setting, list(stated)), setting=setting)
     return CodingResult([own.trim(p) for p in shown], skipped, [own.trim(p) for p in rest])
+
+
+def _both_sides(
+    proposals: list[CodeProposal], required: set[str], stated: dict[str, str]
+) -> tuple[list[CodeProposal], set[str], dict[str, str]]:
+    """Each side's code of a bilateral condition (Guidelines I.B.13) is one decision: both get the
+    better score of the two, both are required when one is, and both are stated when one is (the
+    re-ranker, which learned case reports, scores the right side's code and the left side's apart)."""
+    pairs = [r.codes for p in proposals for r in p.reasons if r.kind is ReasonKind.BOTH_SIDES and len(r.codes) == 2]
+    if not pairs:
+        return proposals, required, stated
+    score = {p.code: p.score for p in proposals}
+    best: dict[str, float] = {}
+    required, stated = set(required), dict(stated)
+    for pair in pairs:
+        if all(c in score for c in pair):
+            top = max(score[c] for c in pair)
+            for c in pair:
+                best[c] = max(best.get(c, 0.0), top)
+            if required & set(pair):
+                required |= set(pair)
+            if why := next((stated[c] for c in pair if c in stated), None):
+                stated.update({c: why for c in pair if c not in stated})
+    return [replace(p, score=best[p.code]) if p.code in best else p for p in proposals], required, stated
 
 
 class _EvidenceOwner:
@@ -381,6 +407,7 @@ LIST_STATUS_REASONS = (
     ReasonKind.EXTERNAL_CAUSE,
     ReasonKind.WEEKS_OF_GESTATION,
     ReasonKind.SOCIAL_DETERMINANT,
+    ReasonKind.DRUG_EFFECT,
 )
 LIST_STATUS_SCORE = 0.9
 
@@ -641,7 +668,7 @@ def first_pass(
                 else ()
             )
             for c, score in select(CM, e.query_text, cs, k):
-                code, notes = _specific(c.code, e, text)
+                code, notes, left = _specific(c.code, e, text)
                 why = [_match(e, c), *certainty]
                 if code != c.code:
                     why.append(Reason(ReasonKind.SPECIFIED, (code,), f"specified as {code}"))
@@ -649,6 +676,14 @@ def first_pass(
                 if code != c.code or _has_stated_detail(code):
                     exclusions.specified.add(code)
                 add(CM, code, _cm_title(code) or c.description, score, e, *why, *notes)
+                if left:  # a bilateral condition with no bilateral code: each side is coded (I.B.13)
+                    exclusions.specified.add(left)
+                    both = Reason(
+                        ReasonKind.BOTH_SIDES,
+                        (code, left),
+                        f"bilateral, and the category has no bilateral code: {code} and {left} (Guidelines I.B.13)",
+                    )
+                    add(CM, left, _cm_title(left) or left, score, e, _match(e, c), *certainty, both, *notes)
 
     past_procedures = [e for e in pcs_live if e.historical] + devices
     pcs_live = [e for e in pcs_live if not e.historical]
@@ -700,6 +735,9 @@ def first_pass(
         kind = ReasonKind.LONG_TERM_DRUG_THERAPY if drug.kind is StatusKind.LONG_TERM else ReasonKind.ALLERGY_STATUS
         for e in drug.mentions:
             add_documented(drug.code, e, kind, drug.why)
+    for harm in drug_effects(entities, text):
+        for e in harm.mentions:
+            add_documented(harm.code, e, ReasonKind.DRUG_EFFECT, harm.why)
 
     proposals = [
         CodeProposal(
@@ -833,9 +871,10 @@ def _match(e: Entity, c: Candidate) -> Reason:
     return Reason(ReasonKind.INDEX_MATCH, (c.code,), f'"{e.text}" matches {c.code} ({c.alias})')
 
 
-def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[Reason]]:
-    """The code at the detail the documentation states, and notes on detail that is missing
-    (each of the kind of the rule that wrote it)."""
+def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[Reason], str | None]:
+    """The code at the detail the documentation states, notes on detail that is missing (each of the
+    kind of the rule that wrote it), and for a bilateral condition with no bilateral code the left
+    side's code (the first is the right side's, :func:`specificity.other_side`)."""
     notes: list[Reason] = []
 
     def note_of(kind: ReasonKind, found: tuple[str, str | None]) -> str:
@@ -858,7 +897,7 @@ def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[Reason]
     code = note_of(ReasonKind.MISSING_TOBACCO_PRODUCT, specificity.tobacco_product(code, before + " " + context))
     # "with gallbladder calculus": the combination code the Index gives (Calculus, gallbladder, with cholecystitis)
     code = note_of(ReasonKind.COMBINATION, specificity.gallbladder_calculus(code, before + " " + context))
-    return code, notes
+    return code, notes, specificity.other_side(code, e.query_text, phrase)
 
 
 def _line_after(e: Entity, text: str | None) -> str:

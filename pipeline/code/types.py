@@ -29,6 +29,7 @@ class ReasonKind(Enum):
     UNCERTAIN_CODED_AS_ESTABLISHED = "uncertain_coded_as_established"  # inpatient uncertain diagnosis (II.H)
     SPECIFIED = "specified"  # the documentation states detail that makes a more specific code (codes: that code)
     MISSING_LATERALITY = "missing_laterality"
+    BOTH_SIDES = "both_sides"  # a bilateral condition with no bilateral code: each side's code (I.B.13; codes: right, left)
     MISSING_EPISODE_OF_CARE = "missing_episode_of_care"
     MISSING_ACUITY = "missing_acuity"
     MISSING_TOBACCO_PRODUCT = "missing_tobacco_product"
@@ -42,6 +43,7 @@ class ReasonKind(Enum):
     DEPENDENCE_STATUS = "dependence_status"  # a treatment the patient lives on: dialysis, home oxygen (Z99, I.C.21.c.3)
     LONG_TERM_DRUG_THERAPY = "long_term_drug_therapy"  # a drug of the medication list (Z79, I.C.21.c.3)
     ALLERGY_STATUS = "allergy_status"  # a drug of the allergy list (Z88, Z91.04-)
+    DRUG_EFFECT = "drug_effect"  # adverse effect, poisoning or underdosing of a drug (Table of Drugs, I.C.19.e)
     TOBACCO_USE = "tobacco_use"  # a tobacco statement of the social history (F17.2-, Z87.891, Z72.0)
     EXTERNAL_CAUSE = "external_cause"  # how, where, doing what the record's injury happened (I.C.20)
     WEEKS_OF_GESTATION = "weeks_of_gestation"  # a maternal record's weeks of gestation (Z3A, I.C.15.b.4)

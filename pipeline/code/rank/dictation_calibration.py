@@ -72,6 +72,7 @@ REASON_FEATURES = (
     ReasonKind.KEPT_ALONGSIDE,
     ReasonKind.LONG_TERM_DRUG_THERAPY,
     ReasonKind.ALLERGY_STATUS,
+    ReasonKind.DRUG_EFFECT,
     ReasonKind.TOBACCO_USE,
     ReasonKind.EXTERNAL_CAUSE,
     ReasonKind.MISSING_EPISODE_OF_CARE,

@@ -2,7 +2,8 @@
 
 * Laterality: a code naming a side (right / left / bilateral) is moved to the sibling code for the
   side the mention states; when the mention states none, to the "unspecified" side code, with
-  "missing: laterality" in the rationale for the coder to query.
+  "missing: laterality" in the rationale for the coder to query. A bilateral condition whose category
+  has no bilateral code is coded for each side (Guidelines I.B.13, :func:`other_side`).
 * Episode of care (7th character A / D / S): when the text does not say, the initial encounter is
   assumed (active treatment) and "missing: episode of care" is noted.
 * Acuity: a code silent on acuity (I50.20 "unspecified systolic heart failure") moves to the sibling
@@ -318,9 +319,14 @@ def lateral(code: str, mention: str, phrase: str = "") -> tuple[str, str | None]
     title = (get_codeset().cm_description(code) or "").lower()
     m = _SIDE_WORD.search(title)
     side = mention_side(mention) or mention_side(phrase)
+    if side == "bilateral" and (both := _bilateral_sibling(code, title)):
+        return both, None
     if not m:
         if side:
-            return _unspecified_side(code, title, side) or code, None
+            found = _unspecified_side(code, title, side)
+            if found is None and side == "bilateral":  # no bilateral code: the right side's, then the left's (other_side)
+                found = _unspecified_side(code, title, "right")
+            return found or code, None
         return code, ("missing: laterality" if _unspecified_side(code, title, "left") else None)
     if side == m.group(1):
         return code, None
@@ -328,7 +334,34 @@ def lateral(code: str, mention: str, phrase: str = "") -> tuple[str, str | None]
         other = variant(code, m.group(1), "unspecified")
         return (other, "missing: laterality") if other else (code, "missing: laterality")
     other = variant(code, m.group(1), side)
+    if other is None and side == "bilateral" and m.group(1) == "left":
+        other = variant(code, "left", "right")
     return (other or code), None
+
+
+def _bilateral_sibling(code: str, title: str) -> str | None:
+    """The category's bilateral code for this code's condition, however its title words the side
+    ("otitis media, unspecified, right ear" -> H66.93 "otitis media, unspecified, bilateral")."""
+    titles = _titles(code[:3])
+    for m in re.finditer(r"\b(right|left|unspecified|bilateral)(\s+[a-z]+)?", title):
+        for end in (m.end(1), m.end()):
+            found = titles.get(title[: m.start()] + "bilateral" + title[end:])
+            if found:
+                return found
+    return None
+
+
+def other_side(code: str, mention: str, phrase: str = "") -> str | None:
+    """The left side's code for a bilateral condition whose category has no bilateral code (Guidelines
+    I.B.13: "If no bilateral code is provided and the condition is bilateral, assign separate codes for
+    both the left and right side"): :func:`lateral` gives such a mention the right side's code, this
+    the left's ("bilateral bunions" -> M21.611 and M21.612); None for any other mention or code."""
+    from pipeline.code.lookup.codeset import get_codeset
+
+    if (mention_side(mention) or mention_side(phrase)) != "bilateral":
+        return None
+    m = _SIDE_WORD.search((get_codeset().cm_description(code) or "").lower())
+    return variant(code, "right", "left") if m and m.group(1) == "right" else None
 
 
 def episode(code: str, context: str) -> tuple[str, str | None]:

@@ -10,6 +10,7 @@ from pipeline.code.coder import Coder, guideline_required
 from pipeline.code.lookup._exact import ExactIndex
 from pipeline.code.lookup.candidates import CodeIndex
 from pipeline.code.lookup.codeset import get_codeset
+from pipeline.code.rules import specificity
 from pipeline.code.types import CM, PCS, ReasonKind
 from pipeline.extract.types import Entity
 from pipeline.settings import Settings
@@ -28,6 +29,9 @@ ALIASES = {
         "heart failure": "I50.9",
         "fracture of distal radius": "S52.509A",
         "distal radius fracture": "S52.509A",
+        "bunion": "M21.619",
+        "bunions": "M21.619",
+        "bunion of unspecified foot": "M21.619",
         "fracture of left distal radius": "S52.502A",
         "fracture of right distal radius": "S52.501A",
         "breast cancer": "C50.919",
@@ -143,6 +147,22 @@ def test_stated_laterality_makes_the_specific_code_and_a_missing_side_is_noted(c
     codes = by_code(coder.propose(mentions(text, ("Distal radius fracture", "PROBLEM", {})), "inpatient", text))
     assert codes["S52.509A"].has(ReasonKind.MISSING_LATERALITY)
     assert "missing: laterality" in codes["S52.509A"].rationale
+
+
+def test_a_bilateral_condition_without_a_bilateral_code_is_coded_for_each_side(coder):
+    # Guidelines I.B.13: M21.61- has right, left and unspecified foot, no bilateral code
+    text = "Bilateral bunions."
+    result = coder.propose(mentions(text, ("Bilateral bunions", "PROBLEM", {})), "outpatient", text)
+    codes = by_code(result)
+    assert {"M21.611", "M21.612"} <= set(codes) and "M21.619" not in {p.code for p in result.proposals}
+    assert codes["M21.612"].has(ReasonKind.BOTH_SIDES) and codes["M21.611"].score == codes["M21.612"].score
+    assert [ev.text for ev in codes["M21.612"].evidence] == ["Bilateral bunions"]
+    # where the category has a bilateral code, that one code, however its title words the side
+    assert specificity.lateral("H66.91", "chronic ear infections bilateral") == ("H66.93", None)
+    assert specificity.other_side("H66.93", "chronic ear infections bilateral") is None
+    text = "Left bunion."  # one side stated: that side only
+    codes = by_code(coder.propose(mentions(text, ("Left bunion", "PROBLEM", {})), "outpatient", text))
+    assert "M21.612" in codes and "M21.611" not in codes
 
 
 def test_diabetes_with_ckd_is_one_combination_code_keeping_the_stage(coder):
