@@ -174,10 +174,39 @@ def listed_names() -> frozenset[str]:
     )
 
 
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
 @lru_cache(maxsize=1)
-def _names_pattern() -> re.Pattern[str]:
-    names = sorted(drug_rows(), key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b", re.I)
+def _by_first_word() -> dict[str, int]:
+    """First word of a drug name -> the most words a name starting with it has."""
+    out: dict[str, int] = {}
+    for name in drug_rows():
+        words = _WORD.findall(name)
+        out[words[0]] = max(out.get(words[0], 0), len(words))
+    return out
+
+
+def _names_in(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each drug name in the text, the longest name at each word, left to right
+    (a dictionary lookup of the word n-grams: one regular expression over 5,000 names cost 30 ms a note)."""
+    rows, first = drug_rows(), _by_first_word()
+    lower = text.lower()
+    words = [(m.start(), m.end()) for m in _WORD.finditer(lower)]
+    out = []
+    i = 0
+    while i < len(words):
+        longest = first.get(lower[words[i][0] : words[i][1]], 0)
+        for n in range(min(longest, len(words) - i), 0, -1):
+            start, end = words[i][0], words[i + n - 1][1]
+            name = lower[start:end] if n == 1 else re.sub(r"\s+", " ", lower[start:end])
+            if name in rows:
+                out.append((start, end, name))
+                i += n
+                break
+        else:
+            i += 1
+    return out
 
 
 def _full_code(code: str) -> str | None:
@@ -241,28 +270,28 @@ def drug_effects(entities: Sequence[Entity], text: str | None) -> list[DrugEffec
     starts = [e.start for e in ordered]
     rows = drug_rows()
     found: dict[str, tuple[DrugEffectKind, str, str, list[Entity]]] = {}
-    for m in _names_pattern().finditer(text):
-        section = _section_at(ordered, starts, m.start())
+    for start, end, name in _names_in(text):
+        section = _section_at(ordered, starts, start)
         if section in SKIPPED_SECTIONS:
             continue
-        before, after, sentence = _sentence(text, m.start(), m.end())
+        before, after, sentence = _sentence(text, start, end)
         read = _read(before[-80:], after[:40], sentence)
         if read is None or _HYPOTHETICAL.search(before[-60:]):
             continue
         kind, column = read
-        if kind is not DrugEffectKind.POISONING and m.group(1).lower() in _NOT_PRESCRIBED:
+        if kind is not DrugEffectKind.POISONING and name in _NOT_PRESCRIBED:
             continue
         if kind is not DrugEffectKind.UNDERDOSING and _NEGATED.search(before[-60:]):  # "not taking" is underdosing's own word
             continue
-        drug, codes = rows[m.group(1).lower()]
+        drug, codes = rows[name]
         code = _full_code(codes.get(column, ""))
         if code is None:
             continue
         # extraction's own mention of the drug where it has one (it carries the words' audio times)
-        found_drug = next((e for e in ordered if e.label == "MEDICATION" and e.start <= m.start() and m.end() <= e.end), None)
-        if found_drug is None and kind is not DrugEffectKind.POISONING and m.group(1).lower() not in listed_names():
+        found_drug = next((e for e in ordered if e.label == "MEDICATION" and e.start <= start and end <= e.end), None)
+        if found_drug is None and kind is not DrugEffectKind.POISONING and name not in listed_names():
             continue
-        mention = found_drug or Entity(m.start(), m.end(), m.group(0), "MEDICATION", section=section)
+        mention = found_drug or Entity(start, end, text[start:end], "MEDICATION", section=section)
         found.setdefault(code, (kind, drug, column, []))[3].append(mention)
         if kind is DrugEffectKind.UNDERDOSING:
             z = _noncompliance(before[-80:], sentence)
