@@ -5,7 +5,7 @@ attempt" or "she ran out of her blood pressure medications" looks the drug up in
 and takes the code of the column the note's wording gives:
 
 * **adverse effect** (I.C.19.e.5.a), a drug correctly prescribed and properly taken that caused a
-  condition: "<drug>-induced ...", "... secondary to / due to / caused by / from <drug>", "reaction to
+  condition: "<drug>-induced ...", "... secondary to / due to / caused by / resulting from <drug>", "reaction to
   <drug>", "side effects of <drug>";
 * **poisoning** (I.C.19.e.5.b), a drug taken in error or in excess, or a chemical swallowed: "overdose
   of <drug>", "<drug> overdose", "ingested <substance>", "took 30 <drug> tablets". The intent is
@@ -41,7 +41,8 @@ SKIPPED_SECTIONS = frozenset({"allergies", "past_medical_history", "past_surgica
 # Table main terms that are everyday words, or coded elsewhere (alcohol use and intoxication are F10)
 _NOT_A_DRUG = frozenset(
     "alcohol ethanol beer wine liquor water food salt oil air gas oxygen smoke tobacco nicotine coffee tea milk "
-    "air sugar glucose blood plasma iron vitamin soap paint dust fumes vapor cement".split()
+    "air sugar glucose blood plasma iron vitamin soap paint dust fumes vapor cement drug drugs medication medications "
+    "medicine medicines".split()
 )
 # drugs no one prescribes: their harm is a poisoning (or a use disorder, F10-F19), never an adverse effect
 # or an underdosing (I.C.19.e.5.a-c)
@@ -61,7 +62,7 @@ class PoisoningIntent(enum.Enum):
 
 
 _ADVERSE_BEFORE = re.compile(
-    r"\b(?:secondary\s+to|due\s+to|caused\s+by|induced\s+by|related\s+to|from|reactions?\s+(?:to|from|with)"
+    r"\b(?:secondary\s+to|due\s+to|caused\s+by|induced\s+by|related\s+to|result(?:ing|ed)?\s+from|reactions?\s+(?:to|from|with)"
     r"|adverse\s+(?:reactions?|effects?)\s+(?:to|of|from)|side[- ]effects?\s+(?:of|from)|intoleran(?:ce|t)\s+(?:to|of))"
     rf"\s+{_PRONOUN}{{0,2}}$",
     re.I,
@@ -98,6 +99,7 @@ _SELF_HARM = re.compile(
     r"\b(?:suicid\w*|self[- ]harm|intentional(?:ly)?\s+(?:overdose|ingest)|kill\s+(?:her|him|them)sel(?:f|ves))\b", re.I
 )
 _NEGATED = re.compile(r"\b(?:no|denies|denied|not|never|without|negative\s+for)\b[^.;\n]{0,40}$", re.I)
+_NEGATED_AFTER = re.compile(r"^[^.;\n]{0,60}\b(?:were|was|is|are)\s+negative\b", re.I)
 _HYPOTHETICAL = re.compile(
     r"\b(?:if|should|risk|avoid|advised|warned|counsel(?:ed|led)?|instructed|told|encouraged|not\s+to)\b[^.;\n]{0,40}$", re.I
 )
@@ -281,7 +283,9 @@ def drug_effects(entities: Sequence[Entity], text: str | None) -> list[DrugEffec
         kind, column = read
         if kind is not DrugEffectKind.POISONING and name in _NOT_PRESCRIBED:
             continue
-        if kind is not DrugEffectKind.UNDERDOSING and _NEGATED.search(before[-60:]):  # "not taking" is underdosing's own word
+        if kind is not DrugEffectKind.UNDERDOSING and (
+            _NEGATED.search(before[-60:]) or _NEGATED_AFTER.match(after)
+        ):  # "not taking" is underdosing's own word
             continue
         drug, codes = rows[name]
         code = _full_code(codes.get(column, ""))

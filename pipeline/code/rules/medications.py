@@ -8,7 +8,7 @@ which drugs the patient must not get. Coders report both with status codes:
   class in ``data/drug_classes.tsv`` named under a medication heading, or "on <drug>" anywhere in the
   note ("atrial fibrillation, on Coumadin" -> Z79.01).
 * **Allergy status**, Z88 (Index: Allergy, status, to ... penicillin Z88.0, narcotic agent Z88.5) and
-  Z91.04- (latex, radiographic dye): a drug named under the allergy heading, or after "allergic to" /
+  Z91.04- (latex, radiographic dye), Z91.01- (foods: seafood, peanuts, eggs): a drug named under the allergy heading, or after "allergic to" /
   "allergy to". "No known drug allergies" names no drug, and a negated mention codes nothing.
 
 The table holds the classes whose status bears on care (anticoagulants, antiplatelets, antidiabetics,
@@ -47,7 +47,7 @@ _STOPPED_BEFORE = re.compile(
 
 class StatusKind(enum.Enum):
     LONG_TERM = "long_term"  # Z79: the patient takes the drug long term
-    ALLERGY = "allergy"  # Z88 / Z91.04-: the patient is allergic to it
+    ALLERGY = "allergy"  # Z88 / Z91.04- / Z91.01-: the patient is allergic to it
 
 
 @dataclass(frozen=True)
@@ -112,4 +112,28 @@ def status_codes(entities: list[Entity], text: str | None) -> list[DrugStatus]:
             and not _STOPPED_BEFORE.search(before)
         ):
             found.setdefault((StatusKind.LONG_TERM, long_term), []).append(e)
+    _allergies_extraction_missed(entities, text, found)
     return [DrugStatus(kind, code, tuple(ms)) for (kind, code), ms in found.items()]
+
+
+_ALLERGIC_TO = re.compile(r"\ballergic\s+to\s+([A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,2})", re.I)
+_NOT_ALLERGIC = re.compile(r"\b(?:not|no|denies|denied|never)\b[^.;\n]{0,20}$", re.I)
+
+
+def _allergies_extraction_missed(entities: list[Entity], text: str, found: dict) -> None:
+    """ "She is allergic to Lortab.": a drug of the table named after "allergic to" that extraction did
+    not mark as a medication is read from the words themselves (the longest table name they start with)."""
+    marked = [(e.start, e.end) for e in entities if e.label == "MEDICATION"]
+    for m in _ALLERGIC_TO.finditer(text):
+        if _NOT_ALLERGIC.search(text[max(0, m.start() - 40) : m.start()]):
+            continue
+        words = [(m.start(1) + w.start(), m.start(1) + w.end()) for w in re.finditer(r"\S+", m.group(1))]
+        for n in range(len(words), 0, -1):
+            start, end = words[0][0], words[n - 1][1]
+            name = re.sub(r"\s+", " ", text[start:end]).lower()
+            if name in drug_classes() and drug_classes()[name][1]:
+                if not any(s <= start < e for s, e in marked):
+                    allergy = drug_classes()[name][1]
+                    mention = Entity(start, end, text[start:end], "MEDICATION", section="allergies")
+                    found.setdefault((StatusKind.ALLERGY, allergy), []).append(mention)
+                break

@@ -156,3 +156,16 @@ def test_every_drug_the_drug_table_codes_is_a_medication_mention():
     text = "MEDICATIONS:\n1. Avandamet 4/1000 mg daily.\n2. NovoLog 25/50."
     found = {s.code for s in status_codes(extract(text), text)}
     assert {"Z79.84", "Z79.4"} <= found, found
+
+
+def test_a_drug_after_allergic_to_is_read_where_extraction_missed_it():
+    text = "ALLERGIES: She is allergic to  Lortab. She is not allergic to penicillin."
+    found = {s.code: [e.text for e in s.mentions] for s in status_codes([], text)}
+    assert found == {"Z88.5": ["Lortab"]}
+    text = "ALLERGIES: Avelox, trimethoprim, shellfish."
+    spans = [
+        ("Avelox", "MEDICATION", "allergies"),
+        ("trimethoprim", "MEDICATION", "allergies"),
+        ("shellfish", "MEDICATION", "allergies"),
+    ]
+    assert codes(text, *spans) == {"Z88.1": "allergy", "Z91.013": "allergy"}
