@@ -889,6 +889,7 @@ def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[Reason]
     if site := specificity.site_before(e.query_text, before):  # "right knee" pain
         phrase = f"{site} {phrase}"
     code = note_of(ReasonKind.MISSING_LATERALITY, specificity.lateral(code, e.query_text, phrase))
+    code = specificity.stated_site(code, f"{before} {phrase}") or code
     if code.startswith("N18.") and (stage := specificity.ckd_stage(context)):
         code = stage
     code = specificity.remission(code, _line_after(e, text))

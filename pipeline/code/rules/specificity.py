@@ -11,6 +11,8 @@
   failure" -> I50.23); when none is stated and the category has such siblings, "missing: acuity".
 * Chronic kidney disease stage: N18.9 / N18.30 move to the stage the text states ("stage 3a",
   "stage IV", "ESRD").
+* Stated site: a code whose title leaves the site unspecified ("radiculopathy, site unspecified")
+  moves to the sibling for the site the mention's sentence states ("cervical radiculopathy" -> M54.12).
 * Site: a bare finding word ("pain", "mass", "fracture") is looked up with the site phrase that
   follows it ("pain in the right testicle" -> N50.811), and R52 "pain, unspecified" is then not coded.
 
@@ -349,6 +351,37 @@ def _bilateral_sibling(code: str, title: str) -> str | None:
             if found:
                 return found
     return None
+
+
+_UNSPECIFIED_SITE_PHRASE = re.compile(
+    r"\b(?:site unspecified|unspecified site|part unspecified|unspecified part|unspecified region|region unspecified)\b"
+)
+_SITE_FILLER = frozenset("region site part of the and or".split())
+
+
+def stated_site(code: str, context: str) -> str | None:
+    """The sibling for the site the context states, where this code's title leaves the site
+    unspecified ("left cervical radiculopathy": M54.10 "radiculopathy, site unspecified" -> M54.12
+    "radiculopathy, cervical region"): the sibling whose title is this one's with the unspecified
+    site phrase replaced by words the context all holds (the most such words); None when none is."""
+    from pipeline.code.lookup.codeset import get_codeset
+
+    title = (get_codeset().cm_description(code) or "").lower()
+    m = _UNSPECIFIED_SITE_PHRASE.search(title)
+    if not m:
+        return None
+    prefix, suffix = title[: m.start()], title[m.end() :]
+    said = set(re.findall(r"[a-z]+", context.lower()))
+    best: tuple[int, str] | None = None
+    for other_title, other in _titles(code[:3]).items():
+        if other == code or not (other_title.startswith(prefix) and other_title.endswith(suffix)):
+            continue
+        middle = other_title[len(prefix) : len(other_title) - len(suffix)]
+        words = [w for w in re.findall(r"[a-z]+", middle) if w not in _SITE_FILLER]
+        if words and not set(words) & SIDE_WORDS and all(w in said for w in words):
+            if best is None or len(words) > best[0]:
+                best = (len(words), other)
+    return best[1] if best else None
 
 
 def other_side(code: str, mention: str, phrase: str = "") -> str | None:

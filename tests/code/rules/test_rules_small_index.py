@@ -165,6 +165,14 @@ def test_a_bilateral_condition_without_a_bilateral_code_is_coded_for_each_side(c
     assert "M21.612" in codes and "M21.611" not in codes
 
 
+def test_a_site_the_sentence_states_replaces_an_unspecified_site():
+    assert specificity.stated_site("M54.10", "left cervical radiculopathy") == "M54.12"
+    assert specificity.stated_site("M54.10", "lumbar radiculitis") == "M54.16"
+    assert specificity.stated_site("M48.00", "spinal stenosis of the cervical spine") == "M48.02"
+    assert specificity.stated_site("M54.10", "radiculopathy") is None  # no site stated: the code stays
+    assert specificity.stated_site("I10", "hypertension, cervical") is None  # no unspecified site in its title
+
+
 def test_diabetes_with_ckd_is_one_combination_code_keeping_the_stage(coder):
     text = "Type 2 diabetes with chronic kidney disease stage 3a."
     ents = mentions(text, ("Type 2 diabetes", "PROBLEM", {}), ("chronic kidney disease stage 3a", "PROBLEM", {}))
