@@ -7,9 +7,10 @@ which drugs the patient must not get. Coders report both with status codes:
   Z79.4 insulin, Z79.84 oral hypoglycemics, Z79.85 injectable non-insulin antidiabetics): a drug of a
   class in ``data/drug_classes.tsv`` named under a medication heading, or "on <drug>" anywhere in the
   note ("atrial fibrillation, on Coumadin" -> Z79.01).
-* **Allergy status**, Z88 (Index: Allergy, status, to ... penicillin Z88.0, narcotic agent Z88.5) and
-  Z91.04- (latex, radiographic dye), Z91.01- (foods: seafood, peanuts, eggs): a drug named under the allergy heading, or after "allergic to" /
-  "allergy to". "No known drug allergies" names no drug, and a negated mention codes nothing.
+* **Allergy status**, Z88 (Index: Allergy, status, to ... penicillin Z88.0, narcotic agent Z88.5),
+  Z91.04- (latex, radiographic dye) and Z91.01- (foods: seafood, peanuts, eggs): a drug named under
+  the allergy heading, or after "allergic to" / "allergy to" (read from the words where extraction
+  did not mark the drug). "No known drug allergies" names no drug, and a negated mention codes nothing.
 
 The table holds the classes whose status bears on care (anticoagulants, antiplatelets, antidiabetics,
 hormonal cancer therapy); a statin or an antihypertensive gets no Z79 code here, as the hand-coded
@@ -120,7 +121,7 @@ _ALLERGIC_TO = re.compile(r"\ballergic\s+to\s+([A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]
 _NOT_ALLERGIC = re.compile(r"\b(?:not|no|denies|denied|never)\b[^.;\n]{0,20}$", re.I)
 
 
-def _allergies_extraction_missed(entities: list[Entity], text: str, found: dict) -> None:
+def _allergies_extraction_missed(entities: list[Entity], text: str, found: dict[tuple[StatusKind, str], list[Entity]]) -> None:
     """ "She is allergic to Lortab.": a drug of the table named after "allergic to" that extraction did
     not mark as a medication is read from the words themselves (the longest table name they start with)."""
     marked = [(e.start, e.end) for e in entities if e.label == "MEDICATION"]
@@ -131,9 +132,9 @@ def _allergies_extraction_missed(entities: list[Entity], text: str, found: dict)
         for n in range(len(words), 0, -1):
             start, end = words[0][0], words[n - 1][1]
             name = re.sub(r"\s+", " ", text[start:end]).lower()
-            if name in drug_classes() and drug_classes()[name][1]:
+            allergy = drug_classes()[name][1] if name in drug_classes() else None
+            if allergy:
                 if not any(s <= start < e for s, e in marked):
-                    allergy = drug_classes()[name][1]
                     mention = Entity(start, end, text[start:end], "MEDICATION", section="allergies")
                     found.setdefault((StatusKind.ALLERGY, allergy), []).append(mention)
                 break
