@@ -41,7 +41,7 @@ SKIPPED_SECTIONS = frozenset({"allergies", "past_medical_history", "past_surgica
 # Table main terms that are everyday words, or coded elsewhere (alcohol use and intoxication are F10)
 _NOT_A_DRUG = frozenset(
     "alcohol ethanol beer wine liquor water food salt oil air gas oxygen smoke tobacco nicotine coffee tea milk "
-    "air sugar glucose blood plasma iron vitamin soap paint dust fumes vapor cement drug drugs medication medications "
+    "sugar glucose blood plasma iron vitamin soap paint dust fumes vapor cement drug drugs medication medications "
     "medicine medicines".split()
 )
 # drugs no one prescribes: their harm is a poisoning (or a use disorder, F10-F19), never an adverse effect
