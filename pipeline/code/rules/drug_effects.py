@@ -120,6 +120,7 @@ class DrugEffect:
     drug: str  # the Table row it was read from ("Zolpidem", "Lithium, salts")
     mentions: tuple[Entity, ...]
     column: str
+    noncompliance: bool = False  # the underdosing's noncompliance code (Z91.1-), not the Table's
 
     @property
     def why(self) -> str:
@@ -129,7 +130,7 @@ class DrugEffect:
             DrugEffectKind.POISONING: "a poisoning (Guidelines I.C.19.e.5.b)",
             DrugEffectKind.UNDERDOSING: "underdosing (Guidelines I.C.19.e.5.c)",
         }[self.kind]
-        if self.code.startswith("Z91."):
+        if self.noncompliance:
             return f'"{words}": the patient did not take the drug as prescribed, noncompliance with the medication regimen (Guidelines I.C.19.e.5.c)'
         return f'"{words}": {what}; Table of Drugs, {self.drug}, {self.column.replace("_", " ")}'
 
@@ -153,27 +154,30 @@ def drug_rows() -> dict[str, tuple[str, dict[str, str]]]:
                 and not name.endswith(" nec")
             ):
                 out.setdefault(name, (row.path[0], row.codes))
-    for line in NAMES_FILE.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        name, target = line.split("\t")
-        named = table.get(target.strip().lower())
+    for name, target in _name_targets().items():
+        named = table.get(target)
         if named is None:
             raise ValueError(f"{NAMES_FILE.name}: {target!r} is not a row of the Table of Drugs")
-        out[name.strip().lower()] = (", ".join(named.path), named.codes)
+        out[name] = (", ".join(named.path), named.codes)
     return out
 
 
 @lru_cache(maxsize=1)
+def _name_targets() -> dict[str, str]:
+    """``data/drug_names.tsv``: name -> the Table row it is coded by (both lower case)."""
+    out = {}
+    for line in NAMES_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, target = line.split("\t")
+            out[name.strip().lower()] = target.strip().lower()
+    return out
+
+
 def listed_names() -> frozenset[str]:
     """The names ``data/drug_names.tsv`` gives (brands, classes): drugs whatever extraction says. A
     main term of the Table alone ("Nasal", "Adrenal" are rows of it) counts only where extraction
     found a medication, or where the note says it was swallowed."""
-    return frozenset(
-        line.split("\t")[0].strip().lower()
-        for line in NAMES_FILE.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    )
+    return frozenset(_name_targets())
 
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -217,11 +221,10 @@ def _full_code(code: str) -> str | None:
 
     if not code:
         return None
+    cs = get_codeset()
     bare = code.replace(".", "")
-    bare = bare + "X" * (6 - len(bare)) + INITIAL_ENCOUNTER
-    full = f"{bare[:3]}.{bare[3:]}"
-    cm = get_codeset().cm_api
-    return full if cm.is_valid_item(full) and cm.is_leaf(full) else None
+    full = cs.cm_normalize(bare + "X" * (6 - len(bare)) + INITIAL_ENCOUNTER)
+    return full if cs.cm_is_billable(full) else None
 
 
 def _sentence(text: str, start: int, end: int) -> tuple[str, str, str]:
@@ -271,7 +274,7 @@ def drug_effects(entities: Sequence[Entity], text: str | None) -> list[DrugEffec
     ordered = sorted(entities, key=lambda e: e.start)
     starts = [e.start for e in ordered]
     rows = drug_rows()
-    found: dict[str, tuple[DrugEffectKind, str, str, list[Entity]]] = {}
+    found: dict[str, tuple[DrugEffectKind, str, str, bool, list[Entity]]] = {}
     for start, end, name in _names_in(text):
         section = _section_at(ordered, starts, start)
         if section in SKIPPED_SECTIONS:
@@ -296,8 +299,8 @@ def drug_effects(entities: Sequence[Entity], text: str | None) -> list[DrugEffec
         if found_drug is None and kind is not DrugEffectKind.POISONING and name not in listed_names():
             continue
         mention = found_drug or Entity(start, end, text[start:end], "MEDICATION", section=section)
-        found.setdefault(code, (kind, drug, column, []))[3].append(mention)
+        found.setdefault(code, (kind, drug, column, False, []))[4].append(mention)
         if kind is DrugEffectKind.UNDERDOSING:
             z = _noncompliance(before[-80:], sentence)
-            found.setdefault(z, (kind, drug, column, []))[3].append(mention)
-    return [DrugEffect(kind, code, drug, tuple(ms), column) for code, (kind, drug, column, ms) in found.items()]
+            found.setdefault(z, (kind, drug, column, True, []))[4].append(mention)
+    return [DrugEffect(kind, code, drug, tuple(ms), column, nc) for code, (kind, drug, column, nc, ms) in found.items()]

@@ -132,7 +132,7 @@ def _allergies_extraction_missed(entities: list[Entity], text: str, found: dict[
         for n in range(len(words), 0, -1):
             start, end = words[0][0], words[n - 1][1]
             name = re.sub(r"\s+", " ", text[start:end]).lower()
-            allergy = drug_classes()[name][1] if name in drug_classes() else None
+            allergy = drug_classes().get(name, (None, None))[1]
             if allergy:
                 if not any(s <= start < e for s, e in marked):
                     mention = Entity(start, end, text[start:end], "MEDICATION", section="allergies")
