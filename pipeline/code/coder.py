@@ -131,7 +131,16 @@ _ALLERGY_WORD = re.compile(r"^(?:drug\s+|medication\s+)?allerg(?:y|ies|ic)$", re
 _REACTION_BEFORE = re.compile(r"[A-Za-z]\s*(?:\(|[-–:]|\bcaus(?:es|ed|ing)\b|\bgives?\b)\s*(?:a\s+|an\s+)?$")
 
 
+# "sharp dissection", "blunt dissection": the surgeon's technique; a dissection that is a diagnosis names
+# its vessel ("aortic dissection", "dissection of the carotid artery")
+_SURGICAL_DISSECTION = re.compile(
+    r"^(?:(?:sharp|blunt|careful|meticulous|further|electrocautery|cautery|finger|gentle)\s+)*dissection$", re.I
+)
+
+
 def _skip_reason(e: Entity, setting: str, text: str | None = None) -> str | None:
+    if _SURGICAL_DISSECTION.match(e.text.strip()):
+        return "a dissection that names no vessel: the surgeon's technique, not a diagnosis"
     if _operative_blood_loss(e, text):
         return "operative blood loss stated: a routine operative report statement, not a diagnosis"
     if e.negated:

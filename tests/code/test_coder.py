@@ -141,6 +141,8 @@ def test_diabetes_ckd_stage_and_hypertension_combination():
         ("Hypertension. Congestive heart failure. End stage renal disease on dialysis.", {"I13.2", "I50.9", "N18.6"}, {"I10"}),
         # a bleed whose sentence names its source: the source's "with bleeding" code
         ("DIAGNOSES: Upper gastrointestinal bleeding from erosive gastritis.", {"K29.01"}, {"K92.2", "K29.70"}),
+        # nausea and vomiting of one statement: Nausea, with vomiting
+        ("The patient presents with nausea and vomiting since this morning.", {"R11.2"}, {"R11.0", "R11.10"}),
     ],
 )
 def test_combination_codes(text, expected, gone):
@@ -309,6 +311,17 @@ def test_total_knee_arthroplasty_under_the_procedure_heading(sample):
     assert [c["code"] for c in expected["icd10pcs"]] == ["0SRC0J9"]
     pcs = next(p for p in result.proposals if p.code == "0SRC0J9")
     assert "procedure heading" in pcs.rationale and pcs.evidence[0].text == "Right total knee arthroplasty"
+
+
+def test_a_dissection_that_names_no_vessel_is_the_surgeons_technique():
+    from pipeline.code.coder import _skip_reason
+    from pipeline.extract.types import Entity
+
+    for words in ("dissection", "sharp dissection", "Blunt dissection"):
+        reason = _skip_reason(Entity(0, len(words), words, "PROBLEM", section="procedure"), "inpatient")
+        assert reason is not None and "technique" in reason
+    for words in ("aortic dissection", "dissection of the left carotid artery"):
+        assert _skip_reason(Entity(0, len(words), words, "PROBLEM"), "inpatient") is None
 
 
 def test_operative_blood_loss_is_not_a_diagnosis(sample):
@@ -666,6 +679,11 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
         ("pathologic fracture of the femur", "M84.453A", ("Fracture, pathological", "femur")),
         # a reference with its own code is read on where the term it names goes deeper
         ("foot pain", "M79.673", ("Pain", "foot", "see Pain, limb, lower")),
+        # a part of the bowel names the bowel, feet and ankles a localized finding
+        ("sigmoid diverticulosis", "K57.30", ("Diverticulosis", "large intestine")),
+        ("diverticulosis of the sigmoid colon", "K57.30", ("Diverticulosis", "large intestine")),
+        ("pedal edema", "R60.0", ("Edema, edematous", "localized")),
+        ("leg edema", "R60.0", ("Edema, edematous", "legs")),
         # "see Diabetes, by type, with hyperglycemia": the type stated, else the default
         (
             "diabetes mellitus poorly controlled",

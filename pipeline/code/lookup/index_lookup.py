@@ -89,6 +89,7 @@ SITE_ADJECTIVES = {
 SYNONYMS = {
     "lung": ("pulmonary", "lungs"),
     "kidney": ("renal", "kidneys"),
+    "legs": ("leg",),  # Edema, legs
     **{site: (adjective,) for adjective, site in SITE_ADJECTIVES.items() if site not in ("lung", "kidney")},
     "obstructive": ("obstruction",),
     "exacerbation": ("exacerbated", "exacerbations", "flare"),
@@ -98,6 +99,8 @@ SYNONYMS = {
     "cannabis": ("marijuana", "marihuana"),
     "malnutrition": ("malnourishment", "malnourished"),
 }
+_LARGE_INTESTINE = ("colon", "colonic", "sigmoid", "rectosigmoid", "cecum", "cecal")
+_SMALL_INTESTINE = ("duodenum", "duodenal", "jejunum", "jejunal", "ileum", "ileal")
 # subterm words a dictation word implies (never a main term): pneumonia is an acute lower respiratory
 # infection (J44.0's "COPD with acute lower respiratory infection"), an exacerbation is acute
 IMPLIED = {
@@ -105,6 +108,12 @@ IMPLIED = {
     "respiratory": ("pneumonia", "bronchopneumonia"),
     "lower": ("pneumonia", "bronchopneumonia"),
     "acute": ("pneumonia", "bronchopneumonia", "exacerbation"),
+    # a part of the bowel names the bowel: "sigmoid diverticulosis" is Diverticulosis, large intestine
+    "large": _LARGE_INTESTINE,
+    "small": _SMALL_INTESTINE,
+    "intestine": _LARGE_INTESTINE + _SMALL_INTESTINE,
+    # a finding of the feet or ankles is localized: "pedal edema" is Edema, localized, R60.0
+    "localized": ("pedal", "ankle", "ankles", "feet"),
 }
 # words that state what the code is anyway: a fracture not stated open or closed is closed, not stated
 # displaced or not is displaced (Guidelines I.C.19.c.1), so an entry that does not read them reads the mention

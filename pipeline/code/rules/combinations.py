@@ -19,6 +19,8 @@
   lower respiratory infection J44.0; "with" presumes the link, I.A.15): J44.0 takes the place of
   J44.9, an exacerbation stays J44.1 beside it, and the infection keeps its own code (J44.0: "code
   also to identify the infection").
+* Nausea with vomiting (Index: Nausea, with vomiting R11.2): nausea and vomiting of one statement are
+  R11.2, not R11.0 and R11.10.
 """
 
 from __future__ import annotations
@@ -271,5 +273,32 @@ def bleeding_from_source(props: list[CodeProposal], text: str | None) -> list[Co
     return props
 
 
+NAUSEA, VOMITING, NAUSEA_WITH_VOMITING = "R11.0", "R11.10", "R11.2"
+SAME_STATEMENT_CHARS = 60  # "nausea and vomiting", "nausea, vomiting and diarrhea": the words of one statement
+
+
+def nausea_with_vomiting(props: list[CodeProposal]) -> list[CodeProposal]:
+    """Nausea and vomiting stated together are one code (Index: Nausea, with vomiting R11.2): R11.2
+    takes the place of R11.0 and R11.10 when their words stand within one statement."""
+    nausea = [p for p in props if p.system == CM and p.code == NAUSEA]
+    vomiting = [p for p in props if p.system == CM and p.code == VOMITING]
+    if not nausea or not vomiting or any(p.code == NAUSEA_WITH_VOMITING for p in props):
+        return props
+    together = any(
+        abs(a.start - b.start) <= SAME_STATEMENT_CHARS for n in nausea for v in vomiting for a in n.evidence for b in v.evidence
+    )
+    if not together:
+        return props
+    why = [
+        Reason(
+            ReasonKind.COMBINATION,
+            (NAUSEA, VOMITING),
+            f"nausea ({NAUSEA}) stated with vomiting ({VOMITING}): one code, {NAUSEA_WITH_VOMITING} (Index: Nausea, with vomiting)",
+        )
+    ]
+    gone = {NAUSEA, VOMITING}
+    return [p for p in props if p.code not in gone or p.system != CM] + [_merge(NAUSEA_WITH_VOMITING, [*nausea, *vomiting], why)]
+
+
 def combine(props: list[CodeProposal], text: str | None = None) -> list[CodeProposal]:
-    return bleeding_from_source(copd_infection(gallbladder(hypertension(diabetes(list(props))))), text)
+    return bleeding_from_source(nausea_with_vomiting(copd_infection(gallbladder(hypertension(diabetes(list(props)))))), text)

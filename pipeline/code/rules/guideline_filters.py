@@ -19,7 +19,8 @@ reason, which the alternative carries in its rationale for the coder to read:
 5. :func:`less_specific_for_the_same_words`: of two index matches for the very same words, the one
    naming less of what the mention states is an alternative;
 6. :func:`acute_on_chronic`: an acute or chronic code next to the acute-on-chronic code of the condition;
-7. :func:`unspecified_illness`: R69 (and in a dictation R52) only without a documented diagnosis;
+7. :func:`unspecified_illness`: R69 (and in a dictation R52, B99.9, L98.9, L53.9) only without a
+   documented diagnosis;
 8. :func:`past_history_only`: a condition documented only as past history is reported by its
    personal-history code;
 9. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
@@ -68,6 +69,11 @@ OUTPATIENT_PCS = (
     "(outpatient procedures are reported with CPT/HCPCS)"
 )
 UNSPECIFIED_ILLNESS = ("R69",)  # never next to a documented diagnosis (Guidelines I.B.4-5, II.A)
+# in a dictated note, the catch-alls for a finding of no stated kind or site: "Pain, unspecified" (R52),
+# "Infection, unspecified" (B99.9), "Disorder of the skin, unspecified" (L98.9), "Erythematous condition,
+# unspecified" (L53.9). Next to a documented diagnosis the word is that diagnosis's (the toe's infection is
+# its cellulitis, the lesion's pain is the lesion), even under the assessment heading (Guidelines I.B.4-5, I.B.18)
+UNSPECIFIED_KIND_IN_A_DICTATION = frozenset({"R52", "B99.9", "L98.9", "L53.9"})
 UNSPECIFIED_SITE_MALIGNANCY = ("C80.1",)  # only when no primary site is documented (Tabular C80.1, Guidelines I.C.2)
 
 
@@ -214,17 +220,18 @@ def acute_on_chronic(shown: list[CodeProposal], ctx: FilterContext) -> dict[int,
 
 
 def unspecified_illness(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
-    """ "Illness, unspecified" only without a documented diagnosis; in a dictated note, "Pain,
-    unspecified" too: pain of no stated site next to a diagnosis is the diagnosis's pain (postoperative
-    pain, the fracture's pain). Case reports' coders give R52 beside diagnoses (CodiEsp: 6 of 12 such
-    R52 codes were theirs), so there it stays the re-ranker's call."""
-    if not any(p.system == CM and p.code[0] not in "RZ" for p in shown):
+    """ "Illness, unspecified" only without a documented diagnosis; in a dictated note, the catch-alls
+    of no kind or site too (:data:`UNSPECIFIED_KIND_IN_A_DICTATION`: pain, infection, skin disorder,
+    erythema), even under the assessment heading: pain of no stated site next to a diagnosis is the
+    diagnosis's pain (postoperative pain, the fracture's pain). Case reports' coders give R52 beside
+    diagnoses (CodiEsp: 6 of 12 such R52 codes were theirs), so there it stays the re-ranker's call."""
+    unspecified = UNSPECIFIED_ILLNESS + (tuple(sorted(UNSPECIFIED_KIND_IN_A_DICTATION)) if ctx.dictation else ())
+    if not any(p.system == CM and p.code[0] not in "RZ" and p.code not in unspecified for p in shown):
         return {}
-    unspecified = UNSPECIFIED_ILLNESS + (specificity.UNSPECIFIED_SITE_CODES if ctx.dictation else ())
     return {
         i: "not reported next to a documented diagnosis (Guidelines I.B.4-5)"
         for i, p in enumerate(shown)
-        if p.code in unspecified and p.code not in ctx.stated
+        if p.code in unspecified and (p.code not in ctx.stated or p.code in UNSPECIFIED_KIND_IN_A_DICTATION)
     }
 
 
@@ -493,7 +500,9 @@ def specified_elsewhere(shown: list[CodeProposal], ctx: FilterContext) -> dict[i
     """A condition is coded once, to the detail the note documents (Guidelines I.B.1-2): a code whose
     title says only what another shown code of the same finding says, and less ("Unspecified
     cataract" next to "Age-related nuclear cataract, right eye"; "Obesity, unspecified" next to
-    "Morbid (severe) obesity"), for mentions of the same head word, is an alternative. A code kept
+    "Morbid (severe) obesity"), for mentions of the same head word, is an alternative; so is the
+    code the guideline pass read for a bare word the other title says ("hernia", K46.9, next to "right
+    inguinal hernia", K40.90). A code kept
     alongside a combination code stays, and only a code the guideline pass read from the
     documentation counts as the detail."""
     kept = tuple(c.rstrip("-") for p in shown for r in p.reasons if r.kind is ReasonKind.KEPT_ALONGSIDE for c in r.codes)
@@ -506,13 +515,17 @@ def specified_elsewhere(shown: list[CodeProposal], ctx: FilterContext) -> dict[i
         if i not in heads or not heads[i] or p.code.startswith(kept) or not _NOT_SPECIFIED.search(p.description):
             continue
         said = _title_words(_NOT_SPECIFIED.sub(" ", p.description))
+        stated = frozenset().union(*(_title_words(ev.text) for ev in ctx.own_evidence(p)))
+        bare_word = len(stated) == 1 and p.code in ctx.rule_codes
         for j, q in enumerate(shown):
             if j == i or j not in heads or j in out or q.code not in ctx.rule_codes:
                 continue
             if q.code[:1] != p.code[:1] or not heads[i] <= heads[j]:
                 continue
             theirs = _title_words(_NOT_SPECIFIED.sub(" ", q.description))
-            if said and said < theirs:
+            # less than the other title, or the Index's code for a bare word the other title says: "hernia"
+            # (K46.9, an abdominal hernia by default) next to "right inguinal hernia" (K40.90)
+            if (said and said < theirs) or (bare_word and stated <= theirs):
                 out[i] = f"the note documents this condition with more detail: {q.code}"
                 break
     return out

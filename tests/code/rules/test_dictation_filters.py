@@ -112,6 +112,32 @@ def test_pain_of_no_site_is_not_reported_next_to_a_diagnosis_in_a_dictation():
     assert shown_codes(ranked[1:], FilterContext("outpatient", rule_codes=rule, dictation=True)) == ["R52"]
 
 
+def test_catch_all_codes_of_no_kind_or_site_yield_to_a_diagnosis_in_a_dictation_even_when_stated():
+    ranked = [
+        said("L03.031", 10, "cellulitis of the right toes"),
+        said("B99.9", 60, "infection"),
+        said("L98.9", 90, "skin lesion"),
+        said("R52", 120, "pain"),
+    ]
+    rule = frozenset(p.code for p in ranked)
+    stated = {"B99.9": "assessment", "R52": "assessment"}
+    ctx = FilterContext("outpatient", rule_codes=rule, stated=stated, dictation=True)
+    shown, moved = apply_filters(ranked, ctx)
+    assert [p.code for p in shown] == ["L03.031"]
+    assert all("I.B.4-5" in p.rationale for p in moved)
+    # alone, the catch-all is what the note gives: it stays
+    assert shown_codes(ranked[1:2], FilterContext("outpatient", rule_codes=rule, stated=stated, dictation=True)) == ["B99.9"]
+
+
+def test_the_index_code_of_a_bare_word_yields_to_the_code_that_says_it_with_more():
+    ranked = [said("K40.90", 20, "Right inguinal hernia"), said("K46.9", 300, "hernia")]
+    rule = frozenset(p.code for p in ranked)
+    shown, moved = apply_filters(ranked, FilterContext("inpatient", rule_codes=rule))
+    assert [p.code for p in shown] == ["K40.90"] and "more detail: K40.90" in moved[0].rationale
+    # a code only the statistics gave for the word is not the bare word's Index code: it stays
+    assert shown_codes(ranked, FilterContext("inpatient", rule_codes=frozenset({"K40.90"}))) == ["K40.90", "K46.9"]
+
+
 def test_a_malignancy_history_yields_to_a_current_malignancy_of_its_site():
     ranked = [
         said("C50.911", 10, "right breast cancer"),
