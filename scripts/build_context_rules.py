@@ -446,7 +446,6 @@ def _additions() -> list[Rule]:
         "although",
         "though",
         "which",
-        "who",
         ";",
         "except",
         "except for",
@@ -545,6 +544,9 @@ def _additions() -> list[Rule]:
     # "with a history of hypertension, was admitted with the diagnosis of obstructive jaundice"
     rules += [(t, "historical", "terminate") for t in term_hist]
     rules += [(t, "family", "terminate") for t in ("patient", "patient's", "the patient", "pt")]
+    # "who" ends a negation or a history ("no fever, who now presents with"), but not a relative's clause: "a
+    # paternal grandfather who had lung cancer" is the grandfather's (DROP keeps it off family and hypothetical)
+    rules += [("who", c, "terminate") for c in ("negated", "uncertain", "historical")]
     return rules
 
 

@@ -91,6 +91,10 @@ def flags(span: Span) -> set[str]:
         # an earlier stay's condition is past; this stay's is not
         ("She recently had an admission for pneumonia and improved.", "pneumonia", {"historical"}),
         ("She was admitted for pneumonia.", "pneumonia", set()),
+        # a relative's clause stays the relative's; "who" still ends a negation
+        ("Also a paternal grandfather who had colon cancer.", "colon cancer", {"family"}),
+        ("Her grandmother, who was diagnosed with breast cancer at 86.", "breast cancer", {"family"}),
+        ("No fever in a man who now has cough.", "cough", set()),
     ],
 )
 def test_assertion_flags(nlp: Language, text: str, concept: str, expected: set[str]) -> None:

@@ -42,7 +42,9 @@ reason, which the alternative carries in its rationale for the coder to read:
 21. :func:`substance_use_hierarchy`: of one substance's use, abuse and dependence, only the highest
     (Guidelines I.C.5.b.1);
 22. :func:`malignancy_history_with_current_malignancy`: no history of a malignancy (Z85) next to a
-    current malignancy of the same site (Guidelines I.C.2.d).
+    current malignancy of the same site (Guidelines I.C.2.d);
+23. :func:`external_cause_without_injury`: an external cause code (V00-Y38, Y90-Y99) only beside an
+    injury or poisoning code (Guidelines I.C.20).
 
 Codes the guidelines require (:attr:`FilterContext.required`) pass the first filter whatever else
 shares their finding.
@@ -302,6 +304,27 @@ def _yields_to_a_stated_site(
 def site_malignancy(code: str) -> bool:
     """A malignant neoplasm of a stated site: C00-C79 or C81-C96 (not C80, site unspecified)."""
     return code[0] == "C" and code[1:3].isdigit() and code[1:3] != "80"
+
+
+def external_cause_without_injury(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """An external cause code (how, where, doing what: V00-Y38, Y90-Y99) tells how an injury or
+    poisoning came about, so it stands beside one (S00-T88; Guidelines I.C.20): a fall the note
+    mentions with no injury coded ("fell at home", a pregnant patient's "falling") is an alternative.
+    Complications of care (Y62-Y84), which explain a condition of any chapter, are not touched. The
+    external cause pass writes its codes when any injury code is among the candidates; this reads the
+    list the coder is shown, after the other filters."""
+    if any(p.system == CM and p.code[0] in "ST" for p in shown):
+        return {}
+    return {
+        i: "an external cause with no injury or poisoning coded beside it (Guidelines I.C.20)"
+        for i, p in enumerate(shown)
+        if p.system == CM and is_external_cause(p.code)
+    }
+
+
+def is_external_cause(code: str) -> bool:
+    """V00-Y38 (the cause and intent) or Y90-Y99 (place, activity, status); not Y62-Y84 (complications of care)."""
+    return code[0] in "VWX" or (code[0] == "Y" and (code[1:3] < "39" or code[1:3] >= "90"))
 
 
 def outpatient_procedures(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
@@ -567,6 +590,7 @@ FILTERS: tuple[Filter, ...] = (
     review_of_systems_only,
     substance_use_hierarchy,
     malignancy_history_with_current_malignancy,
+    external_cause_without_injury,
 )
 
 

@@ -151,3 +151,17 @@ def test_a_malignancy_history_yields_to_a_current_malignancy_of_its_site():
     # a tumour of no stated site may be the same malignancy: "history of lung cancer ... tumor occluding the lobe"
     ranked = [said("D49.9", 10, "tumor"), said("Z85.118", 100, "lung cancer")]
     assert shown_codes(ranked, FilterContext("inpatient", rule_codes=frozenset({"D49.9", "Z85.118"}))) == ["D49.9"]
+
+
+def test_an_external_cause_stands_beside_an_injury_or_poisoning():
+    fall = [said("I50.9", 10, "congestive heart failure"), said("W19.XXXA", 80, "fell"), said("Y92.009", 90, "at home")]
+    rule = frozenset(p.code for p in fall)
+    shown, moved = apply_filters(fall, FilterContext("outpatient", rule_codes=rule, required=rule))
+    assert [p.code for p in shown] == ["I50.9"]
+    assert all("Guidelines I.C.20" in p.rationale for p in moved)
+    injured = [*fall, said("S52.502A", 100, "left distal radius fracture")]
+    rule = frozenset(p.code for p in injured)
+    assert shown_codes(injured, FilterContext("outpatient", rule_codes=rule)) == ["I50.9", "W19.XXXA", "Y92.009", "S52.502A"]
+    # a complication of care explains a condition of any chapter
+    care = [said("I89.0", 10, "lymphedema"), said("Y84.2", 40, "radiation")]
+    assert shown_codes(care, FilterContext("outpatient", rule_codes=frozenset({"I89.0", "Y84.2"}))) == ["I89.0", "Y84.2"]
