@@ -223,6 +223,9 @@ def test_site_phrase_after_a_bare_finding_word():
 
     assert site_query("pain", " in the right testicle that began") == "pain in the right testicle"
     assert site_query("pain", " of three days duration") == "pain"  # not a site
+    # an injury "to" its site, as ED notes write it
+    assert site_query("laceration", " to the top of the right foot and") == "laceration to the right foot initial encounter"
+    assert site_query("pain", " to the touch") == "pain"
     assert site_query("fracture", " of the distal radius") == (
         "fracture of the lower end of radius initial encounter for closed fracture"
     )  # closed unless stated open

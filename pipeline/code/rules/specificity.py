@@ -201,9 +201,9 @@ SITE_HEADS = frozenset(
 )
 UNSPECIFIED_SITE_CODES = ("R52",)  # codes for the finding without its site (Pain, unspecified)
 UNSPECIFIED_SITE = frozenset(UNSPECIFIED_SITE_CODES)
-# "in the right testicle", "over the base of the chin" (the part of a site: the site's code)
+# "in the right testicle", "over the base of the chin", "laceration to the right foot" (the part of a site: the site's code)
 _SITE_AFTER = re.compile(
-    r"^\s*(?:in|of|at|on|over)\s+(?:the\s+|his\s+|her\s+|both\s+)?"
+    r"^\s*(?:in|of|at|on|over|to)\s+(?:the\s+|his\s+|her\s+|both\s+)?"
     r"(?P<part>(?:base|tip|side|front|back|dorsum|top|bridge|area|region|aspect|surface)\s+of\s+(?:the\s+|his\s+|her\s+)?)?"
     r"((?:[a-z]+\s+){0,2}[a-z]+)",
     re.I,
@@ -212,7 +212,7 @@ _NOT_A_SITE = frozenset(
     "a an one two three four five six seven eight nine ten several few many some days weeks months years hours "
     "day week month year hour evolution onset intensity duration moderate severe mild sudden long short type "
     "character characteristics origin unknown which that this these sufficient great palpation rest exertion night "
-    "movement mobilization pressure time admission examination level".split()
+    "movement mobilization pressure time admission examination level touch light".split()
 )
 _SITE_STOP = re.compile(r"\b(?:and|with|without|that|which|who|for|since|after|of|radiating|accompanied|associated)\b.*$", re.I)
 
