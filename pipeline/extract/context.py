@@ -13,6 +13,7 @@ history section are ``family`` unless their sentence names the patient, and enti
 medical / surgical history sections are ``historical``. ``historical`` therefore means "documented
 as past history", chronic conditions listed there (hypertension, diabetes) included: whether such
 a condition is also a current problem is for the coder to decide (e.g. it recurs in the assessment).
+A condition dated by a year right after it ("Breast cancer in 1992") is ``historical`` too.
 "likely"/"probable" count as ``uncertain``; "unlikely" (NegEx) as ``negated``.
 
 Rules live in ``data/context_rules.json`` (built by ``scripts/build_context_rules.py``).
@@ -21,6 +22,7 @@ Rules live in ``data/context_rules.json`` (built by ``scripts/build_context_rule
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -197,6 +199,9 @@ class ContextComponent:
                         cues.append(t.text)
             if sections and ent_sec >= 0:
                 self._section_flags(sections[ent_sec][2], ent, selfs, s_lo, s_hi, flags, cues)
+            if not flags["historical"] and (dated := _DATED_IN_A_PAST_YEAR.match(doc.text, ent.end_char)):
+                flags["historical"] = True
+                cues.append(dated.group(0).strip(" ,"))
             for f, v in flags.items():
                 setattr(ent._, f, v)
             ent._.context_cues = cues
@@ -255,6 +260,10 @@ class ContextComponent:
             flags["historical"] = True
             cues.append(f"section:{section}")
 
+
+# "Breast cancer in 1992", "mastectomy for breast cancer in 1992": a condition dated by a year is a past
+# episode (one "since 2005" or "diagnosed in 2005 and treated since" is not read here)
+_DATED_IN_A_PAST_YEAR = re.compile(r"[ \t]*,?[ \t]*in[ \t]+(?:19|20)\d\d\b(?![ \t]*(?:-|to|until|through)\b)", re.I)
 
 LIST_MIN_SEPARATORS = 3
 LIST_WORDS_PER_SEPARATOR = 4
