@@ -33,6 +33,12 @@ def is_external_cause(e: Entity) -> bool:
     return rule_for(e.text) is not None
 
 
+def is_external_cause_code(code: str) -> bool:
+    """V00-Y38 (the cause and intent) or Y90-Y99 (place, activity, status); not Y62-Y84 (complications
+    of care, which explain a condition of any chapter)."""
+    return code[0] in "VWX" or (code[0] == "Y" and (code[1:3] < "39" or code[1:3] >= "90"))
+
+
 def injury_character(codes: list[str]) -> str | None:
     """The 7th character of the record's first injury code (S00-T88 with a 7th character), or None."""
     for code in codes:

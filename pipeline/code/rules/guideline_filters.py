@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 
 from pipeline.code.edits.integral import GUIDELINE as INTEGRAL_GUIDELINE
 from pipeline.code.edits.integral import integral_to
-from pipeline.code.rules import history, neoplasm, specificity
+from pipeline.code.rules import external_causes, history, neoplasm, specificity
 from pipeline.code.rules.alternates import (
     disease_kind,
     excludes1_conflict,
@@ -318,13 +318,8 @@ def external_cause_without_injury(shown: list[CodeProposal], ctx: FilterContext)
     return {
         i: "an external cause with no injury or poisoning coded beside it (Guidelines I.C.20)"
         for i, p in enumerate(shown)
-        if p.system == CM and is_external_cause(p.code)
+        if p.system == CM and external_causes.is_external_cause_code(p.code)
     }
-
-
-def is_external_cause(code: str) -> bool:
-    """V00-Y38 (the cause and intent) or Y90-Y99 (place, activity, status); not Y62-Y84 (complications of care)."""
-    return code[0] in "VWX" or (code[0] == "Y" and (code[1:3] < "39" or code[1:3] >= "90"))
 
 
 def outpatient_procedures(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
@@ -525,9 +520,8 @@ def specified_elsewhere(shown: list[CodeProposal], ctx: FilterContext) -> dict[i
     cataract" next to "Age-related nuclear cataract, right eye"; "Obesity, unspecified" next to
     "Morbid (severe) obesity"), for mentions of the same head word, is an alternative; so is the
     code the guideline pass read for a bare word the other title says ("hernia", K46.9, next to "right
-    inguinal hernia", K40.90). A code kept
-    alongside a combination code stays, and only a code the guideline pass read from the
-    documentation counts as the detail."""
+    inguinal hernia", K40.90). A code kept alongside a combination code stays, and only a code the
+    guideline pass read from the documentation counts as the detail."""
     kept = tuple(c.rstrip("-") for p in shown for r in p.reasons if r.kind is ReasonKind.KEPT_ALONGSIDE for c in r.codes)
     heads: dict[int, set[str]] = {}
     for i, p in enumerate(shown):
