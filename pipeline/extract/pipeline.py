@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, cast
 
 import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
+from spacy.util import compile_infix_regex
 
 from pipeline.extract import (  # noqa: F401  (register factories)
     _extensions,  # noqa: F401
@@ -82,6 +84,12 @@ def configured_pipeline(settings: Settings) -> list[tuple[str, dict]]:
     return out
 
 
+# Typed notes run a heading into its list, or a sentence into the next heading, with no space
+# ("ALLERGIES,1.  PENICILLIN.", "(Patient is a smoker.),MEDICATIONS:"); spaCy's English rules keep
+# such a run as one token, which hides the heading from the section component and the finding's
+# words from the recognizers. These split it there.
+RUN_ON_INFIXES = (r"(?<=[A-Za-z]),(?=\d)", r"(?<=[A-Za-z])[.)]+,(?=[A-Za-z])")
+
 _lock = threading.Lock()
 # scispaCy's detector warns on every document when it has no global abbreviation list.
 warnings.filterwarnings("ignore", message=r".*\[W036\].*")
@@ -94,6 +102,8 @@ def build_nlp(pipeline: list[tuple[str, dict]], code_indexes: CodeIndexes | None
     if code_indexes is None and any(name == "mrt_linker" for name, _ in pipeline):
         raise ValueError("the mrt_linker component needs the code indexes (build_nlp(..., code_indexes=...))")
     nlp = spacy.blank("en")
+    tokenizer = cast(Tokenizer, nlp.tokenizer)
+    tokenizer.infix_finditer = compile_infix_regex([*(nlp.Defaults.infixes or ()), *RUN_ON_INFIXES]).finditer
     for name, config in pipeline:
         component = nlp.add_pipe(name, config=config)
         if name == "mrt_linker":  # handed the code indexes the coder of this process reads (as scispaCy's linker its KB)

@@ -798,6 +798,16 @@ def test_a_device_extraction_took_for_a_finding_is_its_status():
     assert "Z95.810" in codes, codes
 
 
+def test_a_past_bariatric_operation_is_its_status():
+    from pipeline.code.rules.status import index_status, status_query
+
+    for words in ("gastric bypass", "Roux-en-Y gastric bypass", "sleeve gastrectomy"):
+        found = index_status(status_query(words))
+        assert found is not None and found.code == "Z98.84", (words, found)
+    _, codes = codes_for("PAST SURGICAL HISTORY: Gastric bypass.\nASSESSMENT: Choledocholithiasis.")
+    assert "Z98.84" in codes, codes
+
+
 def test_a_lymphoma_without_evidence_of_disease_is_in_remission():
     from pipeline.code.rules.specificity import remission
 

@@ -62,6 +62,22 @@ def test_social_circumstances_are_findings_in_the_index_words(found):
     assert not any("alone" in t for t in found("She does not live alone."))
 
 
+def test_code_status_and_fall_risk_are_findings_in_the_index_words(found):
+    ents = found("ALLERGIES: NO KNOWN DRUG ALLERGIES. CODE STATUS: Do not resuscitate, palliative care orders in place.")
+    assert ents["Do not resuscitate"].query_text == "status do not resuscitate"
+    assert ents["Do not resuscitate"].section == "code_status"  # its own heading, not the allergy list
+    assert found("Atrial fibrillation, not anticoagulated due to fall risk.")["fall risk"].query_text == "at risk for falling"
+
+
+def test_a_heading_run_into_its_list_is_still_a_heading(found):
+    # typed notes: "ALLERGIES,1.  PENICILLIN." and "(Patient is a smoker.),MEDICATIONS:"
+    ents = found("HPI: Knee pain.\nALLERGIES,1.  PENICILLIN.\n2.  SULFA.\nIMPRESSION,1.  Osteoarthritis of the left knee.")
+    assert ents["PENICILLIN"].section == "allergies" and ents["SULFA"].section == "allergies"
+    assert any(e.section == "impression" and "steoarthritis" in t for t, e in ents.items())
+    ents = found("REVIEW OF SYSTEMS: Some morning cough. (Patient is a smoker.),MEDICATIONS: None.")
+    assert "smoker" in ents
+
+
 def test_a_trigger_in_parentheses_speaks_of_what_they_hold(found):
     ents = found("The left eardrum (not the surgical ear) has a definite infection with a bulging drum.")
     assert not ents["infection"].negated

@@ -15,7 +15,9 @@ from pipeline.code.lookup.index_lookup import lookup
 from pipeline.extract.social_history import rule_for
 from pipeline.extract.types import Entity
 
-SOCIAL_CATEGORIES = ("Z55", "Z56", "Z57", "Z58", "Z59", "Z60", "Z62", "Z63", "Z64", "Z65", "Z77", "Z91.1")
+# social determinants, exposures and noncompliance; and the statuses the same words state: do not
+# resuscitate (Z66, a status code of Guidelines I.C.21.c.3) and at risk for falling (Z91.81)
+SOCIAL_CATEGORIES = ("Z55", "Z56", "Z57", "Z58", "Z59", "Z60", "Z62", "Z63", "Z64", "Z65", "Z66", "Z77", "Z91.1", "Z91.81")
 
 
 @dataclass(frozen=True)

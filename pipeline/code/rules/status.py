@@ -48,6 +48,10 @@ STATUS_READINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bknee\s+(?:replacement|arthroplasty)\b|\btka\b|\btkr\b", "presence of knee joint implant"),
         (r"\bhip\s+(?:replacement|arthroplasty)\b|\btha\b|\bthr\b", "presence of hip joint implant"),
         (r"\b(?:hemo|peritoneal\s+)?dialysis\b", "status post renal dialysis"),
+        (
+            r"\bgastric\s+bypass\b|\broux[- ]en[- ]y\b|\bbariatric\b|\bsleeve\s+gastrectomy\b|\bgastric\s+band(?:ing)?\b",
+            "status post bariatric surgery",
+        ),
     )
 )
 

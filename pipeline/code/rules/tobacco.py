@@ -27,6 +27,19 @@ _PAST = re.compile(
     r"\bsmoked\b.{0,60}\b(?:ago|until|before|in\s+the\s+past|for\s+\d+\s+years?\s+but)\b",
     re.I,
 )
+# quitting as a wish or an attempt, not done: "would like to get something to help her quit smoking",
+# "trying to quit", "ready to quit" (a current smoker)
+_QUITTING_WISHED = re.compile(
+    r"\b(?:help\w*|wants?|wanted|wish\w*|tr(?:y|ies|ied|ying)|like|desires?|ready|plans?|planning|interested|"
+    r"motivated|attempt\w*|thinking|consider\w*|unable|cannot|can't)\b(?:\s+\w+){0,3}?\s+quit\w*",
+    re.I,
+)
+# a "smoking history" read with what the note says next ("smoking history of 1 pack per day. Patient quit
+# smoking 1 year ago"): past when a quitting follows and nothing says the use goes on
+_HISTORY_OF_USE = re.compile(r"\bsmoking\s+history\b|\bhistory\s+of\s+smoking\b", re.I)
+_GOES_ON = re.compile(r"\b(?:current(?:ly)?|still|continues?|continuing|active(?:ly)?|now)\b", re.I)
+_QUIT_SMOKING = re.compile(r"\b(?:quit|stopped|gave\s+up)\s+(?:smoking|tobacco|cigarettes)\b|\b(?:former|ex)[- ]?smoker\b", re.I)
+FOLLOWING_CHARS = 200
 _CIGARETTES = re.compile(r"\bcigarettes?\b|\bpacks?\b|\bppd\b|\bpack[- ]years?\b|\bcigs?\b", re.I)
 _CHEW = re.compile(r"\bchew(?:s|ing)?\b|\bsnuff\b|\bdip(?:s|ping)?\b|\bsmokeless\b", re.I)
 _CIGAR_PIPE = re.compile(r"\bcigars?\b|\bpipes?\b", re.I)
@@ -59,7 +72,14 @@ def tobacco_code(e: Entity, text: str | None) -> tuple[str, str] | None:
         if _AT_HOME.search(sentence) or re.search(r"smokers\b", e.text, re.I):
             return EXPOSURE, "Exposure, tobacco smoke (second hand) Z77.22"
         return None
-    if _PAST.search(e.text) or _PAST.search(sentence):
+    if _past(e.text) or _past(sentence):
+        return HISTORY, "History, personal, nicotine dependence Z87.891"
+    if (
+        text
+        and _HISTORY_OF_USE.search(sentence)
+        and not _GOES_ON.search(sentence)
+        and _QUIT_SMOKING.search(_QUITTING_WISHED.sub(" ", text[e.end : e.end + FOLLOWING_CHARS]))
+    ):
         return HISTORY, "History, personal, nicotine dependence Z87.891"
     if _USE_ONLY.search(e.text) and not re.search(r"smok", sentence, re.I):
         return USE, "Use, tobacco Z72.0"
@@ -70,6 +90,11 @@ def tobacco_code(e: Entity, text: str | None) -> tuple[str, str] | None:
     if _CIGAR_PIPE.search(sentence):
         return "F17.290", "Dependence, drug, nicotine, specified product NEC F17.290"
     return "F17.200", "Smoker - see Dependence, drug, nicotine F17.200"
+
+
+def _past(words: str) -> bool:
+    """Whether ``words`` say the use is over (a wish to quit does not)."""
+    return bool(_PAST.search(_QUITTING_WISHED.sub(" ", words)))
 
 
 def _start(e: Entity, text: str | None) -> int:

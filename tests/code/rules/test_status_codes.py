@@ -99,6 +99,21 @@ def test_tobacco_statements_are_coded_as_the_index_codes_them():
     assert tobacco("SOCIAL HISTORY: Occasional tobacco use.", "tobacco use") == "Z72.0"
 
 
+def test_a_wish_to_quit_is_a_current_smoker_and_a_quitting_after_a_smoking_history_is_past():
+    # quitting wished or tried is not quitting done
+    assert tobacco("She would like something to help her quit smoking.", "smoking") == "F17.200"
+    assert tobacco("He is trying to quit smoking cigarettes.", "smoking") == "F17.210"
+    # "used to smoke" is past use
+    assert tobacco("PERSONAL HISTORY: Used to smoke but at present does not.", "Used to smoke") == "Z87.891"
+    # a smoking history read with the quitting the note tells next
+    text = "SOCIAL HISTORY: Smoking history of 1 pack per day. Patient quit smoking 1 year ago."
+    assert tobacco(text, "Smoking history") == "Z87.891"
+    text = "SOCIAL HISTORY: Smoking history of 1 pack per day. He wants to quit smoking."
+    assert tobacco(text, "Smoking history") == "F17.210"
+    text = "SOCIAL HISTORY: Smoking history of 1 pack per day, still smoking. His wife quit smoking."
+    assert tobacco(text, "Smoking history") == "F17.210"
+
+
 def test_other_peoples_smoking_is_exposure_at_home_and_otherwise_not_the_patients():
     assert tobacco("He lives in a home where there are smokers.", "smokers") == "Z77.22"
     assert tobacco("Both parents smoke at home; father is a heavy smoker at home.", "heavy smoker") == "Z77.22"
@@ -148,6 +163,10 @@ def test_social_circumstances_are_coded_from_the_index():
         ("Exposure to asbestos", "PROBLEM", "social_history"),
     )
     assert [c.code for e in ents if (c := social_code(e))] == ["Z60.2", "Z56.0", "Z91.148", "Z77.090"]
+    # the statuses the same kind of words state: do not resuscitate (Z66), at risk for falling (Z91.81)
+    text = "CODE STATUS: DNR. Not anticoagulated due to fall risk."
+    ents = mentions(text, ("DNR", "PROBLEM", "code_status"), ("fall risk", "PROBLEM", "hpi"))
+    assert [c.code for e in ents if (c := social_code(e))] == ["Z66", "Z91.81"]
 
 
 def test_every_drug_the_drug_table_codes_is_a_medication_mention():
