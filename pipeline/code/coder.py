@@ -136,11 +136,25 @@ _REACTION_BEFORE = re.compile(r"[A-Za-z]\s*(?:\(|[-–:]|\bcaus(?:es|ed|ing)\b|\
 _SURGICAL_DISSECTION = re.compile(
     r"^(?:(?:sharp|blunt|careful|meticulous|further|electrocautery|cautery|finger|gentle)\s+)*dissection$", re.I
 )
+# "DISCHARGE DIAGNOSES: 1. Falls": the falls are the diagnosis (Index: Falling, falls (repeated) R29.6),
+# not the external cause of an injury
+_FALLS = re.compile(r"^(?:(?:recurrent|repeated|frequent|multiple|recent)\s+)?falls?$", re.I)
+
+
+def _falls_diagnosed(e: Entity) -> bool:
+    return e.section in DIAGNOSIS_SECTIONS and bool(_FALLS.match(e.text.strip()))
+
+
+# a mention cut off at a conjunction ("whether this is chronic or acute" read as "chronic or"): a
+# modifier with no finding
+_CUT_AT_CONJUNCTION = re.compile(r"^(?:[a-z]+\s+){0,2}(?:or|and|nor|versus|vs)\.?$", re.I)
 
 
 def _skip_reason(e: Entity, setting: str, text: str | None = None) -> str | None:
     if _SURGICAL_DISSECTION.match(e.text.strip()):
         return "a dissection that names no vessel: the surgeon's technique, not a diagnosis"
+    if _CUT_AT_CONJUNCTION.match(e.text.strip()):
+        return "words cut off at a conjunction: they name no finding"
     if _operative_blood_loss(e, text):
         return "operative blood loss stated: a routine operative report statement, not a diagnosis"
     if e.negated:
@@ -624,7 +638,7 @@ def first_pass(
             if cs and cs[0].score >= settings.min_code_score:
                 exclusions.categories.add(cs[0].code.replace(".", "")[:3])
         for e, q, cs in zip(cm_live, queries, cands):
-            if is_external_cause(e):  # coded below, once the record's injury codes are known
+            if is_external_cause(e) and not _falls_diagnosed(e):  # coded below, once the record's injury codes are known
                 cause_mentions.append(e)
                 continue
             if is_tobacco(e):  # "Smoker.", "smokes a pack a day", "former smoker": the Index's tobacco entries

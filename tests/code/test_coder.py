@@ -327,6 +327,17 @@ def test_a_dissection_that_names_no_vessel_is_the_surgeons_technique():
         assert _skip_reason(Entity(0, len(words), words, "PROBLEM"), "inpatient") is None
 
 
+def test_words_cut_off_at_a_conjunction_name_no_finding():
+    from pipeline.code.coder import _skip_reason
+    from pipeline.extract.types import Entity
+
+    for words in ("chronic or", "acute and"):
+        reason = _skip_reason(Entity(0, len(words), words, "PROBLEM"), "inpatient")
+        assert reason is not None and "conjunction" in reason
+    for words in ("chronic pain", "nausea and vomiting", "acute or chronic cholecystitis"):
+        assert _skip_reason(Entity(0, len(words), words, "PROBLEM"), "inpatient") is None
+
+
 def test_operative_blood_loss_is_not_a_diagnosis(sample):
     _, text, _ = sample("03")
     result, codes = codes_for(text, "inpatient")
@@ -687,6 +698,8 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
         ("diverticulosis of the sigmoid colon", "K57.30", ("Diverticulosis", "large intestine")),
         ("pedal edema", "R60.0", ("Edema, edematous", "localized")),
         ("leg edema", "R60.0", ("Edema, edematous", "legs")),
+        # "classified elsewhere" is the Index's convention, not words a note says
+        ("anemia of chronic disease", "D63.8", ("Anemia", "due to", "chronic disease classified elsewhere NEC")),
         # "see Diabetes, by type, with hyperglycemia": the type stated, else the default
         (
             "diabetes mellitus poorly controlled",
@@ -804,8 +817,17 @@ def test_a_past_bariatric_operation_is_its_status():
     for words in ("gastric bypass", "Roux-en-Y gastric bypass", "sleeve gastrectomy"):
         found = index_status(status_query(words))
         assert found is not None and found.code == "Z98.84", (words, found)
-    _, codes = codes_for("PAST SURGICAL HISTORY: Gastric bypass.\nASSESSMENT: Choledocholithiasis.")
-    assert "Z98.84" in codes, codes
+    result, codes = codes_for("PAST SURGICAL HISTORY: Gastric bypass.\nASSESSMENT: Choledocholithiasis.")
+    assert "Z98.84" in codes + [p.code for p in result.alternatives], codes  # an acquired status: the coder's call
+    found = index_status(status_query("right upper lobectomy"))
+    assert found is not None and found.code == "Z90.2", found
+
+
+def test_falls_stated_as_the_diagnosis_are_coded_and_a_fall_told_is_an_external_cause():
+    result, codes = codes_for("HPI: She fell at home.\nDISCHARGE DIAGNOSES:\n1. Falls.\n2. Hypertension.", "inpatient")
+    shown = codes + [p.code for p in result.alternatives]
+    assert "R29.6" in shown, shown  # Index: Falling, falls (repeated)
+    assert not any(c.startswith("W") for c in codes), codes  # no injury: no external cause
 
 
 def test_a_lymphoma_without_evidence_of_disease_is_in_remission():

@@ -167,9 +167,15 @@ def _stem(w: str) -> str:
     return w
 
 
+# the Index's own convention, never a dictation's words: "Anemia, due to, chronic disease classified
+# elsewhere NEC" is read as "chronic disease" (NEC is a stop word)
+_CLASSIFIED_ELSEWHERE = re.compile(r"\bclassified\s+elsewhere\b")
+
+
 @lru_cache(maxsize=200000)
 def words(text: str) -> tuple[str, ...]:
-    return tuple(_stem(w) for w in _WORD.findall(_PAREN.sub(" ", text.lower()).replace("-", " ")) if w not in STOP)
+    plain = _CLASSIFIED_ELSEWHERE.sub(" ", _PAREN.sub(" ", text.lower()))
+    return tuple(_stem(w) for w in _WORD.findall(plain.replace("-", " ")) if w not in STOP)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ which drugs the patient must not get. Coders report both with status codes:
 * **Long-term (current) drug therapy**, category Z79 (Guidelines I.C.21.c.3; for diabetes I.C.4.a.3:
   Z79.4 insulin, Z79.84 oral hypoglycemics, Z79.85 injectable non-insulin antidiabetics): a drug of a
   class in ``data/drug_classes.tsv`` named under a medication heading, or "on <drug>" anywhere in the
-  note ("atrial fibrillation, on Coumadin" -> Z79.01).
+  note ("atrial fibrillation, on Coumadin" -> Z79.01), or the class itself the patient is said to be on
+  ("chronic atrial fibrillation, on anticoagulation" -> Z79.01; "on oral hypoglycemics" -> Z79.84).
 * **Allergy status**, Z88 (Index: Allergy, status, to ... penicillin Z88.0, narcotic agent Z88.5),
   Z91.04- (latex, radiographic dye) and Z91.01- (foods: seafood, peanuts, eggs): a drug named under
   the allergy heading, or after "allergic to" / "allergy to" (read from the words where extraction
@@ -43,6 +44,33 @@ _NON_BEFORE = re.compile(r"\bnon[- ]?$", re.I)
 _STOPPED_AFTER = re.compile(r"^[^.;,\n]{0,12}?\b(?:was\s+|were\s+|has\s+been\s+)?(?:discontinued|stopped|d/c'?d)\b", re.I)
 _STOPPED_BEFORE = re.compile(
     r"\b(?:discontinued|stopped|off(?:\s+of)?|no\s+longer\s+(?:on|taking))\s+(?:(?:his|her|the)\s+)?$", re.I
+)
+
+
+# the drug class itself, as a dictation says the patient is on it (read from the words: extraction marks
+# drugs, not classes); what comes before may deny it ("not anticoagulated due to fall risk")
+DRUG_CLASS_STATEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"\b(?:on|takes|taking|receiv\w+|continu\w+(?:\s+on)?)\s+(?:(?:chronic|long[- ]term|oral|therapeutic|full|systemic)\s+)?"
+            r"anticoagula(?:tion|nts?|nt\s+therapy)\b|\bchronically\s+anticoagulated\b",
+            re.I,
+        ),
+        "Z79.01",
+    ),
+    (
+        re.compile(
+            r"\b(?:on|takes|taking|receiv\w+|continu\w+(?:\s+on)?)\s+(?:(?:his|her|an?)\s+)?oral\s+"
+            r"(?:hypoglycemics?|hypoglycemic\s+(?:agents?|medications?|drugs?)|antidiabetics?|diabetic\s+medications?)\b",
+            re.I,
+        ),
+        "Z79.84",
+    ),
+)
+# what before the statement denies it ("does not have a history of being on anticoagulants") or makes it
+# an episode of the past ("subdural hematoma while on anticoagulation")
+_DENIED_BEFORE = re.compile(
+    r"\b(?:not|no|never|off|stopped|discontinued|without|denies|held)\b[^.;\n]{0,30}$|\b(?:while|when|whilst)\s+$", re.I
 )
 
 
@@ -114,7 +142,19 @@ def status_codes(entities: list[Entity], text: str | None) -> list[DrugStatus]:
         ):
             found.setdefault((StatusKind.LONG_TERM, long_term), []).append(e)
     _allergies_extraction_missed(entities, text, found)
+    _drug_classes_stated(text, found)
     return [DrugStatus(kind, code, tuple(ms)) for (kind, code), ms in found.items()]
+
+
+def _drug_classes_stated(text: str, found: dict[tuple[StatusKind, str], list[Entity]]) -> None:
+    """ "On anticoagulation", "on oral hypoglycemics": the long-term therapy of a drug class the note
+    says the patient is on, with the class's words as the mention (:data:`DRUG_CLASS_STATEMENTS`)."""
+    for pattern, code in DRUG_CLASS_STATEMENTS:
+        for m in pattern.finditer(text):
+            if _DENIED_BEFORE.search(text[max(0, m.start() - 45) : m.start()]):
+                continue
+            mention = Entity(m.start(), m.end(), m.group(0), "MEDICATION")
+            found.setdefault((StatusKind.LONG_TERM, code), []).append(mention)
 
 
 _ALLERGIC_TO = re.compile(r"\ballergic\s+to\s+([A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,2})", re.I)

@@ -52,6 +52,10 @@ STATUS_READINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"\bgastric\s+bypass\b|\broux[- ]en[- ]y\b|\bbariatric\b|\bsleeve\s+gastrectomy\b|\bgastric\s+band(?:ing)?\b",
             "status post bariatric surgery",
         ),
+        (
+            r"\b(?:upper|lower|middle)\s+lobectomy\b|\blung\s+lobectomy\b|\blobectomy\s+of\s+the\s+(?:\w+\s+){0,3}lung\b",
+            "acquired absence of lung",
+        ),
     )
 )
 

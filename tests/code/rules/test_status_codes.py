@@ -177,6 +177,27 @@ def test_every_drug_the_drug_table_codes_is_a_medication_mention():
     assert {"Z79.84", "Z79.4"} <= found, found
 
 
+def test_the_drug_class_a_patient_is_on_is_its_long_term_therapy():
+    def found(text: str) -> dict[str, list[str]]:
+        return {s.code: [e.text for e in s.mentions] for s in status_codes([], text)}
+
+    assert found("Atrial fibrillation, chronic, on anticoagulation, INR of 1.72.") == {"Z79.01": ["on anticoagulation"]}
+    assert found("He had been on oral hypoglycemics as an outpatient.") == {"Z79.84": ["on oral hypoglycemics"]}
+    assert found("The patient is not anticoagulated due to fall risk.") == {}
+    assert found("She does not have a history of being on anticoagulants.") == {}
+    assert found("Complicated by a subdural hematoma while on anticoagulation.") == {}  # an episode, not a status
+
+
+def test_a_medicines_heading_is_the_medication_list_and_drug_sensitivities_the_allergy_list():
+    from pipeline.extract.pipeline import extract
+
+    text = "FAMILY HISTORY: Negative.\nDRUG SENSITIVITIES: Penicillin.\nCURRENT MEDICATIONS: , None."
+    assert {s.code for s in status_codes(extract(text), text)} == {"Z88.0"}
+
+    text = "PAST MEDICAL HISTORY: Diabetes.\nCURRENT MEDICINES: , Aspirin 81 mg daily, Lantus insulin 12 units h.s."
+    assert {"Z79.4"} <= {s.code for s in status_codes(extract(text), text)}
+
+
 def test_a_drug_after_allergic_to_is_read_where_extraction_missed_it():
     text = "ALLERGIES: She is allergic to  Lortab. She is not allergic to penicillin."
     found = {s.code: [e.text for e in s.mentions] for s in status_codes([], text)}
