@@ -71,6 +71,13 @@ def test_labels_history_uncertainty_and_abbreviations():
     assert ents["hemoglobin a1c"].label == "TEST"
 
 
+def test_cardiac_and_diabetes_abbreviations_are_findings_in_their_long_form():
+    ents = by_text(extract("IMPRESSION: 1. PAF due to hypertension. 2. LVH. 3. NIDDM. 4. DJD of the knees."))
+    assert ents["paf"].long_form == "paroxysmal atrial fibrillation"
+    assert ents["lvh"].long_form == "left ventricular hypertrophy" and ents["lvh"].label == "PROBLEM"
+    assert ents["niddm"].long_form == "non-insulin-dependent diabetes mellitus"
+
+
 def test_entities_carry_audio_time_of_their_words():
     words1 = [Word(0.0, 0.5, "Patient"), Word(0.5, 0.9, "denies"), Word(0.9, 1.3, "chest", 0.95), Word(1.3, 1.8, "pain.", 0.4)]
     words2 = [
