@@ -484,6 +484,10 @@ def _additions() -> list[Rule]:
         "the patient",
         "and he",
         "and she",
+        # a new clause with its own verb: "No smoking or alcohol use and lives alone", "no fever and has a cough"
+        "and lives",
+        "and has",
+        "and is",
         "states",
         "stated",
         "says",

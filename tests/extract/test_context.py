@@ -95,6 +95,9 @@ def flags(span: Span) -> set[str]:
         ("Also a paternal grandfather who had colon cancer.", "colon cancer", {"family"}),
         ("Her grandmother, who was diagnosed with breast cancer at 86.", "breast cancer", {"family"}),
         ("No fever in a man who now has cough.", "cough", set()),
+        # a new clause with its own verb ends a denial
+        ("No fever and has a cough.", "cough", set()),
+        ("No fever or chills and has a cough.", "chills", {"negated"}),
         # a condition dated by a year is a past episode; one "since" a year goes on
         ("Impression: breast cancer in 1992.", "breast cancer", {"historical"}),
         ("Breast cancer since 2005, on tamoxifen.", "breast cancer", set()),
