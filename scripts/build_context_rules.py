@@ -439,6 +439,13 @@ def _additions() -> list[Rule]:
         "son at bedside",
         "family at bedside",
         "family history of present illness",
+        # a caregiver, not whose finding it is: "discharged in the care of his mother with a preliminary
+        # diagnosis of bilateral foot contusions"
+        *(
+            f"care of {who} {relative}"
+            for who in ("his", "her", "their")
+            for relative in ("mother", "father", "parents", "parent", "wife", "husband", "family", "daughter", "son")
+        ),
     ]
     term_all = [
         "but",

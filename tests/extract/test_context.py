@@ -95,6 +95,8 @@ def flags(span: Span) -> set[str]:
         ("Also a paternal grandfather who had colon cancer.", "colon cancer", {"family"}),
         ("Her grandmother, who was diagnosed with breast cancer at 86.", "breast cancer", {"family"}),
         ("No fever in a man who now has cough.", "cough", set()),
+        # a relative who cares for the patient does not make the finding theirs
+        ("He was discharged in the care of his mother with a diagnosis of cough.", "cough", set()),
         # a new clause with its own verb ends a denial
         ("No fever and has a cough.", "cough", set()),
         ("No fever or chills and has a cough.", "chills", {"negated"}),
