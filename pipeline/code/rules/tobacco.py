@@ -78,7 +78,7 @@ def tobacco_code(e: Entity, text: str | None) -> tuple[str, str] | None:
         text
         and _HISTORY_OF_USE.search(sentence)
         and not _GOES_ON.search(sentence)
-        and _QUIT_SMOKING.search(_QUITTING_WISHED.sub(" ", text[e.end : e.end + FOLLOWING_CHARS]))
+        and _QUIT_SMOKING.search(_without_wishes(text[e.end : e.end + FOLLOWING_CHARS]))
     ):
         return HISTORY, "History, personal, nicotine dependence Z87.891"
     if _USE_ONLY.search(e.text) and not re.search(r"smok", sentence, re.I):
@@ -92,9 +92,14 @@ def tobacco_code(e: Entity, text: str | None) -> tuple[str, str] | None:
     return "F17.200", "Smoker - see Dependence, drug, nicotine F17.200"
 
 
+def _without_wishes(words: str) -> str:
+    """``words`` without a wish or an attempt to quit, which says nothing of quitting done."""
+    return _QUITTING_WISHED.sub(" ", words)
+
+
 def _past(words: str) -> bool:
     """Whether ``words`` say the use is over (a wish to quit does not)."""
-    return bool(_PAST.search(_QUITTING_WISHED.sub(" ", words)))
+    return bool(_PAST.search(_without_wishes(words)))
 
 
 def _start(e: Entity, text: str | None) -> int:
