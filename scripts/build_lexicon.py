@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import io
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -189,7 +190,9 @@ def finding_variants(terms: list[tuple[str, str, str]]) -> list[tuple[str, str, 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "data" / "icd10")
+    ap.add_argument("--out", type=Path, default=OUT, help="where to write the lexicon (default: the shipped file)")
     args = ap.parse_args()
+    out: Path = args.out
     src: Path = args.source
     if not src.exists():
         raise SystemExit(f"code-set source folder not found: {src}")
@@ -216,14 +219,15 @@ def main() -> None:
         if term not in best or priority[source] < priority[best[term][1]]:
             best[term] = (label, source)
 
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(OUT, "wt", encoding="utf-8") as f:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # mtime 0 and no file name in the header: a rebuild from the same sources is byte-identical
+    with open(out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz, io.TextIOWrapper(gz, encoding="utf-8") as f:
         f.write("term\tlabel\tsource\n")
         for term in sorted(best):
             label, source = best[term]
             f.write(f"{term}\t{label}\t{source}\n")
     counts = Counter(label for label, _ in best.values())
-    print(f"wrote {OUT.relative_to(ROOT)}: {len(best)} terms " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
+    print(f"wrote {out}: {len(best)} terms " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
 
 
 if __name__ == "__main__":

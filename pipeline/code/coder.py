@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from pipeline.code.edits.checks import with_edits
 from pipeline.code.lookup.candidates import CANDIDATES_K, Candidate, CodeIndex
 from pipeline.code.lookup.codeset import get_codeset
-from pipeline.code.lookup.index_lookup import lookup, without_episode
+from pipeline.code.lookup.index_lookup import lookup, names_the_main_term, without_episode
 from pipeline.code.lookup.indexes import CodeIndexes, shared_code_indexes
 from pipeline.code.rank import title_overlap
 from pipeline.code.rank.dictation_calibration import decide as decide_dictation
@@ -833,7 +833,7 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
         return cands
     top = cands[0] if cands else None
     stem = specificity.head_stem(read)
-    heads = stem is not None and stem in hit.path[0].lower()  # the entry's main term is the finding
+    heads = stem is not None and names_the_main_term(stem, hit)  # the entry's main term is the finding
     if hit.by_adjective and not heads:
         return cands  # "diabetic polyneuropathy": the document's diabetes type decides (pipeline.code.rules.combinations)
     if not (hit.share == 1.0 or (heads and hit.complete)):
@@ -915,6 +915,7 @@ def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[Reason]
     code = specificity.stated_site(code, f"{before} {phrase}") or code
     if code.startswith("N18.") and (stage := specificity.ckd_stage(context)):
         code = stage
+    code = specificity.pressure_ulcer_stage(code, f"{before} {context}")
     code = specificity.remission(code, _line_after(e, text))
     code = note_of(ReasonKind.MISSING_EPISODE_OF_CARE, specificity.episode(code, context))
     code = note_of(ReasonKind.MISSING_ACUITY, specificity.acuity(code, e.query_text, before))

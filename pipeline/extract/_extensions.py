@@ -28,6 +28,7 @@ _SPAN_DEFAULTS: dict[str, object] = {
 
 _DOC_DEFAULTS: dict[str, object] = {
     "sections": None,  # list[tuple[int, int, str]]: (start_char, end_char, canonical name)
+    "section_headers": None,  # list[tuple[int, int]]: each section heading's own characters (start_char, end_char)
     "word_times": None,  # list[tuple[int, int, float, float, float | None]]: char span, audio start/end, prob
 }
 

@@ -7,7 +7,8 @@ the rest) -> ``mrt_procedures`` (PCS root operation + body part phrases) -> ``mr
 statements) -> ``mrt_injury_statements`` (injuries told by their verb: "twisted his right ankle") ->
 ``mrt_external_causes`` (how, where, doing what an injury happened) -> ``mrt_social_history``
 (circumstances a coder reports: living alone, unemployment, noncompliance) -> ``mrt_abbreviations``
-(in-text definitions, ambiguous abbreviations) -> ``mrt_sections`` -> ``mrt_context`` ->
+(in-text definitions, ambiguous abbreviations) -> ``mrt_sections`` -> ``mrt_diagnosis_lists``
+(diagnosis list items no recognizer marked, read through the Alphabetic Index) -> ``mrt_context`` ->
 ``mrt_linker`` (ranked ICD-10 candidates, ``settings.link_candidates``) -> ``mrt_audio_time``.
 An :class:`Extractor` owns the built pipeline (one per process or worker).
 """
@@ -29,6 +30,7 @@ from pipeline.extract import (  # noqa: F401  (register factories)
     _extensions,  # noqa: F401
     abbreviations,
     context,
+    diagnosis_lists,
     external_causes,
     injury_statements,
     linker,
@@ -62,6 +64,7 @@ PIPELINE: list[tuple[str, dict]] = [
     ("mrt_social_history", {}),
     ("mrt_abbreviations", {}),
     ("mrt_sections", {}),
+    ("mrt_diagnosis_lists", {}),
     ("mrt_context", {}),
     ("mrt_linker", {}),
     ("mrt_audio_time", {}),

@@ -6,7 +6,8 @@ recognizer writes without colons or capitals (``History of present illness. The 
 names from ``data/section_headers.json`` and sets
 
 * ``doc._.sections``: ``[(start_char, end_char, name), ...]`` covering the whole text (text before
-  the first header is named by the ``untitled`` setting);
+  the first header is named by the ``untitled`` setting), and ``doc._.section_headers`` the
+  characters of each header itself;
 * ``span._.section`` on every entity in ``doc.ents``.
 
 A header counts only at the start of a sentence or a line (so "the patient's family history is
@@ -158,6 +159,7 @@ class SectionComponent:
         if not headers and n_chars:
             sections.append((0, n_chars, self.untitled))
         doc._.sections = sections
+        doc._.section_headers = [(doc[h.start].idx, doc[h.end - 1].idx + len(doc[h.end - 1].text)) for h in headers]
 
         if self.split_sentences and headers and doc.has_annotation("SENT_START") and not doc.has_annotation("DEP"):
             self._split(doc, headers)

@@ -141,8 +141,20 @@ def test_diabetes_ckd_stage_and_hypertension_combination():
         ("Hypertension. Congestive heart failure. End stage renal disease on dialysis.", {"I13.2", "I50.9", "N18.6"}, {"I10"}),
         # a bleed whose sentence names its source: the source's "with bleeding" code
         ("DIAGNOSES: Upper gastrointestinal bleeding from erosive gastritis.", {"K29.01"}, {"K92.2", "K29.70"}),
+        # or the note's one upper-tract condition with a "with bleeding" entry ("with" presumes the link, I.A.15)
+        (
+            "DISCHARGE DIAGNOSES:\n1.  Upper GI bleed.\n2.  Anemia.\nHOSPITAL COURSE: Upper endoscopy revealed erosive "
+            "gastritis.  Colonoscopy did reveal diverticulosis.",
+            {"K29.01"},
+            {"K92.2", "K29.70", "K57.91"},
+        ),
         # nausea and vomiting of one statement: Nausea, with vomiting
         ("The patient presents with nausea and vomiting since this morning.", {"R11.2"}, {"R11.0", "R11.10"}),
+        # dementia stated with its cause: the cause first, then F02.- (Dementia, in; I.A.13), not F03.-
+        ("ASSESSMENT:\n1.  Alzheimer\u2019s dementia.\n2.  Hypertension.", {"G30.9", "F02.80", "I10"}, {"F03.90"}),
+        ("DISCHARGE DIAGNOSES:\n1.  Dementia of the Alzheimer type.", {"G30.9", "F02.80"}, {"F03.90"}),
+        ("DISCHARGE DIAGNOSES:\n1.  Alzheimer disease with dementia.", {"G30.9", "F02.80"}, {"F03.90"}),
+        ("DISCHARGE DIAGNOSES:\n1.  Dementia.\n2.  Hypertension.", {"F03.90"}, {"F02.80", "G30.9"}),
     ],
 )
 def test_combination_codes(text, expected, gone):
@@ -698,6 +710,18 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
         ("diverticulosis of the sigmoid colon", "K57.30", ("Diverticulosis", "large intestine")),
         ("pedal edema", "R60.0", ("Edema, edematous", "localized")),
         ("leg edema", "R60.0", ("Edema, edematous", "legs")),
+        # a stage in Roman numerals, a decubitus as the Index's pressure ulcer, and the stage the entry names
+        # picking the Tabular's child of an incomplete code (Ulcer, pressure, stage 4, sacral region L89.15-)
+        ("stage IV sacral decubitus ulcer", "L89.154", ("Ulcer, ulcerated, ulcerating, ulceration, ulcerative", "pressure", "stage 4", "sacral region")),
+        ("type II diabetes", "E11.9", ("Diabetes, diabetic", "type 2")),
+        # a bleed is the Index's hemorrhage: "intracranial bleed" is not a bleeder (D66) nor R58
+        ("GI bleed", "K92.2", ("Hemorrhage, hemorrhagic", "gastrointestinal")),
+        ("intracranial bleed", "I62.9", ("Hemorrhage, hemorrhagic", "intracranial")),
+        # an eponym with or without its possessive, and a subterm that is a name of stop words ("His") is
+        # no connector: "degenerative disc disease" is not Disease, His (A79.0)
+        ("alzheimer disease", "G30.9", ("Disease, diseased", "Alzheimer's")),
+        # a side is the Tabular's to read: Fracture, hip reads "fracture of the right hip" as far as the Index goes
+        ("fracture of the right hip", "S72.009A", ("Fracture, traumatic", "hip", "see Fracture, femur, neck")),
         # "classified elsewhere" is the Index's convention, not words a note says
         ("anemia of chronic disease", "D63.8", ("Anemia", "due to", "chronic disease classified elsewhere NEC")),
         # "see Diabetes, by type, with hyperglycemia": the type stated, else the default
@@ -713,6 +737,40 @@ def test_the_index_is_read_past_unstated_levels_and_see_references(mention: str,
 
     hit = lookup(mention)
     assert hit is not None and (hit.code, hit.path) == (code, path), hit
+
+
+def test_a_subterm_of_stop_words_is_a_name_not_a_connector():
+    from pipeline.code.lookup.index_lookup import lookup
+
+    for mention in ("degenerative disc disease", "diverticular disease", "parkinson disease"):
+        hit = lookup(mention)
+        assert hit is None or hit.code != "A79.0", (mention, hit)
+
+
+def test_a_side_the_index_does_not_read_counts_as_read():
+    from pipeline.code.lookup.index_lookup import lookup
+
+    hit = lookup("fracture of the right hip")
+    assert hit is not None and hit.share == 1.0
+    _, codes = codes_for("DISCHARGE DIAGNOSES: Fracture of the right hip.", "inpatient")
+    assert "S72.001A" in codes and not any(c.startswith("S62") for c in codes), codes
+
+
+def test_a_pressure_ulcers_stage_is_read_around_its_words():
+    for text, code in (
+        ("PREOPERATIVE DIAGNOSIS: Stage IV sacral decubitus ulcer.", "L89.154"),
+        ("DISCHARGE DIAGNOSES: 1. Stage 2 pressure ulcer of the right heel.", "L89.612"),
+        ("DIAGNOSIS: Sacral decubitus ulcer, unstageable.", "L89.150"),
+    ):
+        _, codes = codes_for(text, "inpatient")
+        assert code in codes, (text, codes)
+
+
+def test_a_chronic_condition_named_in_the_review_of_systems_is_coded():
+    text = "HPI: Fever for two days.\nREVIEW OF SYSTEMS:\nENDOCRINE:  Known case of type II diabetes mellitus.\nASSESSMENT: Fever."
+    result = propose_codes(extract(text), setting="outpatient", text=text)
+    ranked = {p.code: p for p in result.proposals + result.alternatives}
+    assert "E11.9" in ranked and not any("review of systems" in r.text for r in ranked["E11.9"].reasons)
 
 
 def test_the_words_around_a_mention_that_the_index_reads_are_read_with_it():
@@ -837,3 +895,13 @@ def test_a_lymphoma_without_evidence_of_disease_is_in_remission():
     assert remission("C91.00", "acute lymphoblastic leukemia in complete remission") == "C91.01"
     assert remission("C91.00", "acute lymphoblastic leukemia, not in remission") == "C91.00"
     assert remission("C50.911", "breast cancer, no evidence of disease") == "C50.911"  # not a blood cancer's remission
+
+
+def test_an_elevated_blood_pressure_is_a_reading_not_hypertension():
+    """Index: Elevated, blood pressure (see also Hypertension), reading R03.0: the "see also" is read only
+    when none of the entry's own subterms fits; "high blood pressure" is hypertension's name."""
+    from pipeline.code.lookup.index_lookup import lookup
+
+    assert lookup("elevated blood pressure").code == "R03.0"
+    assert lookup("high blood pressure").code == "I10"
+    assert lookup("elevated right hemidiaphragm") is None or lookup("elevated right hemidiaphragm").code != "R03.0"

@@ -24,6 +24,7 @@ def test_pipeline_components_in_order():
         "mrt_social_history",
         "mrt_abbreviations",
         "mrt_sections",
+        "mrt_diagnosis_lists",
         "mrt_context",
         "mrt_linker",
         "mrt_audio_time",

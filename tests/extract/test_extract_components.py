@@ -197,3 +197,41 @@ def test_assertions_with_the_product_pipeline(text, concept, expected):
     e = ents[concept]
     got = {f for f in ("negated", "uncertain", "historical", "hypothetical", "family") if getattr(e, f)}
     assert got == expected, (text, e.cues)
+
+
+# ------------------------------------------------------------------ the lexicon
+def test_the_shipped_lexicon_is_what_its_script_builds(tmp_path):
+    """``scripts/build_lexicon.py`` rebuilds ``terms.tsv.gz`` byte for byte from the code sets and the
+    hand-kept lists, so a term added to ``curated_terms.tsv`` ships only with the file rebuilt."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT, SHARED_DATA
+
+    source = SHARED_DATA / "icd10"
+    if not source.is_dir():
+        pytest.skip("the code-set sources (../shared/data/icd10) are not here")
+    out = tmp_path / "terms.tsv.gz"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_lexicon.py"), "--source", str(source), "--out", str(out)], check=True)
+    assert out.read_bytes() == (ROOT / "pipeline" / "extract" / "data" / "terms.tsv.gz").read_bytes()
+
+
+def test_a_vitamin_named_by_its_letter_is_a_finding():
+    ents = extract("ASSESSMENT:\n1.  B12 deficiency.\n2.  Osteoporosis.")
+    assert "B12 deficiency" in by_text(ents), [e.text for e in ents]
+
+
+# ------------------------------------------------------------------ diagnosis lists
+def test_a_diagnosis_list_item_no_recognizer_marked_is_read_through_the_index():
+    text = (
+        "HOSPITAL COURSE: He did well. Diskitis was mentioned by his sister.\n"
+        "DISCHARGE DIAGNOSES:\n1.  End-stage renal disease, on hemodialysis.\n3.  Diskitis.\n"
+        "7.  Protein malnourishment.\n8.  Doing well overall."
+    )
+    ents = extract(text)
+    listed = {e.text: e for e in ents if e.section == "discharge_diagnosis"}
+    assert {"Diskitis", "Protein malnourishment"} <= listed.keys(), [e.text for e in ents]
+    assert all(e.label == "PROBLEM" and not e.negated for e in (listed["Diskitis"], listed["Protein malnourishment"]))
+    # prose outside a diagnosis heading, an item the Index does not read word for word, and the heading: no span
+    assert not any(e.text == "Diskitis" and e.section == "hospital_course" for e in ents)
+    assert not any("Doing well" in e.text or "DIAGNOSES" in e.text for e in ents)

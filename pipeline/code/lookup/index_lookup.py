@@ -32,6 +32,7 @@ wordings the Index lacks; :func:`pipeline.code.coder._cm_candidates` puts an Ind
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -98,6 +99,13 @@ SYNONYMS = {
     "drug": ("substance", "substances"),  # Abuse, drug NEC: "substance abuse"
     "cannabis": ("marijuana", "marihuana"),
     "malnutrition": ("malnourishment", "malnourished"),
+    "pressure": ("decubitus",),
+    "hemorrhage": ("bleed", "bleeds"),  # "GI bleed": Hemorrhage, gastrointestinal; "intracranial bleed": Hemorrhage, intracranial
+    "gastrointestinal": ("gi",),  # Index: Decubitus (ulcer) - see Ulcer, pressure, by site
+    # a stage or type dictated in Roman numerals: "stage IV decubitus" is Ulcer, pressure, stage 4
+    "2": ("ii",),
+    "3": ("iii",),
+    "4": ("iv",),
 }
 _LARGE_INTESTINE = ("colon", "colonic", "sigmoid", "rectosigmoid", "cecum", "cecal")
 _SMALL_INTESTINE = ("duodenum", "duodenal", "jejunum", "jejunal", "ileum", "ileal")
@@ -114,10 +122,17 @@ IMPLIED = {
     "intestine": _LARGE_INTESTINE + _SMALL_INTESTINE,
     # a finding of the feet or ankles is localized: "pedal edema" is Edema, localized, R60.0
     "localized": ("pedal", "ankle", "ankles", "feet"),
+    "region": ("sacral",),  # Ulcer, pressure, sacral region
+    # a blood pressure the note calls elevated is a reading: Elevated, blood pressure, reading R03.0 (the
+    # "see also Hypertension" is for hypertension the physician diagnoses; "high blood pressure" is its name)
+    "reading": ("elevated",),
 }
 # words that state what the code is anyway: a fracture not stated open or closed is closed, not stated
 # displaced or not is displaced (Guidelines I.C.19.c.1), so an entry that does not read them reads the mention
 DEFAULT_READINGS = frozenset({"displaced", "closed"})
+# a side is the Tabular's to read (its codes by laterality, I.B.13), rarely the Index's: an entry that reads
+# every other word ("fracture of the right hip": Fracture, hip) reads the whole mention's share of words
+SIDES = frozenset({"right", "left", "bilateral"})
 LOOSE_LEVELS = 1  # subterm levels an entry may skip (unstated, above a level the mention states)
 # a level that makes the condition another kind is never read past unstated: "cerebellar" hemorrhage
 # is not Hemorrhage, traumatic - code to specific injury, cerebellar
@@ -131,6 +146,7 @@ _NO_REDIRECT = re.compile(r"\b(?:condition|by site|by type|category)\b", re.I)  
 # reference is read on as Diabetes, with hyperglycemia (the default type unless the mention names one)
 _BY_TYPE = re.compile(r",\s*by type\b", re.I)
 MAX_REDIRECTS = 2
+_STAGE = re.compile(r"\bstage\s+\d\b", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
 _PAREN = re.compile(r"\([^)]*\)")
 MIN_HEAD_LETTERS = 4  # a main term shorter than this ("ear", "leg") is not looked up as a head
@@ -170,11 +186,14 @@ def _stem(w: str) -> str:
 # the Index's own convention, never a dictation's words: "Anemia, due to, chronic disease classified
 # elsewhere NEC" is read as "chronic disease" (NEC is a stop word)
 _CLASSIFIED_ELSEWHERE = re.compile(r"\bclassified\s+elsewhere\b")
+# an eponym's possessive is the same name: "Parkinson's disease" and "Parkinson disease" both read
+# Disease, Parkinson's (the Index writes "Graves' disease", a dictation "Graves disease")
+_POSSESSIVE = re.compile(r"(?<=[a-z])['\u2019]s?\b")
 
 
 @lru_cache(maxsize=200000)
 def words(text: str) -> tuple[str, ...]:
-    plain = _CLASSIFIED_ELSEWHERE.sub(" ", _PAREN.sub(" ", text.lower()))
+    plain = _POSSESSIVE.sub("", _CLASSIFIED_ELSEWHERE.sub(" ", _PAREN.sub(" ", text.lower())))
     return tuple(_stem(w) for w in _WORD.findall(plain.replace("-", " ")) if w not in STOP)
 
 
@@ -209,9 +228,31 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
             resolved[code] = c if c in billable else cs.cm_unspecified_child(c, most_unspecified=most, initial_encounter=True)
         return resolved[code]
 
+    ordered = sorted(billable)
+
+    def staged(code: str, path: tuple[str, ...]) -> str | None:
+        """An incomplete code whose Index entry names its stage ("Ulcer, pressure, stage 4, sacral
+        region L89.15-"): the child the Tabular titles with that stage (L89.154), else :func:`target`."""
+        stage = next((m.group(0).lower() for level in path[1:] if (m := _STAGE.search(level))), None)
+        if code.endswith("-") and stage:
+            prefix = code.rstrip("-").rstrip(".")
+            first = bisect.bisect_left(ordered, prefix)
+            kids = []
+            for k in ordered[first:]:
+                if not k.startswith(prefix):
+                    break
+                if stage in (cs.cm_description(k) or "").lower():
+                    kids.append(k)
+            # of a stage's children by side, the one of unstated side (the side is read from the note later)
+            if len(kids) > 1:
+                kids = [k for k in kids if "unspecified" in (cs.cm_description(k) or "").lower()]
+            if len(kids) == 1:
+                return kids[0]
+        return target(code)
+
     out: dict[frozenset[str], list[_Entry]] = {}
     for e in cs.cm_index:
-        code = target(e.see_code) if e.see_code else (target(e.code) if e.code and e.valid else None)
+        code = target(e.see_code) if e.see_code else (staged(e.code, e.path) if e.code and e.valid else None)
         redirect = ""
         if code and e.see_code and len(e.path) >= 2 and "," in e.see:
             # "Pain, foot - see Pain, limb, lower" (M79.60-): the coder reads on there to foot (M79.67-)
@@ -285,7 +326,15 @@ def _alternatives(subterm: str) -> tuple[tuple[frozenset[str], ...], ...]:
             parts[-1] = parts[-1] + alts  # "cerebellar, cerebellum": two spellings, either states the level
         elif alts:
             parts.append(alts)
+    if not parts and (named := frozenset(_WORD.findall(_PAREN.sub(" ", subterm.lower()))) - _NOT_A_NAME):
+        # a subterm of stop words only that is still a name ("Disease, His" A79.0, "Hepatitis, viral,
+        # type, A"): its words must be stated, never read as a connector any mention passes
+        parts.append((named,))
     return tuple(parts)
+
+
+# the stop words of subterms that name nothing (connectors and the Index's "specified NEC" levels)
+_NOT_A_NAME = frozenset("to for on and from at due or with of in by specified unspecified other nec".split())
 
 
 def _spelling_of(alts: tuple[frozenset[str], ...], previous: tuple[frozenset[str], ...]) -> bool:
@@ -327,11 +376,12 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS) -> IndexHit | None:
         return None
     named = _expanded(mention_words, SYNONYMS)
     said = _expanded(mention_words, {**SYNONYMS, **{w: SYNONYMS.get(w, ()) + IMPLIED[w] for w in IMPLIED}})
+    implied = frozenset(w for w in said.keys() - named.keys())  # Index words only a dictation word implies
     readings: list[_Reading] = []
     for key, entries in _main_terms(frozenset(named)).items():
         head = set().union(*(named[w] for w in key))
         for entry in entries:
-            reading = _read(entry, head, said)
+            reading = _read(entry, head, said, implied)
             if reading is None:
                 continue
             covered, skips = reading
@@ -357,21 +407,38 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS) -> IndexHit | None:
         if on is None or len(on.path) <= entry.redirect.count(",") + 1:
             return _hit(entry, covered, key, said, len(mention_words))
     if on is not None and words(on.path[0].split(",")[0]) == words(entry.redirect.split(",")[0].split()[0]):
-        read = len(covered) + len(set(rest) & set(words(" ".join(on.path))))
+        read_there = set(rest) & set(words(" ".join(on.path)))
+        read = len(covered) + len(read_there)
+        n_words = len(mention_words) - len((mention_words & SIDES) - covered - read_there)
         by_adjective = _hit(entry, covered, key, said, len(mention_words)).by_adjective
         path = (*entry.path, f"see {entry.redirect}")
-        return IndexHit(on.code, path, min(read, len(mention_words)), len(mention_words), on.complete, by_adjective)
+        return IndexHit(on.code, path, min(read, n_words), n_words, on.complete, by_adjective)
     # nothing to read on there (or only under another term the words hold): the best entry with a code
     coded = next((r for r in readings if r[1].code is not None and not r[4]), None)
     return _hit(coded[1], coded[2], coded[3], said, len(mention_words)) if coded else None
 
 
+def names_the_main_term(stem: str, hit: IndexHit) -> bool:
+    """Whether the word stem ``stem`` (a mention's head) names the main term ``hit`` read, itself or as
+    the word a dictation uses for it ("bleed" for Hemorrhage: :data:`SYNONYMS`)."""
+    main = hit.path[0].lower()
+    if stem in main:
+        return True
+    first = words(main.split(",")[0])
+    return bool(first) and any(said.startswith(stem) for said in SYNONYMS.get(first[0], ()))
+
+
 def _hit(entry: _Entry, covered: set[str], key: frozenset[str], said: dict[str, set[str]], n_words: int) -> IndexHit:
     # Index words the mention states but the entry does not read (a default reading need not be read)
-    unread = {w for w, ms in said.items() if not ms & covered} - DEFAULT_READINGS
+    unread = {w for w, ms in said.items() if not ms & covered}
+    # a side the entry does not read is the Tabular's to read: not a word it leaves out of its share
+    defaults = len(unread & SIDES)
+    unread -= DEFAULT_READINGS
     first = [p.strip() for p in _PAREN.sub("", entry.path[0]).split(",") if p.strip()][:1]
     by_adjective = bool(first) and key != frozenset(words(first[0]))
-    return IndexHit(entry.code or "", entry.path, len(covered), n_words, unread.isdisjoint(_term_words()[key]), by_adjective)
+    return IndexHit(
+        entry.code or "", entry.path, len(covered), max(n_words - defaults, len(covered)), unread.isdisjoint(_term_words()[key]), by_adjective
+    )
 
 
 _Reading = tuple[tuple, _Entry, set[str], frozenset[str], int]  # (rank, entry, words read, main term, levels skipped)
@@ -385,14 +452,32 @@ def _best(readings: list[_Reading]) -> _Reading | None:
         return None
     readings.sort(key=lambda r: r[0])
     best = readings[0]
+    if best[1].code is None:
+        # a "see also" is read only when none of the entry's own subterms fits: Elevated, blood pressure
+        # (see also Hypertension), reading R03.0 for an elevated reading
+        own = next(
+            (
+                r
+                for r in readings[1:]
+                if r[0][:2] == best[0][:2]
+                and r[1].code is not None
+                and r[1].path[: len(best[1].path)] == best[1].path
+                and not any(_NOT_A_NAME.issuperset(words(level) or {"nec"}) for level in r[1].path[len(best[1].path) :])
+            ),
+            None,
+        )
+        if own is not None:
+            best = own
     if best[4] and len({r[1].code or r[1].redirect for r in readings if r[4] and r[0][0] == best[0][0]}) > 1:
         return next((r for r in readings if not r[4]), None)
     return best
 
 
-def _read(entry: _Entry, head: set[str], said: dict[str, set[str]]) -> tuple[set[str], int] | None:
+def _read(entry: _Entry, head: set[str], said: dict[str, set[str]], implied: frozenset[str] = frozenset()) -> tuple[set[str], int] | None:
     """The mention words ``entry`` reads and how many of its levels it skips; None when the mention
-    does not state the entry."""
+    does not state the entry. A level the mention states only by implication (:data:`IMPLIED`) is
+    never read past an unstated one ("elevated right hemidiaphragm" is not Elevated, blood pressure,
+    reading)."""
     real = [i for i, level in enumerate(entry.levels) if level]
     unstated = [i for i in real if entry.level_words[i].isdisjoint(said)]
     if len(unstated) > LOOSE_LEVELS or (unstated and (unstated[-1] == real[-1] or not entry.skippable[unstated[0]])):
@@ -402,6 +487,8 @@ def _read(entry: _Entry, head: set[str], said: dict[str, set[str]]) -> tuple[set
     for i in real:
         stated = [[alt for alt in part if alt <= said.keys()] for part in entry.levels[i]]
         if all(stated):
+            if skips and all(alt <= implied for part in stated for alt in part):
+                return None
             covered |= {m for part in stated for alt in part for w in alt for m in said[w]}
         elif i == real[-1] or any(stated) or skips == LOOSE_LEVELS or not entry.skippable[i]:
             return None

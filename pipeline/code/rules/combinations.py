@@ -21,6 +21,11 @@
   also to identify the infection").
 * Nausea with vomiting (Index: Nausea, with vomiting R11.2): nausea and vomiting of one statement are
   R11.2, not R11.0 and R11.10.
+* Dementia in a disease classified elsewhere (Index: Dementia, in, Alzheimer's disease / Parkinson's
+  disease / Lewy bodies ...; Guidelines I.A.13, etiology and manifestation): dementia stated with its
+  cause ("Alzheimer's dementia", "Parkinson's disease with dementia") is the cause's code first and
+  F02.- for the dementia, not F03.- (unspecified dementia). F02 keeps the severity and behavior that
+  F03's code carried (F03.90 -> F02.80, F03.A11 -> F02.A11).
 """
 
 from __future__ import annotations
@@ -235,14 +240,18 @@ _BLEEDING_LEVEL = re.compile(r"\b(?:bleeding|hemorrhage)\b", re.I)
 
 
 def bleeding_from_source(props: list[CodeProposal], text: str | None) -> list[CodeProposal]:
-    """A gastrointestinal bleed whose sentence names its source right after it ("upper GI bleed from
-    erosive gastritis seen at endoscopy") is the source's "with bleeding" code, read in the Index
-    (Guidelines I.A.15: the combination code, not the two codes)."""
+    """A gastrointestinal bleed and the condition that bleeds are the condition's "with bleeding" code,
+    read in the Index (Guidelines I.A.15: "with" presumes the link; the combination code, not the two
+    codes). The source is the condition the bleed's sentence names right after it ("upper GI bleed from
+    erosive gastritis seen at endoscopy"), or else the one condition of the note with a "with
+    bleeding" entry in the bleed's part of the tract: "Upper gastrointestinal bleed" among the
+    diagnoses and "upper endoscopy revealed erosive gastritis" in the course is K29.01."""
     from pipeline.code.lookup.index_lookup import lookup
 
     if not text:
         return props
-    for bleed in [p for p in props if p.system == CM and p.code.startswith(GI_BLEEDING)]:
+    bleeds = [p for p in props if p.system == CM and p.code.startswith(GI_BLEEDING)]
+    for bleed in bleeds:
         for ev in bleed.evidence:
             stop = _SENTENCE_END.search(text, ev.end)
             sentence_end = stop.start() if stop else len(text)
@@ -257,20 +266,64 @@ def bleeding_from_source(props: list[CodeProposal], text: str | None) -> list[Co
                 if said is None:
                     continue
                 # the source with the words before it in the sentence ("erosive" gastritis: Gastritis, acute)
-                hit = lookup(f"{text[after : said.end]} with bleeding")
-                if hit is None or not _BLEEDING_LEVEL.search(" ".join(hit.path)) or hit.code == source.code:
-                    continue
-                why = [
-                    Reason(
-                        ReasonKind.COMBINATION,
-                        (bleed.code, source.code),
-                        f'"{said.text}" is the source of the bleed ({bleed.code}): combination code {hit.code} '
-                        f"(Index: {', '.join(hit.path)}; Guidelines I.A.15)",
-                    )
-                ]
-                gone = {bleed.code, source.code}
-                return [p for p in props if p.code not in gone or p.system != CM] + [_merge(hit.code, [source, bleed], why)]
+                if (hit := _with_bleeding(lookup, text[after : said.end], source.code)) is not None:
+                    return _bled(props, bleed, source, said.text, hit)
+    for bleed in bleeds:
+        part = _tract_part(bleed, text)
+        if part is None:
+            continue
+        sources = []
+        for source in props:
+            if source.system != CM or not source.code.startswith(part) or source.has(ReasonKind.PERSONAL_HISTORY, ReasonKind.FAMILY_HISTORY):
+                continue
+            for said in source.evidence:
+                if (hit := _with_bleeding(lookup, _words_before(text, said.start) + said.text, source.code)) is not None:
+                    sources.append((source, said.text, hit))
+                    break
+        if len({hit.code for _, _, hit in sources}) == 1:
+            source, said, hit = sources[0]
+            return _bled(props, bleed, source, said, hit)
     return props
+
+
+UPPER_TRACT = ("K20", "K21", "K22", "K25", "K26", "K27", "K28", "K29", "K31")  # esophagus, stomach, duodenum
+LOWER_TRACT = ("K50", "K51", "K52", "K55", "K57", "K62", "K63", "K64")  # the bowel, rectum and anus
+_UPPER = re.compile(r"\bupper\b|\bugi\b|hematemesis|coffee[- ]ground", re.I)
+_LOWER = re.compile(r"\blower\b|\blgi\b|rectal|hematochezia|\bbrbpr\b|per\s+rectum", re.I)
+
+
+def _tract_part(bleed: CodeProposal, text: str) -> tuple[str, ...] | None:
+    """Where the bleed is: hematemesis (K92.0) and an "upper GI bleed" are the upper tract's, melena
+    and a "lower" or rectal bleed the lower tract's; an unplaced bleed, neither."""
+    words = " ".join(_words_before(text, ev.start) + ev.text for ev in bleed.evidence)
+    upper, lower = bool(_UPPER.search(words)) or bleed.code == "K92.0", bool(_LOWER.search(words)) or bleed.code == "K62.5"
+    return UPPER_TRACT if upper and not lower else LOWER_TRACT if lower and not upper else None
+
+
+def _words_before(text: str, start: int) -> str:
+    """Up to two words before ``start`` in its sentence ("erosive" gastritis, "upper" GI bleed)."""
+    head = re.split(r"[.;:\n]", text[max(0, start - 30) : start])[-1]
+    return " ".join(head.split()[-2:]) + " " if head.strip() else ""
+
+
+def _with_bleeding(lookup: Callable, words: str, source_code: str):
+    hit = lookup(f"{words} with bleeding")
+    if hit is None or not _BLEEDING_LEVEL.search(" ".join(hit.path)) or hit.code == source_code:
+        return None
+    return hit
+
+
+def _bled(props: list[CodeProposal], bleed: CodeProposal, source: CodeProposal, said: str, hit) -> list[CodeProposal]:
+    why = [
+        Reason(
+            ReasonKind.COMBINATION,
+            (bleed.code, source.code),
+            f'"{said}" is the source of the bleed ({bleed.code}): combination code {hit.code} '
+            f"(Index: {', '.join(hit.path)}; Guidelines I.A.15)",
+        )
+    ]
+    gone = {bleed.code, source.code}
+    return [p for p in props if p.code not in gone or p.system != CM] + [_merge(hit.code, [source, bleed], why)]
 
 
 NAUSEA, VOMITING, NAUSEA_WITH_VOMITING = "R11.0", "R11.10", "R11.2"
@@ -300,5 +353,74 @@ def nausea_with_vomiting(props: list[CodeProposal]) -> list[CodeProposal]:
     return [p for p in props if p.code not in gone or p.system != CM] + [_merge(NAUSEA_WITH_VOMITING, [*nausea, *vomiting], why)]
 
 
+UNSPECIFIED_DEMENTIA = "F03."
+DEMENTIA_IN_DISEASE = "F02."
+# the diseases the Index lists under "Dementia, in" whose codes the Tabular marks "use additional code"
+# for F02.8- / F02.A- ...: Alzheimer's, Parkinson's, Lewy bodies, frontotemporal (Pick's), Huntington's
+DEMENTIA_CAUSES = ("G30.", "G20", "G31.83", "G31.0", "G10")
+ALZHEIMERS = "G30.9"
+# "Alzheimer's dementia", "Alzheimer type dementia", "dementia of the Alzheimer's type", "dementia due to
+# Alzheimer disease": the cause said in the dementia's own words, where extraction marked "dementia" alone
+_ALZHEIMER_BEFORE = re.compile(r"\balzheimer(?:['\u2019]?s)?(?:[- ]type)?\s+(?:\w+\s+)?$", re.I)
+_ALZHEIMER_AFTER = re.compile(r"^\s*(?:,\s*)?(?:of|in|due\s+to|from|secondary\s+to)\s+(?:the\s+)?alzheimer", re.I)
+
+
+def _alzheimer_said(p: CodeProposal, text: str | None) -> bool:
+    return any(
+        "alzheimer" in ev.text.lower()
+        or (text is not None and (_ALZHEIMER_BEFORE.search(text[max(0, ev.start - 40) : ev.start]) or _ALZHEIMER_AFTER.match(text[ev.end : ev.end + 40])))
+        for ev in p.evidence
+    )
+
+
+def dementia_in_disease(props: list[CodeProposal], text: str | None = None) -> list[CodeProposal]:
+    """Dementia stated with the disease that causes it: the disease's code and F02.- for the dementia
+    (Index: Dementia, in; Guidelines I.A.13), in place of F03.- unspecified dementia. The cause is
+    said in the dementia's own words ("Alzheimer's dementia", "dementia of the Alzheimer type"), or is
+    a code of its own in the same statement ("Parkinson's disease with dementia")."""
+    cm = [p for p in props if p.system == CM]
+    causes = [p for p in cm if p.code.startswith(DEMENTIA_CAUSES)]
+    dementia = [p for p in cm if p.code.startswith(UNSPECIFIED_DEMENTIA)]
+    added: list[CodeProposal] = []
+    said_with = [c for c in causes if _said(c, "dementia")]  # "Alzheimer's dementia" G30.9
+    if said_with:
+        cause = max(said_with, key=lambda p: p.score)
+        parts, code = [cause], DEMENTIA_IN_DISEASE + "80"
+    elif dementia:
+        best = max(dementia, key=lambda p: p.score)
+        linked = [c for c in causes if any(abs(a.start - b.start) <= SAME_STATEMENT_CHARS for a in c.evidence for b in best.evidence)]
+        if not linked and _alzheimer_said(best, text):
+            said = best.evidence[0].text if best.evidence else "dementia"
+            why = (
+                Reason(
+                    ReasonKind.INDEX_MATCH,
+                    (ALZHEIMERS,),
+                    f'"{said}" is stated as Alzheimer\'s: {ALZHEIMERS} (Index: Dementia, in, Alzheimer\'s disease; Disease, Alzheimer\'s)',
+                ),
+            )
+            linked = added = [_merge(ALZHEIMERS, [best], why)]
+        if not linked:
+            return props
+        cause = max(linked, key=lambda p: p.score)
+        parts, code = [best], DEMENTIA_IN_DISEASE + best.code[len(UNSPECIFIED_DEMENTIA) :].replace("9", "8", 1)
+    else:
+        return props
+    if not _valid(code):
+        return props
+    why = [
+        Reason(
+            ReasonKind.COMBINATION,
+            (cause.code, *(p.code for p in parts if p is not cause)),
+            f"dementia stated with its cause ({cause.code}): {cause.code} first, then {code} for the dementia "
+            f"(Index: Dementia, in; Guidelines I.A.13, etiology and manifestation)",
+        ),
+        Reason(ReasonKind.KEPT_ALONGSIDE, (cause.code,), f"{cause.code} kept, coded first"),
+    ]
+    gone = {p.code for p in dementia} | {code}
+    return [p for p in props if p.code not in gone or p.system != CM] + added + [_merge(code, parts, why)]
+
+
 def combine(props: list[CodeProposal], text: str | None = None) -> list[CodeProposal]:
-    return bleeding_from_source(nausea_with_vomiting(copd_infection(gallbladder(hypertension(diabetes(list(props)))))), text)
+    return dementia_in_disease(
+        bleeding_from_source(nausea_with_vomiting(copd_infection(gallbladder(hypertension(diabetes(list(props)))))), text), text
+    )

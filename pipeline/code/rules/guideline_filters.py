@@ -64,6 +64,7 @@ from pipeline.code.rules.alternates import (
     excludes1_conflict,
     qualifiers_named,
 )
+from pipeline.code.rules.history import is_chronic
 from pipeline.code.types import CM, PCS, CodeProposal, Reason, ReasonKind
 
 OUTPATIENT_PCS = (
@@ -485,6 +486,7 @@ def review_of_systems_only(shown: list[CodeProposal], ctx: FilterContext) -> dic
         if p.system == CM
         and p.code not in ctx.stated
         and p.code not in ctx.required
+        and not is_chronic(p.code)
         and (evidence := ctx.own_evidence(p))
         and all(ev.start in ctx.review_of_systems for ev in evidence)
     }

@@ -516,6 +516,36 @@ def remission(code: str, item: str) -> str:
     return next((c for c in siblings if "in remission" in (cs.cm_description(c) or "").lower() and c != code), code)
 
 
+# a pressure ulcer's stage (Guidelines I.C.12.a): the 6th character of L89.xx-, said before or after the
+# ulcer's words ("stage IV sacral decubitus", "sacral decubitus ulcer, stage 4", "unstageable")
+PRESSURE_ULCER = "L89."
+PRESSURE_ULCER_STAGES = (
+    (re.compile(r"\bunstage(?:able|d)\b", re.I), "0"),
+    (re.compile(r"\bstage\s*(?:4|iv|four)\b", re.I), "4"),
+    (re.compile(r"\bstage\s*(?:3|iii|three)\b", re.I), "3"),
+    (re.compile(r"\bstage\s*(?:2|ii|two)\b", re.I), "2"),
+    (re.compile(r"\bstage\s*(?:1|i|one)\b", re.I), "1"),
+)
+
+
+def pressure_ulcer_stage(code: str, context: str) -> str:
+    """A pressure ulcer's code with the stage the documentation states (L89.159 "stage IV" -> L89.154);
+    the code itself when no stage is said or the site has no such code."""
+    if not code.startswith(PRESSURE_ULCER) or len(code) != 7:
+        return code
+    for pattern, digit in PRESSURE_ULCER_STAGES:
+        if pattern.search(context):
+            staged = code[:-1] + digit
+            return staged if _billable(staged) else code
+    return code
+
+
+def _billable(code: str) -> bool:
+    from pipeline.code.lookup.codeset import get_codeset
+
+    return get_codeset().cm_is_billable(code)
+
+
 def ckd_stage(context: str) -> str | None:
     for pattern, code in CKD_STAGES:
         if pattern.search(context):
