@@ -221,7 +221,11 @@ def main() -> None:
 
     out.parent.mkdir(parents=True, exist_ok=True)
     # mtime 0 and no file name in the header: a rebuild from the same sources is byte-identical
-    with open(out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz, io.TextIOWrapper(gz, encoding="utf-8") as f:
+    with (
+        open(out, "wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz,
+        io.TextIOWrapper(gz, encoding="utf-8") as f,
+    ):
         f.write("term\tlabel\tsource\n")
         for term in sorted(best):
             label, source = best[term]

@@ -712,7 +712,11 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
         ("leg edema", "R60.0", ("Edema, edematous", "legs")),
         # a stage in Roman numerals, a decubitus as the Index's pressure ulcer, and the stage the entry names
         # picking the Tabular's child of an incomplete code (Ulcer, pressure, stage 4, sacral region L89.15-)
-        ("stage IV sacral decubitus ulcer", "L89.154", ("Ulcer, ulcerated, ulcerating, ulceration, ulcerative", "pressure", "stage 4", "sacral region")),
+        (
+            "stage IV sacral decubitus ulcer",
+            "L89.154",
+            ("Ulcer, ulcerated, ulcerating, ulceration, ulcerative", "pressure", "stage 4", "sacral region"),
+        ),
         ("type II diabetes", "E11.9", ("Diabetes, diabetic", "type 2")),
         # a bleed is the Index's hemorrhage: "intracranial bleed" is not a bleeder (D66) nor R58
         ("GI bleed", "K92.2", ("Hemorrhage, hemorrhagic", "gastrointestinal")),
@@ -767,7 +771,9 @@ def test_a_pressure_ulcers_stage_is_read_around_its_words():
 
 
 def test_a_chronic_condition_named_in_the_review_of_systems_is_coded():
-    text = "HPI: Fever for two days.\nREVIEW OF SYSTEMS:\nENDOCRINE:  Known case of type II diabetes mellitus.\nASSESSMENT: Fever."
+    text = (
+        "HPI: Fever for two days.\nREVIEW OF SYSTEMS:\nENDOCRINE:  Known case of type II diabetes mellitus.\nASSESSMENT: Fever."
+    )
     result = propose_codes(extract(text), setting="outpatient", text=text)
     ranked = {p.code: p for p in result.proposals + result.alternatives}
     assert "E11.9" in ranked and not any("review of systems" in r.text for r in ranked["E11.9"].reasons)

@@ -212,7 +212,9 @@ def test_the_shipped_lexicon_is_what_its_script_builds(tmp_path):
     if not source.is_dir():
         pytest.skip("the code-set sources (../shared/data/icd10) are not here")
     out = tmp_path / "terms.tsv.gz"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_lexicon.py"), "--source", str(source), "--out", str(out)], check=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_lexicon.py"), "--source", str(source), "--out", str(out)], check=True
+    )
     assert out.read_bytes() == (ROOT / "pipeline" / "extract" / "data" / "terms.tsv.gz").read_bytes()
 
 

@@ -437,7 +437,12 @@ def _hit(entry: _Entry, covered: set[str], key: frozenset[str], said: dict[str, 
     first = [p.strip() for p in _PAREN.sub("", entry.path[0]).split(",") if p.strip()][:1]
     by_adjective = bool(first) and key != frozenset(words(first[0]))
     return IndexHit(
-        entry.code or "", entry.path, len(covered), max(n_words - defaults, len(covered)), unread.isdisjoint(_term_words()[key]), by_adjective
+        entry.code or "",
+        entry.path,
+        len(covered),
+        max(n_words - defaults, len(covered)),
+        unread.isdisjoint(_term_words()[key]),
+        by_adjective,
     )
 
 
@@ -473,7 +478,9 @@ def _best(readings: list[_Reading]) -> _Reading | None:
     return best
 
 
-def _read(entry: _Entry, head: set[str], said: dict[str, set[str]], implied: frozenset[str] = frozenset()) -> tuple[set[str], int] | None:
+def _read(
+    entry: _Entry, head: set[str], said: dict[str, set[str]], implied: frozenset[str] = frozenset()
+) -> tuple[set[str], int] | None:
     """The mention words ``entry`` reads and how many of its levels it skips; None when the mention
     does not state the entry. A level the mention states only by implication (:data:`IMPLIED`) is
     never read past an unstated one ("elevated right hemidiaphragm" is not Elevated, blood pressure,

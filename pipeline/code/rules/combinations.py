@@ -274,15 +274,19 @@ def bleeding_from_source(props: list[CodeProposal], text: str | None) -> list[Co
             continue
         sources = []
         for source in props:
-            if source.system != CM or not source.code.startswith(part) or source.has(ReasonKind.PERSONAL_HISTORY, ReasonKind.FAMILY_HISTORY):
+            if (
+                source.system != CM
+                or not source.code.startswith(part)
+                or source.has(ReasonKind.PERSONAL_HISTORY, ReasonKind.FAMILY_HISTORY)
+            ):
                 continue
-            for said in source.evidence:
-                if (hit := _with_bleeding(lookup, _words_before(text, said.start) + said.text, source.code)) is not None:
-                    sources.append((source, said.text, hit))
+            for ev in source.evidence:
+                if (hit := _with_bleeding(lookup, _words_before(text, ev.start) + ev.text, source.code)) is not None:
+                    sources.append((source, ev.text, hit))
                     break
         if len({hit.code for _, _, hit in sources}) == 1:
-            source, said, hit = sources[0]
-            return _bled(props, bleed, source, said, hit)
+            source, words, hit = sources[0]
+            return _bled(props, bleed, source, words, hit)
     return props
 
 
@@ -368,7 +372,13 @@ _ALZHEIMER_AFTER = re.compile(r"^\s*(?:,\s*)?(?:of|in|due\s+to|from|secondary\s+
 def _alzheimer_said(p: CodeProposal, text: str | None) -> bool:
     return any(
         "alzheimer" in ev.text.lower()
-        or (text is not None and (_ALZHEIMER_BEFORE.search(text[max(0, ev.start - 40) : ev.start]) or _ALZHEIMER_AFTER.match(text[ev.end : ev.end + 40])))
+        or (
+            text is not None
+            and (
+                _ALZHEIMER_BEFORE.search(text[max(0, ev.start - 40) : ev.start])
+                or _ALZHEIMER_AFTER.match(text[ev.end : ev.end + 40])
+            )
+        )
         for ev in p.evidence
     )
 
@@ -388,17 +398,17 @@ def dementia_in_disease(props: list[CodeProposal], text: str | None = None) -> l
         parts, code = [cause], DEMENTIA_IN_DISEASE + "80"
     elif dementia:
         best = max(dementia, key=lambda p: p.score)
-        linked = [c for c in causes if any(abs(a.start - b.start) <= SAME_STATEMENT_CHARS for a in c.evidence for b in best.evidence)]
+        linked = [
+            c for c in causes if any(abs(a.start - b.start) <= SAME_STATEMENT_CHARS for a in c.evidence for b in best.evidence)
+        ]
         if not linked and _alzheimer_said(best, text):
             said = best.evidence[0].text if best.evidence else "dementia"
-            why = (
-                Reason(
-                    ReasonKind.INDEX_MATCH,
-                    (ALZHEIMERS,),
-                    f'"{said}" is stated as Alzheimer\'s: {ALZHEIMERS} (Index: Dementia, in, Alzheimer\'s disease; Disease, Alzheimer\'s)',
-                ),
+            stated = Reason(
+                ReasonKind.INDEX_MATCH,
+                (ALZHEIMERS,),
+                f"\"{said}\" is stated as Alzheimer's: {ALZHEIMERS} (Index: Dementia, in, Alzheimer's disease; Disease, Alzheimer's)",
             )
-            linked = added = [_merge(ALZHEIMERS, [best], why)]
+            linked = added = [_merge(ALZHEIMERS, [best], [stated])]
         if not linked:
             return props
         cause = max(linked, key=lambda p: p.score)
