@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from pipeline.code.edits.checks import with_edits
@@ -621,7 +621,10 @@ def first_pass(
 
     if cm_live or cm_out:
         queries = [
-            specificity.site_query(e.query_text, text[e.end : e.end + 60] if text else "", _sentence_before(e, text))
+            _with_coordinated(
+                specificity.site_query(e.query_text, text[e.end : e.end + 60] if text else "", _sentence_before(e, text)),
+                text[e.end : e.end + 40] if text else "",
+            )
             for e in cm_live + cm_out
         ]
         cands = _cm_candidates(queries, settings, index_for(CM), [_lead(e, text) for e in cm_live + cm_out])
@@ -691,7 +694,7 @@ def first_pass(
                 else ()
             )
             for c, score in select(CM, e.query_text, cs, k):
-                code, notes, left = _specific(c.code, e, text)
+                code, notes, left = _specific(c.code, e, text, cm_mentions)
                 why = [_match(e, c), *certainty]
                 if code != c.code:
                     why.append(Reason(ReasonKind.SPECIFIED, (code,), f"specified as {code}"))
@@ -805,6 +808,25 @@ def _cm_candidates(queries: list[str], settings: Settings, index: CodeIndex, lea
     return [_index_first(q, cs, index, settings, lead) for q, cs, lead in zip(queries, cands, leads)]
 
 
+_AND_AFTER = re.compile(r"^\s+and\s+([a-z]{4,})\b", re.I)
+
+
+def _with_coordinated(query: str, after: str) -> str:
+    """The query with the word coordinated after the mention read as the Index's "with", where the
+    Index lists the combination under the term (Hypertrophy, tonsils, with adenoids J35.3 for
+    "hypertrophy of tonsils and adenoids"; Guidelines I.A.15, "with"); the query itself otherwise,
+    and where the word is a condition the Index lists as a term of its own ("COPD and pneumonia"),
+    coded on its own and joined by the combination rules."""
+    m = _AND_AFTER.match(after)
+    if not m or lookup(m.group(1)) is not None:
+        return query
+    joined = f"{query} with {m.group(1)}"
+    hit, alone = lookup(joined), lookup(query)
+    if hit is None or hit.share < 1.0 or alone is None or len(hit.path) <= len(alone.path) or hit.code == alone.code:
+        return query
+    return joined
+
+
 _EXACERBATION_BEFORE = re.compile(r"\b(?:acute\s+)?exacerbation\s+of\s+(?:(?:his|her|the|their)\s+)?$", re.I)
 
 
@@ -894,10 +916,12 @@ def _match(e: Entity, c: Candidate) -> Reason:
     return Reason(ReasonKind.INDEX_MATCH, (c.code,), f'"{e.text}" matches {c.code} ({c.alias})')
 
 
-def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[Reason], str | None]:
+def _specific(code: str, e: Entity, text: str | None, findings: Sequence[Entity] = ()) -> tuple[str, list[Reason], str | None]:
     """The code at the detail the documentation states, notes on detail that is missing (each of the
     kind of the rule that wrote it), and for a bilateral condition with no bilateral code the left
-    side's code (the first is the right side's, :func:`specificity.other_side`)."""
+    side's code (the first is the right side's, :func:`specificity.other_side`). ``findings``: the
+    note's other findings (a side in the mention's sentence is its own only where no other finding
+    there could own it)."""
     notes: list[Reason] = []
 
     def note_of(kind: ReasonKind, found: tuple[str, str | None]) -> str:
@@ -911,6 +935,8 @@ def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[Reason]
     phrase = specificity.same_phrase(context)
     if site := specificity.site_before(e.query_text, before):  # "right knee" pain
         phrase = f"{site} {phrase}"
+    if not specificity.mention_side(f"{e.query_text} {phrase}") and (side := _sentence_side(e, text, findings)):
+        phrase = f"{phrase} {side}"  # "The cyst was noted on the left, a 3-cm, ovarian cyst"
     code = note_of(ReasonKind.MISSING_LATERALITY, specificity.lateral(code, e.query_text, phrase))
     code = specificity.stated_site(code, f"{before} {phrase}") or code
     if code.startswith("N18.") and (stage := specificity.ckd_stage(context)):
@@ -923,6 +949,22 @@ def _specific(code: str, e: Entity, text: str | None) -> tuple[str, list[Reason]
     # "with gallbladder calculus": the combination code the Index gives (Calculus, gallbladder, with cholecystitis)
     code = note_of(ReasonKind.COMBINATION, specificity.gallbladder_calculus(code, before + " " + context))
     return code, notes, specificity.other_side(code, e.query_text, phrase)
+
+
+_SENTENCE_BREAK = re.compile(r"\.\s|\n|;")
+
+
+def _sentence_side(e: Entity, text: str | None, findings: Sequence[Entity]) -> str | None:
+    """The one side (right, left, bilateral) the mention's sentence states when the mention states
+    none and no other finding in the sentence could own it; None otherwise."""
+    if not text or text[e.start : e.end] != e.text:
+        return None
+    starts = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, e.start)]
+    begin = starts[-1] if starts else 0
+    stop = _SENTENCE_BREAK.search(text, e.end)
+    end = stop.start() if stop else len(text)
+    others = [f for f in findings if begin <= f.start < end and f.text.lower() != e.text.lower()]
+    return specificity.mention_side(text[begin:end]) if not others else None
 
 
 def _line_after(e: Entity, text: str | None) -> str:

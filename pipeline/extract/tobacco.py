@@ -25,7 +25,8 @@ LABEL = "PROBLEM"
 PATTERN = re.compile(
     r"(?<![\w-])(?:"
     r"(?:ex|former|past|previous|prior|current|heavy|active|chronic|daily)[- ]?smokers?"
-    r"|smokers?|smokes|smoked|used\s+to\s+smoke|smoking(?:\s+history)?(?!\s+cessation)"
+    r"|smokers?|smokes|smoked|used\s+to\s+smoke|(?:does|do|still|currently|continues\s+to)\s+smoke"
+    r"|smoking(?:\s+history)?(?!\s+cessation)"
     r"|(?:tobacco|nicotine)\s+(?:use|abuse|dependence|addiction)|uses\s+tobacco|chews\s+tobacco|chewing\s+tobacco"
     r")(?![\w-])",
     re.I,

@@ -148,6 +148,9 @@ def test_diabetes_ckd_stage_and_hypertension_combination():
             {"K29.01"},
             {"K92.2", "K29.70", "K57.91"},
         ),
+        # gallbladder stones and cholecystitis as two findings: one code by the cholecystitis's acuity
+        ("DISCHARGE DIAGNOSES: 1. Cholelithiasis. 2. Chronic cholecystitis.", {"K80.10"}, {"K80.20", "K81.1"}),
+        ("DIAGNOSES: Acute cholecystitis. Gallstones.", {"K80.00"}, {"K80.20", "K81.0"}),
         # nausea and vomiting of one statement: Nausea, with vomiting
         ("The patient presents with nausea and vomiting since this morning.", {"R11.2"}, {"R11.0", "R11.10"}),
         # dementia stated with its cause: the cause first, then F02.- (Dementia, in; I.A.13), not F03.-
@@ -718,6 +721,9 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
             ("Ulcer, ulcerated, ulcerating, ulceration, ulcerative", "pressure", "stage 4", "sacral region"),
         ),
         ("type II diabetes", "E11.9", ("Diabetes, diabetic", "type 2")),
+        # a site's adjective where the Index names the noun
+        ("macular edema", "H35.81", ("Edema, edematous", "macula")),
+        ("urethral stricture", "N35.919", ("Stricture", "urethra")),
         # a bleed is the Index's hemorrhage: "intracranial bleed" is not a bleeder (D66) nor R58
         ("GI bleed", "K92.2", ("Hemorrhage, hemorrhagic", "gastrointestinal")),
         ("intracranial bleed", "I62.9", ("Hemorrhage, hemorrhagic", "intracranial")),
@@ -911,3 +917,23 @@ def test_an_elevated_blood_pressure_is_a_reading_not_hypertension():
     assert lookup("elevated blood pressure").code == "R03.0"
     assert lookup("high blood pressure").code == "I10"
     assert lookup("elevated right hemidiaphragm") is None or lookup("elevated right hemidiaphragm").code != "R03.0"
+
+
+def test_a_side_stated_elsewhere_in_the_mentions_sentence():
+    text = (
+        "PREOPERATIVE DIAGNOSIS:\nOvarian cyst, persistent.\nPROCEDURE: The patient was taken to the operating room. "
+        "The cyst was noted on the left, a 3-cm, ovarian cyst."
+    )
+    _, codes = codes_for(text, "inpatient")
+    assert "N83.202" in codes and "N83.209" not in codes, codes
+    # a side another finding of the sentence may own is not the mention's
+    _, codes = codes_for("ASSESSMENT: Otitis media. Left ear with bulging drum and right knee abrasion.", "inpatient")
+    assert "H66.90" in codes, codes
+
+
+def test_a_coordinated_word_the_index_lists_with_the_term():
+    _, codes = codes_for("PREOPERATIVE DIAGNOSES: Hypertrophy of tonsils and adenoids.", "inpatient")
+    assert "J35.3" in codes and "J35.1" not in codes, codes
+    # a coordinated finding of its own is coded on its own, and the combination rules join the two
+    _, codes = codes_for("DIAGNOSES: COPD and pneumonia.", "inpatient")
+    assert {"J44.0", "J18.9"} <= set(codes), codes

@@ -99,6 +99,21 @@ SYNONYMS = {
     "drug": ("substance", "substances"),  # Abuse, drug NEC: "substance abuse"
     "cannabis": ("marijuana", "marihuana"),
     "malnutrition": ("malnourishment", "malnourished"),
+    # more sites the Index names by the noun where a dictation says the adjective ("macular edema": Edema, macula)
+    "macula": ("macular",),
+    "retina": ("retinal",),
+    "cornea": ("corneal",),
+    "conjunctiva": ("conjunctival",),
+    "scrotum": ("scrotal",),
+    "penis": ("penile",),
+    "trachea": ("tracheal",),
+    "urethra": ("urethral",),
+    "ureter": ("ureteral",),
+    "gingiva": ("gingival",),
+    "tonsil": ("tonsillar",),
+    "mandible": ("mandibular",),
+    "patella": ("patellar",),
+    "clavicle": ("clavicular",),
     "pressure": ("decubitus",),
     "hemorrhage": ("bleed", "bleeds"),  # "GI bleed": Hemorrhage, gastrointestinal; "intracranial bleed": Hemorrhage, intracranial
     "gastrointestinal": ("gi",),  # Index: Decubitus (ulcer) - see Ulcer, pressure, by site

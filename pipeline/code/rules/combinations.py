@@ -177,7 +177,7 @@ def gallbladder(props: list[CodeProposal]) -> list[CodeProposal]:
     gallbladder without cholecystitis" (K80.2-) or cholecystitis code (K81.-) goes into it."""
     combo = [p for p in props if p.system == CM and p.code.startswith(("K80.0", "K80.1"))]
     if not combo:
-        return props
+        return _calculus_with_cholecystitis(props)
     parts = [p for p in props if p.system == CM and p.code.startswith(("K80.2", "K81"))]
     if not parts:
         return props
@@ -193,6 +193,47 @@ def gallbladder(props: list[CodeProposal]) -> list[CodeProposal]:
     ]
     gone = {p.code for p in parts} | {best.code}
     return [p for p in props if p.code not in gone or p.system != CM] + [_merge(best.code, [best, *parts], why)]
+
+
+# cholecystitis by acuity -> Calculus, gallbladder, with cholecystitis (acute K80.00, chronic K80.10,
+# acute on chronic K80.12; unstated K80.10), the 6th character 1 with obstruction
+_CHOLECYSTITIS_WITH_CALCULUS = {"K81.0": "K80.0", "K81.1": "K80.1", "K81.2": "K80.1", "K81.9": "K80.1"}
+
+
+def _calculus_with_cholecystitis(props: list[CodeProposal]) -> list[CodeProposal]:
+    """Gallbladder stones (K80.2-) and cholecystitis (K81.-) documented as two findings of the note
+    ("cholelithiasis", "chronic cholecystitis") are one code (Index: Calculus, gallbladder, with
+    cholecystitis; Guidelines I.A.15)."""
+    stones = [
+        p
+        for p in props
+        if p.system == CM
+        and p.code.startswith("K80.2")
+        and _said(p, "stone", "calcul", "lithiasis")
+        and not _said(p, "cholecystitis")
+    ]
+    inflamed = [p for p in props if p.system == CM and p.code in _CHOLECYSTITIS_WITH_CALCULUS and _said(p, "cholecystitis")]
+    ducts = [p for p in props if p.system == CM and p.code.startswith(("K80.3", "K80.4", "K80.5", "K80.6", "K80.7"))]
+    if not stones or not inflamed or any(_said(p, "choledoch", "duct") for p in ducts):
+        return props  # stones in the bile duct too: the duct's combination codes (K80.4-, K80.6-) decide
+    stone, cholecystitis = max(stones, key=lambda p: p.score), max(inflamed, key=lambda p: p.score)
+    obstructed = stone.code == "K80.21"
+    if cholecystitis.code == "K81.2":  # acute and chronic: K80.12, with obstruction K80.13
+        code = "K80.13" if obstructed else "K80.12"
+    else:
+        code = _CHOLECYSTITIS_WITH_CALCULUS[cholecystitis.code] + ("1" if obstructed else "0")
+    if not _valid(code):
+        return props
+    why = [
+        Reason(
+            ReasonKind.COMBINATION,
+            (stone.code, cholecystitis.code),
+            f"gallbladder calculus ({stone.code}) documented with cholecystitis ({cholecystitis.code}): combination code "
+            f'{code} (Index: Calculus, gallbladder, with cholecystitis; Guidelines I.A.15, "with")',
+        )
+    ]
+    gone = {p.code for p in stones} | {p.code for p in inflamed}
+    return [p for p in props if p.code not in gone or p.system != CM] + [_merge(code, [stone, cholecystitis], why)]
 
 
 # acute lower respiratory infections: pneumonia (J12-J18), influenza with pneumonia, acute bronchitis and

@@ -97,6 +97,11 @@ def test_tobacco_statements_are_coded_as_the_index_codes_them():
     assert tobacco("SOCIAL HISTORY: Former smoker, quit in 1990.", "Former smoker") == "Z87.891"
     assert tobacco("SOCIAL HISTORY: He quit smoking ten years ago.", "smoking") == "Z87.891"
     assert tobacco("SOCIAL HISTORY: Occasional tobacco use.", "tobacco use") == "Z72.0"
+    # the verb after an auxiliary: "does smoke", "still smoke"
+    assert (
+        tobacco("SOCIAL HISTORY: The patient does smoke approximately half a pack of cigarettes per day.", "does smoke")
+        == "F17.210"
+    )
 
 
 def test_a_wish_to_quit_is_a_current_smoker_and_a_quitting_after_a_smoking_history_is_past():
