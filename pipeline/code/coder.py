@@ -944,7 +944,8 @@ def _specific(code: str, e: Entity, text: str | None, findings: Sequence[Entity]
     code = specificity.pressure_ulcer_stage(code, f"{before} {context}")
     code = specificity.remission(code, _line_after(e, text))
     code = note_of(ReasonKind.MISSING_EPISODE_OF_CARE, specificity.episode(code, context))
-    code = note_of(ReasonKind.MISSING_ACUITY, specificity.acuity(code, e.query_text, before))
+    after = context[len(e.text) :] if context.startswith(e.text) else ""
+    code = note_of(ReasonKind.MISSING_ACUITY, specificity.acuity(code, e.query_text, before, after))
     code = note_of(ReasonKind.MISSING_TOBACCO_PRODUCT, specificity.tobacco_product(code, before + " " + context))
     # "with gallbladder calculus": the combination code the Index gives (Calculus, gallbladder, with cholecystitis)
     code = note_of(ReasonKind.COMBINATION, specificity.gallbladder_calculus(code, before + " " + context))

@@ -937,3 +937,8 @@ def test_a_coordinated_word_the_index_lists_with_the_term():
     # a coordinated finding of its own is coded on its own, and the combination rules join the two
     _, codes = codes_for("DIAGNOSES: COPD and pneumonia.", "inpatient")
     assert {"J44.0", "J18.9"} <= set(codes), codes
+
+
+def test_acuity_stated_in_a_clause_after_the_mention():
+    _, codes = codes_for("HPI: She was noticed to be in atrial fibrillation, which is a chronic problem for her.", "inpatient")
+    assert "I48.20" in codes and "I48.91" not in codes, codes

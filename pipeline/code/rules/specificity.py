@@ -442,14 +442,18 @@ def _acuity_siblings(code: str) -> dict[str, str]:
     return out
 
 
-def acuity(code: str, mention: str, before: str) -> tuple[str, str | None]:
+_ACUITY_CLAUSE_AFTER = re.compile(rf"^[\s,]*which\s+(?:is|was|has\s+been)\s+(?:a\s+|an\s+)?({_ACUITY})\b", re.I)
+
+
+def acuity(code: str, mention: str, before: str, after: str = "") -> tuple[str, str | None]:
     """The sibling code for the acuity stated just before the mention (``before``: its sentence's
-    preceding words) or as its first word; "missing: acuity" when the category distinguishes acuity
-    and the text does not state it."""
+    preceding words), as its first word, or in a clause right after it (``after``: "atrial
+    fibrillation, which is a chronic problem for her"); "missing: acuity" when the category
+    distinguishes acuity and the text does not state it."""
     siblings = _acuity_siblings(code)
     if not siblings:
         return code, None
-    m = _ACUITY_LEAD.search(mention) or _ACUITY_BEFORE.search(before)
+    m = _ACUITY_LEAD.search(mention) or _ACUITY_BEFORE.search(before) or _ACUITY_CLAUSE_AFTER.search(after)
     stated = _acuity_key(m.group(1)) if m else None
     if stated in siblings:
         return siblings[stated], None
