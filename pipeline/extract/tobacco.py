@@ -7,7 +7,8 @@ finding: "Smoker.", "She smokes a pack of cigarettes a day", "former smoker", "q
 ("denies", "never") like any finding's, and the coder (:mod:`pipeline.code.rules.tobacco`) codes it
 to nicotine dependence by product, personal history of it, or tobacco use.
 
-"Nonsmoker" / "non-smoker" is no finding and gets no span, nor is "smoking cessation" (counseling). The span is the tobacco words only
+"Nonsmoker" / "non-smoker" is no finding and gets no span, nor is "smoking cessation" (counseling),
+nor the smoking of something other than tobacco ("smokes marijuana daily", "a crack smoker"). The span is the tobacco words only
 ("smokes", "smoker", "tobacco use"); the coder reads the sentence around it for the product and for
 whether the use is past.
 """
@@ -32,6 +33,10 @@ PATTERN = re.compile(
     re.I,
 )
 _NOT_A_FINDING = re.compile(r"non[- ]?$", re.I)  # "nonsmoker", "non-smoker"
+# what is smoked is not tobacco: "smokes marijuana daily", "smoking crack cocaine", "a marijuana smoker"
+_OTHER_SUBSTANCE = r"(?:marijuana|marihuana|cannabis|pot|weed|crack|cocaine|meth\w*|heroin|opium|hashish)"
+_NOT_TOBACCO_AFTER = re.compile(rf"^\s+(?:(?:a|some|the|occasional|daily|\w+ly)\s+){{0,2}}{_OTHER_SUBSTANCE}\b", re.I)
+_NOT_TOBACCO_BEFORE = re.compile(rf"\b{_OTHER_SUBSTANCE}\s+$", re.I)
 
 
 class TobaccoRecognizer:
@@ -42,6 +47,10 @@ class TobaccoRecognizer:
         spans = []
         for m in PATTERN.finditer(doc.text):
             if _NOT_A_FINDING.search(doc.text[max(0, m.start() - 4) : m.start()]):
+                continue
+            if _NOT_TOBACCO_AFTER.match(doc.text[m.end() : m.end() + 40]) or _NOT_TOBACCO_BEFORE.search(
+                doc.text[max(0, m.start() - 20) : m.start()]
+            ):
                 continue
             if (span := phrase_span(doc, m, LABEL, "tobacco")) is not None:
                 spans.append(span)

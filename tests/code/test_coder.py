@@ -942,3 +942,11 @@ def test_a_coordinated_word_the_index_lists_with_the_term():
 def test_acuity_stated_in_a_clause_after_the_mention():
     _, codes = codes_for("HPI: She was noticed to be in atrial fibrillation, which is a chronic problem for her.", "inpatient")
     assert "I48.20" in codes and "I48.91" not in codes, codes
+
+
+def test_smoking_something_other_than_tobacco_is_no_nicotine_dependence():
+    for text in ("SOCIAL HISTORY: She smokes marijuana daily.", "SOCIAL HISTORY: She is a marijuana smoker."):
+        _, codes = codes_for(text)
+        assert not any(c.startswith(("F17", "Z72.0", "Z87.891")) for c in codes), (text, codes)
+    _, codes = codes_for("SOCIAL HISTORY: He smokes a pack a day.")
+    assert "F17.210" in codes, codes
