@@ -23,21 +23,10 @@ from spacy.tokens import Doc
 from spacy.util import filter_spans
 
 from pipeline.extract import _extensions  # noqa: F401
+from pipeline.extract.types import DIAGNOSIS_SECTIONS
 
 LABEL = "PROBLEM"
 SOURCE = "diagnosis_list"
-# the sections whose items are the physician's diagnoses (as the coder's DIAGNOSIS_SECTIONS)
-DIAGNOSIS_SECTIONS = frozenset(
-    {
-        "assessment",
-        "assessment_and_plan",
-        "impression",
-        "admission_diagnosis",
-        "discharge_diagnosis",
-        "preoperative_diagnosis",
-        "postoperative_diagnosis",
-    }
-)
 MAX_WORDS = 5  # an item longer than this is prose, not a list item
 # one item: after a line break, a list number ("2.", "3)") or the end of the one before (". ", "; ", ", ")
 ITEM = re.compile(r"(?:^|\n|(?<=[.;:,])\s|\s(?=\d{1,2}[.)]\s))\s*(?:\d{1,2}[.)]\s*)?([^\n.;,:]+)")

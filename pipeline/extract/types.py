@@ -5,6 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 LABELS = ("PROBLEM", "SYMPTOM", "PROCEDURE", "MEDICATION", "TEST")
+# the sections (``mrt_sections``' canonical names) whose findings are the physician's stated diagnoses
+DIAGNOSIS_SECTIONS = frozenset(
+    {
+        "assessment",
+        "assessment_and_plan",
+        "impression",
+        "admission_diagnosis",
+        "discharge_diagnosis",
+        "preoperative_diagnosis",
+        "postoperative_diagnosis",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -39,22 +39,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.code.types import CodeProposal, Reason, ReasonKind
+from pipeline.extract.types import DIAGNOSIS_SECTIONS
 
 log = logging.getLogger(__name__)
 
 CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "data" / "dictation_calibration.json"
 FORMAT = 2
-DIAGNOSIS_SECTIONS = frozenset(
-    {
-        "assessment",
-        "assessment_and_plan",
-        "impression",
-        "admission_diagnosis",
-        "discharge_diagnosis",
-        "preoperative_diagnosis",
-        "postoperative_diagnosis",
-    }
-)
 EXAM_SECTIONS = frozenset({"review_of_systems", "physical_exam", "vital_signs", "labs", "imaging", "findings"})
 HISTORY_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
 MIN_HEADED_SECTIONS = 2
