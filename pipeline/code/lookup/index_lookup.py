@@ -114,9 +114,10 @@ SYNONYMS = {
     "mandible": ("mandibular",),
     "patella": ("patellar",),
     "clavicle": ("clavicular",),
-    "pressure": ("decubitus",),
-    "hemorrhage": ("bleed", "bleeds"),  # "GI bleed": Hemorrhage, gastrointestinal; "intracranial bleed": Hemorrhage, intracranial
-    "gastrointestinal": ("gi",),  # Index: Decubitus (ulcer) - see Ulcer, pressure, by site
+    "pressure": ("decubitus",),  # Index: Decubitus (ulcer) - see Ulcer, pressure, by site
+    # "GI bleed": Hemorrhage, gastrointestinal; "intracranial bleed": Hemorrhage, intracranial
+    "hemorrhage": ("bleed", "bleeds"),
+    "gastrointestinal": ("gi",),
     # a stage or type dictated in Roman numerals: "stage IV decubitus" is Ulcer, pressure, stage 4
     "2": ("ii",),
     "3": ("iii",),
