@@ -79,6 +79,12 @@ def _merge(code: str, parts: Sequence[CodeProposal], why: Sequence[Reason]) -> C
     return CodeProposal(CM, code, get_codeset().cm_description(code) or "", max(p.score for p in parts), evidence, tuple(why))
 
 
+def _replaced(props: list[CodeProposal], gone: set[str], *combined: CodeProposal) -> list[CodeProposal]:
+    """``props`` without the ICD-10-CM codes ``gone`` (the parts a combination code takes in), and the
+    combination's proposals after them."""
+    return [p for p in props if p.code not in gone or p.system != CM] + list(combined)
+
+
 def _valid(code: str) -> bool:
     from pipeline.code.lookup.codeset import get_codeset
 
@@ -169,7 +175,7 @@ def hypertension(props: list[CodeProposal]) -> list[CodeProposal]:
     if included:
         why.append(Reason(ReasonKind.INCLUDED, tuple(sorted(included)), f"{', '.join(sorted(included))} included in it"))
     gone = {p.code for p in htn} | included
-    return [p for p in props if p.code not in gone or p.system != CM] + [_merge(code, parts, why)]
+    return _replaced(props, gone, _merge(code, parts, why))
 
 
 def gallbladder(props: list[CodeProposal]) -> list[CodeProposal]:
@@ -192,7 +198,7 @@ def gallbladder(props: list[CodeProposal]) -> list[CodeProposal]:
         ),
     ]
     gone = {p.code for p in parts} | {best.code}
-    return [p for p in props if p.code not in gone or p.system != CM] + [_merge(best.code, [best, *parts], why)]
+    return _replaced(props, gone, _merge(best.code, [best, *parts], why))
 
 
 # cholecystitis by acuity -> Calculus, gallbladder, with cholecystitis (acute K80.00, chronic K80.10,
@@ -233,7 +239,7 @@ def _calculus_with_cholecystitis(props: list[CodeProposal]) -> list[CodeProposal
         )
     ]
     gone = {p.code for p in stones} | {p.code for p in inflamed}
-    return [p for p in props if p.code not in gone or p.system != CM] + [_merge(code, [stone, cholecystitis], why)]
+    return _replaced(props, gone, _merge(code, [stone, cholecystitis], why))
 
 
 # acute lower respiratory infections: pneumonia (J12-J18), influenza with pneumonia, acute bronchitis and
@@ -269,7 +275,7 @@ def copd_infection(props: list[CodeProposal]) -> list[CodeProposal]:
         ),
     ]
     gone = {"J44.9"}
-    return [p for p in props if p.code not in gone or p.system != CM] + [_merge("J44.0", [*copd, *infection], why)]
+    return _replaced(props, gone, _merge("J44.0", [*copd, *infection], why))
 
 
 GI_BLEEDING = ("K92.0", "K92.1", "K92.2", "K62.5")  # hematemesis, melena, GI hemorrhage, rectal bleeding
@@ -368,7 +374,7 @@ def _bled(props: list[CodeProposal], bleed: CodeProposal, source: CodeProposal, 
         )
     ]
     gone = {bleed.code, source.code}
-    return [p for p in props if p.code not in gone or p.system != CM] + [_merge(hit.code, [source, bleed], why)]
+    return _replaced(props, gone, _merge(hit.code, [source, bleed], why))
 
 
 NAUSEA, VOMITING, NAUSEA_WITH_VOMITING = "R11.0", "R11.10", "R11.2"
@@ -395,7 +401,7 @@ def nausea_with_vomiting(props: list[CodeProposal]) -> list[CodeProposal]:
         )
     ]
     gone = {NAUSEA, VOMITING}
-    return [p for p in props if p.code not in gone or p.system != CM] + [_merge(NAUSEA_WITH_VOMITING, [*nausea, *vomiting], why)]
+    return _replaced(props, gone, _merge(NAUSEA_WITH_VOMITING, [*nausea, *vomiting], why))
 
 
 UNSPECIFIED_DEMENTIA = "F03."
@@ -468,7 +474,7 @@ def dementia_in_disease(props: list[CodeProposal], text: str | None = None) -> l
         Reason(ReasonKind.KEPT_ALONGSIDE, (cause.code,), f"{cause.code} kept, coded first"),
     ]
     gone = {p.code for p in dementia} | {code}
-    return [p for p in props if p.code not in gone or p.system != CM] + added + [_merge(code, parts, why)]
+    return _replaced(props, gone, *added, _merge(code, parts, why))
 
 
 def combine(props: list[CodeProposal], text: str | None = None) -> list[CodeProposal]:

@@ -535,19 +535,15 @@ PRESSURE_ULCER_STAGES = (
 def pressure_ulcer_stage(code: str, context: str) -> str:
     """A pressure ulcer's code with the stage the documentation states (L89.159 "stage IV" -> L89.154);
     the code itself when no stage is said or the site has no such code."""
+    from pipeline.code.lookup.codeset import get_codeset
+
     if not code.startswith(PRESSURE_ULCER) or len(code) != 7:
         return code
     for pattern, digit in PRESSURE_ULCER_STAGES:
         if pattern.search(context):
             staged = code[:-1] + digit
-            return staged if _billable(staged) else code
+            return staged if get_codeset().cm_is_billable(staged) else code
     return code
-
-
-def _billable(code: str) -> bool:
-    from pipeline.code.lookup.codeset import get_codeset
-
-    return get_codeset().cm_is_billable(code)
 
 
 def ckd_stage(context: str) -> str | None:
