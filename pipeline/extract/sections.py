@@ -110,12 +110,33 @@ class SectionComponent:
         words = sum(1 for t in doc[start:end] if t.is_alpha)
         return prev.text in (",", ";") and words >= 2
 
+    @staticmethod
+    def _after_a_stray_comma(doc: Doc, start: int) -> bool:
+        """A header whose line break a transcript wrote as a comma: "... assisted living.  ,MEDICATIONS,1."."""
+        i = start - 1
+        while i >= 0 and doc[i].is_space and "\n" not in doc[i].text:
+            i -= 1
+        if i < 0 or doc[i].text != ",":
+            return False
+        i -= 1
+        while i >= 0 and doc[i].is_space and "\n" not in doc[i].text:
+            i -= 1
+        return i < 0 or _is_newline(doc[i]) or doc[i].text.endswith((".", "\n"))
+
     def _valid(self, doc: Doc, start: int, end: int, group: str, has_sents: bool) -> bool:
         """Whether the match ``doc[start:end]`` of ``group`` is a header here."""
         span = doc[start:end]
         nxt = self._next_token(doc, end)
         caps = _is_caps(span.text)
         if caps and nxt is not None and nxt.text in (":", "):") and group != "abbreviations":
+            return True
+        if (
+            caps
+            and nxt is not None
+            and nxt.text in _SEPARATORS
+            and group != "abbreviations"
+            and self._after_a_stray_comma(doc, start)
+        ):
             return True
         if not self._starts_line(doc, start, has_sents):
             return self._between_commas(doc, start, end, nxt, group)

@@ -727,6 +727,11 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
         # a bleed is the Index's hemorrhage: "intracranial bleed" is not a bleeder (D66) nor R58
         ("GI bleed", "K92.2", ("Hemorrhage, hemorrhagic", "gastrointestinal")),
         ("intracranial bleed", "I62.9", ("Hemorrhage, hemorrhagic", "intracranial")),
+        # "intracranial" names the brain where the Index has no intracranial subterm, and only there: the
+        # Index's own word wins a tie with the word a dictation uses for another subterm
+        ("intracranial aneurysm", "I67.1", ("Aneurysm", "brain")),
+        ("intracranial hemorrhage", "I62.9", ("Hemorrhage, hemorrhagic", "intracranial")),
+        ("intracranial abscess", "G06.0", ("Abscess", "intracranial")),
         # an eponym with or without its possessive, and a subterm that is a name of stop words ("His") is
         # no connector: "degenerative disc disease" is not Disease, His (A79.0)
         ("alzheimer disease", "G30.9", ("Disease, diseased", "Alzheimer's")),

@@ -160,6 +160,14 @@ def test_review_of_symptoms_is_the_review_of_systems(nlp: Language) -> None:
     assert {e.text.lower(): e for e in doc.ents}["fever"]._.section == "review_of_systems"
 
 
+def test_a_heading_whose_line_break_a_transcript_wrote_as_a_comma(nlp: Language) -> None:
+    doc = nlp("SOCIAL HISTORY: She lives in assisted living.  ,MEDICATIONS, Dilantin 300 mg daily. Aspirin.")
+    assert [n for _, _, n in doc._.sections] == ["social_history", "medications"]
+    # a word in capitals inside a sentence is no heading
+    doc = nlp("SOCIAL HISTORY: She lives alone, MEDICATIONS, and food are brought in.")
+    assert [n for _, _, n in doc._.sections] == ["social_history"]
+
+
 def test_written_sections_and_family_section(nlp: Language) -> None:
     text = "FAMILY HISTORY: Mother with breast cancer. The patient has diabetes.\nSOCIAL HISTORY: No tobacco.\nA/P: Asthma."
     doc = nlp(text)

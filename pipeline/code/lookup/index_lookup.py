@@ -114,6 +114,7 @@ SYNONYMS = {
     "mandible": ("mandibular",),
     "patella": ("patellar",),
     "clavicle": ("clavicular",),
+    "brain": ("cerebral", "intracranial"),  # "intracranial aneurysm": Aneurysm, brain
     "pressure": ("decubitus",),  # Index: Decubitus (ulcer) - see Ulcer, pressure, by site
     # "GI bleed": Hemorrhage, gastrointestinal; "intracranial bleed": Hemorrhage, intracranial
     "hemorrhage": ("bleed", "bleeds"),
@@ -400,8 +401,10 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS) -> IndexHit | None:
             reading = _read(entry, head, said, implied)
             if reading is None:
                 continue
-            covered, skips = reading
-            rank = (-len(covered), skips, len(entry.path), entry.code or "", entry.path)
+            covered, skips, by_synonym = reading
+            # of two readings of as many words, the one that reads the Index's own words: "intracranial
+            # hemorrhage" is Hemorrhage, intracranial, not Hemorrhage, brain (a synonym of intracranial)
+            rank = (-len(covered), skips, by_synonym, len(entry.path), entry.code or "", entry.path)
             readings.append((rank, entry, covered, key, skips))
     best = _best(readings)
     if best is None:
@@ -496,9 +499,9 @@ def _best(readings: list[_Reading]) -> _Reading | None:
 
 def _read(
     entry: _Entry, head: set[str], said: dict[str, set[str]], implied: frozenset[str] = frozenset()
-) -> tuple[set[str], int] | None:
-    """The mention words ``entry`` reads and how many of its levels it skips; None when the mention
-    does not state the entry. A level the mention states only by implication (:data:`IMPLIED`) is
+) -> tuple[set[str], int, int] | None:
+    """The mention words ``entry`` reads, how many of its levels it skips and how many it reads only
+    through a dictation word for them (:data:`SYNONYMS`); None when the mention does not state the entry. A level the mention states only by implication (:data:`IMPLIED`) is
     never read past an unstated one ("elevated right hemidiaphragm" is not Elevated, blood pressure,
     reading)."""
     real = [i for i, level in enumerate(entry.levels) if level]
@@ -506,19 +509,22 @@ def _read(
     if len(unstated) > LOOSE_LEVELS or (unstated and (unstated[-1] == real[-1] or not entry.skippable[unstated[0]])):
         return None  # a quick test: more levels unstated than may be skipped, or the deepest one
     covered = set(head)
-    skips = 0
+    skips = by_synonym = 0
+    literal = {w for w, ms in said.items() if w in ms}  # the words the mention itself says
     for i in real:
         stated = [[alt for alt in part if alt <= said.keys()] for part in entry.levels[i]]
         if all(stated):
             if skips and all(alt <= implied for part in stated for alt in part):
                 return None
             covered |= {m for part in stated for alt in part for w in alt for m in said[w]}
+            if not any(alt <= literal for part in stated for alt in part):
+                by_synonym += 1
         elif i == real[-1] or any(stated) or skips == LOOSE_LEVELS or not entry.skippable[i]:
             return None
         else:
             skips += 1  # "nuclear sclerotic cataract": Cataract, senile, nuclear
     covered |= set().union(*(said[w] for w in entry.nemod if w in said))
-    return covered, skips
+    return covered, skips, by_synonym
 
 
 @lru_cache(maxsize=20000)

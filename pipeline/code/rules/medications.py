@@ -13,9 +13,10 @@ which drugs the patient must not get. Coders report both with status codes:
   the allergy heading, or after "allergic to" / "allergy to" (read from the words where extraction
   did not mark the drug). "No known drug allergies" names no drug, and a negated mention codes nothing.
 
-The table holds the classes whose status bears on care (anticoagulants, antiplatelets, antidiabetics,
-hormonal cancer therapy); a statin or an antihypertensive gets no Z79 code here, as the hand-coded
-dictation set does not give one. :func:`status_codes` only reads extraction's MEDICATION mentions, so
+The table holds the classes whose status bears on care (anticoagulants, antiplatelets, aspirin,
+antidiabetics, hormonal contraceptives, systemic steroids, immunosuppressants and oral antineoplastics,
+hormonal cancer therapy); a statin, an antihypertensive or an as-needed analgesic gets no Z79 code here,
+as coders do not report one. A course of days ("prednisone taper", "for 10 days") is no long-term therapy. :func:`status_codes` only reads extraction's MEDICATION mentions, so
 the evidence is the words (and audio) of the drug itself.
 """
 
@@ -33,7 +34,19 @@ DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "drug_classes.tsv"
 
 MEDICATION_SECTIONS = frozenset({"medications", "discharge_medications"})
 ALLERGY_SECTIONS = frozenset({"allergies"})
-_ON_BEFORE = re.compile(r"\b(?:on|taking|takes|uses|using)\s+(?:(?:chronic|long[- ]term|daily|home|her|his)\s+)?$", re.I)
+_ON_BEFORE = re.compile(
+    r"\b(?:on|taking|takes|uses|using)\s+(?:(?:chronic|long[- ]term|daily|home|her|his)\s+)?"
+    r"(?:\d+(?:\.\d+)?\s*(?:mg|mcg|g|units?)\s+(?:of\s+)?)?$",  # "on 20 mg of methotrexate"
+    re.I,
+)
+# a drug coordinated with one the patient is said to be on: "on Synthroid and hydrocortisone", "on
+# methotrexate every week as well as Remicade"
+_ALSO_BEFORE = re.compile(r"^[^.;:\n]{0,40}?\s(?:and|as\s+well\s+as|plus|along\s+with)\s+$", re.I)
+# a course of days is no long-term therapy: "prednisone taper", "Medrol Dosepak", "for 10 days"
+_SHORT_COURSE_AFTER = re.compile(
+    r"^[^.;\n]{0,40}?\b(?:taper(?:ing)?|dose\s*-?\s*paks?|dose\s+packs?|burst|(?:for|x|times)\s+(?:\d+|one|two|three|four|five|six|seven|ten|fourteen)\s+(?:more\s+)?days?)\b",
+    re.I,
+)
 _ALLERGIC_BEFORE = re.compile(
     r"\b(?:allergic|allergy|allergies|intolerant|intolerance)\s+(?:to\s+)?(?:\w+\s+(?:and|or)\s+)?$", re.I
 )
@@ -107,9 +120,13 @@ def drug_classes() -> dict[str, tuple[str | None, str | None]]:
     return table
 
 
+# how a mention's own words may say the drug is taken: "chronic prednisone", "daily aspirin"
+_DOSING_WORDS = re.compile(r"^(?:(?:chronic|daily|oral|home|long[- ]term|low[- ]dose|p\.?o\.?)\s+)+")
+
+
 def _drug(e: Entity, text: str) -> str | None:
     """The table's drug the mention names, or None ("non-insulin-dependent" names no insulin)."""
-    name = re.sub(r"\s+", " ", e.text.lower()).strip(" .,;:")
+    name = _DOSING_WORDS.sub("", re.sub(r"\s+", " ", e.text.lower()).strip(" .,;:"))
     if name not in drug_classes():
         return None
     if _NOT_THE_DRUG.match(text[e.end : e.end + 12]) or _NON_BEFORE.search(text[max(0, e.start - 4) : e.start]):
@@ -123,22 +140,29 @@ def status_codes(entities: list[Entity], text: str | None) -> list[DrugStatus]:
     if not text:
         return []
     found: dict[tuple[StatusKind, str], list[Entity]] = {}
+    taken_until = -1  # the end of the last drug the patient was said to be on
     for e in entities:
         if e.label != "MEDICATION" or e.negated or e.family or e.hypothetical:
             continue
+        before = text[max(0, e.start - 40) : e.start]
+        said_on = bool(_ON_BEFORE.search(before)) or (
+            0 <= taken_until <= e.start and bool(_ALSO_BEFORE.match(text[taken_until : e.start]))
+        )
+        if said_on:
+            taken_until = e.end
         drug = _drug(e, text)
         if drug is None:
             continue
         long_term, allergy = drug_classes()[drug]
-        before = text[max(0, e.start - 40) : e.start]
         if e.section in ALLERGY_SECTIONS or _ALLERGIC_BEFORE.search(before):
             if allergy:
                 found.setdefault((StatusKind.ALLERGY, allergy), []).append(e)
         elif (
             long_term
-            and (e.section in MEDICATION_SECTIONS or _ON_BEFORE.search(before))
+            and (e.section in MEDICATION_SECTIONS or said_on)
             and not _STOPPED_AFTER.match(text[e.end : e.end + 40])
             and not _STOPPED_BEFORE.search(before)
+            and not _SHORT_COURSE_AFTER.match(text[e.end : e.end + 60])
         ):
             found.setdefault((StatusKind.LONG_TERM, long_term), []).append(e)
     _allergies_extraction_missed(entities, text, found)

@@ -50,6 +50,38 @@ def test_a_drug_the_note_says_was_stopped_is_no_long_term_therapy():
     assert codes(text, ("Coumadin", "MEDICATION", "medications")) == {"Z79.01": "long_term"}
 
 
+def test_aspirin_contraceptives_systemic_steroids_and_immunosuppressants_are_long_term_therapy():
+    text = "MEDICATIONS: Aspirin 81 mg daily, Ortho Tri-Cyclen, Dexamethasone 4 mg q.i.d., Temodar 100 mg daily, Motrin p.r.n."
+    found = codes(
+        text,
+        ("Aspirin", "MEDICATION", "medications"),
+        ("Ortho Tri-Cyclen", "MEDICATION", "medications"),
+        ("Dexamethasone", "MEDICATION", "medications"),
+        ("Temodar", "MEDICATION", "medications"),
+        ("Motrin", "MEDICATION", "medications"),
+    )
+    assert found == {"Z79.82": "long_term", "Z79.3": "long_term", "Z79.52": "long_term", "Z79.630": "long_term"}
+
+
+def test_a_dose_a_coordinated_drug_and_the_mentions_own_words_say_the_patient_is_on_it():
+    text = "She is on 20 mg of methotrexate every week as well as Remicade. Because she is on chronic prednisone, we waited."
+    found = codes(
+        text,
+        ("methotrexate", "MEDICATION", "hpi"),
+        ("Remicade", "MEDICATION", "hpi"),
+        ("chronic prednisone", "MEDICATION", "hpi"),
+    )
+    assert found == {"Z79.631": "long_term", "Z79.620": "long_term", "Z79.52": "long_term"}
+    text = "He was seen by Dr. X and hydrocortisone was given."  # no "on" before the first drug
+    assert codes(text, ("hydrocortisone", "MEDICATION", "hpi")) == {}
+
+
+def test_a_course_of_days_is_no_long_term_therapy():
+    text = "DISCHARGE MEDICATIONS: Prednisone taper over 12 days. Medrol Dosepak. Dexamethasone 4 mg for 5 days."
+    spans = [("Prednisone", "MEDICATION", "discharge_medications"), ("Medrol", "MEDICATION", "discharge_medications")]
+    assert codes(text, *spans, ("Dexamethasone", "MEDICATION", "discharge_medications")) == {}
+
+
 def test_non_insulin_dependent_diabetes_names_no_insulin():
     text = "MEDICATIONS: non-insulin-dependent diabetes managed with diet."
     assert codes(text, ("insulin", "MEDICATION", "medications")) == {}
