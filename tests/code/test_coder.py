@@ -424,6 +424,20 @@ def test_carcinoma_and_tumor_of_a_site_are_coded_from_the_neoplasm_table():
     assert "C80.1" not in codes and "C7A.025" not in codes, codes
 
 
+def test_a_morphology_reads_the_site_the_dictation_names_after_it():
+    """ "Leiomyosarcoma" + " of left posterior arm": connective tissue, arm (a position on the site is no
+    row of the tissue), on the left; a lobe alone names no organ ("adenocarcinoma in the right lobe and
+    ... of prostate" is not read as the lung's)."""
+    from pipeline.code.rules.neoplasm import morphology_query
+    from pipeline.code.rules.specificity import site_query
+
+    assert site_query("Leiomyosarcoma", " of left posterior arm.") == "malignant neoplasm of connective tissue arm"
+    assert morphology_query("leiomyosarcoma of the posterior thigh") == "malignant neoplasm of connective tissue thigh"
+    assert site_query("adenocarcinoma", " in the right lobe and poorly differentiated") == "cancer"
+    text = "DISCHARGE DIAGNOSES: Leiomyosarcoma of left posterior arm."
+    assert "C49.12" in codes_for(text, "inpatient")[1]
+
+
 def test_tumour_morphology_follows_the_index_to_the_table_of_neoplasms():
     """Leiomyoma - see also Neoplasm, connective tissue, benign: a leiomyoma of the bladder is the
     bladder's benign neoplasm (D30.3), never its cancer (C67.9); the morphology's own Index subterm

@@ -55,8 +55,13 @@ BEHAVIOUR_PHRASES = {
 # main terms read by the rules above (carcinoma, cancer, tumor), and the words a site phrase may
 # carry besides the site
 _HANDLED_ELSEWHERE = frozenset({"cancer", "cancerous", "carcinoma", "adenocarcinoma", "tumor"})
+# the words that end a mention of a tumor named by its behaviour, whatever its site
+MORPHOLOGY_HEADS = frozenset(
+    {"cancer", "carcinoma", "carcinomas", "adenocarcinoma", "adenocarcinomas", "tumor", "tumors", "neoplasm"}
+)
 _FILLER = frozenset("of the in on at a an and large small huge multiple solitary single primary".split())
 _WORD = re.compile(r"[a-z][a-z'-]*")
+_POSITIONS = frozenset("posterior anterior medial lateral proximal distal dorsal ventral superior inferior".split())
 _OTHER_COLUMN = re.compile(r"\bin situ\b|\bmetasta\w*|\bsecondary\b", re.I)
 _STATED_BEHAVIOUR = frozenset({"benign", "malignant"})
 
@@ -117,6 +122,10 @@ def morphology_query(q: str) -> str | None:
         return f"{phrase} of {tissue}" if tissue else phrase
     if tissue and set(site) <= tissue_site_words(tissue):
         return f"{phrase} of {tissue} {' '.join(site)}"
+    # a position on the site is no row of the tissue's ("leiomyosarcoma of the posterior arm": connective tissue, arm)
+    placed = [w for w in site if w not in _POSITIONS]
+    if tissue and placed and len(placed) < len(site) and set(placed) <= tissue_site_words(tissue):
+        return f"{phrase} of {tissue} {' '.join(placed)}"
     return f"{phrase} of {' '.join(site)}"
 
 

@@ -217,6 +217,20 @@ _NOT_A_SITE = frozenset(
 _SITE_STOP = re.compile(r"\b(?:and|with|without|that|which|who|for|since|after|of|radiating|accompanied|associated)\b.*$", re.I)
 
 
+# the part of an organ a site phrase may name without the organ ("in the right lobe ... of the prostate")
+_SITE_PARTS = frozenset(
+    "lobe lobes side wall segment portion quadrant region area pole aspect surface margin base apex tip".split()
+)
+
+
+def _names_a_morphology(word: str) -> bool:
+    """A tumor's morphology the Index sends to the Table of Neoplasms by site ("leiomyosarcoma", "carcinoma"):
+    the site the dictation names after it is the Table row ("leiomyosarcoma of the left arm")."""
+    from pipeline.code.rules.neoplasm import MORPHOLOGY_HEADS, morphology_terms
+
+    return word in MORPHOLOGY_HEADS or word in morphology_terms() or (word.endswith("s") and word[:-1] in morphology_terms())
+
+
 def site_query(mention: str, following: str, preceding: str = "") -> str:
     """The Index query for a mention: with the site phrase that follows it when the mention is a
     bare finding word ("pain" + " in the right testicle" -> "pain in the right testicle"), or else
@@ -224,10 +238,16 @@ def site_query(mention: str, following: str, preceding: str = "") -> str:
     mention with the Index's words for it that the dictation puts around it (:func:`with_modifiers`)."""
     q = index_query(mention)
     words = mention.lower().split()
+    m = _SITE_AFTER.match(following)
+    if words and words[-1] not in SITE_HEADS and _names_a_morphology(words[-1]) and m:
+        site = _SITE_STOP.sub("", m.group(2)).strip().lower().split()
+        if not m.group("part") and set(site) - SIDE_WORDS - _SITE_PARTS and not set(site) & _NOT_A_SITE:
+            return index_query(
+                f"{mention} {following[: m.start(2)].strip()} {' '.join(site)}"
+            )  # "leiomyosarcoma of the left arm"
     if not words or words[-1] not in SITE_HEADS:
         said = with_modifiers(mention, following, preceding)
         return index_query(said) if said != mention else q
-    m = _SITE_AFTER.match(following)
     if not m:
         site = site_before(mention, preceding)
         return index_query(f"{mention} in {site}") if site else q
