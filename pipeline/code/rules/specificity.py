@@ -240,11 +240,10 @@ def site_query(mention: str, following: str, preceding: str = "") -> str:
     words = mention.lower().split()
     m = _SITE_AFTER.match(following)
     if words and words[-1] not in SITE_HEADS and _names_a_morphology(words[-1]) and m:
-        site = _SITE_STOP.sub("", m.group(2)).strip().lower().split()
-        if not m.group("part") and set(site) - SIDE_WORDS - _SITE_PARTS and not set(site) & _NOT_A_SITE:
-            return index_query(
-                f"{mention} {following[: m.start(2)].strip()} {' '.join(site)}"
-            )  # "leiomyosarcoma of the left arm"
+        # "leiomyosarcoma of the left arm"
+        named = _SITE_STOP.sub("", m.group(2)).strip().lower().split()
+        if not m.group("part") and set(named) - SIDE_WORDS - _SITE_PARTS and not set(named) & _NOT_A_SITE:
+            return index_query(f"{mention} {following[: m.start(2)].strip()} {' '.join(named)}")
     if not words or words[-1] not in SITE_HEADS:
         said = with_modifiers(mention, following, preceding)
         return index_query(said) if said != mention else q
