@@ -9,7 +9,8 @@ context component reads its negation ("denies any fall") and the audio timing re
 
 A mechanism phrase is marked wherever it is; a place, activity or status phrase only in a sentence
 that tells of an injury (a mechanism phrase or an injury word: "twisted her ankle playing
-basketball"), so "walking" in "difficulty walking" is no activity.
+basketball") or in the sentence right before one, on the same line ("He was playing basketball in
+gym. ... someone stepped on his ankle and twisted it"), so "walking" in "difficulty walking" is no activity.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import cast
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from pipeline.extract.spans import phrase_span, take_over
 
@@ -60,6 +61,11 @@ def rule_for(words: str) -> ExternalCauseRule | None:
     return next((r for r in external_cause_rules() if r.pattern.fullmatch(words.strip())), None)
 
 
+def _first_word(sentence: Span) -> int:
+    """The character where a sentence's words start (a sentence may begin with the line break before it)."""
+    return sentence.start_char + len(sentence.text) - len(sentence.text.lstrip())
+
+
 class ExternalCauseRecognizer:
     def __init__(self, nlp: Language, name: str) -> None:
         self.name = name
@@ -69,10 +75,19 @@ class ExternalCauseRecognizer:
         mechanisms = [m.start() for r, m in matches if r.kind == "mechanism"]
         if not matches or not (mechanisms or _INJURY_WORDS.search(doc.text)):
             return doc
+        sentences = list(doc.sents)
+        tells = [any(s.start_char <= m < s.end_char for m in mechanisms) or bool(_INJURY_WORDS.search(s.text)) for s in sentences]
+        # the sentence that sets the scene for the injury counts too: "He was playing basketball today in
+        # gym. Two hours prior to presentation, he started to fall and ... twisted his right ankle."
         injury_sentences = [
             (s.start_char, s.end_char)
-            for s in doc.sents
-            if any(s.start_char <= m < s.end_char for m in mechanisms) or _INJURY_WORDS.search(s.text)
+            for i, s in enumerate(sentences)
+            if tells[i]
+            or (
+                i + 1 < len(sentences)
+                and tells[i + 1]
+                and "\n" not in doc.text[s.start_char : _first_word(sentences[i + 1])].lstrip()
+            )
         ]
         spans = []
         for r, m in matches:

@@ -29,6 +29,11 @@ def test_external_cause_phrases_are_marked_only_where_an_injury_is_told(found):
     ents = found("She slipped on ice on her driveway while walking her dog and fell onto her left hand.")
     assert {"slipped on ice", "on her driveway", "walking her dog"} <= set(ents)
     assert "walking" not in found("He has difficulty walking. Gait is slow.")
+    # the sentence that sets the scene of the injury told next, on the same line
+    told = found("He was playing basketball today in gym.  Two hours ago someone stepped on his ankle and twisted it.")
+    assert "basketball" in told
+    assert "basketball" not in found("He used to enjoy basketball.\nHe twisted his ankle at home.")
+    assert "running" not in found("He has been running a fever. He fell at home and hurt his wrist.")
 
 
 def test_a_denial_covers_a_whole_review_of_systems_list(found):
