@@ -79,6 +79,12 @@ def test_history_code_mapping_uses_tabular_notes():
     assert history_code_for("C50.919", "breast cancer", "family").code == "Z80.3"
     assert history_code_for("E11.9", "diabetes", "family").code == "Z83.3"
     assert history_code_for("C61", "prostate cancer", "personal").code == "Z85.46"
+    # among codes of one inherited note: the title's words ("colon polyp" is Z86.0100 colonic polyps, not
+    # Z86.011 brain), else the "other" code of the note's own level (pericarditis: Z86.79, not Z86.718)
+    assert history_code_for("D12.6", "colon polyp", "personal").code == "Z86.0100"
+    assert history_code_for("I30.9", "pericarditis", "personal").code == "Z86.79"
+    assert history_code_for("I82.409", "dvt", "personal").code == "Z86.718"
+    assert history_code_for("K63.5", "colon polyps", "personal").code == "Z86.0100"  # the Index's own entry
 
 
 def test_every_proposal_is_a_valid_fy2026_code(manifest):

@@ -210,7 +210,9 @@ _GENERIC = {
 
 
 # Where the classification has a dedicated "old"/"history" code outside Z85-Z87.
-PERSONAL_OVERRIDES = {"I21": "I25.2", "I22": "I25.2", "I63": "Z86.73", "I64": "Z86.73"}
+# (Keyed by category, or by a code where one code of its category has its own: a colon polyp is
+# History, personal, disease or disorder, digestive system, colonic polyp, Z86.0100.)
+PERSONAL_OVERRIDES = {"I21": "I25.2", "I22": "I25.2", "I63": "Z86.73", "I64": "Z86.73", "K63.5": "Z86.0100"}
 
 
 def acute_only(condition_code: str) -> bool:
@@ -228,15 +230,17 @@ def history_code_for(condition_code: str, condition_text: str, kind: str) -> His
     """The family/personal history code for a condition, or None when nothing fits."""
     dotted = condition_code if "." in condition_code or len(condition_code) <= 3 else cm.add_dot(condition_code)
     words = _stems(condition_text + " " + (cm.get_description(dotted) if cm.is_valid_item(dotted) else ""))
-    if kind == "personal" and (override := PERSONAL_OVERRIDES.get(dotted[:3])):
+    if kind == "personal" and (override := PERSONAL_OVERRIDES.get(dotted[:5]) or PERSONAL_OVERRIDES.get(dotted[:3])):
         return HistoryCode(override, cm.get_description(override), ())
     candidates = history_codes(kind)
     covering = [(w, h) for h in candidates if (w := h.covers(dotted)) is not None]
     if covering:
         narrowest = min(w for w, _ in covering)
         tied = [h for w, h in covering if w == narrowest]
-        # among codes that share one inherited note, the one whose words match; else the "other" code
-        return max(tied, key=lambda h: (len(words & _stems(h.description)), " other " in h.description.lower()))
+        # among codes that share one inherited note, the one whose words match; else the "other" code of
+        # the note's own level ("pericarditis": Z86.79 other diseases of the circulatory system, not
+        # Z86.718 other venous thrombosis, a residual one level down)
+        return max(tied, key=lambda h: (len(words & _stems(h.description)), " other " in h.description.lower(), -len(h.code)))
     scored = [(len(words & _stems(h.description)), h) for h in candidates]
     overlap, best = max(scored, key=lambda x: x[0], default=(0, None))
     return best if overlap >= 1 else None
@@ -252,4 +256,5 @@ def covers_malignancy(history_code: str, condition_code: str) -> bool:
 
 
 def _stems(text: str) -> set[str]:
-    return {w[:6] for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 3 and w not in _GENERIC}
+    """Word stems to compare a condition with a history code's title: "colon polyp" and "colonic polyps" share both."""
+    return {w[:5] for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 3 and w not in _GENERIC}
