@@ -440,6 +440,9 @@ def test_a_morphology_reads_the_site_the_dictation_names_after_it():
     assert site_query("Leiomyosarcoma", " of left posterior arm.") == "malignant neoplasm of connective tissue arm"
     assert morphology_query("leiomyosarcoma of the posterior thigh") == "malignant neoplasm of connective tissue thigh"
     assert site_query("adenocarcinoma", " in the right lobe and poorly differentiated") == "cancer"
+    # an eponym's main term without its possessive, each of its "or" names: Ewing's sarcoma or tumor
+    assert morphology_query("ewing sarcoma") == morphology_query("ewing's tumor") == "malignant neoplasm of bone"
+    assert morphology_query("ewing sarcoma of the left orbit") == "malignant neoplasm of bone orbit"
     text = "DISCHARGE DIAGNOSES: Leiomyosarcoma of left posterior arm."
     assert "C49.12" in codes_for(text, "inpatient")[1]
 

@@ -61,6 +61,7 @@ MORPHOLOGY_HEADS = frozenset(
 )
 _FILLER = frozenset("of the in on at a an and large small huge multiple solitary single primary".split())
 _WORD = re.compile(r"[a-z][a-z'-]*")
+_POSSESSIVE = re.compile(r"'s?$|'s?(?= )")
 _POSITIONS = frozenset("posterior anterior medial lateral proximal distal dorsal ventral superior inferior".split())
 _OTHER_COLUMN = re.compile(r"\bin situ\b|\bmetasta\w*|\bsecondary\b", re.I)
 _STATED_BEHAVIOUR = frozenset({"benign", "malignant"})
@@ -132,6 +133,7 @@ def morphology_query(q: str) -> str | None:
 def _find_morphology(words: list[str]) -> tuple[str, int, int] | None:
     """(main term, first word, end) of the first referenced morphology term in ``words`` (a plural too)."""
     terms = morphology_terms()
+    words = [_POSSESSIVE.sub("", w) for w in words]
     for size in (3, 2, 1):
         for i in range(len(words) - size + 1):
             phrase = " ".join(words[i : i + size])
@@ -169,8 +171,21 @@ def morphology_terms() -> dict[str, tuple[str | None, str, frozenset[str]]]:
         rest = [p for p in parts if p != behaviour and not p.startswith("by ")]
         if behaviour is None or len(rest) > 1:
             continue
-        out[term] = (rest[0] if rest else None, behaviour, frozenset(subterm_words(subterms.get(term, []))))
+        read = (rest[0] if rest else None, behaviour, frozenset(subterm_words(subterms.get(term, []))))
+        for name in _names(term):
+            out[name] = read
     return out
+
+
+def _names(term: str) -> list[str]:
+    """The names a main term gives, without an eponym's possessive: "Ewing's sarcoma or tumor" is
+    "ewing sarcoma" and "ewing tumor" (as a dictation writes them)."""
+    term = _POSSESSIVE.sub("", term)
+    if " or " not in term:
+        return [term]
+    first, *others = [p.strip() for p in term.split(" or ")]
+    lead = first.rsplit(" ", 1)[0] + " " if " " in first else ""
+    return [first, *(lead + o for o in others if o)]
 
 
 @lru_cache(maxsize=1)
