@@ -621,9 +621,14 @@ def first_pass(
 
     if cm_live or cm_out:
         queries = [
-            _with_coordinated(
-                specificity.site_query(e.query_text, text[e.end : e.end + 60] if text else "", _sentence_before(e, text)),
-                text[e.end : e.end + 40] if text else "",
+            _with_organism(
+                _with_coordinated(
+                    specificity.site_query(e.query_text, text[e.end : e.end + 60] if text else "", _sentence_before(e, text)),
+                    text[e.end : e.end + 40] if text else "",
+                ),
+                e,
+                text,
+                cm_mentions,
             )
             for e in cm_live + cm_out
         ]
@@ -825,6 +830,53 @@ def _with_coordinated(query: str, after: str) -> str:
     if hit is None or hit.share < 1.0 or alone is None or len(hit.path) <= len(alone.path) or hit.code == alone.code:
         return query
     return joined
+
+
+# an infectious agent a dictation names beside the infection ("Bronchiolitis, respiratory syncytial virus positive")
+_ORGANISM = re.compile(
+    r"virus|viral|bacteri|cocc|staph|strep|\bcoli\b|pseudomonas|klebsiella|mrsa|mssa|candida|influenza|syncytial|"
+    r"proteus|enterococ|ha?emophilus|mycoplasma|chlamydia|legionella|clostridi|difficile",
+    re.I,
+)
+_CLAUSE_BREAK = re.compile(r"[.;:\n]|\band\b", re.I)
+_CAUSE_AFTER = re.compile(
+    r"^\s*(?:,|\(|due\s+to|secondary\s+to|caused\s+by|with)\s*(?:an?\s+|the\s+)?([A-Za-z][\w.-]*(?:\s+[A-Za-z][\w.-]*){0,3})",
+    re.I,
+)
+
+
+def _with_organism(query: str, e: Entity, text: str | None, mentions: list[Entity]) -> str:
+    """The query with the infectious agent named right after the mention in its clause, where the Index
+    lists the infection by it and reads every word (Bronchiolitis, due to, respiratory syncytial virus
+    J21.0 for "Bronchiolitis, respiratory syncytial virus positive"; Pneumonia, Streptococcus
+    pneumoniae J13 for "pneumonia due to Streptococcus pneumoniae"); the query itself otherwise. Only
+    an organism is read as the cause: "due to" between two conditions is the physician's to state."""
+    if not text:
+        return query
+    named = [
+        o.query_text
+        for o in mentions
+        if e.end <= o.start <= e.end + 40
+        and not (o.negated or o.family)
+        and _ORGANISM.search(o.text)
+        and not _CLAUSE_BREAK.search(text[e.end : o.start])
+    ]
+    if m := _CAUSE_AFTER.match(text[e.end : e.end + 60]):  # words extraction did not mark: "due to Streptococcus pneumoniae"
+        agent = m.group(1).split()
+        named += [" ".join(agent[:n]) for n in range(len(agent), 0, -1) if _ORGANISM.search(" ".join(agent[:n]))]
+    alone = lookup(query)
+    for organism in named:
+        joined = f"{query} due to {organism}"
+        hit = lookup(joined)
+        if (
+            hit is not None
+            and alone is not None
+            and hit.share == 1.0
+            and len(hit.path) > len(alone.path)
+            and hit.code != alone.code
+        ):
+            return joined
+    return query
 
 
 _EXACERBATION_BEFORE = re.compile(r"\b(?:acute\s+)?exacerbation\s+of\s+(?:(?:his|her|the|their)\s+)?$", re.I)

@@ -841,6 +841,17 @@ def test_the_index_path_leaves_a_partial_reading_to_the_search():
     assert cands[0].code == "I62.00"
 
 
+def test_an_infection_is_read_with_the_organism_named_beside_it():
+    """Index: Bronchiolitis, due to, respiratory syncytial virus J21.0; Pneumonia, Streptococcus
+    pneumoniae J13. Only an organism is read as the cause, never a second condition."""
+    _, codes = codes_for("DIAGNOSES:\n1.  Bronchiolitis, respiratory syncytial virus positive; improved and stable.", "inpatient")
+    assert "J21.0" in codes and "J21.9" not in codes
+    _, codes = codes_for("ASSESSMENT: Pneumonia due to Streptococcus pneumoniae.", "inpatient")
+    assert "J13" in codes and "J18.9" not in codes
+    _, codes = codes_for("ASSESSMENT: Anemia, chronic kidney disease stage 3.", "inpatient")
+    assert "D63.1" not in codes  # "due to" between two conditions is the physician's to state
+
+
 def test_copd_exacerbation_and_copd_with_pneumonia_are_coded_from_the_index():
     _, exacerbation = codes_for("Assessment: Acute exacerbation of COPD.", "inpatient")
     assert "J44.1" in exacerbation and "J44.9" not in exacerbation
