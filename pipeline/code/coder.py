@@ -150,6 +150,24 @@ def _falls_diagnosed(e: Entity) -> bool:
 _CUT_AT_CONJUNCTION = re.compile(r"^(?:[a-z]+\s+){0,2}(?:or|and|nor|versus|vs)\.?$", re.I)
 
 
+_ADJECTIVE = re.compile(r"^[a-z]+(?:ic|tic|ous|ed|oid|ive)$", re.I)
+
+
+def _adjectives_of_findings(mentions: list[Entity], text: str | None) -> list[Entity]:
+    """One-word adjectives extraction took for findings that stand right before another finding of the
+    same noun phrase ("necrotic sacral decubitus", "erythematous rash"): the phrase's head is the finding,
+    and the adjective is read with it, not coded apart (Gangrene I96 for a necrotic pressure ulcer)."""
+    if not text:
+        return []
+    out = []
+    for e in mentions:
+        if " " in e.text.strip() or not _ADJECTIVE.match(e.text.strip()):
+            continue
+        if any(o is not e and o.start >= e.end and not text[e.end : o.start].strip() for o in mentions):
+            out.append(e)
+    return out
+
+
 def _skip_reason(e: Entity, setting: str, text: str | None = None) -> str | None:
     if _SURGICAL_DISSECTION.match(e.text.strip()):
         return "a dissection that names no vessel: the surgeon's technique, not a diagnosis"
@@ -608,6 +626,9 @@ def first_pass(
             log.debug("not coded: %r (%s)", e.text, reason)  # patient text: debug level only
             skipped.append(SkippedFinding(e.text, e.start, e.end, reason))
     cm_live = [e for e in cm_mentions if not _skip_reason(e, setting, text)]
+    for e in _adjectives_of_findings(cm_live, text):  # "necrotic" of "necrotic sacral decubitus"
+        skipped.append(SkippedFinding(e.text, e.start, e.end, "an adjective of the finding it precedes, read with that finding"))
+        cm_live.remove(e)
     # a device or past procedure extraction took for a finding ("status post AICD"): its status code
     devices = [e for e in cm_live if e.historical and not e.family and names_a_past_procedure(e.query_text)]
     cm_live = [e for e in cm_live if e not in devices]

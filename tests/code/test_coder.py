@@ -841,6 +841,14 @@ def test_the_index_path_leaves_a_partial_reading_to_the_search():
     assert cands[0].code == "I62.00"
 
 
+def test_a_decubitus_is_a_pressure_ulcer_and_its_adjective_is_no_finding_of_its_own():
+    """ "Stage IV necrotic sacral decubitus": Decubitus - see Ulcer, pressure (L89.154); "necrotic" is an
+    adjective of the ulcer, not Necrosis (I96). A decubitus position is no finding."""
+    _, codes = codes_for("PREOPERATIVE DIAGNOSIS:\nStage IV necrotic sacral decubitus.", "inpatient")
+    assert "L89.154" in codes and "I96" not in codes
+    assert not [e for e in extract("She was placed in the left lateral decubitus position.") if "decubitus" in e.text]
+
+
 def test_an_infection_is_read_with_the_organism_named_beside_it():
     """Index: Bronchiolitis, due to, respiratory syncytial virus J21.0; Pneumonia, Streptococcus
     pneumoniae J13. Only an organism is read as the cause, never a second condition."""
