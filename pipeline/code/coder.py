@@ -69,6 +69,7 @@ from pipeline.code.rules.social_history import is_social_history, social_code
 from pipeline.code.rules.status import (
     PAST_PROCEDURE,
     REPORTED_STATUS,
+    device_statuses,
     index_status,
     names_a_past_procedure,
     ongoing_dependences,
@@ -737,7 +738,14 @@ def first_pass(
                     )
                     add(CM, left, _cm_title(left) or left, score, e, _match(e, c), *certainty, both, *notes)
 
-    past_procedures = [e for e in pcs_live if e.historical] + devices
+    device_found = device_statuses(entities, text)
+    # a past procedure whose words a device statement holds is that device ("status post a stent placement"
+    # for a ureteral obstruction is the ureter's stent, not a coronary one)
+    past_procedures = [
+        e
+        for e in [e for e in pcs_live if e.historical] + devices
+        if not any(d.mention.start <= e.start < d.mention.end for d in device_found)
+    ]
     pcs_live = [e for e in pcs_live if not e.historical]
     if past_procedures:
         status_queries = [status_query(e.query_text) for e in past_procedures]
@@ -783,6 +791,8 @@ def first_pass(
         add_documented(weeks.code, weeks.mention, ReasonKind.WEEKS_OF_GESTATION, weeks.why)
     for dependence in ongoing_dependences(entities, text):
         add_documented(dependence.code, dependence.mention, ReasonKind.DEPENDENCE_STATUS, dependence.why)
+    for device in device_found:
+        add_documented(device.code, device.mention, ReasonKind.PAST_PROCEDURE_STATUS, device.why)
     for drug in status_codes(entities, text):
         kind = ReasonKind.LONG_TERM_DRUG_THERAPY if drug.kind is StatusKind.LONG_TERM else ReasonKind.ALLERGY_STATUS
         for e in drug.mentions:

@@ -8,7 +8,9 @@ implant (Z96.641), the ostomy (Z93.3). The Alphabetic Index holds these under "S
 only a close match to a status code (Z89-Z99) counts.
 
 A treatment the patient lives on ("ESRD on hemodialysis", "home oxygen") is a status too, the Z99
-dependence codes, whether or not the treatment is also given in this stay (:func:`ongoing_dependences`).
+dependence codes, whether or not the treatment is also given in this stay (:func:`ongoing_dependences`),
+and so is a device or artificial opening the patient lives with (a ureteral stent, an ileal conduit:
+:func:`device_statuses`), read from the words, since extraction marks no device.
 """
 
 from __future__ import annotations
@@ -44,7 +46,11 @@ STATUS_READINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"\ba?icd\b|\bdefibrillator\b", "presence of cardiac defibrillator"),
         (r"\bpacemaker\b|\bppm\b", "status post cardiac pacemaker"),
-        (r"\bstent(?:s|ing|ed)?\b|\bpci\b|\bptca\b|\bangioplasty\b", "status post angioplasty coronary artery with implant"),
+        (
+            r"(?<!ureteral\s)(?<!biliary\s)(?<!esophageal\s)\bstent(?:s|ing|ed)?\b(?![^.;\n]{0,25}\b(?:ureter|bile|biliary|esophag))"
+            r"|\bpci\b|\bptca\b|\bangioplasty\b",
+            "status post angioplasty coronary artery with implant",
+        ),
         (r"\bknee\s+(?:replacement|arthroplasty)\b|\btka\b|\btkr\b", "presence of knee joint implant"),
         (r"\bhip\s+(?:replacement|arthroplasty)\b|\btha\b|\bthr\b", "presence of hip joint implant"),
         (r"\b(?:hemo|peritoneal\s+)?dialysis\b", "status post renal dialysis"),
@@ -80,20 +86,80 @@ ONGOING_DEPENDENCE: tuple[tuple[re.Pattern[str], str, str], ...] = (
 )
 
 
+# a device or artificial opening the patient lives with, as dictated -> (its status code, the Index's words).
+# Read from the words wherever the note says the patient has it ("status post a stent placement" in a
+# ureter, "ileal conduit urinary diversion"), since extraction marks no device.
+DEVICE_PRESENCE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(pattern, re.I), code, path)
+    for pattern, code, path in (
+        (
+            r"\bureteral\s+stents?\b|\bstents?\s+(?:was\s+|were\s+)?(?:placed\s+)?in\s+the\s+(?:left\s+|right\s+)?ureters?\b"
+            r"|\bdouble[- ]j\s+stents?\b",
+            "Z96.0",
+            "Presence, ureteral stent",
+        ),
+        (  # the stent of a ureter the sentence names: "ureteral obstruction and is status post a stent placement"
+            r"\bureteral\s+obstruction\b[^.;\n]{0,40}\b(?P<device>stents?(?:\s+placement)?)\b",
+            "Z96.0",
+            "Presence, ureteral stent",
+        ),
+        (
+            r"\bileal\s+(?:conduit|loop)\b|\burinary\s+diversion\b|\burostomy\b|\bnephrostomy(?:\s+tubes?)?\b",
+            "Z93.6",
+            "Status, artificial opening, urinary tract NEC",
+        ),
+    )
+)
+# the device is the reason for this encounter's procedure, or it is gone: no status
+_DEVICE_HANDLED_AFTER = re.compile(
+    r"^[^.;\n]{0,30}?\b(?:removal|removed|exchange[ds]?|takedown|reversal|closure|revision|pulled)\b", re.I
+)
+_DEVICE_DENIED_BEFORE = re.compile(
+    r"\b(?:no|not|never|without|denies|removal\s+of|removed|will\s+need|needs?\s+an?|candidate\s+for|consider\w*|plan\w*)\b"
+    r"[^.;\n]{0,20}$",
+    re.I,
+)
+_ENCOUNTER_PROCEDURE_SECTIONS = frozenset({"procedure", "procedure_details", "findings", "anesthesia", "complications"})
+
+
+def device_statuses(entities: Sequence[Entity], text: str | None) -> list[DocumentedStatus]:
+    """The status codes of devices and artificial openings the note says the patient has
+    (:data:`DEVICE_PRESENCE`; Guidelines I.C.21.c.3), each with the device's words as its evidence;
+    not where the note denies it, plans it, or this encounter places or removes it."""
+    if not text:
+        return []
+    starts = [e.start for e in entities]
+    out: dict[str, DocumentedStatus] = {}
+    for pattern, code, path in DEVICE_PRESENCE:
+        for m in pattern.finditer(text):
+            before, after = text[max(0, m.start() - 40) : m.start()], text[m.end() : m.end() + 40]
+            if code in out or _DEVICE_DENIED_BEFORE.search(before) or _DEVICE_HANDLED_AFTER.match(after):
+                continue
+            near = [e for e, start in zip(entities, starts) if start <= m.start()]
+            if near and max(near, key=lambda e: e.start).section in _ENCOUNTER_PROCEDURE_SECTIONS:
+                continue
+            start, end = m.span("device") if "device" in pattern.groupindex else m.span()  # the device's own words
+            mention = Entity(start, end, text[start:end], "PROBLEM", section=near[-1].section if near else None)
+            out[code] = DocumentedStatus(code, mention, f'"{m.group(0)}": Index: {path}, {code} (Guidelines I.C.21.c.3)')
+    return list(out.values())
+
+
 @dataclass(frozen=True)
-class OngoingDependence:
+class DocumentedStatus:
+    """A status code the note's words state (a dependence, a device), with the words as its evidence."""
+
     code: str
-    mention: Entity  # the mention of the treatment (its evidence)
+    mention: Entity  # the mention of the treatment or device (its evidence)
     why: str
 
 
-def ongoing_dependences(entities: Sequence[Entity], text: str | None) -> list[OngoingDependence]:
+def ongoing_dependences(entities: Sequence[Entity], text: str | None) -> list[DocumentedStatus]:
     """The Z99 dependence codes for treatments the note says the patient lives on (Guidelines
     I.C.21.c.3: a status a coder reports whenever documented), each with the mention of the treatment
     inside the words that say so; a negated, hypothetical or relative's mention says nothing."""
     if not text:
         return []
-    out: dict[str, OngoingDependence] = {}
+    out: dict[str, DocumentedStatus] = {}
     for pattern, code, path in ONGOING_DEPENDENCE:
         for m in pattern.finditer(text):
             e = next(
@@ -105,7 +171,7 @@ def ongoing_dependences(entities: Sequence[Entity], text: str | None) -> list[On
                 None,
             )
             if e is not None and code not in out:
-                out[code] = OngoingDependence(code, e, f'"{m.group(0)}": Index: {path}, {code} (Guidelines I.C.21.c.3)')
+                out[code] = DocumentedStatus(code, e, f'"{m.group(0)}": Index: {path}, {code} (Guidelines I.C.21.c.3)')
     return list(out.values())
 
 

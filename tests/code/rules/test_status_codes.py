@@ -246,3 +246,18 @@ def test_a_drug_after_allergic_to_is_read_where_extraction_missed_it():
         ("shellfish", "MEDICATION", "allergies"),
     ]
     assert codes(text, *spans) == {"Z88.1": "allergy", "Z91.013": "allergy"}
+
+
+def test_a_device_the_patient_lives_with_is_its_status_read_from_the_words():
+    """Presence, ureteral stent Z96.0; Status, artificial opening, urinary tract NEC Z93.6 (ileal conduit),
+    with the device's words as the evidence; not a planned device, nor one this encounter removes."""
+    from pipeline.code.rules.status import device_statuses
+
+    text = (
+        "HPI: He had bilateral ureteral obstruction and is status post a stent placement.\n"
+        "PAST SURGICAL HISTORY: History of uterine cancer and ileal conduit urinary diversion."
+    )
+    ents = mentions(text, ("stent placement", "PROCEDURE", "hpi"), ("uterine cancer", "PROBLEM", "past_surgical_history"))
+    assert {d.code: d.mention.text for d in device_statuses(ents, text)} == {"Z96.0": "stent placement", "Z93.6": "ileal conduit"}
+    for text in ("PLAN: He will need a ureteral stent.", "HPI: Here for ureteral stent removal.", "HPI: No nephrostomy tube."):
+        assert device_statuses([], text) == [], text
