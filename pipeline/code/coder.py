@@ -69,6 +69,7 @@ from pipeline.code.rules.social_history import is_social_history, social_code
 from pipeline.code.rules.status import (
     PAST_PROCEDURE,
     REPORTED_STATUS,
+    device_gone,
     device_statuses,
     index_status,
     names_a_past_procedure,
@@ -745,6 +746,7 @@ def first_pass(
         e
         for e in [e for e in pcs_live if e.historical] + devices
         if not any(d.mention.start <= e.start < d.mention.end for d in device_found)
+        and not (text and device_gone(text[e.end : e.end + 40]))  # "status post colostomy takedown": no colostomy now
     ]
     pcs_live = [e for e in pcs_live if not e.historical]
     if past_procedures:

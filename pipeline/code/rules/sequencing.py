@@ -7,7 +7,9 @@ best-scored one, that may stand first:
 * not a code whose "code first" note names another proposed code (N18.30 after E11.22 / I12.9);
 * not an external-cause code (V00-Y99: never first-listed, I.C.20);
 * not a sign or symptom (R00-R99) when a definitive diagnosis is proposed (II.A, IV.D);
-* not a personal/family history code (Z80-Z87) when a current condition is proposed.
+* not a code of the patient's circumstances, history or status (Z55-Z99: social determinants,
+  family and personal history, long-term drug therapy, allergy, device and dependence status) when a
+  current condition is proposed (I.C.21.c: these are secondary codes).
 
 It moves to the front of the list (the store marks the first CM proposal as principal) and its
 rationale says why; the other proposals keep their score order.
@@ -29,7 +31,7 @@ def _rank(p: CodeProposal, others: Sequence[str] = ()) -> int:
     keys = [o.replace(".", "") for o in others if o != c]
     if any(n.covers(k) for n in code_first_notes(c) for k in keys):
         return 2
-    if c.startswith("R") or c.startswith(("Z80", "Z81", "Z82", "Z83", "Z84", "Z85", "Z86", "Z87")):
+    if c.startswith("R") or (c.startswith("Z") and c[1:3] >= "55"):
         return 1
     return 0
 

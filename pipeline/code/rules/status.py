@@ -108,6 +108,16 @@ DEVICE_PRESENCE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
             "Z93.6",
             "Status, artificial opening, urinary tract NEC",
         ),
+        (r"\b(?:permanent\s+|cardiac\s+|dual[- ]chamber\s+)?pacemaker\b", "Z95.0", "Presence, cardiac pacemaker"),
+        (
+            r"\baicd\b|\bimplant(?:ed|able)\s+(?:cardioverter[- ])?defibrillator\b",
+            "Z95.810",
+            "Presence, cardiac defibrillator (with synchronous cardiac pacemaker)",
+        ),
+        (r"\bcolostomy\b", "Z93.3", "Status, colostomy"),
+        (r"\bileostomy\b", "Z93.2", "Status, ileostomy"),
+        (r"\btracheostomy\b|\btrach\b", "Z93.0", "Status, tracheostomy"),
+        (r"\bgastrostomy\b|\bpeg\s+tube\b|\bg[- ]tube\b", "Z93.1", "Status, gastrostomy"),
     )
 )
 # the device is the reason for this encounter's procedure, or it is gone: no status
@@ -115,8 +125,18 @@ _DEVICE_HANDLED_AFTER = re.compile(
     r"^[^.;\n]{0,30}?\b(?:removal|removed|exchange[ds]?|takedown|reversal|closure|revision|pulled)\b", re.I
 )
 _DEVICE_DENIED_BEFORE = re.compile(
-    r"\b(?:no|not|never|without|denies|removal\s+of|removed|will\s+need|needs?\s+an?|candidate\s+for|consider\w*|plan\w*)\b"
-    r"[^.;\n]{0,20}$",
+    r"\b(?:no|not|never|without|denies|removal\s+of|removed|will|would|may|might|need\w*|requir\w*|recommend\w*|"
+    r"candidate\s+for|consider\w*|discuss\w*|plan\w*|take\s*down|reversal\s+of|closure\s+of)\b[^.;\n]{0,25}$",
+    re.I,
+)
+# a sentence that tells of this encounter placing the device: its procedure code, not a status
+_PLACED_NOW = re.compile(
+    r"\b(?:underwent|performed|placed|created|inserted|implanted|insertion|implantation|placement|constructed|taken\s+to\s+the\s+operating)\b",
+    re.I,
+)
+_DENIED_IN_SENTENCE = re.compile(r"\b(?:denies|denied|negative\s+for|no\s+history\s+of|without)\b", re.I)
+_PAST = re.compile(
+    r"\b(?:status\s+post|s/p|history\s+of|prior|previous(?:ly)?|in\s+(?:19|20)\d\d|years?\s+ago|has\s+(?:an?|had)|with\s+an?)\b",
     re.I,
 )
 _ENCOUNTER_PROCEDURE_SECTIONS = frozenset({"procedure", "procedure_details", "findings", "anesthesia", "complications"})
@@ -125,23 +145,48 @@ _ENCOUNTER_PROCEDURE_SECTIONS = frozenset({"procedure", "procedure_details", "fi
 def device_statuses(entities: Sequence[Entity], text: str | None) -> list[DocumentedStatus]:
     """The status codes of devices and artificial openings the note says the patient has
     (:data:`DEVICE_PRESENCE`; Guidelines I.C.21.c.3), each with the device's words as its evidence;
-    not where the note denies it, plans it, or this encounter places or removes it."""
+    not where the note denies it or plans it, and not at all where this encounter places, removes or
+    closes it (its procedure is coded instead: "Permanent pacemaker was placed on 09/05/2007")."""
     if not text:
         return []
     starts = [e.start for e in entities]
     out: dict[str, DocumentedStatus] = {}
     for pattern, code, path in DEVICE_PRESENCE:
+        found: list[tuple[int, int, str]] = []
+        handled_now = False
         for m in pattern.finditer(text):
             before, after = text[max(0, m.start() - 40) : m.start()], text[m.end() : m.end() + 40]
-            if code in out or _DEVICE_DENIED_BEFORE.search(before) or _DEVICE_HANDLED_AFTER.match(after):
-                continue
+            sentence = _sentence_around(text, m.start(), m.end())
             near = [e for e, start in zip(entities, starts) if start <= m.start()]
-            if near and max(near, key=lambda e: e.start).section in _ENCOUNTER_PROCEDURE_SECTIONS:
+            section = max(near, key=lambda e: e.start).section if near else None
+            if (
+                _DEVICE_HANDLED_AFTER.match(after)
+                or section in _ENCOUNTER_PROCEDURE_SECTIONS
+                or (_PLACED_NOW.search(sentence) and not _PAST.search(sentence))
+            ):
+                handled_now = True
+                break
+            if _DEVICE_DENIED_BEFORE.search(before) or _DENIED_IN_SENTENCE.search(sentence[: sentence.find(m.group(0))]):
                 continue
             start, end = m.span("device") if "device" in pattern.groupindex else m.span()  # the device's own words
-            mention = Entity(start, end, text[start:end], "PROBLEM", section=near[-1].section if near else None)
-            out[code] = DocumentedStatus(code, mention, f'"{m.group(0)}": Index: {path}, {code} (Guidelines I.C.21.c.3)')
+            found.append((start, end, section or ""))
+        if found and not handled_now and code not in out:
+            start, end, section = found[0]
+            mention = Entity(start, end, text[start:end], "PROBLEM", section=section or None)
+            out[code] = DocumentedStatus(code, mention, f'"{text[start:end]}": Index: {path}, {code} (Guidelines I.C.21.c.3)')
     return list(out.values())
+
+
+def device_gone(after: str) -> bool:
+    """The words after a device or opening say this encounter removes or closes it ("colostomy takedown")."""
+    return bool(_DEVICE_HANDLED_AFTER.match(after))
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence (or list line) that holds ``text[start:end]``."""
+    left = max(text.rfind(".", 0, start), text.rfind("\n", 0, start)) + 1
+    stops = [i for i in (text.find(".", end), text.find("\n", end)) if i >= 0]
+    return text[left : min(stops) if stops else len(text)]
 
 
 @dataclass(frozen=True)

@@ -261,3 +261,28 @@ def test_a_device_the_patient_lives_with_is_its_status_read_from_the_words():
     assert {d.code: d.mention.text for d in device_statuses(ents, text)} == {"Z96.0": "stent placement", "Z93.6": "ileal conduit"}
     for text in ("PLAN: He will need a ureteral stent.", "HPI: Here for ureteral stent removal.", "HPI: No nephrostomy tube."):
         assert device_statuses([], text) == [], text
+
+
+def test_a_cardiac_device_or_ostomy_is_a_status_unless_this_encounter_places_it():
+    from pipeline.code.rules.status import device_statuses
+
+    text = "HPI: He has a pacemaker for sick sinus syndrome. She has a colostomy. PAST MEDICAL HISTORY: PEG tube."
+    assert {d.code for d in device_statuses([], text)} == {"Z95.0", "Z93.3", "Z93.1"}
+    # placed this stay: the procedure is coded, not the status, wherever else the note names the device
+    placed = "PROCEDURES DONE: Permanent pacemaker placement.\nHOSPITAL COURSE: This is a Medtronic pacemaker."
+    assert device_statuses([], placed) == []
+    denied = "REVIEW OF SYSTEMS: Specifically denies chest pain, heart attack, arrhythmia, pacemaker, high cholesterol."
+    assert device_statuses([], denied) == []
+    assert device_statuses([], "HOSPITAL COURSE: He is here for colostomy takedown.") == []
+
+
+def test_a_status_code_is_never_suggested_first_over_a_current_condition():
+    from pipeline.code.coder import propose_codes
+    from pipeline.extract.pipeline import extract
+
+    def codes(text: str) -> list[str]:
+        return [p.code for p in propose_codes(extract(text), setting="inpatient", text=text).proposals]
+
+    found = codes("HPI: He has a pacemaker for sick sinus syndrome.")
+    assert found[0] == "I49.5" and "Z95.0" in found
+    assert codes("HOSPITAL COURSE: Status post colostomy takedown.") == []  # the colostomy is gone
