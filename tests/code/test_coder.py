@@ -849,6 +849,12 @@ def test_a_decubitus_is_a_pressure_ulcer_and_its_adjective_is_no_finding_of_its_
     assert not [e for e in extract("She was placed in the left lateral decubitus position.") if "decubitus" in e.text]
 
 
+def test_an_injury_is_read_with_the_site_named_after_it():
+    """ "Abrasions over the chin": Abrasion, chin (S00.81XA), not an injury of an unspecified region."""
+    _, codes = codes_for("ASSESSMENT: Abrasions over the chin.", "outpatient")
+    assert "S00.81XA" in codes and "T14.8XXA" not in codes
+
+
 def test_an_infection_is_read_with_the_organism_named_beside_it():
     """Index: Bronchiolitis, due to, respiratory syncytial virus J21.0; Pneumonia, Streptococcus
     pneumoniae J13. Only an organism is read as the cause, never a second condition."""

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 STOP = frozenset(
-    "a an and the of in on at to by for with without due from as or nos nec is was his her their this "
+    "a an and the of in on at to by for with without due from as or over nos nec is was his her their this "
     "that other specified unspecified".split()
 )
 CONNECTOR_LEVELS = frozenset(

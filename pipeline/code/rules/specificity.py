@@ -197,7 +197,8 @@ def _injury_query(q: str) -> str | None:
 # left knee" is M25.562, not R52 pain unspecified)
 SITE_HEADS = frozenset(
     "pain pains ache discomfort tenderness swelling mass lump nodule ulcer ulceration fracture edema oedema "
-    "bleeding hemorrhage haemorrhage cyst abscess injury wound laceration contusion stenosis obstruction".split()
+    "bleeding hemorrhage haemorrhage cyst abscess injury wound laceration contusion stenosis obstruction "
+    "abrasion abrasions burn burns sprain strain bite bites bruise bruises puncture".split()
 )
 UNSPECIFIED_SITE_CODES = ("R52",)  # codes for the finding without its site (Pain, unspecified)
 UNSPECIFIED_SITE = frozenset(UNSPECIFIED_SITE_CODES)
