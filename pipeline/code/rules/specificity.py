@@ -198,7 +198,7 @@ def _injury_query(q: str) -> str | None:
 SITE_HEADS = frozenset(
     "pain pains ache discomfort tenderness swelling mass lump nodule ulcer ulceration fracture edema oedema "
     "bleeding hemorrhage haemorrhage cyst abscess injury wound laceration contusion stenosis obstruction "
-    "abrasion abrasions burn burns sprain strain bite bites bruise bruises puncture".split()
+    "abrasion abrasions sprain strain bite bites bruise bruises puncture".split()
 )
 UNSPECIFIED_SITE_CODES = ("R52",)  # codes for the finding without its site (Pain, unspecified)
 UNSPECIFIED_SITE = frozenset(UNSPECIFIED_SITE_CODES)

@@ -104,7 +104,7 @@ DEVICE_PRESENCE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
             "Presence, ureteral stent",
         ),
         (
-            r"\bileal\s+(?:conduit|loop)\b|\burinary\s+diversion\b|\burostomy\b|\bnephrostomy(?:\s+tubes?)?\b",
+            r"\bileal\s+(?:conduit|loop)\b|\burostomy\b|\bnephrostomy(?:\s+tubes?)?\b",
             "Z93.6",
             "Status, artificial opening, urinary tract NEC",
         ),
@@ -122,7 +122,7 @@ DEVICE_PRESENCE: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
 )
 # the device is the reason for this encounter's procedure, or it is gone: no status
 _DEVICE_HANDLED_AFTER = re.compile(
-    r"^[^.;\n]{0,30}?\b(?:removal|removed|exchange[ds]?|takedown|reversal|closure|revision|pulled)\b", re.I
+    r"^[^.;\n]{0,30}?\b(?:removal|removed|exchange[ds]?|takedown|reversal|closure|closed|revision|pulled)\b", re.I
 )
 _DEVICE_DENIED_BEFORE = re.compile(
     r"\b(?:no|not|never|without|denies|removal\s+of|removed|will|would|may|might|need\w*|requir\w*|recommend\w*|"
@@ -136,7 +136,7 @@ _PLACED_NOW = re.compile(
 )
 _DENIED_IN_SENTENCE = re.compile(r"\b(?:denies|denied|negative\s+for|no\s+history\s+of|without)\b", re.I)
 _PAST = re.compile(
-    r"\b(?:status\s+post|s/p|history\s+of|prior|previous(?:ly)?|in\s+(?:19|20)\d\d|years?\s+ago|has\s+(?:an?|had)|with\s+an?)\b",
+    r"\b(?:status\s+post|s/p|history\s+of|prior|previous(?:ly)?|in\s+(?:19|20)\d\d|(?:years?|months?|weeks?)\s+ago)\b",
     re.I,
 )
 _ENCOUNTER_PROCEDURE_SECTIONS = frozenset({"procedure", "procedure_details", "findings", "anesthesia", "complications"})
