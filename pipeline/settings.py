@@ -176,6 +176,12 @@ class Settings(BaseSettings):
         "guidelines or the physician's statement require stay proposed; codes a guideline filter moved aside stay aside. "
         "Case reports and other unheaded text keep the re-ranker's scores and the rules' decisions; docs/coding.md",
     )
+    long_term_drug_codes: list[str] = Field(
+        default=["Z79"],
+        description="The long-term drug therapy codes (Z79, Guidelines I.C.21.c.3) this facility reports from the medication "
+        'list, as codes or prefixes: ["Z79"] every class the classification has; e.g. ["Z79.01", "Z79.4", "Z79.84"] '
+        "only anticoagulants, insulin and oral hypoglycemics. A class left out is shown as a skipped finding with the reason",
+    )
     max_alternatives: int = Field(
         default=30, ge=0, description="Ranked codes below the threshold kept as alternatives, per code system"
     )

@@ -100,7 +100,24 @@ def index_terms(csv_path: Path) -> list[tuple[str, str, str]]:
             label = coded_main.get(see)
         if label:
             out.append((clean(rows[i]["Term"]).split(",")[0].strip(), label, "cm-index"))
+            out += [(spelling, label, "cm-index") for spelling in _other_spellings(clean(rows[i]["Term"]))]
     return out
+
+
+_DISEASE_SUFFIXES = ("itis", "osis", "iasis", "emia", "algia", "opathy", "ectasis", "ectasia", "plegia", "uria")
+
+
+def _other_spellings(main_term: str) -> list[str]:
+    """A coded main term's other spellings of the same disease word ("Discitis, diskitis"), not its
+    adjectives ("Arthritis, arthritic")."""
+    first, *others = [p.strip() for p in main_term.split(",") if p.strip()]
+    return [
+        o
+        for o in others
+        if len(o.split()) == 1
+        and o[:3].lower() == first[:3].lower()
+        and any(o.lower().endswith(suffix) and first.lower().endswith(suffix) for suffix in _DISEASE_SUFFIXES)
+    ]
 
 
 def _or_variants(text: str) -> list[str]:

@@ -37,9 +37,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from pipeline.code.edits.checks import with_edits
+from pipeline.code.edits.tabular import excluded_to
 from pipeline.code.lookup.candidates import CANDIDATES_K, Candidate, CodeIndex
 from pipeline.code.lookup.codeset import get_codeset
 from pipeline.code.lookup.index_lookup import lookup, names_the_main_term, without_episode
+from pipeline.code.lookup.index_lookup import words as index_words
 from pipeline.code.lookup.indexes import CodeIndexes, shared_code_indexes
 from pipeline.code.rank import title_overlap
 from pipeline.code.rank.dictation_calibration import decide as decide_dictation
@@ -53,7 +55,7 @@ from pipeline.code.rank.rerank import (
     word_match,
 )
 from pipeline.code.rules import specificity
-from pipeline.code.rules.alternates import select
+from pipeline.code.rules.alternates import INDEX_READING, select
 from pipeline.code.rules.arthroplasty import arthroplasty_query
 from pipeline.code.rules.combinations import BLEEDING_CODES, combine
 from pipeline.code.rules.drug_effects import drug_effects
@@ -63,6 +65,7 @@ from pipeline.code.rules.history import MALIGNANCY as MALIGNANCY_HISTORY
 from pipeline.code.rules.history import MALIGNANCY_WORDS, acute_only, history_code_for, is_chronic
 from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.rules.medications import StatusKind, status_codes
+from pipeline.code.rules.neoplasm import SECONDARY_MORPHOLOGY, secondary_sites
 from pipeline.code.rules.pregnancy import gestation_weeks
 from pipeline.code.rules.sequencing import sequence
 from pipeline.code.rules.social_history import is_social_history, social_code
@@ -170,7 +173,16 @@ def _adjectives_of_findings(mentions: list[Entity], text: str | None) -> list[En
     return out
 
 
-def _skip_reason(e: Entity, setting: str, text: str | None = None) -> str | None:
+# where the note records what was observed or reported, not what was diagnosed: "Abdomen: Moderately
+# overweight." is how the patient looks, which the training notes' coder never coded as overweight
+# (E66.3) without the physician's diagnosis
+OBSERVATION_SECTIONS = frozenset({"physical_exam", "vital_signs", "review_of_systems"})
+_HABITUS = re.compile(r"^(?:(?:moderately|mildly|slightly|somewhat|very)\s+)?overweight$", re.I)
+
+
+def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bool = False) -> str | None:
+    """Why the guidelines leave the mention uncoded, or None. ``diagnosed``: the note states its
+    diagnoses under a diagnosis heading (:data:`DIAGNOSIS_SECTIONS`)."""
     if _SURGICAL_DISSECTION.match(e.text.strip()):
         return "a dissection that names no vessel: the surgeon's technique, not a diagnosis"
     if _CUT_AT_CONJUNCTION.match(e.text.strip()):
@@ -179,6 +191,8 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None) -> str | None
         return "operative blood loss stated: a routine operative report statement, not a diagnosis"
     if e.negated:
         return "negated: documented as absent, not coded"
+    if e.section in OBSERVATION_SECTIONS and _HABITUS.match(e.text.strip()):
+        return "the body habitus the examination describes, not a diagnosis the physician makes (E66.3 needs one)"
     if e.section == "allergies" and _ALLERGY_WORD.match(e.text):
         return "an allergy list's heading word: the drug it names is reported by its allergy status code (Z88)"
     if (
@@ -192,6 +206,11 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None) -> str | None
         return "hypothetical: a possible future condition, not coded"
     if e.uncertain and not e.family and setting == "outpatient":
         return "uncertain diagnosis in the outpatient setting: not coded (Guidelines IV.H); code the symptoms instead"
+    if e.uncertain and not e.family and diagnosed and e.section not in CONCLUSION_SECTIONS:
+        return (
+            "uncertain, and not in the physician's diagnostic statement: only a diagnosis documented as the "
+            "conclusion is coded as if established (Guidelines II.H, III.C); the diagnosis headings say what was found"
+        )
     return None
 
 
@@ -264,7 +283,15 @@ def propose_codes(
 def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | None) -> CodingResult:
     settings = coder.settings
     log.debug("coding %d entities (%s)", len(entities), setting)
+    # a cancer's secondary sites the words state ("metastatic adenocarcinoma in the brain"): mentions of their own
+    secondary = secondary_sites(entities, text)
+    replaced = [e for site in secondary for e in site.replaces]
+    if secondary:
+        entities = sorted(
+            [e for e in entities if e not in replaced] + [site.mention for site in secondary], key=lambda e: e.start
+        )
     proposals, skipped, mentions, exclusions = first_pass(entities, settings, setting, text, coder.index)
+    skipped += [SkippedFinding(e.text, e.start, e.end, SECONDARY_MORPHOLOGY) for e in replaced]
     own = _EvidenceOwner(proposals, mentions)
     stated = stated_diagnoses(proposals, entities, coder.index)
     performed = stated_procedures(proposals, entities) if setting != "outpatient" else {}
@@ -453,12 +480,13 @@ LIST_STATUS_REASONS = (
     ReasonKind.DRUG_EFFECT,
 )
 LIST_STATUS_SCORE = 0.9
+UNREPORTED_DRUG_CLASS = "a long-term drug therapy class this facility does not report (setting MRT_LONG_TERM_DRUG_CODES)"
 
 
 def _documented_status(p: CodeProposal) -> bool:
     """A code the note's lists document outright: long-term drugs, allergies, tobacco, an injury's
-    external causes, and the statuses a coder always reports (a graft, an implant, dialysis, a
-    malignancy's former site, Guidelines I.C.2.d)."""
+    external causes, and the statuses a coder always reports (a graft, an implant, dialysis, an absent
+    spleen, a malignancy's former site, Guidelines I.C.2.d)."""
     return (
         p.has(*LIST_STATUS_REASONS)
         or (p.has(ReasonKind.PAST_PROCEDURE_STATUS) and p.code.startswith(REPORTED_STATUS))
@@ -623,11 +651,13 @@ def first_pass(
 
     cm_mentions = [e for e in entities if e.label in CM_LABELS]
     pcs_mentions = [e for e in entities if e.label in PCS_LABELS]
+    diagnosed = any(e.section in DIAGNOSIS_SECTIONS for e in cm_mentions)
+    skip = {id(e): _skip_reason(e, setting, text, diagnosed) for e in entities}
     for e in cm_mentions + pcs_mentions:
-        if reason := _skip_reason(e, setting, text):
+        if reason := skip[id(e)]:
             log.debug("not coded: %r (%s)", e.text, reason)  # patient text: debug level only
             skipped.append(SkippedFinding(e.text, e.start, e.end, reason))
-    cm_live = [e for e in cm_mentions if not _skip_reason(e, setting, text)]
+    cm_live = [e for e in cm_mentions if not skip[id(e)]]
     for e in _adjectives_of_findings(cm_live, text):  # "necrotic" of "necrotic sacral decubitus"
         skipped.append(SkippedFinding(e.text, e.start, e.end, "an adjective of the finding it precedes, read with that finding"))
         cm_live.remove(e)
@@ -635,10 +665,10 @@ def first_pass(
     devices = [e for e in cm_live if e.historical and not e.family and names_a_past_procedure(e.query_text)]
     cm_live = [e for e in cm_live if e not in devices]
     # findings the guidelines keep out: their codes are not brought back by the re-ranker
-    cm_out = [e for e in cm_mentions if _skip_reason(e, setting, text) or e.family]
+    cm_out = [e for e in cm_mentions if skip[id(e)] or e.family]
     exclusions = Exclusions()
-    pcs_live = [e for e in pcs_mentions if not _skip_reason(e, setting, text) and not e.family]
-    test_live = [e for e in entities if e.label in TEST_LABELS and not _skip_reason(e, setting, text) and not e.family]
+    pcs_live = [e for e in pcs_mentions if not skip[id(e)] and not e.family]
+    test_live = [e for e in entities if e.label in TEST_LABELS and not skip[id(e)] and not e.family]
     mentions: list[MentionCandidates] = []
     cause_mentions: list[Entity] = []
 
@@ -665,6 +695,10 @@ def first_pass(
                 and (q != specificity.index_query(e.query_text) or specificity.names_a_site(e.query_text))
             ):
                 exclusions.codes |= specificity.UNSPECIFIED_SITE
+            # "left ear infection": the Index reads the infection at its site (Infection, ear - see Otitis media),
+            # so the bare word's own code (B99.9 "infection") is no reading of it
+            if cs and cs[0].alias.startswith(INDEX_READING) and cs[0].score >= 1.0 and q != specificity.index_query(e.query_text):
+                exclusions.codes |= {c.code for c in cs[1:] if c.alias.lower() == e.query_text.lower().strip()}
         for e, cs in zip(cm_out, cands[len(cm_live) :]):
             if cs and cs[0].score >= settings.min_code_score:
                 exclusions.categories.add(cs[0].code.replace(".", "")[:3])
@@ -696,7 +730,9 @@ def first_pass(
                     Reason(ReasonKind.SOCIAL_DETERMINANT, (social.code,), social.why),
                 )
                 continue
-            if specificity.injury_site_named(q):  # "ocular trauma": an eye injury, not T14.90XA (unspecified region)
+            if specificity.injury_site_named(q) or _index_reads_a_region(
+                q
+            ):  # "ocular trauma": an eye injury, not T14.90XA (unspecified region)
                 cs = [c for c in cs if not c.code.startswith(specificity.UNSPECIFIED_BODY_REGION)]
             mentions.append(MentionCandidates(e, CM, cs))
             cs = _episode_of_care(cs[: max(k, 5)])
@@ -795,8 +831,12 @@ def first_pass(
         add_documented(dependence.code, dependence.mention, ReasonKind.DEPENDENCE_STATUS, dependence.why)
     for device in device_found:
         add_documented(device.code, device.mention, ReasonKind.PAST_PROCEDURE_STATUS, device.why)
+    reported_drug_classes = tuple(settings.long_term_drug_codes)
     for drug in status_codes(entities, text):
         kind = ReasonKind.LONG_TERM_DRUG_THERAPY if drug.kind is StatusKind.LONG_TERM else ReasonKind.ALLERGY_STATUS
+        if drug.kind is StatusKind.LONG_TERM and not drug.code.startswith(reported_drug_classes):
+            skipped += [SkippedFinding(e.text, e.start, e.end, f"{UNREPORTED_DRUG_CLASS} ({drug.code})") for e in drug.mentions]
+            continue
         for e in drug.mentions:
             add_documented(drug.code, e, kind, drug.why)
     for harm in drug_effects(entities, text):
@@ -949,9 +989,16 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
     same = next((c for c in cands if c.code == hit.code), None)
     score = max(INDEX_BASE_SCORE + (1 - INDEX_BASE_SCORE) * hit.share, same.score if same else 0.0)
     first = Candidate(
-        hit.code, index.description(hit.code) or (_cm_title(hit.code) or ""), f"Index: {hit.phrase()}", round(score, 4)
+        hit.code, index.description(hit.code) or (_cm_title(hit.code) or ""), f"{INDEX_READING}{hit.phrase()}", round(score, 4)
     )
     return [first, *(c for c in cands if c.code != hit.code)][: len(cands) or 1]
+
+
+def _index_reads_a_region(query: str) -> bool:
+    """The Index reads the mention past its main term to a code of a body region ("subdural hematoma":
+    Hematoma, subdural, S06.5X-), so T14 (injury of unspecified body region) does not apply."""
+    hit = lookup(without_episode(query))
+    return hit is not None and len(hit.path) >= 2 and not hit.code.startswith(specificity.UNSPECIFIED_BODY_REGION)
 
 
 def _names_the_head(query: str, c) -> bool:
@@ -1022,6 +1069,8 @@ def _specific(code: str, e: Entity, text: str | None, findings: Sequence[Entity]
         phrase = f"{site} {phrase}"
     if not specificity.mention_side(f"{e.query_text} {phrase}") and (side := _sentence_side(e, text, findings)):
         phrase = f"{phrase} {side}"  # "The cyst was noted on the left, a 3-cm, ovarian cyst"
+    if sent := excluded_to(code, frozenset(index_words(e.query_text))):  # G20.C Excludes1 "Parkinson's disease NOS (G20.A1)"
+        code = note_of(ReasonKind.SPECIFIED, sent)
     code = note_of(ReasonKind.MISSING_LATERALITY, specificity.lateral(code, e.query_text, phrase))
     code = specificity.stated_site(code, f"{before} {phrase}") or code
     if code.startswith("N18.") and (stage := specificity.ckd_stage(context)):

@@ -762,6 +762,17 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
         ("fracture of the right hip", "S72.009A", ("Fracture, traumatic", "hip", "see Fracture, femur, neck")),
         # "classified elsewhere" is the Index's convention, not words a note says
         ("anemia of chronic disease", "D63.8", ("Anemia", "due to", "chronic disease classified elsewhere NEC")),
+        # a redirecting subterm's nonessential modifier goes on with it: Hematoma, subdural (traumatic) - see
+        # Injury, intracranial, subdural hemorrhage, traumatic; a code the note says nothing of is "status unknown"
+        (
+            "subdural hematoma",
+            "S06.5XAA",
+            ("Hematoma", "subdural", "see Injury, intracranial, subdural hemorrhage"),
+        ),
+        ("nontraumatic subdural hematoma", "I62.00", ("Hematoma", "subdural", "nontraumatic")),
+        ("epidural hematoma", "S06.4XAA", ("Hematoma", "epidural")),
+        # a pleural effusion: Effusion, pleura (the site's adjective)
+        ("left pleural effusion", "J90", ("Effusion", "pleura, pleurisy, pleuritic, pleuropericardial")),
         # "see Diabetes, by type, with hyperglycemia": the type stated, else the default
         (
             "diabetes mellitus poorly controlled",
@@ -828,16 +839,19 @@ def test_the_words_around_a_mention_that_the_index_reads_are_read_with_it():
     assert "H25.11" in codes and "H26.9" not in codes, codes
 
 
-def test_the_index_path_leaves_a_partial_reading_to_the_search():
-    """ "Subdural hematoma": the Index's Hematoma, subdural has no code of its own (only its
-    traumatic and nontraumatic subterms), so the reading stops at Hematoma (T14.8XXA) without
-    "subdural"; that partial reading leaves the search's I62.00 first."""
+def test_a_see_reference_reads_on_with_its_subterms_nonessential_modifier():
+    """ "Subdural hematoma": the Index's "Hematoma, subdural (traumatic) - see Injury, intracranial,
+    subdural hemorrhage" reads on to that term's "subdural hemorrhage, traumatic" (S06.5X-), and the
+    loss of consciousness the note does not document is "status unknown" (S06.5XAA), not I62.00, which
+    the Index gives only under "nontraumatic"."""
     from pipeline.code.coder import _cm_candidates
     from pipeline.code.lookup.index_lookup import lookup
 
     hit = lookup("subdural hematoma")
-    assert hit is not None and not hit.complete
+    assert hit is not None and hit.complete and hit.code == "S06.5XAA"
     (cands,) = _cm_candidates(["subdural hematoma"], get_settings(), Coder().index(CM))
+    assert cands[0].code == "S06.5XAA" and cands[0].alias.startswith("Index: ")
+    (cands,) = _cm_candidates(["nontraumatic subdural hematoma"], get_settings(), Coder().index(CM))
     assert cands[0].code == "I62.00"
 
 
@@ -1003,3 +1017,86 @@ def test_smoking_something_other_than_tobacco_is_no_nicotine_dependence():
         assert not any(c.startswith(("F17", "Z72.0", "Z87.891")) for c in codes), (text, codes)
     _, codes = codes_for("SOCIAL HISTORY: He smokes a pack a day.")
     assert "F17.210" in codes, codes
+
+
+def test_an_excludes1_note_naming_the_mention_sends_it_to_the_code_it_gives():
+    # Parkinson's disease, syndrome or tremor - see Parkinsonism (G20.C), whose Excludes1 reads
+    # "Parkinson's disease NOS (G20.A1)"; Parkinsonism itself stays G20.C
+    from pipeline.code.edits.tabular import excluded_to
+    from pipeline.code.lookup.index_lookup import words
+
+    assert excluded_to("G20.C", frozenset(words("Parkinson's disease"))) == (
+        "G20.A1",
+        "Tabular: G20.C Excludes1 Parkinson's disease NOS (G20.A1)",
+    )
+    assert excluded_to("G20.C", frozenset(words("parkinsonism"))) is None
+    _, codes = codes_for("ASSESSMENT: 1. Parkinson's disease. 2. Hypertension.")
+    assert "G20.A1" in codes and "G20.C" not in codes, codes
+
+
+def test_a_parapneumonic_effusion_is_an_effusion_in_a_condition_classified_elsewhere():
+    _, codes = codes_for("DISCHARGE DIAGNOSES: 1. Right lower lobe pneumonia with parapneumonic effusion.", "inpatient")
+    assert {"J18.9", "J91.8"} <= set(codes) and "J90" not in codes, codes
+
+
+def test_an_uncertain_finding_outside_the_diagnostic_statement_is_not_coded_as_established():
+    text = (
+        "HISTORY OF PRESENT ILLNESS: EGD showed retained bile and possible gastritis.\n"
+        "DISCHARGE DIAGNOSIS: Nausea of uncertain etiology.\n"
+    )
+    result, codes = codes_for(text, "inpatient")
+    assert "R11.0" in codes and not any(c.startswith("K29") for c in codes), codes
+    assert any("diagnostic statement" in s.reason for s in result.skipped)
+    # in the diagnostic statement itself, an inpatient's uncertain diagnosis is coded as if established (II.H)
+    _, codes = codes_for("DISCHARGE DIAGNOSIS: Possible gastritis.", "inpatient")
+    assert any(c.startswith("K29") for c in codes), codes
+
+
+def test_an_absent_spleen_is_reported_and_another_organs_absence_is_the_coders_call():
+    result, codes = codes_for(
+        "PAST MEDICAL HISTORY: Aplastic crisis during childhood requiring splenectomy and a cholecystectomy at age 9."
+    )
+    assert "Z90.81" in codes, codes
+    assert "Z90.49" not in codes and "Z90.49" in [p.code for p in result.alternatives]
+
+
+def test_an_infection_the_index_reads_at_its_site_is_not_also_an_unspecified_infection():
+    # Infection, ear - see Otitis media (H66.90, left H66.92): B99.9 "infection" is no reading of it
+    result, codes = codes_for("ASSESSMENT: Left ear infection.")
+    assert "H66.92" in codes and "B99.9" not in codes, codes
+    assert "B99.9" not in [p.code for p in result.alternatives]
+
+
+def test_a_main_terms_other_spelling_is_a_finding_and_reads_its_stated_site():
+    # Discitis, diskitis: "diskitis" is extracted too, and the site the narrative states is read (M46.46)
+    text = (
+        "DISCHARGE DIAGNOSES:\n1.  Diskitis.\n"
+        "HOSPITAL COURSE: The patient was found to have lumbar diskitis and required antibiotic therapy."
+    )
+    assert [e.text for e in extract(text) if "itis" in e.text] == ["Diskitis", "diskitis"]
+    _, codes = codes_for(text, "inpatient")
+    assert "M46.46" in codes, codes
+
+
+def test_a_facility_reports_the_long_term_drug_classes_it_chooses():
+    from pipeline.settings import Settings
+
+    text = "ASSESSMENT: Atrial fibrillation.\nMEDICATIONS: Coumadin 5 mg daily, aspirin 81 mg daily."
+    ents = extract(text)
+    everything = propose_codes(ents, setting="outpatient", text=text)
+    assert {"Z79.01", "Z79.82"} <= {p.code for p in everything.proposals}
+    chosen = Settings(long_term_drug_codes=["Z79.01", "Z79.4", "Z79.84"])
+    result = propose_codes(ents, settings=chosen, setting="outpatient", text=text)
+    codes = [p.code for p in result.proposals]
+    assert "Z79.01" in codes and "Z79.82" not in codes, codes
+    assert any(s.text.lower() == "aspirin" and "(Z79.82)" in s.reason for s in result.skipped)
+
+
+def test_the_body_habitus_the_examination_describes_is_no_diagnosis():
+    result, codes = codes_for(
+        "PHYSICAL EXAMINATION: Appearance: Healthy appearing. Moderately overweight.\nASSESSMENT: Hypertension."
+    )
+    assert "E66.3" not in codes, codes
+    assert any("habitus" in s.reason for s in result.skipped)
+    _, codes = codes_for("ASSESSMENT: 1. Hypertension. 2. Overweight.")
+    assert "E66.3" in codes, codes

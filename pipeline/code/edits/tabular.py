@@ -200,3 +200,22 @@ def checkable_use_additional(note: Note) -> bool:
         and not _SOFT.search(note.text)
         and not all(EXTERNAL_CAUSE.covers(ref.lo) for ref in note.refs)
     )
+
+
+@lru_cache(maxsize=8192)
+def excluded_to(code: str, mention_words: frozenset[str]) -> tuple[str, str] | None:
+    """The code an Excludes1 note on ``code`` (or a level above it) sends the mention to, when the
+    note's term is the mention's own words ("Parkinson's disease" at G20.C, Parkinsonism, unspecified,
+    whose Excludes1 reads "Parkinson's disease NOS (G20.A1)"), with the note; None otherwise.
+    ``mention_words``: the mention in the Index's words (:func:`pipeline.code.lookup.index_lookup.words`)."""
+    from pipeline.code.lookup.index_lookup import words
+
+    if not mention_words or cm_status(code) != "billable":
+        return None
+    for note in lineage_notes(code, "excludes1"):
+        if len(note.refs) != 1 or note.refs[0].lo != note.refs[0].hi or note.refs[0].suffix_lo:
+            continue
+        target = cm_display(note.refs[0].lo)
+        if target != code and cm_status(target) == "billable" and frozenset(words(_PAREN.sub(" ", note.text))) == mention_words:
+            return target, f"Tabular: {note.where} Excludes1 {note.text}"
+    return None

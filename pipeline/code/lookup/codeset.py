@@ -156,7 +156,7 @@ class CodeSet:
         """The billable code an index/category code obviously stands for, else None.
 
         A billable code is itself. A non-leaf goes to its only child; a category to ``code.9``;
-        a subcategory to its one child described as "unspecified" (with ``most_unspecified``, as the
+        a subcategory to its one child described as "status unknown", else "unspecified" (with ``most_unspecified``, as the
         Table of Neoplasms' "C50.9-" needs: the most so, the first of a tie); repeated down to a leaf.
         With ``initial_encounter``, a code whose children are its 7th-character variants goes to the
         initial encounter (the Alphabetic Index's "Laceration, forehead S01.81" is S01.81XA; the
@@ -171,8 +171,13 @@ class CodeSet:
                 return c
             kids = list(cm.get_children(c))
             unspecified = [k for k in kids if "unspecified" in cm.get_description(k).lower()]
+            # what the record does not document is "status unknown" where the Tabular has it (S06.5XA,
+            # "loss of consciousness status unknown"), not "of unspecified duration", which says it happened
+            unknown = [k for k in kids if "status unknown" in cm.get_description(k).lower()]
             if len(kids) == 1:
                 c = kids[0]
+            elif "." in c and len(unknown) == 1:
+                c = unknown[0]
             elif "." not in c and f"{c}.9" in kids:
                 c = f"{c}.9"
             elif "." in c and len(unspecified) == 1:

@@ -111,6 +111,7 @@ SYNONYMS = {
     "ureter": ("ureteral",),
     "gingiva": ("gingival",),
     "tonsil": ("tonsillar",),
+    "pleura": ("pleural",),
     "mandible": ("mandibular",),
     "patella": ("patellar",),
     "clavicle": ("clavicular",),
@@ -150,6 +151,9 @@ DEFAULT_READINGS = frozenset({"displaced", "closed"})
 # a side is the Tabular's to read (its codes by laterality, I.B.13), rarely the Index's: an entry that reads
 # every other word ("fracture of the right hip": Fracture, hip) reads the whole mention's share of words
 SIDES = frozenset({"right", "left", "bilateral"})
+# an acuity is the Tabular's to read too (I50.23 acute on chronic; pipeline.code.rules.specificity.acuity),
+# where the entry does not: "acute subdural hematoma" is read as far as Hematoma, subdural goes
+TABULAR_READS = SIDES | frozenset({"acute", "chronic", "subacute"})
 LOOSE_LEVELS = 1  # subterm levels an entry may skip (unstated, above a level the mention states)
 # a level that makes the condition another kind is never read past unstated: "cerebellar" hemorrhage
 # is not Hemorrhage, traumatic - code to specific injury, cerebellar
@@ -422,19 +426,35 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS) -> IndexHit | None:
         deeper = lookup(" ".join([entry.redirect.replace(",", " "), *carried]), _redirects - 1)
         if deeper is not None and (on is None or len(deeper.path) > len(on.path)):
             on = deeper
+    # the redirecting subterm's nonessential modifier is what it stands for there: "Hematoma, subdural
+    # (traumatic) - see Injury, intracranial, subdural hemorrhage" reads on to its "traumatic" entry (S06.5X-)
+    implied_there = sorted(entry.level_nemod[-1] - mention_words) if entry.level_nemod else []
+    if _redirects and implied_there:
+        deeper = lookup(" ".join([entry.redirect.replace(",", " "), *rest, *implied_there]), _redirects - 1)
+        if (
+            deeper is not None
+            and _under(deeper, entry.redirect)
+            and (on is None or not _under(on, entry.redirect) or len(deeper.path) > len(on.path))
+        ):
+            on = deeper
     if entry.code is not None:  # a reference with its own code: only a deeper reading there improves on it
         if on is None or len(on.path) <= entry.redirect.count(",") + 1:
             return _hit(entry, covered, key, said, len(mention_words))
-    if on is not None and words(on.path[0].split(",")[0]) == words(entry.redirect.split(",")[0].split()[0]):
+    if on is not None and _under(on, entry.redirect):
         read_there = set(rest) & set(words(" ".join(on.path)))
         read = len(covered) + len(read_there)
-        n_words = len(mention_words) - len((mention_words & SIDES) - covered - read_there)
+        n_words = len(mention_words) - len((mention_words & TABULAR_READS) - covered - read_there)
         by_adjective = _hit(entry, covered, key, said, len(mention_words)).by_adjective
         path = (*entry.path, f"see {entry.redirect}")
         return IndexHit(on.code, path, min(read, n_words), n_words, on.complete, by_adjective)
     # nothing to read on there (or only under another term the words hold): the best entry with a code
     coded = next((r for r in readings if r[1].code is not None and not r[4]), None)
     return _hit(coded[1], coded[2], coded[3], said, len(mention_words)) if coded else None
+
+
+def _under(hit: IndexHit, redirect: str) -> bool:
+    """Whether ``hit`` reads the main term a "see" reference names."""
+    return words(hit.path[0].split(",")[0]) == words(redirect.split(",")[0].split()[0])
 
 
 def names_the_main_term(stem: str, hit: IndexHit) -> bool:
@@ -451,7 +471,7 @@ def _hit(entry: _Entry, covered: set[str], key: frozenset[str], said: dict[str, 
     # Index words the mention states but the entry does not read (a default reading need not be read)
     unread = {w for w, ms in said.items() if not ms & covered}
     # a side the entry does not read is the Tabular's to read: not a word it leaves out of its share
-    defaults = len(unread & SIDES)
+    defaults = len(unread & TABULAR_READS)
     unread -= DEFAULT_READINGS
     first = [p.strip() for p in _PAREN.sub("", entry.path[0]).split(",") if p.strip()][:1]
     by_adjective = bool(first) and key != frozenset(words(first[0]))

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 ALTERNATE_RATIO = 0.85  # alternatives must score within 15% of the best candidate
 ALTERNATE_DISCOUNT = 0.8
 EXACT = 0.95
+INDEX_READING = "Index: "  # the alias of a candidate the Alphabetic Index read (pipeline.code.coder._index_first)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,11 @@ def excludes1_conflict(a: str, b: str) -> bool:
 
 def select(system: str, mention: str, cands: Sequence[Candidate], k: int) -> Iterator[tuple[Candidate, float]]:
     """(candidate, score) pairs to propose for one mention, best first. ``cands`` are sorted best first."""
-    agreeing = [c for c in cands if not disagrees(mention, f"{c.description} {c.alias}")]
+    # the Alphabetic Index's reading of the mention is the coder's, whatever words its code's title adds
+    # (Hematoma, subdural, see Injury, intracranial: S06.5XAA, "traumatic subdural hemorrhage ...")
+    agreeing = [
+        c for c in cands if not disagrees(mention, c.alias if c.alias.startswith(INDEX_READING) else f"{c.description} {c.alias}")
+    ]
     if not agreeing:
         return
     top = agreeing[0]

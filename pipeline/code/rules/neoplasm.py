@@ -22,11 +22,14 @@ Index first, then the Table). A mention is looked up the way a coder follows tha
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from pipeline.code.lookup.codeset import subterm_words
-from pipeline.code.lookup.index_lookup import SITE_ADJECTIVES
+from pipeline.code.lookup.index_lookup import SITE_ADJECTIVES, STOP
 from pipeline.code.rules.sides import SIDE_WORDS
+from pipeline.extract.types import Entity
 
 _TUMOR = re.compile(
     r"\s*(?P<pre>[a-z ]*?)\s*\b(?:tumou?rs?|neoplasms?|neoplasia)\b(?:\s+(?:of|in|on)\s+(?:the\s+)?(?P<post>[a-z ]+?))?\s*", re.I
@@ -273,3 +276,113 @@ def behaviour_conflict(code: str, documented: str) -> tuple[str, str] | None:
 def _row_name(part: str) -> str:
     """ "connective tissue NEC" -> "connective tissue" (how a reference names the row)."""
     return re.sub(r"\s*\(.*?\)|\s+NEC\b", "", part).strip().lower()
+
+
+# ---------------------------------------------------------------- secondary sites
+# Index: Metastasis, metastatic, to specified site - see Neoplasm, secondary, by site. A dictation states
+# the site after the word ("metastatic adenocarcinoma in the brain", "lung cancer metastatic to the bone",
+# "metastases to the liver") or before it ("liver metastases", "bone mets"); extraction marks the
+# morphology at most, so the site is read from the words
+_METASTATIC_TO = re.compile(
+    r"\bmetasta(?:tic|sis|ses|sized)\b(?:\s+[a-z]+){0,3}?\s+(?:to|in|into|within|involving)\s+"
+    r"(?:the\s+|a\s+|an\s+|both\s+|multiple\s+|several\s+)?(?P<site>[a-z]+(?:[ -][a-z]+){0,5})",
+    re.I,
+)
+_SITE_METASTASES = re.compile(
+    r"\b(?P<site>(?:[a-z]+\s+){0,2}[a-z]+)\s+(?:metastas[ie]s|metastatic\s+(?:disease|deposits?|lesions?)|mets)\b", re.I
+)
+_NOT_A_SECONDARY_SITE = frozenset("site sites disease multiple region area widespread distant diffuse known".split())
+_METASTASIS_DENIED = re.compile(r"\b(?:no|not|without|negative\s+for|free\s+of|rule\s+out|r/o|denies|absence\s+of)\b", re.I)
+_DENIAL_REACH = 60  # characters before the metastasis's last word that a denial reaches
+_METASTASIS_UNCERTAIN = re.compile(
+    r"\b(?:possible|possibly|probable|probably|likely|suspicious|suspected|concerning|worrisome|questionable|"
+    r"cannot\s+be\s+excluded|versus|vs\.?)\b",
+    re.I,
+)
+SECONDARY_MORPHOLOGY = "the morphology of a metastasis: coded by its secondary site (Table of Neoplasms, secondary column)"
+_MORPHOLOGY_ONLY = re.compile(
+    r"^(?:\w+\s+){0,2}(?:(?:adeno)?carcinomas?|cancers?|malignancy|neoplasms?|tumou?rs?|disease)$", re.I
+)
+_WORD_SPAN = re.compile(r"[a-z]+", re.I)
+_WHERE_IN = re.compile(r"\s+(?:in|of)\s+the\s+(?:(?:right|left)\s+)?", re.I)  # a site's own site, read with it
+
+
+@dataclass(frozen=True)
+class SecondarySite:
+    """A site the note says a cancer has spread to, read as the Index's "Metastasis, to specified
+    site" (``mention``, looked up as the Tabular's "secondary malignant neoplasm of <site>"), and the
+    morphology mentions inside the same words, which name the metastasis rather than a primary."""
+
+    mention: Entity
+    replaces: tuple[Entity, ...]
+
+
+def _site_run(text: str, start: int, end: int, sites: frozenset[str], after: bool) -> tuple[int, int, list[str]] | None:
+    """The span and words of the run of Table site words in ``text[start:end]``: the first run when the
+    site follows the metastasis ("in one lymph node in ...": lymph node), the last when it precedes it
+    ("with liver metastases": liver, which must end right before it); sides inside the run are kept in
+    the span, not in the words."""
+    runs: list[list[re.Match[str]]] = [[]]
+    for w in _WORD_SPAN.finditer(text, start, end):
+        word = w.group(0).lower()
+        if (word in sites or word[:-1] in sites and word.endswith("s")) and word not in STOP or (word in SIDE_WORDS and runs[-1]):
+            runs[-1].append(w)
+        elif runs[-1]:
+            if after:
+                break
+            runs.append([])
+    found = [r for r in runs if any(w.group(0).lower() not in SIDE_WORDS for w in r)]
+    if not found or (not after and found[-1][-1].end() != end):
+        return None  # "lung cancer with metastasis": the words right before are no site
+    run = found[0] if after else found[-1]
+    said = [w.group(0).lower() for w in run if w.group(0).lower() not in SIDE_WORDS]
+    return run[0].start(), run[-1].end(), said
+
+
+def secondary_sites(entities: Sequence[Entity], text: str | None) -> list[SecondarySite]:
+    """Secondary neoplasm sites the note states (Guidelines I.C.2.d; the Table of Neoplasms' secondary
+    column), each as a mention looked up as "secondary malignant neoplasm of <site>"; not where the
+    note denies them, and as uncertain where it only suspects them. A site that already has a mention
+    of its own ("pulmonary metastases") is left to it."""
+    if not text:
+        return []
+    sites = site_words() - _NOT_A_SECONDARY_SITE
+    out: list[SecondarySite] = []
+    taken: list[tuple[int, int]] = []
+    for pattern in (_METASTATIC_TO, _SITE_METASTASES):
+        after = pattern is _METASTATIC_TO
+        for m in pattern.finditer(text):
+            run = _site_run(text, m.start("site"), m.end("site"), sites, after)
+            if run is None:
+                continue
+            site_start, site_end, said = run
+            if after and (where := _WHERE_IN.match(text, site_end)):  # "in one lymph node in the right obturator fossa"
+                more = _site_run(text, where.end(), min(len(text), where.end() + 40), sites, True)
+                if more is not None and more[0] == where.end():
+                    site_end, said = more[1], said + more[2]
+            start, end = (m.start(), site_end) if after else (site_start, m.end())
+            if any(a < end and start < b for a, b in taken):
+                continue
+            line_start = max(text.rfind(".", 0, start), text.rfind("\n", 0, start)) + 1
+            if _METASTASIS_DENIED.search(text[max(line_start, m.end() - _DENIAL_REACH) : end]):
+                continue  # "Negative for distant metastasis", "no metastatic disease in the liver"
+            if any(e.start <= site_start and site_end <= e.end and "metasta" in e.text.lower() for e in entities):
+                continue  # "pulmonary metastases" is a mention of its own, site and all
+            inside = [e for e in entities if start <= e.start < end]
+            near = inside or [e for e in entities if e.start <= start]
+            section = (inside[0] if inside else max(near, key=lambda e: e.start)).section if near else None
+            mention = Entity(
+                start,
+                end,
+                text[start:end],
+                "PROBLEM",
+                section=section,
+                uncertain=bool(_METASTASIS_UNCERTAIN.search(text[line_start:end])),
+                long_form=f"secondary malignant neoplasm of {' '.join(said)}",
+            )
+            replaces = tuple(
+                e for e in entities if e.start < end and start < e.end <= end and _MORPHOLOGY_ONLY.match(e.text.strip())
+            )
+            taken.append((start, end))
+            out.append(SecondarySite(mention, replaces))
+    return out

@@ -112,12 +112,18 @@ def index_query(mention: str) -> str:
     morphology terms that send to the Table of Neoplasms, :mod:`pipeline.code.rules.neoplasm`); a word the
     Index only cross-references is the term it names ("pulmonary thromboembolism" is a pulmonary
     embolism, :mod:`pipeline.code.lookup.see_references`)."""
+    if _PARAPNEUMONIC.search(mention) and _EFFUSION.search(mention):
+        return "pleural effusion in conditions classified elsewhere"
     q = _DISTAL.sub(lambda m: f"lower end of {m.group(1)}", mention)
     q = _PROXIMAL.sub(lambda m: f"upper end of {m.group(1)}", q)
     q = neoplasm.malignant_as_cancer(see_references.as_indexed(q))
     return neoplasm.tumor_query(q) or neoplasm.morphology_query(q) or _injury_query(q) or q
 
 
+# an effusion beside a pneumonia: Effusion, pleura, in conditions classified elsewhere (J91.8, whose
+# "code first" note asks for the pneumonia too)
+_PARAPNEUMONIC = re.compile(r"\bpara-?pneumonic\b", re.I)
+_EFFUSION = re.compile(r"\beffusions?\b", re.I)
 _INJURY = re.compile(r"\b(?:fractures?|injur(?:y|ies)|trauma(?:tism)?|contusions?|lacerations?|sprains?|dislocations?)\b", re.I)
 _NOT_ACUTE_INJURY = re.compile(r"\b(?:encounter|sequela|history|old|healed|nonunion|malunion)\b", re.I)
 _BONE_DISEASE_FRACTURE = re.compile(r"\b(?:stress|pathologic(?:al)?|osteoporotic|fragility|insufficiency|fatigue)\b", re.I)

@@ -28,7 +28,13 @@ STATUS_MIN_SCORE = 0.75
 # the statuses a coder reports whenever documented, since they bear on care (Guidelines I.C.21.c.3):
 # artificial openings, transplants, cardiac implants and grafts, joint implants, dialysis; an acquired
 # absence (Z90, "status post cholecystectomy") is the coder's call
-REPORTED_STATUS = ("Z93", "Z94", "Z95", "Z96.6", "Z99.2")
+# ... except an absent spleen (asplenia bears on every infection and vaccination). An organ removed for a
+# malignancy is not reported by itself: the training notes' coder did (a mastectomy for breast cancer,
+# Z90.10), the dev notes' coder did not (a nephrectomy for renal cell carcinoma), and the two cancel out
+ASPLENIA = "Z90.81"
+REPORTED_STATUS = ("Z93", "Z94", "Z95", "Z96.6", "Z99.2", ASPLENIA)
+
+
 PAST_PROCEDURE = (
     "a past procedure, not performed in this encounter: no ICD-10-PCS code (ICD-10-PCS reports this stay's procedures)"
 )
