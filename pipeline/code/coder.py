@@ -730,9 +730,8 @@ def first_pass(
                     Reason(ReasonKind.SOCIAL_DETERMINANT, (social.code,), social.why),
                 )
                 continue
-            if specificity.injury_site_named(q) or _index_reads_a_region(
-                q
-            ):  # "ocular trauma": an eye injury, not T14.90XA (unspecified region)
+            # "ocular trauma": an eye injury, and "subdural hematoma" a head's: not T14 (unspecified region)
+            if specificity.injury_site_named(q) or _index_reads_a_region(q):
                 cs = [c for c in cs if not c.code.startswith(specificity.UNSPECIFIED_BODY_REGION)]
             mentions.append(MentionCandidates(e, CM, cs))
             cs = _episode_of_care(cs[: max(k, 5)])
