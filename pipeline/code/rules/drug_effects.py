@@ -25,7 +25,6 @@ hypothetical one ("advised not to stop her Coumadin") code nothing. The evidence
 
 from __future__ import annotations
 
-import bisect
 import enum
 import re
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.code.rules.note_text import CLAUSE_STOPS, section_at, sentence_bounds
 from pipeline.extract.types import Entity
 
 NAMES_FILE = Path(__file__).resolve().parents[1] / "data" / "drug_names.tsv"
@@ -227,17 +227,10 @@ def _full_code(code: str) -> str | None:
     return full if cs.cm_is_billable(full) else None
 
 
-def _sentence(text: str, start: int, end: int) -> tuple[str, str, str]:
-    """(the sentence before the span, the span's sentence after it, the whole sentence)."""
-    left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start), text.rfind("; ", 0, start))
-    right_candidates = [i for i in (text.find(". ", end), text.find("\n", end), text.find("; ", end)) if i >= 0]
-    right = min(right_candidates) if right_candidates else len(text)
-    return text[left + 1 : start], text[end:right], text[left + 1 : right]
-
-
-def _section_at(entities: Sequence[Entity], starts: Sequence[int], pos: int) -> str | None:
-    i = bisect.bisect_right(starts, pos) - 1
-    return entities[i].section if i >= 0 else (entities[0].section if entities else None)
+def _clause(text: str, start: int, end: int) -> tuple[str, str, str]:
+    """(the clause before the span, the span's clause after it, the whole clause)."""
+    first, last = sentence_bounds(text, start, end, CLAUSE_STOPS)
+    return text[first:start], text[end:last], text[first:last]
 
 
 def _read(before: str, after: str, sentence: str) -> tuple[DrugEffectKind, str] | None:
@@ -276,10 +269,10 @@ def drug_effects(entities: Sequence[Entity], text: str | None) -> list[DrugEffec
     rows = drug_rows()
     found: dict[str, tuple[DrugEffectKind, str, str, bool, list[Entity]]] = {}
     for start, end, name in _names_in(text):
-        section = _section_at(ordered, starts, start)
+        section = section_at(ordered, starts, start)
         if section in SKIPPED_SECTIONS:
             continue
-        before, after, sentence = _sentence(text, start, end)
+        before, after, sentence = _clause(text, start, end)
         read = _read(before[-80:], after[:40], sentence)
         if read is None or _HYPOTHETICAL.search(before[-60:]):
             continue

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from pipeline.code.lookup.candidates import Candidate
 from pipeline.code.lookup.index_lookup import lookup
+from pipeline.code.rules.note_text import sentence_at
 from pipeline.extract.types import Entity
 
 STATUS_CATEGORIES = tuple(f"Z{n}" for n in range(89, 100))  # Z89 acquired absence of limb ... Z99 dependence on machines
@@ -162,7 +163,7 @@ def device_statuses(entities: Sequence[Entity], text: str | None) -> list[Docume
         handled_now = False
         for m in pattern.finditer(text):
             before, after = text[max(0, m.start() - 40) : m.start()], text[m.end() : m.end() + 40]
-            sentence = _sentence_around(text, m.start(), m.end())
+            sentence = sentence_at(text, m.start(), m.end())
             near = [e for e, start in zip(entities, starts) if start <= m.start()]
             section = max(near, key=lambda e: e.start).section if near else None
             if (
@@ -186,13 +187,6 @@ def device_statuses(entities: Sequence[Entity], text: str | None) -> list[Docume
 def device_gone(after: str) -> bool:
     """The words after a device or opening say this encounter removes or closes it ("colostomy takedown")."""
     return bool(_DEVICE_HANDLED_AFTER.match(after))
-
-
-def _sentence_around(text: str, start: int, end: int) -> str:
-    """The sentence (or list line) that holds ``text[start:end]``."""
-    left = max(text.rfind(".", 0, start), text.rfind("\n", 0, start)) + 1
-    stops = [i for i in (text.find(".", end), text.find("\n", end)) if i >= 0]
-    return text[left : min(stops) if stops else len(text)]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.code.rules.note_text import sentence_bounds
 from pipeline.extract.tobacco import PATTERN
 from pipeline.extract.types import Entity
 
@@ -64,10 +65,9 @@ def is_tobacco(e: Entity) -> bool:
 def tobacco_code(e: Entity, text: str | None) -> tuple[str, str] | None:
     """(code, Index path) for a tobacco statement, read with its sentence; None when the smoking is a
     relative's, not where the patient lives."""
-    sentence = _sentence(e, text)
-    others = re.search(r"smokers\b", e.text, re.I) or _OTHERS.search(
-        sentence[: max(0, e.start - _start(e, text))] if text else ""
-    )
+    first, last = sentence_bounds(text, e.start, e.end) if text else (e.start, e.end)
+    sentence = text[first:last] if text else e.text
+    others = re.search(r"smokers\b", e.text, re.I) or _OTHERS.search(sentence[: max(0, e.start - first)] if text else "")
     if others:
         if _AT_HOME.search(sentence) or re.search(r"smokers\b", e.text, re.I):
             return EXPOSURE, "Exposure, tobacco smoke (second hand) Z77.22"
@@ -100,18 +100,3 @@ def _without_wishes(words: str) -> str:
 def _past(words: str) -> bool:
     """Whether ``words`` say the use is over (a wish to quit does not)."""
     return bool(_PAST.search(_without_wishes(words)))
-
-
-def _start(e: Entity, text: str | None) -> int:
-    """Where the mention's sentence starts in ``text``."""
-    if not text:
-        return e.start
-    return max(text.rfind(".", 0, e.start), text.rfind("\n", 0, e.start)) + 1
-
-
-def _sentence(e: Entity, text: str | None) -> str:
-    """The words of the mention's sentence (to the nearest period or line break on each side)."""
-    if not text:
-        return e.text
-    ends = [i for i in (text.find(".", e.end), text.find("\n", e.end)) if i >= 0]
-    return text[_start(e, text) : min(ends) if ends else len(text)]
