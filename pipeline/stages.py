@@ -64,6 +64,7 @@ MODEL_FIELDS = (
     "compute_type",
     "device",
     "cpu_threads",
+    "cpu_kernels",
     "beam_size",
     "redecode_model",
     "redecode_beam_size",

@@ -369,7 +369,9 @@ def _decode_cache_key(key: tuple, name: str, base: Settings, samples=None) -> st
 
     from pipeline.transcribe import faster, vocabulary
 
-    h = hashlib.sha256(repr((key, name, base.bias_max_tokens, base.transcribe_chunk_s, base.vad_filter)).encode())
+    h = hashlib.sha256(
+        repr((key, name, base.bias_max_tokens, base.transcribe_chunk_s, base.vad_filter, base.cpu_kernels)).encode()
+    )
     if samples is not None:
         h.update(samples.tobytes())
     for mod in (faster, vocabulary):

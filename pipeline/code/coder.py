@@ -982,7 +982,7 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
     heads = stem is not None and names_the_main_term(stem, hit)  # the entry's main term is the finding
     if hit.by_adjective and not heads:
         return cands  # "diabetic polyneuropathy": the document's diabetes type decides (pipeline.code.rules.combinations)
-    if not (hit.share == 1.0 or (heads and hit.complete)):
+    if not (hit.share == 1.0 or (heads and (hit.complete or _read_by_its_group(read, hit.code, hit.path)))):
         if not heads or (top is not None and top.score >= settings.min_code_score and _names_the_head(query, top)):
             return cands
     same = next((c for c in cands if c.code == hit.code), None)
@@ -991,6 +991,14 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
         hit.code, index.description(hit.code) or (_cm_title(hit.code) or ""), f"{INDEX_READING}{hit.phrase()}", round(score, 4)
     )
     return [first, *(c for c in cands if c.code != hit.code)][: len(cands) or 1]
+
+
+def _read_by_its_group(query: str, code: str, path: Sequence[str]) -> bool:
+    """Every word of the mention the Index entry leaves unread names what the code's whole category or
+    block is about: "thyroid" of "thyroid goiter" is in "Disorders of thyroid gland (E00-E07)", so the
+    entry Goiter (E04.9) reads all the mention says."""
+    unread = set(index_words(query)) - set(index_words(" ".join(path)))
+    return bool(unread) and unread <= set(index_words(" ".join(get_codeset().cm_group_titles(code))))
 
 
 def _index_reads_a_region(query: str) -> bool:

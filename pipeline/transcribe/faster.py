@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from pipeline.settings import Settings
+from pipeline.transcribe.cpu_kernels import CpuKernels, pin
 from pipeline.transcribe.models import model_id, resolve_ct2_model
 from pipeline.transcribe.types import Segment, Word
 from pipeline.transcribe.vocabulary import PROMPT_TOKEN_LIMIT, BiasPrompt
@@ -35,6 +36,7 @@ class FasterWhisperTranscriber:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.model_id = model_id(settings.whisper_model)
+        pin(CpuKernels(settings.cpu_kernels), settings.device)  # before CTranslate2's first use in this process
         self._model = _budgeted_model_class()(
             resolve_ct2_model(settings.whisper_model, settings.cache_dir),
             device=settings.device,

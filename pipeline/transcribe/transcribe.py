@@ -79,7 +79,7 @@ class Transcriber:
         """The loaded model for ``backend`` (default: the settings' backend), loaded now if needed."""
         s = settings or self.settings
         name = backend or s.transcribe_backend
-        key = (name, s.whisper_model, s.compute_type, s.device, s.cpu_threads, str(s.cache_dir))
+        key = (name, s.whisper_model, s.compute_type, s.device, s.cpu_threads, s.cpu_kernels, str(s.cache_dir))
         with self._lock:
             if key not in self._models:
                 if len(self._models) >= self.MAX_MODELS:

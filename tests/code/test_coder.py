@@ -1100,3 +1100,16 @@ def test_the_body_habitus_the_examination_describes_is_no_diagnosis():
     assert any("habitus" in s.reason for s in result.skipped)
     _, codes = codes_for("ASSESSMENT: 1. Hypertension. 2. Overweight.")
     assert "E66.3" in codes, codes
+
+
+def test_a_word_naming_the_code_s_block_is_read_by_the_index_entry():
+    """ "thyroid goiter": the Index reads Goiter (E04.9), and "thyroid" is what the block Disorders of
+    thyroid gland (E00-E07) is about, so the Index reading stands over a character match."""
+    from pipeline.code.coder import _read_by_its_group
+
+    assert _read_by_its_group("thyroid goiter", "E04.9", ("Goiter",))
+    assert not _read_by_its_group("goiter", "E04.9", ("Goiter",))  # nothing unread: the Index read it all
+    assert not _read_by_its_group("toxic goiter", "E04.9", ("Goiter",))  # "toxic" is not what E04 is about
+    text = "DISCHARGE DIAGNOSIS: Symptomatic thyroid goiter.\nHOSPITAL COURSE: The patient underwent total thyroidectomy."
+    result, codes = codes_for(text, "inpatient")
+    assert "E04.9" in codes, codes

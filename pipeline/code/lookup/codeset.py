@@ -134,6 +134,15 @@ class CodeSet:
         c = self.cm_normalize(code)
         return self._cm.get_description(c) if self.cm_is_valid(c) else None
 
+    def cm_group_titles(self, code: str) -> list[str]:
+        """The titles of the code's category and block ("Other nontoxic goiter", "Disorders of thyroid
+        gland (E00-E07)" for E04.9): what every code of the group is about. Not the chapter's."""
+        c = self.cm_normalize(code)
+        if not self.cm_is_valid(c):
+            return []
+        ancestors = list(self._cm.get_ancestors(c))[:-1]  # the last is the chapter
+        return [self._cm.get_description(a) for a in ancestors]
+
     def cm_children(self, code: str) -> list[str]:
         c = self.cm_normalize(code)
         return list(self._cm.get_children(c)) if self.cm_is_valid(c) else []
