@@ -23,6 +23,17 @@ os.environ.pop("MRT_DATABASE_URL", None)
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+def pytest_sessionstart(session):
+    """CTranslate2 reads its kernel pins once per process, at its first use: pin them before any test
+    can load a model directly (tests/transcribe/test_convert.py does), so every test decodes as the
+    product does whatever order the tests run in."""
+    from pipeline.settings import get_settings
+    from pipeline.transcribe.cpu_kernels import CpuKernels, pin
+
+    settings = get_settings()
+    pin(CpuKernels(settings.cpu_kernels), settings.device)
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
 

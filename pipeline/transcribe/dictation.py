@@ -264,6 +264,25 @@ def _letters(text: str) -> str | None:
     return None
 
 
+def _letters_misheard(heard: str, letters: str) -> bool:
+    """The spelling's letters are the word heard before it with one letter misheard (dropped, added or
+    changed), and the word heard is a word (common English or a medical term) while the letters are
+    not: the dictator spelled the word Whisper heard ("scissors", spelled S-C-I-S-S-O-R-S, heard as
+    "SCIS-ORS"), so the word stays. A word heard wrongly ("meta pralled" for M-E-T-O-P-R-O-L-O-L) is no
+    word, and the letters write it."""
+    from rapidfuzz.distance import Levenshtein
+
+    from pipeline.transcribe.lexicon import is_common_word, medical_terms
+
+    if not heard.isalpha() or heard == letters or Levenshtein.distance(heard, letters) != 1:
+        return False
+
+    def known(w: str) -> bool:
+        return is_common_word(w) or w in medical_terms()
+
+    return known(heard) and not known(letters)
+
+
 def apply_edits(segments: list[Segment]) -> tuple[list[Segment], int]:
     """Spoken edits: "scratch that" (also "delete that", "strike that") removes the sentence it ends,
     with the command; "spelled M E T O P R O L O L" after a word writes that word with those letters
@@ -304,6 +323,12 @@ def apply_edits(segments: list[Segment]) -> tuple[list[Segment], int]:
                 replaced = out[-best_n:]
                 del out[-best_n:]
                 first = replaced[0][1]
+                if best_n == 1 and _letters_misheard(_core(first).replace("-", ""), letters):
+                    # "scissors spelled SCIS-ORS": the word was heard right and a letter of its spelling was not
+                    out.append(replaced[0])
+                    used += 1
+                    i = j
+                    continue
                 text = letters.capitalize() if first.text.lstrip("\"'(")[:1].isupper() else letters
                 trailing = re.search(r"[.,;:!?]*$", flat[j - 1][1].text)
                 assert trailing is not None  # the pattern matches an empty string

@@ -196,12 +196,18 @@ def decode(
 
 
 GAP_S = 1.5  # speech this long with no word decoded for it is decoded again (VAD regions end at 1 s pauses)
+MAX_WORD_S = 2.5  # no spoken word lasts longer; a longer one is a timestamp stretched over skipped speech
+MAX_GAP_PASSES = 2  # a second pass decodes what the first refill left (a third re-decoded fragments of its words)
 MAX_GAPS = 10
 
 
 def speech_gaps(regions: list[tuple[float, float]], segments: list[Segment], min_s: float = GAP_S) -> list[tuple[float, float]]:
-    """Stretches of detected speech at least ``min_s`` long that no decoded word covers."""
-    covered = sorted((w.start, w.end) for seg in segments for w in seg.words) or sorted((seg.start, seg.end) for seg in segments)
+    """Stretches of detected speech at least ``min_s`` long that no decoded word covers. A word covers
+    at most :data:`MAX_WORD_S` from its start: Whisper stretches the last word of a segment that ends
+    early over the speech it skipped (sample 02's "without", 41.5-56.1 s, over the assessment)."""
+    covered = sorted((w.start, min(w.end, w.start + MAX_WORD_S)) for seg in segments for w in seg.words) or sorted(
+        (seg.start, seg.end) for seg in segments
+    )
     gaps = []
     for r0, r1 in regions:
         t = r0
@@ -233,11 +239,24 @@ def fill_gaps(
     beam search. Only what is new goes in, at its place: words whose middle lies inside the gap, from
     segments Whisper does not itself mark as non-speech, and never a run of words that repeats the
     transcript just before or after the gap (a refill given the previous text as prompt copied it:
-    "have you had a cough no okay" three times on a real consultation)."""
+    "have you had a cough no okay" three times on a real consultation). A refill that itself stops
+    early leaves the rest of its gap, which the next pass decodes (up to :data:`MAX_GAP_PASSES`)."""
     if not segments:  # nothing decoded at all: silence or noise, judged as such
         return segments
     if regions is None:
         regions = speech_regions(audio.samples)
+    for _ in range(MAX_GAP_PASSES):
+        filled = _fill_gaps_once(audio, segments, regions, model, settings)
+        if filled is segments:
+            break
+        segments = filled
+    return segments
+
+
+def _fill_gaps_once(
+    audio: Audio, segments: list[Segment], regions: list[tuple[float, float]], model: WhisperBackend, settings: Settings
+) -> list[Segment]:
+    """One pass of :func:`fill_gaps`: ``segments`` itself when nothing new was heard."""
     gaps = speech_gaps(regions, segments)[:MAX_GAPS]
     if not gaps:
         return segments

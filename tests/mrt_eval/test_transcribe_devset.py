@@ -199,6 +199,20 @@ def test_spoken_edits_scratch_that_and_spelled_words():
     assert next(w for w in out.words if w.text.startswith("metoprolol")).original == "meta pralled"
 
 
+def test_a_spelling_with_one_letter_misheard_keeps_the_word_heard():
+    """Whisper heard the word right and dropped a letter of its spelling (real tiny.en output on the
+    development set's hibari-heart_02): the word stays, the command goes."""
+    from pipeline.transcribe.dictation import apply_edits
+
+    seg = _segment("A Metzenbaum scissors spelled SCIS-ORS was used to elevate the area.", {})
+    (out,), used = apply_edits([seg])
+    assert used == 1
+    assert out.text == "A Metzenbaum scissors was used to elevate the area."
+    # a spelling whose letters are a word, or a word heard as no word, is still written as spelled
+    (out,), _ = apply_edits([_segment("Started on lisinoprel spelled L-I-S-I-N-O-P-R-I-L daily.", {})])
+    assert out.text == "Started on lisinopril daily."
+
+
 def test_profiles_set_model_and_beam_unless_given(monkeypatch):
     from pipeline.settings import Settings
 

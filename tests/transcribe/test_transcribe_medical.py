@@ -218,3 +218,6 @@ def test_speech_that_whisper_skipped_is_decoded_again():
     seg = Segment(0, 10.0, 20.0, "a b", words=[Word(10.0, 11.0, "a", 0.9), Word(11.0, 12.0, "b", 0.9)])
     assert speech_gaps([(10.0, 20.0)], [seg]) == [(12.0, 20.0)]
     assert speech_gaps([(10.0, 12.5)], [seg]) == []
+    # a last word stretched over skipped speech covers no more than a word can last
+    stretched = Segment(0, 10.0, 20.0, "a b", words=[Word(10.0, 11.0, "a", 0.9), Word(11.0, 19.9, "b", 0.9)])
+    assert speech_gaps([(10.0, 20.0)], [stretched]) == [(13.5, 20.0)]
