@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 
 class CpuKernels(str, enum.Enum):
-    PORTABLE = "portable"  # oneDNN, AVX2: the same transcript on every x86-64 CPU with AVX2
+    PORTABLE = "portable"  # oneDNN at a tier of TIERS, and order-fixed features: the same transcript on every CPU of a tier
     NATIVE = "native"  # CTranslate2's own choice: MKL on Intel, oneDNN elsewhere, the widest instruction set
 
 

@@ -6,6 +6,7 @@ import os
 
 from pipeline.settings import Settings
 from pipeline.transcribe.cpu_kernels import CpuKernels, pin
+from pipeline.transcribe.features import PortableFeatureExtractor
 from pipeline.transcribe.models import model_id, resolve_ct2_model
 from pipeline.transcribe.types import Segment, Word
 from pipeline.transcribe.vocabulary import PROMPT_TOKEN_LIMIT, BiasPrompt
@@ -36,7 +37,8 @@ class FasterWhisperTranscriber:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.model_id = model_id(settings.whisper_model)
-        pin(CpuKernels(settings.cpu_kernels), settings.device)  # before CTranslate2's first use in this process
+        kernels = CpuKernels(settings.cpu_kernels)
+        pin(kernels, settings.device)  # before CTranslate2's first use in this process
         self._model = _budgeted_model_class()(
             resolve_ct2_model(settings.whisper_model, settings.cache_dir),
             device=settings.device,
@@ -44,6 +46,8 @@ class FasterWhisperTranscriber:
             cpu_threads=settings.cpu_threads or (os.cpu_count() or 0),  # 0 would let CTranslate2 oversubscribe
             local_files_only=False,
         )
+        if kernels is CpuKernels.PORTABLE:  # the features too, not only the decoder (OpenBLAS picks kernels by CPU)
+            self._model.feature_extractor = PortableFeatureExtractor(**self._model.feat_kwargs)
 
     def segments(
         self, samples, bias: BiasPrompt | None = None, previous_text: str | None = None, settings: Settings | None = None

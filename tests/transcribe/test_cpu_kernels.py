@@ -73,16 +73,19 @@ print(json.dumps({"text": t.text, "env": {k: os.environ.get(k) for k in sys.argv
 
 
 @pytest.mark.slow
-def test_real_whisper_hears_the_same_words_with_one_thread_or_two(sample):
-    """Each run in a fresh process (CTranslate2 reads the pins once per process), as installs do."""
+def test_real_whisper_hears_the_same_words_with_one_thread_or_two_and_other_blas_kernels(sample):
+    """Each run in a fresh process (CTranslate2 reads the pins once per process), as installs do; on
+    x86-64 the second also forces other OpenBLAS kernels (picked by CPU vendor, they changed the
+    features before pipeline.transcribe.features)."""
     media = sample("07")[0]
     env = {k: v for k, v in os.environ.items() if k not in PINNED}
     expected = portable_environment(os.uname().machine, cpu_flags())
     out = []
-    for threads in ("1", "2"):
+    x86 = os.uname().machine in ("x86_64", "AMD64")
+    for threads, blas in (("1", {}), ("2", {"OPENBLAS_CORETYPE": "Nehalem"} if x86 else {})):
         run = subprocess.run(
             [sys.executable, "-c", _TRANSCRIBE, str(media), *expected],
-            env={**env, "MRT_CPU_THREADS": threads},
+            env={**env, "MRT_CPU_THREADS": threads, **blas},
             capture_output=True,
             text=True,
             check=True,
@@ -91,3 +94,10 @@ def test_real_whisper_hears_the_same_words_with_one_thread_or_two(sample):
         out.append(json.loads(run.stdout.strip().splitlines()[-1]))
     assert out[0]["text"] == out[1]["text"]
     assert out[0]["env"] == expected  # the default pinned them before the model loaded
+
+
+def test_the_portable_kernels_compute_the_features_in_a_fixed_order(settings):
+    from pipeline.transcribe.faster import FasterWhisperTranscriber
+    from pipeline.transcribe.features import PortableFeatureExtractor
+
+    assert isinstance(FasterWhisperTranscriber(settings)._model.feature_extractor, PortableFeatureExtractor)
