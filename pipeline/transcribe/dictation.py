@@ -84,6 +84,7 @@ _CONNECTORS = {
     "had",
 }
 _SENTENCE_END = (".", "?", "!", ":")
+_DETERMINERS = frozenset({"the", "a", "his", "her", "no"})  # "no chest pain ...": not a header before it
 _CORE = re.compile(r"[^a-z'-]")
 
 
@@ -187,6 +188,32 @@ def _end_sentence(out: list[Segment], pieces: list, cur: list[Word], mark: str =
         out[-1] = with_words(last, list(last.words[:-1]) + [_punctuate(last.words[-1], mark)])
 
 
+def _rejoin_split_headers(segments: list[Segment], table: dict) -> list[Segment]:
+    """A header Whisper split between two segments ("... thrombosis, assessment and" | "plan: cellulitis")
+    moves whole to the start of the second, where :func:`mark_sections` reads it, rather than leaving
+    "plan" read as a header of its own."""
+    out = list(segments)
+    for k in range(len(out) - 1):
+        before, after = out[k], out[k + 1]
+        if not before.words or not after.words or before.words[-1].text.rstrip().endswith(_SENTENCE_END):
+            continue
+        keys = [_core(w) for w in before.words] + [_core(w) for w in after.words]
+        for back in range(min(7, len(before.words) - 1), 0, -1):  # a header that starts `back` words before the end
+            i = len(before.words) - back
+            hit = _match(table, keys, i, 8)
+            own = _match(table, keys, len(before.words), 8)
+            # as mark_sections reads a header: at a sentence's start, or mid-sentence one of three words or more
+            where = before.words[i - 1].text.rstrip().endswith(_SENTENCE_END) or (
+                hit is not None and hit[0] >= 3 and keys[i - 1] not in _CONNECTORS | _DETERMINERS
+            )
+            if hit and where and hit[0] > back and hit[0] >= 2 and (own is None or own[0] < hit[0] - back + 1):
+                moved = list(before.words[i:])
+                out[k] = with_words(replace(before, end=before.words[i - 1].end), list(before.words[:i]))
+                out[k + 1] = with_words(replace(after, start=moved[0].start), moved + list(after.words))
+                break
+    return out
+
+
 def mark_sections(segments: list[Segment]) -> tuple[list[Segment], list[tuple[int, str]]]:
     """Spoken headers start a new segment (paragraph) and end with a colon.
 
@@ -194,7 +221,7 @@ def mark_sections(segments: list[Segment]) -> tuple[list[Segment], list[tuple[in
     table = header_variants()
     out: list[Segment] = []
     marks: list[tuple[int, str]] = []
-    for seg in segments:
+    for seg in _rejoin_split_headers(segments, table):
         words = list(seg.words)
         if not words:
             out.append(seg)
@@ -215,9 +242,7 @@ def mark_sections(segments: list[Segment]) -> tuple[list[Segment], list[tuple[in
                 nxt = keys[i + n] if i + n < len(keys) else ""
                 ends = last.rstrip().endswith((".", ",", ":", ";")) or i + n == len(words)
                 ok = (starts_sentence and (ends or (n >= 2 and nxt not in _CONNECTORS))) or (
-                    n >= 3
-                    and nxt not in _CONNECTORS
-                    and not (i > 0 and keys[i - 1] in _CONNECTORS | {"the", "a", "his", "her", "no"})
+                    n >= 3 and nxt not in _CONNECTORS and not (i > 0 and keys[i - 1] in _CONNECTORS | _DETERMINERS)
                 )
                 if ok:
                     if cur:

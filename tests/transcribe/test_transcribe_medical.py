@@ -5,6 +5,7 @@ the misrecognitions asserted here are what tiny.en (int8, greedy) hears in sampl
 from __future__ import annotations
 
 import wave
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,11 @@ def _words(text: str, p: float = 0.9, probs: dict | None = None) -> list[Word]:
 def _segment(text: str, i: int = 0, **kw) -> Segment:
     words = _words(text, **kw)
     return Segment(i, words[0].start, words[-1].end, text, words)
+
+
+def _later(seg: Segment, offset: float) -> Segment:
+    words = [replace(w, start=w.start + offset, end=w.end + offset) for w in seg.words]
+    return replace(seg, start=seg.start + offset, end=seg.end + offset, words=words)
 
 
 def _write_wav(path: Path, samples: np.ndarray) -> Path:
@@ -182,6 +188,20 @@ def test_spoken_headers_become_sections_extraction_finds():
     nlp.add_pipe("mrt_sections")
     names = [name for _, _, name in nlp(t.text)._.sections]
     assert names == ["untitled", "hpi", "past_medical_history", "assessment_and_plan"]
+
+
+def test_a_header_split_between_two_segments_is_read_whole():
+    """Whisper ended a segment inside "assessment and plan" (sample 02, refilled gap): the header moves
+    whole into the next segment, not "assessment and" left as prose and "plan" read as a header."""
+    first = _segment("No deep vein thrombosis, assessment and")
+    second = _later(_segment("plan cellulitis, admit for vancomycin.", 1), first.end)
+    segs, marks = mark_sections([first, second])
+    t = Transcript.from_segments(segs, language="en", model="m", backend="b", duration=20.0)
+    assert [name for _, name in marks] == ["assessment_and_plan"]
+    assert "thrombosis,\n\nAssessment and plan: Cellulitis" in t.text, t.text
+    # prose that only ends in a header's first words stays where it is
+    segs, marks = mark_sections([_segment("He has a plan"), _later(_segment("for follow up.", 1), 5.0)])
+    assert marks == [] and [s.text for s in segs] == ["He has a plan", "for follow up."]
 
 
 # -- measures --------------------------------------------------------------------------------------
