@@ -982,11 +982,13 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
     heads = stem is not None and names_the_main_term(stem, hit)  # the entry's main term is the finding
     if hit.by_adjective and not heads:
         return cands  # "diabetic polyneuropathy": the document's diabetes type decides (pipeline.code.rules.combinations)
-    if not (hit.share == 1.0 or (heads and (hit.complete or _read_by_its_group(read, hit.code, hit.path)))):
+    by_group = heads and _read_by_its_group(read, hit.code, hit.path)
+    if not (hit.share == 1.0 or (heads and hit.complete) or by_group):
         if not heads or (top is not None and top.score >= settings.min_code_score and _names_the_head(query, top)):
             return cands
     same = next((c for c in cands if c.code == hit.code), None)
-    score = max(INDEX_BASE_SCORE + (1 - INDEX_BASE_SCORE) * hit.share, same.score if same else 0.0)
+    share = 1.0 if by_group else hit.share  # the words it leaves unread are what the code's block is about
+    score = max(INDEX_BASE_SCORE + (1 - INDEX_BASE_SCORE) * share, same.score if same else 0.0)
     first = Candidate(
         hit.code, index.description(hit.code) or (_cm_title(hit.code) or ""), f"{INDEX_READING}{hit.phrase()}", round(score, 4)
     )

@@ -1113,3 +1113,14 @@ def test_a_word_naming_the_code_s_block_is_read_by_the_index_entry():
     text = "DISCHARGE DIAGNOSIS: Symptomatic thyroid goiter.\nHOSPITAL COURSE: The patient underwent total thyroidectomy."
     result, codes = codes_for(text, "inpatient")
     assert "E04.9" in codes, codes
+    # the stated diagnosis is read once, by the Index: not also as thyrotoxicosis with thyroid storm
+    assert not any(c.startswith("E05") for c in codes), codes
+
+
+def test_a_procedure_word_the_pcs_index_sends_to_a_body_system_is_read_with_its_body_part():
+    """ "Thyroidectomy - see Resection, Endocrine System 0GT": the thyroid gland, not a gastrectomy."""
+    result = propose_codes(
+        extract("PROCEDURE: Total thyroidectomy."), setting="inpatient", text="PROCEDURE: Total thyroidectomy."
+    )
+    ranked = sorted((p for p in result.proposals + result.alternatives if p.system == "ICD-10-PCS"), key=lambda p: -p.score)
+    assert ranked and ranked[0].code == "0GTK0ZZ", [(p.code, p.score) for p in ranked[:5]]

@@ -223,6 +223,37 @@ def _default_codes(codes: list[str]) -> list[str]:
     return out
 
 
+# the operation a Medical and Surgical procedure word ends in: "thyroid|ectomy", "tonsill|ectomy", "tympan|oplasty"
+_OPERATION_SUFFIX = re.compile(r"(?:ectomy|o?tomy|o?stomy|o?rrhaphy|o?plasty|o?pexy|o?lysis|o?centesis|o?desis)$")
+MIN_STEM = 4
+
+
+def _body_parts_named(cs: CodeSet, entry) -> list[tuple[str, str]]:
+    """(body part character, label) of a Medical and Surgical table (3 characters, ``entry.code``) whose
+    label has a word that what the Index term names before its operation suffix names (:func:`_names`):
+    "Thyroidectomy" 0GT -> Thyroid Gland, and its lobes; "Tonsillectomy" 0CT -> Tonsils. A subterm, a
+    term of several words or one naming no body part of the table gives none."""
+    term = entry.path[0].split(",")[0].strip().lower() if len(entry.path) == 1 else ""
+    suffix = _OPERATION_SUFFIX.search(term)
+    if entry.code[0] != "0" or not suffix or " " in term or len(term) - len(suffix.group()) < MIN_STEM:
+        return []
+    stem = term[: suffix.start()]
+    parts: dict[str, str] = {}
+    for code in cs.pcs_codes_with_prefix(entry.code):
+        parts.setdefault(code[3], cs.pcs_axes(code)[3][2])
+    return [
+        (part, label)
+        for part, label in sorted(parts.items())
+        if any(_names(stem, w) for w in re.findall(r"[a-z]+", label.lower()))
+    ]
+
+
+def _names(stem: str, word: str) -> bool:
+    """The stem names the label's word: "thyroid" Thyroid, "tonsill" Tonsils, not "acromion" Acromioclavicular."""
+    singular = word[:-1] if word.endswith("s") else word
+    return word.startswith(stem) or (len(singular) >= MIN_STEM and stem.startswith(singular))
+
+
 def pcs_aliases(cs: CodeSet) -> list[Alias]:
     """(alias text, valid code, source) over long descriptions and Index terms expanded to codes."""
     with _lock:
@@ -240,10 +271,17 @@ def _pcs_aliases(cs: CodeSet) -> list[Alias]:
     for code, desc in cs.pcs_codes():
         add([normalize_alias(desc)], code, "description")
     for e in cs.pcs_index:
-        if e.kind == "use" or len(e.code) < 4:
+        if e.kind == "use" or len(e.code) < 3:
             continue
         phrase = " ".join(normalize_alias(_PAREN.sub(" ", p)) for p in e.path)
         if not phrase:
+            continue
+        if len(e.code) == 3:  # "Thyroidectomy - see Resection, Endocrine System 0GT": the body parts the word names
+            for part, label in _body_parts_named(cs, e):
+                for code in _default_codes(cs.pcs_codes_with_prefix(e.code + part)):
+                    named = f"{phrase} {normalize_alias(label)}"
+                    add([named], code, "index-body-system")
+                    add(_approach_phrases(named, code), code, "index-body-system")
             continue
         if len(e.code) == 7:
             if cs.pcs_is_valid(e.code):

@@ -116,6 +116,9 @@ def test_aliases(cs: CodeSet) -> None:
     assert ("laparoscopic cholecystectomy", "0FB44ZZ") in pcs
     assert ("resection of gallbladder percutaneous endoscopic approach", "0FT44ZZ") in pcs
     assert all(cs.pcs_is_valid(code) for _, code in list(pcs)[:2000])
+    # "Thyroidectomy - see Resection, Endocrine System 0GT": the body part the word names
+    assert ("thyroidectomy thyroid gland", "0GTK0ZZ") in pcs
+    assert ("tonsillectomy tonsils", "0CTPXZZ") in pcs
     cm = cm_aliases(cs)
     pairs = {(text, code) for text, code, _ in cm}
     assert ("type 2 diabetes with chronic kidney disease", "E11.22") in pairs
@@ -124,6 +127,24 @@ def test_aliases(cs: CodeSet) -> None:
     assert ("type 2 diabetes mellitus", "E11.9") in pairs  # category title -> its .9 code
     billable = set(cs.cm_billable_codes)
     assert all(code in billable for _, code, _ in cm)
+
+
+def test_a_body_system_see_reference_reads_the_body_part_its_word_names(cs: CodeSet) -> None:
+    from pipeline.code.lookup.aliases import _body_parts_named
+
+    def parts(term: str, table: str) -> list[str]:
+        entry = next(e for e in cs.pcs_index if e.path == (term,) and e.code == table)
+        return [label for _, label in _body_parts_named(cs, entry)]
+
+    assert parts("Thyroidectomy", "0GT") == [
+        "Thyroid Gland Lobe, Left",
+        "Thyroid Gland Lobe, Right",
+        "Thyroid Gland Isthmus",
+        "Thyroid Gland",
+    ]
+    assert parts("Tonsillectomy", "0CT") == ["Tonsils"]
+    assert parts("Acromionectomy", "0RT") == []  # "acromion" is not the acromioclavicular joint
+    assert parts("Nephrectomy", "0TT") == []  # a Greek word for the kidney names no label: the Index's own entries code it
 
 
 # ---------------------------------------------------------------- candidate index (slow: builds once)
