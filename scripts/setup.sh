@@ -21,8 +21,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip wheel setuptools
   # torch first: the CPU build (on this project's machines a local wheel; elsewhere add
   # --index-url https://download.pytorch.org/whl/cpu, see README)
-  .venv/bin/python -m pip install --quiet "torch==2.13.0" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
-  .venv/bin/python -m pip install --quiet -e ".[test]"
+  # --no-compile: Python compiles what it imports on first use; compiling every installed file up
+  # front (compileall of the installed packages: 55 s on a slow 2-core VM) is not needed to run
+  .venv/bin/python -m pip install --quiet --no-compile "torch==2.13.0" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
+  .venv/bin/python -m pip install --quiet --no-compile -e ".[test]"
   touch "$stamp"
 fi
 # axe-core for the accessibility browser test (tests/test_review_a11y.py), from the npm registry, pinned
