@@ -66,7 +66,9 @@ from pipeline.code.rules.history import MALIGNANCY_WORDS, acute_only, history_co
 from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.rules.medications import StatusKind, status_codes
 from pipeline.code.rules.neoplasm import SECONDARY_MORPHOLOGY, secondary_sites
+from pipeline.code.rules.pcs_approach import conventional_order
 from pipeline.code.rules.pregnancy import gestation_weeks
+from pipeline.code.rules.screening import screened_for, screening_for, screening_procedure
 from pipeline.code.rules.sequencing import sequence
 from pipeline.code.rules.social_history import is_social_history, social_code
 from pipeline.code.rules.status import (
@@ -295,6 +297,8 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     own = _EvidenceOwner(proposals, mentions)
     stated = stated_diagnoses(proposals, entities, coder.index)
     performed = stated_procedures(proposals, entities) if setting != "outpatient" else {}
+    # the screening the encounter is for (I.C.21.c.5): the documentation states it, whatever the re-ranker learned
+    screenings = {p.code: "the note states the encounter screens for this" for p in proposals if p.has(ReasonKind.SCREENING)}
     specific = documented_specific(proposals, exclusions, settings.min_code_score)
     # codes that stand on the documentation alone: near word-for-word matches, and codes the guideline
     # rules wrote (K81.9 -> K80.00 with calculus)
@@ -319,7 +323,7 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         scored = {p.code: p.score for p in proposals}
         specific = {c for c in specific if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
         stated = {c: why for c, why in stated.items() if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
-    required |= specific | set(stated) | set(performed)
+    required |= specific | set(stated) | set(performed) | set(screenings)
     proposals, required, stated = _both_sides(proposals, required, stated)
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
@@ -340,7 +344,9 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         owned=own.trim,
         family_history_bears=family_history_bears(text),
     )
-    why_required = {c: stated.get(c) or performed.get(c) or "the guidelines require this code" for c in required}
+    why_required = {
+        c: stated.get(c) or performed.get(c) or screenings.get(c) or "the guidelines require this code" for c in required
+    }
     shown, rest = apply_filters([p for p in proposals if p.score >= threshold or p.code in required], context)
     shown = [
         p
@@ -355,7 +361,9 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     below = _with_guideline_reasons([p for p in proposals if p.score < threshold and p.code not in required], shown, context)
     rest = sorted(rest + below, key=lambda p: -p.score)
     if model is not None and settings.calibrate_dictations:
-        shown, rest = decide_dictation(shown, rest, setting, why_required, set(stated) | set(performed), entities)
+        shown, rest = decide_dictation(
+            shown, rest, setting, why_required, set(stated) | set(performed) | set(screenings), entities
+        )
     rest = _first_per_system(rest, settings.max_alternatives)
     shown = with_edits(sequence(shown, setting, list(stated)), setting=setting)
     return CodingResult([own.trim(p) for p in shown], skipped, [own.trim(p) for p in rest])
@@ -706,6 +714,17 @@ def first_pass(
             if is_external_cause(e) and not _falls_diagnosed(e):  # coded below, once the record's injury codes are known
                 cause_mentions.append(e)
                 continue
+            if text and screened_for(_sentence_before(e, text), text[e.end : e.end + 20]):  # "colon cancer screening"
+                if cs and cs[0].score >= settings.min_code_score:
+                    exclusions.categories.add(cs[0].code.replace(".", "")[:3])  # what is screened for is not diagnosed
+                screening = screening_for(e.query_text)
+                if screening.code is None:
+                    skipped.append(SkippedFinding(e.text, e.start, e.end, screening.why))
+                    continue
+                mentions.append(MentionCandidates(e, CM, []))  # its own candidates are the condition's
+                read_as = Reason(ReasonKind.SCREENING, (screening.code,), f'"{e.text}" is {screening.why}')
+                add(CM, screening.code, _cm_title(screening.code) or screening.code, 1.0, e, read_as)
+                continue
             if is_tobacco(e):  # "Smoker.", "smokes a pack a day", "former smoker": the Index's tobacco entries
                 read = tobacco_code(e, text)
                 if read is None:
@@ -808,6 +827,10 @@ def first_pass(
             imaging_query(e.query_text, text, e.start, e.end) or e.query_text for e in test_live
         ]  # modality + body part
         cands = index_for(PCS).candidates(queries, k=CANDIDATES_K)
+        # the approach and root operation the words leave unstated, as a coder reads them (B5.3a, B3.8)
+        cands = [conventional_order(cs, e.query_text, _sentence_of(e, text)) for e, cs in zip(pcs_live, cands)] + cands[
+            len(pcs_live) :
+        ]
         mentions += [MentionCandidates(e, PCS, cs) for e, cs in zip(pcs_live + test_live, cands)]
         for e, cs in zip(pcs_live, cands):
             cs = [c for c in cs[: max(k, 5)] if c.score >= max(settings.min_code_score, PCS_MIN_SCORE)]
@@ -816,6 +839,11 @@ def first_pass(
                 continue
             for c, score in select(PCS, e.query_text, cs, k):
                 add(PCS, c.code, c.description, score, e, _match(e, c))
+
+    for e in pcs_live + test_live:  # "PROCEDURE: Screening colonoscopy.": the encounter's screening code
+        if e.section in PROCEDURE_SECTIONS and (screened := screening_procedure(e.query_text)) and screened.code:
+            read_as = Reason(ReasonKind.SCREENING, (screened.code,), f'"{e.text}" is {screened.why}')
+            add(CM, screened.code, _cm_title(screened.code) or screened.code, 1.0, e, read_as)
 
     def add_documented(code: str, mention: Entity, kind: ReasonKind, why: str) -> None:
         """A code the documentation states outright (an external cause, a status, a list's drug)."""
@@ -1103,12 +1131,24 @@ def _sentence_side(e: Entity, text: str | None, findings: Sequence[Entity]) -> s
     none and no other finding in the sentence could own it; None otherwise."""
     if not text or text[e.start : e.end] != e.text:
         return None
-    starts = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, e.start)]
-    begin = starts[-1] if starts else 0
-    stop = _SENTENCE_BREAK.search(text, e.end)
-    end = stop.start() if stop else len(text)
+    begin, end = _sentence_bounds(e, text)
     others = [f for f in findings if begin <= f.start < end and f.text.lower() != e.text.lower()]
     return specificity.mention_side(text[begin:end]) if not others else None
+
+
+def _sentence_bounds(e: Entity, text: str) -> tuple[int, int]:
+    """Where the mention's sentence (or line, or clause up to a semicolon) begins and ends in ``text``."""
+    starts = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, e.start)]
+    stop = _SENTENCE_BREAK.search(text, e.end)
+    return (starts[-1] if starts else 0), (stop.start() if stop else len(text))
+
+
+def _sentence_of(e: Entity, text: str | None) -> str:
+    """The mention's sentence (:func:`_sentence_bounds`), or its own words where the text is not the note's."""
+    if not text or text[e.start : e.end] != e.text:
+        return e.query_text
+    begin, end = _sentence_bounds(e, text)
+    return text[begin:end]
 
 
 def _line_after(e: Entity, text: str | None) -> str:

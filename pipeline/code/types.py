@@ -48,6 +48,9 @@ class ReasonKind(Enum):
     EXTERNAL_CAUSE = "external_cause"  # how, where, doing what the record's injury happened (I.C.20)
     WEEKS_OF_GESTATION = "weeks_of_gestation"  # a maternal record's weeks of gestation (Z3A, I.C.15.b.4)
     SOCIAL_DETERMINANT = "social_determinant"  # a circumstance the note states: living alone, unemployment (I.C.21.c.17)
+    SCREENING = (
+        "screening"  # the encounter screens for a condition not diagnosed (Z11-Z13, I.C.21.c.5; codes: the screening code)
+    )
     CODED_CASES = "coded_cases"  # CodiEsp train cases coded the mention to the code
     SIMILAR_CASES = "similar_cases"  # the most similar coded cases (CodiEsp train) give the code
     DOCUMENT_MODEL = "document_model"  # the document-level model links the document's wording to the code

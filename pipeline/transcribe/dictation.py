@@ -188,6 +188,12 @@ def _end_sentence(out: list[Segment], pieces: list, cur: list[Word], mark: str =
         out[-1] = with_words(last, list(last.words[:-1]) + [_punctuate(last.words[-1], mark)])
 
 
+def _may_start_mid_sentence(n: int, previous: str) -> bool:
+    """A header of ``n`` words read in the middle of a sentence: three words or more, not after a
+    connector or a determiner ("... and no chest pain": not a header)."""
+    return n >= 3 and previous not in _CONNECTORS | _DETERMINERS
+
+
 def _rejoin_split_headers(segments: list[Segment], table: dict) -> list[Segment]:
     """A header Whisper split between two segments ("... thrombosis, assessment and" | "plan: cellulitis")
     moves whole to the start of the second, where :func:`mark_sections` reads it, rather than leaving
@@ -198,13 +204,13 @@ def _rejoin_split_headers(segments: list[Segment], table: dict) -> list[Segment]
         if not before.words or not after.words or before.words[-1].text.rstrip().endswith(_SENTENCE_END):
             continue
         keys = [_core(w) for w in before.words] + [_core(w) for w in after.words]
+        own = _match(table, keys, len(before.words), 8)  # the header the second segment starts with, if any
         for back in range(min(7, len(before.words) - 1), 0, -1):  # a header that starts `back` words before the end
             i = len(before.words) - back
             hit = _match(table, keys, i, 8)
-            own = _match(table, keys, len(before.words), 8)
-            # as mark_sections reads a header: at a sentence's start, or mid-sentence one of three words or more
+            # as mark_sections reads a header: at a sentence's start, or mid-sentence
             where = before.words[i - 1].text.rstrip().endswith(_SENTENCE_END) or (
-                hit is not None and hit[0] >= 3 and keys[i - 1] not in _CONNECTORS | _DETERMINERS
+                hit is not None and _may_start_mid_sentence(hit[0], keys[i - 1])
             )
             if hit and where and hit[0] > back and hit[0] >= 2 and (own is None or own[0] < hit[0] - back + 1):
                 moved = list(before.words[i:])
@@ -242,7 +248,7 @@ def mark_sections(segments: list[Segment]) -> tuple[list[Segment], list[tuple[in
                 nxt = keys[i + n] if i + n < len(keys) else ""
                 ends = last.rstrip().endswith((".", ",", ":", ";")) or i + n == len(words)
                 ok = (starts_sentence and (ends or (n >= 2 and nxt not in _CONNECTORS))) or (
-                    n >= 3 and nxt not in _CONNECTORS and not (i > 0 and keys[i - 1] in _CONNECTORS | _DETERMINERS)
+                    nxt not in _CONNECTORS and _may_start_mid_sentence(n, keys[i - 1] if i > 0 else "")
                 )
                 if ok:
                     if cur:

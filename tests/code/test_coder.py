@@ -1124,3 +1124,23 @@ def test_a_procedure_word_the_pcs_index_sends_to_a_body_system_is_read_with_its_
     )
     ranked = sorted((p for p in result.proposals + result.alternatives if p.system == "ICD-10-PCS"), key=lambda p: -p.score)
     assert ranked and ranked[0].code == "0GTK0ZZ", [(p.code, p.score) for p in ranked[:5]]
+
+
+def test_an_operative_report_procedure_gets_the_approach_and_root_operation_a_coder_reads():
+    """Tonsils and adenoids are seen in the mouth: External (PCS B5.3a), and all of them is Resection."""
+    text = "OPERATIVE REPORT\nPROCEDURE PERFORMED: Tonsillectomy and adenoidectomy.\nANESTHESIA: General."
+    result = propose_codes(extract(text), setting="inpatient", text=text)
+    pcs = [p.code for p in result.proposals if p.system == "ICD-10-PCS"]
+    assert {"0CTPXZZ", "0CTQXZZ"} <= set(pcs), pcs
+    assert not {"0CTP0ZZ", "0CBP0ZZ", "0CTQ0ZZ", "0CBQ0ZZ"} & set(pcs), pcs
+
+
+def test_a_condition_screened_for_is_coded_as_the_screening():
+    text = "PREOPERATIVE DIAGNOSES: Colon cancer screening and family history of polyps.\nPROCEDURE: Colonoscopy."
+    result = propose_codes(extract(text), setting="outpatient", text=text)
+    ranked = [p.code for p in result.proposals + result.alternatives]
+    assert "Z12.11" in ranked, ranked
+    assert not any(c.startswith("C18") for c in ranked), ranked  # no colon cancer was diagnosed
+    text = "PROCEDURE: Screening colonoscopy.\nFINDINGS: Normal colonoscopy to the cecum."
+    _, codes = codes_for(text)
+    assert "Z12.11" in codes, codes

@@ -240,7 +240,8 @@ def _body_parts_named(cs: CodeSet, entry) -> list[tuple[str, str]]:
     stem = term[: suffix.start()]
     parts: dict[str, str] = {}
     for code in cs.pcs_codes_with_prefix(entry.code):
-        parts.setdefault(code[3], cs.pcs_axes(code)[3][2])
+        if code[3] not in parts:  # the body part's label, read once per body part
+            parts[code[3]] = cs.pcs_axes(code)[3][2]
     return [
         (part, label)
         for part, label in sorted(parts.items())
@@ -277,11 +278,14 @@ def _pcs_aliases(cs: CodeSet) -> list[Alias]:
         if not phrase:
             continue
         if len(e.code) == 3:  # "Thyroidectomy - see Resection, Endocrine System 0GT": the body parts the word names
-            for part, label in _body_parts_named(cs, e):
+            parts = _body_parts_named(cs, e)
+            for part, label in parts:
                 for code in _default_codes(cs.pcs_codes_with_prefix(e.code + part)):
                     named = f"{phrase} {normalize_alias(label)}"
-                    add([named], code, "index-body-system")
-                    add(_approach_phrases(named, code), code, "index-body-system")
+                    # a word that names one body part of the table is that part's own name ("tonsillectomy")
+                    texts = [named, phrase] if len(parts) == 1 else [named]
+                    add(texts, code, "index-body-system")
+                    add([a for t in texts for a in _approach_phrases(t, code)], code, "index-body-system")
             continue
         if len(e.code) == 7:
             if cs.pcs_is_valid(e.code):

@@ -388,10 +388,11 @@ def without_episode(query: str) -> str:
 
 
 @lru_cache(maxsize=20000)
-def lookup(mention: str, _redirects: int = MAX_REDIRECTS) -> IndexHit | None:
+def lookup(mention: str, _redirects: int = MAX_REDIRECTS, main_term: str | None = None) -> IndexHit | None:
     """The Index entry a coder would read for ``mention`` (in the Index's words; an injury query's
     episode words are not read: :func:`without_episode`), or None when no main term of the Index is
-    a word of the mention."""
+    a word of the mention. ``main_term``: read under that main term only ("screening": Screening,
+    neoplasm, breast for "screening breast cancer", not Cancer, breast)."""
     mention_words = set(words(without_episode(mention)))
     if not mention_words:
         return None
@@ -399,7 +400,10 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS) -> IndexHit | None:
     said = _expanded(mention_words, {**SYNONYMS, **{w: SYNONYMS.get(w, ()) + IMPLIED[w] for w in IMPLIED}})
     implied = frozenset(w for w in said.keys() - named.keys())  # Index words only a dictation word implies
     readings: list[_Reading] = []
-    for key, entries in _main_terms(frozenset(named)).items():
+    terms = _main_terms(frozenset(named))
+    if main_term is not None:
+        terms = {key: entries for key, entries in terms.items() if key == frozenset(words(main_term))}
+    for key, entries in terms.items():
         head = set().union(*(named[w] for w in key))
         for entry in entries:
             reading = _read(entry, head, said, implied)

@@ -14,6 +14,7 @@ real choice to make.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -109,12 +110,47 @@ def disagrees(mention: str, candidate_text: str) -> bool:
 
 def excludes1_conflict(a: str, b: str) -> bool:
     """True when an Excludes1 note on ``a`` or ``b`` (or any level above) names the other."""
+    ka, kb = a.replace(".", ""), b.replace(".", "")
+    return _excludes(a, kb, ka) or _excludes(b, ka, kb)
+
+
+def _excludes(code: str, key: str, own: str) -> bool:
+    """An Excludes1 note of ``code``'s lineage names ``key`` (an undotted code) and not ``own``, the code's."""
+    if key[:3] not in _excluded_categories(code):  # most pairs: no note comes near the key
+        return False
+    for refs in _excludes1_refs(code):
+        if any(r.covers(key) for r in refs) and not any(r.covers(own) for r in refs):
+            return True
+    return False
+
+
+@lru_cache(maxsize=16384)
+def _excludes1_refs(code: str) -> tuple[tuple, ...]:
+    """The code references of each Excludes1 note on ``code`` and the levels above it (notes naming no code left out)."""
     from pipeline.code.edits.tabular import lineage_notes
 
-    ka, kb = a.replace(".", ""), b.replace(".", "")
-    return any(n.covers(kb) and not n.covers(ka) for n in lineage_notes(a, "excludes1")) or any(
-        n.covers(ka) and not n.covers(kb) for n in lineage_notes(b, "excludes1")
-    )
+    return tuple(n.refs for n in lineage_notes(code, "excludes1") if n.refs)
+
+
+@lru_cache(maxsize=16384)
+def _excluded_categories(code: str) -> frozenset[str]:
+    """The categories (3 characters) any of the code's Excludes1 references reaches: a reference that names
+    a code names its category, so a key outside these is named by none."""
+    categories = _categories()
+    out: set[str] = set()
+    for refs in _excludes1_refs(code):
+        for r in refs:
+            lo = bisect.bisect_left(categories, r.lo[:3])
+            hi = r.hi[:3] if len(r.hi) >= 3 else r.hi + "\x7f"  # "D4" reaches D40-D49
+            out.update(categories[lo : bisect.bisect_right(categories, hi, lo)])
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def _categories() -> list[str]:
+    from pipeline.code.lookup.codeset import get_codeset
+
+    return sorted({c.replace(".", "")[:3] for c in get_codeset().cm_billable_codes})
 
 
 def select(system: str, mention: str, cands: Sequence[Candidate], k: int) -> Iterator[tuple[Candidate, float]]:

@@ -119,6 +119,9 @@ def test_aliases(cs: CodeSet) -> None:
     # "Thyroidectomy - see Resection, Endocrine System 0GT": the body part the word names
     assert ("thyroidectomy thyroid gland", "0GTK0ZZ") in pcs
     assert ("tonsillectomy tonsils", "0CTPXZZ") in pcs
+    # a word that names one body part of its table is that part's name; one naming several is not
+    assert ("tonsillectomy", "0CTPXZZ") in pcs
+    assert ("thyroidectomy", "0GTK0ZZ") not in pcs
     cm = cm_aliases(cs)
     pairs = {(text, code) for text, code, _ in cm}
     assert ("type 2 diabetes with chronic kidney disease", "E11.22") in pairs
