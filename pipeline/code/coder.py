@@ -657,6 +657,10 @@ def first_pass(
         if all(ev.start != e.start for ev in slot["evidence"]):
             slot["evidence"].append(_evidence(e))
 
+    def add_documented(code: str, mention: Entity, kind: ReasonKind, why: str) -> None:
+        """A code the documentation states outright (an external cause, a status, a list's drug, a screening)."""
+        add(CM, code, _cm_title(code) or code, 1.0, mention, Reason(kind, (code,), why))
+
     cm_mentions = [e for e in entities if e.label in CM_LABELS]
     pcs_mentions = [e for e in entities if e.label in PCS_LABELS]
     diagnosed = any(e.section in DIAGNOSIS_SECTIONS for e in cm_mentions)
@@ -722,8 +726,7 @@ def first_pass(
                     skipped.append(SkippedFinding(e.text, e.start, e.end, screening.why))
                     continue
                 mentions.append(MentionCandidates(e, CM, []))  # its own candidates are the condition's
-                read_as = Reason(ReasonKind.SCREENING, (screening.code,), f'"{e.text}" is {screening.why}')
-                add(CM, screening.code, _cm_title(screening.code) or screening.code, 1.0, e, read_as)
+                add_documented(screening.code, e, ReasonKind.SCREENING, f'"{e.text}" is {screening.why}')
                 continue
             if is_tobacco(e):  # "Smoker.", "smokes a pack a day", "former smoker": the Index's tobacco entries
                 read = tobacco_code(e, text)
@@ -842,12 +845,7 @@ def first_pass(
 
     for e in pcs_live + test_live:  # "PROCEDURE: Screening colonoscopy.": the encounter's screening code
         if e.section in PROCEDURE_SECTIONS and (screened := screening_procedure(e.query_text)) and screened.code:
-            read_as = Reason(ReasonKind.SCREENING, (screened.code,), f'"{e.text}" is {screened.why}')
-            add(CM, screened.code, _cm_title(screened.code) or screened.code, 1.0, e, read_as)
-
-    def add_documented(code: str, mention: Entity, kind: ReasonKind, why: str) -> None:
-        """A code the documentation states outright (an external cause, a status, a list's drug)."""
-        add(CM, code, _cm_title(code) or code, 1.0, mention, Reason(kind, (code,), why))
+            add_documented(screened.code, e, ReasonKind.SCREENING, f'"{e.text}" is {screened.why}')
 
     injuries = sorted((code for system, code in found if system == CM), key=lambda c: found[(CM, c)]["first"])
     for cause in external_causes(cause_mentions, injuries):
