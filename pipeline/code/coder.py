@@ -59,6 +59,7 @@ from pipeline.code.rules.alternates import INDEX_READING, select
 from pipeline.code.rules.arthroplasty import arthroplasty_query
 from pipeline.code.rules.combinations import BLEEDING_CODES, combine
 from pipeline.code.rules.drug_effects import drug_effects
+from pipeline.code.rules.endoscopic_removal import narrated_procedures
 from pipeline.code.rules.external_causes import external_causes, is_external_cause
 from pipeline.code.rules.guideline_filters import FilterContext, apply_filters, family_history_bears
 from pipeline.code.rules.history import MALIGNANCY as MALIGNANCY_HISTORY
@@ -297,6 +298,9 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     own = _EvidenceOwner(proposals, mentions)
     stated = stated_diagnoses(proposals, entities, coder.index)
     performed = stated_procedures(proposals, entities) if setting != "outpatient" else {}
+    # what an endoscopy report narrates as removed, destroyed or biopsied, segment by segment
+    if setting != "outpatient":
+        performed |= {p.code: "the report narrates this procedure" for p in proposals if p.has(ReasonKind.NARRATED_PROCEDURE)}
     # the screening the encounter is for (I.C.21.c.5): the documentation states it, whatever the re-ranker learned
     screenings = {p.code: "the note states the encounter screens for this" for p in proposals if p.has(ReasonKind.SCREENING)}
     specific = documented_specific(proposals, exclusions, settings.min_code_score)
@@ -846,6 +850,12 @@ def first_pass(
     for e in pcs_live + test_live:  # "PROCEDURE: Screening colonoscopy.": the encounter's screening code
         if e.section in PROCEDURE_SECTIONS and (screened := screening_procedure(e.query_text)) and screened.code:
             add_documented(screened.code, e, ReasonKind.SCREENING, f'"{e.text}" is {screened.why}')
+    pcs_codes = get_codeset()
+    for narrated in narrated_procedures(text):  # "five polyps in the rectum. One was resected ...": 0DBP8ZZ
+        if text and pcs_codes.pcs_is_valid(narrated.code):
+            words = Entity(narrated.start, narrated.end, text[narrated.start : narrated.end], "PROCEDURE")
+            narrated_reason = Reason(ReasonKind.NARRATED_PROCEDURE, (narrated.code,), narrated.why)
+            add(PCS, narrated.code, pcs_codes.pcs_description(narrated.code) or narrated.code, 1.0, words, narrated_reason)
 
     injuries = sorted((code for system, code in found if system == CM), key=lambda c: found[(CM, c)]["first"])
     for cause in external_causes(cause_mentions, injuries):

@@ -51,6 +51,7 @@ class ReasonKind(Enum):
     SCREENING = (
         "screening"  # the encounter screens for a condition not diagnosed (Z11-Z13, I.C.21.c.5; codes: the screening code)
     )
+    NARRATED_PROCEDURE = "narrated_procedure"  # a procedure the report's narrative states, built root operation and body part
     CODED_CASES = "coded_cases"  # CodiEsp train cases coded the mention to the code
     SIMILAR_CASES = "similar_cases"  # the most similar coded cases (CodiEsp train) give the code
     DOCUMENT_MODEL = "document_model"  # the document-level model links the document's wording to the code

@@ -1144,3 +1144,21 @@ def test_a_condition_screened_for_is_coded_as_the_screening():
     text = "PROCEDURE: Screening colonoscopy.\nFINDINGS: Normal colonoscopy to the cecum."
     _, codes = codes_for(text)
     assert "Z12.11" in codes, codes
+
+
+def test_a_colonoscopy_codes_the_polypectomy_it_narrates_not_its_inspection():
+    """The narrative states the polypectomy segment by segment (PCS B3.2a); the colonoscopy's inspection
+    is part of it (B3.11a). Evidence is the sentence that states it."""
+    text = (
+        "PROCEDURE: Colonoscopy.\nDESCRIPTION OF PROCEDURE: The colonoscope was advanced to the cecum. "
+        "A 6-mm sessile polyp in the sigmoid colon was removed with a cold snare and retrieved.\n"
+        "IMPRESSION: Sigmoid colon polyp, removed."
+    )
+    result, codes = codes_for(text, "inpatient")
+    assert "0DBN8ZZ" in codes and "0DJD8ZZ" not in codes, codes
+    polypectomy = next(p for p in result.proposals if p.code == "0DBN8ZZ")
+    assert polypectomy.has(ReasonKind.NARRATED_PROCEDURE)
+    assert polypectomy.evidence[0].text.startswith("A 6-mm sessile polyp in the sigmoid colon was removed")
+    # a clinic note is not coded in ICD-10-PCS: the code stays an alternative
+    result, codes = codes_for(text, "outpatient")
+    assert "0DBN8ZZ" not in codes

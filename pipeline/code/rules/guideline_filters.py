@@ -330,6 +330,31 @@ def outpatient_procedures(shown: list[CodeProposal], ctx: FilterContext) -> dict
     return {i: OUTPATIENT_PCS for i, p in enumerate(shown) if p.system == PCS}
 
 
+INSPECTION = "J"  # the root operation of a Medical and Surgical code (3rd character)
+# Inspection body parts that name a tract of several body parts (Gastrointestinal System): the parts it covers
+_TRACTS = {"0D0": frozenset("123456789A"), "0D6": frozenset("67"), "0DD": frozenset("BCEFGHKLMNPQ")}
+
+
+def inspection_within_a_procedure(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """An inspection is not coded on its own where a procedure through the same approach on the body
+    part it looks at achieves its objective (PCS guideline B3.11a): a colonoscopy with a polypectomy
+    is the Excision, not also Inspection of Lower Intestinal Tract. Through another approach it is
+    coded (B3.11c)."""
+
+    def covered(inspection: str, other: str) -> bool:
+        if other[0] != "0" or other[2] == INSPECTION or other[:2] != inspection[:2] or other[4] != inspection[4]:
+            return False
+        tract = _TRACTS.get(inspection[:2] + inspection[3])
+        return other[3] in tract if tract is not None else True
+
+    procedures = [p.code for p in shown if p.system == PCS]
+    return {
+        i: "the inspection is part of a procedure through the same approach (PCS guideline B3.11a)"
+        for i, p in enumerate(shown)
+        if p.system == PCS and p.code[0] == "0" and p.code[2] == INSPECTION and any(covered(p.code, c) for c in procedures)
+    }
+
+
 MIN_WORDS_FOR_STATISTICS = 40  # CodiEsp cases have 68 words and more, the sample dictations 69-105
 
 
@@ -574,6 +599,7 @@ FILTERS: tuple[Filter, ...] = (
     past_history_only,
     stated_words_read_once,
     operative_report_procedures,
+    inspection_within_a_procedure,
     unspecified_site_malignancy,
     unspecified_region_injury,
     outpatient_procedures,
