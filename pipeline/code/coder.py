@@ -54,7 +54,7 @@ from pipeline.code.rank.rerank import (
     not_coded_spans,
     word_match,
 )
-from pipeline.code.rules import specificity
+from pipeline.code.rules import pcs_index_reading, specificity
 from pipeline.code.rules.alternates import INDEX_READING, select
 from pipeline.code.rules.arthroplasty import arthroplasty_query
 from pipeline.code.rules.combinations import BLEEDING_CODES, combine
@@ -838,6 +838,8 @@ def first_pass(
         cands = [conventional_order(cs, e.query_text, _sentence_of(e, text)) for e, cs in zip(pcs_live, cands)] + cands[
             len(pcs_live) :
         ]
+        # the PCS Index from the procedure's word to its root operation and body part, where no title matches
+        cands = [_pcs_index_first(e, cs, text, index_for(PCS)) for e, cs in zip(pcs_live, cands)] + cands[len(pcs_live) :]
         mentions += [MentionCandidates(e, PCS, cs) for e, cs in zip(pcs_live + test_live, cands)]
         for e, cs in zip(pcs_live, cands):
             cs = [c for c in cs[: max(k, 5)] if c.score >= max(settings.min_code_score, PCS_MIN_SCORE)]
@@ -1029,6 +1031,22 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
         hit.code, index.description(hit.code) or (_cm_title(hit.code) or ""), f"{INDEX_READING}{hit.phrase()}", round(score, 4)
     )
     return [first, *(c for c in cands if c.code != hit.code)][: len(cands) or 1]
+
+
+PCS_INDEX_SCORE = 0.9  # a code the PCS Index and the table give: as sure as a near word-for-word title match
+
+
+def _pcs_index_first(e: Entity, cands: list, text: str | None, index) -> list:
+    """The code the PCS Index reads for the procedure mention (:mod:`pipeline.code.rules.pcs_index_reading`)
+    first, where no code's title or Index term matches the mention nearly word for word: "evacuation of
+    acute subdural hematoma" is Evacuation, Hematoma, see Extirpation; Subdural Space, Intracranial."""
+    if cands and cands[0].score >= PCS_INDEX_SCORE:
+        return cands
+    found = pcs_index_reading.read(e.query_text, _sentence_of(e, text))
+    if found is None:
+        return cands
+    first = Candidate(found.code, index.description(found.code) or found.code, found.alias, PCS_INDEX_SCORE)
+    return [first, *(c for c in cands if c.code != found.code)][: max(len(cands), 1)]
 
 
 def _read_by_its_group(query: str, code: str, path: Sequence[str]) -> bool:

@@ -1162,3 +1162,17 @@ def test_a_colonoscopy_codes_the_polypectomy_it_narrates_not_its_inspection():
     # a clinic note is not coded in ICD-10-PCS: the code stays an alternative
     result, codes = codes_for(text, "outpatient")
     assert "0DBN8ZZ" not in codes
+
+
+def test_an_operative_report_codes_a_procedure_the_pcs_index_reads_to_its_body_part():
+    """No title says "evacuation of subdural hematoma": the PCS Index reads Evacuation, Hematoma, see
+    Extirpation, then Subdural Space, Intracranial; the craniotomy makes it open."""
+    text = (
+        "PREOPERATIVE DIAGNOSIS: Acute left subdural hematoma.\n"
+        "PROCEDURE: Left frontotemporal craniotomy for evacuation of acute subdural hematoma.\n"
+        "DESCRIPTION OF PROCEDURE: The dura was opened and the clot was removed."
+    )
+    result, codes = codes_for(text, "inpatient")
+    assert "00C40ZZ" in codes, codes
+    evacuation = next(p for p in result.proposals if p.code == "00C40ZZ")
+    assert any("evacuation" in ev.text for ev in evacuation.evidence)

@@ -43,7 +43,8 @@ STATED: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
             (NATURAL_OPENING_ENDOSCOPIC, PERCUTANEOUS_ENDOSCOPIC),
         ),
         (
-            r"percutaneous|(?:core|fine)[- ]needle|needle (?:biopsy|aspiration)|(?:ct|ultrasound|fluoroscop\w*)[- ]guided",
+            r"percutaneous|(?:core|fine)[- ]needle|needle (?:biopsy|aspiration)|(?:ct|ultrasound|fluoroscop\w*)[- ]guided|"
+            r"puncture\b|\w*centesis\b|bone marrow (?:biops|aspirat)",
             (PERCUTANEOUS,),
         ),
         (r"transvaginal|transanal|transoral|per rectum|via (?:the )?(?:vagina|rectum|urethra|mouth)", (NATURAL_OPENING,)),
