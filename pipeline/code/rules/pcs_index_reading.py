@@ -24,7 +24,8 @@ Subdural Space".
   ("Left") may be stated by the mention's sentence; an entry whose side nobody states is not read.
 * **The row**: among the valid codes of the entry, the approach the words state, else the
   conventional one (:func:`pipeline.code.rules.pcs_approach.approach_preference`); no device, except a
-  drainage device where a tube, drain or catheter is left; the diagnostic qualifier for a biopsy.
+  drainage device where a tube, drain or catheter is left; the diagnostic qualifier for a biopsy, and for
+  a drainage whose fluid the sentence says was examined ("lumbar puncture showed ...").
 
 Mentions with no root operation word, or whose body part the Index entries do not name, give nothing,
 and the code index's candidates stand.
@@ -72,6 +73,13 @@ DIAGNOSTIC, NO_QUALIFIER, NO_DEVICE, DRAINAGE_DEVICE = "X", "Z", "Z", "0"
 _WITH_QUALIFIER_DIAGNOSTIC = re.compile(r"\bwith qualifier diagnostic\b", re.I)
 _DEVICE_LEFT = re.compile(r"\b(?:tube|drain|catheter|pigtail)s?\b", re.I)
 SIDES = frozenset({"left", "right", "bilateral"})
+# a drainage whose fluid the report says was examined is diagnostic ("lumbar puncture showed only a slight
+# elevation of proteins", "fluid sent for culture"); "therapeutic" says otherwise
+_EXAMINED = re.compile(
+    r"\b(?:diagnostic|cultures?|cytolog\w*|analy[sz]\w*|stud(?:y|ies)|exam\w*|showed|revealed|results?|compatible|sent (?:for|to))\b",
+    re.I,
+)
+_THERAPEUTIC = re.compile(r"\btherapeutic\b", re.I)
 # the Device Key's and Substance Key's "use" entries ("Foley catheter use Drainage Device"): not body parts
 _DEVICE_KEY = re.compile(
     r"device|substitute|stent|graft|implant|lead|electrode|catheter|pacemaker|defibrillator|monitor|pump|"
@@ -221,7 +229,9 @@ def read(mention: str, sentence: str = "") -> PcsReading | None:
     if best is None:
         return None
     _, ref, part = best
-    diagnostic = ref.diagnostic or "biopsy" in said
+    biopsy = ref.diagnostic or "biopsy" in said
+    context = f"{mention} {sentence}"
+    diagnostic = biopsy or (ref.operation == "Drainage" and bool(_EXAMINED.search(context)) and not _THERAPEUTIC.search(context))
     device_left = ref.operation == "Drainage" and bool(_DEVICE_LEFT.search(f"{mention} {sentence}"))
     stated = stated_approaches(mention) or stated_approaches(sentence)
     codes = [c for c in get_codeset().pcs_codes_with_prefix(part.code) if len(c) == 7]
@@ -234,6 +244,6 @@ def read(mention: str, sentence: str = "") -> PcsReading | None:
         return (approach_preference(code, stated), qualifier, device, code)
 
     code = min(codes, key=preference)
-    if diagnostic and code[6] != DIAGNOSTIC:
+    if biopsy and code[6] != DIAGNOSTIC:
         return None  # a biopsy whose row has no diagnostic qualifier is not this body part's
     return PcsReading(code, (*ref.path, *part.path[1:]))

@@ -34,3 +34,8 @@ def test_no_root_operation_or_no_body_part_reads_nothing():
     assert code("excision of the lesion") is None  # no body part
     assert code("biopsy of the kidney") is None  # the side is not stated
     assert code("colonoscopy") is None
+
+
+def test_a_drainage_whose_fluid_was_examined_is_diagnostic():
+    assert code("lumbar puncture", "Lumbar puncture showed only a slight elevation of proteins.") == "009U3ZX"
+    assert code("lumbar puncture", "A therapeutic lumbar puncture was performed; the opening pressure fell.") == "009U3ZZ"
