@@ -18,8 +18,8 @@ Subdural Space".
   the body part to that table. Root operations that place or take out a device (Insertion, Removal,
   Replacement ...) are not read: "removal of the hematoma" is no Removal.
 * **Body part**: the one the reference names ("Puncture, lumbar, see Drainage, Spinal Canal 009U"), else
-  the entry under the root operation whose every level the mention names by its first word ("subdural"
-  for Subdural Space, Intracranial), the most of its words first; a site adjective read as its noun ("renal" kidney, :data:`pipeline.code.lookup.index_lookup.SITE_ADJECTIVES`),
+  the entry under the root operation whose every level the mention names by the words a report says
+  for it ("subdural" for Subdural Space, Intracranial), the most of its words first; a site adjective read as its noun ("renal" kidney, :data:`pipeline.code.lookup.index_lookup.SITE_ADJECTIVES`),
   a Body Part Key term as the body part it uses ("pyloric antrum": Stomach, Pylorus). A side level
   ("Left") may be stated by the mention's sentence; an entry whose side nobody states is not read.
 * **The row**: among the valid codes of the entry, the approach the words state, else the
@@ -86,12 +86,10 @@ _DEVICE_KEY = re.compile(
     r"stimulator|prosthe|infusion|expander|spacer|fixation|plate|screw|\brod\b|wire|substance|agent|radioactive",
     re.I,
 )
-READING = "PCS Index: "
+READING = "PCS Index: "  # the alias of a candidate this reading gives
 # a one-word operation term ("Cholecystectomy", "Gastrostomy"): the code index reads the body part its
 # word names (pipeline.code.lookup.aliases), and the root operation by pipeline.code.rules.pcs_approach
-_OPERATION_WORD = re.compile(
-    r"^\w+(?:ectomy|otomy|ostomy|plasty|pexy|rrhaphy|lysis|centesis|desis|scopy)(?:,|$)", re.I
-)  # the alias of a candidate this reading gives
+_OPERATION_WORD = re.compile(r"^\w+(?:ectomy|otomy|ostomy|plasty|pexy|rrhaphy|lysis|centesis|desis|scopy)(?:,|$)", re.I)
 
 
 @dataclass(frozen=True)
@@ -136,7 +134,9 @@ def _named_by(level: str) -> tuple[str, ...]:
     return tuple(w for w in words(first) if w not in _IMPLIED_WORDS) or words(first)
 
 
+@lru_cache(maxsize=1)
 def _adjectives() -> dict[str, str]:
+    """A site's adjective or other word -> the Index's noun ("renal" kidney, "pleural" pleura)."""
     out = dict(SITE_ADJECTIVES)
     for noun, said in SYNONYMS.items():
         for w in said:
@@ -193,8 +193,8 @@ def _body_parts(ref: _Reference, parts: dict[str, tuple[_BodyPart, ...]]) -> tup
 
 
 def _names_level(level: tuple[str, ...], said: frozenset[str], sides: frozenset[str]) -> bool:
-    """The mention names the level: its first word (the Index's head of the level: "Subdural" of "Subdural
-    Space, Intracranial"), or, for a side, the mention or its sentence states it."""
+    """The mention names the level: every word a report says for it (:func:`_named_by`: "subdural" for
+    Subdural Space, Intracranial), or, for a side, the mention or its sentence states it."""
     if level and set(level) <= SIDES:
         return any(w in said or w in sides for w in level)
     return bool(level) and all(w in said for w in level)
