@@ -41,19 +41,19 @@ from functools import lru_cache
 from pipeline.code.lookup.index_lookup import SITE_ADJECTIVES, SYNONYMS, words
 from pipeline.code.rules.pcs_approach import approach_preference, root_preference, stated_approaches
 
-# Medical and Surgical root operations that act on a body part, by their Index main term: the
-# character and the words that name them besides the term itself
-ROOT_OPERATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "Excision": ("B", ("excision", "excise", "excised", "excisional")),
-    "Resection": ("T", ("resection", "resected")),
-    "Drainage": ("9", ("drainage", "drained")),
-    "Extirpation": ("C", ("extirpation",)),
-    "Destruction": ("5", ("destruction", "destroyed")),
-    "Release": ("N", ("release", "released")),
-    "Repair": ("Q", ("repair", "repaired")),
-    "Dilation": ("7", ()),  # "dilatation of the ventricles" is mostly a finding: only the Index's references
-    "Fragmentation": ("F", ("fragmentation",)),
-    "Extraction": ("D", ("extraction", "extracted")),
+# Medical and Surgical root operations that act on a body part, by their Index main term: the words
+# that name them (the entries under the term give the codes, and with them the operation's character)
+ROOT_OPERATIONS: dict[str, tuple[str, ...]] = {
+    "Excision": ("excision", "excise", "excised", "excisional"),
+    "Resection": ("resection", "resected"),
+    "Drainage": ("drainage", "drained"),
+    "Extirpation": ("extirpation",),
+    "Destruction": ("destruction", "destroyed"),
+    "Release": ("release", "released"),
+    "Repair": ("repair", "repaired"),
+    "Dilation": (),  # "dilatation of the ventricles" is mostly a finding: only the Index's references
+    "Fragmentation": ("fragmentation",),
+    "Extraction": ("extraction", "extracted"),
 }
 # where a reference offers several root operations ("Biopsy, see Drainage / Excision / Extraction"),
 # the one a coder reads first when the body part fits each
@@ -154,7 +154,7 @@ def _index() -> tuple[
     references: list[_Reference] = []
     parts: dict[str, list[_BodyPart]] = defaultdict(list)
     key_terms: list[tuple[frozenset[str], frozenset[str]]] = []
-    for name, (_, said) in ROOT_OPERATIONS.items():
+    for name, said in ROOT_OPERATIONS.items():
         for w in said:
             references.append(_Reference(frozenset(words(w)), name, "", False, (name,)))
     for e in get_codeset().pcs_index:
