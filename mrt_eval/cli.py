@@ -534,6 +534,39 @@ def bench_transcribe(
         )
 
 
+@bench_app.command("transcript-stages")
+def bench_transcript_stages(
+    folder: Optional[Path] = typer.Argument(None, help="A folder of media with NAME.txt references (default: samples/)"),
+) -> None:
+    """Per file, a fingerprint of each transcription stage (decoded audio, VAD, features, encoder,
+    transcript) with the product's settings: run it on two CPUs and compare to find the stage whose
+    kernels differ (docs/benchmarks.md, Transcription)."""
+    from mrt_eval.transcribe.benchmark import load_dataset
+    from mrt_eval.transcribe.stages import cpu_description, pinned_variables, stage_fingerprints
+    from pipeline.settings import get_settings
+    from pipeline.transcribe.transcribe import Transcriber
+
+    settings = get_settings()
+    if settings.transcribe_backend != "faster-whisper":
+        err.print("[red]transcript-stages reads faster-whisper's stages; set MRT_TRANSCRIBE_BACKEND=faster-whisper[/red]")
+        raise typer.Exit(2)
+    try:
+        items = load_dataset(folder or Path(__file__).resolve().parents[1] / "samples")
+    except (OSError, ValueError) as e:
+        err.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    model = Transcriber(settings).model()
+    cpu = cpu_description()
+    tab = Table(title=f"Transcription stages ({settings.whisper_model}; {', '.join(f'{k} {v}' for k, v in cpu.items())})")
+    for col in ("file", "audio", "vad", "features", "encoder", "transcript"):
+        tab.add_column(col)
+    for item in items:
+        f = stage_fingerprints(item, model, settings)
+        tab.add_row(f.name, f.audio, f.vad, f.features, f.encoder, f.transcript)
+    Console(width=max(out.width, 160)).print(tab)
+    out.print(f"pinned: {pinned_variables() or 'nothing (cpu_kernels=native or not x86-64)'}")
+
+
 def _bench_devset(
     split: str,
     devset_dir: Optional[Path],
