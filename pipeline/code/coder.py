@@ -83,6 +83,7 @@ from pipeline.code.rules.status import (
     status_candidate,
     status_query,
 )
+from pipeline.code.rules.therapy_encounter import therapy_encounter
 from pipeline.code.rules.tobacco import is_tobacco, tobacco_code
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, Reason, ReasonKind, SkippedFinding
 from pipeline.extract.types import Entity
@@ -301,8 +302,15 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     # what an endoscopy report narrates as removed, destroyed or biopsied, segment by segment
     if setting != "outpatient":
         performed |= {p.code: "the report narrates this procedure" for p in proposals if p.has(ReasonKind.NARRATED_PROCEDURE)}
-    # the screening the encounter is for (I.C.21.c.5): the documentation states it, whatever the re-ranker learned
-    screenings = {p.code: "the note states the encounter screens for this" for p in proposals if p.has(ReasonKind.SCREENING)}
+    # what the encounter is for, as the note states it, whatever the re-ranker learned: a screening
+    # (I.C.21.c.5), the administration of antineoplastic therapy (I.C.2.e.2)
+    encounter_reasons = {
+        p.code: "the note states the encounter screens for this"
+        if p.has(ReasonKind.SCREENING)
+        else "the note states the encounter is for this therapy"
+        for p in proposals
+        if p.has(ReasonKind.SCREENING, ReasonKind.THERAPY_ENCOUNTER)
+    }
     specific = documented_specific(proposals, exclusions, settings.min_code_score)
     # codes that stand on the documentation alone: near word-for-word matches, and codes the guideline
     # rules wrote (K81.9 -> K80.00 with calculus)
@@ -327,7 +335,7 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         scored = {p.code: p.score for p in proposals}
         specific = {c for c in specific if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
         stated = {c: why for c, why in stated.items() if c in firm or scored.get(c, 0.0) >= STATED_MIN_RERANK}
-    required |= specific | set(stated) | set(performed) | set(screenings)
+    required |= specific | set(stated) | set(performed) | set(encounter_reasons)
     proposals, required, stated = _both_sides(proposals, required, stated)
     proposals.sort(key=lambda p: (-p.score, p.evidence[0].start if p.evidence else 0))
     threshold = settings.proposal_threshold if model is not None else 0.0  # without the model: every match, as before
@@ -349,7 +357,7 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         family_history_bears=family_history_bears(text),
     )
     why_required = {
-        c: stated.get(c) or performed.get(c) or screenings.get(c) or "the guidelines require this code" for c in required
+        c: stated.get(c) or performed.get(c) or encounter_reasons.get(c) or "the guidelines require this code" for c in required
     }
     shown, rest = apply_filters([p for p in proposals if p.score >= threshold or p.code in required], context)
     shown = [
@@ -366,7 +374,7 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     rest = sorted(rest + below, key=lambda p: -p.score)
     if model is not None and settings.calibrate_dictations:
         shown, rest = decide_dictation(
-            shown, rest, setting, why_required, set(stated) | set(performed) | set(screenings), entities
+            shown, rest, setting, why_required, set(stated) | set(performed) | set(encounter_reasons), entities
         )
     rest = _first_per_system(rest, settings.max_alternatives)
     shown = with_edits(sequence(shown, setting, list(stated)), setting=setting)
@@ -689,17 +697,12 @@ def first_pass(
     cause_mentions: list[Entity] = []
 
     if cm_live or cm_out:
+        site_queries = [_site_query(e, text) for e in cm_live + cm_out]
+        # "Colonoscopy ... showed diverticulosis": the organ the endoscope examines states the site
+        examined = {id(e): organ for e, (_, organ) in zip(cm_live + cm_out, site_queries) if organ}
         queries = [
-            _with_organism(
-                _with_coordinated(
-                    specificity.site_query(e.query_text, text[e.end : e.end + 60] if text else "", _sentence_before(e, text)),
-                    text[e.end : e.end + 40] if text else "",
-                ),
-                e,
-                text,
-                cm_mentions,
-            )
-            for e in cm_live + cm_out
+            _with_organism(_with_coordinated(q, text[e.end : e.end + 40] if text else ""), e, text, cm_mentions)
+            for e, (q, _) in zip(cm_live + cm_out, site_queries)
         ]
         cands = _cm_candidates(queries, settings, index_for(CM), [_lead(e, text) for e in cm_live + cm_out])
         for e, q, cs in zip(cm_live, queries, cands):
@@ -785,6 +788,10 @@ def first_pass(
             for c, score in select(CM, e.query_text, cs, k):
                 code, notes, left = _specific(c.code, e, text, cm_mentions)
                 why = [_match(e, c), *certainty]
+                if id(e) in examined and c is cs[0] and c.alias.startswith(INDEX_READING):
+                    organ = examined[id(e)]
+                    why.append(Reason(ReasonKind.SPECIFIED, (code,), f"the endoscopy that shows it examines the {organ}: {code}"))
+                    exclusions.specified.add(code)
                 if code != c.code:
                     why.append(Reason(ReasonKind.SPECIFIED, (code,), f"specified as {code}"))
                     exclusions.codes.add(c.code)
@@ -852,6 +859,9 @@ def first_pass(
     for e in pcs_live + test_live:  # "PROCEDURE: Screening colonoscopy.": the encounter's screening code
         if e.section in PROCEDURE_SECTIONS and (screened := screening_procedure(e.query_text)) and screened.code:
             add_documented(screened.code, e, ReasonKind.SCREENING, f'"{e.text}" is {screened.why}')
+    if encounter := therapy_encounter(text):  # "admitted ... for cycle six of CIVI-CAD": Z51.11, coded first
+        words = Entity(encounter.start, encounter.end, text[encounter.start : encounter.end] if text else "", "PROBLEM")
+        add_documented(encounter.code, words, ReasonKind.THERAPY_ENCOUNTER, encounter.why)
     pcs_codes = get_codeset()
     for narrated in narrated_procedures(text):  # "five polyps in the rectum. One was resected ...": 0DBP8ZZ
         if text and pcs_codes.pcs_is_valid(narrated.code):
@@ -900,6 +910,17 @@ def first_pass(
 
 
 _SITE_PHRASE = re.compile(r"\s+(?:of|in|involving)\s+(?:the\s+)?(?:\w+\s+){0,3}\w+$", re.I)
+
+
+def _site_query(e: Entity, text: str | None) -> tuple[str, str | None]:
+    """The mention's Index query with the site its words state around it, or, for a finding (not a
+    symptom) an endoscopy shows, the organ the scope examines (:mod:`pipeline.code.rules.specificity`),
+    with that organ (None where the query reads none)."""
+    query = specificity.site_query(e.query_text, text[e.end : e.end + 60] if text else "", _sentence_before(e, text))
+    if not text or e.label == "SYMPTOM":
+        return query, None
+    read = specificity.with_examined_organ(query, _sentence_of(e, text))
+    return read, (read[len(query) :].strip() or None)
 
 
 def _cm_candidates(queries: list[str], settings: Settings, index: CodeIndex, leads: list[str] | None = None) -> list:

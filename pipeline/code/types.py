@@ -51,6 +51,9 @@ class ReasonKind(Enum):
     SCREENING = (
         "screening"  # the encounter screens for a condition not diagnosed (Z11-Z13, I.C.21.c.5; codes: the screening code)
     )
+    THERAPY_ENCOUNTER = (
+        "therapy_encounter"  # the encounter is for chemotherapy, immunotherapy or radiation (Z51.0, Z51.1-, I.C.2.e.2)
+    )
     NARRATED_PROCEDURE = "narrated_procedure"  # a procedure the report's narrative states, built root operation and body part
     CODED_CASES = "coded_cases"  # CodiEsp train cases coded the mention to the code
     SIMILAR_CASES = "similar_cases"  # the most similar coded cases (CodiEsp train) give the code

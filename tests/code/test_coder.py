@@ -1176,3 +1176,37 @@ def test_an_operative_report_codes_a_procedure_the_pcs_index_reads_to_its_body_p
     assert "00C40ZZ" in codes, codes
     evacuation = next(p for p in result.proposals if p.code == "00C40ZZ")
     assert any("evacuation" in ev.text for ev in evacuation.evidence)
+
+
+def test_an_admission_for_chemotherapy_is_coded_first_and_its_malignancy_after_it():
+    """I.C.2.e.2: the encounter is for giving the therapy; Z51.11 is the principal diagnosis, whatever the
+    stated diagnoses' order, and the malignancy is still coded."""
+    text = (
+        "ADMITTING DIAGNOSES:\n1.  Breast cancer.\n2.  Hypertension.\n"
+        "HOSPITAL COURSE: ,1.  Breast cancer, the patient was admitted to the oncology service under Dr. X for cycle "
+        "four of Adriamycin and Cytoxan, which she tolerated well.\n2.  Hypertension, continued on lisinopril."
+    )
+    result, codes = codes_for(text, "inpatient")
+    assert codes[0] == "Z51.11", codes
+    assert "C50.919" in codes and "I10" in codes, codes
+    first = result.proposals[0]
+    assert first.has(ReasonKind.THERAPY_ENCOUNTER) and "I.C.2.e.2" in first.rationale
+    assert first.evidence[0].text.endswith("for cycle four")
+    # a plan to give it is not this encounter's reason
+    _, planned = codes_for(text.replace("was admitted", "will be admitted"), "inpatient")
+    assert "Z51.11" not in planned, planned
+
+
+def test_a_finding_the_colonoscopy_shows_is_coded_in_the_large_intestine():
+    text = (
+        "DISCHARGE DIAGNOSES:\n1.  Upper GI bleed.\n"
+        "HOSPITAL COURSE: The patient underwent upper endoscopy, which revealed erosive gastritis.  "
+        "Colonoscopy did reveal diverticulosis as well as a polyp, which was resected."
+    )
+    result, codes = codes_for(text, "inpatient")
+    assert "K57.30" in codes and "K57.90" not in codes, codes
+    found = next(p for p in result.proposals if p.code == "K57.30")
+    assert found.has(ReasonKind.SPECIFIED) and "examines the colon" in found.rationale
+    # the same finding on a CT: no organ stated, the Index's bare entry
+    _, on_ct = codes_for(text.replace("Colonoscopy did reveal", "CT did reveal"), "inpatient")
+    assert "K57.30" not in on_ct, on_ct

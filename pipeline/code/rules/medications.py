@@ -5,9 +5,11 @@ which drugs the patient must not get. Coders report both with status codes:
 
 * **Long-term (current) drug therapy**, category Z79 (Guidelines I.C.21.c.3; for diabetes I.C.4.a.3:
   Z79.4 insulin, Z79.84 oral hypoglycemics, Z79.85 injectable non-insulin antidiabetics): a drug of a
-  class in ``data/drug_classes.tsv`` named under a medication heading, or "on <drug>" anywhere in the
-  note ("atrial fibrillation, on Coumadin" -> Z79.01), or the class itself the patient is said to be on
-  ("chronic atrial fibrillation, on anticoagulation" -> Z79.01; "on oral hypoglycemics" -> Z79.84).
+  class in ``data/drug_classes.tsv`` named under a medication heading or in a list the prose
+  introduces ("Discharged home with ..., Plavix 75 mg daily"; "her home medications, which are:" and
+  numbered lines), or "on <drug>" anywhere in the note ("atrial fibrillation, on Coumadin" -> Z79.01),
+  or the class itself the patient is said to be on ("chronic atrial fibrillation, on anticoagulation"
+  -> Z79.01; "on oral hypoglycemics" -> Z79.84).
 * **Allergy status**, Z88 (Index: Allergy, status, to ... penicillin Z88.0, narcotic agent Z88.5),
   Z91.04- (latex, radiographic dye) and Z91.01- (foods: seafood, peanuts, eggs): a drug named under
   the allergy heading, or after "allergic to" / "allergy to" (read from the words where extraction
@@ -124,6 +126,37 @@ def drug_classes() -> dict[str, tuple[str | None, str | None]]:
 _DOSING_WORDS = re.compile(r"^(?:(?:chronic|daily|oral|home|long[- ]term|low[- ]dose|p\.?o\.?)\s+)+")
 
 
+# a medication list in the prose of another section: "Discharged home with Synthroid 0.5 mg daily, Plavix
+# 75 mg daily, ...", "continue her previous home medications, which are:" followed by numbered lines
+_LIST_IN_PROSE = re.compile(
+    r"\b(?:discharged(?:\s+(?:home|to\s+home))?\s+(?:with|on)|(?:home|current|discharge|outpatient)\s+medications?"
+    r"(?:\s+(?:are|include|including|which\s+are|as\s+follows))?[,:]?)\s",
+    re.I,
+)
+_SENTENCE_START = re.compile(r"\.\s+(?=[A-Z])|\n")
+_NUMBERED_LINE = re.compile(r"^\s*\d+[.)]\s")
+_LIST_HEADING_LINE = re.compile(r"\bmedications?\b[^\n]*:\s*$", re.I)
+
+
+def listed_in_prose(text: str, start: int) -> bool:
+    """Whether the drug at ``start`` is an item of a medication list the prose introduces: its
+    sentence so far follows "discharged home with" or "home medications", or its numbered line is one
+    of a run of numbered lines under a line ending in "medications ...:"."""
+    begins = [m.end() for m in _SENTENCE_START.finditer(text, max(0, start - 400), start)]
+    sentence = text[begins[-1] if begins else max(0, start - 400) : start]
+    if _LIST_IN_PROSE.search(sentence):
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    if not _NUMBERED_LINE.match(text[line_start:start]):
+        return False
+    lines = text[:line_start].split("\n")[:-1]
+    for line in reversed(lines[-30:]):
+        if _NUMBERED_LINE.match(line):
+            continue
+        return bool(_LIST_HEADING_LINE.search(line))
+    return False
+
+
 def _drug(e: Entity, text: str) -> str | None:
     """The table's drug the mention names, or None ("non-insulin-dependent" names no insulin)."""
     name = _DOSING_WORDS.sub("", re.sub(r"\s+", " ", e.text.lower()).strip(" .,;:"))
@@ -159,7 +192,7 @@ def status_codes(entities: list[Entity], text: str | None) -> list[DrugStatus]:
                 found.setdefault((StatusKind.ALLERGY, allergy), []).append(e)
         elif (
             long_term
-            and (e.section in MEDICATION_SECTIONS or said_on)
+            and (e.section in MEDICATION_SECTIONS or said_on or listed_in_prose(text, e.start))
             and not _STOPPED_AFTER.match(text[e.end : e.end + 40])
             and not _STOPPED_BEFORE.search(before)
             and not _SHORT_COURSE_AFTER.match(text[e.end : e.end + 60])

@@ -11,6 +11,9 @@ best-scored one, that may stand first:
   family and personal history, long-term drug therapy, allergy, device and dependence status) when a
   current condition is proposed (I.C.21.c: these are secondary codes).
 
+An encounter the note says is for antineoplastic therapy (Z51.0, Z51.1-: "admitted for cycle six of
+CIVI-CAD") stands first whatever else is proposed, the malignancy after it (I.C.2.e.2).
+
 It moves to the front of the list (the store marks the first CM proposal as principal) and its
 rationale says why; the other proposals keep their score order.
 """
@@ -45,12 +48,15 @@ def sequence(proposals: Sequence[CodeProposal], setting: str, stated: Sequence[s
         return list(proposals)
     codes = [p.code for _, p in cm]
     order = {c: n for n, c in enumerate(stated)}  # the physician's own order
-    i, best = min(cm, key=lambda ip: (_rank(ip[1], codes), order.get(ip[1].code, len(order)), ip[0]))
+    therapy = [ip for ip in cm if ip[1].has(ReasonKind.THERAPY_ENCOUNTER)]
+    i, best = therapy[0] if therapy else min(cm, key=lambda ip: (_rank(ip[1], codes), order.get(ip[1].code, len(order)), ip[0]))
     if _rank(best, codes) == 3:
         return list(proposals)
     kind = "principal diagnosis" if setting == "inpatient" else "first-listed diagnosis"
     reason = (
-        "the physician's stated diagnosis"
+        "the encounter is for antineoplastic therapy; I.C.2.e.2"
+        if therapy
+        else "the physician's stated diagnosis"
         if best.code in stated and _rank(best, codes) == 0
         else "best-scored definitive diagnosis"
         if _rank(best, codes) == 0

@@ -15,6 +15,8 @@
   moves to the sibling for the site the mention's sentence states ("cervical radiculopathy" -> M54.12).
 * Site: a bare finding word ("pain", "mass", "fracture") is looked up with the site phrase that
   follows it ("pain in the right testicle" -> N50.811), and R52 "pain, unspecified" is then not coded.
+  A finding an endoscopy shows is in the organ the scope examines ("Colonoscopy showed diverticulosis":
+  Diverticulosis, large intestine, K57.30; :func:`with_examined_organ`).
 
 Siblings are found by description: the code with the same tabular title but for the changed
 words, within the same category (so placeholder X and 7th characters carry over).
@@ -301,6 +303,36 @@ def with_modifiers(mention: str, following: str, preceding: str) -> str:
     # only words the Index then reads: "third degree" + "burns" needs a site the mention lacks
     hit, plain = lookup(index_query(said)), lookup(index_query(mention))
     return said if hit is not None and hit.complete and hit.covered > (plain.covered if plain else 0) else mention
+
+
+# the organ an endoscope examines: a finding it shows, with no site of its own, is in that organ
+EXAMINED_ORGANS = (
+    (re.compile(r"\b(?:colonoscop|(?:procto)?sigmoidoscop)\w*", re.I), "colon"),
+    (re.compile(r"\bcystoscop\w*", re.I), "bladder"),
+    (re.compile(r"\bbronchoscop\w*", re.I), "bronchus"),
+)
+
+
+def with_examined_organ(query: str, sentence: str) -> str:
+    """``query`` with the organ that the endoscope its sentence names examines ("Colonoscopy ... showed
+    internal hemorrhoids and diverticulosis": Diverticulosis, large intestine, K57.30), where the Index
+    reads the organ one level below the entry the query reaches on its own, or gives the code the bare
+    main term lacks ("polyp": Polyp, colon, K63.5); else ``query`` (a finding whose entry has no such
+    subterm, or whose site the query already names)."""
+    from pipeline.code.lookup.index_lookup import lookup
+
+    organs = [organ for scope, organ in EXAMINED_ORGANS if scope.search(sentence)]
+    if len(organs) != 1:
+        return query
+    said = f"{query} {organs[0]}"
+    hit = lookup(index_query(said))
+    if hit is None or not hit.complete or len(hit.path) < 2:
+        return query
+    plain = lookup(index_query(query))
+    if plain is None:  # a main term with no code of its own ("polyp"): the organ's subterm gives it (K63.5)
+        return said
+    deeper = len(hit.path) > len(plain.path) and hit.path[: len(plain.path)] == plain.path
+    return said if plain.complete and deeper and hit.code != plain.code else query
 
 
 def names_a_site(mention: str) -> bool:

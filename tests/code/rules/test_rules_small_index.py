@@ -173,6 +173,18 @@ def test_a_site_the_sentence_states_replaces_an_unspecified_site():
     assert specificity.stated_site("I10", "hypertension, cervical") is None  # no unspecified site in its title
 
 
+def test_a_finding_an_endoscopy_shows_is_in_the_organ_it_examines():
+    """The Index reads the organ one level below the finding's entry (Diverticulosis, large intestine)."""
+    sentence = "Colonoscopy did reveal diverticulosis as well as polyp, which was resected."
+    assert specificity.with_examined_organ("diverticulosis", sentence) == "diverticulosis colon"
+    assert specificity.with_examined_organ("polyp", sentence) == "polyp colon"  # Polyp, colon, K63.5
+    # no endoscope in the sentence, or the Index reads nothing more for the organ
+    assert specificity.with_examined_organ("diverticulosis", "CT showed diverticulosis.") == "diverticulosis"
+    assert specificity.with_examined_organ("internal hemorrhoids", sentence) == "internal hemorrhoids"
+    # two scopes in one sentence: no one organ
+    assert specificity.with_examined_organ("ulcer", "EGD and colonoscopy and cystoscopy showed an ulcer.") == "ulcer"
+
+
 def test_diabetes_with_ckd_is_one_combination_code_keeping_the_stage(coder):
     text = "Type 2 diabetes with chronic kidney disease stage 3a."
     ents = mentions(text, ("Type 2 diabetes", "PROBLEM", {}), ("chronic kidney disease stage 3a", "PROBLEM", {}))

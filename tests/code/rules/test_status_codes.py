@@ -41,6 +41,21 @@ def test_on_a_drug_in_the_history_is_long_term_use_and_a_drug_given_once_is_not(
     assert codes(text, ("Coumadin", "MEDICATION", "hpi"), ("insulin", "MEDICATION", "hpi")) == {"Z79.01": "long_term"}
 
 
+def test_a_medication_list_the_prose_introduces_is_a_medication_list():
+    text = (
+        "HOSPITAL COURSE: He was given Coumadin.  Discharged home with Synthroid 0.5 mg 1 tablet p.o. daily, "
+        "Plavix 75 mg p.o. daily, folic acid 1 mg p.o. daily."
+    )
+    found = codes(text, ("Coumadin", "MEDICATION", "hospital_course"), ("Plavix", "MEDICATION", "hospital_course"))
+    assert found == {"Z79.02": "long_term"}  # Coumadin given in hospital is no discharge medication
+    text = (
+        "PLAN: , The patient is discharged home to continue her previous home medications, which are:\n"
+        "1.  Famotidine 20 mg daily.\n2.  Actos 45 mg a day.\nASSESSMENT:\n1.  Diabetes.\n2.  Actos."
+    )
+    found = status_codes(mentions(text, ("Actos", "MEDICATION", "plan"), ("Actos", "MEDICATION", "assessment")), text)
+    assert [(s.code, [m.section for m in s.mentions]) for s in found] == [("Z79.84", ["plan"])]
+
+
 def test_a_drug_the_note_says_was_stopped_is_no_long_term_therapy():
     text = "MEDICATIONS: Diltiazem 30 mg tid. Warfarin discontinued approximately 10 days earlier. Plavix 75 mg."
     assert codes(text, ("Warfarin", "MEDICATION", "medications"), ("Plavix", "MEDICATION", "medications")) == {
