@@ -320,6 +320,17 @@ def _additions() -> list[Rule]:
         "previous hospitalization for",
         "prior hospitalization for",
         "recently treated for",
+        # a past medical history told in the prose ("with past medical condition includes hypertension, ...
+        # and skin lymphoma"): what a past medical history section says
+        "past medical history significant for",
+        "past medical history is significant for",
+        "past medical history remarkable for",
+        "past medical history includes",
+        "past medical history including",
+        "past medical condition includes",
+        "past medical conditions include",
+        "past medical conditions including",
+        "medical history significant for",
     ]
     hist_bwd = ["in the past", "years ago", "year ago", "months ago", "in childhood", "as a child", "previously"]
     hist_pseudo = [

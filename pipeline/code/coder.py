@@ -298,10 +298,14 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     skipped += [SkippedFinding(e.text, e.start, e.end, SECONDARY_MORPHOLOGY) for e in replaced]
     own = _EvidenceOwner(proposals, mentions)
     stated = stated_diagnoses(proposals, entities, coder.index)
-    performed = stated_procedures(proposals, entities) if setting != "outpatient" else {}
-    # what an endoscopy report narrates as removed, destroyed or biopsied, segment by segment
-    if setting != "outpatient":
-        performed |= {p.code: "the report narrates this procedure" for p in proposals if p.has(ReasonKind.NARRATED_PROCEDURE)}
+    # procedures named under the procedure heading, and what an endoscopy report narrates as removed,
+    # destroyed or biopsied, segment by segment (PCS codes are the inpatient setting's)
+    performed = (
+        stated_procedures(proposals, entities)
+        | {p.code: "the report narrates this procedure" for p in proposals if p.has(ReasonKind.NARRATED_PROCEDURE)}
+        if setting != "outpatient"
+        else {}
+    )
     # what the encounter is for, as the note states it, whatever the re-ranker learned: a screening
     # (I.C.21.c.5), the administration of antineoplastic therapy (I.C.2.e.2)
     encounter_reasons = {

@@ -90,6 +90,13 @@ def flags(span: Span) -> set[str]:
         ("She has a long history of asthma since childhood.", "asthma", set()),
         # an earlier stay's condition is past; this stay's is not
         ("She recently had an admission for pneumonia and improved.", "pneumonia", {"historical"}),
+        # a past medical history told in the prose
+        (
+            "A woman whose past medical condition includes hypertension, asthma, and breast cancer.",
+            "breast cancer",
+            {"historical"},
+        ),
+        ("Past medical history is significant for diabetes and pulmonary embolism.", "pulmonary embolism", {"historical"}),
         ("She was admitted for pneumonia.", "pneumonia", set()),
         # a relative's clause stays the relative's; "who" still ends a negation
         ("Also a paternal grandfather who had colon cancer.", "colon cancer", {"family"}),
