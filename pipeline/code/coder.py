@@ -317,12 +317,14 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     }
     specific = documented_specific(proposals, exclusions, settings.min_code_score)
     # codes that stand on the documentation alone: near word-for-word matches, and codes the guideline
-    # rules wrote (K81.9 -> K80.00 with calculus)
+    # rules wrote (K81.9 -> K80.00 with calculus), where the mention is what the code names; a side
+    # stated does not make a loose match right ("pain" of "pain to the left lower mandible area" is no
+    # S03.42XA "sprain of jaw, left", "contusions" no S35.492A "injury of left renal artery")
     firm = {
         p.code
         for p in proposals
-        if p.has(ReasonKind.SPECIFIED)
-        or ((p.score >= STATED_CLOSE_MATCH or _head_agrees(p)) and _spelled_out(p, coder.index(p.system)))
+        if (p.score >= STATED_CLOSE_MATCH or _head_agrees(p))
+        and (p.has(ReasonKind.SPECIFIED) or _spelled_out(p, coder.index(p.system)))
     }
     required = guideline_required(proposals)
     rule_codes = {p.code for p in proposals}

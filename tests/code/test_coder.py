@@ -502,6 +502,12 @@ def test_a_word_the_index_only_cross_references_is_read_as_the_term_it_names():
     assert as_indexed("diabetes mellitus") == "diabetes mellitus" and as_indexed("left eye") == "left eye"
     (top,) = Coder().index(CM).candidates([index_query("pulmonary thromboembolism")], k=1)
     assert top[0].code == "I26.99", top
+    # "Decubitus (ulcer) - see Ulcer, pressure, by site": read on with the site the mention states, unless it
+    # names one of Decubitus's own subterms (Decubitus, cervix, N86)
+    assert as_indexed("stage IV sacral decubitus") == "stage IV sacral pressure ulcer"
+    assert as_indexed("bedsore") == "pressure ulcer"
+    assert as_indexed("decubitus of the cervix") == "decubitus of the cervix"
+    assert as_indexed("chronic") == "chronic"  # "Fracture, chronic - see Fracture, pathological": a kind, no spelling
 
 
 def test_a_match_that_misses_the_head_word_is_looked_up_without_the_site_phrase():
@@ -1210,3 +1216,14 @@ def test_a_finding_the_colonoscopy_shows_is_coded_in_the_large_intestine():
     # the same finding on a CT: no organ stated, the Index's bare entry
     _, on_ct = codes_for(text.replace("Colonoscopy did reveal", "CT did reveal"), "inpatient")
     assert "K57.30" not in on_ct, on_ct
+
+
+def test_a_side_stated_does_not_make_a_loose_match_a_stated_code():
+    """ "Pain to the left lower mandible area" matched S03.40XA (sprain of jaw) on its words and took the
+    left side: the side is stated, the sprain is not, so the code is not required as documented detail."""
+    text = (
+        "CHIEF COMPLAINT: Dental pain.\nHISTORY OF PRESENT ILLNESS: She has had increasing swelling and pain to "
+        "the left lower mandible area today.\nASSESSMENT: Dental abscess."
+    )
+    result, codes = codes_for(text, "outpatient")
+    assert not any(c.startswith("S03.4") for c in codes), codes
