@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     cpu_kernels: Literal["portable", "native"] = Field(
         default="portable",
         description="portable: CTranslate2 decodes with oneDNN on every x86-64 CPU, at one of two instruction-set tiers "
-        "(AVX-512 with VNNI, else AVX2), so Intel and AMD machines of a tier hear the same words; native: CTranslate2's "
+        "(AVX-512 with VNNI, else AVX2), so the Intel machines of a tier hear the same words (an AMD one of the same tier differs in a few words); native: CTranslate2's "
         "own choice (Intel MKL on Intel, the CPU's widest kernels), whose words differ between CPU families",
     )
     beam_size: int = Field(default=1, description="1 (greedy) meets 20x real time on 2 cores; 5 was the old default")

@@ -8,6 +8,9 @@ colysis rectomy" on an AMD one, and its codes differed.
 :data:`CpuKernels.PORTABLE` (the default, setting ``cpu_kernels``) pins both choices before the first
 model is loaded: oneDNN on every vendor (``CT2_USE_MKL=0``), at one of two instruction-set tiers
 (:data:`TIERS`: AVX-512 with VNNI, else AVX2), so every CPU of a tier decodes with the same kernels.
+Three Intel Xeon models of the AVX-512 VNNI tier then write the same transcripts; an AMD EPYC (Zen 5) of
+that tier writes 3 of the 8 samples' alike and hears a few words differently in the others (the stage
+where they part is not known yet: ``mrt bench transcript-stages`` fingerprints each one).
 Chosen on the transcription development set's dev voices on the project's AMD EPYC VM (AVX-512 with
 VNNI and BF16; tiny.en, beam 1, default word transformations; WER / medical-word WER / RTF): this tier
 50.5% / 51.5% / 0.043; CTranslate2's native choice there (oneDNN up to its BF16 kernels) 48.1% / 51.5% /

@@ -1,6 +1,7 @@
 """The CPU kernels CTranslate2 decodes with (pipeline.transcribe.cpu_kernels): pinned to oneDNN at the
-CPU's instruction-set tier, so the same audio gives the same words on Intel and AMD machines of a tier,
-with any thread count."""
+CPU's instruction-set tier, so the same audio gives the same words on the machines of a tier that run
+those kernels alike (three Intel Xeon models do; an AMD EPYC of the tier differs in a few words), with any
+thread count."""
 
 from __future__ import annotations
 
