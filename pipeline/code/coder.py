@@ -925,8 +925,8 @@ def _site_query(e: Entity, text: str | None) -> tuple[str, str | None]:
     query = specificity.site_query(e.query_text, text[e.end : e.end + 60] if text else "", _sentence_before(e, text))
     if not text or e.label == "SYMPTOM":
         return query, None
-    read = specificity.with_examined_organ(query, _sentence_of(e, text))
-    return read, (read[len(query) :].strip() or None)
+    organ = specificity.examined_organ(query, _sentence_of(e, text))
+    return (f"{query} {organ}", organ) if organ else (query, None)
 
 
 def _cm_candidates(queries: list[str], settings: Settings, index: CodeIndex, leads: list[str] | None = None) -> list:

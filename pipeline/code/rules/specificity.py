@@ -16,7 +16,7 @@
 * Site: a bare finding word ("pain", "mass", "fracture") is looked up with the site phrase that
   follows it ("pain in the right testicle" -> N50.811), and R52 "pain, unspecified" is then not coded.
   A finding an endoscopy shows is in the organ the scope examines ("Colonoscopy showed diverticulosis":
-  Diverticulosis, large intestine, K57.30; :func:`with_examined_organ`).
+  Diverticulosis, large intestine, K57.30; :func:`examined_organ`).
 
 Siblings are found by description: the code with the same tabular title but for the changed
 words, within the same category (so placeholder X and 7th characters carry over).
@@ -313,26 +313,25 @@ EXAMINED_ORGANS = (
 )
 
 
-def with_examined_organ(query: str, sentence: str) -> str:
-    """``query`` with the organ that the endoscope its sentence names examines ("Colonoscopy ... showed
-    internal hemorrhoids and diverticulosis": Diverticulosis, large intestine, K57.30), where the Index
-    reads the organ one level below the entry the query reaches on its own, or gives the code the bare
-    main term lacks ("polyp": Polyp, colon, K63.5); else ``query`` (a finding whose entry has no such
+def examined_organ(query: str, sentence: str) -> str | None:
+    """The organ that the endoscope its sentence names examines ("Colonoscopy ... showed internal
+    hemorrhoids and diverticulosis": the colon, Diverticulosis, large intestine, K57.30), where the Index
+    reads the organ one level below the entry ``query`` reaches on its own, or gives the code the bare
+    main term lacks ("polyp": Polyp, colon, K63.5); else None (a finding whose entry has no such
     subterm, or whose site the query already names)."""
     from pipeline.code.lookup.index_lookup import lookup
 
     organs = [organ for scope, organ in EXAMINED_ORGANS if scope.search(sentence)]
     if len(organs) != 1:
-        return query
-    said = f"{query} {organs[0]}"
-    hit = lookup(index_query(said))
+        return None
+    hit = lookup(index_query(f"{query} {organs[0]}"))
     if hit is None or not hit.complete or len(hit.path) < 2:
-        return query
+        return None
     plain = lookup(index_query(query))
     if plain is None:  # a main term with no code of its own ("polyp"): the organ's subterm gives it (K63.5)
-        return said
+        return organs[0]
     deeper = len(hit.path) > len(plain.path) and hit.path[: len(plain.path)] == plain.path
-    return said if plain.complete and deeper and hit.code != plain.code else query
+    return organs[0] if plain.complete and deeper and hit.code != plain.code else None
 
 
 def names_a_site(mention: str) -> bool:

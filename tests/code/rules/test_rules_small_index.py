@@ -176,13 +176,13 @@ def test_a_site_the_sentence_states_replaces_an_unspecified_site():
 def test_a_finding_an_endoscopy_shows_is_in_the_organ_it_examines():
     """The Index reads the organ one level below the finding's entry (Diverticulosis, large intestine)."""
     sentence = "Colonoscopy did reveal diverticulosis as well as polyp, which was resected."
-    assert specificity.with_examined_organ("diverticulosis", sentence) == "diverticulosis colon"
-    assert specificity.with_examined_organ("polyp", sentence) == "polyp colon"  # Polyp, colon, K63.5
+    assert specificity.examined_organ("diverticulosis", sentence) == "colon"
+    assert specificity.examined_organ("polyp", sentence) == "colon"  # Polyp, colon, K63.5
     # no endoscope in the sentence, or the Index reads nothing more for the organ
-    assert specificity.with_examined_organ("diverticulosis", "CT showed diverticulosis.") == "diverticulosis"
-    assert specificity.with_examined_organ("internal hemorrhoids", sentence) == "internal hemorrhoids"
+    assert specificity.examined_organ("diverticulosis", "CT showed diverticulosis.") is None
+    assert specificity.examined_organ("internal hemorrhoids", sentence) is None
     # two scopes in one sentence: no one organ
-    assert specificity.with_examined_organ("ulcer", "EGD and colonoscopy and cystoscopy showed an ulcer.") == "ulcer"
+    assert specificity.examined_organ("ulcer", "EGD and colonoscopy and cystoscopy showed an ulcer.") is None
 
 
 def test_diabetes_with_ckd_is_one_combination_code_keeping_the_stage(coder):
