@@ -688,6 +688,8 @@ def first_pass(
             log.debug("not coded: %r (%s)", e.text, reason)  # patient text: debug level only
             skipped.append(SkippedFinding(e.text, e.start, e.end, reason))
     cm_live = [e for e in cm_mentions if not skip[id(e)]]
+    # what the note denies of the patient ("no history of established coronary artery disease")
+    denied = frozenset(e.query_text.lower() for e in cm_mentions if e.negated and not e.family)
     for e in _adjectives_of_findings(cm_live, text):  # "necrotic" of "necrotic sacral decubitus"
         skipped.append(SkippedFinding(e.text, e.start, e.end, "an adjective of the finding it precedes, read with that finding"))
         cm_live.remove(e)
@@ -775,7 +777,7 @@ def first_pass(
                 skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-CM code matched well enough"))
                 continue
             if e.family or e.historical:
-                _add_history(add, skipped, e, cs[0])
+                _add_history(add, skipped, e, cs[0], denied)
                 # a relative's condition is never the patient's, nor an acute code a past one (a past one may be ranked)
                 if e.family or acute_only(cs[0].code):
                     exclusions.categories.add(cs[0].code.replace(".", "")[:3])
@@ -1221,9 +1223,17 @@ def _sentence_before(e: Entity, text: str | None) -> str:
     return re.split(r"[.;:\n]\s", head)[-1]
 
 
-def _add_history(add, skipped: list[SkippedFinding], e: Entity, best) -> None:
+def _add_history(add, skipped: list[SkippedFinding], e: Entity, best, denied: frozenset[str] = frozenset()) -> None:
+    """The code of a historical or family mention: a lifelong condition's own code (unless the note
+    denies the condition in other words of its own: "coronary artery disease workup many years ago"
+    beside "no history of established coronary artery disease"), else the history code."""
     kind = "family" if e.family else "personal"
     if kind == "personal" and is_chronic(best.code, e.text):
+        if e.query_text.lower() in denied:
+            skipped.append(
+                SkippedFinding(e.text, e.start, e.end, f"documented as history and denied elsewhere in the note ({best.code})")
+            )
+            return
         add(
             CM,
             best.code,

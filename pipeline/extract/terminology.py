@@ -101,6 +101,7 @@ def make_terminology(
 
 
 _TYPE_LETTER = re.compile(r"[A-Z]\.?")
+_CUT_SIDE = frozenset({"left", "right", "bilateral"})  # a site phrase's side: the site's words follow it
 
 
 class TerminologyRecognizer:
@@ -152,7 +153,7 @@ class TerminologyRecognizer:
         spans = [self._widen(doc, s) for s in spans if not self._no_finding(s)]
         model = [e for e in doc.ents if not self._no_finding(e)]
         kept = filter_spans(
-            spans + [self._with_type_letter(doc, e) for e in model]
+            spans + [self._with_type_letter(doc, self._with_site_after_side(doc, e)) for e in model]
         )  # same extent: the lexicon label (SYMPTOM) beats a model's (PROBLEM)
         for span in kept:
             if span._.normalized_form is None and span.text in self.long_forms:
@@ -206,6 +207,19 @@ class TerminologyRecognizer:
             widened._.normalized_form = span._.normalized_form and f"{span._.normalized_form} {doc[end].text[0]}"
             return widened
         return span
+
+    def _with_site_after_side(self, doc: Doc, span: Span) -> Span:
+        """A model's span cut after the side of its site, with the site: "Rhabdomyosarcoma of the
+        left" + "orbit" (a side is never the end of a site phrase)."""
+        if span.label_ != "PROBLEM" or span[-1].lower_ not in _CUT_SIDE or "of" not in {t.lower_ for t in span[:-1]}:
+            return span
+        end = self._site_end(doc, span.end - 1, span.sent.end)
+        if end <= span.end:
+            return span
+        widened = Span(doc, span.start, end, label=span.label)
+        if span._.normalized_form is not None:
+            widened._.normalized_form = f"{span._.normalized_form} {doc[span.end : end].text}"
+        return widened
 
     def _widen(self, doc: Doc, span: Span) -> Span:
         start, end = span.start, span.end

@@ -683,6 +683,29 @@ def test_hepatitis_type_letter_decides_the_code():
     assert ev.text.startswith("chronic hepatitis B")
 
 
+def test_a_model_span_cut_after_the_side_reads_the_site_that_follows():
+    """The NER model stops at "Rhabdomyosarcoma of the left"; the site after the side is the Table's row."""
+    text = "PREOPERATIVE DIAGNOSIS:\nRhabdomyosarcoma of the left orbit.\n"
+    (ent,) = [e for e in extract(text) if "sarcoma" in e.text.lower()]
+    assert ent.text == "Rhabdomyosarcoma of the left orbit"
+    text += "INDICATIONS: A 16-year-old girl with newly diagnosed rhabdomyosarcoma of the left orbit.\n"
+    _, codes = codes_for(text, setting="inpatient")
+    assert "C69.62" in codes and "C49.9" not in codes, codes  # connective tissue, orbit, left; not site unspecified
+
+
+def test_a_lifelong_condition_told_as_history_is_not_coded_where_the_note_denies_it():
+    history = (
+        "HISTORY OF PRESENTING ILLNESS: The patient had shortness of breath over the last few days. "
+        "Coronary artery disease workup many years ago.\nCORONARY RISK FACTORS: History of hypertension{}.\n"
+        "IMPRESSION: Shortness of breath.\n"
+    )
+    _, codes = codes_for(history.format(""))
+    assert "I25.10" in codes, codes  # a lifelong condition told as history is current
+    result, codes = codes_for(history.format(", no history of established coronary artery disease"))
+    assert "I25.10" not in codes and "I10" in codes, codes
+    assert any("denied elsewhere" in s.reason for s in result.skipped if s.text == "Coronary artery disease")
+
+
 def test_atrial_is_not_ventricular():
     text = "Assessment atrial fibrillation with rapid ventricular response."
     result, codes = codes_for(text, setting="inpatient")

@@ -25,7 +25,8 @@ reason, which the alternative carries in its rationale for the coder to read:
    personal-history code;
 9. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
 10. :func:`operative_report_procedures`: an operative report's PCS codes are the procedures it lists;
-11. :func:`unspecified_site_malignancy`: C80.1 only when no primary site is documented;
+11. :func:`unspecified_site_malignancy`: C80.1 only when no primary site is documented, and
+    :func:`unspecified_behaviour_neoplasm`: D49.- only while no code gives the site's neoplasm a behaviour;
 12. :func:`unspecified_region_injury`: T14 only when no injury of a stated site is proposed;
 13. :func:`outpatient_procedures`: no ICD-10-PCS for an outpatient encounter;
 14. :func:`statistics_need_a_document`: no code only case statistics suggest in a note of a few lines;
@@ -283,6 +284,18 @@ def operative_report_procedures(shown: list[CodeProposal], ctx: FilterContext) -
 def unspecified_site_malignancy(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
     """C80.1 (malignant neoplasm, unspecified) only when no primary site is documented."""
     return _yields_to_a_stated_site(shown, lambda c: c in UNSPECIFIED_SITE_MALIGNANCY, site_malignancy, "malignancy")
+
+
+def unspecified_behaviour_neoplasm(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """A neoplasm of unspecified behaviour (D49.-) only while no code gives the same site's neoplasm a
+    behaviour ("Brain tumors" D49.6 next to "metastasis" of the brain, C79.31)."""
+    known = [p.code for p in shown if p.system == CM and p.code[:1] in "CD"]
+    out = {}
+    for i, p in enumerate(shown):
+        if p.system == CM and p.code.startswith("D49"):
+            if other := next((c for c in known if neoplasm.behaviour_known(p.code, c)), None):
+                out[i] = f"the neoplasm's behaviour is documented ({other}, Table of Neoplasms)"
+    return out
 
 
 def unspecified_region_injury(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
@@ -601,6 +614,7 @@ FILTERS: tuple[Filter, ...] = (
     operative_report_procedures,
     inspection_within_a_procedure,
     unspecified_site_malignancy,
+    unspecified_behaviour_neoplasm,
     unspecified_region_injury,
     outpatient_procedures,
     statistics_need_a_document,

@@ -240,25 +240,42 @@ def tissue_site_words(tissue: str) -> frozenset[str]:
 BEHAVIOUR_COLUMNS = ("malignant_primary", "in_situ", "benign", "uncertain", "unspecified")
 
 
-@lru_cache(maxsize=1)
-def _table_cells() -> dict[str, set[tuple[int, str]]]:
-    """Code (undotted, as printed without '-') -> the (Table row, behaviour column) cells naming it."""
+SECONDARY_COLUMN = "malignant_secondary"
+UNSPECIFIED_COLUMN = "unspecified"
+
+
+@lru_cache(maxsize=2)
+def _table_cells(columns: tuple[str, ...] = BEHAVIOUR_COLUMNS) -> dict[str, set[tuple[int, str]]]:
+    """Code (undotted, as printed without '-') -> the (Table row, column) cells of ``columns`` naming it."""
     from pipeline.code.lookup.codeset import get_codeset
 
     out: dict[str, set[tuple[int, str]]] = {}
     for row, t in enumerate(get_codeset().cm_neoplasm_table):
-        for col in BEHAVIOUR_COLUMNS:
+        for col in columns:
             code = t.codes.get(col, "").rstrip("-").replace(".", "")
             if code:
                 out.setdefault(code, set()).add((row, col))
     return out
 
 
-def table_cells(code: str) -> set[tuple[int, str]]:
+def table_cells(code: str, columns: tuple[str, ...] = BEHAVIOUR_COLUMNS) -> set[tuple[int, str]]:
     """The Table cells a code (or the code it refines, "C50.911" under "C50.9-") stands in."""
     key = code.replace(".", "")
-    cells = _table_cells()
+    cells = _table_cells(columns)
     return next((cells[key[:n]] for n in range(len(key), 2, -1) if key[:n] in cells), set())
+
+
+def behaviour_known(code: str, documented: str) -> bool:
+    """Whether ``code`` is only the Table's unspecified-behaviour cell of a site whose neoplasm
+    ``documented`` codes with a behaviour (D49.6 brain next to C79.31, secondary of the brain: the
+    tumor the note first called a tumor is the metastasis; Index: Tumor - see Neoplasm, unspecified
+    behavior, by site, only where the behaviour is not documented)."""
+    columns = (*BEHAVIOUR_COLUMNS, SECONDARY_COLUMN)
+    mine = table_cells(code, columns)
+    if not mine or any(col != UNSPECIFIED_COLUMN for _, col in mine):
+        return False
+    rows = {row for row, _ in mine}
+    return any(row in rows and col != UNSPECIFIED_COLUMN for row, col in table_cells(documented, columns))
 
 
 def behaviour_conflict(code: str, documented: str) -> tuple[str, str] | None:
@@ -288,6 +305,13 @@ _METASTATIC_TO = re.compile(
     r"(?:the\s+|a\s+|an\s+|both\s+|multiple\s+|several\s+)?(?P<site>[a-z]+(?:[ -][a-z]+){0,5})",
     re.I,
 )
+# Index: Metastasis, from specified site - see Neoplasm, malignant, by site ("metastasis from breast",
+# "metastatic adenocarcinoma from the colon"): the site after "from" is the primary
+_METASTATIC_FROM = re.compile(
+    r"\bmetasta(?:tic|sis|ses|sized)\b(?:\s+[a-z]+){0,5}?\s+from\s+(?:(?:the|a|an|his|her|their|known|primary)\s+)*"
+    r"(?P<site>[a-z]+(?:[ -][a-z]+){0,3})",
+    re.I,
+)
 _SITE_METASTASES = re.compile(
     r"\b(?P<site>(?:[a-z]+\s+){0,2}[a-z]+)\s+(?:metastas[ie]s|metastatic\s+(?:disease|deposits?|lesions?)|mets)\b", re.I
 )
@@ -311,7 +335,9 @@ _WHERE_IN = re.compile(r"\s+(?:in|of)\s+the\s+(?:(?:right|left)\s+)?", re.I)  # 
 class SecondarySite:
     """A site the note says a cancer has spread to, read as the Index's "Metastasis, to specified
     site" (``mention``, looked up as the Tabular's "secondary malignant neoplasm of <site>"), and the
-    morphology mentions inside the same words, which name the metastasis rather than a primary."""
+    morphology mentions inside the same words, which name the metastasis rather than a primary. A
+    metastasis's origin ("metastasis from breast": Metastasis, from specified site - see Neoplasm,
+    malignant, by site) is read the same way, as a mention of the primary site."""
 
     mention: Entity
     replaces: tuple[Entity, ...]
@@ -385,4 +411,65 @@ def secondary_sites(entities: Sequence[Entity], text: str | None) -> list[Second
             )
             taken.append((start, end))
             out.append(SecondarySite(mention, replaces))
+    return out + _origins(entities, text, sites, taken)
+
+
+_TUMOR_WORDS = re.compile(r"\b(?:tumou?rs?|mass(?:es)?|lesions?|neoplasms?)\b", re.I)
+
+
+def _origins(entities: Sequence[Entity], text: str, sites: frozenset[str], taken: list[tuple[int, int]]) -> list[SecondarySite]:
+    """The primary a metastasis comes from ("Brain tumors multiple - adenocarcinoma and metastasis from
+    breast"): a mention of the origin's malignant neoplasm, and the statement's tumor of another site
+    ("Brain tumors") read as that site's secondary neoplasm."""
+    out: list[SecondarySite] = []
+    for m in _METASTATIC_FROM.finditer(text):
+        run = _site_run(text, m.start("site"), m.end("site"), sites, True)
+        if run is None or run[0] != m.start("site"):
+            continue  # "metastasis from an unknown primary": no site
+        site_start, site_end, said = run
+        line_start = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
+        if _METASTASIS_DENIED.search(text[max(line_start, m.end() - _DENIAL_REACH) : site_end]):
+            continue
+        uncertain = bool(_METASTASIS_UNCERTAIN.search(text[line_start:site_end]))
+        near = [e for e in entities if e.start <= site_end]
+        section = max(near, key=lambda e: e.start).section if near else None
+        out.append(
+            SecondarySite(
+                Entity(
+                    site_start,
+                    site_end,
+                    text[site_start:site_end],
+                    "PROBLEM",
+                    section=section,
+                    uncertain=uncertain,
+                    long_form=f"malignant neoplasm of {' '.join(said)}",
+                ),
+                (),
+            )
+        )
+        for e in entities:  # the tumor the statement says is the metastasis: its site is a secondary site
+            if not (line_start <= e.start and e.end <= m.start()) or not _TUMOR_WORDS.search(e.text):
+                continue
+            where = _site_run(e.text, 0, len(e.text), sites, True)
+            start = e.start
+            if where is None:  # the site right before the mention: "Brain" + "tumors"
+                before = len(text[line_start : e.start].rstrip()) + line_start
+                where = _site_run(text, line_start, before, sites, False)
+                start = where[0] if where is not None else start
+            if where is None or set(where[2]) & set(said) or any(a < e.end and start < b for a, b in taken):
+                continue
+            out.append(
+                SecondarySite(
+                    Entity(
+                        start,
+                        e.end,
+                        text[start : e.end],
+                        "PROBLEM",
+                        section=e.section,
+                        uncertain=uncertain,
+                        long_form=f"secondary malignant neoplasm of {' '.join(where[2])}",
+                    ),
+                    (e,),
+                )
+            )
     return out

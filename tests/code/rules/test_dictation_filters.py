@@ -153,6 +153,14 @@ def test_a_malignancy_history_yields_to_a_current_malignancy_of_its_site():
     assert shown_codes(ranked, FilterContext("inpatient", rule_codes=frozenset({"D49.9", "Z85.118"}))) == ["D49.9"]
 
 
+def test_a_neoplasm_of_unspecified_behaviour_yields_to_the_behaviour_documented_for_its_site():
+    ranked = [said("D49.6", 10, "tumors"), said("C79.31", 40, "Brain tumors"), said("D49.2", 90, "bone tumor")]
+    ctx = FilterContext("inpatient", rule_codes=frozenset(p.code for p in ranked))
+    shown, moved = apply_filters(ranked, ctx)
+    assert [p.code for p in shown] == ["C79.31", "D49.2"]  # the bone's tumor has no behaviour documented
+    assert "behaviour is documented (C79.31" in moved[0].rationale
+
+
 def test_an_external_cause_stands_beside_an_injury_or_poisoning():
     fall = [said("I50.9", 10, "congestive heart failure"), said("W19.XXXA", 80, "fell"), said("Y92.009", 90, "at home")]
     rule = frozenset(p.code for p in fall)

@@ -59,9 +59,32 @@ def test_a_suspected_site_is_uncertain_and_a_mention_with_its_site_is_left_to_it
 def test_the_metastasis_is_coded_by_its_site_and_its_morphology_is_no_primary():
     text = "POSTOPERATIVE DIAGNOSIS: Metastatic adenocarcinoma in the brain from the breast."
     morphology = _entity(text, "adenocarcinoma", "postoperative_diagnosis")
-    (site,) = secondary_sites([morphology], text)
+    site, origin = secondary_sites([morphology], text)
     assert site.replaces == (morphology,) and site.mention.section == "postoperative_diagnosis"
+    assert origin.mention.long_form == "malignant neoplasm of breast" and origin.replaces == ()
     result = propose_codes([morphology], settings=get_settings(), setting="inpatient", text=text)
     codes = [p.code for p in result.proposals]
-    assert "C79.31" in codes and "C80.1" not in codes, codes
+    assert "C79.31" in codes and "C50.919" in codes and "C80.1" not in codes, codes
     assert any(s.reason == SECONDARY_MORPHOLOGY for s in result.skipped)
+
+
+def test_the_site_a_metastasis_comes_from_is_the_primary_and_the_statements_tumor_its_secondary_site():
+    """Index: Metastasis, from specified site - see Neoplasm, malignant, by site."""
+    text = "POSTOPERATIVE DIAGNOSES:\nBrain tumors multiple - adenocarcinoma and metastasis from breast.\n"
+    tumor = _entity(text, "tumors", "postoperative_diagnosis")
+    sites = {s.mention.long_form: s for s in secondary_sites([tumor], text)}
+    assert set(sites) == {"malignant neoplasm of breast", "secondary malignant neoplasm of brain"}
+    assert sites["malignant neoplasm of breast"].replaces == ()
+    assert sites["secondary malignant neoplasm of brain"].replaces == (tumor,)
+    assert sites["secondary malignant neoplasm of brain"].mention.text == "Brain tumors"
+    result = propose_codes([tumor], settings=get_settings(), setting="inpatient", text=text)
+    codes = [p.code for p in result.proposals]
+    # the tumor's behaviour is now documented: no D49.6 (neoplasm of unspecified behaviour of the brain)
+    assert {"C79.31", "C50.919"} <= set(codes) and "D49.6" not in codes, codes
+    # "to" and "from" in one statement; a denied origin is none
+    text = "Metastatic adenocarcinoma in the brain from the breast."
+    assert [s.mention.long_form for s in secondary_sites([], text)] == [
+        "secondary malignant neoplasm of brain",
+        "malignant neoplasm of breast",
+    ]
+    assert secondary_sites([], "No metastasis from the lung cancer.") == []
