@@ -316,6 +316,33 @@ def test_site_before_a_bare_finding_word_and_joint_pain_integral_to_arthritis(sa
     assert "integral to M17.11" in knee.rationale
 
 
+def test_the_limb_pain_of_a_radiculopathy_is_part_of_it():
+    """ "Presented with left arm pain ... C6 radiculopathy": radicular pain is the radiculopathy's (I.B.4-5)."""
+    from pipeline.code.edits.integral import integral_to
+    from pipeline.code.rules.guideline_filters import FilterContext, apply_filters
+    from pipeline.code.types import CodeProposal, Evidence
+
+    assert integral_to("M79.622", ["M54.12"]) == "M54.12" and integral_to("M79.662", ["M51.16"]) == "M51.16"
+    assert integral_to("M79.622", ["M17.11"]) is None  # knee arthritis does not take in arm pain
+    ranked = [
+        CodeProposal(CM, "M54.12", "Radiculopathy, cervical region", 0.9, [Evidence(30, 43, "radiculopathy")], _why("matched")),
+        CodeProposal(CM, "M79.622", "Pain in left upper arm", 0.8, [Evidence(90, 94, "pain")], _why("matched")),
+    ]
+    shown, moved = apply_filters(ranked, FilterContext("inpatient", rule_codes=frozenset({"M54.12", "M79.622"})))
+    assert [p.code for p in shown] == ["M54.12"] and "integral to M54.12" in moved[0].rationale
+
+
+def test_a_word_the_index_reads_under_a_bare_finding_word_is_read_with_it():
+    """ "Radioactive plaque macular edema": no site word before "edema", but the Index reads "macula"
+    under it (Edema, macula H35.81), so the finding is not "edema, unspecified" (R60.9)."""
+    from pipeline.code.rules.specificity import site_query
+
+    assert site_query("edema", ".", "Radioactive plaque macular ") == "macular edema"
+    assert site_query("edema", ".", "Radioactive plaque ") == "edema"
+    _, codes = codes_for("POSTOPERATIVE DIAGNOSIS:\nRadioactive plaque macular edema.\n", "inpatient")
+    assert "H35.81" in codes and "R60.9" not in codes, codes
+
+
 def test_total_knee_arthroplasty_under_the_procedure_heading(sample):
     """ "Procedure: Right total knee arthroplasty, cemented" is Replacement of the right knee joint
     with a synthetic substitute, cemented, open approach (0SRC0J9), proposed as the report states it."""

@@ -258,7 +258,11 @@ def site_query(mention: str, following: str, preceding: str = "") -> str:
         return index_query(said) if said != mention else q
     if not m:
         site = site_before(mention, preceding)
-        return index_query(f"{mention} in {site}") if site else q
+        if site:
+            return index_query(f"{mention} in {site}")
+        # no site word before it, but a word the Index reads under the term ("Macular" + "edema": Edema, macula)
+        said = with_modifiers(mention, following, preceding)
+        return index_query(said) if said != mention else q
     site = _SITE_STOP.sub("", m.group(2)).strip()
     if not site or site.split()[0].lower() in _NOT_A_SITE:
         return q
