@@ -33,7 +33,9 @@ from spacy.tokens import Doc, Token
 from . import _extensions  # noqa: F401  (registers the Span/Doc attributes)
 
 DEFAULT_HEADERS = Path(__file__).parent / "data" / "section_headers.json"
-GROUPS = ("headers", "strict", "abbreviations")
+GROUPS = ("headers", "strict", "abbreviations", "soap")
+SOAP = "soap"  # the one-letter headings of a SOAP note: S, O, A, P
+MIN_SOAP_HEADINGS = 3  # of the four, for a note to be read as a SOAP note ("P: 72" alone is a pulse)
 _SEPARATORS = frozenset({":", "):", "-", "--", "—", "–", ".", ",", ";"})
 _ABBREV_SEPARATORS = frozenset({":", "):", "-", "--", "—", "–"})
 
@@ -140,6 +142,8 @@ class SectionComponent:
             return True
         if not self._starts_line(doc, start, has_sents):
             return self._between_commas(doc, start, end, nxt, group)
+        if group == SOAP:  # a line's first letter with its separator: "S -", "A:"
+            return nxt is not None and nxt.text in _ABBREV_SEPARATORS and self._starts_line(doc, start, False)
         if group == "abbreviations":
             return nxt is None or nxt.text in _ABBREV_SEPARATORS or _is_newline(nxt)
         separated = nxt is None or nxt.text in _SEPARATORS or _is_newline(nxt)
@@ -156,6 +160,8 @@ class SectionComponent:
             group, name = self._keys[key]
             if self._valid(doc, start, end, group, has_sents):
                 cands.append(Header(start, end, name, group))
+        if len({h.name for h in cands if h.group == SOAP}) < MIN_SOAP_HEADINGS:
+            cands = [h for h in cands if h.group != SOAP]
         cands.sort(key=lambda h: (h.start - h.end, h.start))
         taken: set[int] = set()
         out: list[Header] = []

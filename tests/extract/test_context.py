@@ -175,6 +175,16 @@ def test_a_heading_whose_line_break_a_transcript_wrote_as_a_comma(nlp: Language)
     assert [n for _, _, n in doc._.sections] == ["social_history"]
 
 
+def test_the_one_letter_headings_of_a_soap_note(nlp: Language) -> None:
+    text = "S -, A 50-year-old man with cough.\nO - ,Lungs clear.\nA - ,1.  Asthma.\nP: Albuterol.\n"
+    doc = nlp(text)
+    assert [n for _, _, n in doc._.sections] == ["hpi", "physical_exam", "assessment", "plan"]
+    assert {e.text.lower(): e for e in doc.ents}["asthma"]._.section == "assessment"
+    # a letter heading alone is none: "P: 72" is a pulse, "A 50-year-old" a sentence
+    doc = nlp("VITAL SIGNS:\nT: 98.6\nP: 72\nA 50-year-old man with cough.\n")
+    assert [n for _, _, n in doc._.sections] == ["vital_signs"]
+
+
 def test_written_sections_and_family_section(nlp: Language) -> None:
     text = "FAMILY HISTORY: Mother with breast cancer. The patient has diabetes.\nSOCIAL HISTORY: No tobacco.\nA/P: Asthma."
     doc = nlp(text)
