@@ -332,6 +332,18 @@ def test_the_limb_pain_of_a_radiculopathy_is_part_of_it():
     assert [p.code for p in shown] == ["M54.12"] and "integral to M54.12" in moved[0].rationale
 
 
+def test_a_carcinoma_cut_to_its_last_word_reads_the_site_before_its_type_words():
+    """The NER model marks "carcinoma" of "history of uterine papillary serous carcinoma": the site is
+    the uterus (Z85.42), not an unspecified malignancy's (Z85.9)."""
+    from pipeline.code.rules.neoplasm import with_site_before
+
+    assert with_site_before("carcinoma", "a history of uterine papillary serous ") == "uterine papillary serous carcinoma"
+    assert with_site_before("carcinoma", "a history of ") == "carcinoma"  # no site: the mention as it is
+    assert with_site_before("pain", "left breast ") == "pain"  # a carcinoma only
+    _, codes = codes_for("HPI: History of uterine papillary serous carcinoma, status post hysterectomy.")
+    assert "Z85.42" in codes and "Z85.9" not in codes, codes
+
+
 def test_a_word_the_index_reads_under_a_bare_finding_word_is_read_with_it():
     """ "Radioactive plaque macular edema": no site word before "edema", but the Index reads "macula"
     under it (Edema, macula H35.81), so the finding is not "edema, unspecified" (R60.9)."""

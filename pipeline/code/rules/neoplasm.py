@@ -83,6 +83,34 @@ def malignant_as_cancer(q: str) -> str:
 _SITE_ADJECTIVE_CANCER = re.compile(r"\b(" + "|".join(SITE_ADJECTIVES) + r")\s+cancer\b", re.I)
 
 
+# words of a carcinoma's type that a dictation puts between its site and the word ("uterine papillary
+# serous carcinoma", "right breast invasive ductal carcinoma")
+_TYPE_WORDS = frozenset(
+    "invasive infiltrating ductal lobular papillary serous mucinous squamous cell urothelial transitional clear "
+    "small large endometrioid poorly moderately well differentiated high low grade".split()
+)
+_MORPHOLOGY_WORD = frozenset({"carcinoma", "carcinomas", "adenocarcinoma", "adenocarcinomas", "cancer"})
+
+
+def with_site_before(mention: str, preceding: str) -> str:
+    """A bare carcinoma ("carcinoma", the words a mention may be cut to) with the site its clause names
+    right before it, over the carcinoma's type words: "uterine papillary serous" + "carcinoma" ->
+    "uterine papillary serous carcinoma" (the Table's uterus row); the mention itself where no site
+    word comes before it."""
+    if mention.lower().strip() not in _MORPHOLOGY_WORD:
+        return mention
+    taken: list[str] = []
+    site = False
+    for w in reversed(re.split(r"[.;:,()\n]", preceding)[-1].split()[-6:]):
+        word = w.lower()
+        if word in SITE_ADJECTIVES or (word in site_words() and word not in STOP):
+            site = True
+        elif word not in _TYPE_WORDS and word not in SIDE_WORDS:
+            break
+        taken.insert(0, w)
+    return " ".join([*taken, mention.strip()]) if site else mention
+
+
 def tumor_query(q: str) -> str | None:
     """ "Testicular tumor", "tumor of the bladder": a tumor of a site named by site words only is a
     neoplasm of unspecified behavior of it (Index: Tumor - see Neoplasm, unspecified behavior, by

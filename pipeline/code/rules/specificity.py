@@ -245,6 +245,8 @@ def site_query(mention: str, following: str, preceding: str = "") -> str:
     bare finding word ("pain" + " in the right testicle" -> "pain in the right testicle"), or else
     with the site words right before it ("right knee" + "pain" -> "pain in right knee"); any other
     mention with the Index's words for it that the dictation puts around it (:func:`with_modifiers`)."""
+    if (sited := neoplasm.with_site_before(mention, preceding)) != mention:  # "uterine papillary serous" + "carcinoma"
+        return index_query(sited)
     q = index_query(mention)
     words = mention.lower().split()
     m = _SITE_AFTER.match(following)
