@@ -110,6 +110,10 @@ def flags(span: Span) -> set[str]:
         # a condition dated by a year is a past episode; one "since" a year goes on
         ("Impression: breast cancer in 1992.", "breast cancer", {"historical"}),
         ("Breast cancer since 2005, on tamoxifen.", "breast cancer", set()),
+        # ... or by a past month
+        ("Additional diagnoses: pneumonia in 11/07.", "pneumonia", {"historical"}),
+        ("Impression: breast cancer in March 2007.", "breast cancer", {"historical"}),
+        ("Impression: pneumonia in 3/4 of the lobe.", "pneumonia", set()),
     ],
 )
 def test_assertion_flags(nlp: Language, text: str, concept: str, expected: set[str]) -> None:
