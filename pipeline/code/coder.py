@@ -85,6 +85,7 @@ from pipeline.code.rules.status import (
 )
 from pipeline.code.rules.therapy_encounter import therapy_encounter
 from pipeline.code.rules.tobacco import is_tobacco, tobacco_code
+from pipeline.code.rules.vascular_access import port_query
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, Reason, ReasonKind, SkippedFinding
 from pipeline.extract.types import Entity
 from pipeline.settings import Settings, get_settings
@@ -845,9 +846,10 @@ def first_pass(
                 )
 
     if pcs_live or test_live:
-        queries = [arthroplasty_query(e.query_text, text) or e.query_text for e in pcs_live] + [
-            imaging_query(e.query_text, text, e.start, e.end) or e.query_text for e in test_live
-        ]  # modality + body part
+        queries = [
+            arthroplasty_query(e.query_text, text) or port_query(e.query_text, _sentence_before(e, text)) or e.query_text
+            for e in pcs_live
+        ] + [imaging_query(e.query_text, text, e.start, e.end) or e.query_text for e in test_live]  # modality + body part
         cands = index_for(PCS).candidates(queries, k=CANDIDATES_K)
         # the approach and root operation the words leave unstated, as a coder reads them (B5.3a, B3.8)
         cands = [conventional_order(cs, e.query_text, _sentence_of(e, text)) for e, cs in zip(pcs_live, cands)] + cands[
