@@ -295,6 +295,10 @@ NAMED = [
     "dilatation and curettage",
     "suction curettage",
     "carpal tunnel release",
+    "phacoemulsification",
+    "cataract extraction",
+    "chest tube placement",
+    "chest tube insertion",
 ]
 LESIONS = [
     "mass",

@@ -66,6 +66,7 @@ from pipeline.code.rules.history import MALIGNANCY as MALIGNANCY_HISTORY
 from pipeline.code.rules.history import MALIGNANCY_WORDS, acute_only, history_code_for, is_chronic
 from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.rules.medications import StatusKind, status_codes
+from pipeline.code.rules.named_procedures import named_procedure_query
 from pipeline.code.rules.neoplasm import SECONDARY_MORPHOLOGY, secondary_sites
 from pipeline.code.rules.pcs_approach import conventional_order
 from pipeline.code.rules.pregnancy import gestation_weeks
@@ -847,7 +848,10 @@ def first_pass(
 
     if pcs_live or test_live:
         queries = [
-            arthroplasty_query(e.query_text, text) or port_query(e.query_text, _sentence_before(e, text)) or e.query_text
+            arthroplasty_query(e.query_text, text)
+            or port_query(e.query_text, _sentence_before(e, text))
+            or named_procedure_query(e.query_text, _sentence_of(e, text), text)
+            or e.query_text
             for e in pcs_live
         ] + [imaging_query(e.query_text, text, e.start, e.end) or e.query_text for e in test_live]  # modality + body part
         cands = index_for(PCS).candidates(queries, k=CANDIDATES_K)

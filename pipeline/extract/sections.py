@@ -35,6 +35,8 @@ from . import _extensions  # noqa: F401  (registers the Span/Doc attributes)
 DEFAULT_HEADERS = Path(__file__).parent / "data" / "section_headers.json"
 GROUPS = ("headers", "strict", "abbreviations", "soap")
 SOAP = "soap"  # the one-letter headings of a SOAP note: S, O, A, P
+OPERATIVE_DIAGNOSES = frozenset({"preoperative_diagnosis", "postoperative_diagnosis"})
+PROCEDURE = "procedure"
 MIN_SOAP_HEADINGS = 3  # of the four, for a note to be read as a SOAP note ("P: 72" alone is a pulse)
 _SEPARATORS = frozenset({":", "):", "-", "--", "—", "–", ".", ",", ";"})
 _ABBREV_SEPARATORS = frozenset({":", "):", "-", "--", "—", "–"})
@@ -162,6 +164,8 @@ class SectionComponent:
                 cands.append(Header(start, end, name, group))
         if len({h.name for h in cands if h.group == SOAP}) < MIN_SOAP_HEADINGS:
             cands = [h for h in cands if h.group != SOAP]
+        if any(h.name in OPERATIVE_DIAGNOSES for h in cands):  # an operative report's "Operations:" are its own
+            cands = [h._replace(name=PROCEDURE) if doc[h.start : h.end].text.lower() == "operations" else h for h in cands]
         cands.sort(key=lambda h: (h.start - h.end, h.start))
         taken: set[int] = set()
         out: list[Header] = []

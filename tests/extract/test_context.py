@@ -189,6 +189,15 @@ def test_the_one_letter_headings_of_a_soap_note(nlp: Language) -> None:
     assert [n for _, _, n in doc._.sections] == ["vital_signs"]
 
 
+def test_an_operative_reports_operations_are_its_procedures(nlp: Language) -> None:
+    doc = nlp("POSTOPERATIVE DIAGNOSIS: Hernia.\nOPERATIONS: Herniorrhaphy.\nANESTHESIA: General.\n")
+    assert [n for _, _, n in doc._.sections] == ["postoperative_diagnosis", "procedure", "anesthesia"]
+    doc = nlp("HISTORY OF PRESENT ILLNESS: Cough.\nOPERATIONS: Appendectomy.\n")  # a history's are past surgery
+    assert [n for _, _, n in doc._.sections] == ["hpi", "past_surgical_history"]
+    doc = nlp("POSTOPERATIVE DIAGNOSIS: Hernia.\nOPERATIONS PERFORMED: Herniorrhaphy.\n")
+    assert [n for _, _, n in doc._.sections] == ["postoperative_diagnosis", "procedure"]
+
+
 def test_written_sections_and_family_section(nlp: Language) -> None:
     text = "FAMILY HISTORY: Mother with breast cancer. The patient has diabetes.\nSOCIAL HISTORY: No tobacco.\nA/P: Asthma."
     doc = nlp(text)

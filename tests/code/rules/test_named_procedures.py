@@ -1,0 +1,58 @@
+"""Operations named by names the PCS tables lack, in the tables' words (pipeline.code.rules.named_procedures)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.code.coder import propose_codes
+from pipeline.code.rules.named_procedures import named_procedure_query
+from pipeline.code.types import PCS
+from pipeline.extract.pipeline import extract
+
+
+@pytest.mark.parametrize(
+    ("mention", "sentence", "text", "query"),
+    [
+        # hernia repair: the region of the hernia, mesh placed or not, laparoscopic or open
+        (
+            "Epigastric herniorrhaphy",
+            "",
+            "The fascial defect was closed with interrupted sutures.",
+            "repair abdominal wall open approach",
+        ),
+        (
+            "Umbilical hernia repair",
+            "",
+            "A Ventralex mesh was placed.",
+            "supplement abdominal wall with synthetic substitute open approach",
+        ),
+        ("Umbilical hernia repair", "", "No mesh was needed.", "repair abdominal wall open approach"),
+        ("Laparoscopic repair of right inguinal hernia", "", "", "repair right inguinal region percutaneous endoscopic approach"),
+        ("inguinal herniorrhaphy", "", "", None),  # the side decides the body part: none stated, none read
+        # chest tube, carpal tunnel release, cataract extraction
+        ("Left chest tube placement", "", "", "drainage of left pleural cavity with drainage device percutaneous approach"),
+        ("Endoscopic carpal tunnel release", "", "", "release median nerve percutaneous endoscopic approach"),
+        ("carpal tunnel release", "Right carpal tunnel release.", "", "release median nerve open approach"),
+        (
+            "Kelman phacoemulsification",
+            "Kelman phacoemulsification with posterior chamber intraocular lens, right eye.",
+            "",
+            "replacement of right lens with synthetic substitute percutaneous approach",
+        ),
+        ("cataract extraction", "Cataract extraction, OS.", "", "extraction of left lens percutaneous approach"),
+        ("Laparoscopic cholecystectomy", "", "", None),
+    ],
+)
+def test_a_named_operation_is_written_in_the_tables_words(mention: str, sentence: str, text: str, query: str | None):
+    assert named_procedure_query(mention, sentence, text) == query
+
+
+def test_an_operative_reports_operations_heading_names_its_procedures():
+    """ "OPERATIONS:" after the operative diagnoses is the report's procedure heading, not a past surgical history."""
+    text = (
+        "PREOPERATIVE DIAGNOSIS: , Epigastric hernia.\nPOSTOPERATIVE DIAGNOSIS: , Epigastric hernia.\n"
+        "OPERATIONS:\nEpigastric herniorrhaphy.\nANESTHESIA: , General inhalation.\n"
+        "PROCEDURE: The fascial defect was closed with interrupted sutures.\n"
+    )
+    result = propose_codes(extract(text), setting="inpatient", text=text)
+    assert "0WQF0ZZ" in [p.code for p in result.proposals if p.system == PCS], [p.code for p in result.proposals]
