@@ -11,6 +11,11 @@ the words of the name:
 * **chest tube** (Index: Thoracostomy tube, use Drainage Device): the Drainage of the pleural cavity of
   its side with a drainage device, percutaneous approach;
 * **carpal tunnel release**: the Release of the median nerve, open or, endoscopic, percutaneous endoscopic;
+* **cesarean section** (Index: Cesarean section, see Extraction, Products of Conception 10D0): low
+  (cervical, transverse) or classical (high), open approach; a cesarean whose incision is not stated is
+  left to the mention's words;
+* **heart catheterization** (Index: Catheterization, heart, see Measurement, Cardiac 4A02): the
+  Measurement of cardiac sampling and pressure of the left, right or both sides, percutaneous;
 * **cataract extraction by phacoemulsification** (Index: Phacoemulsification, lens, with IOL implant, see
   Replacement, Eye 08R; without, see Extraction, Eye 08D): the Replacement of the lens of its side with a
   synthetic substitute where an intraocular lens is placed, else its Extraction, percutaneous approach.
@@ -45,6 +50,14 @@ _CARPAL_TUNNEL = re.compile(
     r"\bcarpal\s+tunnel\s+release\b|\brelease\s+of\s+(?:the\s+)?(?:(?:right|left)\s+)?carpal\s+tunnel\b", re.I
 )
 _ENDOSCOPIC = re.compile(r"\bendoscop\w*", re.I)
+_CESAREAN = re.compile(r"\b(?:c-?section|(?:cesarean|caesarean)(?:\s+section|\s+delivery)?|ltcs)\b", re.I)
+_CLASSICAL = re.compile(r"\bclassical\b|\bvertical\s+(?:uterine\s+)?incision\b", re.I)
+_LOW = re.compile(r"\blow\b|\btransverse\b|\bltcs\b|\bkerr\b", re.I)
+_HEART_CATH = re.compile(
+    r"\b(?:(?P<side>right\s+and\s+left|left\s+and\s+right|right|left|bilateral)\s+)?heart\s+cath(?:eterization)?\b"
+    r"|\b(?P<abbr>lhc|rhc)\b",
+    re.I,
+)
 _PHACO = re.compile(r"\bphaco(?:emulsification)?\b|\b(?:extracapsular\s+)?cataract\s+extraction\b", re.I)
 _LENS_IMPLANT = re.compile(r"\bintraocular\s+lens\b|\biol\b|\blens\s+implant\w*", re.I)
 _EYE_SIDE = {"od": "right", "os": "left"}
@@ -63,6 +76,13 @@ def named_procedure_query(mention: str, sentence: str = "", text: str | None = N
         )
     if _CARPAL_TUNNEL.search(mention):
         return f"release median nerve {'percutaneous endoscopic' if _ENDOSCOPIC.search(said) else 'open'} approach"
+    if _CESAREAN.search(mention):
+        qualifier = "high" if _CLASSICAL.search(said) else "low" if _LOW.search(said) else None
+        return f"extraction of products of conception {qualifier} open approach" if qualifier else None
+    if m := _HEART_CATH.search(mention):
+        which = (m.group("side") or {"lhc": "left", "rhc": "right"}.get((m.group("abbr") or "").lower(), "")).lower()
+        heart = "bilateral" if " and " in which or which == "bilateral" else f"{which} heart" if which else None
+        return f"measurement of cardiac sampling and pressure {heart} percutaneous approach" if heart else None
     if _PHACO.search(mention):
         side = _side(mention, sentence) or next((s for w, s in _EYE_SIDE.items() if re.search(rf"\b{w}\b", said, re.I)), None)
         if side not in ("right", "left"):

@@ -41,6 +41,23 @@ from pipeline.extract.pipeline import extract
         ),
         ("cataract extraction", "Cataract extraction, OS.", "", "extraction of left lens percutaneous approach"),
         ("Laparoscopic cholecystectomy", "", "", None),
+        # cesarean: low or classical by the incision, else the mention's words; heart catheterization by side
+        ("Low transverse cesarean section", "", "", "extraction of products of conception low open approach"),
+        (
+            "Repeat cesarean section",
+            "Repeat cesarean section via classical incision.",
+            "",
+            "extraction of products of conception high open approach",
+        ),
+        ("Cesarean section", "Cesarean section for arrest of dilation.", "", None),
+        ("Left heart catheterization", "", "", "measurement of cardiac sampling and pressure left heart percutaneous approach"),
+        (
+            "Right and left heart catheterization",
+            "",
+            "",
+            "measurement of cardiac sampling and pressure bilateral percutaneous approach",
+        ),
+        ("Cardiac catheterization", "", "", None),
     ],
 )
 def test_a_named_operation_is_written_in_the_tables_words(mention: str, sentence: str, text: str, query: str | None):
