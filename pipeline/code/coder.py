@@ -86,7 +86,6 @@ from pipeline.code.rules.status import (
 )
 from pipeline.code.rules.therapy_encounter import therapy_encounter
 from pipeline.code.rules.tobacco import is_tobacco, tobacco_code
-from pipeline.code.rules.vascular_access import port_query
 from pipeline.code.types import CM, PCS, CodeProposal, Evidence, Reason, ReasonKind, SkippedFinding
 from pipeline.extract.types import Entity
 from pipeline.settings import Settings, get_settings
@@ -849,8 +848,7 @@ def first_pass(
     if pcs_live or test_live:
         queries = [
             arthroplasty_query(e.query_text, text)
-            or port_query(e.query_text, _sentence_before(e, text))
-            or named_procedure_query(e.query_text, _sentence_of(e, text), text)
+            or named_procedure_query(e.query_text, _sentence_of(e, text), text, _sentence_before(e, text))
             or e.query_text
             for e in pcs_live
         ] + [imaging_query(e.query_text, text, e.start, e.end) or e.query_text for e in test_live]  # modality + body part

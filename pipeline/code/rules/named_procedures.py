@@ -3,6 +3,12 @@
 A coder codes these by the PCS Index and the conventions the guidelines and Coding Clinic give, not by
 the words of the name:
 
+* **implanted venous access port** (Index: Implanted (venous) (access) port, use Vascular Access Device,
+  Totally Implantable in Subcutaneous Tissue and Fascia): a MediPort or Port-A-Cath placed is the
+  Insertion of a totally implantable vascular access device into the subcutaneous tissue and fascia of
+  the chest, where its pocket is made, open approach (the pocket is cut); one in the arm the upper arm's;
+  taking one out its Removal from the trunk's. The catheter is part of the device. A laparoscopy's ports
+  are trocars: a bare "port" is never read as one;
 * **hernia repair** (Index: Herniorrhaphy, see Repair, Anatomical Regions, General 0WQ / Lower
   Extremities 0YQ; with synthetic substitute, see Supplement 0WU / 0YU): an inguinal or femoral hernia
   is the inguinal or femoral region of its side (both sides: the bilateral body part), an umbilical,
@@ -63,9 +69,12 @@ _LENS_IMPLANT = re.compile(r"\bintraocular\s+lens\b|\biol\b|\blens\s+implant\w*"
 _EYE_SIDE = {"od": "right", "os": "left"}
 
 
-def named_procedure_query(mention: str, sentence: str = "", text: str | None = None) -> str | None:
+def named_procedure_query(mention: str, sentence: str = "", text: str | None = None, preceding: str = "") -> str | None:
     """PCS-table words for an operation named as above, or None. ``sentence``: the mention's sentence
-    (its side, a lens implant); ``text``: the report (whether mesh was placed)."""
+    (its side, a lens implant); ``text``: the report (whether mesh was placed); ``preceding``: the words
+    of its clause before it (an operation named before its device)."""
+    if port := _port(mention, preceding):
+        return port
     said = f"{mention} {sentence}"
     if m := _HERNIA_REPAIR.search(mention):
         return _hernia(m.group("site") or m.group("site2"), said, text or sentence)
@@ -110,3 +119,35 @@ def _hernia(site: str, said: str, text: str) -> str | None:
     if _MESH.search(text) and not _NO_MESH.search(text):
         return f"supplement {part} with synthetic substitute {approach} approach"
     return f"repair {part} {approach} approach"
+
+
+# the device by the names a dictation gives it: brand names, or "port" with a word that makes it an implant
+_PORT = re.compile(
+    r"\b(?:medi[- ]?port|port[- ]?a[- ]?cath|porta[- ]?cath|power[- ]?port|infus[- ]?a[- ]?port|bard\s+port"
+    r"|(?:implant(?:ed|able)|(?:central\s+)?venous(?:\s+access)?|vascular\s+access|chemo(?:therapy)?|infusion|subcutaneous)"
+    r"\s+(?:access\s+)?port)s?\b",
+    re.I,
+)
+_REMOVAL = re.compile(r"\b(?:remov\w*|explant\w*|take\s*down|taken\s+out)\b", re.I)
+_INSERTION = re.compile(r"\b(?:placement|placed|place|insert\w*|implant(?:ation|ed)?)\b", re.I)
+_ARM = re.compile(r"\b(?:upper\s+)?arm\b", re.I)
+
+
+def _port(mention: str, preceding: str) -> str | None:
+    """The insertion or removal of an implanted venous access port, or None when the mention names no
+    such device or no operation on it ("Removal of" + "Port-A-Cath": the operation may come before it)."""
+    if not _PORT.search(mention):
+        return None
+    clause = re.split(r"[.;:,()\n]", preceding)[-1]
+    if not (_REMOVAL.search(mention) or _INSERTION.search(mention)):
+        mention = f"{clause} {mention}"
+    if _REMOVAL.search(mention):
+        return "removal of totally implantable vascular access device from trunk subcutaneous tissue and fascia open approach"
+    if not _INSERTION.search(mention):
+        return None
+    if _ARM.search(mention):
+        side = mention_side(mention)
+        where = f"{side + ' ' if side else ''}upper arm"
+    else:
+        where = "chest"
+    return f"insertion of totally implantable vascular access device into {where} subcutaneous tissue and fascia open approach"
