@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.code.rules.note_text import clause_before
 from pipeline.code.rules.specificity import mention_side
 
 _HERNIA_SITE = r"(?P<site>inguinal|femoral|umbilical|periumbilical|paraumbilical|ventral|incisional|epigastric|spigelian)"
@@ -138,7 +139,7 @@ def _port(mention: str, preceding: str) -> str | None:
     such device or no operation on it ("Removal of" + "Port-A-Cath": the operation may come before it)."""
     if not _PORT.search(mention):
         return None
-    clause = re.split(r"[.;:,()\n]", preceding)[-1]
+    clause = clause_before(preceding)
     if not (_REMOVAL.search(mention) or _INSERTION.search(mention)):
         mention = f"{clause} {mention}"
     if _REMOVAL.search(mention):

@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from pipeline.code.lookup.codeset import subterm_words
 from pipeline.code.lookup.index_lookup import SITE_ADJECTIVES, STOP
+from pipeline.code.rules.note_text import clause_before
 from pipeline.code.rules.sides import SIDE_WORDS
 from pipeline.extract.types import Entity
 
@@ -101,7 +102,7 @@ def with_site_before(mention: str, preceding: str) -> str:
         return mention
     taken: list[str] = []
     site = False
-    for w in reversed(re.split(r"[.;:,()\n]", preceding)[-1].split()[-6:]):
+    for w in reversed(clause_before(preceding).split()[-6:]):
         word = w.lower()
         if word in SITE_ADJECTIVES or (word in site_words() and word not in STOP):
             site = True

@@ -7,6 +7,7 @@ One place for the rules that read a mention's surroundings (:mod:`status`, :mod:
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 
 from pipeline.extract.types import Entity
@@ -15,6 +16,15 @@ from pipeline.extract.types import Entity
 SENTENCE_STOPS = (".", "\n")
 # a clause ends at a period followed by a space (not the one inside "2.5 mg"), a line break or a semicolon
 CLAUSE_STOPS = (". ", "\n", "; ")
+
+
+_CLAUSE_BREAK = re.compile(r"[.;:,()\n]")
+
+
+def clause_before(preceding: str) -> str:
+    """The words of ``preceding`` (the text up to a mention) in the mention's own clause: after its last
+    period, colon, semicolon, comma, parenthesis or line break ("a history of uterine papillary serous ")."""
+    return _CLAUSE_BREAK.split(preceding)[-1]
 
 
 def sentence_bounds(text: str, start: int, end: int, stops: Sequence[str] = SENTENCE_STOPS) -> tuple[int, int]:
