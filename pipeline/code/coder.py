@@ -61,13 +61,13 @@ from pipeline.code.rules.combinations import BLEEDING_CODES, combine
 from pipeline.code.rules.drug_effects import drug_effects
 from pipeline.code.rules.endoscopic_removal import narrated_procedures
 from pipeline.code.rules.external_causes import external_causes, is_external_cause
-from pipeline.code.rules.guideline_filters import FilterContext, apply_filters, family_history_bears
+from pipeline.code.rules.guideline_filters import FilterContext, apply_filters, family_history_bears, site_malignancy
 from pipeline.code.rules.history import MALIGNANCY as MALIGNANCY_HISTORY
 from pipeline.code.rules.history import MALIGNANCY_WORDS, acute_only, history_code_for, is_chronic
 from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.rules.medications import StatusKind, status_codes
 from pipeline.code.rules.named_procedures import named_procedure_query
-from pipeline.code.rules.neoplasm import SECONDARY_MORPHOLOGY, secondary_sites
+from pipeline.code.rules.neoplasm import SECONDARY_MORPHOLOGY, secondary_sites, still_treated
 from pipeline.code.rules.pcs_approach import conventional_order
 from pipeline.code.rules.pregnancy import gestation_weeks
 from pipeline.code.rules.screening import screened_for, screening_for, screening_procedure
@@ -181,6 +181,9 @@ def _adjectives_of_findings(mentions: list[Entity], text: str | None) -> list[En
 # where the note records what was observed or reported, not what was diagnosed: "Abdomen: Moderately
 # overweight." is how the patient looks, which the training notes' coder never coded as overweight
 # (E66.3) without the physician's diagnosis
+# "CTA chest PE study showing no evidence for pulmonary embolism": the name of a test that found nothing
+# (an "epigastric pain study" or a "thrombophilia study, which revealed ..." tells of the finding)
+_TEST_FOR = re.compile(r"\s*(?:study|protocol)\b[^.;\n]{0,40}?\b(?:no|negative|without)\b", re.I)
 OBSERVATION_SECTIONS = frozenset({"physical_exam", "vital_signs", "review_of_systems"})
 _HABITUS = re.compile(r"^(?:(?:moderately|mildly|slightly|somewhat|very)\s+)?overweight$", re.I)
 
@@ -196,6 +199,8 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bo
         return "operative blood loss stated: a routine operative report statement, not a diagnosis"
     if e.negated:
         return "negated: documented as absent, not coded"
+    if text and e.label in CM_LABELS and _TEST_FOR.match(text[e.end : e.end + 60]):
+        return 'the name of a test that found no such thing ("PE study showing no evidence for ..."), not a finding'
     if e.section in OBSERVATION_SECTIONS and _HABITUS.match(e.text.strip()):
         return "the body habitus the examination describes, not a diagnosis the physician makes (E66.3 needs one)"
     if e.section == "allergies" and _ALLERGY_WORD.match(e.text):
@@ -367,6 +372,8 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         c: stated.get(c) or performed.get(c) or encounter_reasons.get(c) or "the guidelines require this code" for c in required
     }
     shown, rest = apply_filters([p for p in proposals if p.score >= threshold or p.code in required], context)
+    stated = _stated_with_its_detail(rest, stated, {p.code for p in shown})
+    why_required |= {c: why for c, why in stated.items() if c not in why_required}
     shown = [
         p
         if p.score >= threshold
@@ -386,6 +393,26 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
     rest = _first_per_system(rest, settings.max_alternatives)
     shown = with_edits(sequence(shown, setting, list(stated)), setting=setting)
     return CodingResult([own.trim(p) for p in shown], skipped, [own.trim(p) for p in rest])
+
+
+def _stated_with_its_detail(moved: list[CodeProposal], stated: dict[str, str], shown: set[str]) -> dict[str, str]:
+    """The codes that took a stated diagnosis's place because the note documents it with more detail
+    ("Anemia" among the discharge diagnoses, "microcytic anemia" in the present illness: D50.9, not
+    D64.9): stated in its place, so what the physician states is proposed (Guidelines I.B.1-2). The
+    stated codes, each detail right after the code it details (the physician's order decides sequencing)."""
+    detail = {
+        p.code: r.codes[0]
+        for p in moved
+        if p.code in stated
+        for r in p.reasons
+        if r.kind is ReasonKind.NOT_PROPOSED and r.codes and r.codes[0] in shown and r.codes[0] not in stated
+    }
+    out: dict[str, str] = {}
+    for code, why in stated.items():
+        out[code] = why
+        if code in detail:
+            out.setdefault(detail[code], f"{why} ({code}), to the detail the note documents")
+    return out
 
 
 def _both_sides(
@@ -730,6 +757,7 @@ def first_pass(
         for e, cs in zip(cm_out, cands[len(cm_live) :]):
             if cs and cs[0].score >= settings.min_code_score:
                 exclusions.categories.add(cs[0].code.replace(".", "")[:3])
+        past = told_as_history(cm_live, cands[: len(cm_live)], settings.min_code_score)
         for e, q, cs in zip(cm_live, queries, cands):
             if is_external_cause(e) and not _falls_diagnosed(e):  # coded below, once the record's injury codes are known
                 cause_mentions.append(e)
@@ -777,10 +805,13 @@ def first_pass(
             if not cs:
                 skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-CM code matched well enough"))
                 continue
-            if e.family or e.historical:
-                _add_history(add, skipped, e, cs[0], denied)
-                # a relative's condition is never the patient's, nor an acute code a past one (a past one may be ranked)
-                if e.family or acute_only(cs[0].code):
+            treated = (e.historical or id(e) in past) and not e.family and _still_treated_malignancy(e, cs[0].code, text)
+            if (e.family or e.historical or id(e) in past) and not treated:
+                resolved = bool(text) and bool(_RESOLVED_AFTER.match(_words_after(e, text)))
+                _add_history(add, skipped, e, cs[0], denied, past.get(id(e)), resolved)
+                # a relative's condition is never the patient's, nor an acute code a past one (a past one may be
+                # ranked), nor one the diagnoses give as history
+                if e.family or acute_only(cs[0].code) or id(e) in past:
                     exclusions.categories.add(cs[0].code.replace(".", "")[:3])
                 continue
             certainty = (
@@ -792,6 +823,17 @@ def first_pass(
                     ),
                 )
                 if e.uncertain
+                else ()
+            ) + (
+                (
+                    Reason(
+                        ReasonKind.LIFELONG_CONDITION,
+                        (cs[0].code,),
+                        f'"{e.text}" told as history, but treatment is still directed at it: a current malignancy '
+                        "(Guidelines I.C.2.d)",
+                    ),
+                )
+                if treated
                 else ()
             )
             for c, score in select(CM, e.query_text, cs, k):
@@ -1202,6 +1244,23 @@ def _sentence_bounds(e: Entity, text: str) -> tuple[int, int]:
     return (starts[-1] if starts else 0), (stop.start() if stop else len(text))
 
 
+def _words_after(e: Entity, text: str | None) -> str:
+    """The rest of the mention's sentence after its words (empty where the text is not the note's)."""
+    if not text or text[e.start : e.end] != e.text:
+        return ""
+    return text[e.end : _sentence_bounds(e, text)[1]]
+
+
+def _still_treated_malignancy(e: Entity, code: str, text: str | None) -> bool:
+    """A malignancy told as history whose sentence, or the next, says treatment still goes on
+    (:func:`pipeline.code.rules.neoplasm.still_treated`)."""
+    if not text or not site_malignancy(code) or text[e.start : e.end] != e.text:
+        return False
+    begin, end = _sentence_bounds(e, text)
+    after = _SENTENCE_BREAK.search(text, end + 1)
+    return still_treated(text[begin : after.start() if after else len(text)])
+
+
 def _sentence_of(e: Entity, text: str | None) -> str:
     """The mention's sentence (:func:`_sentence_bounds`), or its own words where the text is not the note's."""
     if not text or text[e.start : e.end] != e.text:
@@ -1227,12 +1286,52 @@ def _sentence_before(e: Entity, text: str | None) -> str:
     return re.split(r"[.;:\n]\s", head)[-1]
 
 
-def _add_history(add, skipped: list[SkippedFinding], e: Entity, best, denied: frozenset[str] = frozenset()) -> None:
+def told_as_history(mentions: list[Entity], cands: list[list], min_score: float) -> dict[int, str]:
+    """The mentions (by ``id``) the note's own diagnoses give as history: where a diagnosis heading lists
+    "History of pulmonary embolism" and nothing there states it current, the narrative's unflagged
+    "her course was complicated by pulmonary embolus" tells that past episode, not a new one. Matched
+    by the category of the best code; a lifelong condition's history is current anyway (not read here).
+    Each maps to the words of the diagnosis that says so."""
+    told: dict[str, str] = {}
+    current: set[str] = set()
+    for e, cs in zip(mentions, cands):
+        if e.family or e.section not in DIAGNOSIS_SECTIONS or not cs or cs[0].score < min_score:
+            continue
+        category = cs[0].code[:3]
+        if e.historical and not is_chronic(cs[0].code, e.text):
+            told.setdefault(category, e.text)
+        elif not e.historical:
+            current.add(category)
+    return {
+        id(e): told[cs[0].code[:3]]
+        for e, cs in zip(mentions, cands)
+        if cs
+        and cs[0].code[:3] in told
+        and cs[0].code[:3] not in current
+        and not (e.historical or e.family or e.section in DIAGNOSIS_SECTIONS)
+    }
+
+
+# "history of sleep apnea with reversal after 100-pound weight loss", "history of asthma, resolved": gone
+_RESOLVED_AFTER = re.compile(r"^[^.;]{0,40}?\b(?:resolved|resolution|reversal|reversed|cured|outgrew|outgrown|no longer)\b", re.I)
+
+
+def _add_history(
+    add,
+    skipped: list[SkippedFinding],
+    e: Entity,
+    best,
+    denied: frozenset[str] = frozenset(),
+    told: str | None = None,
+    resolved: bool = False,
+) -> None:
     """The code of a historical or family mention: a lifelong condition's own code (unless the note
     denies the condition in other words of its own: "coronary artery disease workup many years ago"
-    beside "no history of established coronary artery disease"), else the history code."""
+    beside "no history of established coronary artery disease"), else the history code. ``told``: the
+    diagnosis that gives an unflagged mention's condition as history (:func:`told_as_history`);
+    ``resolved``: the words after it say the condition is gone, so even a lifelong one is history."""
     kind = "family" if e.family else "personal"
-    if kind == "personal" and is_chronic(best.code, e.text):
+    if kind == "personal" and is_chronic(best.code, e.text) and not resolved:
         if e.query_text.lower() in denied:
             skipped.append(
                 SkippedFinding(e.text, e.start, e.end, f"documented as history and denied elsewhere in the note ({best.code})")
@@ -1265,6 +1364,8 @@ def _add_history(add, skipped: list[SkippedFinding], e: Entity, best, denied: fr
         Reason(
             ReasonKind.FAMILY_HISTORY if kind == "family" else ReasonKind.PERSONAL_HISTORY,
             (best.code,),
-            f'"{e.text}" is {label} (condition {best.code}); coded to {h.code}, not to the condition itself',
+            f'"{e.text}" is {label} (condition {best.code}'
+            + (f'; the diagnoses give it as history: "{told}"' if told else "")
+            + f"); coded to {h.code}, not to the condition itself",
         ),
     )

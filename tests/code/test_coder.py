@@ -157,6 +157,14 @@ def test_diabetes_ckd_stage_and_hypertension_combination():
         # gallbladder stones and cholecystitis as two findings: one code by the cholecystitis's acuity
         ("DISCHARGE DIAGNOSES: 1. Cholelithiasis. 2. Chronic cholecystitis.", {"K80.10"}, {"K80.20", "K81.1"}),
         ("DIAGNOSES: Acute cholecystitis. Gallstones.", {"K80.00"}, {"K80.20", "K81.0"}),
+        # bile duct stones with cholecystitis: Calculus, bile duct, with cholecystitis; with gallbladder stones
+        # too, Calculus, gallbladder and bile duct, with cholecystitis
+        ("DISCHARGE DIAGNOSES: Acute cholecystitis. Choledocholithiasis.", {"K80.42"}, {"K80.50", "K81.0"}),
+        (
+            "DISCHARGE DIAGNOSES: Cholecystitis, choledocholithiasis.\nHOSPITAL COURSE: Ultrasound showed gallstones.",
+            {"K80.60"},
+            {"K80.50", "K80.20", "K81.9", "K80.40"},
+        ),
         # nausea and vomiting of one statement: Nausea, with vomiting
         ("The patient presents with nausea and vomiting since this morning.", {"R11.2"}, {"R11.0", "R11.10"}),
         # dementia stated with its cause: the cause first, then F02.- (Dementia, in; I.A.13), not F03.-
@@ -1289,3 +1297,45 @@ def test_a_side_stated_does_not_make_a_loose_match_a_stated_code():
     )
     result, codes = codes_for(text, "outpatient")
     assert not any(c.startswith("S03.4") for c in codes), codes
+
+
+def test_a_condition_the_diagnoses_give_as_history_is_history_in_the_narrative_too():
+    """ "History of pulmonary embolism" among the admitting diagnoses: the present illness's "complicated
+    by pulmonary embolus" tells that past episode, and "CTA chest PE study" names a test, not a finding."""
+    text = (
+        "ADMITTING DIAGNOSES:\n1.  Leiomyosarcoma.\n2.  History of pulmonary embolism.\n3.  Pancytopenia.\n"
+        "PROCEDURES DURING HOSPITALIZATION:\n1.  CTA, chest PE study showing no evidence for pulmonary embolism.\n"
+        "HISTORY OF PRESENT ILLNESS: She began chemotherapy in December 2007.  Her course was complicated by "
+        "pulmonary embolus while on anticoagulation.\n"
+    )
+    result = propose_codes(extract(text), setting="inpatient", text=text)
+    ranked = result.proposals + result.alternatives
+    assert not any(p.code.startswith("I26") for p in ranked), [p.code for p in ranked]
+    assert any(p.code == "Z86.711" for p in ranked), [p.code for p in ranked]
+    assert any("a test that found no such thing" in s.reason for s in result.skipped if s.text == "PE")
+    # stated current in the diagnoses too: the narrative is the current episode
+    current = text.replace("3.  Pancytopenia.", "3.  Recurrent pulmonary embolism.")
+    _, codes = codes_for(current, "inpatient")
+    assert any(c.startswith("I26") for c in codes), codes
+
+
+def test_a_lifelong_condition_told_as_history_and_resolved_is_its_history_code():
+    text = "DISCHARGE DIAGNOSES: Cholecystitis.\nADDITIONAL DIAGNOSES: History of sleep apnea{} after 100-pound weight loss."
+    result, codes = codes_for(text.format(""), "inpatient")
+    assert "G47.30" in codes, codes  # lifelong: current
+    ranked = ranked_for(text.format(" with reversal"))
+    assert "G47.30" not in codes_for(text.format(" with reversal"), "inpatient")[1]
+    assert any(p.code == "Z86.69" for p in ranked), [p.code for p in ranked]
+
+
+def test_a_malignancy_told_as_history_while_its_treatment_goes_on_is_current():
+    """Guidelines I.C.2.d: Z85 once the malignancy is eradicated and no treatment is directed to it."""
+    text = (
+        "PREOPERATIVE DIAGNOSIS: Acute left subdural hematoma.\nDESCRIPTION OF PROCEDURE: This is a 76-year-old man "
+        "who has a history of acute leukemia.  He is currently in the phase of his therapy where he has developed "
+        "a profound thrombocytopenia.  He also has a history of colon cancer, resected in 2001.\n"
+    )
+    result, codes = codes_for(text, "inpatient")
+    leukemia = next(p for p in result.proposals if p.code == "C95.00")
+    assert "treatment is still directed at it" in leukemia.rationale
+    assert "Z85.6" not in codes and "Z85.038" in codes and "C18.9" not in codes, codes

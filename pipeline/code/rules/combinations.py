@@ -220,8 +220,10 @@ def _calculus_with_cholecystitis(props: list[CodeProposal]) -> list[CodeProposal
     ]
     inflamed = [p for p in props if p.system == CM and p.code in _CHOLECYSTITIS_WITH_CALCULUS and _said(p, "cholecystitis")]
     ducts = [p for p in props if p.system == CM and p.code.startswith(("K80.3", "K80.4", "K80.5", "K80.6", "K80.7"))]
-    if not stones or not inflamed or any(_said(p, "choledoch", "duct") for p in ducts):
-        return props  # stones in the bile duct too: the duct's combination codes (K80.4-, K80.6-) decide
+    if any(_said(p, "choledoch", "duct", "cbd") for p in ducts):
+        return _duct_calculus_with_cholecystitis(props, stones, inflamed, ducts)  # K80.4-, K80.6-
+    if not stones or not inflamed:
+        return props
     stone, cholecystitis = max(stones, key=lambda p: p.score), max(inflamed, key=lambda p: p.score)
     obstructed = stone.code == "K80.21"
     if cholecystitis.code == "K81.2":  # acute and chronic: K80.12, with obstruction K80.13
@@ -240,6 +242,45 @@ def _calculus_with_cholecystitis(props: list[CodeProposal]) -> list[CodeProposal
     ]
     gone = {p.code for p in stones} | {p.code for p in inflamed}
     return _replaced(props, gone, _merge(code, [stone, cholecystitis], why))
+
+
+# cholecystitis by acuity -> the 5th character of Calculus, bile duct, with cholecystitis (K80.4-) and of
+# Calculus, gallbladder and bile duct, with cholecystitis (K80.6-): unspecified 0, acute 2, chronic 4,
+# acute and chronic 6; the 6th character 1 with obstruction
+_CHOLECYSTITIS_ACUITY = {"K81.0": 2, "K81.1": 4, "K81.2": 6, "K81.9": 0}
+
+
+def _duct_calculus_with_cholecystitis(
+    props: list[CodeProposal], stones: list[CodeProposal], inflamed: list[CodeProposal], ducts: list[CodeProposal]
+) -> list[CodeProposal]:
+    """Bile duct stones ("choledocholithiasis", K80.5-) documented with cholecystitis (K81.-) are one
+    code (Index: Calculus, bile duct, with cholecystitis K80.4-); with gallbladder stones (K80.2-) too,
+    Calculus, gallbladder and bile duct, with cholecystitis (K80.6-). "With" presumes the link (I.A.15)."""
+    duct_stones = [p for p in ducts if p.code.startswith("K80.5") and _said(p, "choledoch", "duct", "cbd")]
+    # the Index may already have read "cholecystitis, choledocholithiasis" as Cholecystitis, with,
+    # choledocholithiasis (K80.4-): its acuity is that code's
+    inflamed = inflamed + [p for p in ducts if p.code.startswith(("K80.4", "K80.6")) and _said(p, "cholecystitis")]
+    if not duct_stones or not inflamed:
+        return props
+    duct, cholecystitis = max(duct_stones, key=lambda p: p.score), max(inflamed, key=lambda p: p.score)
+    gallbladder = max(stones, key=lambda p: p.score) if stones else None
+    obstructed = duct.code == "K80.51" or (gallbladder is not None and gallbladder.code == "K80.21")
+    acuity = _CHOLECYSTITIS_ACUITY.get(cholecystitis.code, int(cholecystitis.code[5:6] or 0) // 2 * 2)
+    code = f"K80.{6 if gallbladder else 4}{acuity + int(obstructed)}"
+    if not _valid(code):
+        return props
+    parts = [p for p in (gallbladder, duct, cholecystitis) if p is not None]
+    entry = "gallbladder and bile duct" if gallbladder else "bile duct"
+    why = [
+        Reason(
+            ReasonKind.COMBINATION,
+            tuple(p.code for p in parts),
+            f"{' and '.join(p.code for p in parts)} documented together: combination code {code} "
+            f'(Index: Calculus, {entry}, with cholecystitis; Guidelines I.A.15, "with")',
+        )
+    ]
+    gone = {p.code for p in stones} | {p.code for p in inflamed} | {p.code for p in duct_stones}
+    return _replaced(props, gone, _merge(code, parts, why))
 
 
 # acute lower respiratory infections: pneumonia (J12-J18), influenza with pneumonia, acute bronchitis and

@@ -109,7 +109,9 @@ class FilterContext:
 
 
 #: a filter: the positions in the list it moves to the alternatives, each with its reason
-Filter = Callable[[list[CodeProposal], FilterContext], dict[int, str]]
+# a filter names the codes it moves, each with why: the sentence, or a NOT_PROPOSED reason that also
+# names the code that takes the moved one's place (:func:`specified_elsewhere`)
+Filter = Callable[[list[CodeProposal], FilterContext], dict[int, str] | dict[int, str | Reason]]
 
 
 def one_per_finding(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
@@ -554,7 +556,7 @@ def substance_use_hierarchy(shown: list[CodeProposal], ctx: FilterContext) -> di
 _NOT_SPECIFIED = re.compile(r"\bnot specified as\b.*$|\bunspecified\b(?:\s+(?:site|type|part|organism))?|\bNOS\b", re.I)
 
 
-def specified_elsewhere(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+def specified_elsewhere(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str | Reason]:
     """A condition is coded once, to the detail the note documents (Guidelines I.B.1-2): a code whose
     title says only what another shown code of the same finding says, and less ("Unspecified
     cataract" next to "Age-related nuclear cataract, right eye"; "Obesity, unspecified" next to
@@ -567,7 +569,7 @@ def specified_elsewhere(shown: list[CodeProposal], ctx: FilterContext) -> dict[i
     for i, p in enumerate(shown):
         if p.system == CM and p.evidence:
             heads[i] = {_singular(h) for ev in ctx.own_evidence(p) if (h := specificity.head_word(ev.text))}
-    out = {}
+    out: dict[int, str | Reason] = {}
     for i, p in enumerate(shown):
         if i not in heads or not heads[i] or p.code.startswith(kept) or not _NOT_SPECIFIED.search(p.description):
             continue
@@ -583,7 +585,9 @@ def specified_elsewhere(shown: list[CodeProposal], ctx: FilterContext) -> dict[i
             # less than the other title, or the Index's code for a bare word the other title says: "hernia"
             # (K46.9, an abdominal hernia by default) next to "right inguinal hernia" (K40.90)
             if (said and said < theirs) or (bare_word and stated <= theirs):
-                out[i] = f"the note documents this condition with more detail: {q.code}"
+                out[i] = Reason(
+                    ReasonKind.NOT_PROPOSED, (q.code,), f"the note documents this condition with more detail: {q.code}"
+                )
                 break
     return out
 
@@ -638,6 +642,10 @@ def apply_filters(
     shown, moved = list(ranked), []
     for rule in filters:
         reasons = rule(shown, ctx)
-        moved += [p.because(Reason(ReasonKind.NOT_PROPOSED, (), reasons[i])) for i, p in enumerate(shown) if i in reasons]
+        moved += [
+            p.because(why if isinstance(why := reasons[i], Reason) else Reason(ReasonKind.NOT_PROPOSED, (), why))
+            for i, p in enumerate(shown)
+            if i in reasons
+        ]
         shown = [p for i, p in enumerate(shown) if i not in reasons]
     return shown, moved

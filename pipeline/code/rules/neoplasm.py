@@ -502,3 +502,19 @@ def _origins(entities: Sequence[Entity], text: str, sites: frozenset[str], taken
                 )
             )
     return out
+
+
+# "He has a history of acute leukemia. He is currently in the phase of his therapy where ...",
+# "history of breast cancer, on chemotherapy": treatment still directed at the malignancy
+_STILL_TREATED = re.compile(
+    r"\b(?:currently|presently|now|still)\b[^.;]{0,60}?\b(?:therapy|chemotherapy|chemo|radiation|radiotherapy|treatment)\b"
+    r"|\b(?:on|receiving|undergoing|continues|continuing)\s+(?:\w+\s+){0,2}?(?:chemotherapy|chemo|radiation|radiotherapy|immunotherapy)\b",
+    re.I,
+)
+
+
+def still_treated(words: str) -> bool:
+    """Whether ``words`` (the sentence of a malignancy told as history, and the next) say treatment is
+    still directed at it: then it is a current malignancy, not a personal history (Guidelines I.C.2.d:
+    Z85 once it is excised or eradicated and no further treatment is directed to its site)."""
+    return bool(_STILL_TREATED.search(words))

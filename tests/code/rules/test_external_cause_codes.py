@@ -43,3 +43,14 @@ def test_the_injury_character_is_the_first_injury_codes():
 def test_only_table_phrases_are_external_causes():
     assert is_external_cause(Entity(0, 4, "fell", "PROBLEM"))
     assert not is_external_cause(Entity(0, 9, "fracture", "PROBLEM"))
+
+
+def test_sharp_glass_and_a_knife_come_before_a_plain_fall():
+    text = "A piece of glass fell onto his right foot."
+    glass = Entity(2, 16, "piece of glass", "PROBLEM")
+    fell = Entity(17, 21, "fell", "PROBLEM")
+    assert text[glass.start : glass.end] == "piece of glass" and text[fell.start : fell.end] == "fell"
+    assert [c.code for c in external_causes([glass, fell], ["S91.311A"])] == ["W25.XXXA"]
+    knife = Entity(0, 31, "cut her finger with a kitchen knife", "PROBLEM")
+    assert [c.code for c in external_causes([knife], ["S61.210A"])] == ["W26.0XXA"]
+    assert not is_external_cause(Entity(0, 9, "glasses", "PROBLEM"))  # spectacles
