@@ -72,6 +72,9 @@ DROP: set[Rule] = {
     ("checked for", "negated", "forward"),
     # "ro": a tokenised fragment of other words far more often than "rule out"
     ("ro", "uncertain", "forward"),
+    # a cause an uncertain statement names is as uncertain as the rest: "hematuria could be secondary to
+    # benign prostatic hypertrophy", "rule out possibility of ascites secondary to mesothelioma" (IV.H)
+    *{(w, "uncertain", "terminate") for w in ("secondary to", "due to", "caused by")},
     # "ED"/"recent" end historical scope too eagerly ("history of recent MI")
     ("recent", "historical", "terminate"),
     ("ed", "historical", "terminate"),

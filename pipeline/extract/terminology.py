@@ -104,6 +104,22 @@ _TYPE_LETTER = re.compile(r"[A-Z]\.?")
 _CUT_SIDE = frozenset({"left", "right", "bilateral"})  # a site phrase's side: the site's words follow it
 
 
+# an organ's one-word name dictated as two words: "Gall Bladder Disease" is no disease of the (urinary) bladder
+_SPLIT_COMPOUNDS = {("gall", "bladder"): "gallbladder"}
+
+
+def _with_split_compound(doc: Doc, span: Span) -> Span:
+    """A span that starts inside a compound written as two words, with its first word, read as one word."""
+    if span.start == 0 or doc[span.start - 1].sent != span.sent:
+        return span
+    joined = _SPLIT_COMPOUNDS.get((doc[span.start - 1].lower_, span[0].lower_))
+    if joined is None:
+        return span
+    widened = Span(doc, span.start - 1, span.end, label=span.label)
+    widened._.normalized_form = " ".join([joined, *(t.text.lower() for t in span[1:])])
+    return widened
+
+
 class TerminologyRecognizer:
     def __init__(self, nlp, terms_file, abbreviations_file, labels, modifiers, procedure_suffix, spelling_min_ratio) -> None:
         wanted = set(labels)
@@ -150,10 +166,10 @@ class TerminologyRecognizer:
                 spans.append(span)
             elif self.procedure_re and len(t) > 6 and self.procedure_re.search(t.lower_):
                 spans.append(Span(doc, t.i, t.i + 1, label="PROCEDURE"))
-        spans = [self._widen(doc, s) for s in spans if not self._no_finding(s)]
+        spans = [_with_split_compound(doc, self._widen(doc, s)) for s in spans if not self._no_finding(s)]
         model = [e for e in doc.ents if not self._no_finding(e)]
         kept = filter_spans(
-            spans + [self._with_type_letter(doc, self._with_site_after_side(doc, e)) for e in model]
+            spans + [_with_split_compound(doc, self._with_type_letter(doc, self._with_site_after_side(doc, e))) for e in model]
         )  # same extent: the lexicon label (SYMPTOM) beats a model's (PROBLEM)
         for span in kept:
             if span._.normalized_form is None and span.text in self.long_forms:

@@ -114,6 +114,11 @@ def flags(span: Span) -> set[str]:
         ("Additional diagnoses: pneumonia in 11/07.", "pneumonia", {"historical"}),
         ("Impression: breast cancer in March 2007.", "breast cancer", {"historical"}),
         ("Impression: pneumonia in 3/4 of the lobe.", "pneumonia", set()),
+        # the cause an uncertain statement names is uncertain too; a denial still ends at it
+        ("The cough could be secondary to pneumonia.", "pneumonia", {"uncertain"}),
+        ("The cough could be secondary to pneumonia.", "cough", set()),
+        ("Rule out pulmonary embolism due to hypertension.", "hypertension", {"uncertain"}),
+        ("No fever secondary to pneumonia.", "pneumonia", set()),
     ],
 )
 def test_assertion_flags(nlp: Language, text: str, concept: str, expected: set[str]) -> None:

@@ -121,3 +121,10 @@ def test_misheard_clinical_words_get_their_lexicon_form():
     # correctly spelled words the lexicon knows are never "corrected"
     ents = by_text(extract("Severe aortic stenosis. Subdural hematoma."))
     assert all(e.long_form is None for e in ents.values())
+
+
+def test_an_organ_dictated_as_two_words_is_one_organ():
+    """ "Gall Bladder Disease" is a disease of the gallbladder, not of the (urinary) bladder."""
+    found = {e.text: e for e in extract("IMPRESSION: Gall Bladder Disease. Bladder distension.")}
+    assert "Gall Bladder Disease" in found, list(found)
+    assert found["Gall Bladder Disease"].query_text.lower() == "gallbladder disease"
