@@ -7,7 +7,8 @@ which drugs the patient must not get. Coders report both with status codes:
   Z79.4 insulin, Z79.84 oral hypoglycemics, Z79.85 injectable non-insulin antidiabetics): a drug of a
   class in ``data/drug_classes.tsv`` named under a medication heading or in a list the prose
   introduces ("Discharged home with ..., Plavix 75 mg daily"; "her home medications, which are:" and
-  numbered lines), or "on <drug>" anywhere in the note ("atrial fibrillation, on Coumadin" -> Z79.01),
+  numbered lines), or "on <drug>" or "<drug> therapy" anywhere in the note ("atrial fibrillation, on
+  Coumadin" -> Z79.01),
   or the class itself the patient is said to be on ("chronic atrial fibrillation, on anticoagulation"
   -> Z79.01; "on oral hypoglycemics" -> Z79.84).
 * **Allergy status**, Z88 (Index: Allergy, status, to ... penicillin Z88.0, narcotic agent Z88.5),
@@ -41,6 +42,8 @@ _ON_BEFORE = re.compile(
     r"(?:\d+(?:\.\d+)?\s*(?:mg|mcg|g|units?)\s+(?:of\s+)?)?$",  # "on 20 mg of methotrexate"
     re.I,
 )
+# the patient's therapy with the drug: "attributed this to the Coumadin therapy", "her warfarin therapy"
+_THERAPY_AFTER = re.compile(r"^\s+(?:therapy|treatment)\b", re.I)
 # a drug coordinated with one the patient is said to be on: "on Synthroid and hydrocortisone", "on
 # methotrexate every week as well as Remicade"
 _ALSO_BEFORE = re.compile(r"^[^.;:\n]{0,40}?\s(?:and|as\s+well\s+as|plus|along\s+with)\s+$", re.I)
@@ -178,7 +181,7 @@ def status_codes(entities: list[Entity], text: str | None) -> list[DrugStatus]:
         if e.label != "MEDICATION" or e.negated or e.family or e.hypothetical:
             continue
         before = text[max(0, e.start - 40) : e.start]
-        said_on = bool(_ON_BEFORE.search(before)) or (
+        said_on = bool(_ON_BEFORE.search(before) or _THERAPY_AFTER.match(text[e.end : e.end + 20])) or (
             0 <= taken_until <= e.start and bool(_ALSO_BEFORE.match(text[taken_until : e.start]))
         )
         if said_on:

@@ -54,3 +54,10 @@ def test_sharp_glass_and_a_knife_come_before_a_plain_fall():
     knife = Entity(0, 31, "cut her finger with a kitchen knife", "PROBLEM")
     assert [c.code for c in external_causes([knife], ["S61.210A"])] == ["W26.0XXA"]
     assert not is_external_cause(Entity(0, 9, "glasses", "PROBLEM"))  # spectacles
+
+
+def test_home_is_a_place_of_occurrence_after_the_rooms_of_a_house():
+    home = Entity(0, 7, "at home", "PROBLEM")
+    kitchen = Entity(20, 34, "in her kitchen", "PROBLEM")
+    assert [c.code for c in external_causes([home], ["S91.311A"])] == ["Y92.009"]
+    assert [c.code for c in external_causes([home, kitchen], ["S91.311A"])] == ["Y92.010"]

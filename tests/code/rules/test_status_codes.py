@@ -41,6 +41,14 @@ def test_on_a_drug_in_the_history_is_long_term_use_and_a_drug_given_once_is_not(
     assert codes(text, ("Coumadin", "MEDICATION", "hpi"), ("insulin", "MEDICATION", "hpi")) == {"Z79.01": "long_term"}
 
 
+def test_the_patients_therapy_with_a_drug_is_long_term_use():
+    text = "She has attributed this to the Coumadin therapy. In the emergency room she was given insulin treatment."
+    assert codes(text, ("Coumadin", "MEDICATION", "hpi")) == {"Z79.01": "long_term"}
+    # a course of days stays none
+    text = "She was started on prednisone therapy for 5 days."
+    assert codes(text, ("prednisone", "MEDICATION", "hpi")) == {}
+
+
 def test_a_medication_list_the_prose_introduces_is_a_medication_list():
     text = (
         "HOSPITAL COURSE: He was given Coumadin.  Discharged home with Synthroid 0.5 mg 1 tablet p.o. daily, "
