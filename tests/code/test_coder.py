@@ -855,6 +855,11 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
             "E11.65",
             ("Diabetes, diabetic", "poorly controlled", "see Diabetes, with hyperglycemia"),
         ),
+        # a leukemia's "not having achieved remission" child is its NOS form (C92.00 includes "AML NOS"),
+        # and a type left unstated reads the Index's "unspecified cell type" (not myeloid's "acute")
+        ("acute myeloid leukemia", "C92.00", ("Leukemia, leukemic", "acute myeloid, NOS")),
+        ("acute leukemia", "C95.00", ("Leukemia, leukemic", "unspecified cell type", "acute")),
+        ("multiple myeloma", "C90.00", ("Myeloma",)),
     ],
 )
 def test_the_index_is_read_past_unstated_levels_and_see_references(mention: str, code: str, path: tuple[str, ...]):

@@ -183,10 +183,16 @@ class CodeSet:
             # what the record does not document is "status unknown" where the Tabular has it (S06.5XA,
             # "loss of consciousness status unknown"), not "of unspecified duration", which says it happened
             unknown = [k for k in kids if "status unknown" in cm.get_description(k).lower()]
+            # a leukemia's or myeloma's children by remission (C92.00 / C92.01 / C92.02): "not having
+            # achieved remission" is the one the Tabular includes the NOS form in ("Acute myeloblastic
+            # leukemia NOS" under C92.00); "in remission" is read from the note
+            unremitted = [k for k in kids if "not having achieved remission" in cm.get_description(k).lower()]
             if len(kids) == 1:
                 c = kids[0]
             elif "." in c and len(unknown) == 1:
                 c = unknown[0]
+            elif "." in c and len(unremitted) == 1 and not unspecified:
+                c = unremitted[0]
             elif "." not in c and f"{c}.9" in kids:
                 c = f"{c}.9"
             elif "." in c and len(unspecified) == 1:

@@ -517,8 +517,20 @@ def _best(readings: list[_Reading]) -> _Reading | None:
         if own is not None:
             best = own
     if best[4] and len({r[1].code or r[1].redirect for r in readings if r[4] and r[0][0] == best[0][0]}) > 1:
+        # the level a mention that states no type skips by default: "acute leukemia" is Leukemia,
+        # unspecified cell type, acute (C95.0-), not Leukemia, myeloid, acute
+        default = [
+            r
+            for r in readings
+            if r[4] == 1 and r[0][0] == best[0][0] and any(_UNSPECIFIED_LEVEL.match(level) for level in r[1].path[1:])
+        ]
+        if len({r[1].code for r in default}) == 1 and default[0][1].code is not None:
+            return default[0]
         return next((r for r in readings if not r[4]), None)
     return best
+
+
+_UNSPECIFIED_LEVEL = re.compile(r"^unspecified\b", re.I)  # "unspecified cell type", "unspecified site"
 
 
 def _read(

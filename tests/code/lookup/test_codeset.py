@@ -53,6 +53,7 @@ def test_cm_lookups(cs: CodeSet) -> None:
     assert cs.cm_unspecified_child("J18") == "J18.9"
     assert cs.cm_unspecified_child("E11") == "E11.9"
     assert cs.cm_unspecified_child("I48.9") is None  # I48.91 or I48.92: ambiguous
+    assert cs.cm_unspecified_child("C92.0") == "C92.00"  # not having achieved remission: "AML NOS" is included there
     assert len(cs.cm_billable_codes) > 70_000
 
 
