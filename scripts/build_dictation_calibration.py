@@ -131,11 +131,15 @@ def main() -> None:
             "rules": {"precision": round(rules[0], 3), "recall": round(rules[1], 3), "f1": round(rules[2], 3)},
             "learned": {"precision": round(learned[0], 3), "recall": round(learned[1], 3), "f1": round(learned[2], 3)},
         }
-        models.append(m)
         print(f"{system}: n={m['examples']} gold={m['positives']} C={c} threshold={t} cv F1={cv_f1:.3f}")
         print(
             f"  dev check (P/R/F1): rules {rules[0]:.3f}/{rules[1]:.3f}/{rules[2]:.3f}  learned {learned[0]:.3f}/{learned[1]:.3f}/{learned[2]:.3f}"
         )
+        if learned[2] < rules[2]:
+            # the dev notes are the check: a model that decides worse there than the rules is not shipped
+            print(f"  {system}: the learned decisions are worse than the rules' on the dev notes; the rules decide")
+            continue
+        models.append(m)
     payload = {
         "format": dc.FORMAT,
         "features": list(dc.FEATURES),
