@@ -85,6 +85,9 @@ def test_history_code_mapping_uses_tabular_notes():
     assert history_code_for("I30.9", "pericarditis", "personal").code == "Z86.79"
     assert history_code_for("I82.409", "dvt", "personal").code == "Z86.718"
     assert history_code_for("K63.5", "colon polyps", "personal").code == "Z86.0100"  # the Index's own entry
+    # one note, two ranges, two codes: Z85.83- "C40-C41, C45-C49" is bone Z85.830, then soft tissue Z85.831
+    assert history_code_for("C45.9", "mesothelioma", "personal").code == "Z85.831"
+    assert history_code_for("C41.9", "Ewing sarcoma", "personal").code == "Z85.830"
 
 
 def test_every_proposal_is_a_valid_fy2026_code(manifest):

@@ -240,10 +240,27 @@ def history_code_for(condition_code: str, condition_text: str, kind: str) -> His
         # among codes that share one inherited note, the one whose words match; else the "other" code of
         # the note's own level ("pericarditis": Z86.79 other diseases of the circulatory system, not
         # Z86.718 other venous thrombosis, a residual one level down)
+        # one inherited note of as many ranges as codes gives each range its code, in order (Z85.83-,
+        # "C40-C41, C45-C49": bone Z85.830, then soft tissue Z85.831, where mesothelioma C45 belongs)
+        if by_range := _code_of_its_range(tied, dotted):
+            return by_range
         return max(tied, key=lambda h: (len(words & _stems(h.description)), " other " in h.description.lower(), -len(h.code)))
     scored = [(len(words & _stems(h.description)), h) for h in candidates]
     overlap, best = max(scored, key=lambda x: x[0], default=(0, None))
     return best if overlap >= 1 else None
+
+
+def _code_of_its_range(tied: list[HistoryCode], code: str) -> HistoryCode | None:
+    """Of malignancy history codes sharing one note whose ranges are as many as they are, the one in the
+    place of the range that covers ``code``; None where the note does not split so (the other
+    chapters' notes list ranges that are not their codes')."""
+    ranges = tied[0].ranges
+    if len(tied) < 2 or len(ranges) != len(tied) or any(h.ranges != ranges or not h.code.startswith(MALIGNANCY) for h in tied):
+        return None
+    for place, (lo, hi) in enumerate(ranges):
+        if lo <= code[: len(lo)] and code[: len(hi)] <= hi:
+            return sorted(tied, key=lambda h: h.code)[place]
+    return None
 
 
 def covers_malignancy(history_code: str, condition_code: str) -> bool:
