@@ -1347,3 +1347,9 @@ def test_a_malignancy_told_as_history_while_its_treatment_goes_on_is_current():
     leukemia = next(p for p in result.proposals if p.code == "C95.00")
     assert "treatment is still directed at it" in leukemia.rationale
     assert "Z85.6" not in codes and "Z85.038" in codes and "C18.9" not in codes, codes
+
+
+def test_a_cervical_cancer_is_of_the_cervix_uteri_and_a_cervical_radiculopathy_of_the_neck():
+    result, codes = codes_for("ASSESSMENT: 1. Cervical cancer. 2. Cervical radiculopathy.", "outpatient")
+    assert "C53.9" in codes and "C76.0" not in codes, codes
+    assert "M54.12" in [p.code for p in result.proposals + result.alternatives]

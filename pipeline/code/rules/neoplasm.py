@@ -78,10 +78,13 @@ def malignant_as_cancer(q: str) -> str:
     if _NOT_PRIMARY_MALIGNANT.search(q):
         return q
     q = _MALIGNANT_MORPHOLOGY.sub("cancer", q)
-    return _SITE_ADJECTIVE_CANCER.sub(lambda m: f"{SITE_ADJECTIVES[m.group(1).lower()]} cancer", q)
+    return _SITE_ADJECTIVE_CANCER.sub(lambda m: f"{_CANCER_SITE_ADJECTIVES[m.group(1).lower()]} cancer", q)
 
 
-_SITE_ADJECTIVE_CANCER = re.compile(r"\b(" + "|".join(SITE_ADJECTIVES) + r")\s+cancer\b", re.I)
+# a cancer's site adjectives; "cervical cancer" is a cancer of the cervix uteri (the Table's cervix row,
+# "(cervical) (uteri)"), where "cervical" alone is the neck's region (cervical radiculopathy, C76.0)
+_CANCER_SITE_ADJECTIVES = {**SITE_ADJECTIVES, "cervical": "cervix"}
+_SITE_ADJECTIVE_CANCER = re.compile(r"\b(" + "|".join(_CANCER_SITE_ADJECTIVES) + r")\s+cancer\b", re.I)
 
 
 # words of a carcinoma's type that a dictation puts between its site and the word ("uterine papillary
