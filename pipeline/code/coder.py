@@ -67,7 +67,7 @@ from pipeline.code.rules.history import MALIGNANCY_WORDS, acute_only, history_co
 from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.rules.medications import StatusKind, status_codes
 from pipeline.code.rules.named_procedures import named_procedure_query
-from pipeline.code.rules.neoplasm import SECONDARY_MORPHOLOGY, secondary_sites, still_treated
+from pipeline.code.rules.neoplasm import SECONDARY_MORPHOLOGY, mesothelioma_site, secondary_sites, still_treated
 from pipeline.code.rules.pcs_approach import conventional_order
 from pipeline.code.rules.pregnancy import gestation_weeks
 from pipeline.code.rules.screening import screened_for, screening_for, screening_procedure
@@ -1211,6 +1211,7 @@ def _specific(code: str, e: Entity, text: str | None, findings: Sequence[Entity]
         code = note_of(ReasonKind.SPECIFIED, sent)
     code = note_of(ReasonKind.MISSING_LATERALITY, specificity.lateral(code, e.query_text, phrase))
     code = specificity.stated_site(code, f"{before} {phrase}") or code
+    code = note_of(ReasonKind.SPECIFIED, mesothelioma_site(code, text))
     if code.startswith("N18.") and (stage := specificity.ckd_stage(context)):
         code = stage
     code = specificity.pressure_ulcer_stage(code, f"{before} {context}")

@@ -1353,3 +1353,14 @@ def test_a_cervical_cancer_is_of_the_cervix_uteri_and_a_cervical_radiculopathy_o
     result, codes = codes_for("ASSESSMENT: 1. Cervical cancer. 2. Cervical radiculopathy.", "outpatient")
     assert "C53.9" in codes and "C76.0" not in codes, codes
     assert "M54.12" in [p.code for p in result.proposals + result.alternatives]
+
+
+def test_a_mesothelioma_is_at_the_one_lining_the_note_names():
+    text = "DISCHARGE DIAGNOSES: 1. Mesothelioma. 2. {}\nHOSPITAL COURSE: {}"
+    _, codes = codes_for(text.format("Pleural effusion.", "She underwent decortication with pleural biopsy."), "inpatient")
+    assert "C45.0" in codes and "C45.9" not in codes, codes
+    _, codes = codes_for(text.format("Anemia.", "Mesothelioma of the lining of her stomach, on chemotherapy."), "inpatient")
+    assert "C45.1" in codes, codes
+    # two linings named: the site is the coder's to read
+    _, codes = codes_for(text.format("Pleural effusion.", "Pericardial effusion was drained."), "inpatient")
+    assert "C45.9" in codes, codes

@@ -521,3 +521,30 @@ def still_treated(words: str) -> bool:
     still directed at it: then it is a current malignancy, not a personal history (Guidelines I.C.2.d:
     Z85 once it is excised or eradicated and no further treatment is directed to its site)."""
     return bool(_STILL_TREATED.search(words))
+
+
+# where the note places a mesothelioma whose own words give no site (the Tabular's C45 by lining)
+_MESOTHELIAL_LININGS = (
+    ("C45.0", "pleura", re.compile(r"\bpleur(?:a|al|isy|odesis|ectomy)\b|\bthoracentesis\b|\bdecortication\b", re.I)),
+    (
+        "C45.1",
+        "peritoneum",
+        re.compile(
+            r"\bperitone(?:um|al)\b|\bparacentesis\b|\blining\s+of\s+(?:the\s+|her\s+|his\s+)?(?:stomach|abdomen)\b", re.I
+        ),
+    ),
+    ("C45.2", "pericardium", re.compile(r"\bpericardi(?:um|al)\b", re.I)),
+)
+
+
+def mesothelioma_site(code: str, text: str | None) -> tuple[str, str | None]:
+    """A mesothelioma of unspecified site (C45.9) at the one lining the note's words name ("pleural
+    effusion ... decortication with pleural biopsy": the pleura, C45.0), with why; as it was where the
+    note names none of the linings, or more than one."""
+    if code != "C45.9" or not text:
+        return code, None
+    named = [(site_code, lining, m.group(0)) for site_code, lining, words in _MESOTHELIAL_LININGS if (m := words.search(text))]
+    if len(named) != 1:
+        return code, None
+    site_code, lining, word = named[0]
+    return site_code, f'the note places the mesothelioma in the {lining} ("{word}"): {site_code}'
