@@ -1364,3 +1364,8 @@ def test_a_mesothelioma_is_at_the_one_lining_the_note_names():
     # two linings named: the site is the coder's to read
     _, codes = codes_for(text.format("Pleural effusion.", "Pericardial effusion was drained."), "inpatient")
     assert "C45.9" in codes, codes
+
+
+def test_a_parapneumonic_effusion_told_after_a_comma_is_in_conditions_classified_elsewhere():
+    _, codes = codes_for("PREOPERATIVE DIAGNOSIS: Left pleural effusion, parapneumonic, loculated.", "inpatient")
+    assert "J91.8" in codes and "J90" not in codes, codes

@@ -247,6 +247,8 @@ def site_query(mention: str, following: str, preceding: str = "") -> str:
     mention with the Index's words for it that the dictation puts around it (:func:`with_modifiers`)."""
     if (sited := neoplasm.with_site_before(mention, preceding)) != mention:  # "uterine papillary serous" + "carcinoma"
         return index_query(sited)
+    if _EFFUSION.search(mention) and _PARAPNEUMONIC.search(re.split(r"[.;\n]", following, maxsplit=1)[0]):
+        return index_query(f"parapneumonic {mention}")  # "Left pleural effusion, parapneumonic, loculated"
     q = index_query(mention)
     words = mention.lower().split()
     m = _SITE_AFTER.match(following)
