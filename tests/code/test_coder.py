@@ -863,6 +863,14 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
         ("acute myeloid leukemia", "C92.00", ("Leukemia, leukemic", "acute myeloid, NOS")),
         ("acute leukemia", "C95.00", ("Leukemia, leukemic", "unspecified cell type", "acute")),
         ("multiple myeloma", "C90.00", ("Myeloma",)),
+        # "with" is not the Index's "without", nor "without" its "with"
+        (
+            "enlarged prostate with lower urinary tract symptoms",
+            "N40.1",
+            ("Enlargement, enlarged", "prostate", "with lower urinary tract symptoms"),
+        ),
+        ("type 2 diabetes without complications", "E11.9", ("Diabetes, diabetic", "type 2")),
+        ("inguinal hernia without obstruction", "K40.90", ("Hernia, hernial", "inguinal")),
     ],
 )
 def test_the_index_is_read_past_unstated_levels_and_see_references(mention: str, code: str, path: tuple[str, ...]):

@@ -396,6 +396,8 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS, main_term: str | None 
     mention_words = set(words(without_episode(mention)))
     if not mention_words:
         return None
+    negated = bool(_NEGATION.search(mention))
+    absent = set(words(_WITHOUT_WORDS.split(mention, maxsplit=1)[1])) if _WITHOUT_WORDS.search(mention) else set()
     named = _expanded(mention_words, SYNONYMS)
     said = _expanded(mention_words, {**SYNONYMS, **{w: SYNONYMS.get(w, ()) + IMPLIED[w] for w in IMPLIED}})
     implied = frozenset(w for w in said.keys() - named.keys())  # Index words only a dictation word implies
@@ -410,6 +412,15 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS, main_term: str | None 
             if reading is None:
                 continue
             covered, skips, by_synonym = reading
+            # "with lower urinary tract symptoms" is not the Index's "without lower urinary tract symptoms"
+            if not negated and any(_WITHOUT_LEVEL.match(level) and covered & set(words(level)) for level in entry.path[1:]):
+                continue
+            # ... nor "without obstruction" the Index's "with, obstruction"
+            if absent and any(
+                level.lower() == "with" and covered & absent & set(words(after))
+                for level, after in zip(entry.path[1:], entry.path[2:])
+            ):
+                continue
             # of two readings of as many words, the one that reads the Index's own words: "intracranial
             # hemorrhage" is Hemorrhage, intracranial, not Hemorrhage, brain (a synonym of intracranial)
             rank = (-len(covered), skips, by_synonym, len(entry.path), entry.code or "", entry.path)
@@ -530,6 +541,9 @@ def _best(readings: list[_Reading]) -> _Reading | None:
     return best
 
 
+_WITHOUT_LEVEL = re.compile(r"^without\b", re.I)  # a subterm that states what is absent
+_NEGATION = re.compile(r"\b(?:without|no|not|non)\b", re.I)
+_WITHOUT_WORDS = re.compile(r"\bwithout\b", re.I)
 _UNSPECIFIED_LEVEL = re.compile(r"^unspecified\b", re.I)  # "unspecified cell type", "unspecified site"
 
 
