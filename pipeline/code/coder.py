@@ -63,7 +63,14 @@ from pipeline.code.rules.endoscopic_removal import narrated_procedures
 from pipeline.code.rules.external_causes import external_causes, is_external_cause
 from pipeline.code.rules.guideline_filters import FilterContext, apply_filters, family_history_bears, site_malignancy
 from pipeline.code.rules.history import MALIGNANCY as MALIGNANCY_HISTORY
-from pipeline.code.rules.history import MALIGNANCY_WORDS, acute_only, history_code_for, is_chronic
+from pipeline.code.rules.history import (
+    MALIGNANCY_WORDS,
+    acute_only,
+    history_code_for,
+    is_chronic,
+    resolved_after,
+    told_as_history,
+)
 from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.rules.medications import StatusKind, status_codes
 from pipeline.code.rules.named_procedures import named_procedure_query
@@ -807,7 +814,7 @@ def first_pass(
                 continue
             treated = (e.historical or id(e) in past) and not e.family and _still_treated_malignancy(e, cs[0].code, text)
             if (e.family or e.historical or id(e) in past) and not treated:
-                resolved = bool(text) and bool(_RESOLVED_AFTER.match(_words_after(e, text)))
+                resolved = resolved_after(_words_after(e, text))
                 _add_history(add, skipped, e, cs[0], denied, past.get(id(e)), resolved)
                 # a relative's condition is never the patient's, nor an acute code a past one (a past one may be
                 # ranked), nor one the diagnoses give as history
@@ -1285,36 +1292,6 @@ def _sentence_before(e: Entity, text: str | None) -> str:
         return ""
     head = text[max(0, e.start - 40) : e.start]
     return re.split(r"[.;:\n]\s", head)[-1]
-
-
-def told_as_history(mentions: list[Entity], cands: list[list], min_score: float) -> dict[int, str]:
-    """The mentions (by ``id``) the note's own diagnoses give as history: where a diagnosis heading lists
-    "History of pulmonary embolism" and nothing there states it current, the narrative's unflagged
-    "her course was complicated by pulmonary embolus" tells that past episode, not a new one. Matched
-    by the category of the best code; a lifelong condition's history is current anyway (not read here).
-    Each maps to the words of the diagnosis that says so."""
-    told: dict[str, str] = {}
-    current: set[str] = set()
-    for e, cs in zip(mentions, cands):
-        if e.family or e.section not in DIAGNOSIS_SECTIONS or not cs or cs[0].score < min_score:
-            continue
-        category = cs[0].code[:3]
-        if e.historical and not is_chronic(cs[0].code, e.text):
-            told.setdefault(category, e.text)
-        elif not e.historical:
-            current.add(category)
-    return {
-        id(e): told[cs[0].code[:3]]
-        for e, cs in zip(mentions, cands)
-        if cs
-        and cs[0].code[:3] in told
-        and cs[0].code[:3] not in current
-        and not (e.historical or e.family or e.section in DIAGNOSIS_SECTIONS)
-    }
-
-
-# "history of sleep apnea with reversal after 100-pound weight loss", "history of asthma, resolved": gone
-_RESOLVED_AFTER = re.compile(r"^[^.;]{0,40}?\b(?:resolved|resolution|reversal|reversed|cured|outgrew|outgrown|no longer)\b", re.I)
 
 
 def _add_history(

@@ -8,10 +8,13 @@ its history code. Where no note covers it, the closest history description by wo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import simple_icd_10_cm as cm
+
+from pipeline.extract.types import DIAGNOSIS_SECTIONS, Entity
 
 FAMILY = ("Z80", "Z81", "Z82", "Z83", "Z84")
 PERSONAL = ("Z85", "Z86", "Z87")
@@ -275,3 +278,40 @@ def covers_malignancy(history_code: str, condition_code: str) -> bool:
 def _stems(text: str) -> set[str]:
     """Word stems to compare a condition with a history code's title: "colon polyp" and "colonic polyps" share both."""
     return {w[:5] for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 3 and w not in _GENERIC}
+
+
+def told_as_history(mentions: Sequence[Entity], cands: Sequence[Sequence], min_score: float) -> dict[int, str]:
+    """The mentions (by ``id``) the note's own diagnoses give as history: where a diagnosis heading lists
+    "History of pulmonary embolism" and nothing there states it current, the narrative's unflagged
+    "her course was complicated by pulmonary embolus" tells that past episode, not a new one. Matched
+    by the category of each mention's best candidate (``cands``, one list per mention); a lifelong
+    condition's history is current anyway (not read here). Each maps to the words of the diagnosis
+    that says so."""
+    told: dict[str, str] = {}
+    current: set[str] = set()
+    for e, cs in zip(mentions, cands):
+        if e.family or e.section not in DIAGNOSIS_SECTIONS or not cs or cs[0].score < min_score:
+            continue
+        category = cs[0].code[:3]
+        if e.historical and not is_chronic(cs[0].code, e.text):
+            told.setdefault(category, e.text)
+        elif not e.historical:
+            current.add(category)
+    return {
+        id(e): told[cs[0].code[:3]]
+        for e, cs in zip(mentions, cands)
+        if cs
+        and cs[0].code[:3] in told
+        and cs[0].code[:3] not in current
+        and not (e.historical or e.family or e.section in DIAGNOSIS_SECTIONS)
+    }
+
+
+# "history of sleep apnea with reversal after 100-pound weight loss", "history of asthma, resolved": gone
+_RESOLVED_AFTER = re.compile(r"^[^.;]{0,40}?\b(?:resolved|resolution|reversal|reversed|cured|outgrew|outgrown|no longer)\b", re.I)
+
+
+def resolved_after(words: str) -> bool:
+    """Whether the words right after a condition told as history say it is gone (then even a lifelong
+    condition is its personal-history code, Guidelines I.C.21.c.4)."""
+    return bool(_RESOLVED_AFTER.match(words))
