@@ -185,12 +185,12 @@ def _adjectives_of_findings(mentions: list[Entity], text: str | None) -> list[En
     return out
 
 
-# where the note records what was observed or reported, not what was diagnosed: "Abdomen: Moderately
-# overweight." is how the patient looks, which the training notes' coder never coded as overweight
-# (E66.3) without the physician's diagnosis
 # "CTA chest PE study showing no evidence for pulmonary embolism": the name of a test that found nothing
 # (an "epigastric pain study" or a "thrombophilia study, which revealed ..." tells of the finding)
 _TEST_FOR = re.compile(r"\s*(?:study|protocol)\b[^.;\n]{0,40}?\b(?:no|negative|without)\b", re.I)
+# where the note records what was observed or reported, not what was diagnosed: "Abdomen: Moderately
+# overweight." is how the patient looks, which the training notes' coder never coded as overweight
+# (E66.3) without the physician's diagnosis
 OBSERVATION_SECTIONS = frozenset({"physical_exam", "vital_signs", "review_of_systems"})
 _HABITUS = re.compile(r"^(?:(?:moderately|mildly|slightly|somewhat|very)\s+)?overweight$", re.I)
 
