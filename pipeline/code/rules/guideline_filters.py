@@ -54,7 +54,7 @@ shares their finding.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pipeline.code.edits.integral import GUIDELINE as INTEGRAL_GUIDELINE
@@ -111,7 +111,7 @@ class FilterContext:
 #: a filter: the positions in the list it moves to the alternatives, each with its reason
 # a filter names the codes it moves, each with why: the sentence, or a NOT_PROPOSED reason that also
 # names the code that takes the moved one's place (:func:`specified_elsewhere`)
-Filter = Callable[[list[CodeProposal], FilterContext], dict[int, str] | dict[int, str | Reason]]
+Filter = Callable[[list[CodeProposal], FilterContext], Mapping[int, str | Reason]]
 
 
 def one_per_finding(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
