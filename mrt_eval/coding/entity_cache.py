@@ -21,18 +21,29 @@ from pathlib import Path
 
 from pipeline.extract.types import Entity
 
-EXTRACT_DIR = Path(__file__).resolve().parents[2] / "pipeline" / "extract"
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+_REPO = Path(__file__).resolve().parents[2]
+EXTRACT_DIR = _REPO / "pipeline" / "extract"
+MODELS_DIR = _REPO / "models"
+# what extraction reads of the coder: the linker's candidates (the code indexes and their query), and the
+# diagnosis list reader's Alphabetic Index reading
+LOOKUP_DIR = _REPO / "pipeline" / "code" / "lookup"
+LOOKUP_FILES = (_REPO / "pipeline" / "code" / "rules" / "specificity.py",)
+CODE_DATA_DIR = _REPO / "pipeline" / "code" / "data"
 
 
 def extraction_fingerprint() -> str:
-    """The extraction version: a hash of extraction's code, data and models."""
+    """The extraction version: a hash of extraction's code, data and models, and of the code lookup
+    and code set files extraction reads."""
     h = hashlib.sha256()
-    for base in (EXTRACT_DIR, MODELS_DIR):
+    for base in (EXTRACT_DIR, MODELS_DIR, LOOKUP_DIR):
         if not base.is_dir():
             continue
         for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             h.update(f"{base.name}/{path.relative_to(base)}".encode())
+            h.update(path.read_bytes())
+    for path in (*LOOKUP_FILES, *sorted(CODE_DATA_DIR.glob("*.tsv.gz"))):
+        if path.is_file():
+            h.update(path.name.encode())
             h.update(path.read_bytes())
     return h.hexdigest()[:16]
 

@@ -40,7 +40,7 @@ from pipeline.code.edits.checks import with_edits
 from pipeline.code.edits.tabular import excluded_to
 from pipeline.code.lookup.candidates import CANDIDATES_K, Candidate, CodeIndex
 from pipeline.code.lookup.codeset import get_codeset
-from pipeline.code.lookup.index_lookup import lookup, names_the_main_term, without_episode
+from pipeline.code.lookup.index_lookup import lookup, names_the_main_term, states_the_main_term, without_episode
 from pipeline.code.lookup.index_lookup import words as index_words
 from pipeline.code.lookup.indexes import CodeIndexes, shared_code_indexes
 from pipeline.code.rank import title_overlap
@@ -57,6 +57,7 @@ from pipeline.code.rank.rerank import (
 from pipeline.code.rules import pcs_index_reading, specificity
 from pipeline.code.rules.alternates import INDEX_READING, select
 from pipeline.code.rules.arthroplasty import arthroplasty_query
+from pipeline.code.rules.body_mass import body_mass_index
 from pipeline.code.rules.combinations import BLEEDING_CODES, combine
 from pipeline.code.rules.drug_effects import drug_effects
 from pipeline.code.rules.endoscopic_removal import narrated_procedures
@@ -537,6 +538,7 @@ LIST_STATUS_REASONS = (
     ReasonKind.TOBACCO_USE,
     ReasonKind.EXTERNAL_CAUSE,
     ReasonKind.WEEKS_OF_GESTATION,
+    ReasonKind.BODY_MASS_INDEX,
     ReasonKind.SOCIAL_DETERMINANT,
     ReasonKind.DRUG_EFFECT,
 )
@@ -631,7 +633,18 @@ def _spelled_out(p: CodeProposal, index: CodeIndex) -> bool:
     return (
         title_overlap.overlap(p.system, p.code, words) >= SPELLED_OUT_SHARE
         or title_overlap.best_alias(index, p.code, words)[0] >= SPELLED_OUT_SHARE
+        or _read_whole(mention, p.code)
     )
+
+
+def _read_whole(mention: str, code: str) -> bool:
+    """The Alphabetic Index reads every word of the mention, to this code: "elevated liver enzymes" is
+    Elevated, liver function, test, hepatic enzyme, R74.8, though it spells out little of either's words."""
+    query = without_episode(specificity.index_query(mention))
+    hit = lookup(query)
+    if hit is None or hit.code != code or hit.share < 1.0:
+        return False
+    return states_the_main_term(query, hit)  # "patterns" states no "Pattern, sleep-wake, irregular"
 
 
 def _head_agrees(p: CodeProposal) -> bool:
@@ -935,6 +948,9 @@ def first_pass(
         add_documented(cause.code, cause.mention, ReasonKind.EXTERNAL_CAUSE, cause.why)
     if weeks := gestation_weeks(entities, text, [code for system, code in found if system == CM]):
         add_documented(weeks.code, weeks.mention, ReasonKind.WEEKS_OF_GESTATION, weeks.why)
+    if text and (bmi := body_mass_index(text, [code for system, code in found if system == CM])):
+        words = Entity(bmi.start, bmi.end, text[bmi.start : bmi.end], "PROBLEM")
+        add_documented(bmi.code, words, ReasonKind.BODY_MASS_INDEX, bmi.why)
     for dependence in ongoing_dependences(entities, text):
         add_documented(dependence.code, dependence.mention, ReasonKind.DEPENDENCE_STATUS, dependence.why)
     for device in device_found:

@@ -47,6 +47,7 @@ class ReasonKind(Enum):
     TOBACCO_USE = "tobacco_use"  # a tobacco statement of the social history (F17.2-, Z87.891, Z72.0)
     EXTERNAL_CAUSE = "external_cause"  # how, where, doing what the record's injury happened (I.C.20)
     WEEKS_OF_GESTATION = "weeks_of_gestation"  # a maternal record's weeks of gestation (Z3A, I.C.15.b.4)
+    BODY_MASS_INDEX = "body_mass_index"  # the BMI beside a weight diagnosis (Z68, I.B.14)
     SOCIAL_DETERMINANT = "social_determinant"  # a circumstance the note states: living alone, unemployment (I.C.21.c.17)
     SCREENING = (
         "screening"  # the encounter screens for a condition not diagnosed (Z11-Z13, I.C.21.c.5; codes: the screening code)

@@ -175,6 +175,17 @@ def test_diabetes_ckd_stage_and_hypertension_combination():
         ("DISCHARGE DIAGNOSES:\n1.  Dementia of the Alzheimer type.", {"G30.9", "F02.80"}, {"F03.90"}),
         ("DISCHARGE DIAGNOSES:\n1.  Alzheimer disease with dementia.", {"G30.9", "F02.80"}, {"F03.90"}),
         ("DISCHARGE DIAGNOSES:\n1.  Dementia.\n2.  Hypertension.", {"F03.90"}, {"F02.80", "G30.9"}),
+        # an enlarged prostate with a lower urinary tract symptom: N40.1, the symptom kept
+        ("DISCHARGE DIAGNOSIS: Enlarged prostate with benign bladder neck obstruction.", {"N40.1", "N32.0"}, {"N40.0"}),
+        # an allergic reaction with urticaria: allergic urticaria (T78.4 Excludes1 urticaria)
+        ("IMPRESSION: Acute allergic reaction with urticaria and pruritus.", {"L50.0"}, {"L50.9", "T78.40XA"}),
+        # acute pulmonary edema with heart failure: left ventricular failure (J81.0 Excludes1), with I11.0
+        (
+            "ASSESSMENT:\n1. Acute pulmonary edema.\n2. Congestive heart failure.\n3. Hypertension.",
+            {"I50.1", "I11.0"},
+            {"J81.0", "I50.9", "I10"},
+        ),
+        ("ASSESSMENT:\n1. Acute pulmonary edema.\n2. Acute systolic heart failure.", {"I50.21"}, {"J81.0", "I50.1"}),
     ],
 )
 def test_combination_codes(text, expected, gone):
@@ -871,6 +882,12 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
         ),
         ("type 2 diabetes without complications", "E11.9", ("Diabetes, diabetic", "type 2")),
         ("inguinal hernia without obstruction", "K40.90", ("Hernia, hernial", "inguinal")),
+        # a lab finding names the analyte, not its panel; a bracket holds another wording of its subterm
+        ("elevated bilirubin", "R17", ("Elevated, elevation", "liver function", "test", "bilirubin")),
+        ("elevated liver enzymes", "R74.8", ("Elevated, elevation", "liver function", "test", "hepatic enzyme")),
+        ("elevated transaminases", "R74.01", ("Elevated, elevation", "liver function", "test", "aminotransferase")),
+        ("elevated PSA", "R97.20", ("Elevated, elevation", "prostate specific antigen [PSA]")),
+        ("abnormal EKG", "R94.31", ("Abnormal, abnormality, abnormalities", "electrocardiogram [ECG] [EKG]")),
     ],
 )
 def test_the_index_is_read_past_unstated_levels_and_see_references(mention: str, code: str, path: tuple[str, ...]):
@@ -878,6 +895,16 @@ def test_the_index_is_read_past_unstated_levels_and_see_references(mention: str,
 
     hit = lookup(mention)
     assert hit is not None and (hit.code, hit.path) == (code, path), hit
+
+
+def test_a_diagnosis_the_index_reads_whole_is_the_physicians_statement():
+    # "Elevated liver enzymes" spells out little of R74.8's title, but the Index reads every word of it
+    _, codes = codes_for("HPI: Fatigue.\nEXAM: Normal.\nIMPRESSION:\n1. Elevated liver enzymes.\nPLAN: Recheck.", "inpatient")
+    assert "R74.8" in codes, codes
+    from pipeline.code.lookup.index_lookup import lookup, states_the_main_term
+
+    hit = lookup("patterns")  # a main term's words after its comma are part of it: no sleep-wake pattern here
+    assert hit is not None and not states_the_main_term("patterns", hit)
 
 
 def test_a_subterm_of_stop_words_is_a_name_not_a_connector():

@@ -56,6 +56,9 @@ CONNECTOR_LEVELS = frozenset(
         "affecting",
         "associated with",
         "in (due to)",
+        # the kind of finding the analytes under it are: "Elevated, liver function, test, bilirubin" is
+        # stated by "elevated bilirubin" (the dictation names the analyte, not the panel)
+        "test",
     }
 )
 # a site's adjective -> the Index's and the Table of Neoplasms' word for the site: "rectal polyps" is
@@ -116,6 +119,10 @@ SYNONYMS = {
     "patella": ("patellar",),
     "clavicle": ("clavicular",),
     "brain": ("cerebral", "intracranial"),  # "intracranial aneurysm": Aneurysm, brain
+    # lab findings in a dictation's words: "elevated liver enzymes" is Elevated, liver function, test,
+    # hepatic enzyme; "elevated transaminases" its aminotransferase
+    "hepatic": ("liver",),
+    "aminotransferase": ("transaminase", "transaminitis"),
     "pressure": ("decubitus",),  # Index: Decubitus (ulcer) - see Ulcer, pressure, by site
     # "GI bleed": Hemorrhage, gastrointestinal; "intracranial bleed": Hemorrhage, intracranial
     "hemorrhage": ("bleed", "bleeds"),
@@ -170,6 +177,7 @@ MAX_REDIRECTS = 2
 _STAGE = re.compile(r"\bstage\s+\d\b", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
 _PAREN = re.compile(r"\([^)]*\)")
+_BRACKETS = re.compile(r"\[([^\]]*)\]")
 MIN_HEAD_LETTERS = 4  # a main term shorter than this ("ear", "leg") is not looked up as a head
 
 
@@ -339,10 +347,20 @@ def _same_term(spelling: str, head: str) -> bool:
 def _alternatives(subterm: str) -> tuple[tuple[frozenset[str], ...], ...]:
     """A subterm as parts that must all be stated (split at its commas), each with its
     alternatives (split at "or"): "atrial or auricular" -> ({atrial}, {auricular}); "pneumococcal,
-    acute or subacute" -> ({pneumococcal},), ({acute}, {subacute})."""
+    acute or subacute" -> ({pneumococcal},), ({acute}, {subacute}). Square brackets enclose another
+    wording of their part (the Index's convention): "electrocardiogram [ECG] [EKG]" is stated by
+    any of the three, "prostate specific antigen [PSA]" by "PSA"."""
     parts: list[tuple[frozenset[str], ...]] = []
     for part in _PAREN.sub(" ", subterm.lower()).split(","):
-        alts = tuple(a for a in dict.fromkeys(frozenset(words(a)) for a in re.split(r"\bor\b", part)) if a)
+        bracketed = _BRACKETS.findall(part)
+        alts = tuple(
+            a
+            for a in dict.fromkeys(
+                [frozenset(words(a)) for a in re.split(r"\bor\b", _BRACKETS.sub(" ", part))]
+                + [frozenset(words(b)) for b in bracketed]
+            )
+            if a
+        )
         if alts and parts and _spelling_of(alts, parts[-1]):
             parts[-1] = parts[-1] + alts  # "cerebellar, cerebellum": two spellings, either states the level
         elif alts:
@@ -480,6 +498,19 @@ def names_the_main_term(stem: str, hit: IndexHit) -> bool:
         return True
     first = words(main.split(",")[0])
     return bool(first) and any(said.startswith(stem) for said in SYNONYMS.get(first[0], ()))
+
+
+def states_the_main_term(mention: str, hit: IndexHit) -> bool:
+    """Whether ``mention`` states every word of the main term ``hit`` reads, the words after its comma
+    that are no other spelling of it included: "patterns" does not state "Pattern, sleep-wake,
+    irregular"; "diskitis" states "Discitis, diskitis"."""
+    spellings = [s.strip() for s in _PAREN.sub("", hit.path[0]).split(",") if s.strip()]
+    if not spellings:
+        return False
+    same = [spellings[0], *(s for s in spellings[1:] if _same_term(s, spellings[0]))]
+    named = [s for s in spellings[1:] if s not in same]
+    said = set(words(mention))
+    return any(set(words(s)) <= said for s in same) and all(set(words(s)) <= said for s in named)
 
 
 def _hit(entry: _Entry, covered: set[str], key: frozenset[str], said: dict[str, set[str]], n_words: int) -> IndexHit:

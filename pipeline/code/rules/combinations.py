@@ -26,6 +26,15 @@
   cause ("Alzheimer's dementia", "Parkinson's disease with dementia") is the cause's code first and
   F02.- for the dementia, not F03.- (unspecified dementia). F02 keeps the severity and behavior that
   F03's code carried (F03.90 -> F02.80, F03.A11 -> F02.A11).
+* An enlarged prostate with lower urinary tract symptoms (Index: Enlargement, prostate, with lower
+  urinary tract symptoms; I.A.15): N40.0 documented with retention, frequency, nocturia, hesitancy, a
+  weak stream, incomplete emptying, urgency, straining, difficulty voiding, incontinence or a (bladder
+  neck) obstruction is N40.1 (N40.2 nodular: N40.3), the symptoms kept ("use additional code").
+* An allergic reaction with urticaria (Index: Urticaria, allergic L50.0; T78.4 Excludes1 urticaria):
+  T78.40- and L50.9 of one statement are L50.0.
+* Acute pulmonary edema with heart failure (Index: Edema, lung, acute, with heart disease or failure -
+  see Failure, ventricular, left; J81.0 Excludes1): J81.0 with an unspecified heart failure I50.9 is
+  I50.1; with a heart failure of stated type (I50.2-I50.8) the edema is part of it, and J81.0 goes.
 """
 
 from __future__ import annotations
@@ -518,7 +527,124 @@ def dementia_in_disease(props: list[CodeProposal], text: str | None = None) -> l
     return _replaced(props, gone, *added, _merge(code, parts, why))
 
 
+def _best_of_their_mentions(props: list[CodeProposal]) -> list[CodeProposal]:
+    """The ICD-10-CM proposals that are the best of their mention's codes (not the alternates of the same words)."""
+    best: dict[int, CodeProposal] = {}
+    for p in props:
+        start = p.evidence[0].start if p.evidence else -1
+        if p.system == CM and (start not in best or p.score > best[start].score):
+            best[start] = p
+    return list(best.values())
+
+
+def _other_readings(props: list[CodeProposal], parts: list[CodeProposal], prefix: str) -> set[str]:
+    """The codes of ``prefix`` that read the same words as ``parts`` (their mention's alternates: "acute
+    pulmonary edema" J81.0 is not also J81.1, chronic, once a combination takes it in)."""
+    said = {ev.start for p in parts for ev in p.evidence}
+    return {p.code for p in props if p.code.startswith(prefix) and p.evidence and p.evidence[0].start in said}
+
+
+# N40.1's "use additional code for associated symptoms": incomplete emptying, nocturia, straining,
+# frequency, hesitancy, incontinence, obstruction, retention, urgency, weak stream; and the bladder
+# neck obstruction and difficulty voiding dictations name
+LOWER_URINARY_TRACT_SYMPTOMS = ("R39.1", "R35.0", "R35.1", "R33.", "N39.4", "N13.8", "N32.0")
+_WITH_SYMPTOMS = {"N40.0": "N40.1", "N40.2": "N40.3"}
+
+
+def prostate_with_symptoms(props: list[CodeProposal]) -> list[CodeProposal]:
+    """An enlarged (or nodular) prostate documented with lower urinary tract symptoms: N40.1 (N40.3),
+    the symptoms kept beside it (Index: Enlargement, prostate, with lower urinary tract symptoms)."""
+    best = _best_of_their_mentions(props)
+    prostate = [p for p in best if p.code in _WITH_SYMPTOMS]
+    symptoms = [p for p in best if p.code.startswith(LOWER_URINARY_TRACT_SYMPTOMS)]
+    if not prostate or not symptoms or any(p.code in _WITH_SYMPTOMS.values() for p in best):
+        return props
+    base = max(prostate, key=lambda p: p.score)
+    code = _WITH_SYMPTOMS[base.code]
+    kept = tuple(dict.fromkeys(p.code for p in symptoms))
+    why = [
+        Reason(
+            ReasonKind.COMBINATION,
+            (base.code, *kept),
+            f"{base.code} documented with lower urinary tract symptoms ({', '.join(kept)}): combination code {code} "
+            f'(Index: Enlargement, prostate, with lower urinary tract symptoms; Guidelines I.A.15, "with")',
+        ),
+        Reason(ReasonKind.KEPT_ALONGSIDE, kept, f"{', '.join(kept)} kept as the use-additional code"),
+    ]
+    return _replaced(props, {p.code for p in prostate}, _merge(code, [base, *symptoms], why))
+
+
+ALLERGIC_REACTION, URTICARIA, ALLERGIC_URTICARIA = "T78.40", "L50.9", "L50.0"
+
+
+def allergic_urticaria(props: list[CodeProposal]) -> list[CodeProposal]:
+    """An allergic reaction stated with urticaria (hives) is allergic urticaria, L50.0 (Index:
+    Urticaria, allergic); T78.4's Excludes1 keeps the unspecified allergic reaction off it."""
+    best = _best_of_their_mentions(props)
+    reaction = [p for p in best if p.code.startswith(ALLERGIC_REACTION)]
+    hives = [p for p in best if p.code == URTICARIA]
+    together = [
+        (r, h)
+        for r in reaction
+        for h in hives
+        if any(abs(a.start - b.start) <= SAME_STATEMENT_CHARS for a in r.evidence for b in h.evidence)
+    ]
+    if not together or any(p.code == ALLERGIC_URTICARIA for p in best):
+        return props
+    r, h = together[0]
+    why = [
+        Reason(
+            ReasonKind.COMBINATION,
+            (r.code, h.code),
+            f"an allergic reaction ({r.code}) stated with urticaria ({h.code}): {ALLERGIC_URTICARIA} "
+            f"(Index: Urticaria, allergic; {ALLERGIC_REACTION[:5]} Excludes1 urticaria)",
+        )
+    ]
+    gone = {p.code for p in props if p.code.startswith(ALLERGIC_REACTION) or p.code == URTICARIA}
+    return _replaced(props, gone, _merge(ALLERGIC_URTICARIA, [r, h], why))
+
+
+ACUTE_PULMONARY_EDEMA, UNSPECIFIED_HEART_FAILURE, LEFT_VENTRICULAR_FAILURE = "J81.0", "I50.9", "I50.1"
+
+
+def pulmonary_edema_with_heart_failure(props: list[CodeProposal]) -> list[CodeProposal]:
+    """Acute pulmonary edema documented with heart failure is the heart's (J81.0 Excludes1): with an
+    unspecified heart failure, left ventricular failure I50.1 (Index: Edema, lung, acute, with heart
+    disease or failure - see Failure, ventricular, left); with a stated type, that type alone."""
+    best = _best_of_their_mentions(props)
+    edema = [p for p in best if p.code == ACUTE_PULMONARY_EDEMA]
+    failure = [p for p in best if p.code.startswith("I50")]
+    if not edema or not failure:
+        return props
+    typed = [p for p in failure if p.code not in (UNSPECIFIED_HEART_FAILURE, LEFT_VENTRICULAR_FAILURE)]
+    if typed:
+        t = max(typed, key=lambda p: p.score)
+        why = [
+            *t.reasons,
+            Reason(
+                ReasonKind.INCLUDED,
+                (ACUTE_PULMONARY_EDEMA,),
+                f"{ACUTE_PULMONARY_EDEMA} included: acute pulmonary edema with heart failure is the heart failure's "
+                f"(J81.0 Excludes1; Index: Edema, lung, acute, with heart disease or failure)",
+            ),
+        ]
+        gone = {ACUTE_PULMONARY_EDEMA, t.code} | _other_readings(props, edema, "J81")
+        return _replaced(props, gone, _merge(t.code, [t, *edema], why))
+    why = [
+        Reason(
+            ReasonKind.COMBINATION,
+            (ACUTE_PULMONARY_EDEMA, *dict.fromkeys(p.code for p in failure)),
+            f"acute pulmonary edema ({ACUTE_PULMONARY_EDEMA}) documented with heart failure: {LEFT_VENTRICULAR_FAILURE} "
+            "(Index: Edema, lung, acute, with heart disease or failure - see Failure, ventricular, left)",
+        )
+    ]
+    gone = {ACUTE_PULMONARY_EDEMA, UNSPECIFIED_HEART_FAILURE, LEFT_VENTRICULAR_FAILURE} | _other_readings(props, edema, "J81")
+    return _replaced(props, gone, _merge(LEFT_VENTRICULAR_FAILURE, [*edema, *failure], why))
+
+
 def combine(props: list[CodeProposal], text: str | None = None) -> list[CodeProposal]:
+    props = pulmonary_edema_with_heart_failure(diabetes(list(props)))
+    props = allergic_urticaria(prostate_with_symptoms(props))
     return dementia_in_disease(
-        bleeding_from_source(nausea_with_vomiting(copd_infection(gallbladder(hypertension(diabetes(list(props)))))), text), text
+        bleeding_from_source(nausea_with_vomiting(copd_infection(gallbladder(hypertension(props)))), text), text
     )

@@ -24,6 +24,7 @@ reason, which the alternative carries in its rationale for the coder to read:
 8. :func:`past_history_only`: a condition documented only as past history is reported by its
    personal-history code;
 9. :func:`stated_words_read_once`: the words of a stated diagnosis are not read a second time;
+    :func:`organism_in_the_diagnosis`: no organism code (B95-B97, B34.-) beside a code whose title names the organism;
 10. :func:`operative_report_procedures`: an operative report's PCS codes are the procedures it lists;
 11. :func:`unspecified_site_malignancy`: C80.1 only when no primary site is documented, and
     :func:`unspecified_behaviour_neoplasm`: D49.- only while no code gives the site's neoplasm a behaviour;
@@ -269,6 +270,37 @@ def stated_words_read_once(shown: list[CodeProposal], ctx: FilterContext) -> dic
         and p.evidence
         and all(any(ch == p.code[0] and a <= ev.start and ev.end <= b for ch, a, b in spans) for ev in p.evidence)
     }
+
+
+# infectious agents as the cause of diseases classified elsewhere (B95-B97), and a viral infection
+# of unstated site (B34.-): codes of the organism alone
+ORGANISM_CODES = ("B95", "B96", "B97", "B34")
+_ORGANISM_GENERIC = frozenset("virus viral bacteria bacterial infection positive organism cause".split())
+
+
+def organism_in_the_diagnosis(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
+    """An organism is coded apart only where the diagnosis's code does not name it ("code also" /
+    "use additional code to identify the infectious agent"): "bronchiolitis, respiratory syncytial
+    virus positive" is J21.0, acute bronchiolitis due to respiratory syncytial virus, and no B97.4 or
+    B34.8 beside it."""
+    out = {}
+    for i, p in enumerate(shown):
+        if p.system != CM or not p.code.startswith(ORGANISM_CODES) or not p.evidence:
+            continue
+        organism = frozenset().union(*(_title_words(ev.text) for ev in p.evidence)) - _ORGANISM_GENERIC
+        if not organism:
+            continue
+        named_by = next(
+            (
+                q.code
+                for q in shown
+                if q.system == CM and not q.code.startswith(ORGANISM_CODES) and organism <= _title_words(q.description)
+            ),
+            None,
+        )
+        if named_by:
+            out[i] = f"the organism is part of {named_by}, whose title names it (no separate organism code)"
+    return out
 
 
 def operative_report_procedures(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
@@ -553,7 +585,11 @@ def substance_use_hierarchy(shown: list[CodeProposal], ctx: FilterContext) -> di
     return out
 
 
-_NOT_SPECIFIED = re.compile(r"\bnot specified as\b.*$|\bunspecified\b(?:\s+(?:site|type|part|organism))?|\bNOS\b", re.I)
+# "unspecified", "unspecified site", "site unspecified" ("Discitis, unspecified, site unspecified"), "NOS"
+_NOT_SPECIFIED = re.compile(
+    r"\bnot specified as\b.*$|\b(?:(?:site|type|part|organism)\s+)?unspecified\b(?:\s+(?:site|type|part|organism))?|\bNOS\b",
+    re.I,
+)
 
 
 def specified_elsewhere(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str | Reason]:
@@ -615,6 +651,7 @@ FILTERS: tuple[Filter, ...] = (
     unspecified_illness,
     past_history_only,
     stated_words_read_once,
+    organism_in_the_diagnosis,
     operative_report_procedures,
     inspection_within_a_procedure,
     unspecified_site_malignancy,

@@ -171,6 +171,18 @@ def test_entity_cache_version_covers_extraction_models(tmp_path, monkeypatch):
         entity_cache.cached_entities(["some text"], tmp_path)
 
 
+def test_entity_cache_version_covers_the_index_reading_extraction_uses(tmp_path, monkeypatch):
+    from mrt_eval.coding import entity_cache
+
+    lookup = tmp_path / "lookup"
+    lookup.mkdir()
+    (lookup / "index_lookup.py").write_text("SYNONYMS = {}")
+    monkeypatch.setattr(entity_cache, "LOOKUP_DIR", lookup)
+    before = entity_cache.extraction_fingerprint()
+    (lookup / "index_lookup.py").write_text("SYNONYMS = {'hepatic': ('liver',)}")
+    assert entity_cache.extraction_fingerprint() != before
+
+
 def _p(code: str, score: float, why: str = "matched") -> CodeProposal:
     from pipeline.code.types import Evidence, Reason, ReasonKind
 

@@ -173,3 +173,13 @@ def test_an_external_cause_stands_beside_an_injury_or_poisoning():
     # a complication of care explains a condition of any chapter
     care = [said("I89.0", 10, "lymphedema"), said("Y84.2", 40, "radiation")]
     assert shown_codes(care, FilterContext("outpatient", rule_codes=frozenset({"I89.0", "Y84.2"}))) == ["I89.0", "Y84.2"]
+
+
+def test_an_organism_the_diagnosis_code_names_is_not_coded_apart():
+    ranked = [said("J21.0", 20, "Bronchiolitis"), said("B34.8", 35, "respiratory syncytial virus")]
+    ctx = FilterContext("inpatient", rule_codes=frozenset(p.code for p in ranked), stated={"J21.0": "stated", "B34.8": "stated"})
+    shown, moved = apply_filters(ranked, ctx)
+    assert [p.code for p in shown] == ["J21.0"] and "part of J21.0" in moved[0].rationale
+    # an organism no diagnosis code names stays: "urinary tract infection ... E. coli" is N39.0 and B96.20
+    uti = [said("N39.0", 20, "urinary tract infection"), said("B96.20", 60, "E. coli")]
+    assert shown_codes(uti, FilterContext("inpatient", rule_codes=frozenset({"N39.0", "B96.20"}))) == ["N39.0", "B96.20"]
