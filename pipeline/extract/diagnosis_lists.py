@@ -26,6 +26,7 @@ from pipeline.extract import _extensions  # noqa: F401
 from pipeline.extract.types import DIAGNOSIS_SECTIONS
 
 LABEL = "PROBLEM"
+DRUG_LABEL = "MEDICATION"
 SOURCE = "diagnosis_list"
 MAX_WORDS = 5  # an item longer than this is prose, not a list item
 # one item: after a line break, a list number ("2.", "3)") or the end of the one before (". ", "; ", ", ")
@@ -42,7 +43,8 @@ class DiagnosisListReader:
         sections = doc._.sections or []
         headers = doc._.section_headers or []
         marked = [(e.start_char, e.end_char) for e in doc.ents]
-        spans = []
+        as_drug = {(e.start_char, e.end_char): e for e in doc.ents if e.label_ == DRUG_LABEL}
+        spans, misread = [], []
         for start, end, name in sections:
             if name not in DIAGNOSIS_SECTIONS:
                 continue
@@ -52,19 +54,30 @@ class DiagnosisListReader:
                 a = m.start(1) + (len(m.group(1)) - len(m.group(1).lstrip()))
                 b = a + len(item)
                 n = len(words(item))
-                if not 0 < n <= MAX_WORDS or any(x < b and a < y for x, y in marked):
+                drug = as_drug.get((a, b))  # "2.  Coagulopathy, induced by Coumadin.": a diagnosis taken for a drug
+                if not 0 < n <= MAX_WORDS or (drug is None and any(x < b and a < y for x, y in marked)):
                     continue
                 hit = lookup(item)
-                if hit is None or hit.share < 1.0:
+                if hit is None or hit.share < 1.0 or (drug is not None and not _names_a_condition(item, hit)):
                     continue
+                if drug is not None:
+                    misread.append(drug)
                 span = doc.char_span(a, b, label=LABEL, alignment_mode="contract")
                 if span is not None and len(span):
                     span._.source = SOURCE
                     span._.section = name
                     spans.append(span)
         if spans:
-            doc.ents = filter_spans([*doc.ents, *spans])
+            doc.ents = filter_spans([*(e for e in doc.ents if e not in misread), *spans])
         return doc
+
+
+def _names_a_condition(item: str, hit) -> bool:
+    """A whole list item a recognizer took for a drug is a diagnosis when it is an Index main term
+    itself, read by its own name ("Coagulopathy"): a drug name is no main term of the Index."""
+    from pipeline.code.lookup.index_lookup import states_the_main_term
+
+    return bool(hit.code) and len(hit.path) == 1 and not hit.by_adjective and states_the_main_term(item, hit)
 
 
 @Language.factory("mrt_diagnosis_lists")

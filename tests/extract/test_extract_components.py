@@ -238,3 +238,10 @@ def test_a_diagnosis_list_item_no_recognizer_marked_is_read_through_the_index():
     # prose outside a diagnosis heading, an item the Index does not read word for word, and the heading: no span
     assert not any(e.text == "Diverticula" and e.section == "hospital_course" for e in ents)
     assert not any("Doing well" in e.text or "DIAGNOSES" in e.text for e in ents)
+
+
+def test_a_diagnosis_list_item_taken_for_a_drug_is_a_diagnosis_when_the_index_names_it():
+    ents = extract("ASSESSMENT:\n1.  Atrial fibrillation.\n2.  Coagulopathy, induced by Coumadin.\n3.  Coumadin.")
+    labels = {(e.text, e.label) for e in ents}
+    assert ("Coagulopathy", "PROBLEM") in labels, labels
+    assert ("Coumadin", "MEDICATION") in labels and ("Coumadin", "PROBLEM") not in labels  # a drug stays a drug

@@ -35,6 +35,9 @@
 * Acute pulmonary edema with heart failure (Index: Edema, lung, acute, with heart disease or failure -
   see Failure, ventricular, left; J81.0 Excludes1): J81.0 with an unspecified heart failure I50.9 is
   I50.1; with a heart failure of stated type (I50.2-I50.8) the edema is part of it, and J81.0 goes.
+* A coagulopathy an anticoagulant causes ("coagulopathy, induced by Coumadin"; Index: Disorder,
+  hemorrhagic, due to, extrinsic circulating anticoagulants): D68.9 with the anticoagulant's adverse
+  effect (T45.51-) is D68.32, the adverse effect kept ("use additional code").
 """
 
 from __future__ import annotations
@@ -642,8 +645,34 @@ def pulmonary_edema_with_heart_failure(props: list[CodeProposal]) -> list[CodePr
     return _replaced(props, gone, _merge(LEFT_VENTRICULAR_FAILURE, [*edema, *failure], why))
 
 
+UNSPECIFIED_COAGULATION_DEFECT, ANTICOAGULANT_EFFECT, ANTICOAGULANT_COAGULOPATHY = "D68.9", "T45.51", "D68.32"
+
+
+def anticoagulant_coagulopathy(props: list[CodeProposal]) -> list[CodeProposal]:
+    """A coagulopathy documented with the adverse effect of an anticoagulant: D68.32, hemorrhagic disorder
+    due to extrinsic circulating anticoagulants, with the T45.51- code beside it."""
+    best = _best_of_their_mentions(props)
+    defect = [p for p in best if p.code == UNSPECIFIED_COAGULATION_DEFECT]
+    effect = [p for p in props if p.system == CM and p.code.startswith(ANTICOAGULANT_EFFECT)]
+    if not defect or not effect or any(p.code == ANTICOAGULANT_COAGULOPATHY for p in props):
+        return props
+    kept = tuple(dict.fromkeys(p.code for p in effect))
+    why = [
+        Reason(
+            ReasonKind.COMBINATION,
+            (UNSPECIFIED_COAGULATION_DEFECT, *kept),
+            f"a coagulopathy ({UNSPECIFIED_COAGULATION_DEFECT}) with the adverse effect of an anticoagulant "
+            f"({', '.join(kept)}): {ANTICOAGULANT_COAGULOPATHY} (Index: Disorder, hemorrhagic, due to, extrinsic "
+            "circulating anticoagulants)",
+        ),
+        Reason(ReasonKind.KEPT_ALONGSIDE, kept, f"{', '.join(kept)} kept as the use-additional code"),
+    ]
+    gone = {UNSPECIFIED_COAGULATION_DEFECT} | _other_readings(props, defect, "D68")
+    return _replaced(props, gone, _merge(ANTICOAGULANT_COAGULOPATHY, [*defect, *effect], why))
+
+
 def combine(props: list[CodeProposal], text: str | None = None) -> list[CodeProposal]:
-    props = pulmonary_edema_with_heart_failure(diabetes(list(props)))
+    props = anticoagulant_coagulopathy(pulmonary_edema_with_heart_failure(diabetes(list(props))))
     props = allergic_urticaria(prostate_with_symptoms(props))
     return dementia_in_disease(
         bleeding_from_source(nausea_with_vomiting(copd_infection(gallbladder(hypertension(props)))), text), text
