@@ -410,7 +410,19 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS, main_term: str | None 
     """The Index entry a coder would read for ``mention`` (in the Index's words; an injury query's
     episode words are not read: :func:`without_episode`), or None when no main term of the Index is
     a word of the mention. ``main_term``: read under that main term only ("screening": Screening,
-    neoplasm, breast for "screening breast cancer", not Cancer, breast)."""
+    neoplasm, breast for "screening breast cancer", not Cancer, breast). Where the main term's
+    entries leave words unread, the term its "see also" names may read them all ("carotid artery
+    stenosis": Stenosis, artery NEC reads two words of three; Stricture, artery, carotid all three)."""
+    hit = _lookup_entry(mention, _redirects, main_term)
+    if hit is not None and hit.share < 1.0 and main_term is None:
+        mention_words = set(words(without_episode(mention)))
+        also = _read_at_see_also(mention_words, _main_terms(frozenset(_expanded(mention_words, SYNONYMS))), _redirects)
+        if also is not None:
+            return also
+    return hit
+
+
+def _lookup_entry(mention: str, _redirects: int, main_term: str | None) -> IndexHit | None:
     mention_words = set(words(without_episode(mention)))
     if not mention_words:
         return None
@@ -445,7 +457,7 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS, main_term: str | None 
             readings.append((rank, entry, covered, key, skips))
     best = _best(readings)
     if best is None:
-        return None
+        return _read_at_see_also(mention_words, terms, _redirects)
     _, entry, covered, key, _ = best
     if entry.code is not None and not entry.redirect:
         return _hit(entry, covered, key, said, len(mention_words))
@@ -467,6 +479,7 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS, main_term: str | None 
         if (
             deeper is not None
             and _under(deeper, entry.redirect)
+            and _reads_the_subterms(deeper, entry.redirect)  # "urethra (valve)" is not Stricture, valve
             and (on is None or not _under(on, entry.redirect) or len(deeper.path) > len(on.path))
         ):
             on = deeper
@@ -485,9 +498,47 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS, main_term: str | None 
     return _hit(coded[1], coded[2], coded[3], said, len(mention_words)) if coded else None
 
 
+def _read_at_see_also(mention_words: set[str], terms: dict[frozenset[str], list[_Entry]], redirects: int) -> IndexHit | None:
+    """A main term none of whose entries reads the mention, read on at the term its "see also" names
+    with the mention's other words ("carotid stenosis": Stenosis - see also Stricture; Stricture,
+    artery, carotid - see Occlusion, artery, carotid, I65.2-); only a reading of every word counts."""
+    if not redirects:
+        return None
+    for key in sorted(terms, key=sorted):
+        see_also = _main_term_see_also().get(key)
+        if not see_also:
+            continue
+        rest = sorted(mention_words - key)
+        on = lookup(" ".join([see_also.replace(",", " "), *rest]), redirects - 1)
+        if on is not None and on.share == 1.0:
+            return IndexHit(on.code, (f"see also {see_also}", *on.path), on.covered, on.words, on.unlisted, on.by_adjective)
+    return None
+
+
+@lru_cache(maxsize=1)
+def _main_term_see_also() -> dict[frozenset[str], str]:
+    """Main term (its words) -> the term its own "see also" names (Stenosis -> Stricture), for main terms
+    with no code of their own."""
+    from pipeline.code.lookup.codeset import get_codeset
+
+    out: dict[frozenset[str], str] = {}
+    for e in get_codeset().cm_index:
+        if len(e.path) == 1 and e.see_also and not e.code and not _NO_REDIRECT.search(e.see_also):
+            spellings = [p.strip() for p in _PAREN.sub("", e.path[0]).split(",") if p.strip()]
+            if spellings:
+                out.setdefault(frozenset(words(spellings[0])), _BY_TYPE.sub("", e.see_also))
+    return out
+
+
 def _under(hit: IndexHit, redirect: str) -> bool:
     """Whether ``hit`` reads the main term a "see" reference names."""
     return words(hit.path[0].split(",")[0]) == words(redirect.split(",")[0].split()[0])
+
+
+def _reads_the_subterms(hit: IndexHit, redirect: str) -> bool:
+    """Whether ``hit`` reads the subterms a "see" reference names after its main term ("Stricture,
+    urethra": a reading under urethra)."""
+    return set(words(" ".join(redirect.split(",")[1:]))) <= set(words(" ".join(hit.path[1:])))
 
 
 def names_the_main_term(stem: str, hit: IndexHit) -> bool:
