@@ -527,8 +527,9 @@ DIAGNOSIS_SECTIONS = {
     "preoperative_diagnosis": "the preoperative diagnosis",
     "postoperative_diagnosis": "the postoperative diagnosis",
 }
-# where the physician concludes: the diagnosis headings, and the plan and indications that name what is treated
-CONCLUSION_SECTIONS = frozenset(DIAGNOSIS_SECTIONS) | {"plan", "indications"}
+# where the physician concludes: the diagnosis headings, the plan and indications that name what is treated,
+# and the pathology diagnosis a summary reports
+CONCLUSION_SECTIONS = frozenset(DIAGNOSIS_SECTIONS) | {"plan", "indications", "pathology"}
 REVIEW_OF_SYSTEMS = "review_of_systems"
 PROCEDURE_SECTIONS = {"procedure"}  # "Procedure:", "Operation performed:", "Description of procedure:" ...
 LIST_STATUS_REASONS = (

@@ -176,6 +176,11 @@ def test_review_of_symptoms_is_the_review_of_systems(nlp: Language) -> None:
     assert {e.text.lower(): e for e in doc.ents}["fever"]._.section == "review_of_systems"
 
 
+def test_a_summarys_pathology_is_its_own_section_not_the_labs(nlp: Language) -> None:
+    doc = nlp("LABORATORY: PSA 32.1.\nPATHOLOGY: Prostate biopsy: adenocarcinoma of the prostate.\nPLAN: Radiation.")
+    assert [n for _, _, n in doc._.sections] == ["labs", "pathology", "plan"]
+
+
 def test_a_heading_whose_line_break_a_transcript_wrote_as_a_comma(nlp: Language) -> None:
     doc = nlp("SOCIAL HISTORY: She lives in assisted living.  ,MEDICATIONS, Dilantin 300 mg daily. Aspirin.")
     assert [n for _, _, n in doc._.sections] == ["social_history", "medications"]
