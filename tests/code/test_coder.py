@@ -186,6 +186,8 @@ def test_diabetes_ckd_stage_and_hypertension_combination():
             {"J81.0", "I50.9", "I10"},
         ),
         ("ASSESSMENT:\n1. Acute pulmonary edema.\n2. Acute systolic heart failure.", {"I50.21"}, {"J81.0", "I50.1"}),
+        # a parapneumonic effusion: J91.8, its pneumonia coded first
+        ("HPI: Fever.\nEXAM: Dull.\nDISCHARGE DIAGNOSIS: Left pleural effusion, parapneumonic.", {"J91.8", "J18.9"}, {"J90"}),
         # a coagulopathy an anticoagulant causes (a list item the drug recognizer had taken for a drug)
         (
             "HISTORY: On Coumadin, INR 12.\nEXAM: Normal.\nASSESSMENT:\n1.  Atrial fibrillation.\n2.  Coagulopathy, induced by Coumadin.",

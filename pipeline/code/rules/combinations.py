@@ -38,6 +38,9 @@
 * A coagulopathy an anticoagulant causes ("coagulopathy, induced by Coumadin"; Index: Disorder,
   hemorrhagic, due to, extrinsic circulating anticoagulants): D68.9 with the anticoagulant's adverse
   effect (T45.51-) is D68.32, the adverse effect kept ("use additional code").
+* A parapneumonic effusion's pneumonia (J91.8, "code first underlying disease"): a pleural effusion the
+  note calls parapneumonic is J91.8 with the pneumonia coded first, J18.9 where no pneumonia code of its
+  own is proposed.
 """
 
 from __future__ import annotations
@@ -671,9 +674,44 @@ def anticoagulant_coagulopathy(props: list[CodeProposal]) -> list[CodeProposal]:
     return _replaced(props, gone, _merge(ANTICOAGULANT_COAGULOPATHY, [*defect, *effect], why))
 
 
+EFFUSION_IN_OTHER_CONDITIONS, UNSPECIFIED_PNEUMONIA = "J91.8", "J18.9"
+PNEUMONIA = ("J12", "J13", "J14", "J15", "J16", "J17", "J18", "J69", "A48.1", "B59")
+
+
+def parapneumonic_pneumonia(props: list[CodeProposal], text: str | None) -> list[CodeProposal]:
+    """J91.8 for an effusion the note calls parapneumonic: its underlying pneumonia is coded first (J91.8
+    "code first underlying disease"); J18.9 (Pneumonia, unspecified organism) where the note's pneumonia
+    has no code of its own among the proposals."""
+    effusion = [
+        p
+        for p in props
+        if p.system == CM
+        and p.code == EFFUSION_IN_OTHER_CONDITIONS
+        and text is not None
+        and any("parapneumonic" in _statement(text, ev.start).lower() for ev in p.evidence)
+    ]
+    if not effusion or any(p.system == CM and p.code.startswith(PNEUMONIA) for p in _best_of_their_mentions(props)):
+        return props
+    why = [
+        Reason(
+            ReasonKind.COMBINATION,
+            (EFFUSION_IN_OTHER_CONDITIONS, UNSPECIFIED_PNEUMONIA),
+            f"a parapneumonic effusion ({EFFUSION_IN_OTHER_CONDITIONS}, code first underlying disease): its pneumonia, "
+            f"{UNSPECIFIED_PNEUMONIA} (Index: Pneumonia), coded first",
+        )
+    ]
+    return [*props, _merge(UNSPECIFIED_PNEUMONIA, effusion, why)]
+
+
+def _statement(text: str, start: int) -> str:
+    """The words from ``start`` to the end of its line or sentence ("Left pleural effusion, parapneumonic")."""
+    ends = [i for i in (text.find("\n", start), text.find(". ", start)) if i >= 0]
+    return text[start : min(ends) if ends else len(text)]
+
+
 def combine(props: list[CodeProposal], text: str | None = None) -> list[CodeProposal]:
     props = anticoagulant_coagulopathy(pulmonary_edema_with_heart_failure(diabetes(list(props))))
-    props = allergic_urticaria(prostate_with_symptoms(props))
+    props = parapneumonic_pneumonia(allergic_urticaria(prostate_with_symptoms(props)), text)
     return dementia_in_disease(
         bleeding_from_source(nausea_with_vomiting(copd_infection(gallbladder(hypertension(props)))), text), text
     )
