@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from pipeline.code.edits.checks import with_edits
+from pipeline.code.edits.integral import integral_to
 from pipeline.code.edits.tabular import excluded_to
 from pipeline.code.lookup.candidates import CANDIDATES_K, Candidate, CodeIndex
 from pipeline.code.lookup.codeset import get_codeset
@@ -564,6 +565,9 @@ def _documented_status(p: CodeProposal) -> bool:
 
 STATED_MIN_SCORE = 0.75  # the diagnosis's words match the code's Index entry or title closely ...
 STATED_CLOSE_MATCH = 0.9  # ... and either nearly word for word
+# a provisional diagnosis heading, and the final one that supersedes it in the same note
+PROVISIONAL_DIAGNOSIS_SECTIONS = frozenset({"preoperative_diagnosis", "admission_diagnosis"})
+FINAL_DIAGNOSIS_SECTIONS = frozenset({"postoperative_diagnosis", "discharge_diagnosis"})
 STATED_MIN_RERANK = 0.1  # ... or the re-ranker gives it at least this
 
 
@@ -571,19 +575,36 @@ def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity], inde
     """Codes of the physician's own diagnostic statement (a problem named in the assessment,
     impression or a diagnosis section, its best code matching it closely): proposed whatever the
     re-ranker's score, which learned CodiEsp case reports rather than dictated assessments.
+    A symptom the physician lists is a statement too ("Discharge diagnoses: Abdominal pain of uncertain
+    etiology", "Innocent heart murmur"), unless the final diagnosis supersedes it (a symptom given only
+    as the preoperative or admitting diagnosis of a note with a postoperative or discharge diagnosis) or
+    it is integral to a stated diagnosis (Guidelines I.B.4-5).
     Code -> why, in the order the physician states them."""
+    headed = {e.section for e in entities if e.section in DIAGNOSIS_SECTIONS}
+    superseded = PROVISIONAL_DIAGNOSIS_SECTIONS if headed & FINAL_DIAGNOSIS_SECTIONS else frozenset()
     where = {e.start: DIAGNOSIS_SECTIONS[e.section] for e in entities if e.label == "PROBLEM" and e.section in DIAGNOSIS_SECTIONS}
-    # a close match, or one whose title names the diagnosis's head word and most of its words
-    # ("community acquired pneumonia" J18.9 "pneumonia, unspecified organism", match score 0.59)
-    best = best_per_mention(
-        proposals,
-        lambda p: (
-            [ev.start for ev in p.evidence if ev.start in where]
-            if p.system == CM and (p.score >= STATED_MIN_SCORE or (_head_agrees(p) and _spelled_out(p, index_for(p.system))))
-            else []
-        ),
-    )
-    return {p.code: f"the physician states this diagnosis in {where[start]}" for start, p in sorted(best.items())}
+    symptoms = {
+        e.start: DIAGNOSIS_SECTIONS[e.section]
+        for e in entities
+        if e.label == "SYMPTOM" and e.section in DIAGNOSIS_SECTIONS and e.section not in superseded
+    }
+
+    def stated_in(said: dict[int, str]) -> dict[int, CodeProposal]:
+        # a close match, or one whose title names the diagnosis's head word and most of its words
+        # ("community acquired pneumonia" J18.9 "pneumonia, unspecified organism", match score 0.59)
+        return best_per_mention(
+            proposals,
+            lambda p: (
+                [ev.start for ev in p.evidence if ev.start in said]
+                if p.system == CM and (p.score >= STATED_MIN_SCORE or (_head_agrees(p) and _spelled_out(p, index_for(p.system))))
+                else []
+            ),
+        )
+
+    best = stated_in(where)
+    problems = [p.code for p in best.values()]
+    best |= {start: p for start, p in stated_in(symptoms).items() if not integral_to(p.code, problems)}
+    return {p.code: f"the physician states this diagnosis in {(where | symptoms)[start]}" for start, p in sorted(best.items())}
 
 
 def stated_procedures(proposals: list[CodeProposal], entities: list[Entity]) -> dict[str, str]:

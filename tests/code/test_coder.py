@@ -915,6 +915,19 @@ def test_a_diagnosis_the_index_reads_whole_is_the_physicians_statement():
     assert hit is not None and not states_the_main_term("patterns", hit)
 
 
+def test_a_symptom_the_physician_lists_among_the_diagnoses_is_stated_unless_superseded():
+    note = "HISTORY: Pain for two days.\nEXAM: Soft abdomen.\nDISCHARGE DIAGNOSES:\n1.  Abdominal pain of uncertain etiology.\n"
+    _, codes = codes_for(note + "2.  Innocent heart murmur.\nPLAN: Follow up.", "inpatient")
+    assert {"R10.9", "R01.0"} <= set(codes), codes
+    # a preoperative symptom the postoperative diagnosis explains is not coded (the final diagnosis is)
+    operative = (
+        "PREOPERATIVE DIAGNOSIS: Right lower quadrant abdominal pain.\nPOSTOPERATIVE DIAGNOSIS: Acute appendicitis.\n"
+        "PROCEDURE: Laparoscopic appendectomy.\nFINDINGS: Inflamed appendix."
+    )
+    _, codes = codes_for(operative, "inpatient")
+    assert "K35.80" in codes and not any(c.startswith("R10") for c in codes), codes
+
+
 def test_a_subterm_of_stop_words_is_a_name_not_a_connector():
     from pipeline.code.lookup.index_lookup import lookup
 
