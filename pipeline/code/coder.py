@@ -565,10 +565,10 @@ def _documented_status(p: CodeProposal) -> bool:
 
 STATED_MIN_SCORE = 0.75  # the diagnosis's words match the code's Index entry or title closely ...
 STATED_CLOSE_MATCH = 0.9  # ... and either nearly word for word
+STATED_MIN_RERANK = 0.1  # ... or the re-ranker gives it at least this
 # a provisional diagnosis heading, and the final one that supersedes it in the same note
 PROVISIONAL_DIAGNOSIS_SECTIONS = frozenset({"preoperative_diagnosis", "admission_diagnosis"})
 FINAL_DIAGNOSIS_SECTIONS = frozenset({"postoperative_diagnosis", "discharge_diagnosis"})
-STATED_MIN_RERANK = 0.1  # ... or the re-ranker gives it at least this
 
 
 def stated_diagnoses(proposals: list[CodeProposal], entities: list[Entity], index_for: IndexFor) -> dict[str, str]:

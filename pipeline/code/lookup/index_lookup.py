@@ -291,7 +291,7 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
             if len(e.path) < 2 or not redirect or _NO_REDIRECT.search(redirect):
                 continue
         main = e.path[0]
-        spellings = [p.strip() for p in _PAREN.sub("", main).split(",") if p.strip()]
+        spellings = _spellings(main)
         head = spellings[0] if spellings else main
         # "Disease, diseased": each spelling is the term; "Abduction contracture, hip": the first part only
         keys = [head] + [s for s in spellings[1:] if _same_term(s, head)]
@@ -312,6 +312,12 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
             if key:
                 out.setdefault(key, []).append(entry)
     return out
+
+
+def _spellings(main_term: str) -> list[str]:
+    """A main term's comma parts without nonessential modifiers: "Disease, diseased" -> [Disease,
+    diseased]; "Pattern, sleep-wake, irregular" -> [Pattern, sleep-wake, irregular]."""
+    return [p.strip() for p in _PAREN.sub("", main_term).split(",") if p.strip()]
 
 
 def _kind_qualifier(qualifiers: list[str], nemod: str) -> tuple[tuple[tuple[frozenset[str], ...], ...], ...]:
@@ -524,7 +530,7 @@ def _main_term_see_also() -> dict[frozenset[str], str]:
     out: dict[frozenset[str], str] = {}
     for e in get_codeset().cm_index:
         if len(e.path) == 1 and e.see_also and not e.code and not _NO_REDIRECT.search(e.see_also):
-            spellings = [p.strip() for p in _PAREN.sub("", e.path[0]).split(",") if p.strip()]
+            spellings = _spellings(e.path[0])
             if spellings:
                 out.setdefault(frozenset(words(spellings[0])), _BY_TYPE.sub("", e.see_also))
     return out
@@ -555,7 +561,7 @@ def states_the_main_term(mention: str, hit: IndexHit) -> bool:
     """Whether ``mention`` states every word of the main term ``hit`` reads, the words after its comma
     that are no other spelling of it included: "patterns" does not state "Pattern, sleep-wake,
     irregular"; "diskitis" states "Discitis, diskitis"."""
-    spellings = [s.strip() for s in _PAREN.sub("", hit.path[0]).split(",") if s.strip()]
+    spellings = _spellings(hit.path[0])
     if not spellings:
         return False
     same = [spellings[0], *(s for s in spellings[1:] if _same_term(s, spellings[0]))]
@@ -570,7 +576,7 @@ def _hit(entry: _Entry, covered: set[str], key: frozenset[str], said: dict[str, 
     # a side the entry does not read is the Tabular's to read: not a word it leaves out of its share
     defaults = len(unread & TABULAR_READS)
     unread -= DEFAULT_READINGS
-    first = [p.strip() for p in _PAREN.sub("", entry.path[0]).split(",") if p.strip()][:1]
+    first = _spellings(entry.path[0])[:1]
     by_adjective = bool(first) and key != frozenset(words(first[0]))
     return IndexHit(
         entry.code or "",
