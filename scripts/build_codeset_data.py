@@ -135,6 +135,10 @@ def _resolve(code: str) -> tuple[int, int, int]:
 # "Cancer" with the nonessential modifier "(o)", which would make every cancer a phobia.
 # (term, nonessential modifier, code) -> (term, nonessential modifier)
 _LOSSY_MAIN_TERMS = {("Cancer", "(o)", "F45.29"): ("Cancerophobia", "")}
+# Subterms whose title went on after its nonessential modifier, which the flattening drops: the official
+# "Failure, respiration, acute and (on) chronic J96.20" came out as "acute and", read as plain "acute".
+# (term, nonessential modifier, code) -> (term, nonessential modifier)
+_LOSSY_SUBTERMS = {("acute and", "(on)", "J96.20"): ("acute and chronic", "(on)")}
 
 
 def build_cm_index(index_csv: Path, out: Path) -> int:
@@ -145,8 +149,8 @@ def build_cm_index(index_csv: Path, out: Path) -> int:
     for r in raw:
         level = int(r["Level"])
         term, nemod = _clean(r["Term"]), _clean(r["NonEssModif"])
-        if level == 0:
-            term, nemod = _LOSSY_MAIN_TERMS.get((term, nemod, _clean(r["Code"])), (term, nemod))
+        lossy = _LOSSY_MAIN_TERMS if level == 0 else _LOSSY_SUBTERMS
+        term, nemod = lossy.get((term, nemod, _clean(r["Code"])), (term, nemod))
         stack = stack[:level] + [(term, nemod)]
         entries.append({"row": r, "path": [t for t, _ in stack], "nemod": [m for _, m in stack]})
 

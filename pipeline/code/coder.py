@@ -78,7 +78,7 @@ from pipeline.code.rules.medications import StatusKind, status_codes
 from pipeline.code.rules.named_procedures import named_procedure_query
 from pipeline.code.rules.neoplasm import SECONDARY_MORPHOLOGY, mesothelioma_site, secondary_sites, still_treated
 from pipeline.code.rules.pcs_approach import conventional_order
-from pipeline.code.rules.pregnancy import gestation_weeks
+from pipeline.code.rules.pregnancy import gestation_weeks, trimester
 from pipeline.code.rules.screening import screened_for, screening_for, screening_procedure
 from pipeline.code.rules.sequencing import sequence
 from pipeline.code.rules.social_history import is_social_history, social_code
@@ -687,6 +687,8 @@ def guideline_required(proposals: list[CodeProposal]) -> set[str]:
     for p in proposals:
         if _documented_status(p):
             out.add(p.code)  # what the medication, allergy and social history lists say, whatever the score
+        if p.has(ReasonKind.ACUTE_AND_CHRONIC):
+            out.add(p.code)  # both forms are coded (I.B.8)
         if p.has(ReasonKind.FAMILY_HISTORY, ReasonKind.COMBINATION):
             out.add(p.code)
             for kept in (c for r in p.reasons if r.kind is ReasonKind.KEPT_ALONGSIDE for c in r.codes):
@@ -779,7 +781,14 @@ def first_pass(
         # "Colonoscopy ... showed diverticulosis": the organ the endoscope examines states the site
         examined = {id(e): organ for e, (_, organ) in zip(cm_live + cm_out, site_queries) if organ}
         queries = [
-            _with_organism(_with_coordinated(q, text[e.end : e.end + 40] if text else ""), e, text, cm_mentions)
+            _with_organism(
+                _with_coordinated(
+                    _acute_on_chronic(_in_pregnancy(q, _after(e, text)), _sentence_before(e, text)), _after(e, text)
+                ),
+                e,
+                text,
+                cm_mentions,
+            )
             for e, (q, _) in zip(cm_live + cm_out, site_queries)
         ]
         cands = _cm_candidates(queries, settings, index_for(CM), [_lead(e, text) for e in cm_live + cm_out])
@@ -899,6 +908,15 @@ def first_pass(
                         f"bilateral, and the category has no bilateral code: {code} and {left} (Guidelines I.B.13)",
                     )
                     add(CM, left, _cm_title(left) or left, score, e, _match(e, c), *certainty, both, *notes)
+                if c is cs[0] and (acute := _acute_form(q, _sentence_before(e, text), code)):
+                    acute_code, path = acute
+                    both = Reason(
+                        ReasonKind.ACUTE_AND_CHRONIC,
+                        (acute_code, code),
+                        f'"acute on {e.text}": the acute form is coded too, to be sequenced first (Index: {path}; Guidelines I.B.8, '
+                        "acute and chronic conditions with separate subentries)",
+                    )
+                    add(CM, acute_code, _cm_title(acute_code) or acute_code, score, e, both, *certainty)
 
     device_found = device_statuses(entities, text)
     # a past procedure whose words a device statement holds is that device ("status post a stent placement"
@@ -1044,6 +1062,57 @@ def _cm_candidates(queries: list[str], settings: Settings, index: CodeIndex, lea
 
 
 _AND_AFTER = re.compile(r"^\s+and\s+([a-z]{4,})\b", re.I)
+
+
+def _after(e: Entity, text: str | None) -> str:
+    """The 40 characters of the note right after the mention."""
+    return text[e.end : e.end + 40] if text else ""
+
+
+# "Acute on chronic respiratory failure": extraction marks "chronic respiratory failure"
+_ACUTE_ON_BEFORE = re.compile(r"\bacute\s+(?:on|and|superimposed\s+on)\s*$", re.I)
+
+
+def _acute_on_chronic(query: str, before: str) -> str:
+    """The query with the "acute on" said right before a chronic condition, where the Index has the
+    condition's acute and chronic form as one subterm (Failure, respiration, acute and (on) chronic
+    J96.20); the query itself otherwise."""
+    if not (_ACUTE_ON_BEFORE.search(before) and query.lower().startswith("chronic ")):
+        return query
+    joined = f"acute and {query}"
+    hit = lookup(joined)
+    both = hit is not None and any("acute" in level.lower() and "chronic" in level.lower() for level in hit.path)
+    return joined if both else query
+
+
+def _acute_form(query: str, before: str, chronic_code: str) -> tuple[str, str] | None:
+    """(code, Index path) of the acute form of a chronic condition said "acute on" ("acute on chronic renal
+    insufficiency": Insufficiency, renal N28.9 beside its chronic N18.9), where the Index lists the acute
+    and chronic forms as separate subentries and has no "acute and chronic" one (the query then read
+    that: :func:`_acute_on_chronic`); both are coded, the acute first (Guidelines I.B.8). None otherwise."""
+    if not (_ACUTE_ON_BEFORE.search(before) and query.lower().startswith("chronic ")):
+        return None
+    hit = lookup(f"acute {query[len('chronic ') :]}")
+    if hit is None or not hit.complete or hit.code[:3] == chronic_code[:3] or hit.code.startswith("R"):
+        return None
+    return hit.code, hit.phrase()
+
+
+# "cholestasis of pregnancy", "anemia in pregnancy": the words right after the mention that make it a
+# complication of the pregnancy
+_OF_PREGNANCY = re.compile(r"^\s*(?:of|in|during|complicating)\s+(?:the\s+|her\s+|this\s+)?pregnancy\b", re.I)
+
+
+def _in_pregnancy(query: str, after: str) -> str:
+    """The query read as the Index's "Pregnancy, complicated by" where the words after the mention say
+    so and the Index reads it all there ("cholestasis of pregnancy": Pregnancy, complicated by,
+    cholestasis O26.64-, not Cholestasis K83.1; chapter 15 codes come first, Guidelines I.C.15.a.1);
+    the query itself otherwise."""
+    if not _OF_PREGNANCY.match(after):
+        return query
+    joined = f"{query} of pregnancy"
+    hit = lookup(joined)
+    return joined if hit is not None and hit.path[0] == "Pregnancy" and hit.complete else query
 
 
 def _with_coordinated(query: str, after: str) -> str:
@@ -1261,6 +1330,7 @@ def _specific(code: str, e: Entity, text: str | None, findings: Sequence[Entity]
         code = stage
     code = specificity.pressure_ulcer_stage(code, f"{before} {context}")
     code = specificity.remission(code, _line_after(e, text))
+    code = note_of(ReasonKind.SPECIFIED, trimester(code, text))
     code = note_of(ReasonKind.MISSING_EPISODE_OF_CARE, specificity.episode(code, context))
     after = context[len(e.text) :] if context.startswith(e.text) else ""
     code = note_of(ReasonKind.MISSING_ACUITY, specificity.acuity(code, e.query_text, before, after))

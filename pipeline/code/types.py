@@ -36,6 +36,9 @@ class ReasonKind(Enum):
     COMBINATION = "combination"  # a combination code the classification requires (codes: the codes combined)
     KEPT_ALONGSIDE = "kept_alongside"  # codes a combination code keeps beside it (use additional / code also)
     INCLUDED = "included"  # codes this code takes in (codes: those codes)
+    # the acute form of a condition said "acute on chronic", coded beside the chronic one where the Index
+    # lists them as separate subentries (Guidelines I.B.8; codes: acute, chronic)
+    ACUTE_AND_CHRONIC = "acute_and_chronic"
     FAMILY_HISTORY = "family_history"  # a relative's condition, coded to its Z80-Z84 code (codes: the condition)
     PERSONAL_HISTORY = "personal_history"  # a past condition, coded to its history code (codes: the condition)
     LIFELONG_CONDITION = "lifelong_condition"  # documented as history, coded as current

@@ -188,6 +188,21 @@ def test_diabetes_ckd_stage_and_hypertension_combination():
         ("ASSESSMENT:\n1. Acute pulmonary edema.\n2. Acute systolic heart failure.", {"I50.21"}, {"J81.0", "I50.1"}),
         # a parapneumonic effusion: J91.8, its pneumonia coded first
         ("HPI: Fever.\nEXAM: Dull.\nDISCHARGE DIAGNOSIS: Left pleural effusion, parapneumonic.", {"J91.8", "J18.9"}, {"J90"}),
+        # a respiratory failure with hypoxia: Failure, respiration, (acute,) with, hypoxia; the finding is the failure's
+        ("ASSESSMENT:\n1. Acute respiratory failure with hypoxia.\n2. Pneumonia.", {"J96.01", "J18.9"}, {"J96.00", "R09.02"}),
+        # acute on chronic: the Index's "acute and (on) chronic" subterm (J96.2-), its hypoxia the same way
+        ("ASSESSMENT: Acute on chronic respiratory failure with hypoxia.", {"J96.21"}, {"J96.10", "J96.20", "R09.02"}),
+        ("ASSESSMENT: Acute hypoxic respiratory failure.", {"J96.01"}, {"J96.00", "J96.90"}),
+        # acute on chronic where the Index has separate acute and chronic subentries: both (I.B.8)
+        ("ASSESSMENT: Acute on chronic renal failure.", {"N17.9", "N18.9"}, set()),
+        ("ASSESSMENT: Acute on chronic pancreatitis.", {"K85.90", "K86.1"}, set()),
+        # a complication of pregnancy named so: Pregnancy, complicated by, cholestasis; its trimester by the weeks
+        (
+            "FINAL DIAGNOSES: Delivered pregnancy, cholestasis of pregnancy.\nSUMMARY: She was induced for "
+            "cholestasis of pregnancy at 38-1/2 weeks.",
+            {"O26.643", "Z3A.38"},
+            {"K83.1", "O26.649"},
+        ),
         # a coagulopathy an anticoagulant causes (a list item the drug recognizer had taken for a drug)
         (
             "HISTORY: On Coumadin, INR 12.\nEXAM: Normal.\nASSESSMENT:\n1.  Atrial fibrillation.\n2.  Coagulopathy, induced by Coumadin.",
@@ -1114,6 +1129,49 @@ def test_a_lymphoma_without_evidence_of_disease_is_in_remission():
     assert remission("C91.00", "acute lymphoblastic leukemia in complete remission") == "C91.01"
     assert remission("C91.00", "acute lymphoblastic leukemia, not in remission") == "C91.00"
     assert remission("C50.911", "breast cancer, no evidence of disease") == "C50.911"  # not a blood cancer's remission
+    # told in the next sentence of the line
+    told = "diffuse large B-cell lymphoma which was treated with CHOP.  The patient again went into complete remission."
+    assert remission("C83.30", told) == "C83.3A"
+    assert remission("C92.00", "acute myeloid leukemia, failed to achieve remission") == "C92.00"
+    assert remission("C92.00", "acute myeloid leukemia, not having achieved remission") == "C92.00"
+
+
+def test_a_suicide_attempt_by_poisoning_is_coded_by_its_means():
+    """Index: Suicide, attempt T14.91, by poisoning - see Table of Drugs: the self-harm poisoning says how."""
+    result, codes = codes_for("IMPRESSION:\n1.  Intentional overdose of zolpidem.\n2.  Suicide attempt.", "outpatient")
+    assert "T42.6X2A" in codes and "T14.91XA" not in codes, codes
+    moved = next(p for p in result.alternatives if p.code == "T14.91XA")
+    assert "T42.6X2A" in moved.rationale
+
+
+def test_a_street_name_of_a_substance_is_read_through_the_index():
+    """Use, cannabis (a main term of three letters); the Index's opioid and stimulant by the drug's name."""
+    from pipeline.code.lookup.index_lookup import lookup
+
+    assert lookup("marijuana use").code == "F12.90"
+    assert lookup("heroin use").code == "F11.90"
+    assert lookup("methamphetamine use").code == "F15.90"
+    assert lookup("heroin dependence").code == "F11.20"
+    _, codes = codes_for("ASSESSMENT:\n1.  Marijuana use.\n2.  Hypertension.")
+    assert "F12.90" in codes, codes
+
+
+def test_a_see_reference_read_on_at_a_subterm_of_the_same_depth():
+    """Nodule, subcutaneous - see Swelling, localized: a chest's is Swelling, chest, localized R22.2."""
+    from pipeline.code.lookup.index_lookup import lookup
+
+    assert lookup("chest wall subcutaneous nodules").code == "R22.2"
+    assert lookup("subcutaneous nodule").code == "R22.9"
+
+
+def test_the_trimester_of_a_pregnancy_code_is_read_from_the_weeks():
+    from pipeline.code.rules.pregnancy import trimester
+
+    assert trimester("O26.649", "She is 12 weeks pregnant.")[0] == "O26.641"
+    assert trimester("O99.019", "A pregnancy at 22 weeks.")[0] == "O99.012"
+    assert trimester("O41.1290", "induced for cholestasis of pregnancy at 38-1/2 weeks")[0] == "O41.1230"
+    assert trimester("O26.649", "No weeks stated.") == ("O26.649", None)
+    assert trimester("O24.419", "38 weeks gestation") == ("O24.419", None)  # no trimester in the category
 
 
 def test_an_elevated_blood_pressure_is_a_reading_not_hypertension():

@@ -101,6 +101,11 @@ SYNONYMS = {
     "sclerosis": ("sclerotic",),
     "drug": ("substance", "substances"),  # Abuse, drug NEC: "substance abuse"
     "cannabis": ("marijuana", "marihuana"),
+    # "acute hypoxic respiratory failure": Failure, respiration, acute, with, hypoxia
+    "hypoxia": ("hypoxic",),
+    "hypercapnia": ("hypercapnic",),
+    "opioid": ("heroin", "opiate", "opiates"),  # Use, opioid; Abuse, drug, opioid; Dependence, drug, opioid
+    "stimulant": ("methamphetamine",),  # Use, stimulant NEC (F15: other stimulants)
     "malnutrition": ("malnourishment", "malnourished"),
     # more sites the Index names by the noun where a dictation says the adjective ("macular edema": Edema, macula)
     "macula": ("macular",),
@@ -179,6 +184,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 _PAREN = re.compile(r"\([^)]*\)")
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
 MIN_HEAD_LETTERS = 4  # a main term shorter than this ("ear", "leg") is not looked up as a head
+# ... save these, main terms that name a condition by themselves ("marijuana use": Use, cannabis F12.90)
+SHORT_MAIN_TERMS = frozenset({"use"})
 
 
 @dataclass(frozen=True)
@@ -490,7 +497,16 @@ def _lookup_entry(mention: str, _redirects: int, main_term: str | None) -> Index
         ):
             on = deeper
     if entry.code is not None:  # a reference with its own code: only a deeper reading there improves on it
-        if on is None or len(on.path) <= entry.redirect.count(",") + 1:
+        # deeper by the words it reads, not by its levels: "chest subcutaneous nodule" is Nodule, subcutaneous
+        # - see Swelling, localized (R22.9), read on there as Swelling, chest, localized (R22.2), one level
+        reads_more = (
+            on is not None
+            and on.code != entry.code
+            and _under(on, entry.redirect)
+            and _reads_the_subterms(on, entry.redirect)
+            and bool(set(rest) & set(words(" ".join(on.path))))
+        )
+        if on is None or (len(on.path) <= entry.redirect.count(",") + 1 and not reads_more):
             return _hit(entry, covered, key, said, len(mention_words))
     if on is not None and _under(on, entry.redirect):
         read_there = set(rest) & set(words(" ".join(on.path)))
@@ -700,7 +716,7 @@ def _main_terms(said: frozenset[str]) -> dict[frozenset[str], list[_Entry]]:
     out = {}
     for w in said:
         key = frozenset({w})
-        if len(w) >= MIN_HEAD_LETTERS and key in entries:
+        if (len(w) >= MIN_HEAD_LETTERS or w in SHORT_MAIN_TERMS) and key in entries:
             out[key] = entries[key]
         for key in _multi_word_terms().get(w, ()):
             if key <= said:

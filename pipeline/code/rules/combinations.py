@@ -703,6 +703,41 @@ def parapneumonic_pneumonia(props: list[CodeProposal], text: str | None) -> list
     return [*props, _merge(UNSPECIFIED_PNEUMONIA, effusion, why)]
 
 
+RESPIRATORY_FAILURE = "J96."
+# the blood gas finding a respiratory failure is documented with: its 5th character (J96.01 with hypoxia,
+# J96.02 with hypercapnia; the finding is the failure's, Index: Failure, respiration, with, hypoxia)
+_GAS_FINDING = {"R09.02": ("1", "hypoxia"), "R06.89": ("2", "hypercapnia")}
+
+
+def respiratory_failure_with_gas(props: list[CodeProposal], text: str | None) -> list[CodeProposal]:
+    """A respiratory failure whose statement gives it with hypoxia or hypercapnia ("Acute respiratory
+    failure with hypoxia") is the Index's "Failure, respiration, acute, with, hypoxia" J96.01: the
+    failure's code of unstated gas (J96.x0) takes the 5th character, and the finding is included."""
+    if text is None:
+        return props
+    for failure in [p for p in props if p.system == CM and p.code.startswith(RESPIRATORY_FAILURE) and p.code.endswith("0")]:
+        for gas in [p for p in props if p.system == CM and p.code in _GAS_FINDING]:
+            fifth, name = _GAS_FINDING[gas.code]
+            together = any(
+                f.start <= g.start <= f.start + len(_statement(text, f.start)) for f in failure.evidence for g in gas.evidence
+            )
+            code = failure.code[:-1] + fifth
+            if not together or not _valid(code):
+                continue
+            why = [
+                Reason(
+                    ReasonKind.COMBINATION,
+                    (failure.code, gas.code),
+                    f"respiratory failure ({failure.code}) documented with {name} ({gas.code}): {code} "
+                    f"(Index: Failure, respiration, with, {name}); the {name} is the failure's",
+                )
+            ]
+            return respiratory_failure_with_gas(
+                _replaced(props, {failure.code, gas.code}, _merge(code, [failure, gas], why)), text
+            )
+    return props
+
+
 def _statement(text: str, start: int) -> str:
     """The words from ``start`` to the end of its line or sentence ("Left pleural effusion, parapneumonic")."""
     ends = [i for i in (text.find("\n", start), text.find(". ", start)) if i >= 0]
@@ -712,6 +747,7 @@ def _statement(text: str, start: int) -> str:
 def combine(props: list[CodeProposal], text: str | None = None) -> list[CodeProposal]:
     props = anticoagulant_coagulopathy(pulmonary_edema_with_heart_failure(diabetes(list(props))))
     props = parapneumonic_pneumonia(allergic_urticaria(prostate_with_symptoms(props)), text)
+    props = respiratory_failure_with_gas(props, text)
     return dementia_in_disease(
         bleeding_from_source(nausea_with_vomiting(copd_infection(gallbladder(hypertension(props)))), text), text
     )

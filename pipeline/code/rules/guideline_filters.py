@@ -28,7 +28,8 @@ reason, which the alternative carries in its rationale for the coder to read:
 10. :func:`operative_report_procedures`: an operative report's PCS codes are the procedures it lists;
 11. :func:`unspecified_site_malignancy`: C80.1 only when no primary site is documented, and
     :func:`unspecified_behaviour_neoplasm`: D49.- only while no code gives the site's neoplasm a behaviour;
-12. :func:`unspecified_region_injury`: T14 only when no injury of a stated site is proposed;
+12. :func:`unspecified_region_injury`: T14 only when no injury of a stated site is proposed, and a
+    suicide attempt NOS (T14.91) only when no self-harm poisoning or external cause says how;
 13. :func:`outpatient_procedures`: no ICD-10-PCS for an outpatient encounter;
 14. :func:`statistics_need_a_document`: no code only case statistics suggest in a note of a few lines;
 15. :func:`integral_symptoms`: no symptom code integral to a proposed diagnosis;
@@ -204,7 +205,14 @@ def less_specific_for_the_same_words(shown: list[CodeProposal], ctx: FilterConte
         # a code the guideline pass wrote for several findings (J44.0, COPD with pneumonia) is a combination,
         # no rival of the code it keeps for one of them (J18.9, the code-also code)
         combined = len({(ev.start, ev.end) for ev in p.evidence}) > 1
-        if p.system == CM and p.evidence and p.code in ctx.rule_codes and not combined:
+        # nor is an acute form coded beside its chronic one (I.B.8)
+        if (
+            p.system == CM
+            and p.evidence
+            and p.code in ctx.rule_codes
+            and not combined
+            and not p.has(ReasonKind.ACUTE_AND_CHRONIC)
+        ):
             by_span.setdefault((p.evidence[0].start, p.evidence[0].end, p.code[0]), []).append(i)
     out = {}
     for positions in by_span.values():
@@ -333,10 +341,32 @@ def unspecified_behaviour_neoplasm(shown: list[CodeProposal], ctx: FilterContext
 
 
 def unspecified_region_injury(shown: list[CodeProposal], ctx: FilterContext) -> dict[int, str]:
-    """T14 (injury of unspecified body region) only when no injury of a stated site is proposed."""
-    return _yields_to_a_stated_site(
+    """T14 (injury of unspecified body region) only when no injury of a stated site is proposed; and a
+    suicide attempt NOS (T14.91) only when no code says how: the Index's "Suicide, attempt, by
+    poisoning - see Table of Drugs", a poisoning or toxic effect whose intent is self-harm (T36-T65,
+    6th character 2), or a self-harm external cause (X71-X83)."""
+    moved = _yields_to_a_stated_site(
         shown, lambda c: c.startswith(specificity.UNSPECIFIED_BODY_REGION), lambda c: c.startswith("S"), "injury"
     )
+    how = next((p.code for p in shown if p.system == CM and _self_harm_by_a_stated_means(p.code)), None)
+    if how:
+        moved.update(
+            {
+                i: f"the suicide attempt is coded by its means ({how}; Index: Suicide, attempt, by poisoning)"
+                for i, p in enumerate(shown)
+                if p.system == CM and p.code.startswith(SUICIDE_ATTEMPT_NOS)
+            }
+        )
+    return moved
+
+
+SUICIDE_ATTEMPT_NOS = "T14.91"
+
+
+def _self_harm_by_a_stated_means(code: str) -> bool:
+    """T36-T65 poisoning or toxic effect with intent self-harm (T42.6X2A), or X71-X83 (self-harm by a means)."""
+    c = code.replace(".", "")
+    return ("T36" <= c[:3] <= "T65" and len(c) >= 6 and c[5] == "2") or ("X71" <= c[:3] <= "X83")
 
 
 def _yields_to_a_stated_site(

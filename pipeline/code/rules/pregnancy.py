@@ -24,6 +24,54 @@ _WEEKS = re.compile(
 )
 
 
+# "induced for cholestasis of pregnancy at 38-1/2 weeks", "a pregnancy at 32 weeks": the weeks a pregnancy is at
+_PREGNANCY_AT_WEEKS = re.compile(
+    r"\bpregnan\w*\b[^.\n]{0,40}?\bat\s+(\d{1,2})(?:-\d/\d|\s*\+\s*\d|\s+and\s+\d/\d)?[- ](?:weeks?|wks?)\b", re.I
+)
+
+
+def _weeks_stated(text: str):
+    """Each statement of the weeks of gestation, in the order of the note: (match, weeks)."""
+    found = [(m, int(m.group(1))) for rx in (_WEEKS, _PREGNANCY_AT_WEEKS) for m in rx.finditer(text)]
+    return sorted((f for f in found if 1 <= f[1] <= 45), key=lambda f: f[0].start())
+
+
+# Guidelines I.C.15.a.3: first trimester, less than 14 weeks 0 days; second, 14 weeks 0 days to less than
+# 28 weeks 0 days; third, 28 weeks 0 days until delivery
+def trimester_of(weeks: int) -> str:
+    return "first" if weeks < 14 else "second" if weeks < 28 else "third"
+
+
+def trimester(code: str, text: str | None) -> tuple[str, str | None]:
+    """A chapter 15 code of unspecified trimester at the trimester of the weeks of gestation the note
+    states (its first statement), with why; as it was where the note states none, or the category
+    has no code for that trimester (Guidelines I.C.15.a.3; "in childbirth" codes are the coder's)."""
+    if not text or not code.startswith(PREGNANCY_CHAPTER):
+        return code, None
+    from pipeline.code.lookup.codeset import get_codeset
+
+    cs = get_codeset()
+    if "unspecified trimester" not in (cs.cm_description(code) or "").lower():
+        return code, None
+    stated = _weeks_stated(text)
+    if not stated:
+        return code, None
+    m, weeks = stated[0]
+    which = trimester_of(weeks)
+    # the sibling that differs by the trimester only: O26.649 -> O26.643, O41.1290 -> O41.1230
+    title = (cs.cm_description(code) or "").lower().replace("unspecified trimester", f"{which} trimester")
+    parent = cs.cm_api.get_parent(code)
+    siblings = [c for c in cs.cm_api.get_children(parent) if cs.cm_is_billable(c)] if parent else []
+    if len(code.replace(".", "")) == 7 and parent:  # a 7th character (fetus): the trimester is its parent's sibling
+        grand = cs.cm_api.get_parent(parent)
+        siblings = [k for c in cs.cm_api.get_children(grand) for k in cs.cm_api.get_children(c)] if grand else []
+        siblings = [c for c in siblings if cs.cm_is_billable(c) and c[-1] == code[-1]]
+    match = next((c for c in siblings if (cs.cm_description(c) or "").lower() == title), None)
+    if match is None:
+        return code, None
+    return match, f'"{m.group(0)}": {weeks} weeks of gestation, the {which} trimester (Guidelines I.C.15.a.3)'
+
+
 @dataclass(frozen=True)
 class GestationWeeks:
     code: str
@@ -45,10 +93,7 @@ def gestation_weeks(entities: Sequence[Entity], text: str | None, codes: Sequenc
     pregnancy code (chapter 15); its evidence is a mention of the same sentence."""
     if not text or not any(c.startswith(PREGNANCY_CHAPTER) for c in codes):
         return None
-    for m in _WEEKS.finditer(text):
-        weeks = int(m.group(1))
-        if not 1 <= weeks <= 45:
-            continue
+    for m, weeks in _weeks_stated(text):
         lo = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
         hi_candidates = [i for i in (text.find(".", m.end()), text.find("\n", m.end())) if i >= 0]
         hi = min(hi_candidates) if hi_candidates else len(text)

@@ -566,8 +566,10 @@ def tobacco_product(code: str, context: str) -> tuple[str, str | None]:
 
 # a hematologic malignancy the note says is in remission ("He is without evidence of disease at the
 # present time"), not "not in remission" / "not having achieved remission"
+# ("... which was treated with CHOP. The patient again went into complete remission.")
 _REMISSION = re.compile(
-    r"(?<!not )(?<!never )\b(?:in (?:complete |partial |continued )?remission|without (?:any )?evidence of (?:active |residual )?"
+    r"(?<!not )(?<!never )(?<!failed to )(?<!not having )\b(?:(?:in|into) (?:a )?(?:complete |partial |continued |clinical )?"
+    r"remission|achieved (?:a )?(?:complete |partial )?remission|without (?:any )?evidence of (?:active |residual )?"
     r"disease|no evidence of (?:active |residual )?disease|NED)\b",
     re.I,
 )
