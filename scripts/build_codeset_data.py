@@ -139,6 +139,20 @@ _LOSSY_MAIN_TERMS = {("Cancer", "(o)", "F45.29"): ("Cancerophobia", "")}
 # "Failure, respiration, acute and (on) chronic J96.20" came out as "acute and", read as plain "acute".
 # (term, nonessential modifier, code) -> (term, nonessential modifier)
 _LOSSY_SUBTERMS = {("acute and", "(on)", "J96.20"): ("acute and chronic", "(on)")}
+# ... and the heart failures' "acute, and (on) chronic": the title's "chronic" came out in the nonessential
+# modifier ("and", "(on) chronic (congestive)"), or was lost where nothing followed it (I50.813)
+_ON = re.compile(r"^\(on\)\s*(?:(acute|chronic)\b\s*)?(.*)$")
+_OPPOSITE_ACUITY = {"acute": "chronic", "chronic": "acute"}
+
+
+def _acute_and_chronic(term: str, nemod: str, parent: str) -> tuple[str, str]:
+    """The subterm "and (on) chronic" under "acute" (or "and (on) acute" under "chronic") as the Index
+    prints it, from the flattened "and" and its modifier; any other subterm as it is."""
+    m = _ON.match(nemod) if term == "and" else None
+    acuity = (m.group(1) if m else None) or _OPPOSITE_ACUITY.get(parent.lower())
+    if not m or not acuity:
+        return term, nemod
+    return f"and {acuity}", " ".join(["(on)", m.group(2)]).strip()
 
 
 def build_cm_index(index_csv: Path, out: Path) -> int:
@@ -151,6 +165,15 @@ def build_cm_index(index_csv: Path, out: Path) -> int:
         term, nemod = _clean(r["Term"]), _clean(r["NonEssModif"])
         lossy = _LOSSY_MAIN_TERMS if level == 0 else _LOSSY_SUBTERMS
         term, nemod = lossy.get((term, nemod, _clean(r["Code"])), (term, nemod))
+        if level > 0 and len(stack) >= level:
+            term, nemod = _acute_and_chronic(term, nemod, stack[level - 1][0])
+        if term.startswith("Note:"):
+            # a note is no subterm: the flattening put the heart failure stages' note at the level of "heart",
+            # which made every later subterm of heart (systolic, diastolic ...) a subterm of the note
+            entries.append(
+                {"row": r, "path": [t for t, _ in stack[:level]] + [term], "nemod": [m for _, m in stack[:level]] + [nemod]}
+            )
+            continue
         stack = stack[:level] + [(term, nemod)]
         entries.append({"row": r, "path": [t for t, _ in stack], "nemod": [m for _, m in stack]})
 

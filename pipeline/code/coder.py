@@ -1070,18 +1070,19 @@ def _after(e: Entity, text: str | None) -> str:
 
 
 # "Acute on chronic respiratory failure": extraction marks "chronic respiratory failure"
-_ACUTE_ON_BEFORE = re.compile(r"\bacute\s+(?:on|and|superimposed\s+on)\s*$", re.I)
+# (or "chronic ..." with its "chronic" read from the words before it, :func:`_site_query`)
+_ACUTE_ON_BEFORE = re.compile(r"\bacute\s+(?:on|and|superimposed\s+on)\s+(?:chronic\s+)?$", re.I)
 
 
 def _acute_on_chronic(query: str, before: str) -> str:
     """The query with the "acute on" said right before a chronic condition, where the Index has the
     condition's acute and chronic form as one subterm (Failure, respiration, acute and (on) chronic
-    J96.20); the query itself otherwise."""
+    J96.20; Failure, heart, systolic, acute, and (on) chronic I50.23); the query itself otherwise."""
     if not (_ACUTE_ON_BEFORE.search(before) and query.lower().startswith("chronic ")):
         return query
     joined = f"acute and {query}"
     hit = lookup(joined)
-    both = hit is not None and any("acute" in level.lower() and "chronic" in level.lower() for level in hit.path)
+    both = hit is not None and {"acute", "chronic"} <= set(index_words(" ".join(hit.path[1:])))
     return joined if both else query
 
 
@@ -1094,6 +1095,8 @@ def _acute_form(query: str, before: str, chronic_code: str) -> tuple[str, str] |
         return None
     hit = lookup(f"acute {query[len('chronic ') :]}")
     if hit is None or not hit.complete or hit.code[:3] == chronic_code[:3] or hit.code.startswith("R"):
+        return None
+    if not any("acute" in level.lower() for level in hit.path[1:]):  # the Index's own acute subentry, not "Anemia"
         return None
     return hit.code, hit.phrase()
 

@@ -1164,6 +1164,25 @@ def test_a_see_reference_read_on_at_a_subterm_of_the_same_depth():
     assert lookup("subcutaneous nodule").code == "R22.9"
 
 
+@pytest.mark.parametrize(
+    "mention, code",
+    [
+        # the flattened Index had the heart failure stages' note as a subterm of heart, and systolic under it
+        ("systolic heart failure", "I50.20"),
+        ("acute systolic heart failure", "I50.21"),  # the subterm's "acute", not the main term's "(acute)"
+        ("acute on chronic systolic heart failure", "I50.23"),  # "and (on) chronic", its word restored
+        ("acute on chronic diastolic heart failure", "I50.33"),
+        ("acute on chronic right heart failure", "I50.813"),
+        ("acute on chronic respiratory failure", "J96.20"),
+        ("chronic anemia", "D64.9"),  # not Anemia, hemolytic, chronic: a kind of anemia is never assumed
+    ],
+)
+def test_the_index_reads_acute_and_chronic_subterms(mention, code):
+    from pipeline.code.lookup.index_lookup import lookup
+
+    assert lookup(mention).code == code
+
+
 def test_the_trimester_of_a_pregnancy_code_is_read_from_the_weeks():
     from pipeline.code.rules.pregnancy import trimester
 

@@ -171,7 +171,8 @@ LOOSE_LEVELS = 1  # subterm levels an entry may skip (unstated, above a level th
 # is not Hemorrhage, traumatic - code to specific injury, cerebellar
 _UNSKIPPABLE = re.compile(
     r"\b(?:traumatic|nontraumatic|newborn|congenital|pathologic(?:al)?|fetal|perinatal|maternal|puerperal|pregnancy|"
-    r"obstetric|postoperative|postprocedural|induced|drug|sequelae?|late effect|old|healed|history|family)\b|\bcode to\b",
+    r"obstetric|postoperative|postprocedural|induced|drug|sequelae?|late effect|old|healed|history|family|"
+    r"hemolytic)\b|\bcode to\b",  # "chronic anemia" is not Anemia, hemolytic, chronic (hereditary, D58.9)
     re.I,
 )
 _NO_REDIRECT = re.compile(r"\b(?:condition|by site|by type|category)\b", re.I)  # "see condition": nothing to read on under
@@ -454,7 +455,7 @@ def _lookup_entry(mention: str, _redirects: int, main_term: str | None) -> Index
             reading = _read(entry, head, said, implied)
             if reading is None:
                 continue
-            covered, skips, by_synonym = reading
+            covered, skips, by_synonym, stated_by_levels = reading
             # "with lower urinary tract symptoms" is not the Index's "without lower urinary tract symptoms"
             if not negated and any(_WITHOUT_LEVEL.match(level) and covered & set(words(level)) for level in entry.path[1:]):
                 continue
@@ -466,7 +467,9 @@ def _lookup_entry(mention: str, _redirects: int, main_term: str | None) -> Index
                 continue
             # of two readings of as many words, the one that reads the Index's own words: "intracranial
             # hemorrhage" is Hemorrhage, intracranial, not Hemorrhage, brain (a synonym of intracranial)
-            rank = (-len(covered), skips, by_synonym, len(entry.path), entry.code or "", entry.path)
+            # ... and of two readings of as many words, the one whose subterms state more of them: "acute systolic
+            # heart failure" is Failure, heart, systolic, acute I50.21, not Failure (acute), heart, systolic I50.20
+            rank = (-len(covered), skips, -stated_by_levels, by_synonym, len(entry.path), entry.code or "", entry.path)
             readings.append((rank, entry, covered, key, skips))
     best = _best(readings)
     if best is None:
@@ -653,9 +656,10 @@ _UNSPECIFIED_LEVEL = re.compile(r"^unspecified\b", re.I)  # "unspecified cell ty
 
 def _read(
     entry: _Entry, head: set[str], said: dict[str, set[str]], implied: frozenset[str] = frozenset()
-) -> tuple[set[str], int, int] | None:
-    """The mention words ``entry`` reads, how many of its levels it skips and how many it reads only
-    through a dictation word for them (:data:`SYNONYMS`); None when the mention does not state the entry. A level the mention states only by implication (:data:`IMPLIED`) is
+) -> tuple[set[str], int, int, int] | None:
+    """The mention words ``entry`` reads, how many of its levels it skips, how many it reads only
+    through a dictation word for them (:data:`SYNONYMS`) and how many of the words its levels (not its
+    nonessential modifiers) state; None when the mention does not state the entry. A level the mention states only by implication (:data:`IMPLIED`) is
     never read past an unstated one ("elevated right hemidiaphragm" is not Elevated, blood pressure,
     reading)."""
     real = [i for i, level in enumerate(entry.levels) if level]
@@ -677,8 +681,9 @@ def _read(
             return None
         else:
             skips += 1  # "nuclear sclerotic cataract": Cataract, senile, nuclear
+    stated_by_levels = len(covered)
     covered |= set().union(*(said[w] for w in entry.nemod if w in said))
-    return covered, skips, by_synonym
+    return covered, skips, by_synonym, stated_by_levels
 
 
 @lru_cache(maxsize=20000)
