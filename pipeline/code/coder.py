@@ -1074,11 +1074,16 @@ def _after(e: Entity, text: str | None) -> str:
 _ACUTE_ON_BEFORE = re.compile(r"\bacute\s+(?:on|and|superimposed\s+on)\s+(?:chronic\s+)?$", re.I)
 
 
+def _said_acute_on(query: str, before: str) -> bool:
+    """Whether a chronic condition's query follows "acute on" ("acute on chronic renal failure")."""
+    return bool(_ACUTE_ON_BEFORE.search(before)) and query.lower().startswith("chronic ")
+
+
 def _acute_on_chronic(query: str, before: str) -> str:
     """The query with the "acute on" said right before a chronic condition, where the Index has the
     condition's acute and chronic form as one subterm (Failure, respiration, acute and (on) chronic
     J96.20; Failure, heart, systolic, acute, and (on) chronic I50.23); the query itself otherwise."""
-    if not (_ACUTE_ON_BEFORE.search(before) and query.lower().startswith("chronic ")):
+    if not _said_acute_on(query, before):
         return query
     joined = f"acute and {query}"
     hit = lookup(joined)
@@ -1091,7 +1096,7 @@ def _acute_form(query: str, before: str, chronic_code: str) -> tuple[str, str] |
     insufficiency": Insufficiency, renal N28.9 beside its chronic N18.9), where the Index lists the acute
     and chronic forms as separate subentries and has no "acute and chronic" one (the query then read
     that: :func:`_acute_on_chronic`); both are coded, the acute first (Guidelines I.B.8). None otherwise."""
-    if not (_ACUTE_ON_BEFORE.search(before) and query.lower().startswith("chronic ")):
+    if not _said_acute_on(query, before):
         return None
     hit = lookup(f"acute {query[len('chronic ') :]}")
     if hit is None or not hit.complete or hit.code[:3] == chronic_code[:3] or hit.code.startswith("R"):

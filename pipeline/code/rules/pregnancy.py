@@ -49,24 +49,17 @@ def trimester(code: str, text: str | None) -> tuple[str, str | None]:
     if not text or not code.startswith(PREGNANCY_CHAPTER):
         return code, None
     from pipeline.code.lookup.codeset import get_codeset
+    from pipeline.code.rules.specificity import variant
 
-    cs = get_codeset()
-    if "unspecified trimester" not in (cs.cm_description(code) or "").lower():
+    if "unspecified trimester" not in (get_codeset().cm_description(code) or "").lower():
         return code, None
     stated = _weeks_stated(text)
     if not stated:
         return code, None
     m, weeks = stated[0]
     which = trimester_of(weeks)
-    # the sibling that differs by the trimester only: O26.649 -> O26.643, O41.1290 -> O41.1230
-    title = (cs.cm_description(code) or "").lower().replace("unspecified trimester", f"{which} trimester")
-    parent = cs.cm_api.get_parent(code)
-    siblings = [c for c in cs.cm_api.get_children(parent) if cs.cm_is_billable(c)] if parent else []
-    if len(code.replace(".", "")) == 7 and parent:  # a 7th character (fetus): the trimester is its parent's sibling
-        grand = cs.cm_api.get_parent(parent)
-        siblings = [k for c in cs.cm_api.get_children(grand) for k in cs.cm_api.get_children(c)] if grand else []
-        siblings = [c for c in siblings if cs.cm_is_billable(c) and c[-1] == code[-1]]
-    match = next((c for c in siblings if (cs.cm_description(c) or "").lower() == title), None)
+    # the code whose title differs by the trimester only: O26.649 -> O26.643, O41.1290 -> O41.1230
+    match = variant(code, "unspecified trimester", f"{which} trimester")
     if match is None:
         return code, None
     return match, f'"{m.group(0)}": {weeks} weeks of gestation, the {which} trimester (Guidelines I.C.15.a.3)'
