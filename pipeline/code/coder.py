@@ -1,7 +1,8 @@
 """Propose ICD-10-CM and ICD-10-PCS codes from extracted entities.
 
-For each mention: look it up in the code-set candidate index (TF-IDF over tabular
-descriptions, inclusion terms and Index paths), then apply the guideline logic a coder
+For each mention: read its query with the words around it the Alphabetic Index reads
+(:mod:`pipeline.code.rules.index_query`), look it up in the Index first and in the code-set candidate
+index (TF-IDF over tabular descriptions, inclusion terms and Index paths), then apply the guideline logic a coder
 applies before writing a code down:
 
 * negated or hypothetical findings are not coded;
@@ -55,7 +56,7 @@ from pipeline.code.rank.rerank import (
     not_coded_spans,
     word_match,
 )
-from pipeline.code.rules import pcs_index_reading, specificity
+from pipeline.code.rules import index_query, pcs_index_reading, specificity
 from pipeline.code.rules.alternates import INDEX_READING, select
 from pipeline.code.rules.arthroplasty import arthroplasty_query
 from pipeline.code.rules.body_mass import body_mass_index
@@ -781,17 +782,11 @@ def first_pass(
         # "Colonoscopy ... showed diverticulosis": the organ the endoscope examines states the site
         examined = {id(e): organ for e, (_, organ) in zip(cm_live + cm_out, site_queries) if organ}
         queries = [
-            _with_organism(
-                _with_coordinated(
-                    _acute_on_chronic(_in_pregnancy(q, _after(e, text)), _sentence_before(e, text)), _after(e, text)
-                ),
-                e,
-                text,
-                cm_mentions,
-            )
+            index_query.read_query(q, e, text, _sentence_before(e, text), cm_mentions)
             for e, (q, _) in zip(cm_live + cm_out, site_queries)
         ]
-        cands = _cm_candidates(queries, settings, index_for(CM), [_lead(e, text) for e in cm_live + cm_out])
+        leads = [index_query.lead(_sentence_before(e, text)) for e in cm_live + cm_out]
+        cands = _cm_candidates(queries, settings, index_for(CM), leads)
         for e, q, cs in zip(cm_live, queries, cands):
             # "pain in the right testicle", "ankle pain" coded by its site: R52 "pain, unspecified" does not apply
             if (
@@ -908,7 +903,7 @@ def first_pass(
                         f"bilateral, and the category has no bilateral code: {code} and {left} (Guidelines I.B.13)",
                     )
                     add(CM, left, _cm_title(left) or left, score, e, _match(e, c), *certainty, both, *notes)
-                if c is cs[0] and (acute := _acute_form(q, _sentence_before(e, text), code)):
+                if c is cs[0] and (acute := index_query.acute_form(q, _sentence_before(e, text), code)):
                     acute_code, path = acute
                     both = Reason(
                         ReasonKind.ACUTE_AND_CHRONIC,
@@ -1045,7 +1040,7 @@ def _cm_candidates(queries: list[str], settings: Settings, index: CodeIndex, lea
     char-3-gram search. A mention that matches nothing well with its site phrase, or whose best
     match does not name its head word ("community acquired pneumonia of the right lower lobe"
     matched "acquired deformity of right lower leg"), is searched again without it. ``leads``:
-    per query, words right before the mention that the Index reads with it (:func:`_lead`)."""
+    per query, words right before the mention that the Index reads with it (:func:`pipeline.code.rules.index_query.lead`)."""
     cands = index.candidates(queries, k=CANDIDATES_K)
     weak = [
         i
@@ -1059,141 +1054,6 @@ def _cm_candidates(queries: list[str], settings: Settings, index: CodeIndex, lea
                 cands[i] = cs
     leads = leads or [""] * len(queries)
     return [_index_first(q, cs, index, settings, lead) for q, cs, lead in zip(queries, cands, leads)]
-
-
-_AND_AFTER = re.compile(r"^\s+and\s+([a-z]{4,})\b", re.I)
-
-
-def _after(e: Entity, text: str | None) -> str:
-    """The 40 characters of the note right after the mention."""
-    return text[e.end : e.end + 40] if text else ""
-
-
-# "Acute on chronic respiratory failure": extraction marks "chronic respiratory failure"
-# (or "chronic ..." with its "chronic" read from the words before it, :func:`_site_query`)
-_ACUTE_ON_BEFORE = re.compile(r"\bacute\s+(?:on|and|superimposed\s+on)\s+(?:chronic\s+)?$", re.I)
-
-
-def _said_acute_on(query: str, before: str) -> bool:
-    """Whether a chronic condition's query follows "acute on" ("acute on chronic renal failure")."""
-    return bool(_ACUTE_ON_BEFORE.search(before)) and query.lower().startswith("chronic ")
-
-
-def _acute_on_chronic(query: str, before: str) -> str:
-    """The query with the "acute on" said right before a chronic condition, where the Index has the
-    condition's acute and chronic form as one subterm (Failure, respiration, acute and (on) chronic
-    J96.20; Failure, heart, systolic, acute, and (on) chronic I50.23); the query itself otherwise."""
-    if not _said_acute_on(query, before):
-        return query
-    joined = f"acute and {query}"
-    hit = lookup(joined)
-    both = hit is not None and {"acute", "chronic"} <= set(index_words(" ".join(hit.path[1:])))
-    return joined if both else query
-
-
-def _acute_form(query: str, before: str, chronic_code: str) -> tuple[str, str] | None:
-    """(code, Index path) of the acute form of a chronic condition said "acute on" ("acute on chronic renal
-    insufficiency": Insufficiency, renal N28.9 beside its chronic N18.9), where the Index lists the acute
-    and chronic forms as separate subentries and has no "acute and chronic" one (the query then read
-    that: :func:`_acute_on_chronic`); both are coded, the acute first (Guidelines I.B.8). None otherwise."""
-    if not _said_acute_on(query, before):
-        return None
-    hit = lookup(f"acute {query[len('chronic ') :]}")
-    if hit is None or not hit.complete or hit.code[:3] == chronic_code[:3] or hit.code.startswith("R"):
-        return None
-    if not any("acute" in level.lower() for level in hit.path[1:]):  # the Index's own acute subentry, not "Anemia"
-        return None
-    return hit.code, hit.phrase()
-
-
-# "cholestasis of pregnancy", "anemia in pregnancy": the words right after the mention that make it a
-# complication of the pregnancy
-_OF_PREGNANCY = re.compile(r"^\s*(?:of|in|during|complicating)\s+(?:the\s+|her\s+|this\s+)?pregnancy\b", re.I)
-
-
-def _in_pregnancy(query: str, after: str) -> str:
-    """The query read as the Index's "Pregnancy, complicated by" where the words after the mention say
-    so and the Index reads it all there ("cholestasis of pregnancy": Pregnancy, complicated by,
-    cholestasis O26.64-, not Cholestasis K83.1; chapter 15 codes come first, Guidelines I.C.15.a.1);
-    the query itself otherwise."""
-    if not _OF_PREGNANCY.match(after):
-        return query
-    joined = f"{query} of pregnancy"
-    hit = lookup(joined)
-    return joined if hit is not None and hit.path[0] == "Pregnancy" and hit.complete else query
-
-
-def _with_coordinated(query: str, after: str) -> str:
-    """The query with the word coordinated after the mention read as the Index's "with", where the
-    Index lists the combination under the term (Hypertrophy, tonsils, with adenoids J35.3 for
-    "hypertrophy of tonsils and adenoids"; Guidelines I.A.15, "with"); the query itself otherwise,
-    and where the word is a condition the Index lists as a term of its own ("COPD and pneumonia"),
-    coded on its own and joined by the combination rules."""
-    m = _AND_AFTER.match(after)
-    if not m or lookup(m.group(1)) is not None:
-        return query
-    joined = f"{query} with {m.group(1)}"
-    hit, alone = lookup(joined), lookup(query)
-    if hit is None or hit.share < 1.0 or alone is None or len(hit.path) <= len(alone.path) or hit.code == alone.code:
-        return query
-    return joined
-
-
-# an infectious agent a dictation names beside the infection ("Bronchiolitis, respiratory syncytial virus positive")
-_ORGANISM = re.compile(
-    r"virus|viral|bacteri|cocc|staph|strep|\bcoli\b|pseudomonas|klebsiella|mrsa|mssa|candida|influenza|syncytial|"
-    r"proteus|enterococ|ha?emophilus|mycoplasma|chlamydia|legionella|clostridi|difficile",
-    re.I,
-)
-_CLAUSE_BREAK = re.compile(r"[.;:\n]|\band\b", re.I)
-_CAUSE_AFTER = re.compile(
-    r"^\s*(?:,|\(|due\s+to|secondary\s+to|caused\s+by|with)\s*(?:an?\s+|the\s+)?([A-Za-z][\w.-]*(?:\s+[A-Za-z][\w.-]*){0,3})",
-    re.I,
-)
-
-
-def _with_organism(query: str, e: Entity, text: str | None, mentions: list[Entity]) -> str:
-    """The query with the infectious agent named right after the mention in its clause, where the Index
-    lists the infection by it and reads every word (Bronchiolitis, due to, respiratory syncytial virus
-    J21.0 for "Bronchiolitis, respiratory syncytial virus positive"; Pneumonia, Streptococcus
-    pneumoniae J13 for "pneumonia due to Streptococcus pneumoniae"); the query itself otherwise. Only
-    an organism is read as the cause: "due to" between two conditions is the physician's to state."""
-    if not text:
-        return query
-    named = [
-        o.query_text
-        for o in mentions
-        if e.end <= o.start <= e.end + 40
-        and not (o.negated or o.family)
-        and _ORGANISM.search(o.text)
-        and not _CLAUSE_BREAK.search(text[e.end : o.start])
-    ]
-    if m := _CAUSE_AFTER.match(text[e.end : e.end + 60]):  # words extraction did not mark: "due to Streptococcus pneumoniae"
-        agent = m.group(1).split()
-        named += [" ".join(agent[:n]) for n in range(len(agent), 0, -1) if _ORGANISM.search(" ".join(agent[:n]))]
-    alone = lookup(query)
-    for organism in named:
-        joined = f"{query} due to {organism}"
-        hit = lookup(joined)
-        if (
-            hit is not None
-            and alone is not None
-            and hit.share == 1.0
-            and len(hit.path) > len(alone.path)
-            and hit.code != alone.code
-        ):
-            return joined
-    return query
-
-
-_EXACERBATION_BEFORE = re.compile(r"\b(?:acute\s+)?exacerbation\s+of\s+(?:(?:his|her|the|their)\s+)?$", re.I)
-
-
-def _lead(e: Entity, text: str | None) -> str:
-    """ "Acute exacerbation of" right before a mention ("Acute exacerbation of chronic obstructive
-    pulmonary disease" extracted as the disease): the Index reads it as the disease's subterm
-    (Disease, lung, obstructive, with, exacerbation, J44.1)."""
-    return "acute exacerbation of" if _EXACERBATION_BEFORE.search(_sentence_before(e, text)) else ""
 
 
 INDEX_BASE_SCORE = 0.5  # an Index entry's score: this plus the rest times the share of the mention's words it reads
@@ -1285,8 +1145,9 @@ def _cm_title(code: str) -> str | None:
 
 
 def _has_stated_detail(code: str) -> bool:
-    """A code whose category the specificity rules decide among (CKD stage, 7th character, side)."""
-    return len(code.replace(".", "")) == 7 or _side_or_stage(code)
+    """A code whose category the specificity rules decide among (CKD stage, 7th character, side, a site
+    beside the category's unspecified one)."""
+    return len(code.replace(".", "")) == 7 or _side_or_stage(code) or specificity.names_the_site(code)
 
 
 def _side_or_stage(code: str) -> bool:

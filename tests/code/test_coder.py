@@ -831,7 +831,7 @@ def test_mentions_resolve_through_the_alphabetic_index(mention: str, code: str, 
         ("left ear infection", "H66.90", ("Infection, infected, infective", "ear", "see Otitis media")),
         ("nicotine dependence", "F17.200", ("Dependence", "nicotine", "see Dependence, drug, nicotine")),
         # a main term's other spelling, and the words a dictation uses for the Index's
-        ("lumbar diskitis", "M46.40", ("Discitis, diskitis",)),
+        ("lumbar diskitis", "M46.46", ("Discitis, diskitis", "lumbar region")),  # the region by its adjective
         ("rectal polyps", "K62.1", ("Polyp, polypus", "rectum")),
         ("substance abuse", "F19.10", ("Abuse", "drug NEC")),
         ("protein malnourishment", "E46", ("Malnutrition", "protein")),

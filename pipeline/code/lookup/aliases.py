@@ -23,7 +23,7 @@ from pipeline.code.lookup.codeset import CodeSet
 Alias = tuple[str, str, str]  # (alias text, code, source)
 _lock = threading.RLock()  # one alias build at a time (the code set's tables load on first use)
 
-ALIAS_VERSION = "8"  # bump when the alias rules change (part of the index cache fingerprint)
+ALIAS_VERSION = "9"  # bump when the alias rules change (part of the index cache fingerprint)
 
 _NOISE = re.compile(r"\b(NEC|NOS)\b")
 _PAREN = re.compile(r"\s*\([^)]*\)")

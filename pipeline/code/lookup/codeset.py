@@ -183,6 +183,9 @@ class CodeSet:
             # what the record does not document is "status unknown" where the Tabular has it (S06.5XA,
             # "loss of consciousness status unknown"), not "of unspecified duration", which says it happened
             unknown = [k for k in kids if "status unknown" in cm.get_description(k).lower()]
+            # what it does not document is "without mention of" where the Tabular has it (M51.369, lumbar disc
+            # degeneration "without mention of lumbar back pain or lower extremity pain")
+            unknown = unknown or [k for k in kids if "without mention of" in cm.get_description(k).lower()]
             # a leukemia's or myeloma's children by remission (C92.00 / C92.01 / C92.02): "not having
             # achieved remission" is the one the Tabular includes the NOS form in ("Acute myeloblastic
             # leukemia NOS" under C92.00); "in remission" is read from the note

@@ -34,12 +34,15 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+# "region" too: "cervical radiculopathy" states Radiculopathy, cervical region (M54.12), "sacral" pressure
+# ulcer Ulcer, pressure, sacral region; a dictation names the region by its adjective alone
 STOP = frozenset(
     "a an and the of in on at to by for with without due from as or over nos nec is was his her their this "
-    "that other specified unspecified".split()
+    "that other specified unspecified region".split()
 )
 CONNECTOR_LEVELS = frozenset(
     {
@@ -90,6 +93,15 @@ SITE_ADJECTIVES = {
     "mammary": "breast",
 }
 # the Index's word -> the words a dictation uses for it (each also matches itself)
+SPINE_REGION_LEVELS = {
+    "cervical": tuple(f"c{n}" for n in range(1, 9)),
+    "thoracic": tuple(f"t{n}" for n in range(1, 13)),
+    "lumbar": tuple(f"l{n}" for n in range(1, 6)),
+}
+# "lumbar region", "cervical" (Displacement, intervertebral disc, cervical): a spine region's level; "lumbar"
+# alone is also the abdominal wall's (Hernia, lumbar)
+_SPINE_REGION = re.compile(r"^\s*(?:(cervical|thoracic)(?:\s+region)?|(lumbar)\s+region)\s*$")
+
 SYNONYMS = {
     "lung": ("pulmonary", "lungs"),
     "kidney": ("renal", "kidneys"),
@@ -107,6 +119,10 @@ SYNONYMS = {
     "opioid": ("heroin", "opiate", "opiates"),  # Use, opioid; Abuse, drug, opioid; Dependence, drug, opioid
     "stimulant": ("methamphetamine",),  # Use, stimulant NEC (F15: other stimulants)
     "malnutrition": ("malnourishment", "malnourished"),
+    "hernia": ("herniated",),  # "herniated nucleus pulposus": Hernia, nucleus pulposus
+    # a vertebral level names its spine region (:data:`SPINE_REGION_LEVELS`): "C6 radiculopathy" is
+    # Radiculopathy, cervical region (M54.12), where "L4" is not the lumbar of Hernia, lumbar
+    **{f"{region} spine": levels for region, levels in SPINE_REGION_LEVELS.items()},
     # more sites the Index names by the noun where a dictation says the adjective ("macular edema": Edema, macula)
     "macula": ("macular",),
     "retina": ("retinal",),
@@ -152,7 +168,6 @@ IMPLIED = {
     "intestine": _LARGE_INTESTINE + _SMALL_INTESTINE,
     # a finding of the feet or ankles is localized: "pedal edema" is Edema, localized, R60.0
     "localized": ("pedal", "ankle", "ankles", "feet"),
-    "region": ("sacral",),  # Ulcer, pressure, sacral region
     # a blood pressure the note calls elevated is a reading: Elevated, blood pressure, reading R03.0 (the
     # "see also Hypertension" is for hypertension the physician diagnoses; "high blood pressure" is its name)
     "reading": ("elevated",),
@@ -172,9 +187,19 @@ LOOSE_LEVELS = 1  # subterm levels an entry may skip (unstated, above a level th
 _UNSKIPPABLE = re.compile(
     r"\b(?:traumatic|nontraumatic|newborn|congenital|pathologic(?:al)?|fetal|perinatal|maternal|puerperal|pregnancy|"
     r"obstetric|postoperative|postprocedural|induced|drug|sequelae?|late effect|old|healed|history|family|"
-    r"hemolytic)\b|\bcode to\b",  # "chronic anemia" is not Anemia, hemolytic, chronic (hereditary, D58.9)
+    r"hemolytic|blood loss|(?:post)?hemorrhagic)\b|\bcode to\b",  # "chronic anemia" is not Anemia, hemolytic, chronic (hereditary,
+    # D58.9); "acute anemia" is not Anemia, blood loss, acute (D62): the cause is the physician's to state
     re.I,
 )
+_CAUSE_CONNECTORS = frozenset({"due to", "secondary to"})
+
+
+def _level_key(level: str) -> str:
+    """An Index level as a connector is spelled in :data:`CONNECTOR_LEVELS`: without its nonessential
+    modifiers, lower case, no closing colon."""
+    return _PAREN.sub("", level).strip().lower().rstrip(":")
+
+
 _NO_REDIRECT = re.compile(r"\b(?:condition|by site|by type|category)\b", re.I)  # "see condition": nothing to read on under
 # "see Diabetes, by type, with hyperglycemia": the type the mention states is read on its own, so the
 # reference is read on as Diabetes, with hyperglycemia (the default type unless the mention names one)
@@ -306,15 +331,18 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
         # "Fracture, pathological (pathologic)": a qualifier that makes the condition another kind is
         # read only when stated, as its first level ("femur fracture" is not Fracture, pathological, femur)
         qualifier = _kind_qualifier([s for s in spellings[1:] if not _same_term(s, head)], e.nemod[0] if e.nemod else "")
-        levels = qualifier + tuple(
-            () if _PAREN.sub("", s).strip().lower().rstrip(":") in CONNECTOR_LEVELS else _alternatives(s) for s in e.path[1:]
-        )
+        levels = qualifier + tuple(_level(s, deeper=j < len(e.path) - 1) for j, s in enumerate(e.path[1:], 1))
         level_nemod: tuple[frozenset[str], ...] = (frozenset(),) * len(qualifier) + tuple(
             _one_word_modifiers(n) for n in e.nemod[1:]
         )
         nemod = frozenset(w for n in e.nemod for w in _nemod_words(n))
         level_words = tuple(frozenset(w for part in level for alt in part for w in alt) for level in levels)
-        skippable = (False,) * len(qualifier) + tuple(not _UNSKIPPABLE.search(level) for level in e.path[1:])
+        # a level that names a cause (under "due to") is read only when stated: "acute anemia" is not
+        # Anemia, due to, hemorrhage, acute (D62)
+        skippable = (False,) * len(qualifier) + tuple(
+            not _UNSKIPPABLE.search(level) and _level_key(e.path[j]) not in _CAUSE_CONNECTORS
+            for j, level in enumerate(e.path[1:])
+        )
         entry = _Entry(levels, level_words, nemod, code, e.path, level_nemod=level_nemod, skippable=skippable, redirect=redirect)
         for key in dict.fromkeys(frozenset(words(k)) for k in keys):
             if key:
@@ -357,6 +385,24 @@ def _same_term(spelling: str, head: str) -> bool:
     return a[:4] == b[:4] or (" " not in a and " " not in b and a[:3] == b[:3] and abs(len(a) - len(b)) <= 2)
 
 
+# "specified NEC" above a deeper level: a level no mention states in words, so only read past (a mention
+# that names no other type is not of a type not elsewhere classified: "lumbar spondylosis" is Spondylosis,
+# without myelopathy or radiculopathy, lumbar region M47.816, not Spondylosis, specified NEC, lumbar region)
+_NOT_ELSEWHERE_CLASSIFIED = ((frozenset({"<another type>"}),),)
+
+
+def _level(subterm: str, deeper: bool) -> tuple[tuple[frozenset[str], ...], ...]:
+    """A subterm level's parts (:func:`_alternatives`): none for a connector ("with", "due to"), one no
+    mention states for a type not elsewhere classified with levels below it (``deeper``)."""
+    if _level_key(subterm) in CONNECTOR_LEVELS:
+        return ()
+    parts = _alternatives(subterm)
+    return parts or (_NOT_ELSEWHERE_CLASSIFIED if deeper and _NEC_LEVEL.search(subterm) else parts)
+
+
+_NEC_LEVEL = re.compile(r"\bNEC\b|\bspecified\b", re.I)
+
+
 @lru_cache(maxsize=100000)
 def _alternatives(subterm: str) -> tuple[tuple[frozenset[str], ...], ...]:
     """A subterm as parts that must all be stated (split at its commas), each with its
@@ -375,6 +421,8 @@ def _alternatives(subterm: str) -> tuple[tuple[frozenset[str], ...], ...]:
             )
             if a
         )
+        if m := _SPINE_REGION.match(part):  # "lumbar region" of the spine: stated by a vertebral level too
+            alts = (*alts, frozenset({f"{m.group(1) or m.group(2)} spine"}))
         if alts and parts and _spelling_of(alts, parts[-1]):
             parts[-1] = parts[-1] + alts  # "cerebellar, cerebellum": two spellings, either states the level
         elif alts:
@@ -434,6 +482,14 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS, main_term: str | None 
         if also is not None:
             return also
     return hit
+
+
+def _stated_in(mention_words: set[str], path: Sequence[str]) -> set[str]:
+    """The mention words an Index path reads: its own words, or a dictation word for one (:data:`SYNONYMS`:
+    "L4" for "lumbar region")."""
+    there = set(words(" ".join(path)))
+    said_there = set().union(*(SYNONYMS.get(p, ()) + SYNONYMS.get(f"{p} spine", ()) for p in there))
+    return {w for w in mention_words if w in there or w in said_there}
 
 
 def _lookup_entry(mention: str, _redirects: int, main_term: str | None) -> IndexHit | None:
@@ -507,12 +563,12 @@ def _lookup_entry(mention: str, _redirects: int, main_term: str | None) -> Index
             and on.code != entry.code
             and _under(on, entry.redirect)
             and _reads_the_subterms(on, entry.redirect)
-            and bool(set(rest) & set(words(" ".join(on.path))))
+            and bool(_stated_in(set(rest), on.path))
         )
         if on is None or (len(on.path) <= entry.redirect.count(",") + 1 and not reads_more):
             return _hit(entry, covered, key, said, len(mention_words))
     if on is not None and _under(on, entry.redirect):
-        read_there = set(rest) & set(words(" ".join(on.path)))
+        read_there = _stated_in(set(rest), on.path)
         read = len(covered) + len(read_there)
         n_words = len(mention_words) - len((mention_words & TABULAR_READS) - covered - read_there)
         by_adjective = _hit(entry, covered, key, said, len(mention_words)).by_adjective
@@ -651,7 +707,9 @@ def _best(readings: list[_Reading]) -> _Reading | None:
 _WITHOUT_LEVEL = re.compile(r"^without\b", re.I)  # a subterm that states what is absent
 _NEGATION = re.compile(r"\b(?:without|no|not|non)\b", re.I)
 _WITHOUT_WORDS = re.compile(r"\bwithout\b", re.I)
-_UNSPECIFIED_LEVEL = re.compile(r"^unspecified\b", re.I)  # "unspecified cell type", "unspecified site"
+# "unspecified cell type", "unspecified site"; "without myelopathy or radiculopathy": the level a mention
+# that states no type, or no "with", is read under
+_UNSPECIFIED_LEVEL = re.compile(r"^(?:unspecified|without)\b", re.I)
 
 
 def _read(

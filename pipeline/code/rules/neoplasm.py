@@ -71,6 +71,11 @@ _OTHER_COLUMN = re.compile(r"\bin situ\b|\bmetasta\w*|\bsecondary\b", re.I)
 _STATED_BEHAVIOUR = frozenset({"benign", "malignant"})
 
 
+def is_neoplasm(code: str) -> bool:
+    """A code of chapter 2, Neoplasms (C00-D49)."""
+    return code[:1] == "C" or (code[:1] == "D" and code[1:3].isdigit() and int(code[1:3]) <= 49)
+
+
 def malignant_as_cancer(q: str) -> str:
     """ "Papillary carcinoma of the thyroid" -> "cancer of the thyroid" (Index: Carcinoma - see
     Neoplasm, by site, malignant); not in situ, carcinoid, secondary or skin carcinoma. A site named

@@ -449,6 +449,25 @@ def stated_site(code: str, context: str) -> str | None:
     return best[1] if best else None
 
 
+@lru_cache(maxsize=4096)
+def names_the_site(code: str) -> bool:
+    """Whether the code is one of :func:`stated_site`'s siblings: its title is a sibling's with the
+    unspecified site phrase replaced by a site (M46.46 "... lumbar region" beside M46.40 "... site
+    unspecified"), so the mention that reads it states its site."""
+    from pipeline.code.lookup.codeset import get_codeset
+
+    if neoplasm.is_neoplasm(code):  # a neoplasm's site is the Table of Neoplasms' to read
+        return False
+    title = (get_codeset().cm_description(code) or "").lower()
+    for other_title in _titles(code[:3]):
+        m = _UNSPECIFIED_SITE_PHRASE.search(other_title)
+        if m and other_title != title:
+            prefix, suffix = other_title[: m.start()], other_title[m.end() :]
+            if title.startswith(prefix) and title.endswith(suffix) and len(title) > len(prefix) + len(suffix):
+                return True
+    return False
+
+
 def other_side(code: str, mention: str, phrase: str = "") -> str | None:
     """The left side's code for a bilateral condition whose category has no bilateral code (Guidelines
     I.B.13: "If no bilateral code is provided and the condition is bilateral, assign separate codes for
