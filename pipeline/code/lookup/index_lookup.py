@@ -92,7 +92,7 @@ SITE_ADJECTIVES = {
     "testicular": "testis",
     "mammary": "breast",
 }
-# the Index's word -> the words a dictation uses for it (each also matches itself)
+# a spine region -> the vertebral levels that name it
 SPINE_REGION_LEVELS = {
     "cervical": tuple(f"c{n}" for n in range(1, 9)),
     "thoracic": tuple(f"t{n}" for n in range(1, 13)),
@@ -102,6 +102,7 @@ SPINE_REGION_LEVELS = {
 # alone is also the abdominal wall's (Hernia, lumbar)
 _SPINE_REGION = re.compile(r"^\s*(?:(cervical|thoracic)(?:\s+region)?|(lumbar)\s+region)\s*$")
 
+# the Index's word -> the words a dictation uses for it (each also matches itself)
 SYNONYMS = {
     "lung": ("pulmonary", "lungs"),
     "kidney": ("renal", "kidneys"),
