@@ -781,12 +781,12 @@ def first_pass(
         site_queries = [_site_query(e, text) for e in cm_live + cm_out]
         # "Colonoscopy ... showed diverticulosis": the organ the endoscope examines states the site
         examined = {id(e): organ for e, (_, organ) in zip(cm_live + cm_out, site_queries) if organ}
+        befores = [_sentence_before(e, text) for e in cm_live + cm_out]
         queries = [
-            index_query.read_query(q, e, text, _sentence_before(e, text), cm_mentions)
-            for e, (q, _) in zip(cm_live + cm_out, site_queries)
+            index_query.read_query(q, e, text, before, cm_mentions)
+            for e, (q, _), before in zip(cm_live + cm_out, site_queries, befores)
         ]
-        leads = [index_query.lead(_sentence_before(e, text)) for e in cm_live + cm_out]
-        cands = _cm_candidates(queries, settings, index_for(CM), leads)
+        cands = _cm_candidates(queries, settings, index_for(CM), [index_query.lead(before) for before in befores])
         for e, q, cs in zip(cm_live, queries, cands):
             # "pain in the right testicle", "ankle pain" coded by its site: R52 "pain, unspecified" does not apply
             if (

@@ -390,6 +390,7 @@ def _same_term(spelling: str, head: str) -> bool:
 # that names no other type is not of a type not elsewhere classified: "lumbar spondylosis" is Spondylosis,
 # without myelopathy or radiculopathy, lumbar region M47.816, not Spondylosis, specified NEC, lumbar region)
 _NOT_ELSEWHERE_CLASSIFIED = ((frozenset({"<another type>"}),),)
+_NEC_LEVEL = re.compile(r"\bNEC\b|\bspecified\b", re.I)
 
 
 def _level(subterm: str, deeper: bool) -> tuple[tuple[frozenset[str], ...], ...]:
@@ -399,9 +400,6 @@ def _level(subterm: str, deeper: bool) -> tuple[tuple[frozenset[str], ...], ...]
         return ()
     parts = _alternatives(subterm)
     return parts or (_NOT_ELSEWHERE_CLASSIFIED if deeper and _NEC_LEVEL.search(subterm) else parts)
-
-
-_NEC_LEVEL = re.compile(r"\bNEC\b|\bspecified\b", re.I)
 
 
 @lru_cache(maxsize=100000)

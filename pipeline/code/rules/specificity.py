@@ -424,6 +424,13 @@ _UNSPECIFIED_SITE_PHRASE = re.compile(
 _SITE_FILLER = frozenset("region site part of the and or".split())
 
 
+def _site_frame(title: str) -> tuple[str, str] | None:
+    """A lower-case title's words before and after its unspecified site phrase ("discitis, unspecified, "
+    and "" for "discitis, unspecified, site unspecified"); None for a title without one."""
+    m = _UNSPECIFIED_SITE_PHRASE.search(title)
+    return (title[: m.start()], title[m.end() :]) if m else None
+
+
 def stated_site(code: str, context: str) -> str | None:
     """The sibling for the site the context states, where this code's title leaves the site
     unspecified ("left cervical radiculopathy": M54.10 "radiculopathy, site unspecified" -> M54.12
@@ -431,11 +438,10 @@ def stated_site(code: str, context: str) -> str | None:
     site phrase replaced by words the context all holds (the most such words); None when none is."""
     from pipeline.code.lookup.codeset import get_codeset
 
-    title = (get_codeset().cm_description(code) or "").lower()
-    m = _UNSPECIFIED_SITE_PHRASE.search(title)
-    if not m:
+    frame = _site_frame((get_codeset().cm_description(code) or "").lower())
+    if frame is None:
         return None
-    prefix, suffix = title[: m.start()], title[m.end() :]
+    prefix, suffix = frame
     said = set(re.findall(r"[a-z]+", context.lower()))
     best: tuple[int, str] | None = None
     for other_title, other in _titles(code[:3]).items():
@@ -459,13 +465,11 @@ def names_the_site(code: str) -> bool:
     if neoplasm.is_neoplasm(code):  # a neoplasm's site is the Table of Neoplasms' to read
         return False
     title = (get_codeset().cm_description(code) or "").lower()
-    for other_title in _titles(code[:3]):
-        m = _UNSPECIFIED_SITE_PHRASE.search(other_title)
-        if m and other_title != title:
-            prefix, suffix = other_title[: m.start()], other_title[m.end() :]
-            if title.startswith(prefix) and title.endswith(suffix) and len(title) > len(prefix) + len(suffix):
-                return True
-    return False
+    frames = (_site_frame(other) for other in _titles(code[:3]) if other != title)
+    return any(
+        title.startswith(prefix) and title.endswith(suffix) and len(title) > len(prefix) + len(suffix)
+        for prefix, suffix in filter(None, frames)
+    )
 
 
 def other_side(code: str, mention: str, phrase: str = "") -> str | None:
