@@ -198,6 +198,18 @@ OBSERVATION_SECTIONS = frozenset({"physical_exam", "vital_signs", "review_of_sys
 _HABITUS = re.compile(r"^(?:(?:moderately|mildly|slightly|somewhat|very)\s+)?overweight$", re.I)
 
 
+# "Anesthesia: General endotracheal.", "under general anesthesia": the anesthetic given; anesthesia as a
+# finding is of a site ("anesthesia of the left hand", Index: Anesthesia, skin R20.0)
+_ANESTHESIA = re.compile(r"^(?:(?:general|local|spinal|epidural|regional|endotracheal|monitored)\s+)*an(?:a)?esthesia$", re.I)
+_ANESTHESIA_SITE_AFTER = re.compile(r"^\s*(?:of|in|over|to|along|on)\b", re.I)
+
+
+def _anesthetic_given(e: Entity, text: str | None) -> bool:
+    """The mention is the anesthesia a procedure was done under: the word alone or with its type, not
+    followed by the site a loss of sensation would be of."""
+    return bool(_ANESTHESIA.match(e.text.strip())) and not (text and _ANESTHESIA_SITE_AFTER.match(text[e.end : e.end + 20]))
+
+
 def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bool = False) -> str | None:
     """Why the guidelines leave the mention uncoded, or None. ``diagnosed``: the note states its
     diagnoses under a diagnosis heading (:data:`DIAGNOSIS_SECTIONS`)."""
@@ -205,6 +217,8 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bo
         return "a dissection that names no vessel: the surgeon's technique, not a diagnosis"
     if _CUT_AT_CONJUNCTION.match(e.text.strip()):
         return "words cut off at a conjunction: they name no finding"
+    if _anesthetic_given(e, text):
+        return "the anesthesia given for the procedure (general, endotracheal, local), not a loss of sensation (R20.0)"
     if _operative_blood_loss(e, text):
         return "operative blood loss stated: a routine operative report statement, not a diagnosis"
     if e.negated:
@@ -1194,6 +1208,7 @@ def _specific(code: str, e: Entity, text: str | None, findings: Sequence[Entity]
         code = note_of(ReasonKind.SPECIFIED, sent)
     code = note_of(ReasonKind.MISSING_LATERALITY, specificity.lateral(code, e.query_text, phrase))
     code = specificity.stated_site(code, f"{before} {phrase}") or code
+    code = specificity.stated_disc_level(code, f"{e.query_text} {before} {phrase}") or code
     code = note_of(ReasonKind.SPECIFIED, mesothelioma_site(code, text))
     if code.startswith("N18.") and (stage := specificity.ckd_stage(context)):
         code = stage

@@ -252,11 +252,16 @@ _CLASSIFIED_ELSEWHERE = re.compile(r"\bclassified\s+elsewhere\b")
 # an eponym's possessive is the same name: "Parkinson's disease" and "Parkinson disease" both read
 # Disease, Parkinson's (the Index writes "Graves' disease", a dictation "Graves disease")
 _POSSESSIVE = re.compile(r"(?<=[a-z])['\u2019]s?\b")
+# the disc between two spine regions is in the region the Index names by both: "L5-S1" is the lumbosacral
+# region (M51.27), not the lumbar (L5) one
+SPINE_JUNCTIONS = {"c7 t1": "cervicothoracic", "t12 l1": "thoracolumbar", "l5 s1": "lumbosacral"}
+_SPINE_JUNCTION = re.compile(r"\b(c7|t12|l5)\s*[-/]?\s*(t1|l1|s1)\b")
 
 
 @lru_cache(maxsize=200000)
 def words(text: str) -> tuple[str, ...]:
     plain = _POSSESSIVE.sub("", _CLASSIFIED_ELSEWHERE.sub(" ", _PAREN.sub(" ", text.lower())))
+    plain = _SPINE_JUNCTION.sub(lambda m: SPINE_JUNCTIONS.get(f"{m[1]} {m[2]}", m[0]), plain)
     return tuple(_stem(w) for w in _WORD.findall(plain.replace("-", " ")) if w not in STOP)
 
 

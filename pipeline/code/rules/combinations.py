@@ -35,6 +35,10 @@
 * Acute pulmonary edema with heart failure (Index: Edema, lung, acute, with heart disease or failure -
   see Failure, ventricular, left; J81.0 Excludes1): J81.0 with an unspecified heart failure I50.9 is
   I50.1; with a heart failure of stated type (I50.2-I50.8) the edema is part of it, and J81.0 goes.
+* An intervertebral disc disorder with radiculopathy (Index: Displacement, intervertebral disc, lumbar
+  region, with radiculopathy M51.16; Disorder, disc, cervical, with neuritis M50.1-; M54.1 Excludes1):
+  a displaced or degenerated disc stated with a radiculopathy of its region is the disc's "with
+  radiculopathy" code of that region and level, not M51.26 and M54.16.
 * A coagulopathy an anticoagulant causes ("coagulopathy, induced by Coumadin"; Index: Disorder,
   hemorrhagic, due to, extrinsic circulating anticoagulants): D68.9 with the anticoagulant's adverse
   effect (T45.51-) is D68.32, the adverse effect kept ("use additional code").
@@ -738,6 +742,53 @@ def respiratory_failure_with_gas(props: list[CodeProposal], text: str | None) ->
     return props
 
 
+RADICULOPATHY = "M54.1"
+# disc disorders by region (displacement, degeneration, other, unspecified: M50.2-M50.9, M51.2-M51.9);
+# the region or level is what follows the subcategory digit, kept in the "with radiculopathy" code
+_DISC_DISORDER = re.compile(r"^(M5[01])\.[2-9](\d{1,2})$")
+# a radiculopathy's region (M54.1x) and the disc category it may go with
+_RADICULOPATHY_DISC = {"1": "M50", "2": "M50", "3": "M50", "4": "M51", "5": "M51", "6": "M51", "7": "M51"}
+
+
+def _with_radiculopathy(disc: str) -> str | None:
+    """The disc disorder's "with radiculopathy" code of its region and level (M51.26 -> M51.16, M50.222
+    -> M50.122, M51.369 -> M51.16); None for a region M50.1/M51.1 does not code (M51.9)."""
+    m = _DISC_DISORDER.match(disc)
+    if not m:
+        return None
+    category, region = m.groups()
+    if category == "M51":
+        region = region[:1]  # M51.36x's back pain digit is not M51.1's
+    code = f"{category}.1{region}"
+    return code if _valid(code) else None
+
+
+def disc_with_radiculopathy(props: list[CodeProposal]) -> list[CodeProposal]:
+    """A disc disorder stated with a radiculopathy of its spine region: the disc's "with radiculopathy"
+    code (M51.16 for "L4-L5 disc herniation with L5 radiculopathy"; M54.1 Excludes1 M50.1-, M51.1-)."""
+    best = _best_of_their_mentions(props)
+    discs = [(p, combined) for p in best if p.system == CM and (combined := _with_radiculopathy(p.code))]
+    roots = [p for p in best if p.system == CM and p.code.startswith(RADICULOPATHY)]
+    for disc, combined in discs:
+        for root in roots:
+            region = root.code[len(RADICULOPATHY) :][:1]
+            if region not in ("0", "") and _RADICULOPATHY_DISC.get(region) != disc.code[:3]:
+                continue  # a cervical disc and a lumbar radiculopathy are two conditions
+            if not any(abs(a.start - b.start) <= SAME_STATEMENT_CHARS for a in disc.evidence for b in root.evidence):
+                continue
+            why = [
+                Reason(
+                    ReasonKind.COMBINATION,
+                    (disc.code, root.code),
+                    f"a disc disorder ({disc.code}) stated with radiculopathy ({root.code}): {combined} "
+                    f"(Index: Displacement, intervertebral disc, with radiculopathy; M54.1 Excludes1)",
+                )
+            ]
+            # one pair at a time: the next reads the proposals this one left
+            return disc_with_radiculopathy(_replaced(props, {disc.code, root.code}, _merge(combined, [disc, root], why)))
+    return props
+
+
 def _statement(text: str, start: int) -> str:
     """The words from ``start`` to the end of its line or sentence ("Left pleural effusion, parapneumonic")."""
     ends = [i for i in (text.find("\n", start), text.find(". ", start)) if i >= 0]
@@ -747,7 +798,7 @@ def _statement(text: str, start: int) -> str:
 def combine(props: list[CodeProposal], text: str | None = None) -> list[CodeProposal]:
     props = anticoagulant_coagulopathy(pulmonary_edema_with_heart_failure(diabetes(list(props))))
     props = parapneumonic_pneumonia(allergic_urticaria(prostate_with_symptoms(props)), text)
-    props = respiratory_failure_with_gas(props, text)
+    props = disc_with_radiculopathy(respiratory_failure_with_gas(props, text))
     return dementia_in_disease(
         bleeding_from_source(nausea_with_vomiting(copd_infection(gallbladder(hypertension(props)))), text), text
     )

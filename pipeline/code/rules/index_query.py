@@ -10,6 +10,8 @@ the query itself where the Index has no entry that reads the words:
   or as its separate acute and chronic subentries, both coded (I.B.8);
 * :func:`with_coordinated`: "hypertrophy of tonsils and adenoids" as the Index's "with" (I.A.15);
 * :func:`with_organism`: the infectious agent named beside the infection;
+* :func:`at_spine_level`: the vertebral level right before or after a spine condition ("L4-L5 disc
+  herniation", "herniated disc at C5-C6"), which names its region and level;
 * :func:`lead`: "acute exacerbation of" before the disease it qualifies.
 
 :func:`read_query` applies the query readers in their order.
@@ -154,10 +156,34 @@ def lead(before: str) -> str:
     return "acute exacerbation of" if _EXACERBATION_BEFORE.search(before) else ""
 
 
+# a vertebral level or the disc between two ("L4-L5", "C5-6", "L5/S1", "C6")
+_SPINE_LEVEL = r"[ctls]\d{1,2}(?:\s*[-/]\s*[ctls]?\d{1,2})?"
+_LEVEL_BEFORE = re.compile(rf"\b({_SPINE_LEVEL})\s*$", re.I)
+_LEVEL_AFTER = re.compile(rf"^\s*,?\s*(?:(?:at|of|in)\s+(?:the\s+)?)?({_SPINE_LEVEL})\b(?:\s+(?:level|disc|disk))?", re.I)
+_LEVEL_IN = re.compile(rf"\b{_SPINE_LEVEL}\b", re.I)
+_SPINE_CONDITION = re.compile(
+    r"\b(?:dis[ck]|herniat\w*|nucleus pulposus|radiculopathy|radiculitis|myelopathy|spondylo\w+|stenosis|protrusion|extrusion)\b",
+    re.I,
+)
+
+
+def at_spine_level(query: str, before: str, after: str) -> str:
+    """The query with the vertebral level said right before or after it, where it states none: the level
+    names the spine region the Index reads ("L4-L5 disc herniation": Displacement, intervertebral disc,
+    lumbar region) and the Tabular's level ("at C5-C6": M50.222)."""
+    if _LEVEL_IN.search(query) or not _SPINE_CONDITION.search(query):
+        return query  # "T2" before diabetes, "S1" after a heart sound are no vertebrae
+    if m := _LEVEL_BEFORE.search(before):
+        return f"{m.group(1)} {query}"
+    if m := _LEVEL_AFTER.match(after):
+        return f"{query} at {m.group(1)}"
+    return query
+
+
 def read_query(query: str, e: Entity, text: str | None, before: str, mentions: Sequence[Entity]) -> str:
-    """The mention's Index query with the words around it the Index reads: of pregnancy, acute on
-    chronic, a coordinated "and", the organism (``before``: the mention's sentence's preceding words;
+    """The mention's Index query with the words around it the Index reads: a spine level, of pregnancy,
+    acute on chronic, a coordinated "and", the organism (``before``: the mention's sentence's preceding words;
     ``mentions``: the note's condition mentions, where an organism may be one)."""
     after = text[e.end : e.end + 40] if text else ""
-    query = acute_on_chronic(in_pregnancy(query, after), before)
+    query = acute_on_chronic(in_pregnancy(at_spine_level(query, before, after), after), before)
     return with_organism(with_coordinated(query, after), e, text, mentions)

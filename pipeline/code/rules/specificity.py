@@ -214,7 +214,7 @@ UNSPECIFIED_SITE = frozenset(UNSPECIFIED_SITE_CODES)
 _SITE_AFTER = re.compile(
     r"^\s*(?:in|of|at|on|over|to)\s+(?:the\s+|his\s+|her\s+|both\s+)?"
     r"(?P<part>(?:base|tip|side|front|back|dorsum|top|bridge|area|region|aspect|surface)\s+of\s+(?:the\s+|his\s+|her\s+)?)?"
-    r"((?:[a-z]+\s+){0,2}[a-z]+)",
+    r"((?:[a-z]+\s+){0,2}[a-z]+)(?![a-z0-9])",  # not the letter of a vertebral level ("at L3-L4", :mod:`.index_query`)
     re.I,
 )
 _NOT_A_SITE = frozenset(
@@ -453,6 +453,53 @@ def stated_site(code: str, context: str) -> str | None:
             if best is None or len(words) > best[0]:
                 best = (len(words), other)
     return best[1] if best else None
+
+
+# a disc level as dictated: "C5-C6", "C5-6", "C5/C6"; the Tabular's titles spell it "at C5-C6 level"
+_DISC_LEVEL = re.compile(r"\b([ctl])(\d{1,2})\s*[-/]\s*([ctls]?)(\d{1,2})\b", re.I)
+_LEVEL_IN_TITLE = re.compile(r"\bat ([ctls]\d{1,2}-[ctls]\d{1,2}) level\b")
+# the title words of a code's region or level, where sibling titles differ (the rest names the disorder)
+_REGION_WORDS = frozenset("at level unspecified region cervical high mid cervicothoracic".split())
+
+
+def _disc_levels(context: str) -> set[str]:
+    """The disc levels the context states, as the Tabular spells them ("c5-c6")."""
+    out = set()
+    for m in _DISC_LEVEL.finditer(context.lower()):
+        first, low, second, high = m.group(1), m.group(2), m.group(3) or m.group(1), m.group(4)
+        out.add(f"{first}{low}-{second}{high}")
+    return out
+
+
+def _disorder_words(title: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z]+", _LEVEL_IN_TITLE.sub(" ", title))) - _REGION_WORDS
+
+
+def stated_disc_level(code: str, context: str) -> str | None:
+    """The sibling for the disc level the context states, where the category codes levels or the region
+    between two ("C5-C6
+    herniated nucleus pulposus": M50.20 "other cervical disc displacement, unspecified cervical region"
+    -> M50.222 "other cervical disc displacement at C5-C6 level"): the code whose title names the
+    same disorder at that level; None when the category has no such code or the context states no level."""
+    from pipeline.code.lookup.codeset import get_codeset
+
+    levels = _disc_levels(context)
+    if not levels:
+        return None
+    title = (get_codeset().cm_description(code) or "").lower()
+    if _LEVEL_IN_TITLE.search(title):
+        return None  # already at a level
+    disorder = _disorder_words(title)
+    found = {
+        other
+        for other_title, other in _titles(code[:3]).items()
+        if _disorder_words(other_title) == disorder
+        and (
+            ((m := _LEVEL_IN_TITLE.search(other_title)) and m.group(1) in levels)
+            or ("c7-t1" in levels and "cervicothoracic region" in other_title)  # the disc between the regions
+        )
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 @lru_cache(maxsize=4096)

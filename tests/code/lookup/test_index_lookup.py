@@ -23,6 +23,12 @@ from pipeline.code.lookup.index_lookup import lookup
         ("acute on chronic anemia", "D64.9"),
         ("acute blood loss anemia", "D62"),
         ("C6 radiculopathy due to disc disorder", "M50.122"),
+        # a disc by its level; the disc between two regions is in the region named by both
+        ("L4-L5 disc herniation", "M51.26"),
+        ("L5-S1 disc herniation", "M51.27"),
+        ("L5/S1 herniated nucleus pulposus", "M51.27"),
+        ("T12-L1 disc herniation", "M51.25"),
+        ("L5-S1 radiculopathy", "M54.17"),
     ],
 )
 def test_the_index_reads_what_the_mention_states(mention, code):
@@ -43,3 +49,22 @@ def test_a_sites_code_states_its_detail():
     assert names_the_site("M46.46") and names_the_site("M54.12")
     assert not names_the_site("M46.40") and not names_the_site("I10")
     assert not names_the_site("C79.51")  # a neoplasm's site is the Table of Neoplasms' to read
+
+
+@pytest.mark.parametrize(
+    "code, context, specific",
+    [
+        ("M50.20", "C5-C6 disc herniation", "M50.222"),
+        ("M50.10", "C5-6 radiculopathy", "M50.122"),
+        ("M50.20", "herniated disc at C4/C5", "M50.221"),
+        ("M50.30", "C6-C7 degenerative disc disease", "M50.323"),
+        ("M50.20", "C7-T1 disc herniation", "M50.23"),  # the cervicothoracic region
+        ("M51.26", "L4-L5 disc herniation", None),  # lumbar discs are coded by region only
+        ("M50.20", "cervical disc herniation", None),  # no level stated
+        ("M50.222", "C5-C6", None),  # already at its level
+    ],
+)
+def test_a_stated_disc_level_is_the_tabulars_level(code, context, specific):
+    from pipeline.code.rules.specificity import stated_disc_level
+
+    assert stated_disc_level(code, context) == specific

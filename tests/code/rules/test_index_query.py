@@ -37,3 +37,12 @@ def test_the_organism_named_after_an_infection():
 def test_an_exacerbation_said_before_the_disease():
     assert index_query.lead("Acute exacerbation of ") == "acute exacerbation of"
     assert index_query.lead("History of ") == ""
+
+
+def test_a_vertebral_level_said_beside_a_spine_condition():
+    assert index_query.at_spine_level("disc herniation", "IMPRESSION: 1. L4-L5", ".") == "L4-L5 disc herniation"
+    assert index_query.at_spine_level("Spinal stenosis", "5.", " at L3-L4. 6.") == "Spinal stenosis at L3-L4"
+    assert index_query.at_spine_level("herniated disc", "", ", C5-6 level.") == "herniated disc at C5-6"
+    # stated already, or no spine condition: "T2" diabetes is no vertebra
+    assert index_query.at_spine_level("L4-L5 disc herniation", "", " at L4-L5") == "L4-L5 disc herniation"
+    assert index_query.at_spine_level("diabetes mellitus", "type 2, T2", "") == "diabetes mellitus"
