@@ -1082,6 +1082,8 @@ def _index_first(query: str, cands: list, index, settings: Settings, lead: str =
     char-3-gram match is off the finding or weak ("community acquired pneumonia of the right lower
     lobe" is not "acquired deformity of right lower leg"). Otherwise the char-3-gram candidates
     stand ("nicotine dependence": nicotine is under Dependence, drug, which the mention skips)."""
+    if query == specificity.UNSPECIFIED_REGION_INJURY_QUERY:
+        return cands  # T14.8's title words: no Index entry reads them
     read = without_episode(query)
     hit = lookup(f"{lead} {read}" if lead else read)
     if hit is None:
@@ -1208,7 +1210,7 @@ def _specific(code: str, e: Entity, text: str | None, findings: Sequence[Entity]
         code = note_of(ReasonKind.SPECIFIED, sent)
     code = note_of(ReasonKind.MISSING_LATERALITY, specificity.lateral(code, e.query_text, phrase))
     code = specificity.stated_site(code, f"{before} {phrase}") or code
-    code = specificity.stated_disc_level(code, f"{e.query_text} {before} {phrase}") or code
+    code = specificity.stated_disc_level(code, f"{before} {context}") or code
     code = note_of(ReasonKind.SPECIFIED, mesothelioma_site(code, text))
     if code.startswith("N18.") and (stage := specificity.ckd_stage(context)):
         code = stage

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pipeline.code.coder import Coder, propose_codes
@@ -1122,6 +1124,40 @@ def test_a_past_bariatric_operation_is_its_status():
     assert found is not None and found.code == "Z90.2", found
 
 
+def test_a_stent_outside_the_heart_is_the_peripheral_angioplasty_status():
+    from pipeline.code.rules.status import index_status, status_query
+
+    for words, code in (
+        ("right carotid artery stenting", "Z95.820"),
+        ("left femoral artery stent", "Z95.820"),
+        ("coronary stent", "Z95.5"),
+        ("stent placement", "Z95.5"),  # a stent the note does not place is the heart's, as before
+    ):
+        found = index_status(status_query(words))
+        assert found is not None and found.code == code, (words, found)
+
+
+@pytest.mark.parametrize(
+    "text, code, not_code",
+    [
+        # the side and site after the finding with no preposition: Dislocation, ankle
+        ("POSTOPERATIVE DIAGNOSES: 1.  Trimalleolar ankle fracture. 2.  Dislocation right ankle.", "S93.01XA", "S36.201A"),
+        ("PREOPERATIVE DIAGNOSIS: , Nonpalpable neoplasm, right breast.", "D49.3", "D24.1"),
+    ],
+)
+def test_a_site_said_after_the_finding_without_a_preposition(text, code, not_code):
+    result, codes = codes_for(text, "inpatient")
+    ranked = [p.code for p in sorted(result.proposals + result.alternatives, key=lambda p: -p.score)]
+    assert code in codes or ranked[:1] == [code], (codes, ranked)
+    assert not_code not in codes
+
+
+def test_an_injury_of_no_stated_site_is_not_read_in_the_index_as_a_pancreas():
+    """T14.8's title words are for the title search: the Index's "body" would be Injury, pancreas, body."""
+    result, codes = codes_for("DIAGNOSES: 1. Fracture.", "inpatient")
+    assert not any("Injury, pancreas" in p.rationale for p in result.proposals + result.alternatives), codes
+
+
 def test_falls_stated_as_the_diagnosis_are_coded_and_a_fall_told_is_an_external_cause():
     result, codes = codes_for("HPI: She fell at home.\nDISCHARGE DIAGNOSES:\n1. Falls.\n2. Hypertension.", "inpatient")
     shown = codes + [p.code for p in result.alternatives]
@@ -1519,13 +1555,24 @@ def test_a_parapneumonic_effusion_told_after_a_comma_is_in_conditions_classified
         ("IMPRESSION: Herniated disc at L5-S1.", "M51.27"),
         ("IMPRESSION: C5-C6 disc herniation.", "M50.222"),
         ("IMPRESSION: Spinal stenosis at L3-L4.", "M48.061"),
+        ("PREOPERATIVE DIAGNOSES: 1.  Extruded herniated disc, left L5-S1.", "M51.27"),
+        ("Axis III:  Hypothyroidism and cervical disc herniation.", "M50.20"),
+        # the region the note names once, in its heading, for the herniation its narrative removes
+        ("PROCEDURE: Anterior cervical discectomy C5-C6.\nFINDINGS: Disc herniation was removed.", "M50.20"),
+        # several levels: the most superior (M50's note)
+        ("DIAGNOSES: Herniated nucleus pulposus C4-C5, C5-C6, and C6-C7.", "M50.221"),
     ],
 )
 def test_a_spine_condition_is_coded_at_its_stated_level(text, code):
-    """The level's code is proposed or ranks first (the decision model, which learned from few spine
-    notes, may score it below the threshold), never the abdominal wall's hernia."""
+    """The level's code is proposed or ranks first for its mention (the decision model, which learned from
+    few spine notes, may score it below the threshold), never the abdominal wall's hernia."""
     result, codes = codes_for(text, "inpatient")
-    ranked = [p.code for p in sorted(result.proposals + result.alternatives, key=lambda p: -p.score)]
+    spine = re.compile(r"\b(?:herniat\w*|stenosis|pulposus|dis[ck])\b", re.I)
+    ranked = [
+        p.code
+        for p in sorted(result.proposals + result.alternatives, key=lambda p: -p.score)
+        if p.evidence and spine.search(p.evidence[0].text)
+    ]
     assert code in codes or ranked[:1] == [code], (codes, ranked)
     assert "K46.9" not in codes
 

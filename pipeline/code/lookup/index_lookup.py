@@ -124,6 +124,7 @@ SYNONYMS = {
     # a vertebral level names its spine region (:data:`SPINE_REGION_LEVELS`): "C6 radiculopathy" is
     # Radiculopathy, cervical region (M54.12), where "L4" is not the lumbar of Hernia, lumbar
     **{f"{region} spine": levels for region, levels in SPINE_REGION_LEVELS.items()},
+    "lumbosacral": ("s1",),  # the S1 root leaves at the lumbosacral junction: "S1 radiculopathy" is M54.17
     # more sites the Index names by the noun where a dictation says the adjective ("macular edema": Edema, macula)
     "macula": ("macular",),
     "retina": ("retinal",),

@@ -158,25 +158,53 @@ def lead(before: str) -> str:
 
 # a vertebral level or the disc between two ("L4-L5", "C5-6", "L5/S1", "C6")
 _SPINE_LEVEL = r"[ctls]\d{1,2}(?:\s*[-/]\s*[ctls]?\d{1,2})?"
-_LEVEL_BEFORE = re.compile(rf"\b({_SPINE_LEVEL})\s*$", re.I)
-_LEVEL_AFTER = re.compile(rf"^\s*,?\s*(?:(?:at|of|in)\s+(?:the\s+)?)?({_SPINE_LEVEL})\b(?:\s+(?:level|disc|disk))?", re.I)
-_LEVEL_IN = re.compile(rf"\b{_SPINE_LEVEL}\b", re.I)
+_SPINE_REGION = r"cervical|cervicothoracic|thoracic|thoracolumbar|lumbar|lumbosacral"
+_LEVEL_BEFORE = re.compile(rf"\b({_SPINE_LEVEL}|{_SPINE_REGION})\s*$", re.I)
+_LEVEL_AFTER = re.compile(
+    rf"^\s*,?\s*(?:(?:at|of|in)\s+(?:the\s+)?)?(?:(?:right|left|bilateral)\s+)?({_SPINE_LEVEL})\b(?:\s+(?:level|disc|disk))?",
+    re.I,
+)
+_LEVEL_IN = re.compile(rf"\b(?:{_SPINE_LEVEL}|{_SPINE_REGION})\b", re.I)
 _SPINE_CONDITION = re.compile(
     r"\b(?:dis[ck]|herniat\w*|nucleus pulposus|radiculopathy|radiculitis|myelopathy|spondylo\w+|stenosis|protrusion|extrusion)\b",
     re.I,
 )
+# a condition of the spine whatever its words say of its site ("stenosis" may be the aorta's)
+_DISC_CONDITION = re.compile(
+    r"\b(?:dis[ck]|herniat\w*|nucleus pulposus|radiculopathy|radiculitis|spondylo\w+|spinal stenosis)\b", re.I
+)
+_REGION_OF_LEVEL = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "lumbosacral"}
+_NOTE_LEVEL = re.compile(
+    rf"\b(?:({_SPINE_REGION})\s+(?:spine|disc|disk|region)|([ctl])\d{{1,2}}\s*[-/]\s*([ctls])?\d{{1,2}})\b", re.I
+)
 
 
-def at_spine_level(query: str, before: str, after: str) -> str:
-    """The query with the vertebral level said right before or after it, where it states none: the level
-    names the spine region the Index reads ("L4-L5 disc herniation": Displacement, intervertebral disc,
-    lumbar region) and the Tabular's level ("at C5-C6": M50.222)."""
+def _note_region(text: str) -> str | None:
+    """The one spine region a note's levels and regions name ("C5-C6", "cervical spine"), or None when
+    it names none or several: an operative note on one disc names its region once, in its heading."""
+    regions = set()
+    for m in _NOTE_LEVEL.finditer(text):
+        if m.group(1):
+            regions.add(m.group(1).lower())
+        else:
+            first, second = m.group(2).lower(), (m.group(3) or m.group(2)).lower()
+            regions.add(_REGION_OF_LEVEL[first] if first == second else _REGION_OF_LEVEL.get(second, ""))
+    return regions.pop() if len(regions) == 1 and "" not in regions else None
+
+
+def at_spine_level(query: str, before: str, after: str, text: str = "") -> str:
+    """The query with the vertebral level or spine region said right before or after it, where it states
+    none, or else the one region the note names (``text``): the region the Index reads ("L4-L5 disc
+    herniation": Displacement, intervertebral disc, lumbar region) and the Tabular's level ("at C5-C6":
+    M50.222). "Disc herniation" with no region stated anywhere is left for the coder."""
     if _LEVEL_IN.search(query) or not _SPINE_CONDITION.search(query):
         return query  # "T2" before diabetes, "S1" after a heart sound are no vertebrae
     if m := _LEVEL_BEFORE.search(before):
         return f"{m.group(1)} {query}"
     if m := _LEVEL_AFTER.match(after):
         return f"{query} at {m.group(1)}"
+    if text and _DISC_CONDITION.search(query) and (region := _note_region(text)):
+        return f"{region} {query}"
     return query
 
 
@@ -185,5 +213,5 @@ def read_query(query: str, e: Entity, text: str | None, before: str, mentions: S
     acute on chronic, a coordinated "and", the organism (``before``: the mention's sentence's preceding words;
     ``mentions``: the note's condition mentions, where an organism may be one)."""
     after = text[e.end : e.end + 40] if text else ""
-    query = acute_on_chronic(in_pregnancy(at_spine_level(query, before, after), after), before)
+    query = acute_on_chronic(in_pregnancy(at_spine_level(query, before, after, text or ""), after), before)
     return with_organism(with_coordinated(query, after), e, text, mentions)

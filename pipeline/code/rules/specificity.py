@@ -162,6 +162,9 @@ _INJURY_ADJECTIVE = re.compile(r"\b(" + "|".join(_INJURY_SITE_ADJECTIVES) + r")\
 
 
 UNSPECIFIED_BODY_REGION = "T14."  # injury of unspecified body region (Tabular T14: only when no site is documented)
+# the query of an injury of no stated site: T14.8's title words, for the title search (the Index has no such
+# entry: its "body" would be the pancreas's, Injury, pancreas, body)
+UNSPECIFIED_REGION_INJURY_QUERY = "other injury of unspecified body region initial encounter"
 _INJURY_QUERY_WORDS = (
     frozenset(
         "fracture fractures injury injuries contusion contusions laceration lacerations sprain sprains dislocation "
@@ -192,7 +195,7 @@ def _injury_query(q: str) -> str | None:
     out = _INJURY_ADJECTIVE.sub(lambda m: _INJURY_SITE_ADJECTIVES[m.group(1).lower()], out)
     if not injury_site_named(out) and not re.search(r"\binjur(?:y|ies)\b", out, re.I):
         # a fracture, contusion, sprain ... of no stated site: T14.8 (Index: Fracture, traumatic T14.8)
-        return "other injury of unspecified body region initial encounter"
+        return UNSPECIFIED_REGION_INJURY_QUERY
     if re.search(r"\bfractures?\b", out, re.I):
         if _BONE_DISEASE_FRACTURE.search(out):
             return f"{out} initial encounter for fracture"
@@ -206,13 +209,13 @@ def _injury_query(q: str) -> str | None:
 SITE_HEADS = frozenset(
     "pain pains ache discomfort tenderness swelling mass lump nodule ulcer ulceration fracture edema oedema "
     "bleeding hemorrhage haemorrhage cyst abscess injury wound laceration contusion stenosis obstruction "
-    "abrasion abrasions sprain strain bite bites bruise bruises puncture".split()
+    "abrasion abrasions sprain strain bite bites bruise bruises puncture dislocation dislocations".split()
 )
 UNSPECIFIED_SITE_CODES = ("R52",)  # codes for the finding without its site (Pain, unspecified)
 UNSPECIFIED_SITE = frozenset(UNSPECIFIED_SITE_CODES)
 # "in the right testicle", "over the base of the chin", "laceration to the right foot" (the part of a site: the site's code)
 _SITE_AFTER = re.compile(
-    r"^\s*(?:in|of|at|on|over|to)\s+(?:the\s+|his\s+|her\s+|both\s+)?"
+    r"^\s*(?:(?:in|of|at|on|over|to)\s+(?:the\s+|his\s+|her\s+|both\s+)?|,?\s*(?=(?:right|left|bilateral)\s+[a-z]))"
     r"(?P<part>(?:base|tip|side|front|back|dorsum|top|bridge|area|region|aspect|surface)\s+of\s+(?:the\s+|his\s+|her\s+)?)?"
     r"((?:[a-z]+\s+){0,2}[a-z]+)(?![a-z0-9])",  # not the letter of a vertebral level ("at L3-L4", :mod:`.index_query`)
     re.I,
@@ -256,7 +259,7 @@ def site_query(mention: str, following: str, preceding: str = "") -> str:
         # "leiomyosarcoma of the left arm"
         named = _SITE_STOP.sub("", m.group(2)).strip().lower().split()
         if not m.group("part") and set(named) - SIDE_WORDS - _SITE_PARTS and not set(named) & _NOT_A_SITE:
-            return index_query(f"{mention} {following[: m.start(2)].strip()} {' '.join(named)}")
+            return index_query(f"{mention} {_site_lead(following[: m.start(2)])} {' '.join(named)}")
     if not words or words[-1] not in SITE_HEADS:
         said = with_modifiers(mention, following, preceding)
         return index_query(said) if said != mention else q
@@ -270,8 +273,14 @@ def site_query(mention: str, following: str, preceding: str = "") -> str:
     site = _SITE_STOP.sub("", m.group(2)).strip()
     if not site or site.split()[0].lower() in _NOT_A_SITE:
         return q
-    lead = following[: m.start("part") if m.group("part") else m.start(2)].strip()
+    lead = _site_lead(following[: m.start("part") if m.group("part") else m.start(2)])
     return index_query(f"{mention} {lead} {site}")
+
+
+def _site_lead(words_before_site: str) -> str:
+    """The preposition before a site phrase, "of" where the dictation gives the side and site without one
+    ("Dislocation, right ankle": dislocation of right ankle)."""
+    return words_before_site.strip().strip(",").strip() or "of"
 
 
 _CLAUSE_END = re.compile(r"[.;:,()\n]")
@@ -480,7 +489,8 @@ def stated_disc_level(code: str, context: str) -> str | None:
     between two ("C5-C6
     herniated nucleus pulposus": M50.20 "other cervical disc displacement, unspecified cervical region"
     -> M50.222 "other cervical disc displacement at C5-C6 level"): the code whose title names the
-    same disorder at that level; None when the category has no such code or the context states no level."""
+    same disorder at that level, the most superior of several (M50: "code to the most superior level of
+    disorder"); None when the category has no such code or the context states no level."""
     from pipeline.code.lookup.codeset import get_codeset
 
     levels = _disc_levels(context)
@@ -499,7 +509,19 @@ def stated_disc_level(code: str, context: str) -> str | None:
             or ("c7-t1" in levels and "cervicothoracic region" in other_title)  # the disc between the regions
         )
     }
-    return found.pop() if len(found) == 1 else None
+    # several levels: "code to the most superior level of disorder" (M50's note)
+    return min(found, key=_superior_first) if found else None
+
+
+_REGION_ORDER = "ctls"
+
+
+def _superior_first(code: str) -> tuple[int, int]:
+    """A level code's place down the spine (C4-C5 before C5-C6; a region code last)."""
+    from pipeline.code.lookup.codeset import get_codeset
+
+    m = _LEVEL_IN_TITLE.search((get_codeset().cm_description(code) or "").lower())
+    return (_REGION_ORDER.index(m.group(1)[0]), int(re.findall(r"\d+", m.group(1))[0])) if m else (len(_REGION_ORDER), 0)
 
 
 @lru_cache(maxsize=4096)

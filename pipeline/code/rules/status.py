@@ -43,7 +43,8 @@ PAST_PROCEDURE = (
 
 # a past procedure as dictated -> the Index's words for what it left (Status, Presence): "CABG" is
 # Status, aortocoronary bypass; an AICD is Presence, cardiac, defibrillator; a stent in a coronary
-# artery is Status, angioplasty, coronary artery, with implant
+# artery is Status, angioplasty, coronary artery, with implant (one in a carotid or leg artery the
+# peripheral Status, angioplasty, with implant)
 STATUS_READINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.I), query)
     for pattern, query in (
@@ -53,6 +54,11 @@ STATUS_READINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"\ba?icd\b|\bdefibrillator\b", "presence of cardiac defibrillator"),
         (r"\bpacemaker\b|\bppm\b", "status post cardiac pacemaker"),
+        (  # a stent in an artery outside the heart: Status, angioplasty, with implant (peripheral, Z95.820)
+            r"\b(?:carotid|iliac|femoral|popliteal|tibial|subclavian|renal|vertebral|mesenteric|peripheral)\s+"
+            r"(?:arter(?:y|ies|ial)\s+)?(?:stent(?:s|ing|ed)?|angioplasty)\b",
+            "status post angioplasty with implant",
+        ),
         (
             r"(?<!ureteral\s)(?<!biliary\s)(?<!esophageal\s)\bstent(?:s|ing|ed)?\b(?![^.;\n]{0,25}\b(?:ureter|bile|biliary|esophag))"
             r"|\bpci\b|\bptca\b|\bangioplasty\b",

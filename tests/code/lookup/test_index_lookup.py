@@ -29,6 +29,7 @@ from pipeline.code.lookup.index_lookup import lookup
         ("L5/S1 herniated nucleus pulposus", "M51.27"),
         ("T12-L1 disc herniation", "M51.25"),
         ("L5-S1 radiculopathy", "M54.17"),
+        ("left S1 radiculopathy", "M54.17"),
     ],
 )
 def test_the_index_reads_what_the_mention_states(mention, code):
@@ -62,6 +63,7 @@ def test_a_sites_code_states_its_detail():
         ("M51.26", "L4-L5 disc herniation", None),  # lumbar discs are coded by region only
         ("M50.20", "cervical disc herniation", None),  # no level stated
         ("M50.222", "C5-C6", None),  # already at its level
+        ("M50.20", "herniated nucleus pulposus C4-C5, C5-C6, and C6-C7", "M50.221"),  # the most superior level
     ],
 )
 def test_a_stated_disc_level_is_the_tabulars_level(code, context, specific):

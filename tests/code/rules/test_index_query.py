@@ -46,3 +46,15 @@ def test_a_vertebral_level_said_beside_a_spine_condition():
     # stated already, or no spine condition: "T2" diabetes is no vertebra
     assert index_query.at_spine_level("L4-L5 disc herniation", "", " at L4-L5") == "L4-L5 disc herniation"
     assert index_query.at_spine_level("diabetes mellitus", "type 2, T2", "") == "diabetes mellitus"
+
+
+def test_a_spine_region_said_before_or_the_one_the_note_names():
+    assert index_query.at_spine_level("disc herniation", "Hypothyroidism and cervical ", " and") == "cervical disc herniation"
+    assert index_query.at_spine_level("herniated disc", "1. Extruded ", ", left L5-S1.") == "herniated disc at L5-S1"
+    note = "PROCEDURE: Anterior cervical discectomy C5-C6. Disc herniation was removed."
+    assert index_query.at_spine_level("Disc herniation", "", " was removed", note) == "cervical Disc herniation"
+    # two regions in the note, or none: the coder's to read
+    two = "L4-L5 and L5-S1 discectomy. Disc herniation was removed."
+    assert index_query.at_spine_level("Disc herniation", "", " was removed", two) == "Disc herniation"
+    # a stenosis is the spine's only where it says so
+    assert index_query.at_spine_level("aortic stenosis", "", "", note) == "aortic stenosis"
