@@ -256,6 +256,9 @@ _POSSESSIVE = re.compile(r"(?<=[a-z])['\u2019]s?\b")
 # the disc between two spine regions is in the region the Index names by both: "L5-S1" is the lumbosacral
 # region (M51.27), not the lumbar (L5) one
 SPINE_JUNCTIONS = {"c7 t1": "cervicothoracic", "t12 l1": "thoracolumbar", "l5 s1": "lumbosacral"}
+# the spine's regions as the Index names them, and the region a vertebra's letter names (S1's is the junction)
+SPINE_REGIONS = ("cervical", "cervicothoracic", "thoracic", "thoracolumbar", "lumbar", "lumbosacral")
+REGION_OF_VERTEBRA = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "lumbosacral"}
 _SPINE_JUNCTION = re.compile(r"\b(c7|t12|l5)\s*[-/]?\s*(t1|l1|s1)\b")
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pipeline.code.lookup.index_lookup import lookup
+from pipeline.code.lookup.index_lookup import REGION_OF_VERTEBRA, SPINE_REGIONS, lookup
 from pipeline.code.lookup.index_lookup import words as index_words
 from pipeline.extract.types import Entity
 
@@ -158,7 +158,7 @@ def lead(before: str) -> str:
 
 # a vertebral level or the disc between two ("L4-L5", "C5-6", "L5/S1", "C6")
 _SPINE_LEVEL = r"[ctls]\d{1,2}(?:\s*[-/]\s*[ctls]?\d{1,2})?"
-_SPINE_REGION = r"cervical|cervicothoracic|thoracic|thoracolumbar|lumbar|lumbosacral"
+_SPINE_REGION = "|".join(SPINE_REGIONS)
 _LEVEL_BEFORE = re.compile(rf"\b({_SPINE_LEVEL}|{_SPINE_REGION})\s*$", re.I)
 _LEVEL_AFTER = re.compile(
     rf"^\s*,?\s*(?:(?:at|of|in)\s+(?:the\s+)?)?(?:(?:right|left|bilateral)\s+)?({_SPINE_LEVEL})\b(?:\s+(?:level|disc|disk))?",
@@ -173,7 +173,6 @@ _SPINE_CONDITION = re.compile(
 _DISC_CONDITION = re.compile(
     r"\b(?:dis[ck]|herniat\w*|nucleus pulposus|radiculopathy|radiculitis|spondylo\w+|spinal stenosis)\b", re.I
 )
-_REGION_OF_LEVEL = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "lumbosacral"}
 _NOTE_LEVEL = re.compile(
     rf"\b(?:({_SPINE_REGION})\s+(?:spine|disc|disk|region)|([ctl])\d{{1,2}}\s*[-/]\s*([ctls])?\d{{1,2}})\b", re.I
 )
@@ -188,7 +187,7 @@ def _note_region(text: str) -> str | None:
             regions.add(m.group(1).lower())
         else:
             first, second = m.group(2).lower(), (m.group(3) or m.group(2)).lower()
-            regions.add(_REGION_OF_LEVEL[first] if first == second else _REGION_OF_LEVEL.get(second, ""))
+            regions.add(REGION_OF_VERTEBRA[first] if first == second else REGION_OF_VERTEBRA.get(second, ""))
     return regions.pop() if len(regions) == 1 and "" not in regions else None
 
 

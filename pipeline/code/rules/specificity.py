@@ -486,11 +486,11 @@ def _disorder_words(title: str) -> frozenset[str]:
 
 def stated_disc_level(code: str, context: str) -> str | None:
     """The sibling for the disc level the context states, where the category codes levels or the region
-    between two ("C5-C6
-    herniated nucleus pulposus": M50.20 "other cervical disc displacement, unspecified cervical region"
-    -> M50.222 "other cervical disc displacement at C5-C6 level"): the code whose title names the
-    same disorder at that level, the most superior of several (M50: "code to the most superior level of
-    disorder"); None when the category has no such code or the context states no level."""
+    between two ("C5-C6 herniated nucleus pulposus": M50.20 "other cervical disc displacement, unspecified
+    cervical region" -> M50.222 "other cervical disc displacement at C5-C6 level"; C7-T1 its cervicothoracic
+    region): the code whose title names the same disorder at that level, the most superior of several (M50:
+    "code to the most superior level of disorder"); None when the category has no such code or the context
+    states no level."""
     from pipeline.code.lookup.codeset import get_codeset
 
     levels = _disc_levels(context)
