@@ -229,6 +229,13 @@ def _additions() -> list[Rule]:
         "could represent",
         "presumed",
         "presumably",
+        # a hedged finding: "There appears to be a small left pleural effusion" (Guidelines II.H: "other
+        # similar terms indicating uncertainty")
+        "appears to be",
+        "appear to be",
+        "appeared to be",
+        "seems to be",
+        "seem to be",
         "presumptive",
         "differential diagnosis includes",
         "differential includes",
@@ -310,6 +317,11 @@ def _additions() -> list[Rule]:
         "long-standing",
         "chronic history of",
         "former",
+        # imaging that shows an earlier operation ("Postsurgical changes compatible with the partial colectomy")
+        "postsurgical changes",
+        "post-surgical changes",
+        "postoperative changes",
+        "post-operative changes",
         # an earlier stay's condition ("she recently had an admission for pneumonia ... she improved")
         "recently had an admission for",
         "recent admission for",

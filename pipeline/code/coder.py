@@ -57,7 +57,7 @@ from pipeline.code.rank.rerank import (
     word_match,
 )
 from pipeline.code.rules import index_query, pcs_index_reading, specificity
-from pipeline.code.rules.alternates import INDEX_READING, select
+from pipeline.code.rules.alternates import EXACT, INDEX_READING, select
 from pipeline.code.rules.arthroplasty import arthroplasty_query
 from pipeline.code.rules.body_mass import body_mass_index
 from pipeline.code.rules.combinations import BLEEDING_CODES, combine
@@ -204,10 +204,26 @@ _ANESTHESIA = re.compile(r"^(?:(?:general|local|spinal|epidural|regional|endotra
 _ANESTHESIA_SITE_AFTER = re.compile(r"^\s*(?:of|in|over|to|along|on)\b", re.I)
 
 
+# the airway of a general anesthetic ("placed under general endotracheal intubation anesthesia"): part of
+# the anesthesia, not an intubation a coder reports (one in the emergency department or for ventilation is)
+_INTUBATION = re.compile(r"^(?:(?:general|oral|nasal|endotracheal|orotracheal|nasotracheal)\s+)*intubation$", re.I)
+_OF_THE_ANESTHETIC = re.compile(r"\b(?:under|general|an(?:a)?esthe\w*)\b[^.;:]*$", re.I)  # "General anesthesia ... with"
+_ANESTHESIA_AFTER = re.compile(r"^\s*an(?:a)?esthe", re.I)
+
+
 def _anesthetic_given(e: Entity, text: str | None) -> bool:
     """The mention is the anesthesia a procedure was done under: the word alone or with its type, not
-    followed by the site a loss of sensation would be of."""
-    return bool(_ANESTHESIA.match(e.text.strip())) and not (text and _ANESTHESIA_SITE_AFTER.match(text[e.end : e.end + 20]))
+    followed by the site a loss of sensation would be of; or the intubation of a general anesthetic."""
+    mention = e.text.strip()
+    if _INTUBATION.match(mention):
+        return e.section == "anesthesia" or bool(
+            text
+            and (
+                _ANESTHESIA_AFTER.match(text[e.end : e.end + 20])
+                or _OF_THE_ANESTHETIC.search(text[max(0, e.start - 60) : e.start])
+            )
+        )
+    return bool(_ANESTHESIA.match(mention)) and not (text and _ANESTHESIA_SITE_AFTER.match(text[e.end : e.end + 20]))
 
 
 def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bool = False) -> str | None:
@@ -218,7 +234,10 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bo
     if _CUT_AT_CONJUNCTION.match(e.text.strip()):
         return "words cut off at a conjunction: they name no finding"
     if _anesthetic_given(e, text):
-        return "the anesthesia given for the procedure (general, endotracheal, local), not a loss of sensation (R20.0)"
+        return (
+            "the anesthesia given for the procedure (general, endotracheal, local): not a loss of sensation (R20.0),"
+            " nor an intubation reported apart from it"
+        )
     if _operative_blood_loss(e, text):
         return "operative blood loss stated: a routine operative report statement, not a diagnosis"
     if e.negated:
@@ -970,13 +989,22 @@ def first_pass(
         ]
         # the PCS Index from the procedure's word to its root operation and body part, where no title matches
         cands = [_pcs_index_first(e, cs, text, index_for(PCS)) for e, cs in zip(pcs_live, cands)] + cands[len(pcs_live) :]
+        # an operation read into the tables' words ("right hemicolectomy": resection of right large
+        # intestine) whose title matches is that body part's code, not also its neighbours' (the left
+        # large intestine): its other candidates are only the same operation by another approach
+        read_exactly = [
+            query != e.query_text and bool(cs) and cs[0].score >= EXACT for e, query, cs in zip(pcs_live, queries, cands)
+        ]
+        cands = [
+            [c for c in cs if c.code[:4] == cs[0].code[:4]] if exact else cs for cs, exact in zip(cands, read_exactly)
+        ] + cands[len(pcs_live) :]
         mentions += [MentionCandidates(e, PCS, cs) for e, cs in zip(pcs_live + test_live, cands)]
-        for e, cs in zip(pcs_live, cands):
+        for e, exact, cs in zip(pcs_live, read_exactly, cands):
             cs = [c for c in cs[: max(k, 5)] if c.score >= max(settings.min_code_score, PCS_MIN_SCORE)]
             if not cs:
                 skipped.append(SkippedFinding(e.text, e.start, e.end, "no ICD-10-PCS code matched well enough"))
                 continue
-            for c, score in select(PCS, e.query_text, cs, k):
+            for c, score in select(PCS, e.query_text, cs, 1 if exact else k):
                 add(PCS, c.code, c.description, score, e, _match(e, c))
 
     for e in pcs_live + test_live:  # "PROCEDURE: Screening colonoscopy.": the encounter's screening code

@@ -1587,3 +1587,27 @@ def test_the_anesthesia_given_is_not_a_loss_of_sensation():
     start = text.index("Anesthesia of")
     finding = Entity(start, start + 10, "Anesthesia", "SYMPTOM")
     assert _skip_reason(finding, "inpatient", text) is None
+
+
+def test_the_intubation_of_a_general_anesthetic_is_not_reported_apart():
+    from pipeline.code.coder import _skip_reason
+    from pipeline.extract.types import Entity
+
+    def entity(text: str, words: str) -> Entity:
+        start = text.index(words)
+        return Entity(start, start + len(words), words, "PROCEDURE")
+
+    text = "The patient was then placed under general endotracheal intubation anesthesia and prepped."
+    assert _skip_reason(entity(text, "general endotracheal intubation"), "inpatient", text)
+    for said in (
+        "ANESTHESIA: General with endotracheal intubation.",
+        "General anesthesia was administered with endotracheal intubation.",
+    ):
+        assert _skip_reason(entity(said, "endotracheal intubation"), "inpatient", said)
+    result = propose_codes(
+        extract(f"PROCEDURE: Total thyroidectomy. {text}"), setting="inpatient", text=f"PROCEDURE: Total thyroidectomy. {text}"
+    )
+    assert not [p.code for p in result.proposals if p.code.startswith("0BH1")]
+    # one done to secure the airway of a sick patient is coded
+    ed = "In the emergency department, endotracheal intubation was performed for respiratory failure."
+    assert _skip_reason(entity(ed, "endotracheal intubation"), "inpatient", ed) is None

@@ -83,6 +83,12 @@ def flags(span: Span) -> set[str]:
         # "was negative for" reaches forward, past "was negative" (backward, the earlier match)
         ("The serology was negative for pneumonia.", "pneumonia", {"negated"}),
         ("A breast mass without ruling out breast cancer.", "breast cancer", {"uncertain"}),
+        # a hedged finding is uncertain (Guidelines II.H, "other similar terms"); a plain one is not
+        ("There appears to be pneumonia in the right lower lobe.", "pneumonia", {"uncertain"}),
+        ("This seems to be asthma.", "asthma", {"uncertain"}),
+        ("There is pneumonia in the right lower lobe.", "pneumonia", set()),
+        # imaging that shows an earlier operation
+        ("Postsurgical changes compatible with the appendectomy are noted.", "appendectomy", {"historical"}),
         # the present illness ends a history's reach; a long history is the condition's course so far
         ("A girl with no relevant past medical history presented with cough.", "cough", set()),
         ("He has a history of hypertension and presents with chest pain.", "chest pain", set()),

@@ -23,7 +23,7 @@ from pipeline.code.lookup.codeset import CodeSet
 Alias = tuple[str, str, str]  # (alias text, code, source)
 _lock = threading.RLock()  # one alias build at a time (the code set's tables load on first use)
 
-ALIAS_VERSION = "9"  # bump when the alias rules change (part of the index cache fingerprint)
+ALIAS_VERSION = "10"  # bump when the alias rules change (part of the index cache fingerprint)
 
 _NOISE = re.compile(r"\b(NEC|NOS)\b")
 _PAREN = re.compile(r"\s*\([^)]*\)")
@@ -228,25 +228,84 @@ _OPERATION_SUFFIX = re.compile(r"(?:ectomy|o?tomy|o?stomy|o?rrhaphy|o?plasty|o?p
 MIN_STEM = 4
 
 
-def _body_parts_named(cs: CodeSet, entry) -> list[tuple[str, str]]:
+# the organ an operation word's Greek or Latin stem names, by the body part's name in the PCS tables
+# ("nephr|ectomy": Kidney, "hyster|ectomy": Uterus, "hemicol|ectomy": the right or left large intestine).
+# A stem that spells its body part ("thyroid|ectomy", "tonsill|ectomy") needs no entry; one listed here
+# names only these ("hepat|ectomy" is the liver, not the hepatic ducts)
+COMBINING_FORMS: dict[str, tuple[str, ...]] = {
+    "col": ("large intestine", "colon"),
+    "hemicol": ("large intestine, right", "large intestine, left"),
+    "gastr": ("stomach",),
+    "nephr": ("kidney",),
+    "hepat": ("liver",),
+    "splen": ("spleen",),
+    "hyster": ("uterus",),
+    "oophor": ("ovary",),
+    "salping": ("fallopian tube",),
+    "orchi": ("testis",),
+    "orchid": ("testis",),
+    "mast": ("breast",),
+    "pneumon": ("lung",),
+    "proct": ("rectum",),
+    "laryng": ("larynx",),
+    "pharyng": ("pharynx",),
+    "gloss": ("tongue",),
+    "cervic": ("cervix",),
+    "lob": ("lobe",),
+}
+_PLURALS = (("ies", "y"), ("es", "is"), ("s", ""))  # "Ovaries" ovary, "Testes" testis, "Lungs" lung
+
+
+def _singular(word: str) -> str:
+    for plural, singular in _PLURALS:
+        if word.endswith(plural) and len(word) > len(plural) + 2:
+            return word[: -len(plural)] + singular
+    return word
+
+
+def _form_names(names: tuple[str, ...], label: str) -> bool:
+    """The combining form names the body part's label: the whole label ("Large Intestine, Right"), its
+    name before the side ("Kidneys, Bilateral": kidney) or that name's last words ("Sigmoid Colon":
+    colon; "Upper Lung Lobe, Right": lobe)."""
+    label = label.lower()
+    first = label.split(",")[0].strip()
+    head, _, last = first.rpartition(" ")
+    first = f"{head} {_singular(last)}".strip()
+    return any(label == n or first == n or first.endswith(" " + n) for n in names)
+
+
+def _body_parts_named(cs: CodeSet, entry) -> tuple[list[tuple[str, str]], bool]:
     """(body part character, label) of a Medical and Surgical table (3 characters, ``entry.code``) whose
-    label has a word that what the Index term names before its operation suffix names (:func:`_names`):
-    "Thyroidectomy" 0GT -> Thyroid Gland, and its lobes; "Tonsillectomy" 0CT -> Tonsils. A subterm, a
-    term of several words or one naming no body part of the table gives none."""
+    label has a word that what the Index term names before its operation suffix names (:func:`_names`),
+    or that its stem's combining form names (:data:`COMBINING_FORMS`): "Thyroidectomy" 0GT -> Thyroid
+    Gland, and its lobes; "Tonsillectomy" 0CT -> Tonsils; "Nephrectomy" 0TT -> each kidney. With them,
+    whether the word alone names the first of them: the one body part named, or the whole organ a
+    combining form names ("colectomy": Large Intestine). A subterm, a term of several words or one
+    naming no body part of the table gives none."""
     term = entry.path[0].split(",")[0].strip().lower() if len(entry.path) == 1 else ""
     suffix = _OPERATION_SUFFIX.search(term)
-    if entry.code[0] != "0" or not suffix or " " in term or len(term) - len(suffix.group()) < MIN_STEM:
-        return []
+    if entry.code[0] != "0" or not suffix:
+        return [], False
     stem = term[: suffix.start()]
+    form = COMBINING_FORMS.get(stem)
+    if " " in term or (len(stem) < MIN_STEM and form is None):
+        return [], False
     parts: dict[str, str] = {}
     for code in cs.pcs_codes_with_prefix(entry.code):
         if code[3] not in parts:  # the body part's label, read once per body part
             parts[code[3]] = cs.pcs_axes(code)[3][2]
-    return [
+    if form is not None:
+        named = [(part, label) for part, label in sorted(parts.items()) if _form_names(form, label)]
+        whole = [pl for pl in named if pl[1].lower() in form]
+        if len(whole) == 1:
+            return [whole[0]] + [pl for pl in named if pl != whole[0]], True
+        return named, len(named) == 1
+    named = [
         (part, label)
         for part, label in sorted(parts.items())
         if any(_names(stem, w) for w in re.findall(r"[a-z]+", label.lower()))
     ]
+    return named, len(named) == 1
 
 
 def _names(stem: str, word: str) -> bool:
@@ -278,12 +337,13 @@ def _pcs_aliases(cs: CodeSet) -> list[Alias]:
         if not phrase:
             continue
         if len(e.code) == 3:  # "Thyroidectomy - see Resection, Endocrine System 0GT": the body parts the word names
-            parts = _body_parts_named(cs, e)
-            for part, label in parts:
+            parts, word_names_first = _body_parts_named(cs, e)
+            for i, (part, label) in enumerate(parts):
                 for code in _default_codes(cs.pcs_codes_with_prefix(e.code + part)):
                     named = f"{phrase} {normalize_alias(label)}"
-                    # a word that names one body part of the table is that part's own name ("tonsillectomy")
-                    texts = [named, phrase] if len(parts) == 1 else [named]
+                    # the word alone is the name of the one body part it names ("tonsillectomy"), or of
+                    # the whole organ its combining form names ("colectomy": Large Intestine)
+                    texts = [named, phrase] if i == 0 and word_names_first else [named]
                     add(texts, code, "index-body-system")
                     add([a for t in texts for a in _approach_phrases(t, code)], code, "index-body-system")
             continue

@@ -141,7 +141,7 @@ SYNONYMS = {
     "mandible": ("mandibular",),
     "patella": ("patellar",),
     "clavicle": ("clavicular",),
-    "brain": ("cerebral", "intracranial"),  # "intracranial aneurysm": Aneurysm, brain
+    "brain": ("cerebral", "intracranial", "intracerebral"),  # "intracranial aneurysm": Aneurysm, brain
     # lab findings in a dictation's words: "elevated liver enzymes" is Elevated, liver function, test,
     # hepatic enzyme; "elevated transaminases" its aminotransferase
     "hepatic": ("liver",),
@@ -281,6 +281,7 @@ class _Entry:
     level_nemod: tuple[frozenset[str], ...] = ()  # each level's nonessential modifier words
     skippable: tuple[bool, ...] = ()  # per level: may be read past when the mention leaves it unstated
     redirect: str = ""  # the term a codeless subterm's "see" or "see also" names, read on with the mention's other words
+    default_kind: frozenset[str] = frozenset()  # the main term's own kind ("Hematoma (traumatic)"), never read for its opposite
 
 
 @lru_cache(maxsize=1)
@@ -341,9 +342,13 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
         # "Fracture, pathological (pathologic)": a qualifier that makes the condition another kind is
         # read only when stated, as its first level ("femur fracture" is not Fracture, pathological, femur)
         qualifier = _kind_qualifier([s for s in spellings[1:] if not _same_term(s, head)], e.nemod[0] if e.nemod else "")
-        levels = qualifier + tuple(_level(s, deeper=j < len(e.path) - 1) for j, s in enumerate(e.path[1:], 1))
+        # a subterm's comma part that only repeats the main term's own kind ("Hematoma (traumatic),
+        # intracerebral, traumatic") is the term's default there, as nonessential as the main term says
+        default_kind = _one_word_modifiers(e.nemod[0]) & _KIND_DEFAULTS if e.nemod else frozenset()
+        subterms = [_implied_parts(_level(s, deeper=j < len(e.path) - 1), default_kind) for j, s in enumerate(e.path[1:], 1)]
+        levels = qualifier + tuple(parts for parts, _ in subterms)
         level_nemod: tuple[frozenset[str], ...] = (frozenset(),) * len(qualifier) + tuple(
-            _one_word_modifiers(n) for n in e.nemod[1:]
+            _one_word_modifiers(n) | implied for n, (_, implied) in zip(e.nemod[1:], subterms)
         )
         nemod = frozenset(w for n in e.nemod for w in _nemod_words(n))
         level_words = tuple(frozenset(w for part in level for alt in part for w in alt) for level in levels)
@@ -353,7 +358,17 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
             not _UNSKIPPABLE.search(level) and _level_key(e.path[j]) not in _CAUSE_CONNECTORS
             for j, level in enumerate(e.path[1:])
         )
-        entry = _Entry(levels, level_words, nemod, code, e.path, level_nemod=level_nemod, skippable=skippable, redirect=redirect)
+        entry = _Entry(
+            levels,
+            level_words,
+            nemod,
+            code,
+            e.path,
+            level_nemod=level_nemod,
+            skippable=skippable,
+            redirect=redirect,
+            default_kind=default_kind,
+        )
         for key in dict.fromkeys(frozenset(words(k)) for k in keys):
             if key:
                 out.setdefault(key, []).append(entry)
@@ -376,6 +391,25 @@ def _kind_qualifier(qualifiers: list[str], nemod: str) -> tuple[tuple[tuple[froz
         return ()
     forms = [w for q in said for w in words(q)] + sorted(_one_word_modifiers(nemod))
     return (((tuple(frozenset({w}) for w in dict.fromkeys(forms))),),)
+
+
+_KIND_DEFAULTS = frozenset({"traumatic"})  # a main term's kind its subterms may repeat after a comma
+
+
+def _implied_parts(
+    parts: tuple[tuple[frozenset[str], ...], ...], default_kind: frozenset[str]
+) -> tuple[tuple[tuple[frozenset[str], ...], ...], frozenset[str]]:
+    """A level's parts less those the main term's own kind states (``default_kind``), and their words:
+    "intracerebral, traumatic" under Hematoma (traumatic) is stated by "intracerebral" alone."""
+    kept = tuple(part for part in parts if not all(alt <= default_kind for alt in part))
+    if not default_kind or not kept or len(kept) == len(parts):
+        return parts, frozenset()
+    return kept, frozenset(w for part in parts if part not in kept for alt in part for w in alt)
+
+
+def _states(entry: _Entry, word: str) -> bool:
+    """Whether one of the entry's subterm levels has the word ("Hematoma, subdural, nontraumatic")."""
+    return any(word in level for level in entry.level_words)
 
 
 def _one_word_modifiers(nemod: str) -> frozenset[str]:
@@ -516,6 +550,8 @@ def _lookup_entry(mention: str, _redirects: int, main_term: str | None) -> Index
     for key, entries in terms.items():
         head = set().union(*(named[w] for w in key))
         for entry in entries:
+            if any(f"non{kind}" in mention_words and not _states(entry, f"non{kind}") for kind in entry.default_kind):
+                continue  # "nontraumatic intracerebral hematoma" is no Hematoma (traumatic), intracerebral
             reading = _read(entry, head, said, implied)
             if reading is None:
                 continue
@@ -553,7 +589,8 @@ def _lookup_entry(mention: str, _redirects: int, main_term: str | None) -> Index
             on = deeper
     # the redirecting subterm's nonessential modifier is what it stands for there: "Hematoma, subdural
     # (traumatic) - see Injury, intracranial, subdural hemorrhage" reads on to its "traumatic" entry (S06.5X-)
-    implied_there = sorted(entry.level_nemod[-1] - mention_words) if entry.level_nemod else []
+    # (stated or not: "traumatic intracerebral hematoma" reads Injury, intracranial, intracerebral hemorrhage, traumatic)
+    implied_there = sorted(entry.level_nemod[-1] - set(rest)) if entry.level_nemod else []
     if _redirects and implied_there:
         deeper = lookup(" ".join([entry.redirect.replace(",", " "), *rest, *implied_there]), _redirects - 1)
         if (

@@ -24,7 +24,17 @@ the words of the name:
   Measurement of cardiac sampling and pressure of the left, right or both sides, percutaneous;
 * **cataract extraction by phacoemulsification** (Index: Phacoemulsification, lens, with IOL implant, see
   Replacement, Eye 08R; without, see Extraction, Eye 08D): the Replacement of the lens of its side with a
-  synthetic substitute where an intraocular lens is placed, else its Extraction, percutaneous approach.
+  synthetic substitute where an intraocular lens is placed, else its Extraction, percutaneous approach;
+* **an organ taken out** by its Greek or Latin name ("left nephrectomy", "right hemicolectomy",
+  "splenectomy"; Index: Nephrectomy, see Resection, Urinary System 0TT; see Excision 0TB): the Resection
+  of the organ the word names (:data:`pipeline.code.lookup.aliases.COMBINING_FORMS`), of its side; the
+  Excision where only part of it is taken ("partial nephrectomy", "partial colectomy", "wedge
+  hepatectomy"); a colectomy of a named segment ("sigmoid colectomy") or side ("right hemicolectomy") is
+  the Resection of that body part; a lung lobectomy the Resection of the lobe. Laparoscopic, robotic
+  and thoracoscopic are the percutaneous endoscopic approach, a vaginal hysterectomy via natural
+  opening (laparoscopically assisted: with percutaneous endoscopic assistance), else open. An organ
+  with sides whose side nobody states, and a hepatectomy or lobectomy of no stated lobe, are left to the
+  mention's words.
 
 The side comes from the mention or its sentence; where the table has sided body parts and no side is
 stated, nothing is written and the mention's own words are looked up. The query is looked up in the PCS
@@ -35,6 +45,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.code.lookup.aliases import COMBINING_FORMS
 from pipeline.code.rules.note_text import clause_before
 from pipeline.code.rules.specificity import mention_side
 
@@ -93,6 +104,8 @@ def named_procedure_query(mention: str, sentence: str = "", text: str | None = N
         which = (m.group("side") or {"lhc": "left", "rhc": "right"}.get((m.group("abbr") or "").lower(), "")).lower()
         heart = "bilateral" if " and " in which or which == "bilateral" else f"{which} heart" if which else None
         return f"measurement of cardiac sampling and pressure {heart} percutaneous approach" if heart else None
+    if removal := _organ_removal(mention, sentence):
+        return removal
     if _PHACO.search(mention):
         side = _side(mention, sentence) or next((s for w, s in _EYE_SIDE.items() if re.search(rf"\b{w}\b", said, re.I)), None)
         if side not in ("right", "left"):
@@ -152,3 +165,86 @@ def _port(mention: str, preceding: str) -> str | None:
     else:
         where = "chest"
     return f"insertion of totally implantable vascular access device into {where} subcutaneous tissue and fascia open approach"
+
+
+# organs the tables hold by side: their bilateral body part in the tables' words
+_BILATERAL = {
+    "kidney": "bilateral kidneys",
+    "ovary": "bilateral ovaries",
+    "fallopian tube": "bilateral fallopian tubes",
+    "testis": "bilateral testes",
+    "breast": "bilateral breast",
+    "lung": "bilateral lungs",
+    "adrenal gland": "bilateral adrenal glands",
+}
+# stems that spell their organ, and the organ in the tables' words
+_SPELLED_ORGANS = {
+    "append": "appendix",
+    "cholecyst": "gallbladder",
+    "prostat": "prostate",
+    "thyroid": "thyroid gland",
+    "adrenal": "adrenal gland",
+}
+_ECTOMY = re.compile(r"\b(?P<hemi>hemi-?)?(?:salpingo-?)?(?P<stem>[a-z]+?)ectomy\b", re.I)
+_PART_TAKEN = re.compile(r"\b(?:partial|subtotal|segmental|wedge|sleeve|limited|portion)\b", re.I)
+_COLON_SEGMENT = re.compile(r"\b(?P<segment>sigmoid|transverse|ascending|descending)\s+(?:hemi)?colectomy\b", re.I)
+_LUNG_LOBE = re.compile(
+    r"\b(?P<side>right|left)\s+(?P<lobe>upper|middle|lower)\s+(?:lung\s+)?lobectomy\b"
+    r"|\blobectomy\s+of\s+(?:the\s+)?(?P<side2>right|left)\s+(?P<lobe2>upper|middle|lower)\s+lobe\b",
+    re.I,
+)
+_THYROID_LOBE = re.compile(r"\b(?P<side>right|left)\s+(?:thyroid\s+lobectomy|hemithyroidectomy)\b", re.I)
+_VAGINAL = re.compile(r"\bvaginal\b|\btvh\b", re.I)
+_ASSISTED = re.compile(r"\blaparoscop\w*[- ]assisted\b|\blavh\b", re.I)
+_ENDOSCOPIC_APPROACH = re.compile(r"\blaparoscop\w*|\brobotic\w*|\bthoracoscop\w*|\bvats\b|\bvideo[- ]assisted\b", re.I)
+
+
+def _organ_removal(mention: str, sentence: str) -> str | None:
+    """The Resection (or Excision) of the organ an "-ectomy" names, in the tables' words, or None."""
+    m = _ECTOMY.search(mention)
+    lobe = _LUNG_LOBE.search(mention)
+    if m is None and lobe is None:
+        return None
+    approach = _removal_approach(mention)
+    if thyroid_lobe := _THYROID_LOBE.search(mention):
+        return f"resection of {thyroid_lobe.group('side').lower()} thyroid gland lobe {approach}"
+    if lobe:
+        side, which = (lobe.group("side") or lobe.group("side2")).lower(), (lobe.group("lobe") or lobe.group("lobe2")).lower()
+        return None if (side, which) == ("left", "middle") else f"resection of {side} {which} lung lobe {approach}"
+    assert m is not None
+    stem, hemi = m.group("stem").lower(), bool(m.group("hemi"))
+    root = "excision" if _PART_TAKEN.search(mention) else "resection"
+    side = _side(mention, sentence)
+    if stem == "col":
+        if segment := _COLON_SEGMENT.search(mention):
+            return f"resection of {segment.group('segment').lower()} colon {approach}"
+        if side in ("right", "left"):
+            return f"resection of {side} large intestine {approach}"
+        return None if hemi else f"{root} of large intestine {approach}"
+    if stem == "thyroid" and hemi and side in ("right", "left"):  # "hemithyroidectomy, right"
+        return f"resection of {side} thyroid gland lobe {approach}"
+    organ = COMBINING_FORMS[stem][0] if stem in COMBINING_FORMS and stem not in ("lob", "hemicol") else _SPELLED_ORGANS.get(stem)
+    if organ is None or hemi or (organ == "liver" and root == "resection"):  # a hepatectomy of no stated lobe
+        return None
+    if organ == "uterus" and approach == _OPEN:
+        approach = (
+            "via natural or artificial opening with percutaneous endoscopic assistance"
+            if _ASSISTED.search(mention)
+            else "via natural or artificial opening"
+            if _VAGINAL.search(mention)
+            else _OPEN
+        )
+    if organ in _BILATERAL:
+        if side is None:
+            return None
+        organ = _BILATERAL[organ] if side == "bilateral" else f"{side} {organ}"
+    return f"{root} of {organ} {approach}"
+
+
+_OPEN = "open approach"
+
+
+def _removal_approach(mention: str) -> str:
+    if _ASSISTED.search(mention):
+        return _OPEN  # read with the organ (a laparoscopically assisted vaginal hysterectomy)
+    return "percutaneous endoscopic approach" if _ENDOSCOPIC_APPROACH.search(mention) else _OPEN

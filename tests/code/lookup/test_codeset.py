@@ -138,7 +138,7 @@ def test_a_body_system_see_reference_reads_the_body_part_its_word_names(cs: Code
 
     def parts(term: str, table: str) -> list[str]:
         entry = next(e for e in cs.pcs_index if e.path == (term,) and e.code == table)
-        return [label for _, label in _body_parts_named(cs, entry)]
+        return [label for _, label in _body_parts_named(cs, entry)[0]]
 
     assert parts("Thyroidectomy", "0GT") == [
         "Thyroid Gland Lobe, Left",
@@ -148,7 +148,16 @@ def test_a_body_system_see_reference_reads_the_body_part_its_word_names(cs: Code
     ]
     assert parts("Tonsillectomy", "0CT") == ["Tonsils"]
     assert parts("Acromionectomy", "0RT") == []  # "acromion" is not the acromioclavicular joint
-    assert parts("Nephrectomy", "0TT") == []  # a Greek word for the kidney names no label: the Index's own entries code it
+    # a Greek or Latin stem names its organ by the combining form, and only it
+    assert parts("Nephrectomy", "0TT") == ["Kidney, Right", "Kidney, Left", "Kidneys, Bilateral"]
+    assert parts("Hepatectomy", "0FT") == ["Liver", "Liver, Right Lobe", "Liver, Left Lobe"]  # no hepatic duct
+    assert parts("Splenectomy", "07T") == ["Spleen"]
+    assert parts("Hemicolectomy", "0DT") == ["Large Intestine, Right", "Large Intestine, Left"]
+    colectomy = next(e for e in cs.pcs_index if e.path == ("Colectomy",) and e.code == "0DT")
+    named, word_names_first = _body_parts_named(cs, colectomy)
+    assert named[0][1] == "Large Intestine" and word_names_first  # "colectomy" alone: the whole large intestine
+    assert {label for _, label in named} >= {"Sigmoid Colon", "Large Intestine, Right"}
+    assert not _body_parts_named(cs, next(e for e in cs.pcs_index if e.path == ("Nephrectomy",) and e.code == "0TT"))[1]
 
 
 # ---------------------------------------------------------------- candidate index (slow: builds once)

@@ -30,6 +30,16 @@ from pipeline.code.lookup.index_lookup import lookup
         ("T12-L1 disc herniation", "M51.25"),
         ("L5-S1 radiculopathy", "M54.17"),
         ("left S1 radiculopathy", "M54.17"),
+        # Hematoma (traumatic): a subterm's ", traumatic" is the term's own default, read on where the
+        # reference sends it; a stated "nontraumatic" reads its own subterm, never the traumatic one
+        ("intracerebral hematoma", "S06.36AA"),
+        ("traumatic intracerebral hematoma", "S06.36AA"),
+        ("cerebellar hematoma", "S06.37AA"),
+        ("subdural hematoma", "S06.5XAA"),
+        ("nontraumatic subdural hematoma", "I62.00"),
+        ("nontraumatic intracerebral hematoma", "I61.9"),
+        ("intracerebral hemorrhage", "I61.9"),
+        ("intracerebral abscess", "G06.0"),
     ],
 )
 def test_the_index_reads_what_the_mention_states(mention, code):

@@ -40,7 +40,7 @@ from pipeline.extract.pipeline import extract
             "replacement of right lens with synthetic substitute percutaneous approach",
         ),
         ("cataract extraction", "Cataract extraction, OS.", "", "extraction of left lens percutaneous approach"),
-        ("Laparoscopic cholecystectomy", "", "", None),
+        ("Laparoscopic cholecystectomy", "", "", "resection of gallbladder percutaneous endoscopic approach"),
         # cesarean: low or classical by the incision, else the mention's words; heart catheterization by side
         ("Low transverse cesarean section", "", "", "extraction of products of conception low open approach"),
         (
@@ -73,6 +73,66 @@ def test_an_operative_reports_operations_heading_names_its_procedures():
     )
     result = propose_codes(extract(text), setting="inpatient", text=text)
     assert "0WQF0ZZ" in [p.code for p in result.proposals if p.system == PCS], [p.code for p in result.proposals]
+
+
+@pytest.mark.parametrize(
+    ("mention", "sentence", "query"),
+    [
+        # an organ its Greek or Latin name says is taken out, of its side: the Resection of it
+        ("Left nephrectomy", "", "resection of left kidney open approach"),
+        (
+            "Laparoscopic radical nephrectomy",
+            "Laparoscopic radical nephrectomy, right.",
+            "resection of right kidney percutaneous endoscopic approach",
+        ),
+        ("Nephrectomy", "", None),  # a kidney of no stated side is left to the mention's words
+        ("Bilateral salpingo-oophorectomy", "", "resection of bilateral ovaries open approach"),
+        ("Splenectomy", "", "resection of spleen open approach"),
+        ("right pneumonectomy", "", "resection of right lung open approach"),
+        ("Total vaginal hysterectomy", "", "resection of uterus via natural or artificial opening"),
+        (
+            "Laparoscopic-assisted vaginal hysterectomy",
+            "",
+            "resection of uterus via natural or artificial opening with percutaneous endoscopic assistance",
+        ),
+        ("Total abdominal hysterectomy", "", "resection of uterus open approach"),
+        # the colon: a named segment or side is that body part's Resection, a part of it the Excision
+        ("Right hemicolectomy", "", "resection of right large intestine open approach"),
+        ("Laparoscopic sigmoid colectomy", "", "resection of sigmoid colon percutaneous endoscopic approach"),
+        ("Partial colectomy", "", "excision of large intestine open approach"),
+        ("Hemicolectomy", "", None),
+        # part of an organ, a lobe
+        ("Partial nephrectomy", "Left partial nephrectomy.", "excision of left kidney open approach"),
+        ("Wedge hepatectomy", "", "excision of liver open approach"),
+        ("Hepatectomy", "", None),
+        ("Right upper lobectomy", "", "resection of right upper lung lobe open approach"),
+        ("VATS left lower lobectomy", "", "resection of left lower lung lobe percutaneous endoscopic approach"),
+        ("Right thyroid lobectomy", "", "resection of right thyroid gland lobe open approach"),
+        ("Total thyroidectomy", "", "resection of thyroid gland open approach"),
+        # no organ: the operation's words stand
+        ("Lumbar laminectomy", "", None),
+        ("Lesionectomy", "", None),
+    ],
+)
+def test_an_organ_taken_out_is_the_resection_of_the_organ_its_name_says(mention: str, sentence: str, query: str | None):
+    assert named_procedure_query(mention, sentence) == query
+
+
+@pytest.mark.parametrize(
+    ("procedure", "code"),
+    [
+        ("Right hemicolectomy", "0DTF0ZZ"),
+        ("Left nephrectomy", "0TT10ZZ"),
+        ("Laparoscopic sigmoid colectomy", "0DTN4ZZ"),
+        ("Bilateral orchiectomy", "0VTC0ZZ"),
+    ],
+)
+def test_an_organ_removal_under_the_procedure_heading_is_proposed_alone(procedure: str, code: str):
+    """Proposed whatever the re-ranker learned from case reports, and not with a neighbouring body part
+    (before: "right hemicolectomy" also the left large intestine, "left nephrectomy" the right kidney)."""
+    text = f"PREOPERATIVE DIAGNOSIS: Adenocarcinoma.\nPROCEDURE PERFORMED: {procedure}.\nANESTHESIA: General.\n"
+    result = propose_codes(extract(text), setting="inpatient", text=text)
+    assert [p.code for p in result.proposals if p.system == PCS] == [code]
 
 
 INSERTION_CHEST = (
