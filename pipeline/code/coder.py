@@ -996,7 +996,7 @@ def first_pass(
             query != e.query_text and bool(cs) and cs[0].score >= EXACT for e, query, cs in zip(pcs_live, queries, cands)
         ]
         cands = [
-            [c for c in cs if c.code[:4] == cs[0].code[:4]] if exact else cs for cs, exact in zip(cands, read_exactly)
+            [c for c in cs if _by_another_approach(c.code, cs[0].code)] if exact else cs for cs, exact in zip(cands, read_exactly)
         ] + cands[len(pcs_live) :]
         mentions += [MentionCandidates(e, PCS, cs) for e, cs in zip(pcs_live + test_live, cands)]
         for e, exact, cs in zip(pcs_live, read_exactly, cands):
@@ -1148,6 +1148,11 @@ def _pcs_index_first(e: Entity, cands: list, text: str | None, index) -> list:
         return cands
     first = Candidate(found.code, index.description(found.code) or found.code, found.alias, PCS_INDEX_SCORE)
     return [first, *(c for c in cands if c.code != found.code)][: max(len(cands), 1)]
+
+
+def _by_another_approach(code: str, read: str) -> bool:
+    """The code is ``read`` or the same operation on the same body part by another approach (5th character)."""
+    return code[:4] == read[:4] and code[5:] == read[5:]
 
 
 def _read_by_its_group(query: str, code: str, path: Sequence[str]) -> bool:

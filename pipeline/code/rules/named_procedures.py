@@ -34,7 +34,15 @@ the words of the name:
   and thoracoscopic are the percutaneous endoscopic approach, a vaginal hysterectomy via natural
   opening (laparoscopically assisted: with percutaneous endoscopic assistance), else open. An organ
   with sides whose side nobody states, and a hepatectomy or lobectomy of no stated lobe, are left to the
-  mention's words.
+  mention's words; a lumpectomy is the Excision of the breast of its side;
+* **bedside and endoscopic procedures** by their usual names: an endotracheal intubation the Insertion of
+  an endotracheal airway into the trachea via natural opening (the intubation of a general anesthetic is
+  not coded at all: :func:`pipeline.code.coder._anesthetic_given`); a thoracentesis the Drainage of the
+  pleural cavity of its side, a paracentesis of the peritoneal cavity, percutaneous; a central line or
+  PICC placed the Insertion of an infusion device into the superior vena cava, percutaneous; a
+  transfusion of red cells or platelets their nonautologous Transfusion into a peripheral vein; a
+  sigmoidoscopy the Inspection of the lower intestinal tract, endoscopic. The paracentesis of an eye
+  operation ("A paracentesis was created at 2 o'clock") is a step of it, not read.
 
 The side comes from the mention or its sentence; where the table has sided body parts and no side is
 stated, nothing is written and the mention's own words are looked up. The query is looked up in the PCS
@@ -106,6 +114,8 @@ def named_procedure_query(mention: str, sentence: str = "", text: str | None = N
         return f"measurement of cardiac sampling and pressure {heart} percutaneous approach" if heart else None
     if removal := _organ_removal(mention, sentence):
         return removal
+    if bedside := _bedside_procedure(mention, sentence):
+        return bedside
     if _PHACO.search(mention):
         side = _side(mention, sentence) or next((s for w, s in _EYE_SIDE.items() if re.search(rf"\b{w}\b", said, re.I)), None)
         if side not in ("right", "left"):
@@ -206,6 +216,9 @@ def _organ_removal(mention: str, sentence: str) -> str | None:
     if m is None and lobe is None:
         return None
     approach = _removal_approach(mention)
+    if m is not None and m.group("stem").lower() == "lump":  # "right breast lumpectomy"
+        side = _side(mention, sentence)
+        return f"excision of {side} breast {approach}" if side in ("right", "left") else None
     if thyroid_lobe := _THYROID_LOBE.search(mention):
         return f"resection of {thyroid_lobe.group('side').lower()} thyroid gland lobe {approach}"
     if lobe:
@@ -248,3 +261,44 @@ def _removal_approach(mention: str) -> str:
     if _ASSISTED.search(mention):
         return _OPEN  # read with the organ (a laparoscopically assisted vaginal hysterectomy)
     return "percutaneous endoscopic approach" if _ENDOSCOPIC_APPROACH.search(mention) else _OPEN
+
+
+_TRACHEAL_INTUBATION = re.compile(
+    r"\b(?:endotracheal|orotracheal|nasotracheal|oral|nasal|emergent|emergency)\s+intubation\b|^intubation$", re.I
+)
+_THORACENTESIS = re.compile(r"\bthoracentes[ie]s\b", re.I)
+_PARACENTESIS = re.compile(r"\b(?:abdominal\s+)?paracentes[ie]s\b", re.I)
+_CENTRAL_LINE = re.compile(
+    r"\bcentral\s+(?:venous\s+)?(?:line|catheter)s?\b|\bpicc(?:\s+line)?\b|\bperipherally\s+inserted\s+central\s+catheter\b"
+    r"|\btriple[- ]lumen\s+catheter\b",
+    re.I,
+)
+_TRANSFUSION = re.compile(r"\btransfus\w*", re.I)
+_RED_CELLS = re.compile(r"\b(?:packed\s+red|prbcs?|red\s+(?:blood\s+)?cells|blood)\b", re.I)
+_PLATELETS = re.compile(r"\bplatelets?\b", re.I)
+_EYE = re.compile(r"\b(?:created|made|chamber|corneal?|eyes?|ocular|side[- ]?port)\b", re.I)
+_SIGMOIDOSCOPY = re.compile(r"\b(?:flexible\s+)?(?:procto)?sigmoidoscopy\b", re.I)
+
+
+def _bedside_procedure(mention: str, sentence: str) -> str | None:
+    """A bedside or endoscopic procedure named by its usual name (the module doc), in the tables' words."""
+    said = f"{mention} {sentence}"
+    if _TRACHEAL_INTUBATION.search(mention.strip()):
+        return "insertion of endotracheal airway into trachea via natural or artificial opening"
+    if _THORACENTESIS.search(mention):
+        side = _side(mention, sentence)
+        return f"drainage of {side} pleural cavity percutaneous approach" if side in ("right", "left") else None
+    if _PARACENTESIS.search(mention):
+        return None if _EYE.search(sentence) else "drainage of peritoneal cavity percutaneous approach"
+    if _CENTRAL_LINE.search(mention):
+        placed = _INSERTION.search(said) and not _REMOVAL.search(said)
+        return "insertion of infusion device into superior vena cava percutaneous approach" if placed else None
+    if _TRANSFUSION.search(mention):
+        if _PLATELETS.search(said):
+            return "transfusion of nonautologous platelets into peripheral vein percutaneous approach"
+        if _RED_CELLS.search(said):
+            return "transfusion of nonautologous red blood cells into peripheral vein percutaneous approach"
+        return None
+    if _SIGMOIDOSCOPY.search(mention):
+        return "inspection of lower intestinal tract via natural or artificial opening endoscopic"
+    return None

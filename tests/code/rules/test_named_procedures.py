@@ -109,9 +109,28 @@ def test_an_operative_reports_operations_heading_names_its_procedures():
         ("VATS left lower lobectomy", "", "resection of left lower lung lobe percutaneous endoscopic approach"),
         ("Right thyroid lobectomy", "", "resection of right thyroid gland lobe open approach"),
         ("Total thyroidectomy", "", "resection of thyroid gland open approach"),
+        ("Right breast lumpectomy", "", "excision of right breast open approach"),
         # no organ: the operation's words stand
         ("Lumbar laminectomy", "", None),
         ("Lesionectomy", "", None),
+        # bedside and endoscopic procedures by their usual names
+        ("Endotracheal intubation", "", "insertion of endotracheal airway into trachea via natural or artificial opening"),
+        ("thoracentesis", "Ultrasound-guided left thoracentesis.", "drainage of left pleural cavity percutaneous approach"),
+        ("Thoracentesis", "", None),  # the side decides the body part
+        ("Paracentesis", "", "drainage of peritoneal cavity percutaneous approach"),
+        ("paracentesis", "A paracentesis was created at 2 o'clock.", None),  # a step of a cataract operation
+        (
+            "central line",
+            "Right internal jugular central line placement.",
+            "insertion of infusion device into superior vena cava percutaneous approach",
+        ),
+        ("PICC line", "Her PICC line was removed.", None),
+        (
+            "Transfusion",
+            "Transfusion of 2 units of packed red blood cells.",
+            "transfusion of nonautologous red blood cells into peripheral vein percutaneous approach",
+        ),
+        ("Flexible sigmoidoscopy", "", "inspection of lower intestinal tract via natural or artificial opening endoscopic"),
     ],
 )
 def test_an_organ_taken_out_is_the_resection_of_the_organ_its_name_says(mention: str, sentence: str, query: str | None):
