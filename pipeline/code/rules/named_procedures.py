@@ -112,9 +112,9 @@ def named_procedure_query(mention: str, sentence: str = "", text: str | None = N
         which = (m.group("side") or {"lhc": "left", "rhc": "right"}.get((m.group("abbr") or "").lower(), "")).lower()
         heart = "bilateral" if " and " in which or which == "bilateral" else f"{which} heart" if which else None
         return f"measurement of cardiac sampling and pressure {heart} percutaneous approach" if heart else None
-    if removal := _organ_removal(mention, sentence):
+    if removal := _organ_removal(_with_its_approach(mention, text or ""), sentence):
         return removal
-    if bedside := _bedside_procedure(mention, sentence):
+    if bedside := _bedside_procedure(mention, sentence, text or ""):
         return bedside
     if _PHACO.search(mention):
         side = _side(mention, sentence) or next((s for w, s in _EYE_SIDE.items() if re.search(rf"\b{w}\b", said, re.I)), None)
@@ -257,6 +257,20 @@ def _organ_removal(mention: str, sentence: str) -> str | None:
 _OPEN = "open approach"
 
 
+def _with_its_approach(mention: str, text: str) -> str:
+    """The mention with the approach the note states for the same operation where the mention states
+    none: the narrative's "attention was turned to the vaginal hysterectomy" is the heading's
+    "Laparoscopic-assisted vaginal hysterectomy", one operation, one code."""
+    m = _ECTOMY.search(mention)
+    if m is None or _ASSISTED.search(mention) or _ENDOSCOPIC_APPROACH.search(mention):
+        return mention
+    for named in re.finditer(rf"((?:[\w-]+\s+){{1,3}}){re.escape(m.group(0))}\b", text, re.I):
+        words_before = named.group(1)
+        if _ASSISTED.search(words_before) or _ENDOSCOPIC_APPROACH.search(words_before):
+            return f"{words_before}{mention}"
+    return mention
+
+
 def _removal_approach(mention: str) -> str:
     if _ASSISTED.search(mention):
         return _OPEN  # read with the organ (a laparoscopically assisted vaginal hysterectomy)
@@ -280,8 +294,12 @@ _EYE = re.compile(r"\b(?:created|made|chamber|corneal?|eyes?|ocular|side[- ]?por
 _SIGMOIDOSCOPY = re.compile(r"\b(?:flexible\s+)?(?:procto)?sigmoidoscopy\b", re.I)
 
 
-def _bedside_procedure(mention: str, sentence: str) -> str | None:
-    """A bedside or endoscopic procedure named by its usual name (the module doc), in the tables' words."""
+_EYE_OPERATION = re.compile(r"\b(?:cataract|phaco\w*|intraocular|cornea[l]?|anterior\s+chamber)\b", re.I)
+
+
+def _bedside_procedure(mention: str, sentence: str, text: str = "") -> str | None:
+    """A bedside or endoscopic procedure named by its usual name (the module doc), in the tables' words;
+    ``text``: the note (an eye operation's paracentesis is a step of it)."""
     said = f"{mention} {sentence}"
     if _TRACHEAL_INTUBATION.search(mention.strip()):
         return "insertion of endotracheal airway into trachea via natural or artificial opening"
@@ -289,7 +307,8 @@ def _bedside_procedure(mention: str, sentence: str) -> str | None:
         side = _side(mention, sentence)
         return f"drainage of {side} pleural cavity percutaneous approach" if side in ("right", "left") else None
     if _PARACENTESIS.search(mention):
-        return None if _EYE.search(sentence) else "drainage of peritoneal cavity percutaneous approach"
+        eye = _EYE.search(sentence) or _EYE_OPERATION.search(text)
+        return None if eye else "drainage of peritoneal cavity percutaneous approach"
     if _CENTRAL_LINE.search(mention):
         placed = _INSERTION.search(said) and not _REMOVAL.search(said)
         return "insertion of infusion device into superior vena cava percutaneous approach" if placed else None

@@ -137,6 +137,19 @@ def test_an_organ_taken_out_is_the_resection_of_the_organ_its_name_says(mention:
     assert named_procedure_query(mention, sentence) == query
 
 
+def test_the_narrative_of_an_operation_reads_the_approach_its_heading_states():
+    """One operation, one code: the narrative's "vaginal hysterectomy" is the heading's laparoscopically
+    assisted one; the paracentesis of an eye operation is no abdominal drainage."""
+    text = "OPERATION PERFORMED: Laparoscopic-assisted vaginal hysterectomy.\nAttention was made to the vaginal hysterectomy."
+    assisted = "resection of uterus via natural or artificial opening with percutaneous endoscopic assistance"
+    assert named_procedure_query("vaginal hysterectomy", "Attention was made to the vaginal hysterectomy.", text) == assisted
+    eye = "Phacoemulsification of the cataract. A suture was placed through the inferotemporal paracentesis."
+    assert (
+        named_procedure_query("inferotemporal paracentesis", "A suture was placed through the inferotemporal paracentesis.", eye)
+        is None
+    )
+
+
 @pytest.mark.parametrize(
     ("procedure", "code"),
     [
