@@ -397,8 +397,21 @@ def _additions() -> list[Rule]:
         "if any",
         "unless",
         "whenever",
+        # a consent discussion's list of what may happen ("risks such as infection, bleeding, scarring,
+        # hernia"), not what the patient has; "risk factors" are real conditions and are not a trigger
+        "risks",
+        "risk of",
+        "risks of",
+        "the risk of",
+        "risks such as",
+        "risks include",
+        "risks including",
+        "risks included",
+        "potential complications",
+        "possible complications",
+        "potential risks",
     ]
-    hypo_pseudo = ["if negative", "if positive", "even if", "as if", "if not", "if any questions"]
+    hypo_pseudo = ["if negative", "if positive", "even if", "as if", "if not", "if any questions", "risk factors", "risk factor"]
     fam_fwd = [
         *RELATIVES,
         *(f"{r}'s" for r in RELATIVES if not r.endswith("s")),

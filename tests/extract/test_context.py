@@ -87,6 +87,9 @@ def flags(span: Span) -> set[str]:
         ("There appears to be pneumonia in the right lower lobe.", "pneumonia", {"uncertain"}),
         ("This seems to be asthma.", "asthma", {"uncertain"}),
         ("There is pneumonia in the right lower lobe.", "pneumonia", set()),
+        # a consent discussion's risks may happen; risk factors are the patient's conditions
+        ("The risks such as infection, bleeding and pneumonia were discussed.", "pneumonia", {"hypothetical"}),
+        ("Risk factors include hypertension and diabetes.", "hypertension", set()),
         # imaging that shows an earlier operation
         ("Postsurgical changes compatible with the appendectomy are noted.", "appendectomy", {"historical"}),
         # the present illness ends a history's reach; a long history is the condition's course so far
