@@ -173,6 +173,8 @@ IMPLIED = {
     # a blood pressure the note calls elevated is a reading: Elevated, blood pressure, reading R03.0 (the
     # "see also Hypertension" is for hypertension the physician diagnoses; "high blood pressure" is its name)
     "reading": ("elevated",),
+    # a chamber of the heart names the heart: "left atrial enlargement" is Enlargement, heart (I51.7)
+    "heart": ("atrial", "atrium", "ventricular", "ventricle"),
 }
 # words that state what the code is anyway: a fracture not stated open or closed is closed, not stated
 # displaced or not is displaced (Guidelines I.C.19.c.1), so an entry that does not read them reads the mention
@@ -590,7 +592,9 @@ def _lookup_entry(mention: str, _redirects: int, main_term: str | None) -> Index
     # the redirecting subterm's nonessential modifier is what it stands for there: "Hematoma, subdural
     # (traumatic) - see Injury, intracranial, subdural hemorrhage" reads on to its "traumatic" entry (S06.5X-)
     # (stated or not: "traumatic intracerebral hematoma" reads Injury, intracranial, intracerebral hemorrhage, traumatic)
-    implied_there = sorted(entry.level_nemod[-1] - set(rest)) if entry.level_nemod else []
+    # An acuity or side among them is the Tabular's to read, not a word to read on with ("Dilatation, heart
+    # (acute) (chronic) - see Hypertrophy, cardiac" is I51.7, not its "rheumatic, active or acute" I01.8)
+    implied_there = sorted(entry.level_nemod[-1] - set(rest) - TABULAR_READS) if entry.level_nemod else []
     if _redirects and implied_there:
         deeper = lookup(" ".join([entry.redirect.replace(",", " "), *rest, *implied_there]), _redirects - 1)
         if (

@@ -40,6 +40,11 @@ from pipeline.code.lookup.index_lookup import lookup
         ("nontraumatic intracerebral hematoma", "I61.9"),
         ("intracerebral hemorrhage", "I61.9"),
         ("intracerebral abscess", "G06.0"),
+        # a chamber names the heart; an acuity modifier of a reference is not read on with (no rheumatic I01.8)
+        ("left atrial enlargement", "I51.7"),
+        ("left ventricular aneurysm", "I25.3"),
+        ("cardiac dilatation", "I51.7"),
+        ("atrial fibrillation", "I48.91"),
     ],
 )
 def test_the_index_reads_what_the_mention_states(mention, code):
