@@ -236,7 +236,8 @@ def _organ_removal(mention: str, sentence: str) -> str | None:
         return None if hemi else f"{root} of large intestine {approach}"
     if stem == "thyroid" and hemi and side in ("right", "left"):  # "hemithyroidectomy, right"
         return f"resection of {side} thyroid gland lobe {approach}"
-    organ = COMBINING_FORMS[stem][0] if stem in COMBINING_FORMS and stem not in ("lob", "hemicol") else _SPELLED_ORGANS.get(stem)
+    # ("hemi" is read apart, so only a lobectomy of no stated lobe has a form that names no organ)
+    organ = COMBINING_FORMS[stem][0] if stem in COMBINING_FORMS and stem != "lob" else _SPELLED_ORGANS.get(stem)
     if organ is None or hemi or (organ == "liver" and root == "resection"):  # a hepatectomy of no stated lobe
         return None
     if organ == "uterus" and approach == _OPEN:
@@ -272,8 +273,11 @@ def _with_its_approach(mention: str, text: str) -> str:
 
 
 def _removal_approach(mention: str) -> str:
+    """The approach an organ removal's words state: laparoscopically assisted is Open (PCS guideline
+    B5.2: open with percutaneous endoscopic assistance), except a vaginal hysterectomy's, read with the
+    organ; laparoscopic, robotic, thoracoscopic percutaneous endoscopic; else Open."""
     if _ASSISTED.search(mention):
-        return _OPEN  # read with the organ (a laparoscopically assisted vaginal hysterectomy)
+        return _OPEN
     return "percutaneous endoscopic approach" if _ENDOSCOPIC_APPROACH.search(mention) else _OPEN
 
 
