@@ -410,6 +410,13 @@ def _additions() -> list[Rule]:
         "potential complications",
         "possible complications",
         "potential risks",
+        # what may yet be needed is not done ("possible need for other procedures", "the need for
+        # gastrostomy or jejunostomy for feeding", "need for further surgery")
+        "need for",
+        "the need for",
+        "possible need for",
+        "potential need for",
+        "probable need for",
     ]
     hypo_pseudo = ["if negative", "if positive", "even if", "as if", "if not", "if any questions", "risk factors", "risk factor"]
     fam_fwd = [

@@ -59,6 +59,9 @@ class ReasonKind(Enum):
         "therapy_encounter"  # the encounter is for chemotherapy, immunotherapy or radiation (Z51.0, Z51.1-, I.C.2.e.2)
     )
     NARRATED_PROCEDURE = "narrated_procedure"  # a procedure the report's narrative states, built root operation and body part
+    # a procedure the report names as done (under its procedure heading, or narrated): scored as often as
+    # coders code such procedures, not by the re-ranker, which learned case reports
+    PERFORMED_PROCEDURE = "performed_procedure"
     CODED_CASES = "coded_cases"  # CodiEsp train cases coded the mention to the code
     SIMILAR_CASES = "similar_cases"  # the most similar coded cases (CodiEsp train) give the code
     DOCUMENT_MODEL = "document_model"  # the document-level model links the document's wording to the code

@@ -1577,6 +1577,31 @@ def test_a_spine_condition_is_coded_at_its_stated_level(text, code):
     assert "K46.9" not in codes
 
 
+def test_a_displaced_disc_of_no_stated_region_is_left_to_the_coder():
+    """The Index reads a disc herniation only by its region: with none stated anywhere, no code (never
+    the abdominal wall's hernia K46.9, which the word "herniation" alone matches)."""
+    result, codes = codes_for("IMPRESSION: Disc herniation. Plan: physical therapy.", "inpatient")
+    assert not any(c.startswith("K4") for c in codes), codes
+    assert any(s.text == "Disc herniation" for s in result.skipped), result.skipped
+
+
+def test_a_stated_compression_fracture_is_the_collapsed_vertebra_of_its_region():
+    """Compression, fracture, nontraumatic NOS (see Collapse, vertebra) at the level stated: proposed as
+    the physician's diagnosis though its title shares no word with it; the vertebroplasty that treats it
+    is the Supplement of the thoracic vertebra, scored as the procedures reports name usually are."""
+    from pipeline.code.coder import PERFORMED_SCORE
+
+    text = (
+        "PREOPERATIVE DIAGNOSIS: T11 compression fracture with intractable pain. POSTOPERATIVE DIAGNOSIS: "
+        "T11 compression fracture with intractable pain. OPERATION PERFORMED: Unilateral transpedicular T11 "
+        "vertebroplasty. ANESTHESIA: Local with IV sedation."
+    )
+    result, codes = codes_for(text, "inpatient")
+    assert "M48.54XA" in codes and "S62.90XA" not in codes, codes
+    pcs = {p.code: p.score for p in result.proposals if p.system == "ICD-10-PCS"}
+    assert pcs.get("0PU43JZ", 0.0) >= PERFORMED_SCORE, pcs
+
+
 def test_the_anesthesia_given_is_not_a_loss_of_sensation():
     from pipeline.code.coder import _skip_reason
     from pipeline.extract.types import Entity

@@ -90,6 +90,9 @@ def flags(span: Span) -> set[str]:
         # a consent discussion's risks may happen; risk factors are the patient's conditions
         ("The risks such as infection, bleeding and pneumonia were discussed.", "pneumonia", {"hypothetical"}),
         ("Risk factors include hypertension and diabetes.", "hypertension", set()),
+        # what may yet be needed is not done
+        ("We discussed the possible need for an appendectomy.", "appendectomy", {"hypothetical"}),
+        ("He had an appendectomy.", "appendectomy", set()),
         # imaging that shows an earlier operation
         ("Postsurgical changes compatible with the appendectomy are noted.", "appendectomy", {"historical"}),
         # the present illness ends a history's reach; a long history is the condition's course so far

@@ -35,7 +35,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 # "region" too: "cervical radiculopathy" states Radiculopathy, cervical region (M54.12), "sacral" pressure
@@ -121,6 +121,7 @@ SYNONYMS = {
     "stimulant": ("methamphetamine",),  # Use, stimulant NEC (F15: other stimulants)
     "malnutrition": ("malnourishment", "malnourished"),
     "hernia": ("herniated",),  # "herniated nucleus pulposus": Hernia, nucleus pulposus
+    "disc": ("disk",),  # "C5-6 disk herniation": Hernia, intervertebral cartilage or disc
     # a vertebral level names its spine region (:data:`SPINE_REGION_LEVELS`): "C6 radiculopathy" is
     # Radiculopathy, cervical region (M54.12), where "L4" is not the lumbar of Hernia, lumbar
     **{f"{region} spine": levels for region, levels in SPINE_REGION_LEVELS.items()},
@@ -262,11 +263,13 @@ SPINE_JUNCTIONS = {"c7 t1": "cervicothoracic", "t12 l1": "thoracolumbar", "l5 s1
 SPINE_REGIONS = ("cervical", "cervicothoracic", "thoracic", "thoracolumbar", "lumbar", "lumbosacral")
 REGION_OF_VERTEBRA = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "lumbosacral"}
 _SPINE_JUNCTION = re.compile(r"\b(c7|t12|l5)\s*[-/]?\s*(t1|l1|s1)\b")
+_SHORT_SPINE_LEVELS = re.compile(r"\b([ctl])(\d{1,2})\s*[-/]\s*(\d{1,2})\b")
 
 
 @lru_cache(maxsize=200000)
 def words(text: str) -> tuple[str, ...]:
     plain = _POSSESSIVE.sub("", _CLASSIFIED_ELSEWHERE.sub(" ", _PAREN.sub(" ", text.lower())))
+    plain = _SHORT_SPINE_LEVELS.sub(r"\1\2-\1\3", plain)  # "C5-6" is C5-C6
     plain = _SPINE_JUNCTION.sub(lambda m: SPINE_JUNCTIONS.get(f"{m[1]} {m[2]}", m[0]), plain)
     return tuple(_stem(w) for w in _WORD.findall(plain.replace("-", " ")) if w not in STOP)
 
@@ -347,12 +350,19 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
         # a subterm's comma part that only repeats the main term's own kind ("Hematoma (traumatic),
         # intracerebral, traumatic") is the term's default there, as nonessential as the main term says
         default_kind = _one_word_modifiers(e.nemod[0]) & _KIND_DEFAULTS if e.nemod else frozenset()
-        subterms = [_implied_parts(_level(s, deeper=j < len(e.path) - 1), default_kind) for j, s in enumerate(e.path[1:], 1)]
+        subterms = [
+            ((), frozenset(words(s)))
+            if _DEFAULT_KIND_LEVEL.match(s)
+            else _implied_parts(_level(s, deeper=j < len(e.path) - 1), default_kind)
+            for j, s in enumerate(e.path[1:], 1)
+        ]
         levels = qualifier + tuple(parts for parts, _ in subterms)
         level_nemod: tuple[frozenset[str], ...] = (frozenset(),) * len(qualifier) + tuple(
             _one_word_modifiers(n) | implied for n, (_, implied) in zip(e.nemod[1:], subterms)
         )
-        nemod = frozenset(w for n in e.nemod for w in _nemod_words(n))
+        nemod = frozenset(w for n in e.nemod for w in _nemod_words(n)) | frozenset(
+            w for s in e.path[1:] if _DEFAULT_KIND_LEVEL.match(s) for w in words(s)
+        )
         level_words = tuple(frozenset(w for part in level for alt in part for w in alt) for level in levels)
         # a level that names a cause (under "due to") is read only when stated: "acute anemia" is not
         # Anemia, due to, hemorrhage, acute (D62)
@@ -396,6 +406,10 @@ def _kind_qualifier(qualifiers: list[str], nemod: str) -> tuple[tuple[tuple[froz
 
 
 _KIND_DEFAULTS = frozenset({"traumatic"})  # a main term's kind its subterms may repeat after a comma
+# the kind the Index reads when the mention states none ("Compression, fracture, nontraumatic NOS - see
+# Collapse, vertebra": a "compression fracture" of no stated cause is M48.5-, not Fracture, traumatic):
+# a level no mention need state, read when stated
+_DEFAULT_KIND_LEVEL = re.compile(r"^\s*nontraumatic\s+NOS\s*$", re.I)
 
 
 def _implied_parts(
@@ -525,7 +539,22 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS, main_term: str | None 
         also = _read_at_see_also(mention_words, _main_terms(frozenset(_expanded(mention_words, SYNONYMS))), _redirects)
         if also is not None:
             return also
+        if hit.unlisted and _listed_at_see_also(mention_words, _main_terms(frozenset(_expanded(mention_words, SYNONYMS)))):
+            # the words left are the Index's own under the term its "see also" names, not modifiers it
+            # lacks: "disc herniation" of no stated region (Herniation - see also Hernia; Hernia,
+            # intervertebral disc - see Displacement, intervertebral disc, by region) is not read as far
+            # as the Index goes at Herniation, K46.9
+            return replace(hit, unlisted=False)
     return hit
+
+
+def _listed_at_see_also(mention_words: set[str], terms: dict[frozenset[str], list[_Entry]]) -> bool:
+    """Whether a mention word besides a main term is a subterm word of the term that term's "see also" names."""
+    for key in terms:
+        see_also = _main_term_see_also().get(key)
+        if see_also and (mention_words - key) & _term_words().get(frozenset(words(see_also)), frozenset()):
+            return True
+    return False
 
 
 def _stated_in(mention_words: set[str], path: Sequence[str]) -> set[str]:

@@ -12,7 +12,8 @@ the query itself where the Index has no entry that reads the words:
 * :func:`with_organism`: the infectious agent named beside the infection;
 * :func:`at_spine_level`: the vertebral level right before or after a spine condition ("L4-L5 disc
   herniation", "herniated disc at C5-C6"), which names its region and level;
-* :func:`lead`: "acute exacerbation of" before the disease it qualifies.
+* :func:`lead`: "acute exacerbation of" before the disease it qualifies;
+* :func:`disc_without_region`: a displaced disc of no stated region, which the Index does not code.
 
 :func:`read_query` applies the query readers in their order.
 """
@@ -205,6 +206,21 @@ def at_spine_level(query: str, before: str, after: str, text: str = "") -> str:
     if text and _DISC_CONDITION.search(query) and (region := _note_region(text)):
         return f"{region} {query}"
     return query
+
+
+# a disc out of place, which the Index reads only by its region (Displacement, intervertebral disc, by region)
+_DISC_DISPLACEMENT = re.compile(
+    r"\bdis[ck]s?\s+(?:herniation|protrusion|extrusion|bulge|displacement)s?\b|\bherniated\s+(?:dis[ck]s?|nucleus\s+pulposus)\b"
+    r"|\b(?:herniation|protrusion|extrusion|displacement)\s+of\s+(?:the\s+|an?\s+)?(?:\w+\s+)?dis[ck]s?\b",
+    re.I,
+)
+
+
+def disc_without_region(query: str) -> bool:
+    """A displaced disc whose region nobody states (:func:`at_spine_level` found none): the Index has
+    no code for it (Displacement, intervertebral disc NEC is read by region), so it is the coder's to
+    read from the films, never an abdominal hernia (K46.9) by its word "herniation"."""
+    return bool(_DISC_DISPLACEMENT.search(query)) and not _LEVEL_IN.search(query)
 
 
 def read_query(query: str, e: Entity, text: str | None, before: str, mentions: Sequence[Entity]) -> str:

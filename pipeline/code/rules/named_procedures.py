@@ -41,7 +41,9 @@ the words of the name:
   pleural cavity of its side, a paracentesis of the peritoneal cavity, percutaneous; a central line or
   PICC placed the Insertion of an infusion device into the superior vena cava, percutaneous; a
   transfusion of red cells or platelets their nonautologous Transfusion into a peripheral vein; a
-  sigmoidoscopy the Inspection of the lower intestinal tract, endoscopic. The paracentesis of an eye
+  sigmoidoscopy the Inspection of the lower intestinal tract, endoscopic; a vertebroplasty or kyphoplasty
+  (bone cement in the vertebral body) the Supplement of the vertebra of its region (the level's letter:
+  "T11" thoracic) with a synthetic substitute, percutaneous. The paracentesis of an eye
   operation ("A paracentesis was created at 2 o'clock") is a step of it, not read.
 
 The side comes from the mention or its sentence; where the table has sided body parts and no side is
@@ -298,6 +300,12 @@ _EYE = re.compile(r"\b(?:created|made|chamber|corneal?|eyes?|ocular|side[- ]?por
 _SIGMOIDOSCOPY = re.compile(r"\b(?:flexible\s+)?(?:procto)?sigmoidoscopy\b", re.I)
 
 
+_VERTEBRAL_AUGMENTATION = re.compile(r"\b(?:vertebroplast(?:y|ies)|kyphoplast(?:y|ies))\b", re.I)
+_VERTEBRA = re.compile(r"\b(?P<letter>[ctl])(?:[1-9]|1[0-2])\b", re.I)
+_VERTEBRA_REGION = {"c": "cervical", "t": "thoracic", "l": "lumbar"}
+_SPINE_REGION = re.compile(r"\b(?P<region>cervical|thoracic|lumbar)\b", re.I)
+
+
 _EYE_OPERATION = re.compile(r"\b(?:cataract|phaco\w*|intraocular|cornea[l]?|anterior\s+chamber)\b", re.I)
 
 
@@ -324,4 +332,14 @@ def _bedside_procedure(mention: str, sentence: str, text: str = "") -> str | Non
         return None
     if _SIGMOIDOSCOPY.search(mention):
         return "inspection of lower intestinal tract via natural or artificial opening endoscopic"
+    if _VERTEBRAL_AUGMENTATION.search(mention):
+        region = _vertebral_region(mention) or _vertebral_region(sentence)
+        return f"supplement {region} vertebra with synthetic substitute percutaneous approach" if region else None
     return None
+
+
+def _vertebral_region(words: str) -> str | None:
+    """The one spine region a vertebral level ("T11", "L1") or region word names; None for none or two."""
+    regions = {_VERTEBRA_REGION[m.group("letter").lower()] for m in _VERTEBRA.finditer(words)}
+    regions |= {m.group("region").lower() for m in _SPINE_REGION.finditer(words)}
+    return regions.pop() if len(regions) == 1 else None

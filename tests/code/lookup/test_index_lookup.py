@@ -38,6 +38,15 @@ from pipeline.code.lookup.index_lookup import lookup
         ("subdural hematoma", "S06.5XAA"),
         ("nontraumatic subdural hematoma", "I62.00"),
         ("nontraumatic intracerebral hematoma", "I61.9"),
+        # Compression, fracture, nontraumatic NOS - see Collapse, vertebra: a compression fracture of no
+        # stated cause; with its level, the region's code
+        ("compression fracture", "M48.50XA"),
+        ("L1 compression fracture", "M48.56XA"),
+        ("compression fracture T12", "M48.54XA"),
+        ("traumatic compression fracture", "T14.8XXA"),
+        # "C5-6" is C5-C6, "disk" the Index's disc
+        ("C5-6 disk herniation", "M50.20"),
+        ("L4-5 disc herniation", "M51.26"),
         ("intracerebral hemorrhage", "I61.9"),
         ("intracerebral abscess", "G06.0"),
         # a chamber names the heart; an acuity modifier of a reference is not read on with (no rheumatic I01.8)

@@ -131,6 +131,15 @@ def test_an_operative_reports_operations_heading_names_its_procedures():
             "transfusion of nonautologous red blood cells into peripheral vein percutaneous approach",
         ),
         ("Flexible sigmoidoscopy", "", "inspection of lower intestinal tract via natural or artificial opening endoscopic"),
+        # bone cement in a vertebral body: the Supplement of the vertebra of the level's region
+        (
+            "vertebroplasty",
+            "Unilateral transpedicular T11 vertebroplasty.",
+            "supplement thoracic vertebra with synthetic substitute percutaneous approach",
+        ),
+        ("L1 kyphoplasty", "", "supplement lumbar vertebra with synthetic substitute percutaneous approach"),
+        ("Kyphoplasty", "", None),  # no level, no body part
+        ("vertebroplasty", "T12 and L1 vertebroplasty.", None),  # two regions: two codes, the coder's
     ],
 )
 def test_an_organ_taken_out_is_the_resection_of_the_organ_its_name_says(mention: str, sentence: str, query: str | None):
