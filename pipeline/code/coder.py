@@ -195,6 +195,16 @@ _TEST_FOR = re.compile(r"\s*(?:study|protocol)\b[^.;\n]{0,40}?\b(?:no|negative|w
 # overweight." is how the patient looks, which the training notes' coder never coded as overweight
 # (E66.3) without the physician's diagnosis
 OBSERVATION_SECTIONS = frozenset({"physical_exam", "vital_signs", "review_of_systems"})
+# the body systems an examination or review of systems is laid out by: "SKIN:", "VASCULAR:", "NERVOUS
+# SYSTEM:", "ALLERGIC/LYMPH:" head what was found there, and are no finding themselves (L98.9, T14.8XXA,
+# R45.0, R59.9)
+_BODY_SYSTEM_HEADING = re.compile(
+    r"^(?:skin|integumentary|vascular|cardiovascular|nervous|neurologic(?:al)?|neuro|psychiatric|psych|lymph(?:atic)?|"
+    r"musculoskeletal|extremities|genitourinary|gastrointestinal|respiratory|pulmonary|abdomen|chest|heent|neck|"
+    r"breasts?|rectal|back|eyes|ears|endocrine|hematologic|allergic|constitutional|mental\s+status)$",
+    re.I,
+)
+_HEADING_COLON = re.compile(r"^(?:\s+system)?\s*:", re.I)
 _HABITUS = re.compile(r"^(?:(?:moderately|mildly|slightly|somewhat|very)\s+)?overweight$", re.I)
 
 
@@ -240,6 +250,8 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bo
         )
     if _operative_blood_loss(e, text):
         return "operative blood loss stated: a routine operative report statement, not a diagnosis"
+    if text and _BODY_SYSTEM_HEADING.match(e.text.strip()) and _HEADING_COLON.match(text[e.end : e.end + 12]):
+        return 'the heading of a body system the examination or review of systems reports on ("SKIN:"), not a finding'
     if e.negated:
         return "negated: documented as absent, not coded"
     if text and e.label in CM_LABELS and _TEST_FOR.match(text[e.end : e.end + 60]):

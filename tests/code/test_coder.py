@@ -1577,6 +1577,18 @@ def test_a_spine_condition_is_coded_at_its_stated_level(text, code):
     assert "K46.9" not in codes
 
 
+def test_a_body_systems_heading_is_no_finding():
+    """ "VASCULAR:", "NERVOUS SYSTEM:", "ALLERGIC/LYMPH:" head an examination's or review's findings."""
+    text = (
+        "REVIEW OF SYSTEMS: ALLERGIC/LYMPH: No abnormal lymph nodes. NERVOUS SYSTEM: No gait problems. "
+        "PHYSICAL EXAMINATION: VASCULAR: Pulses are 2+ throughout. ASSESSMENT: Hypertension."
+    )
+    result, codes = codes_for(text, "inpatient")
+    assert "I10" in codes and not {"T14.8XXA", "R45.0", "R59.9"} & set(codes), codes
+    headings = {s.text.upper() for s in result.skipped if "heading of a body system" in s.reason}
+    assert {"VASCULAR", "NERVOUS"} <= headings, result.skipped
+
+
 def test_a_displaced_disc_of_no_stated_region_is_left_to_the_coder():
     """The Index reads a disc herniation only by its region: with none stated anywhere, no code (never
     the abdominal wall's hernia K46.9, which the word "herniation" alone matches)."""
