@@ -56,6 +56,7 @@ from __future__ import annotations
 import re
 
 from pipeline.code.lookup.aliases import COMBINING_FORMS
+from pipeline.code.lookup.index_lookup import REGION_OF_VERTEBRA
 from pipeline.code.rules.note_text import clause_before
 from pipeline.code.rules.specificity import mention_side
 
@@ -302,7 +303,6 @@ _SIGMOIDOSCOPY = re.compile(r"\b(?:flexible\s+)?(?:procto)?sigmoidoscopy\b", re.
 
 _VERTEBRAL_AUGMENTATION = re.compile(r"\b(?:vertebroplast(?:y|ies)|kyphoplast(?:y|ies))\b", re.I)
 _VERTEBRA = re.compile(r"\b(?P<letter>[ctl])(?:[1-9]|1[0-2])\b", re.I)
-_VERTEBRA_REGION = {"c": "cervical", "t": "thoracic", "l": "lumbar"}
 _SPINE_REGION = re.compile(r"\b(?P<region>cervical|thoracic|lumbar)\b", re.I)
 
 
@@ -340,6 +340,6 @@ def _bedside_procedure(mention: str, sentence: str, text: str = "") -> str | Non
 
 def _vertebral_region(words: str) -> str | None:
     """The one spine region a vertebral level ("T11", "L1") or region word names; None for none or two."""
-    regions = {_VERTEBRA_REGION[m.group("letter").lower()] for m in _VERTEBRA.finditer(words)}
+    regions = {REGION_OF_VERTEBRA[m.group("letter").lower()] for m in _VERTEBRA.finditer(words)}
     regions |= {m.group("region").lower() for m in _SPINE_REGION.finditer(words)}
     return regions.pop() if len(regions) == 1 else None
