@@ -78,6 +78,7 @@ from pipeline.code.rules.imaging import imaging_query
 from pipeline.code.rules.medications import StatusKind, status_codes
 from pipeline.code.rules.named_procedures import named_procedure_query
 from pipeline.code.rules.neoplasm import SECONDARY_MORPHOLOGY, mesothelioma_site, secondary_sites, still_treated
+from pipeline.code.rules.note_text import OBSERVATION_SECTIONS, body_system_heading
 from pipeline.code.rules.pcs_approach import conventional_order
 from pipeline.code.rules.pregnancy import gestation_weeks, trimester
 from pipeline.code.rules.screening import screened_for, screening_for, screening_procedure
@@ -191,20 +192,9 @@ def _adjectives_of_findings(mentions: list[Entity], text: str | None) -> list[En
 # "CTA chest PE study showing no evidence for pulmonary embolism": the name of a test that found nothing
 # (an "epigastric pain study" or a "thrombophilia study, which revealed ..." tells of the finding)
 _TEST_FOR = re.compile(r"\s*(?:study|protocol)\b[^.;\n]{0,40}?\b(?:no|negative|without)\b", re.I)
-# where the note records what was observed or reported, not what was diagnosed: "Abdomen: Moderately
+# in the sections that record what was observed (note_text.OBSERVATION_SECTIONS): "Abdomen: Moderately
 # overweight." is how the patient looks, which the training notes' coder never coded as overweight
 # (E66.3) without the physician's diagnosis
-OBSERVATION_SECTIONS = frozenset({"physical_exam", "vital_signs", "review_of_systems"})
-# the body systems an examination or review of systems is laid out by: "SKIN:", "VASCULAR:", "NERVOUS
-# SYSTEM:", "ALLERGIC/LYMPH:" head what was found there, and are no finding themselves (L98.9, T14.8XXA,
-# R45.0, R59.9)
-_BODY_SYSTEM_HEADING = re.compile(
-    r"^(?:skin|integumentary|vascular|cardiovascular|nervous|neurologic(?:al)?|neuro|psychiatric|psych|lymph(?:atic)?|"
-    r"musculoskeletal|extremities|genitourinary|gastrointestinal|respiratory|pulmonary|abdomen|chest|heent|neck|"
-    r"breasts?|rectal|back|eyes|ears|endocrine|hematologic|allergic|constitutional|mental\s+status)$",
-    re.I,
-)
-_HEADING_COLON = re.compile(r"^(?:\s+system)?\s*:", re.I)
 _HABITUS = re.compile(r"^(?:(?:moderately|mildly|slightly|somewhat|very)\s+)?overweight$", re.I)
 
 
@@ -250,7 +240,7 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bo
         )
     if _operative_blood_loss(e, text):
         return "operative blood loss stated: a routine operative report statement, not a diagnosis"
-    if text and _BODY_SYSTEM_HEADING.match(e.text.strip()) and _HEADING_COLON.match(text[e.end : e.end + 12]):
+    if text and body_system_heading(text, e.start, e.end):
         return 'the heading of a body system the examination or review of systems reports on ("SKIN:"), not a finding'
     if e.negated:
         return "negated: documented as absent, not coded"
@@ -269,6 +259,8 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bo
         return 'a reaction the allergy list gives for a drug ("celecoxib (rash)"): a past reaction, reported by the allergy status code (Z88)'
     if e.hypothetical:
         return "hypothetical: a possible future condition, not coded"
+    if e.section == "plan" and e.label in PCS_LABELS + TEST_LABELS:
+        return "a procedure or test the plan or recommendations name: planned, not performed in this encounter"
     if e.uncertain and not e.family and setting == "outpatient":
         return "uncertain diagnosis in the outpatient setting: not coded (Guidelines IV.H); code the symptoms instead"
     if e.uncertain and not e.family and diagnosed and e.section not in CONCLUSION_SECTIONS:

@@ -264,9 +264,12 @@ class ContextComponent:
 # "Breast cancer in 1992", "mastectomy for breast cancer in 1992": a condition dated by a year is a past
 # episode (one "since 2005" or "diagnosed in 2005 and treated since" is not read here)
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-# "in 2005", "in March 2007", "in 11/07", "in 01/2007": a date in a past year or month
+# "in 2005", "in March 2007", "in August of 2003", "in 11/07", "in 01/2007", "performed in 2003": a date in
+# a past year or month
 _DATED_IN_A_PAST_YEAR = re.compile(
-    r"[ \t]*,?[ \t]*in[ \t]+(?:(?:" + _MONTH + r"[ \t]+)?(?:19|20)\d\d|(?:0?[1-9]|1[0-2])/(?:(?:19|20)\d\d|\d\d))\b"
+    r"[ \t]*,?[ \t]*(?:(?:was[ \t]+|were[ \t]+)?(?:performed|done)[ \t]+)?in[ \t]+(?:(?:"
+    + _MONTH
+    + r"[ \t]+(?:of[ \t]+)?)?(?:19|20)\d\d|(?:0?[1-9]|1[0-2])/(?:(?:19|20)\d\d|\d\d))\b"
     r"(?![ \t]*(?:-|to|until|through)\b)(?!/)",
     re.I,
 )

@@ -935,8 +935,12 @@ def test_a_diagnosis_the_index_reads_whole_is_the_physicians_statement():
     assert "R74.8" in codes, codes
     from pipeline.code.lookup.index_lookup import lookup, states_the_main_term
 
-    hit = lookup("patterns")  # a main term's words after its comma are part of it: no sleep-wake pattern here
-    assert hit is not None and not states_the_main_term("patterns", hit)
+    # a main term's words after its comma are part of it: no sleep-wake pattern here ("Pattern, sleep-wake,
+    # irregular" is not read at all unstated, and would not be the physician's statement if it were)
+    hit = lookup("patterns")
+    assert hit is None or not states_the_main_term("patterns", hit)
+    hit = lookup("irregular sleep-wake pattern")
+    assert hit is not None and hit.code == "G47.23" and states_the_main_term("irregular sleep-wake pattern", hit), hit
 
 
 def test_a_symptom_the_physician_lists_among_the_diagnoses_is_stated_unless_superseded():
@@ -1648,3 +1652,28 @@ def test_the_intubation_of_a_general_anesthetic_is_not_reported_apart():
     # one done to secure the airway of a sick patient is coded
     ed = "In the emergency department, endotracheal intubation was performed for respiratory failure."
     assert _skip_reason(entity(ed, "endotracheal intubation"), "inpatient", ed) is None
+
+
+def test_a_procedure_the_plan_recommends_is_not_coded_as_done():
+    """A consult's "RECOMMENDATIONS: Colonoscopy." or a plan's scheduled adenoidectomy is planned, not
+    performed in this encounter: skipped with its reason, never proposed."""
+    text = (
+        "IMPRESSION: Routine colorectal cancer screening. RECOMMENDATIONS: Colonoscopy. I have explained the "
+        "procedure of colonoscopy with benefits and risks."
+    )
+    result, codes = codes_for(text, "outpatient")
+    assert not any(c.startswith("0DJD") for c in codes), codes
+    assert any("planned, not performed" in s.reason for s in result.skipped), result.skipped
+
+
+def test_the_examinations_skin_is_no_skin_disorder():
+    """A note laid out by body systems ("SKIN: , Inspection of the skin ... normal"): the document-level
+    model's word "skin" under its heading is no ground for L98.9, nor "the skin was closed" in an operation."""
+    exam = (
+        "CONSTITUTIONAL: Well developed. RESPIRATORY: , Clear to auscultation. CARDIOVASCULAR: , Regular rhythm.\n"
+        "MUSCULOSKELETAL: , No deformity. Range of motion appeared to be normal for the upper and lower extremities.\n"
+        "SKIN: , Inspection of the skin and subcutaneous tissues appeared to be normal.  The skin was pink, warm and "
+        "dry to touch.\nNEUROLOGIC: , Deep tendon reflexes symmetric."
+    )
+    _, codes = codes_for(exam, "inpatient")
+    assert "L98.9" not in codes, codes

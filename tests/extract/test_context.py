@@ -125,6 +125,9 @@ def flags(span: Span) -> set[str]:
         # ... or by a past month
         ("Additional diagnoses: pneumonia in 11/07.", "pneumonia", {"historical"}),
         ("Impression: breast cancer in March 2007.", "breast cancer", {"historical"}),
+        ("He had an appendectomy performed in August of 2003, by Dr. S.", "appendectomy", {"historical"}),
+        ("He had an appendectomy performed in the emergency room.", "appendectomy", set()),
+        ("She had an appendectomy done in 1999.", "appendectomy", {"historical"}),
         ("Impression: pneumonia in 3/4 of the lobe.", "pneumonia", set()),
         # the cause an uncertain statement names is uncertain too; a denial still ends at it
         ("The cough could be secondary to pneumonia.", "pneumonia", {"uncertain"}),

@@ -91,6 +91,7 @@ SITE_ADJECTIVES = {
     "vesical": "bladder",
     "testicular": "testis",
     "mammary": "breast",
+    "facial": "face",
 }
 # a spine region -> the vertebral levels that name it
 SPINE_REGION_LEVELS = {
@@ -120,7 +121,12 @@ SYNONYMS = {
     "opioid": ("heroin", "opiate", "opiates"),  # Use, opioid; Abuse, drug, opioid; Dependence, drug, opioid
     "stimulant": ("methamphetamine",),  # Use, stimulant NEC (F15: other stimulants)
     "malnutrition": ("malnourishment", "malnourished"),
-    "hernia": ("herniated",),  # "herniated nucleus pulposus": Hernia, nucleus pulposus
+    "hernia": ("herniated",),
+    # a condition's adjective reads its "with" subterm: "gangrenous appendicitis" is Appendicitis, gangrenous
+    # - see Appendicitis, acute, read on as its "with gangrene" (K35.891); "perforated duodenal ulcer" Ulcer,
+    # duodenum, with perforation (K26.5)
+    "gangrene": ("gangrenous",),
+    "perforation": ("perforated",),  # "herniated nucleus pulposus": Hernia, nucleus pulposus
     "disc": ("disk",),  # "C5-6 disk herniation": Hernia, intervertebral cartilage or disc
     # a vertebral level names its spine region (:data:`SPINE_REGION_LEVELS`): "C6 radiculopathy" is
     # Radiculopathy, cervical region (M54.12), where "L4" is not the lumbar of Hernia, lumbar
@@ -176,6 +182,10 @@ IMPLIED = {
     "reading": ("elevated",),
     # a chamber of the heart names the heart: "left atrial enlargement" is Enlargement, heart (I51.7)
     "heart": ("atrial", "atrium", "ventricular", "ventricle"),
+    # an osteoporotic fracture is a pathological one, due to osteoporosis: "osteoporotic compression fracture
+    # of L1" is Fracture, pathological, due to, osteoporosis - see Osteoporosis, with fracture (M80.08XA)
+    "pathological": ("osteoporotic",),
+    "osteoporosis": ("osteoporotic",),
 }
 # words that state what the code is anyway: a fracture not stated open or closed is closed, not stated
 # displaced or not is displaced (Guidelines I.C.19.c.1), so an entry that does not read them reads the mention
@@ -328,6 +338,7 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
                 return kids[0]
         return target(code)
 
+    qualified = _qualified_terms(cs.cm_index)
     out: dict[frozenset[str], list[_Entry]] = {}
     for e in cs.cm_index:
         code = target(e.see_code) if e.see_code else (staged(e.code, e.path) if e.code and e.valid else None)
@@ -346,7 +357,10 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
         keys = [head] + [s for s in spellings[1:] if _same_term(s, head)]
         # "Fracture, pathological (pathologic)": a qualifier that makes the condition another kind is
         # read only when stated, as its first level ("femur fracture" is not Fracture, pathological, femur)
-        qualifier = _kind_qualifier([s for s in spellings[1:] if not _same_term(s, head)], e.nemod[0] if e.nemod else "")
+        others = [s for s in spellings[1:] if not _same_term(s, head)]
+        qualifier = _kind_qualifier(others, e.nemod[0] if e.nemod else "") or (
+            _named_qualifier(others) if main in qualified else ()
+        )
         # a subterm's comma part that only repeats the main term's own kind ("Hematoma (traumatic),
         # intracerebral, traumatic") is the term's default there, as nonessential as the main term says
         default_kind = _one_word_modifiers(e.nemod[0]) & _KIND_DEFAULTS if e.nemod else frozenset()
@@ -403,6 +417,41 @@ def _kind_qualifier(qualifiers: list[str], nemod: str) -> tuple[tuple[tuple[froz
         return ()
     forms = [w for q in said for w in words(q)] + sorted(_one_word_modifiers(nemod))
     return (((tuple(frozenset({w}) for w in dict.fromkeys(forms))),),)
+
+
+def _named_qualifier(qualifiers: list[str]) -> tuple[tuple[tuple[frozenset[str], ...], ...], ...]:
+    """A one-entry main term's qualifier after its comma (:func:`_qualified_terms`) as one level any of its
+    words states: "Implant, endometrial" is read for "endometrial implant", never for "breast implant"."""
+    forms = [w for q in qualifiers for w in words(q)]
+    return (((tuple(frozenset({w}) for w in dict.fromkeys(forms))),),) if forms else ()
+
+
+def _qualified_terms(index: Sequence) -> frozenset[str]:
+    """Main terms of one entry, no subterms under them, whose comma qualifier names what the condition is:
+    their head word is a word of entries coded in other categories, so alone it names something else
+    ("Implant, endometrial" N80.9: an implant is also a device, T85; "Assault, sexual"; "Movements,
+    dystonic"; "Intubation, difficult or failed"). A term whose qualifier only spells the head again
+    ("Keloid, cheloid"), lists other heads ("Reiter's disease, syndrome, or urethritis") or states a kind
+    (:func:`_kind_qualifier`) is not one."""
+    with_subterms = {e.path[0] for e in index if len(e.path) > 1}
+    categories: dict[str, set[str]] = {}
+    for e in index:
+        code = e.code or e.see_code
+        if code:
+            for w in set(words(" ".join(e.path))):
+                categories.setdefault(w, set()).add(code[:3])
+    out = set()
+    for e in index:
+        if len(e.path) != 1 or e.path[0] in with_subterms or not (e.code or e.see_code):
+            continue
+        spellings = _spellings(e.path[0])
+        head = words(spellings[0]) if spellings else ()
+        others = [s for s in spellings[1:] if not _same_term(s, spellings[0])]
+        if len(head) != 1 or not others or others[-1].lower().startswith("or ") or any(_UNSKIPPABLE.search(q) for q in others):
+            continue
+        if categories.get(head[0], set()) - {(e.code or e.see_code)[:3]}:
+            out.add(e.path[0])
+    return frozenset(out)
 
 
 _KIND_DEFAULTS = frozenset({"traumatic"})  # a main term's kind its subterms may repeat after a comma

@@ -11,12 +11,13 @@ becomes a candidate, with as evidence the document's words that weigh most for i
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from pipeline.code.rules.note_text import body_system_heading
 from pipeline.code.types import Evidence
 
 MIN_DOCS = 3
@@ -37,14 +38,24 @@ class DocModel:
         z = np.asarray((self.coef @ v.T).todense()).ravel() + self.intercept
         return 1.0 / (1.0 + np.exp(-z)), v
 
-    def evidence(self, text: str, v, j: int, n: int = 2) -> list[Evidence]:
-        """Where the ``n`` terms that weigh most for code ``j`` first occur in ``text``."""
+    def evidence(self, text: str, v, j: int, n: int = 2, usable: Callable[[int], bool] | None = None) -> list[Evidence]:
+        """Where the ``n`` terms that weigh most for code ``j`` first occur in ``text``, other than as the
+        heading of a body system ("SKIN:" is where the examination reports on the skin, no word for L98.9),
+        and only at a position ``usable`` accepts."""
         row = self.coef.getrow(j)
         present = dict(zip(v.indices, v.data))
         weights = sorted(((w * present[i], i) for i, w in zip(row.indices, row.data) if i in present and w > 0), reverse=True)
         out = []
         for _, i in weights[:n]:
-            m = re.search(r"\b" + r"\s+".join(map(re.escape, self.terms[i].split())) + r"\b", text, re.I)
+            term = re.compile(r"\b" + r"\s+".join(map(re.escape, self.terms[i].split())) + r"\b", re.I)
+            m = next(
+                (
+                    m
+                    for m in term.finditer(text)
+                    if not body_system_heading(text, m.start(), m.end()) and (usable is None or usable(m.start()))
+                ),
+                None,
+            )
             if m:
                 out.append(Evidence(m.start(), m.end(), m.group(0)))
         return out

@@ -18,6 +18,43 @@ SENTENCE_STOPS = (".", "\n")
 CLAUSE_STOPS = (". ", "\n", "; ")
 
 
+# the sections that report what was observed (the examination, vital signs, review of systems), not what the
+# physician concludes from it
+OBSERVATION_SECTIONS = frozenset({"physical_exam", "vital_signs", "review_of_systems"})
+# the body systems an examination or review of systems is laid out by: "SKIN:", "VASCULAR:", "NERVOUS
+# SYSTEM:", "ALLERGIC/LYMPH:", "SKIN AND BREASTS:" head what was found there, and are no finding themselves
+# (L98.9, T14.8XXA, R45.0, R59.9)
+_BODY_SYSTEM = re.compile(
+    r"^(?:skin|integumentary|vascular|cardiovascular|nervous|neurologic(?:al)?|neuro|psychiatric|psych|lymph(?:atic)?|"
+    r"musculoskeletal|extremities|genitourinary|gastrointestinal|respiratory|pulmonary|abdomen|chest|heent|neck|"
+    r"breasts?|rectal|back|eyes|ears|endocrine|hematologic|allergic|constitutional|mental\s+status)$",
+    re.I,
+)
+_HEADING_COLON = re.compile(r"^(?:\s+system|\s+and\s+[a-z]+)?\s*:", re.I)
+
+
+def body_system_heading(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is the heading of a body system an examination or review of systems
+    reports on (the word, then its colon), not a finding."""
+    return bool(_BODY_SYSTEM.match(text[start:end].strip())) and bool(_HEADING_COLON.match(text[end : end + 20]))
+
+
+_CAPITAL_HEADING = re.compile(r"\b([A-Z][A-Z/ ]{1,30}[A-Z])\s*:")
+
+
+def under_body_system_heading(text: str, pos: int) -> bool:
+    """Whether the last heading in capitals before ``pos`` on its line is a body system's ("SKIN: ... The
+    skin was pink"): what the examination or review of systems found there, not a diagnosis."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    last = None
+    for last in _CAPITAL_HEADING.finditer(text, line_start, pos):
+        pass
+    if last is None:
+        return False
+    name = last.group(1).strip()
+    return bool(_BODY_SYSTEM.match(name) or _BODY_SYSTEM.match(re.split(r"\s+AND\s+|/", name)[0].strip()))
+
+
 _CLAUSE_BREAK = re.compile(r"[.;:,()\n]")
 
 

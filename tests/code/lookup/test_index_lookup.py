@@ -54,6 +54,14 @@ from pipeline.code.lookup.index_lookup import lookup
         ("left ventricular aneurysm", "I25.3"),
         ("cardiac dilatation", "I51.7"),
         ("atrial fibrillation", "I48.91"),
+        # a condition's adjective reads its "with" subterm, through a "see" reference too
+        ("gangrenous appendicitis", "K35.891"),
+        ("acute gangrenous appendicitis", "K35.891"),
+        ("perforated appendicitis", "K35.32"),
+        ("perforated duodenal ulcer", "K26.5"),
+        # a one-entry main term's qualifier is read only when stated
+        ("endometrial implant", "N80.9"),
+        ("difficult intubation", "T88.4XXA"),
     ],
 )
 def test_the_index_reads_what_the_mention_states(mention, code):
@@ -94,3 +102,11 @@ def test_a_stated_disc_level_is_the_tabulars_level(code, context, specific):
     from pipeline.code.rules.specificity import stated_disc_level
 
     assert stated_disc_level(code, context) == specific
+
+
+@pytest.mark.parametrize("mention", ["implant", "breast implant rupture", "intubation", "movements"])
+def test_a_main_terms_qualifier_that_names_the_condition_is_never_read_unstated(mention):
+    """ "Implant, endometrial" (N80.9) is an endometrial implant, not a breast implant; "Intubation,
+    difficult or failed" (T88.4) is no intubation done; "Movements, dystonic" (R25.8) no movements."""
+    hit = lookup(mention)
+    assert hit is None or hit.code not in {"N80.9", "T88.4XXA", "R25.8"}, hit

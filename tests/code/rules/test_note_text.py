@@ -40,3 +40,22 @@ def test_the_section_is_the_last_mention_s_before_the_position():
     assert section_at(ordered, starts, 59) == "social_history"
     assert section_at(ordered, starts, 60) == "medications"
     assert section_at([], [], 3) is None
+
+
+def test_a_body_systems_heading_is_the_word_and_its_colon():
+    from pipeline.code.rules.note_text import body_system_heading
+
+    text = "SKIN:  Warm. NERVOUS SYSTEM: Intact. SKIN AND BREASTS: No rash. Skin rash on the arm."
+    assert body_system_heading(text, 0, 4)
+    assert body_system_heading(text, text.index("NERVOUS"), text.index("NERVOUS") + 7)
+    assert body_system_heading(text, text.index("SKIN AND"), text.index("SKIN AND") + 4)
+    assert not body_system_heading(text, text.index("Skin rash"), text.index("Skin rash") + 4)
+
+
+def test_words_under_a_body_systems_heading_on_its_line():
+    from pipeline.code.rules.note_text import under_body_system_heading
+
+    text = "SKIN: , Inspection of the skin appeared normal.\nIMPRESSION: Skin abscess of the arm."
+    assert under_body_system_heading(text, text.index("skin appeared"))
+    assert not under_body_system_heading(text, text.index("Skin abscess"))
+    assert not under_body_system_heading("The skin was closed.", 4)
