@@ -121,12 +121,12 @@ SYNONYMS = {
     "opioid": ("heroin", "opiate", "opiates"),  # Use, opioid; Abuse, drug, opioid; Dependence, drug, opioid
     "stimulant": ("methamphetamine",),  # Use, stimulant NEC (F15: other stimulants)
     "malnutrition": ("malnourishment", "malnourished"),
-    "hernia": ("herniated",),
+    "hernia": ("herniated",),  # "herniated nucleus pulposus": Hernia, nucleus pulposus
     # a condition's adjective reads its "with" subterm: "gangrenous appendicitis" is Appendicitis, gangrenous
     # - see Appendicitis, acute, read on as its "with gangrene" (K35.891); "perforated duodenal ulcer" Ulcer,
     # duodenum, with perforation (K26.5)
     "gangrene": ("gangrenous",),
-    "perforation": ("perforated",),  # "herniated nucleus pulposus": Hernia, nucleus pulposus
+    "perforation": ("perforated",),
     "disc": ("disk",),  # "C5-6 disk herniation": Hernia, intervertebral cartilage or disc
     # a vertebral level names its spine region (:data:`SPINE_REGION_LEVELS`): "C6 radiculopathy" is
     # Radiculopathy, cervical region (M54.12), where "L4" is not the lumbar of Hernia, lumbar
@@ -434,13 +434,7 @@ def _qualified_terms(index: Sequence) -> frozenset[str]:
     ("Keloid, cheloid"), lists other heads ("Reiter's disease, syndrome, or urethritis") or states a kind
     (:func:`_kind_qualifier`) is not one."""
     with_subterms = {e.path[0] for e in index if len(e.path) > 1}
-    categories: dict[str, set[str]] = {}
-    for e in index:
-        code = e.code or e.see_code
-        if code:
-            for w in set(words(" ".join(e.path))):
-                categories.setdefault(w, set()).add(code[:3])
-    out = set()
+    candidates: dict[str, tuple[str, str]] = {}  # main term -> (its head word, its code's category)
     for e in index:
         if len(e.path) != 1 or e.path[0] in with_subterms or not (e.code or e.see_code):
             continue
@@ -449,9 +443,15 @@ def _qualified_terms(index: Sequence) -> frozenset[str]:
         others = [s for s in spellings[1:] if not _same_term(s, spellings[0])]
         if len(head) != 1 or not others or others[-1].lower().startswith("or ") or any(_UNSKIPPABLE.search(q) for q in others):
             continue
-        if categories.get(head[0], set()) - {(e.code or e.see_code)[:3]}:
-            out.add(e.path[0])
-    return frozenset(out)
+        candidates[e.path[0]] = (head[0], (e.code or e.see_code)[:3])
+    heads = {head for head, _ in candidates.values()}
+    categories: dict[str, set[str]] = {head: set() for head in heads}  # the categories coded where a head word stands
+    for e in index:
+        code = e.code or e.see_code
+        if code:
+            for w in heads.intersection(words(" ".join(e.path))):
+                categories[w].add(code[:3])
+    return frozenset(term for term, (head, category) in candidates.items() if categories[head] - {category})
 
 
 _KIND_DEFAULTS = frozenset({"traumatic"})  # a main term's kind its subterms may repeat after a comma
