@@ -449,7 +449,7 @@ def _qualified_terms(index: Sequence) -> frozenset[str]:
     for e in index:
         code = e.code or e.see_code
         if code:
-            for w in heads.intersection(words(" ".join(e.path))):
+            for w in heads.intersection(words.__wrapped__(" ".join(e.path))):  # not cached: read once
                 categories[w].add(code[:3])
     return frozenset(term for term, (head, category) in candidates.items() if categories[head] - {category})
 
