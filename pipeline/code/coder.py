@@ -147,6 +147,41 @@ def _operative_blood_loss(e: Entity, text: str | None) -> bool:
     return bool(_BLOOD_LOSS_AMOUNT.search(text[max(0, e.start - 20) : e.end + 40]))
 
 
+# "All hematoma was evacuated", "There was some hematoma at the cath site", "bleeding was controlled with
+# cautery": what an operation or a procedure's narrative meets on its way, no injury (T14.8) or hemorrhage
+# (R58) of the patient's
+_NARRATED_BLEEDING = re.compile(
+    r"^\s*(?:(?:a\s+)?(?:small|some|minimal|minor|mild|slight|little)\s+)?"
+    r"(?:hematomas?|bleeding|bleeders?|oozing|hemorrhage|ecchymos[ie]s|bruising)\s*$",
+    re.I,
+)
+# ... and so is the bleeding of a sentence that tells its surgical control ("minimal bleeding noted", "after
+# clamping the tissue to control bleeding"), whatever its heading
+_SURGICAL_CONTROL = re.compile(
+    r"\b(?:control(?:led|ling)?|cauteri[sz]\w*|electrocautery|bovie|hemosta\w*|clamp\w*|ligat\w*|"
+    r"tolerated the procedure|minimal|estimated blood loss)\b",
+    re.I,
+)
+# "which may cause serious bleeding", "can lead to kidney failure": a warned-of consequence
+_CONSEQUENCE_WARNED = re.compile(
+    r"\b(?:may|might|could|can|will)\s+(?:\w+\s+)?(?:cause|lead\s+to|result\s+in|precipitate|increase\s+(?:the\s+)?risk\s+of)"
+    r"\s+(?:\w+\s+){0,2}$",
+    re.I,
+)
+
+
+def _sentence_head(text: str, start: int) -> str:
+    """The words of the mention's sentence before it (at most 80 characters)."""
+    return re.split(r"[.;:\n]\s", text[max(0, start - 80) : start])[-1]
+
+
+def _surgical_control(e: Entity, text: str | None) -> bool:
+    if not text:
+        return False
+    end = min((i for i in (text.find(". ", e.end), text.find("\n", e.end)) if i >= 0), default=len(text))
+    return bool(_SURGICAL_CONTROL.search(_sentence_head(text, e.start) + " " + text[e.end : end]))
+
+
 _ALLERGY_WORD = re.compile(r"^(?:drug\s+|medication\s+)?allerg(?:y|ies|ic)$", re.I)
 # the reaction after an allergy list's drug: "Celecoxib (rash)", "penicillin - hives", "sulfa causes a rash"
 _REACTION_BEFORE = re.compile(r"[A-Za-z]\s*(?:\(|[-–:]|\bcaus(?:es|ed|ing)\b|\bgives?\b)\s*(?:a\s+|an\s+)?$")
@@ -226,6 +261,14 @@ def _anesthetic_given(e: Entity, text: str | None) -> bool:
     return bool(_ANESTHESIA.match(mention)) and not (text and _ANESTHESIA_SITE_AFTER.match(text[e.end : e.end + 20]))
 
 
+# a procedure or test mention that is only a generic word: "Once adequate study has been performed" is
+# no nerve conduction study (the Index's nearest title), "the procedure was explained" no procedure
+_NO_PROCEDURE_NAMED = re.compile(
+    r"^\s*(?:the\s+)?(?:stud(?:y|ies)|procedures?|tests?|testing|exam(?:ination)?s?|evaluations?|work-?ups?|imaging|scans?)\s*$",
+    re.I,
+)
+
+
 def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bool = False) -> str | None:
     """Why the guidelines leave the mention uncoded, or None. ``diagnosed``: the note states its
     diagnoses under a diagnosis heading (:data:`DIAGNOSIS_SECTIONS`)."""
@@ -240,6 +283,13 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bo
         )
     if _operative_blood_loss(e, text):
         return "operative blood loss stated: a routine operative report statement, not a diagnosis"
+    if e.label in CM_LABELS and _NARRATED_BLEEDING.match(e.text) and (e.section == "procedure" or _surgical_control(e, text)):
+        return (
+            "bleeding or a hematoma the procedure's narrative reports (evacuated, controlled, at the puncture site): "
+            "part of the procedure; a complication is coded only where the physician documents one (Guidelines I.B.16)"
+        )
+    if text and e.label in CM_LABELS and _CONSEQUENCE_WARNED.search(_sentence_head(text, e.start)):
+        return 'a consequence the note warns of ("antibiotics ... may cause serious bleeding"), not a finding'
     if text and body_system_heading(text, e.start, e.end):
         return 'the heading of a body system the examination or review of systems reports on ("SKIN:"), not a finding'
     if e.negated:
@@ -259,6 +309,8 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bo
         return 'a reaction the allergy list gives for a drug ("celecoxib (rash)"): a past reaction, reported by the allergy status code (Z88)'
     if e.hypothetical:
         return "hypothetical: a possible future condition, not coded"
+    if e.label in PCS_LABELS and _NO_PROCEDURE_NAMED.match(e.text):
+        return 'a word that names no procedure or test ("the study", "the procedure"): not coded on its own'
     if e.section == "plan" and e.label in PCS_LABELS + TEST_LABELS:
         return "a procedure or test the plan or recommendations name: planned, not performed in this encounter"
     if e.uncertain and not e.family and setting == "outpatient":
@@ -378,7 +430,7 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         for p in proposals
         if (p.score >= STATED_CLOSE_MATCH or _head_agrees(p))
         and (p.has(ReasonKind.SPECIFIED) or _spelled_out(p, coder.index(p.system)))
-    }
+    } | {p.code for p in proposals if p.has(ReasonKind.COMBINATION) and p.code in stated}  # the statement's combination code
     required = guideline_required(proposals)
     rule_codes = {p.code for p in proposals}
     model = coder.reranker
@@ -739,11 +791,16 @@ def _at_the_site_stated(read: str, code: str) -> bool:
 
 
 def _head_agrees(p: CodeProposal) -> bool:
-    """The finding's head word is in the code's title: "fracture" of "closed fracture of the left
-    distal radius" in S52.502A's, but "pneumonia" of "community acquired pneumonia of the right lower
-    lobe" not in M21.961 "acquired deformity of right lower leg"."""
+    """The finding's head word is what the code's title names, before any "of": "fracture" of "closed
+    fracture of the left distal radius" in S52.502A's "fracture of lower end of left radius", but
+    "pneumonia" of "community acquired pneumonia of the right lower lobe" not in M21.961 "acquired
+    deformity of right lower leg", nor "tuberosity" of "the left tuberosity region" (of the maxilla)
+    the site of S82.152A "displaced fracture of left tibial tuberosity"."""
     stem = specificity.head_stem(p.evidence[0].text) if p.evidence else None
-    return stem is not None and stem in p.description.lower()
+    return stem is not None and stem in _OF_SITE.split(p.description.lower(), maxsplit=1)[0]
+
+
+_OF_SITE = re.compile(r"\bof\b")
 
 
 def guideline_required(proposals: list[CodeProposal]) -> set[str]:

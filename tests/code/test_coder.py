@@ -218,6 +218,14 @@ def test_diabetes_ckd_stage_and_hypertension_combination():
             {"M51.26", "M54.16", "K46.9"},
         ),
         ("IMPRESSION: C5-C6 disc herniation with radiculopathy.", {"M50.122"}, {"M50.20", "M50.222", "M54.10", "K46.9"}),
+        # osteoporosis with a current pathological fracture: M80 at the fracture's site (M81, M48.5 Excludes1)
+        ("IMPRESSION: Pathological fracture of L2 due to osteoporosis.", {"M80.08XA"}, {"M81.0", "M84.40XA", "M84.48XA"}),
+        ("ASSESSMENT: 1. Osteoporotic compression fracture of L1. 2. Hypertension.", {"M80.08XA", "I10"}, {"M48.50XA"}),
+        (
+            "PAST MEDICAL HISTORY: Osteoporosis.\nIMPRESSION: Pathological fracture of the right femur.",
+            {"M80.051A"},
+            {"M81.0", "M84.451A"},
+        ),
     ],
 )
 def test_combination_codes(text, expected, gone):
@@ -1677,3 +1685,50 @@ def test_the_examinations_skin_is_no_skin_disorder():
     )
     _, codes = codes_for(exam, "inpatient")
     assert "L98.9" not in codes, codes
+
+
+def test_a_site_the_code_names_is_no_stated_finding_of_it():
+    """An oral surgery note's "left tuberosity region" (of the maxilla) matched S82.152A, a fracture of the
+    left tibial tuberosity, on its head word and side: the tuberosity is the fracture's site, the fracture
+    is not stated, so the code is not proposed as documented detail."""
+    text = "PROCEDURE: Alveoloplasty.\nThe left tuberosity region was reduced and contoured with a bone file."
+    _, codes = codes_for(text, "inpatient")
+    assert not any(c.startswith("S82") for c in codes), codes
+
+
+def test_an_imaging_study_is_coded_at_the_body_part_stated():
+    """ "MRI of the lumbar spine" is BR39ZZZ; neither the bare modality's closest title (B030ZZZ, brain) nor
+    the case reports' habit of coding a bare "MRI" so is proposed beside it."""
+    _, codes = codes_for("PROCEDURE: MRI of the lumbar spine without contrast.", "inpatient")
+    assert "BR39ZZZ" in codes, codes
+    assert not any(c.startswith("B03") for c in codes), codes
+
+
+def test_a_generic_procedure_word_is_no_procedure():
+    """ "Once adequate study has been performed" (a heart catheterization's narrative) is no nerve conduction
+    study, the Index title nearest to "study": a word that names no procedure is skipped with its reason."""
+    text = (
+        "PROCEDURE: Right heart catheterization.\nThe catheter was guided into the pulmonary artery wedge position. "
+        "Once adequate study has been performed, the catheter was then removed."
+    )
+    result, codes = codes_for(text, "inpatient")
+    assert not any(c.startswith("4A00") for c in codes), codes
+    assert any(s.text == "study" and "names no procedure" in s.reason for s in result.skipped), result.skipped
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PROCEDURE: Left heart catheterization.\nThe catheters were removed and an Angio-Seal was placed. "
+        "There was some hematoma at the cath site.",
+        "OPERATIVE NOTE: A ventral incision was made. This was done after clamping the tissue to control bleeding.",
+        "HPI: On Coumadin. I explained antibiotics can alter the gut flora, which may cause serious bleeding.",
+    ],
+)
+def test_bleeding_an_operation_meets_or_a_note_warns_of_is_no_diagnosis(text):
+    """A hematoma or bleeding the procedure's narrative reports is part of the procedure (a complication
+    only where the physician documents one, I.B.16), and a consequence the note warns of is no finding:
+    neither T14.8XXA nor R58, each skipped with its reason."""
+    result, codes = codes_for(text, "inpatient")
+    assert not {"T14.8XXA", "R58"} & set(codes), codes
+    assert any(s.text.lower() in ("hematoma", "bleeding") for s in result.skipped), result.skipped

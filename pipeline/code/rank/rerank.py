@@ -274,6 +274,7 @@ def candidates(
     ``text``: the document with the findings not coded blanked (:func:`masked`); ``source``: as written;
     ``index``: the system's candidate index (the names of a code the document may spell out)."""
     from pipeline.code.rules.alternates import disagrees
+    from pipeline.code.rules.imaging import imaging_query, other_body_part
     from pipeline.code.rules.specificity import index_query
 
     out: dict[str, _Cand] = {}
@@ -283,13 +284,16 @@ def candidates(
     def cand(code: str) -> _Cand:
         return out.setdefault(code, _Cand(code))
 
-    def allowed(code: str, mention: str) -> bool:
-        """Not ruled out by the guideline pass, and no type word contradicting the mention."""
+    def allowed(code: str, mention: str, imaged: str | None = None) -> bool:
+        """Not ruled out by the guideline pass, and no type word contradicting the mention (nor, for an
+        imaging study, another body part than the one ``imaged``, :func:`imaging_query`)."""
         if code in rule_codes:
             return True
         if code in replaced or not excluded.allows(code):
             return False
-        return system != CM or not disagrees(mention, _description(system, code))
+        if system == PCS:
+            return not other_body_part(_description(system, code), imaged)
+        return not disagrees(mention, _description(system, code))
 
     for p in rule:
         c = cand(p.code)
@@ -302,6 +306,7 @@ def candidates(
         e = m.entity
         # what the mention states, as the Index reads it ("bladder leiomyoma" is a benign neoplasm)
         said = index_query(e.query_text) if system == CM else e.query_text
+        imaged = imaging_query(e.query_text, source or text, e.start, e.end) if system == PCS else None
         for rank, c0 in enumerate(m.candidates):
             if e.family or _proposable(system, c0.code) != c0.code or not allowed(c0.code, said):
                 continue  # family history: the guideline pass codes it; only billable / valid codes
@@ -315,7 +320,7 @@ def candidates(
             continue
         n, codes = stats.lex.get(mention_key(e.query_text), (0, {}))
         for code, k in codes.items():
-            if stats.useful(k, n, code) and (target := _proposable(system, code)) and allowed(target, said):
+            if stats.useful(k, n, code) and (target := _proposable(system, code)) and allowed(target, said, imaged):
                 c = cand(target)
                 if k / (n + 1) > c.lex_p:
                     c.lex_p, c.lex_n, c.lex_docs = k / (n + 1), k, n
@@ -328,7 +333,7 @@ def candidates(
         if m.candidates:
             n, codes = stats.link.get(m.candidates[0].code, (0, {}))
             for code, k in codes.items():
-                if stats.useful(k, n, code) and (target := _proposable(system, code)) and allowed(target, said):
+                if stats.useful(k, n, code) and (target := _proposable(system, code)) and allowed(target, said, imaged):
                     c = cand(target)
                     if k / (n + 1) > c.link_p:
                         c.link_p, c.link_n = k / (n + 1), k
@@ -362,7 +367,9 @@ def candidates(
                 continue
             if target in out:
                 out[target].doc_p = max(out[target].doc_p, float(pj))
-            elif pj >= CANDIDATE_P and (evidence := dm.evidence(text, v, j, usable=concluded)):
+            elif pj >= CANDIDATE_P and (
+                evidence := _not_elsewhere(system, target, dm.evidence(text, v, j, usable=concluded), source or text)
+            ):
                 c = cand(target)
                 c.doc_p = float(pj)
                 for ev in evidence:
@@ -381,6 +388,17 @@ def candidates(
         _add_title_overlap(system, out, text, source, index)
     # a code needs its evidence in the document (similar cases alone do not make a proposal)
     return [c for c in out.values() if (c.code not in replaced and c.evidence) or c.rule is not None]
+
+
+def _not_elsewhere(system: str, code: str, evidence: list[Evidence], text: str) -> list[Evidence]:
+    """The model's words that do not state another body part for an imaging code: "MRI" of "MRI of
+    the lumbar spine" is no evidence of B030ZZZ, the brain's (:func:`imaging.other_body_part`)."""
+    if system != PCS:
+        return evidence
+    from pipeline.code.rules.imaging import imaging_query, other_body_part
+
+    title = _description(system, code)
+    return [ev for ev in evidence if not other_body_part(title, imaging_query(ev.text, text, ev.start, ev.end))]
 
 
 def _add_neighbour_votes(system: str, out: dict[str, _Cand], votes, allowed) -> None:

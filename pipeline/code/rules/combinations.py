@@ -789,6 +789,74 @@ def disc_with_radiculopathy(props: list[CodeProposal]) -> list[CodeProposal]:
     return props
 
 
+# osteoporosis without a current pathological fracture (M81.-) -> with one (M80.-): age-related, other
+_OSTEOPOROSIS_WITH_FRACTURE = {"M81.0": "M80.0", "M81.8": "M80.8"}
+AGE_RELATED_OSTEOPOROSIS = "M81.0"  # the Index's "Osteoporosis" and "Fracture, pathological, due to osteoporosis"
+COLLAPSED_VERTEBRA, PATHOLOGICAL_FRACTURE = "M48.5", "M84.4"
+_VERTEBRA = re.compile(r"\b(?:vertebra\w*|spine|spinal|lumbar|thoracic|[LT]\d{1,2}\b)", re.I)
+_OSTEOPOROTIC = re.compile(r"\bosteopor", re.I)
+
+
+def _fracture_site(fracture: CodeProposal, text: str | None) -> str | None:
+    """M80's site and side characters for a pathological fracture code (M84.451A right femur -> "51";
+    M84.433A right radius -> "31", forearm; a collapsed vertebra -> "8X"); None where M80 names no such site."""
+    code = fracture.code
+    if code.startswith(COLLAPSED_VERTEBRA):
+        return "8X"
+    site = code[5:6]
+    if site == "0":  # site unspecified: the vertebra its statement names ("pathological fracture of L2")
+        said = " ".join(_statement(text, ev.start) for ev in fracture.evidence) if text else ""
+        return "8X" if _VERTEBRA.search(said or " ".join(ev.text for ev in fracture.evidence)) else "0X"
+    if site == "8":
+        return "8X" if _VERTEBRA.search(" ".join(ev.text for ev in fracture.evidence)) else None
+    if site not in "1234567" or (site == "5" and code[6:7] not in "129"):
+        return None  # M84.454 pelvis, M84.459 hip: no M80.05 code of theirs
+    side = {"1": "1", "2": "2"}.get(code[6:7], "9")
+    if site == "3":  # M84.43: 1 2 ulna, 3 4 radius (right, left); M80.03: forearm
+        side = {"1": "1", "2": "2", "3": "1", "4": "2"}.get(code[6:7], "9")
+    return site + side
+
+
+def osteoporosis_with_fracture(props: list[CodeProposal], text: str | None = None) -> list[CodeProposal]:
+    """Osteoporosis documented with a current pathological fracture (a collapsed vertebra, a fracture the
+    note calls pathological or osteoporotic) is one M80 code of the fracture's site: "pathological fracture
+    of L2 due to osteoporosis" is M80.08XA, not M84.40XA and M81.0 (Guidelines I.C.13.d.2; M81 and M48.5
+    Excludes1 "osteoporosis with current pathological fracture (M80.-)")."""
+    best = _best_of_their_mentions(props)
+    fractures = [p for p in best if p.code.startswith((COLLAPSED_VERTEBRA, PATHOLOGICAL_FRACTURE))]
+    if not fractures:
+        return props
+    osteo = sorted((p for p in best if p.code in _OSTEOPOROSIS_WITH_FRACTURE), key=lambda p: -p.score)
+    parts: dict[str, list[CodeProposal]] = {}
+    gone: set[str] = set()
+    for fracture in fractures:
+        # "osteoporotic compression fracture", the adjective in the mention or right before it
+        osteoporotic = any(
+            _OSTEOPOROTIC.search((_words_before(text, ev.start) if text else "") + ev.text) for ev in fracture.evidence
+        )
+        site = _fracture_site(fracture, text)
+        if not (osteo or osteoporotic) or site is None:
+            continue
+        kind = _OSTEOPOROSIS_WITH_FRACTURE[osteo[0].code if osteo else AGE_RELATED_OSTEOPOROSIS]
+        combined = f"{kind}{site}{fracture.code[7:8] or 'A'}"
+        if _valid(combined):
+            parts.setdefault(combined, []).append(fracture)
+            gone |= {fracture.code} | _other_readings(props, [fracture], "M84") | _other_readings(props, [fracture], "M48.5")
+    if not parts:
+        return props
+    merged = []
+    for combined, fractures_of_it in parts.items():
+        taken = [*fractures_of_it, *osteo]
+        why = Reason(
+            ReasonKind.COMBINATION,
+            tuple(dict.fromkeys(p.code for p in taken)),
+            f"osteoporosis with a current pathological fracture ({', '.join(dict.fromkeys(p.code for p in taken))}): "
+            f"{combined} (Index: Fracture, pathological, due to osteoporosis; Guidelines I.C.13.d.2; M81 Excludes1)",
+        )
+        merged.append(_merge(combined, taken, [why]))
+    return _replaced(props, gone | {p.code for p in osteo}, *merged)
+
+
 def _statement(text: str, start: int) -> str:
     """The words from ``start`` to the end of its line or sentence ("Left pleural effusion, parapneumonic")."""
     ends = [i for i in (text.find("\n", start), text.find(". ", start)) if i >= 0]
@@ -798,7 +866,7 @@ def _statement(text: str, start: int) -> str:
 def combine(props: list[CodeProposal], text: str | None = None) -> list[CodeProposal]:
     props = anticoagulant_coagulopathy(pulmonary_edema_with_heart_failure(diabetes(list(props))))
     props = parapneumonic_pneumonia(allergic_urticaria(prostate_with_symptoms(props)), text)
-    props = disc_with_radiculopathy(respiratory_failure_with_gas(props, text))
+    props = osteoporosis_with_fracture(disc_with_radiculopathy(respiratory_failure_with_gas(props, text)), text)
     return dementia_in_disease(
         bleeding_from_source(nausea_with_vomiting(copd_infection(gallbladder(hypertension(props)))), text), text
     )

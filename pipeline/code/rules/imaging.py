@@ -26,6 +26,18 @@ MODALITIES: tuple[tuple[re.Pattern, str], ...] = tuple(
     )
 )
 
+# the spine's regions, read first: a "thoracic spine" is not the chest, a "cervical spine" not the neck,
+# and a spine MRI is not the brain MRI the bare modality's closest title would give (BR39ZZZ, not B030ZZZ)
+SPINE_REGIONS: tuple[tuple[str, re.Pattern], ...] = tuple(
+    (name, re.compile(p, re.I))
+    for name, p in (
+        # "her cervical MRI": the cervical spine's (the neck's soft tissue is named "neck")
+        ("cervical spine", r"\b(?:cervical|c-) ?spine\b|\bcervical (?:MRI|MR|CT|CAT|x-?rays?|films?|radiographs?)\b"),
+        ("thoracic spine", r"\b(?:thoracic|dorsal|t-) ?spine\b"),
+        ("lumbar spine", r"\b(?:lumbar|lumbosacral|l-) ?spine\b|\blumbar\b"),
+        ("whole spine", r"\b(?:whole|entire|total) spine\b"),
+    )
+)
 # body-part words (nouns and adjectives) -> PCS body part words; order of the tuple is the order
 # PCS names combined regions in ("chest, abdomen and pelvis")
 REGIONS: tuple[tuple[str, re.Pattern], ...] = tuple(
@@ -79,8 +91,22 @@ def imaging_query(mention: str, text: str | None, start: int, end: int) -> str |
         left, right = _sentence_window(text, start, end)
         # the adjectives right before the mention and an "of the ..." phrase right after it
         words = " ".join([*left.split()[-2:], mention, right])
+    spine = [name for name, pattern in SPINE_REGIONS if pattern.search(words)]
+    if spine:
+        return f"{kind} of {spine[0]}"
     found = tuple(sorted({name for name, pattern in REGIONS if pattern.search(words)}))
     if not found:
         return None
     part = COMBINED.get(found) or " ".join(found)
     return f"{kind} of {part}"
+
+
+def other_body_part(title: str, read: str | None) -> bool:
+    """``title`` is an imaging study of the modality ``read`` (:func:`imaging_query`) at another body
+    part: the stated "MRI of the lumbar spine" is no B030ZZZ "MRI of brain", though case reports
+    coded a bare "MRI" so."""
+    if not read:
+        return False
+    kind, _, part = read.partition(" of ")
+    title = title.lower()
+    return title.startswith(kind) and part not in title.replace(",", "")

@@ -102,12 +102,66 @@ def root_preference(code: str, mention: str) -> int:
     return 0 if code[2] == wanted else 1
 
 
+MEASUREMENT = "4A"  # Measurement and Monitoring, Measurement
+# the function a test's words name (the 5th character of a measurement is its approach, the 6th its
+# function): an EEG measures the central nervous system's electrical activity (4A00X4Z), a nerve
+# conduction study the peripheral nerves' conductivity (4A01X2-), not the central nervous conductivity
+# of an open approach the PCS Index's "see Measurement, Central Nervous 4A00" reads first
+_FUNCTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p, re.I), f)
+    for p, f in (
+        (r"\b(?:eeg|electroencephalogra\w*|ekg|ecg|electrocardiogra\w*|electrical activity)\b", "4"),
+        (r"\bconduction\b|\bncs\b|\bconductivity\b", "2"),
+        (r"\bpressures?\b", "B"),
+    )
+)
+CENTRAL_NERVOUS, PERIPHERAL_NERVOUS = "0", "1"
+_CENTRAL = re.compile(r"\b(?:eeg|electroencephalogra\w*|brain|cerebral|evoked|spinal cord)\b", re.I)
+
+
+def measurement_preference(code: str, mention: str, stated: Sequence[str]) -> tuple[int, int, int]:
+    """Rank of a measurement's function, body system and approach for a test's words (lower first): the
+    function they name; a nerve conduction study's peripheral nerves unless the words name the brain or
+    the cord; the approach stated, else External (a test of surface electrodes: 4A00X4Z, 4A02X4Z). A test
+    of no function named keeps the index's order."""
+    wanted = next((f for pattern, f in _FUNCTIONS if pattern.search(mention)), None)
+    if wanted is None:
+        return 0, 0, 0  # a test of no function named (an EMG's needle is percutaneous): the index's order
+    function = 0 if code[5] == wanted else 1
+    nervous = CENTRAL_NERVOUS if _CENTRAL.search(mention) else PERIPHERAL_NERVOUS
+    system = 0 if code[3] not in (CENTRAL_NERVOUS, PERIPHERAL_NERVOUS) or code[3] == nervous else 1
+    approach = code[4]
+    if stated:
+        return function, system, stated.index(approach) if approach in stated else len(stated)
+    return function, system, 0 if approach == EXTERNAL else 1
+
+
+def _with_external_measurements(cands: Sequence[Candidate]) -> list[Candidate]:
+    """``cands`` with the External approach's code beside each measurement the index gave by another
+    approach only, scored alike (the index's first few of the Index's "see Measurement, Central Nervous
+    4A00" for an "EEG" are open, percutaneous and endoscopic ones)."""
+    from dataclasses import replace
+
+    from pipeline.code.lookup.codeset import get_codeset
+
+    have = {c.code for c in cands}
+    out: list[Candidate] = []
+    for c in cands:
+        out.append(c)
+        external = f"{c.code[:4]}{EXTERNAL}{c.code[5:]}"
+        if c.code.startswith(MEASUREMENT) and len(c.code) == 7 and external not in have and get_codeset().pcs_is_valid(external):
+            have.add(external)
+            out.append(replace(c, code=external, description=get_codeset().pcs_description(external) or external))
+    return out
+
+
 def conventional_order(cands: Sequence[Candidate], mention: str, sentence: str) -> list[Candidate]:
     """``cands`` (best first) with each run of equally scored Medical and Surgical codes ordered by the
     root operation, then the approach a coder reads (the module doc), the other codes of the run left
     in their places; ``sentence``: the mention's
     sentence in the note, read for a stated approach."""
     stated = stated_approaches(mention) or stated_approaches(sentence)
+    cands = _with_external_measurements(cands)
     out: list[Candidate] = []
     i = 0
     while i < len(cands):
@@ -120,6 +174,9 @@ def conventional_order(cands: Sequence[Candidate], mention: str, sentence: str) 
             (run[k] for k in slots), key=lambda c: (root_preference(c.code, mention), approach_preference(c.code, stated))
         )
         for k, c in zip(slots, ordered):
+            run[k] = c
+        tests = [k for k, c in enumerate(run) if c.code.startswith(MEASUREMENT) and len(c.code) == 7]
+        for k, c in zip(tests, sorted((run[k] for k in tests), key=lambda c: measurement_preference(c.code, mention, stated))):
             run[k] = c
         out += run
         i = j

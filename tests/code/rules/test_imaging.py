@@ -22,6 +22,11 @@ from pipeline.code.rules.imaging import imaging_query
         ("Thoraco-abdominal CT was normal.", "CT", "computerized tomography of chest and abdomen"),
         ("Renal ultrasound showed a cyst.", "ultrasound", "ultrasonography of kidneys"),
         ("Brain MRI showed two lesions.", "MRI", "magnetic resonance imaging of brain"),
+        ("MRI of the lumbar spine without contrast.", "MRI", "magnetic resonance imaging of lumbar spine"),
+        ("Her cervical MRI reveals stenosis at C6-7.", "MRI", "magnetic resonance imaging of cervical spine"),
+        ("CT of the neck showed a mass.", "CT", "computerized tomography of neck"),
+        ("A thoracic spine CT was done.", "CT", "computerized tomography of thoracic spine"),
+        ("Cervical spine x-rays showed spondylosis.", "x-rays", "plain radiography of cervical spine"),
         ("Chest X-ray and CT scan confirmed it.", "CT scan", None),  # the chest belongs to the x-ray
         ("Laparoscopic cholecystectomy was done.", "cholecystectomy", None),  # not imaging
     ],

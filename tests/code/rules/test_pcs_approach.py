@@ -60,3 +60,15 @@ def test_only_ties_are_reordered():
     assert [c.code for c in conventional_order(cands, "cholecystectomy", "Laparoscopic converted cholecystectomy")][
         0
     ] == "0FT44ZZ"
+
+
+def test_a_test_is_read_to_its_function_and_the_external_approach():
+    """An EEG is the central nervous system's electrical activity measured from outside (4A00X4Z), a nerve
+    conduction study the peripheral nerves' conductivity (4A01X2-): not the open-approach conductivity code
+    the PCS Index's "see Measurement, Central Nervous 4A00" gives first."""
+    eeg = _cands(("4A0002Z", 1.0), ("4A0004Z", 1.0), ("4A000BZ", 1.0), ("4A0034Z", 1.0))
+    assert conventional_order(eeg, "EEG", "PROCEDURE: EEG was performed.")[0].code == "4A00X4Z"
+    ncs = _cands(("4A0002Z", 1.0), ("4A00X2Z", 1.0), ("4A0102B", 1.0))
+    assert conventional_order(ncs, "nerve conduction study", "Nerve conduction study of the right arm.")[0].code == "4A01X2B"
+    # a better-scored candidate keeps its place
+    assert conventional_order(_cands(("4A02X4Z", 0.9), ("4A00X4Z", 0.8)), "EEG", "EEG.")[0].code == "4A02X4Z"
