@@ -292,7 +292,7 @@ def candidates(
         if code in replaced or not excluded.allows(code):
             return False
         if system == PCS:
-            return not other_body_part(_description(system, code), imaged)
+            return imaged is None or not other_body_part(_description(system, code), imaged)
         return not disagrees(mention, _description(system, code))
 
     for p in rule:
