@@ -26,30 +26,29 @@ MODALITIES: tuple[tuple[re.Pattern, str], ...] = tuple(
     )
 )
 
+
 # the spine's regions, read first: a "thoracic spine" is not the chest, a "cervical spine" not the neck,
 # and a spine MRI is not the brain MRI the bare modality's closest title would give (BR39ZZZ, not B030ZZZ)
-SPINE_REGIONS: tuple[tuple[str, re.Pattern], ...] = tuple(
-    (name, re.compile(p, re.I))
-    for name, p in (
-        # "her cervical MRI": the cervical spine's (the neck's soft tissue is named "neck")
-        ("cervical spine", r"\b(?:cervical|c-) ?spine\b|\bcervical (?:MRI|MR|CT|CAT|x-?rays?|films?|radiographs?)\b"),
-        ("thoracic spine", r"\b(?:thoracic|dorsal|t-) ?spine\b"),
-        ("lumbar spine", r"\b(?:lumbar|lumbosacral|l-) ?spine\b|\blumbar\b"),
-        ("whole spine", r"\b(?:whole|entire|total) spine\b"),
-    )
+def _named(*regions: tuple[str, str]) -> tuple[tuple[str, re.Pattern], ...]:
+    return tuple((name, re.compile(p, re.I)) for name, p in regions)
+
+
+SPINE_REGIONS = _named(
+    # "her cervical MRI": the cervical spine's (the neck's soft tissue is named "neck")
+    ("cervical spine", r"\b(?:cervical|c-) ?spine\b|\bcervical (?:MRI|MR|CT|CAT|x-?rays?|films?|radiographs?)\b"),
+    ("thoracic spine", r"\b(?:thoracic|dorsal|t-) ?spine\b"),
+    ("lumbar spine", r"\b(?:lumbar|lumbosacral|l-) ?spine\b|\blumbar\b"),
+    ("whole spine", r"\b(?:whole|entire|total) spine\b"),
 )
 # body-part words (nouns and adjectives) -> PCS body part words; order of the tuple is the order
 # PCS names combined regions in ("chest, abdomen and pelvis")
-REGIONS: tuple[tuple[str, re.Pattern], ...] = tuple(
-    (name, re.compile(p, re.I))
-    for name, p in (
-        ("chest", r"\b(?:chest|thora(?:x|cic|co\w*)|lungs?|pulmonary)\b"),
-        ("abdomen", r"\b(?:abdom\w*|abdomino\w*)\b"),
-        ("pelvis", r"\b(?:pelvi[cs]|pelvis|\w*-?pelvic)\b"),
-        ("brain", r"\b(?:brain|cranial|cerebral|head|skull|encephal\w*)\b"),
-        ("neck", r"\b(?:neck|cervical)\b"),
-        ("kidneys", r"\b(?:renal|kidneys?|nephr\w*)\b"),
-    )
+REGIONS = _named(
+    ("chest", r"\b(?:chest|thora(?:x|cic|co\w*)|lungs?|pulmonary)\b"),
+    ("abdomen", r"\b(?:abdom\w*|abdomino\w*)\b"),
+    ("pelvis", r"\b(?:pelvi[cs]|pelvis|\w*-?pelvic)\b"),
+    ("brain", r"\b(?:brain|cranial|cerebral|head|skull|encephal\w*)\b"),
+    ("neck", r"\b(?:neck|cervical)\b"),
+    ("kidneys", r"\b(?:renal|kidneys?|nephr\w*)\b"),
 )
 COMBINED = {  # PCS body part values for combined regions
     ("abdomen", "pelvis"): "abdomen and pelvis",
