@@ -35,9 +35,9 @@ def _named(*regions: tuple[str, str]) -> tuple[tuple[str, re.Pattern], ...]:
 
 SPINE_REGIONS = _named(
     # "her cervical MRI": the cervical spine's (the neck's soft tissue is named "neck")
-    ("cervical spine", r"\b(?:cervical|c-) ?spine\b|\bcervical (?:MRI|MR|CT|CAT|x-?rays?|films?|radiographs?)\b"),
-    ("thoracic spine", r"\b(?:thoracic|dorsal|t-) ?spine\b"),
-    ("lumbar spine", r"\b(?:lumbar|lumbosacral|l-) ?spine\b|\blumbar\b"),
+    ("cervical spine", r"\b(?:cervical ?|c-?\s?)spine\b|\bcervical (?:MRI|MR|CT|CAT|x-?rays?|films?|radiographs?)\b"),
+    ("thoracic spine", r"\b(?:thoracic ?|dorsal ?|t-?\s?)spine\b"),
+    ("lumbar spine", r"\b(?:lumbar ?|lumbosacral ?|l-?\s?)spine\b|\blumbar\b"),
     ("whole spine", r"\b(?:whole|entire|total) spine\b"),
 )
 # body-part words (nouns and adjectives) -> PCS body part words; order of the tuple is the order

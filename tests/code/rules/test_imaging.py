@@ -25,6 +25,8 @@ from pipeline.code.rules.imaging import imaging_query
         ("MRI of the lumbar spine without contrast.", "MRI", "magnetic resonance imaging of lumbar spine"),
         ("Her cervical MRI reveals stenosis at C6-7.", "MRI", "magnetic resonance imaging of cervical spine"),
         ("CT of the neck showed a mass.", "CT", "computerized tomography of neck"),
+        ("The MRI of his C spine showed spondylosis.", "MRI", "magnetic resonance imaging of cervical spine"),
+        ("MRI T-spine was unremarkable.", "MRI", "magnetic resonance imaging of thoracic spine"),
         ("A thoracic spine CT was done.", "CT", "computerized tomography of thoracic spine"),
         ("Cervical spine x-rays showed spondylosis.", "x-rays", "plain radiography of cervical spine"),
         ("Chest X-ray and CT scan confirmed it.", "CT scan", None),  # the chest belongs to the x-ray
