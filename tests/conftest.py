@@ -21,6 +21,10 @@ _DATA_DIR = Path(tempfile.mkdtemp(prefix="mrt-test-data-"))
 os.environ["MRT_DATA_DIR"] = str(_DATA_DIR)
 os.environ.pop("MRT_DATABASE_URL", None)
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# the product's Prefect defaults (flows/_prefect_env.py: a 120 s ephemeral-server start, no background
+# services) before any test imports Prefect, whose settings are read once at its import: a test that
+# imported Prefect first left later flow runs with Prefect's 20 s start, which a loaded machine can miss
+import flows  # noqa: E402, F401
 
 
 def pytest_sessionstart(session):
