@@ -176,6 +176,7 @@ def _sentence_head(text: str, start: int) -> str:
 
 
 def _surgical_control(e: Entity, text: str | None) -> bool:
+    """The mention's sentence tells the bleeding's surgical control (:data:`_SURGICAL_CONTROL`)."""
     if not text:
         return False
     end = min((i for i in (text.find(". ", e.end), text.find("\n", e.end)) if i >= 0), default=len(text))
@@ -261,8 +262,9 @@ def _anesthetic_given(e: Entity, text: str | None) -> bool:
     return bool(_ANESTHESIA.match(mention)) and not (text and _ANESTHESIA_SITE_AFTER.match(text[e.end : e.end + 20]))
 
 
-# a procedure or test mention that is only a generic word: "Once adequate study has been performed" is
-# no nerve conduction study (the Index's nearest title), "the procedure was explained" no procedure
+# a procedure mention that is only a generic word: "Once adequate study has been performed" is no nerve
+# conduction study (the Index's nearest title), "the procedure was explained" no procedure (a test mention
+# is left alone: skipping those changes the words the document-level model reads, for no better code)
 _NO_PROCEDURE_NAMED = re.compile(
     r"^\s*(?:the\s+)?(?:stud(?:y|ies)|procedures?|tests?|testing|exam(?:ination)?s?|evaluations?|work-?ups?|imaging|scans?)\s*$",
     re.I,

@@ -16,6 +16,10 @@ pick among them by chance:
   So is an "-ectomy" that takes part of its body part unless the note says all of it was removed: a
   discectomy, meniscectomy or laminectomy is Excision unless "total" or "complete" (:data:`PARTIAL_UNLESS_TOTAL`).
 
+* **Measurement.** A test (section 4, Measurement and Monitoring) is read to the function its words name,
+  by the approach stated, else External, the approach of surface electrodes: an EEG is 4A00X4Z, a
+  nerve conduction study the peripheral nerves' conductivity (:func:`measurement_preference`).
+
 :func:`conventional_order` puts the candidates the index scores alike in that order and leaves every
 other candidate where it was: it only breaks ties, so a mention whose words decide still decides.
 """
