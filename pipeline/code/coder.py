@@ -170,19 +170,6 @@ _CONSEQUENCE_WARNED = re.compile(
 )
 
 
-def _sentence_head(text: str, start: int) -> str:
-    """The words of the mention's sentence before it (at most 80 characters)."""
-    return re.split(r"[.;:\n]\s", text[max(0, start - 80) : start])[-1]
-
-
-def _surgical_control(e: Entity, text: str | None) -> bool:
-    """The mention's sentence tells the bleeding's surgical control (:data:`_SURGICAL_CONTROL`)."""
-    if not text:
-        return False
-    end = min((i for i in (text.find(". ", e.end), text.find("\n", e.end)) if i >= 0), default=len(text))
-    return bool(_SURGICAL_CONTROL.search(_sentence_head(text, e.start) + " " + text[e.end : end]))
-
-
 _ALLERGY_WORD = re.compile(r"^(?:drug\s+|medication\s+)?allerg(?:y|ies|ic)$", re.I)
 # the reaction after an allergy list's drug: "Celecoxib (rash)", "penicillin - hives", "sulfa causes a rash"
 _REACTION_BEFORE = re.compile(r"[A-Za-z]\s*(?:\(|[-–:]|\bcaus(?:es|ed|ing)\b|\bgives?\b)\s*(?:a\s+|an\s+)?$")
@@ -285,12 +272,16 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bo
         )
     if _operative_blood_loss(e, text):
         return "operative blood loss stated: a routine operative report statement, not a diagnosis"
-    if e.label in CM_LABELS and _NARRATED_BLEEDING.match(e.text) and (e.section == "procedure" or _surgical_control(e, text)):
+    if (
+        e.label in CM_LABELS
+        and _NARRATED_BLEEDING.match(e.text)
+        and (e.section == "procedure" or (text and _SURGICAL_CONTROL.search(_sentence_of(e, text))))
+    ):
         return (
             "bleeding or a hematoma the procedure's narrative reports (evacuated, controlled, at the puncture site): "
             "part of the procedure; a complication is coded only where the physician documents one (Guidelines I.B.16)"
         )
-    if text and e.label in CM_LABELS and _CONSEQUENCE_WARNED.search(_sentence_head(text, e.start)):
+    if e.label in CM_LABELS and _CONSEQUENCE_WARNED.search(_sentence_before(e, text)):
         return 'a consequence the note warns of ("antibiotics ... may cause serious bleeding"), not a finding'
     if text and body_system_heading(text, e.start, e.end):
         return 'the heading of a body system the examination or review of systems reports on ("SKIN:"), not a finding'
