@@ -215,6 +215,21 @@ def _adjectives_of_findings(mentions: list[Entity], text: str | None) -> list[En
 # "CTA chest PE study showing no evidence for pulmonary embolism": the name of a test that found nothing
 # (an "epigastric pain study" or a "thrombophilia study, which revealed ..." tells of the finding)
 _TEST_FOR = re.compile(r"\s*(?:study|protocol)\b[^.;\n]{0,40}?\b(?:no|negative|without)\b", re.I)
+# a consent discussion: "I also explained to her complications including rare cases of death secondary to DVT,
+# PE, leak, peritonitis, sepsis, shock" names what might happen, not what the patient has (a list no
+# hypothetical scope of the extraction runs through, past its "secondary to")
+_RISKS_NAMED = re.compile(
+    r"\b(?:risks?|complications?)\s+(?:\w+\s+){0,3}?(?:including|include[sd]?|such\s+as|as\s+well\s+as)\b", re.I
+)
+_DISCUSSED = re.compile(r"\b(?:explain|discuss|review|inform|counsel|consent|understand|aware|agree)", re.I)
+# "an indwelling pain catheter", "OpSite over the pain pump", "Marcaine ... for post-op pain relief", "seen
+# for his pain management": a symptom word naming the treatment or device for it, not a finding
+_TREATMENT_AFTER = re.compile(
+    r"\s*(?:catheters?|pumps?|relief|management|control|medications?|meds|regimen|service|clinic|specialists?|"
+    r"contract|block|scale|score)\b",
+    re.I,
+)
+_TREATED_SYMPTOM = re.compile(r"^(?:post-?op(?:erative)?\s+)?(?:pain|nausea)$", re.I)
 # in the sections that record what was observed (note_text.OBSERVATION_SECTIONS): "Abdomen: Moderately
 # overweight." is how the patient looks, which the training notes' coder never coded as overweight
 # (E66.3) without the physician's diagnosis
@@ -281,6 +296,8 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bo
             "bleeding or a hematoma the procedure's narrative reports (evacuated, controlled, at the puncture site): "
             "part of the procedure; a complication is coded only where the physician documents one (Guidelines I.B.16)"
         )
+    if e.label in CM_LABELS and text and text[e.start : e.end] == e.text and _risk_discussed(e, text):
+        return 'a risk or complication a consent discussion names ("complications including ... sepsis"), not a finding'
     if e.label in CM_LABELS and _CONSEQUENCE_WARNED.search(_sentence_before(e, text)):
         return 'a consequence the note warns of ("antibiotics ... may cause serious bleeding"), not a finding'
     if text and body_system_heading(text, e.start, e.end):
@@ -289,6 +306,13 @@ def _skip_reason(e: Entity, setting: str, text: str | None = None, diagnosed: bo
         return "negated: documented as absent, not coded"
     if text and e.label in CM_LABELS and _TEST_FOR.match(text[e.end : e.end + 60]):
         return 'the name of a test that found no such thing ("PE study showing no evidence for ..."), not a finding'
+    if (
+        text
+        and e.label in CM_LABELS
+        and _TREATED_SYMPTOM.match(e.text.strip())
+        and _TREATMENT_AFTER.match(text[e.end : e.end + 20])
+    ):
+        return 'the name of a treatment or device for the symptom ("pain pump", "pain management"): not a finding'
     if e.section in OBSERVATION_SECTIONS and _HABITUS.match(e.text.strip()):
         return "the body habitus the examination describes, not a diagnosis the physician makes (E66.3 needs one)"
     if e.section == "allergies" and _ALLERGY_WORD.match(e.text):
@@ -1381,6 +1405,14 @@ def _still_treated_malignancy(e: Entity, code: str, text: str | None) -> bool:
     begin, end = _sentence_bounds(e, text)
     after = _SENTENCE_BREAK.search(text, end + 1)
     return still_treated(text[begin : after.start() if after else len(text)])
+
+
+def _risk_discussed(e: Entity, text: str) -> bool:
+    """Whether the mention follows, in its sentence, the risks or complications a discussion with the
+    patient names (:data:`_RISKS_NAMED`, :data:`_DISCUSSED`)."""
+    begin, end = _sentence_bounds(e, text)
+    named = _RISKS_NAMED.search(text, begin, e.start)
+    return named is not None and _DISCUSSED.search(text, begin, end) is not None
 
 
 def _sentence_of(e: Entity, text: str | None) -> str:

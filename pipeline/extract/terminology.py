@@ -28,7 +28,10 @@ DATA = cast(Path, resources.files("pipeline.extract") / "data")  # the package i
 # words a trained model or the speller sometimes labels that are never a finding on their own: headings,
 # the month or modal "may", a bare side (the lexicon's blocked terms, data/blocked_terms.txt, keep general
 # words such as "pain" out of the lexicon, but the model's "pain" before its site is a finding)
-NOT_FINDINGS_ALONE = frozenset({"impression", "presenting", "personal", "admission", "may", "lateral", "medial", "nerves"})
+# "an excellent interference fit", "press fit": a graft's or a component's fit, never a seizure in a dictation
+NOT_FINDINGS_ALONE = frozenset(
+    {"impression", "presenting", "personal", "admission", "may", "lateral", "medial", "nerves", "fit", "fits"}
+)
 
 
 DEFAULT_MODIFIERS = [

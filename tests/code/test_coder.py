@@ -1732,3 +1732,45 @@ def test_bleeding_an_operation_meets_or_a_note_warns_of_is_no_diagnosis(text):
     result, codes = codes_for(text, "inpatient")
     assert not {"T14.8XXA", "R58"} & set(codes), codes
     assert any(s.text.lower() in ("hematoma", "bleeding") for s in result.skipped), result.skipped
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PROCEDURE: Arthroscopic rotator cuff repair.\nThrough a separate incision, an indwelling pain catheter was placed.",
+        "OPERATIVE NOTE: Meatoplasty. 0.25% Marcaine was infiltrated at the base of the penis for post-op pain relief.",
+        "HPI: He has been seen by Dr. X for his pain management and was considered for amputation.",
+    ],
+)
+def test_a_treatment_or_device_named_for_pain_is_no_finding(text):
+    """ "pain catheter", "pain relief", "pain management" name what treats the pain, not pain the note
+    reports: no R52 (nor G89.18), the word skipped with its reason."""
+    result, codes = codes_for(text, "inpatient")
+    assert not {"R52", "G89.18"} & set(codes), codes
+    assert any("treatment or device" in s.reason for s in result.skipped), result.skipped
+
+
+def test_cellulitis_of_a_limb_with_its_side_is_the_limbs_code():
+    """ "Cellulitis of the left leg" is Cellulitis, leg - see Cellulitis, lower limb (L03.11-), the left lower
+    limb's L03.116, not "of unspecified part of limb" (L03.119)."""
+    _, codes = codes_for("ASSESSMENT: Cellulitis of the left leg.", "inpatient")
+    assert "L03.116" in codes and "L03.119" not in codes, codes
+
+
+def test_the_complications_a_consent_discussion_names_are_no_findings():
+    """ "I also explained to her complications including rare cases of death secondary to DVT, PE, leak,
+    peritonitis, sepsis, shock": what might happen, not what she has (K65.9, A41.9, R57.9 were proposed)."""
+    text = (
+        "PLAN: Laparoscopic gastric bypass. I also explained to her complications including rare cases of death "
+        "secondary to DVT, PE, leak, peritonitis, sepsis, shock, multisystem organ failure. She understands."
+    )
+    result, codes = codes_for(text, "inpatient")
+    assert not {"K65.9", "A41.9", "R57.9", "R99"} & set(codes), codes
+    assert any(s.text == "sepsis" and "consent discussion" in s.reason for s in result.skipped), result.skipped
+
+
+def test_a_grafts_fit_is_no_seizure():
+    _, codes = codes_for(
+        "The allograft was press fit and tamped into position, achieving an excellent interference fit.", "inpatient"
+    )
+    assert not any(c.startswith("R56") for c in codes), codes

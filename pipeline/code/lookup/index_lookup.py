@@ -104,10 +104,12 @@ SPINE_REGION_LEVELS = {
 _SPINE_REGION = re.compile(r"^\s*(?:(cervical|thoracic)(?:\s+region)?|(lumbar)\s+region)\s*$")
 
 # the Index's word -> the words a dictation uses for it (each also matches itself)
+_BRAIN_LOBES = ("temporoparietal", "frontoparietal", "parietooccipital", "frontotemporal", "temporooccipital")
 SYNONYMS = {
     "lung": ("pulmonary", "lungs"),
     "kidney": ("renal", "kidneys"),
     "legs": ("leg",),  # Edema, legs
+    "limb": ("extremity",),  # "cellulitis of the right lower extremity": Cellulitis, lower limb
     **{site: (adjective,) for adjective, site in SITE_ADJECTIVES.items() if site not in ("lung", "kidney")},
     "obstructive": ("obstruction",),
     "exacerbation": ("exacerbated", "exacerbations", "flare"),
@@ -149,6 +151,12 @@ SYNONYMS = {
     "patella": ("patellar",),
     "clavicle": ("clavicular",),
     "brain": ("cerebral", "intracranial", "intracerebral"),  # "intracranial aneurysm": Aneurysm, brain
+    # a hemorrhage of the brain's lobes or substance as a scan reads it: "right temporoparietal hemorrhage"
+    # is Hemorrhage, cerebral, lobe (I61.1), "intraparenchymal hemorrhage" Hemorrhage, intracerebral,
+    # "pontine hemorrhage" Hemorrhage, brainstem
+    "cerebral": _BRAIN_LOBES,
+    "intracerebral": ("intraparenchymal",),
+    "brainstem": ("pontine", "pons"),
     # lab findings in a dictation's words: "elevated liver enzymes" is Elevated, liver function, test,
     # hepatic enzyme; "elevated transaminases" its aminotransferase
     "hepatic": ("liver",),
@@ -168,6 +176,7 @@ _SMALL_INTESTINE = ("duodenum", "duodenal", "jejunum", "jejunal", "ileum", "ilea
 # infection (J44.0's "COPD with acute lower respiratory infection"), an exacerbation is acute
 IMPLIED = {
     "infection": ("pneumonia", "bronchopneumonia"),
+    "lobe": _BRAIN_LOBES + ("lobar",),  # a lobe's adjective names its lobe ("lobar hemorrhage")
     "respiratory": ("pneumonia", "bronchopneumonia"),
     "lower": ("pneumonia", "bronchopneumonia"),
     "acute": ("pneumonia", "bronchopneumonia", "exacerbation"),
@@ -202,7 +211,7 @@ LOOSE_LEVELS = 1  # subterm levels an entry may skip (unstated, above a level th
 _UNSKIPPABLE = re.compile(
     r"\b(?:traumatic|nontraumatic|newborn|congenital|pathologic(?:al)?|fetal|perinatal|maternal|puerperal|pregnancy|"
     r"obstetric|postoperative|postprocedural|induced|drug|sequelae?|late effect|old|healed|history|family|"
-    r"hemolytic|blood loss|(?:post)?hemorrhagic)\b|\bcode to\b",  # "chronic anemia" is not Anemia, hemolytic, chronic (hereditary,
+    r"hemolytic|blood loss|(?:post)?hemorrhagic|cerebral)\b|\bcode to\b",  # "chronic anemia" is not Anemia, hemolytic, chronic (hereditary,
     # D58.9); "acute anemia" is not Anemia, blood loss, acute (D62): the cause is the physician's to state
     re.I,
 )
@@ -220,6 +229,10 @@ _NO_REDIRECT = re.compile(r"\b(?:condition|by site|by type|category)\b", re.I)  
 # reference is read on as Diabetes, with hyperglycemia (the default type unless the mention names one)
 _BY_TYPE = re.compile(r",\s*by type\b", re.I)
 MAX_REDIRECTS = 2
+_LIMB_TITLE_WORD: dict[tuple[str, ...], str] = {
+    ("lower",): "leg",
+    ("upper",): "arm",
+}  # the Tabular's word for the limb an Index level names
 _STAGE = re.compile(r"\bstage\s+\d\b", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
 _PAREN = re.compile(r"\([^)]*\)")
@@ -322,6 +335,10 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
         """An incomplete code whose Index entry names its stage ("Ulcer, pressure, stage 4, sacral
         region L89.15-"): the child the Tabular titles with that stage (L89.154), else :func:`target`."""
         stage = next((m.group(0).lower() for level in path[1:] if (m := _STAGE.search(level))), None)
+        if code.endswith("-") and stage is None and len(path) >= 3 and words(path[-2]) == ("limb",):
+            # "Pain, limb, lower M79.60-": the limb the level names, of unstated side ("pain in leg,
+            # unspecified", M79.606; the upper limb's is the arm's); the side is read from the note later
+            stage = _LIMB_TITLE_WORD.get(words(path[-1]))
         if code.endswith("-") and stage:
             prefix = code.rstrip("-").rstrip(".")
             first = bisect.bisect_left(ordered, prefix)
@@ -341,7 +358,11 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
     qualified = _qualified_terms(cs.cm_index)
     out: dict[frozenset[str], list[_Entry]] = {}
     for e in cs.cm_index:
-        code = target(e.see_code) if e.see_code else (staged(e.code, e.path) if e.code and e.valid else None)
+        code = (
+            staged(e.see_code, tuple(level.strip() for level in e.see.split(",")))
+            if e.see_code
+            else (staged(e.code, e.path) if e.code and e.valid else None)
+        )
         redirect = ""
         if code and e.see_code and len(e.path) >= 2 and "," in e.see:
             # "Pain, foot - see Pain, limb, lower" (M79.60-): the coder reads on there to foot (M79.67-)
@@ -597,6 +618,11 @@ def lookup(mention: str, _redirects: int = MAX_REDIRECTS, main_term: str | None 
     return hit
 
 
+def _expanded_words(mention_words: set[str]) -> set[str]:
+    """The Index words the mention states, itself or by a dictation word for one (:data:`SYNONYMS`)."""
+    return set(mention_words) | set(_expanded(mention_words, SYNONYMS))
+
+
 def _listed_at_see_also(mention_words: set[str], terms: dict[frozenset[str], list[_Entry]]) -> bool:
     """Whether a mention word besides a main term is a subterm word of the term that term's "see also" names."""
     for key in terms:
@@ -665,7 +691,14 @@ def _lookup_entry(mention: str, _redirects: int, main_term: str | None) -> Index
     carried = sorted(mention_words - {m for w in key for m in named.get(w, {w})})
     if _redirects and carried != rest:
         deeper = lookup(" ".join([entry.redirect.replace(",", " "), *carried]), _redirects - 1)
-        if deeper is not None and (on is None or len(deeper.path) > len(on.path)):
+        # only a level the mention's own words state: "leg pain" is Pain, leg - see Pain, limb, lower
+        # (M79.60-), not its "lower leg" (M79.66-), whose "lower" only the reference says
+        beyond = deeper.path[entry.redirect.count(",") + 1 :] if deeper is not None else ()
+        if (
+            deeper is not None
+            and (on is None or len(deeper.path) > len(on.path))
+            and all(set(words(level)) <= _expanded_words(mention_words) for level in beyond)
+        ):
             on = deeper
     # the redirecting subterm's nonessential modifier is what it stands for there: "Hematoma, subdural
     # (traumatic) - see Injury, intracranial, subdural hemorrhage" reads on to its "traumatic" entry (S06.5X-)
@@ -725,16 +758,18 @@ def _read_at_see_also(mention_words: set[str], terms: dict[frozenset[str], list[
 
 @lru_cache(maxsize=1)
 def _main_term_see_also() -> dict[frozenset[str], str]:
-    """Main term (its words) -> the term its own "see also" names (Stenosis -> Stricture), for main terms
-    with no code of their own."""
+    """Main term (its words) -> the term its own "see also" names (Stenosis -> Stricture; Illness R69 ->
+    Disease, where "respiratory illness" reads Disease, respiratory, J98.9, not R69)."""
     from pipeline.code.lookup.codeset import get_codeset
 
     out: dict[frozenset[str], str] = {}
     for e in get_codeset().cm_index:
-        if len(e.path) == 1 and e.see_also and not e.code and not _NO_REDIRECT.search(e.see_also):
+        if len(e.path) == 1 and e.see_also and not _NO_REDIRECT.search(e.see_also):
             spellings = _spellings(e.path[0])
-            if spellings:
-                out.setdefault(frozenset(words(spellings[0])), _BY_TYPE.sub("", e.see_also))
+            key = frozenset(words(spellings[0])) if spellings else frozenset()
+            # "Gout, gouty - see also Gout, chronic": the same term, nothing else to read on under
+            if key and frozenset(words(e.see_also.split(",")[0])) != key:
+                out.setdefault(key, _BY_TYPE.sub("", e.see_also))
     return out
 
 

@@ -76,6 +76,12 @@ def _unspecified_side(code: str, title: str, side: str) -> str | None:
         other = titles.get(title[: m.start()] + side + title[m.end() :])
         if other:
             return other
+    # the side where the title's order differs: "pain in leg, unspecified" (M79.606) -> "pain in left leg"
+    if "unspecified" in title:
+        said = sorted(re.findall(r"[a-z]+", title.replace("unspecified", side, 1)))
+        found = [c for t, c in titles.items() if sorted(re.findall(r"[a-z]+", t)) == said]
+        if len(found) == 1:
+            return found[0]
     return None
 
 
@@ -399,9 +405,9 @@ def lateral(code: str, mention: str, phrase: str = "") -> tuple[str, str | None]
         return both, None
     if not m:
         if side:
-            found = _unspecified_side(code, title, side)
+            found = _unspecified_side(code, title, side) or _limb_side(code, title, side, f"{mention} {phrase}")
             if found is None and side == "bilateral":  # no bilateral code: the right side's, then the left's (other_side)
-                found = _unspecified_side(code, title, "right")
+                found = _unspecified_side(code, title, "right") or _limb_side(code, title, "right", f"{mention} {phrase}")
             return found or code, None
         return code, ("missing: laterality" if _unspecified_side(code, title, "left") else None)
     if side == m.group(1):
@@ -413,6 +419,31 @@ def lateral(code: str, mention: str, phrase: str = "") -> tuple[str, str | None]
     if other is None and side == "bilateral" and m.group(1) == "left":
         other = variant(code, "left", "right")
     return (other or code), None
+
+
+# the words a dictation names a limb by, as the Tabular's "lower limb" / "upper limb" (L03.11- cellulitis,
+# L02.41- abscess: "cellulitis of the left leg" is L03.116, not L03.119 "of unspecified part of limb")
+_LIMB_WORDS = {
+    "lower limb": re.compile(
+        r"\b(?:legs?|thighs?|knees?|calf|calves|shins?|ankles?|foot|feet|lower (?:extremit(?:y|ies)|limbs?))\b", re.I
+    ),
+    "upper limb": re.compile(r"\b(?:arms?|forearms?|elbows?|wrists?|hands?|upper (?:extremit(?:y|ies)|limbs?))\b", re.I),
+    "axilla": re.compile(r"\baxilla(?:e|ry)?\b", re.I),
+}
+
+
+def _limb_side(code: str, title: str, side: str, context: str) -> str | None:
+    """The sibling for ``side`` and the limb the context names, where this code's title leaves the
+    part of the limb unspecified ("cellulitis of unspecified part of limb" -> "cellulitis of left lower
+    limb"); None when the title names a part, the context names no limb or both, or no sibling is one."""
+    if not re.search(r"\bunspecified part of limb\b|\blimb, unspecified\b", title):
+        return None
+    limbs = [limb for limb, said in _LIMB_WORDS.items() if said.search(context)]
+    if len(limbs) != 1:
+        return None
+    head = re.split(r"\b(?:of|,)\b", title, maxsplit=1)[0].strip()
+    found = [c for t, c in _titles(code[:3]).items() if t.startswith(head) and f"{side} {limbs[0]}" in t]
+    return found[0] if len(found) == 1 else None
 
 
 def _bilateral_sibling(code: str, title: str) -> str | None:

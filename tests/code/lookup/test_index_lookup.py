@@ -62,6 +62,24 @@ from pipeline.code.lookup.index_lookup import lookup
         # a one-entry main term's qualifier is read only when stated
         ("endometrial implant", "N80.9"),
         ("difficult intubation", "T88.4XXA"),
+        # a limb by the Tabular's word for it: Pain, limb, lower M79.60- is "pain in leg" (the side is read
+        # later); "leg pain" reads Pain, leg - see Pain, limb, lower, not its "lower leg" (M79.66-)
+        ("leg pain", "M79.606"),
+        ("lower extremity pain", "M79.606"),
+        ("upper extremity pain", "M79.603"),
+        ("arm pain", "M79.603"),
+        ("pain in the left lower leg", "M79.669"),
+        ("foot pain", "M79.673"),
+        ("lower extremity edema", "R60.0"),
+        # a site level is never skipped: a lung's "right upper lobe" is not Hemorrhage, cerebral, lobe
+        ("right temporoparietal hemorrhage", "I61.1"),
+        ("intraparenchymal hemorrhage", "I61.9"),
+        ("pontine hemorrhage", "I61.3"),
+        # a main term with a code of its own reads on at its "see also" for words it does not read
+        ("respiratory illness", "J98.9"),
+        ("viral illness", "B34.9"),
+        ("mental illness", "F99"),
+        ("knee arthrosis", "M17.9"),
     ],
 )
 def test_the_index_reads_what_the_mention_states(mention, code):
@@ -110,3 +128,28 @@ def test_a_main_terms_qualifier_that_names_the_condition_is_never_read_unstated(
     difficult or failed" (T88.4) is no intubation done; "Movements, dystonic" (R25.8) no movements."""
     hit = lookup(mention)
     assert hit is None or hit.code not in {"N80.9", "T88.4XXA", "R25.8"}, hit
+
+
+def test_a_lobe_of_another_organ_is_not_the_brains():
+    hit = lookup("right upper lobe hemorrhage")
+    assert hit is not None and not hit.code.startswith("I61"), hit
+
+
+@pytest.mark.parametrize(
+    "code, mention, specific",
+    [
+        ("L03.119", "cellulitis of the left leg", "L03.116"),
+        ("L03.119", "right foot cellulitis", "L03.115"),
+        ("L03.119", "left arm cellulitis", "L03.114"),
+        ("L02.419", "abscess of the right thigh", "L02.415"),
+        ("L03.119", "cellulitis, left", "L03.119"),  # no limb named: the part stays unspecified
+        ("M79.606", "left leg pain", "M79.605"),
+        ("M79.603", "right arm pain", "M79.601"),
+    ],
+)
+def test_a_stated_side_and_limb_make_the_tabulars_code(code, mention, specific):
+    """The side where the Tabular titles a limb ("cellulitis of left lower limb") or orders its words
+    otherwise ("pain in left leg" for "pain in leg, unspecified")."""
+    from pipeline.code.rules.specificity import lateral
+
+    assert lateral(code, mention)[0] == specific
