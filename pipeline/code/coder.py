@@ -484,7 +484,7 @@ def _propose(coder: Coder, entities: list[Entity], setting: str, text: str | Non
         concluded=frozenset(e.start for e in entities if e.section in CONCLUSION_SECTIONS),
         symptoms=frozenset(e.start for e in entities if e.label == "SYMPTOM"),
         review_of_systems=frozenset(e.start for e in entities if e.section == REVIEW_OF_SYSTEMS),
-        dictation=is_dictation(entities),
+        dictation=is_dictation(entities, text),
         owned=own.trim,
         family_history_bears=family_history_bears(text),
     )

@@ -1774,3 +1774,44 @@ def test_a_grafts_fit_is_no_seizure():
         "The allograft was press fit and tamped into position, achieving an excellent interference fit.", "inpatient"
     )
     assert not any(c.startswith("R56") for c in codes), codes
+
+
+@pytest.mark.parametrize(
+    "text, detailed, bare",
+    [
+        ("ASSESSMENT:\n1. Heart failure.\n2. Acute on chronic systolic heart failure.", "I50.23", "I50.9"),
+        ("ASSESSMENT:\n1. Abdominal pain.\n2. Left lower quadrant pain.", "R10.32", "R10.9"),
+    ],
+)
+def test_a_condition_is_coded_once_to_the_detail_documented(text, detailed, bare):
+    """The category's unspecified code is an alternative next to its code the note details ("acute on
+    chronic" is one acuity, not a cut before the finding's head word)."""
+    result, codes = codes_for(text, "inpatient")
+    assert detailed in codes and bare not in codes, codes
+    assert any(a.code == bare for a in result.alternatives)
+
+
+def test_a_drug_tables_qualifier_is_no_drug():
+    """ "Biguanide derivatives, oral" does not make "oral" a drug: an oral contraceptive's adverse effect is
+    T38.4X5A alone, not also an oral hypoglycemic's T38.3X5A."""
+    _, codes = codes_for("Central venous thrombosis due to oral contraceptive use.", "inpatient")
+    assert "T38.4X5A" in codes and "T38.3X5A" not in codes, codes
+
+
+def test_both_bones_of_a_forearm_are_one_side():
+    _, codes = codes_for("ASSESSMENT: Closed both bone forearm fracture of the right arm after a fall.", "inpatient")
+    assert not any(c.startswith("S52.92") for c in codes), codes
+
+
+def test_a_review_of_systems_template_is_coded_as_a_dictation():
+    """A template under body-system headings ("GENITOURINARY:", "SKIN:") is a dictated note even where
+    extraction names none of its sections: the case reports' statistics alone (the document-level model's
+    L98.9 from "skin") propose nothing in it."""
+    text = (
+        "CONSTITUTIONAL:\nNormal; negative for fever, weight change, fatigue, or aching.\n"
+        "GENITOURINARY:\nNormal female; Negative for incontinence, UTI, dysuria, hematuria, vaginal discharge, "
+        "abnormal bleeding, breast lumps, nipple discharge, skin or nipple changes, or itching.\n"
+        "SKIN: , Normal; Negative for rashes, keratoses, skin cancers, or acne.\n"
+    )
+    result, codes = codes_for(text, "inpatient")
+    assert not [p.code for p in result.proposals if p.reasons and p.reasons[0].kind is ReasonKind.DOCUMENT_MODEL], codes

@@ -289,3 +289,13 @@ def test_negex_gold_slice() -> None:
     neg = res["negation"]
     assert neg["n"] == 200
     assert neg["accuracy"] >= 0.94 and neg["ppv"] > 0.845 and neg["sensitivity"] > 0.778, neg
+
+
+def test_a_review_of_systems_list_of_negatives(nlp: Language) -> None:
+    """ "Negative bleeding, negative lymph node enlargement, negative bruisability": each item after ",
+    negative" is negated; a "gram-negative" organism negates nothing."""
+    found = ents(nlp, "REVIEW OF SYSTEMS: Fever, negative chills, negative night sweats, negative cough.")
+    assert {k for k, e in found.items() if e._.negated} == {"chills", "night sweats", "cough"}
+    assert not found["fever"]._.negated
+    found = ents(nlp, "Blood cultures grew gram-negative rods. She has gram negative bacteremia.")
+    assert not found["bacteremia"]._.negated

@@ -44,6 +44,14 @@ _NOT_A_DRUG = frozenset(
     "sugar glucose blood plasma iron vitamin soap paint dust fumes vapor cement drug drugs medication medications "
     "medicine medicines".split()
 )
+# words after a main term's comma that qualify it rather than spell it another way ("Biguanide derivatives,
+# oral"; "Glycosides, heart"): never a drug's name of their own ("oral contraceptive" is no oral hypoglycemic)
+_QUALIFIER_PARTS = frozenset(
+    "noxious nonbacterial pharmaceutical regional oral central corrosive intestinal poisonous heart synthetic "
+    "precipitated anabolic radiography nasal appetite intravenous gluconate lactate sulfate dietary human foodstuffs "
+    "cardiac drugs caustic posterior sodium calcium carbon plant deadly organic bovine local packed muscle pill "
+    "absorbable laxative iodine diphtheria rectal astringent venomous american eye".split()
+)
 # drugs no one prescribes: their harm is a poisoning (or a use disorder, F10-F19), never an adverse effect
 # or an underdosing (I.C.19.e.5.a-c)
 _NOT_PRESCRIBED = frozenset("cocaine crack heroin marijuana cannabis methamphetamine ecstasy lsd pcp phencyclidine".split())
@@ -146,9 +154,10 @@ def drug_rows() -> dict[str, tuple[str, dict[str, str]]]:
     for key, row in table.items():
         if len(row.path) != 1:
             continue
-        for name in key.split(", "):  # "Kerosene, kerosine": the main term and its other spellings
+        for i, name in enumerate(key.split(", ")):  # "Kerosene, kerosine": the main term and its other spellings
             if (
                 len(name) >= 4
+                and not (i and name in _QUALIFIER_PARTS)
                 and name not in _NOT_A_DRUG
                 and re.fullmatch(r"[a-z][a-z0-9 -]*", name)
                 and not name.endswith(" nec")

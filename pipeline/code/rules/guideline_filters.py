@@ -649,13 +649,24 @@ def specified_elsewhere(shown: list[CodeProposal], ctx: FilterContext) -> dict[i
                 continue
             theirs = _title_words(_NOT_SPECIFIED.sub(" ", q.description))
             # less than the other title, or the Index's code for a bare word the other title says: "hernia"
-            # (K46.9, an abdominal hernia by default) next to "right inguinal hernia" (K40.90)
-            if (said and said < theirs) or (bare_word and stated <= theirs):
+            # (K46.9, an abdominal hernia by default) next to "right inguinal hernia" (K40.90), or the
+            # category's unspecified code next to one of its codes that says more ("abdominal pain" R10.9
+            # next to "left lower quadrant pain" R10.32)
+            if (
+                (said and said < theirs)
+                or (bare_word and stated <= theirs)
+                or (q.code[:3] == p.code[:3] and _unspecified(q.description) < _unspecified(p.description))
+            ):
                 out[i] = Reason(
                     ReasonKind.NOT_PROPOSED, (q.code,), f"the note documents this condition with more detail: {q.code}"
                 )
                 break
     return out
+
+
+def _unspecified(title: str) -> int:
+    """How many things a title leaves unspecified ("Unspecified abdominal pain": 1)."""
+    return len(_NOT_SPECIFIED.findall(title))
 
 
 def _title_words(title: str) -> frozenset[str]:

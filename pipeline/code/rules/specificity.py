@@ -85,8 +85,12 @@ def _unspecified_side(code: str, title: str, side: str) -> str | None:
     return None
 
 
+# "both bone forearm fracture": the radius and the ulna of one forearm, not both sides
+_BOTH_BONES = re.compile(r"\bboth[- ]bones?\b")
+
+
 def mention_side(text: str) -> str | None:
-    t = text.lower()
+    t = _BOTH_BONES.sub(" ", text.lower())
     found = [side for side, words in SIDES.items() if any(re.search(rf"\b{w}\b", t) for w in words)]
     return found[0] if len(found) == 1 else None
 
@@ -97,7 +101,8 @@ def same_phrase(context: str) -> str:
     return re.split(r",(?!\s*(?:right|left|bilateral)\b)|;|\band\b|\bwith\b", context, maxsplit=1)[0]
 
 
-_HEAD_CUT = re.compile(r"\s+(?:of|with|in|on|over|involving|due to)\s+", re.I)
+# "acute on chronic" is one acuity, not a cut ("acute on chronic systolic heart failure" is a failure)
+_HEAD_CUT = re.compile(r"\s+(?:of|with|in|on(?!\s+chronic\b)|over|involving|due to)\s+", re.I)
 
 
 def head_word(mention: str) -> str | None:
