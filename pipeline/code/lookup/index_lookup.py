@@ -212,7 +212,8 @@ _UNSKIPPABLE = re.compile(
     r"\b(?:traumatic|nontraumatic|newborn|congenital|pathologic(?:al)?|fetal|perinatal|maternal|puerperal|pregnancy|"
     r"obstetric|postoperative|postprocedural|induced|drug|sequelae?|late effect|old|healed|history|family|"
     r"hemolytic|blood loss|(?:post)?hemorrhagic|cerebral)\b|\bcode to\b",  # "chronic anemia" is not Anemia, hemolytic, chronic (hereditary,
-    # D58.9); "acute anemia" is not Anemia, blood loss, acute (D62): the cause is the physician's to state
+    # D58.9); "acute anemia" is not Anemia, blood loss, acute (D62): the cause is the physician's to state;
+    # nor is a site: a lung's "right upper lobe hemorrhage" is not Hemorrhage, cerebral, lobe (I61.1)
     re.I,
 )
 _CAUSE_CONNECTORS = frozenset({"due to", "secondary to"})
@@ -333,7 +334,8 @@ def _entries() -> dict[frozenset[str], list[_Entry]]:
 
     def staged(code: str, path: tuple[str, ...]) -> str | None:
         """An incomplete code whose Index entry names its stage ("Ulcer, pressure, stage 4, sacral
-        region L89.15-"): the child the Tabular titles with that stage (L89.154), else :func:`target`."""
+        region L89.15-") or its limb ("Pain, limb, lower M79.60-"): the child the Tabular titles with that
+        stage (L89.154) or limb, of unstated side (M79.606 "pain in leg, unspecified"), else :func:`target`."""
         stage = next((m.group(0).lower() for level in path[1:] if (m := _STAGE.search(level))), None)
         if code.endswith("-") and stage is None and len(path) >= 3 and words(path[-2]) == ("limb",):
             # "Pain, limb, lower M79.60-": the limb the level names, of unstated side ("pain in leg,
