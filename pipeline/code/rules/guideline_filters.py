@@ -650,18 +650,28 @@ def specified_elsewhere(shown: list[CodeProposal], ctx: FilterContext) -> dict[i
             theirs = _title_words(_NOT_SPECIFIED.sub(" ", q.description))
             # less than the other title, or the Index's code for a bare word the other title says: "hernia"
             # (K46.9, an abdominal hernia by default) next to "right inguinal hernia" (K40.90), or the
-            # category's unspecified code next to one of its codes that says more ("abdominal pain" R10.9
-            # next to "left lower quadrant pain" R10.32)
-            if (
-                (said and said < theirs)
-                or (bare_word and stated <= theirs)
-                or (q.code[:3] == p.code[:3] and _unspecified(q.description) < _unspecified(p.description))
-            ):
+            # category's unspecified code next to one of its codes that says more
+            if (said and said < theirs) or (bare_word and stated <= theirs) or _detailed_in_its_category(p, q, ctx):
                 out[i] = Reason(
                     ReasonKind.NOT_PROPOSED, (q.code,), f"the note documents this condition with more detail: {q.code}"
                 )
                 break
     return out
+
+
+def _detailed_in_its_category(p: CodeProposal, q: CodeProposal, ctx: FilterContext) -> bool:
+    """``p`` is its category's unspecified code (R10.9, H66.90) and ``q``, read from another mention, a
+    code of the same category that leaves less unspecified, and not an "other" code ("abdominal pain"
+    R10.9 next to "left lower quadrant pain" R10.32; not "severe sleep apnea" G47.30 next to its own
+    "other sleep apnea" G47.39, nor a basal cell carcinoma of one site next to another site's)."""
+    if q.code[:3] != p.code[:3] or p.code[4:5] != "9" or _OTHER.search(q.description):
+        return False
+    if _unspecified(q.description) >= _unspecified(p.description):
+        return False
+    return not {ev.start for ev in ctx.own_evidence(p)} & {ev.start for ev in ctx.own_evidence(q)}
+
+
+_OTHER = re.compile(r"\bother\b", re.I)
 
 
 def _unspecified(title: str) -> int:
